@@ -11,7 +11,7 @@ namespace XcrCluster.Vhd;
 /// footer, then the BAT entry, so a crash leaves either the old disk or the new one. Reads are positional and
 /// safe to run concurrently; writes are serialised.
 /// </summary>
-public sealed class VhdFile : IDisposable
+public sealed class VhdFile : IVirtualDisk
 {
     public const int MaxChainDepth = 64;
 
@@ -23,7 +23,7 @@ public sealed class VhdFile : IDisposable
     private long footerOffset;
 
     private VhdFile(string path, SafeFileHandle handle, VhdFooter footer, VhdHeader header, BlockAllocationTable bat,
-        long footerOffset, bool writable, bool durable, VhdFile? parent, bool ownsParent)
+        long footerOffset, bool writable, bool durable, IVirtualDisk? parent, bool ownsParent)
     {
         Path = path;
         this.handle = handle;
@@ -43,7 +43,7 @@ public sealed class VhdFile : IDisposable
 
     public VhdHeader Header { get; }
 
-    public VhdFile? Parent { get; }
+    public IVirtualDisk? Parent { get; }
 
     public bool IsWritable { get; }
 
@@ -81,11 +81,19 @@ public sealed class VhdFile : IDisposable
         var sameDir = System.IO.Path.GetDirectoryName(fullPath) == System.IO.Path.GetDirectoryName(parentFull);
         var record = new VhdParent(parent.Footer.UniqueId, sameDir ? System.IO.Path.GetFileName(parentFull) : parentFull,
             VhdConstants.ToVhdTimestamp(File.GetLastWriteTimeUtc(parentFull)));
-        var footer = VhdFooter.Create(DiskType.Differencing, parent.VirtualSize, options.UniqueId ?? Guid.NewGuid());
-        return Create(path, footer, options, parent, record);
+        return CreateDifferencing(path, parent, record, options);
     }
 
-    private static VhdFile Create(string path, VhdFooter footer, VhdCreateOptions options, VhdFile? parent, VhdParent? parentRecord)
+    /// <summary>Creates a child of any virtual disk, recorded in the header as <paramref name="identity"/>
+    /// (an <see cref="VhdOpenOptions.OpenParent"/> resolver must map that name back when the child is opened).</summary>
+    public static VhdFile CreateDifferencing(string path, IVirtualDisk parent, VhdParent identity, VhdCreateOptions? options = null)
+    {
+        options ??= new VhdCreateOptions();
+        var footer = VhdFooter.Create(DiskType.Differencing, parent.VirtualSize, options.UniqueId ?? Guid.NewGuid());
+        return Create(path, footer, options, parent, identity);
+    }
+
+    private static VhdFile Create(string path, VhdFooter footer, VhdCreateOptions options, IVirtualDisk? parent, VhdParent? parentRecord)
     {
         var capacity = Math.Max(footer.CurrentSize, options.MaxVirtualSize ?? 0);
         var header = VhdLayout.CreateHeader(footer.CurrentSize, options.BlockSize, parentRecord, VhdHeader.BlockCountFor(capacity, options.BlockSize));
@@ -114,7 +122,7 @@ public sealed class VhdFile : IDisposable
     {
         var handle = File.OpenHandle(path, FileMode.Open, options.Writable ? FileAccess.ReadWrite : FileAccess.Read,
             FileShare.ReadWrite | FileShare.Delete);
-        VhdFile? parent = null;
+        IVirtualDisk? parent = null;
         try
         {
             var (footer, header, bat, footerOffset, repair) = ReadMetadata(handle);
@@ -144,9 +152,9 @@ public sealed class VhdFile : IDisposable
         }
     }
 
-    private static VhdFile OpenParentOf(string path, VhdHeader header, VhdOpenOptions options, int depth)
+    private static IVirtualDisk OpenParentOf(string path, VhdHeader header, VhdOpenOptions options, int depth)
     {
-        VhdFile parent;
+        IVirtualDisk parent;
         if (options.OpenParent is not null)
         {
             parent = options.OpenParent(header.ParentUnicodeName);
@@ -164,9 +172,9 @@ public sealed class VhdFile : IDisposable
             parent = Open(candidate, options with { Writable = false }, depth + 1);
         }
 
-        if (parent.Footer.UniqueId != header.ParentUniqueId)
+        if (parent is VhdFile file && file.Footer.UniqueId != header.ParentUniqueId)
         {
-            var found = parent.Footer.UniqueId;
+            var found = file.Footer.UniqueId;
             parent.Dispose();
             throw new VhdFormatException("header.parent_unique_id", VhdConstants.HeaderOffset + 40, $"names parent {header.ParentUniqueId}, but the parent file is {found}");
         }

@@ -20,8 +20,9 @@ public sealed record VhdOpenOptions
     public bool Durable { get; init; } = true;
 
     /// <summary>Opens the parent of a differencing disk by the name its header records; the default opens that
-    /// file name next to the child, read-only. The child takes ownership of what this returns.</summary>
-    public Func<string, VhdFile>? OpenParent { get; init; }
+    /// file name next to the child, read-only. The child takes ownership of what this returns; a VhdFile
+    /// returned here is still checked against the unique id the child's header records.</summary>
+    public Func<string, IVirtualDisk>? OpenParent { get; init; }
 
     /// <summary>False to open a differencing disk alone (its unallocated sectors then read as zero).</summary>
     public bool ResolveParent { get; init; } = true;

@@ -1,0 +1,106 @@
+using System.Text;
+using XcrCluster.XapiSim.Model;
+using XcrCluster.XapiSim.Rpc;
+using XcrCluster.XapiSim.Wire;
+
+namespace XcrCluster.XapiSim.Http;
+
+/// <summary>JSON-RPC on POST /jsonrpc, XML-RPC on POST /, /RPC2, /xmlrpc and any other POST, with XAPI's exact
+/// content types (no charset: the npm client compares the header string) and HTTP 200 for XAPI errors.</summary>
+public static class RpcEndpoints
+{
+    public static void Map(WebApplication app, SimServer server)
+    {
+        app.MapPost("/jsonrpc", context => JsonAsync(context, server));
+        app.MapPost("/", context => XmlAsync(context, server));
+        app.MapPost("/{**path}", context => XmlAsync(context, server));
+    }
+
+    private static async Task JsonAsync(HttpContext context, SimServer server)
+    {
+        var pool = server.Pool;
+        pool.Stats.Request("/jsonrpc");
+        if (pool.Faults.DisableJsonRpc)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        JsonRpc.Request request;
+        try
+        {
+            request = JsonRpc.DecodeRequest(await ReadBodyAsync(context));
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+        {
+            await MalformedAsync(context, e.Message);
+            return;
+        }
+
+        byte[] body;
+        try
+        {
+            var result = await pool.Dispatcher.DispatchAsync(request.Method, request.Params, server.HostOf(context));
+            body = JsonRpc.EncodeSuccess(request, result);
+        }
+        catch (XapiException e)
+        {
+            body = JsonRpc.EncodeFailure(request, e.Description);
+        }
+
+        await WriteAsync(context, JsonRpc.ContentType, body);
+    }
+
+    private static async Task XmlAsync(HttpContext context, SimServer server)
+    {
+        var pool = server.Pool;
+        pool.Stats.Request(context.Request.Path.Value is "/" or "/RPC2" or "/xmlrpc" ? context.Request.Path.Value : "/");
+        string method;
+        List<object?> parameters;
+        try
+        {
+            (method, parameters) = XmlRpc.DecodeCall(Encoding.UTF8.GetString(await ReadBodyAsync(context)));
+        }
+        catch (Exception e) when (e is FormatException or System.Xml.XmlException)
+        {
+            await MalformedAsync(context, e.Message);
+            return;
+        }
+
+        string xml;
+        try
+        {
+            var result = await pool.Dispatcher.DispatchAsync(method, parameters, server.HostOf(context));
+            xml = XmlRpc.EncodeSuccess(result, wrap: method != Dispatcher.ListMethods);
+        }
+        catch (XapiException e)
+        {
+            xml = XmlRpc.EncodeFailure(e.Description);
+        }
+
+        await WriteAsync(context, XmlRpc.ContentType, Encoding.UTF8.GetBytes(xml));
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        return buffer.ToArray();
+    }
+
+    private static async Task WriteAsync(HttpContext context, string contentType, byte[] body)
+    {
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.Headers.ContentType = contentType;
+        context.Response.Headers.AccessControlAllowOrigin = "*";
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted);
+    }
+
+    private static async Task MalformedAsync(HttpContext context, string message)
+    {
+        context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        context.Response.Headers.ContentType = "text/html";
+        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes($"<html><body><h1>HTTP 500 internal server error</h1>{System.Net.WebUtility.HtmlEncode(message)}</body></html>"));
+    }
+}

@@ -1,0 +1,12 @@
+namespace XcrCluster.XapiSim.Rpc;
+
+/// <summary>All class-specific messages (the generic accessors are registered per schema).</summary>
+public static class Messages
+{
+    public static void Register(MethodTable table)
+    {
+        VmMessages.Register(table);
+        VdiMessages.Register(table);
+        DeviceMessages.Register(table);
+    }
+}

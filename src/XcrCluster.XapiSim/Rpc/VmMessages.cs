@@ -1,0 +1,308 @@
+using XcrCluster.XapiSim.Model;
+using XcrCluster.XapiSim.Storage;
+using XcrCluster.XapiSim.Wire;
+
+namespace XcrCluster.XapiSim.Rpc;
+
+/// <summary>
+/// VM lifecycle and copies, with XAPI's semantics (xapi_vm_clone.ml): a snapshot is a halted template with
+/// is_a_snapshot, snapshot_of, no blocked operations, the same MACs and snapshot VDIs; a clone or copy is a
+/// plain VM with new MACs and a new mac_seed. Power operations honour blocked_operations.
+/// </summary>
+internal static class VmMessages
+{
+    public static void Register(MethodTable table)
+    {
+        table.Add("VM.create", 1, call =>
+        {
+            var record = DeviceMessages.Known(Schemas.Vm, call.Args.Map(0));
+            record["power_state"] = "Halted";
+            return call.Db.Create(Schemas.Vm, record).Ref;
+        });
+        table.Add("VM.snapshot", 2, Snapshot, optional: 1);
+        table.Add("VM.clone", 2, call => Copy(call, "clone", full: false, srRef: null));
+        table.Add("VM.copy", 3, call => Copy(call, "copy", full: true, srRef: call.Args.String(2)));
+        table.Add("VM.destroy", 1, Destroy);
+        table.Add("VM.start", 3, Start);
+        table.Add("VM.clean_shutdown", 1, call => Shutdown(call, "clean_shutdown"));
+        table.Add("VM.hard_shutdown", 1, call => Shutdown(call, "hard_shutdown"));
+        table.Add("VM.set_memory_limits", 5, call =>
+        {
+            var vm = call.Get(Schemas.Vm, 0);
+            string[] fields = ["memory_static_min", "memory_static_max", "memory_dynamic_min", "memory_dynamic_max"];
+            for (var i = 0; i < fields.Length; i++)
+            {
+                vm.Fields[fields[i]] = call.Args.Long(i + 1);
+            }
+
+            call.Db.Touch(vm);
+            return "";
+        });
+        table.Add("VM.set_is_a_template", 2, call =>
+        {
+            call.Db.Set(call.Get(Schemas.Vm, 0), "is_a_template", call.Args.Bool(1));
+            return "";
+        });
+    }
+
+    private static object? Snapshot(Call call)
+    {
+        var vm = call.Get(Schemas.Vm, 0);
+        CheckNotBlocked(vm, "snapshot");
+        var ignored = call.Args.Has(2) ? call.Args.Set(2).OfType<string>().ToHashSet() : [];
+        var fields = CopyFields(call.Db, vm);
+        fields["name_label"] = call.Args.String(1);
+        fields["is_a_snapshot"] = true;
+        fields["is_a_template"] = true;
+        fields["snapshot_of"] = vm.Ref;
+        fields["snapshot_time"] = DateTime.UtcNow;
+        fields["power_state"] = "Halted";
+        fields["blocked_operations"] = new Dictionary<string, object?>();
+        fields["parent"] = vm.Str("parent");
+        var snapshot = call.Db.Create(Schemas.Vm, fields);
+        CopyDevices(call, vm, snapshot, vbd => ignored.Contains(vbd.Str("VDI")) ? null : Vdis.Snapshot(call.Pool, Vdi(call, vbd), isSnapshot: true), keepMacs: true);
+        call.Db.Set(vm, "parent", snapshot.Ref);
+        return snapshot.Ref;
+    }
+
+    private static object? Copy(Call call, string operation, bool full, string? srRef)
+    {
+        var vm = call.Get(Schemas.Vm, 0);
+        CheckNotBlocked(vm, operation);
+        if (!vm.Bool("is_a_snapshot") && vm.Str("power_state") != "Halted")
+        {
+            throw new XapiException("VM_BAD_POWER_STATE", vm.Ref, "halted", vm.Str("power_state").ToLowerInvariant());
+        }
+
+        var sr = srRef is null or XapiValue.NullRef ? null : call.Db.Get(Schemas.Sr, srRef);
+        var fields = CopyFields(call.Db, vm);
+        fields["name_label"] = call.Args.String(1);
+        fields["is_a_snapshot"] = false;
+        fields["snapshot_of"] = XapiValue.NullRef;
+        fields["snapshot_time"] = XapiValue.Epoch;
+        fields["parent"] = XapiValue.NullRef;
+        fields["power_state"] = "Halted";
+        var otherConfig = (Dictionary<string, object?>)fields["other_config"]!;
+        otherConfig["mac_seed"] = Guid.NewGuid().ToString();
+        var copy = call.Db.Create(Schemas.Vm, fields);
+        try
+        {
+            CopyDevices(call, vm, copy, vbd => full ? FullCopy(call, Vdi(call, vbd), sr) : Vdis.Snapshot(call.Pool, Vdi(call, vbd), isSnapshot: false), keepMacs: false);
+        }
+        catch
+        {
+            // A failed copy leaves nothing behind: its disks and devices go with the VM row.
+            foreach (var vbd in call.Db.Where(Schemas.Vbd, "VM", copy.Ref).ToList())
+            {
+                if (call.Db.TryGet(vbd.Str("VDI"), out var disk) && vbd.Str("type") == "Disk")
+                {
+                    Vdis.Destroy(call.Pool, disk);
+                }
+                else
+                {
+                    call.Db.Delete(vbd);
+                }
+            }
+
+            foreach (var vif in call.Db.Where(Schemas.Vif, "VM", copy.Ref).ToList())
+            {
+                call.Db.Delete(vif);
+            }
+
+            call.Db.Delete(copy);
+            throw;
+        }
+
+        return copy.Ref;
+    }
+
+    private static XapiObject FullCopy(Call call, XapiObject vdi, XapiObject? sr)
+    {
+        var target = sr ?? call.Db.Get(Schemas.Sr, vdi.Str("SR"));
+        var source = call.Pool.StorageOfVdi(vdi);
+        var chain = source.Chain(vdi.Str("location"));
+        var blocks = BlockSelection.Full(chain, chain[0].BlockCount);
+        Vdis.EnsureSpace(call.Pool, target, (long)blocks.Count * (Vhd.VhdConstants.DefaultBlockSize + 512));
+        var record = new Dictionary<string, object?>
+        {
+            ["SR"] = target.Ref,
+            ["virtual_size"] = vdi.Int("virtual_size"),
+            ["name_label"] = vdi.Str("name_label"),
+            ["name_description"] = vdi.Str("name_description"),
+            ["type"] = vdi.Str("type"),
+            ["other_config"] = new Dictionary<string, object?>(vdi.Map("other_config")),
+            ["tags"] = vdi.Set("tags").ToList(),
+        };
+        var created = Vdis.Create(call.Pool, record);
+        using var from = source.Open(vdi.Str("location"));
+        using var to = call.Pool.StorageOf(target).Open(created.Str("location"), writable: true);
+        var buffer = new byte[from.BlockSize];
+        foreach (var index in blocks)
+        {
+            var offset = (long)index * from.BlockSize;
+            var span = buffer.AsSpan(0, (int)Math.Min(buffer.Length, from.VirtualSize - offset));
+            from.Read(offset, span);
+            to.Write(offset, span);
+        }
+
+        Vdis.RefreshUsage(call.Pool, target);
+        return created;
+    }
+
+    private static object? Destroy(Call call)
+    {
+        var vm = call.Get(Schemas.Vm, 0);
+        CheckNotBlocked(vm, "destroy");
+        if (vm.Str("power_state") != "Halted")
+        {
+            throw new XapiException("VM_BAD_POWER_STATE", vm.Ref, "halted", vm.Str("power_state").ToLowerInvariant());
+        }
+
+        foreach (var vbd in call.Db.Where(Schemas.Vbd, "VM", vm.Ref).ToList())
+        {
+            call.Db.Delete(vbd);
+        }
+
+        foreach (var vif in call.Db.Where(Schemas.Vif, "VM", vm.Ref).ToList())
+        {
+            call.Db.Delete(vif);
+        }
+
+        DropGuestMetrics(call, vm);
+        call.Db.Delete(vm);
+        return "";
+    }
+
+    private static object? Start(Call call)
+    {
+        var vm = call.Get(Schemas.Vm, 0);
+        CheckNotBlocked(vm, "start");
+        if (vm.Bool("is_a_template"))
+        {
+            throw new XapiException("VM_IS_TEMPLATE", vm.Ref);
+        }
+
+        if (vm.Str("power_state") != "Halted")
+        {
+            throw new XapiException("VM_BAD_POWER_STATE", vm.Ref, "halted", vm.Str("power_state").ToLowerInvariant());
+        }
+
+        var paused = call.Args.Bool(1);
+        SetPower(call, vm, paused ? "Paused" : "Running", attached: true);
+        var metrics = CreateGuestMetrics(call.Db);
+        call.Db.Set(vm, "guest_metrics", metrics.Ref);
+        return "";
+    }
+
+    /// <summary>What a started guest with PV drivers reports, so health checks can wait on it.</summary>
+    internal static XapiObject CreateGuestMetrics(XapiDatabase db) => db.Create(Schemas.GuestMetrics, new Dictionary<string, object?>
+    {
+        ["os_version"] = new Dictionary<string, object?> { ["name"] = "Simulated Linux", ["distro"] = "sim" },
+        ["PV_drivers_version"] = new Dictionary<string, object?> { ["major"] = "8", ["minor"] = "3", ["micro"] = "0" },
+        ["PV_drivers_up_to_date"] = true,
+        ["PV_drivers_detected"] = true,
+        ["live"] = true,
+        ["last_updated"] = DateTime.UtcNow,
+        ["can_use_hotplug_vbd"] = "yes",
+        ["can_use_hotplug_vif"] = "yes",
+    });
+
+    private static object? Shutdown(Call call, string operation)
+    {
+        var vm = call.Get(Schemas.Vm, 0);
+        CheckNotBlocked(vm, operation);
+        if (vm.Str("power_state") == "Halted")
+        {
+            throw new XapiException("VM_BAD_POWER_STATE", vm.Ref, "running", "halted");
+        }
+
+        SetPower(call, vm, "Halted", attached: false);
+        DropGuestMetrics(call, vm);
+        return "";
+    }
+
+    private static void SetPower(Call call, XapiObject vm, string state, bool attached)
+    {
+        vm.Fields["power_state"] = state;
+        vm.Fields["resident_on"] = attached ? call.HostRef : XapiValue.NullRef;
+        vm.Fields["domid"] = attached ? (long)Random.Shared.Next(1, 1000) : -1L;
+        call.Db.Touch(vm);
+        foreach (var device in call.Db.Where(Schemas.Vbd, "VM", vm.Ref).Concat(call.Db.Where(Schemas.Vif, "VM", vm.Ref)))
+        {
+            call.Db.Set(device, "currently_attached", attached);
+        }
+    }
+
+    private static void DropGuestMetrics(Call call, XapiObject vm)
+    {
+        if (call.Db.TryGet(vm.Str("guest_metrics"), out var metrics))
+        {
+            call.Db.Delete(metrics);
+        }
+
+        if (call.Db.TryGet(vm.Ref, out _))
+        {
+            call.Db.Set(vm, "guest_metrics", XapiValue.NullRef);
+        }
+    }
+
+    /// <summary>OPERATION_BLOCKED [vm, reason] when the operation is in blocked_operations.</summary>
+    internal static void CheckNotBlocked(XapiObject vm, string operation)
+    {
+        if (vm.MapValue("blocked_operations", operation) is { } reason)
+        {
+            throw new XapiException("OPERATION_BLOCKED", vm.Ref, reason);
+        }
+    }
+
+    private static XapiObject Vdi(Call call, XapiObject vbd) => call.Db.Get(Schemas.Vdi, vbd.Str("VDI"));
+
+    private static Dictionary<string, object?> CopyFields(XapiDatabase db, XapiObject vm)
+    {
+        var fields = db.Record(vm).Where(p => !Schemas.Vm.Field(p.Key).IsComputed && p.Key != "uuid").ToDictionary();
+        fields["resident_on"] = XapiValue.NullRef;
+        fields["guest_metrics"] = XapiValue.NullRef;
+        fields["domid"] = -1L;
+        fields["allowed_operations"] = new List<object?>();
+        fields["current_operations"] = new Dictionary<string, object?>();
+        return fields;
+    }
+
+    /// <summary>Copies VBDs (disks through <paramref name="copyDisk"/>, which may return null to leave one out;
+    /// CD drives as they are) and VIFs (same MACs for a snapshot, new ones otherwise).</summary>
+    private static void CopyDevices(Call call, XapiObject from, XapiObject to, Func<XapiObject, XapiObject?> copyDisk, bool keepMacs)
+    {
+        foreach (var vbd in call.Db.Where(Schemas.Vbd, "VM", from.Ref).ToList())
+        {
+            var fields = DeviceMessages.Known(Schemas.Vbd, call.Db.Record(vbd));
+            if (vbd.Str("type") == "Disk" && !vbd.Bool("empty"))
+            {
+                var disk = copyDisk(vbd);
+                if (disk is null)
+                {
+                    continue;
+                }
+
+                fields["VDI"] = disk.Ref;
+            }
+
+            fields["VM"] = to.Ref;
+            fields["currently_attached"] = false;
+            call.Db.Create(Schemas.Vbd, fields);
+        }
+
+        foreach (var vif in call.Db.Where(Schemas.Vif, "VM", from.Ref).ToList())
+        {
+            var fields = DeviceMessages.Known(Schemas.Vif, call.Db.Record(vif));
+            fields["VM"] = to.Ref;
+            fields["currently_attached"] = false;
+            if (!keepMacs)
+            {
+                fields["MAC"] = Vdis.NewMac();
+                fields["MAC_autogenerated"] = true;
+            }
+
+            call.Db.Create(Schemas.Vif, fields);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using XcrCluster.XapiSim.Model;
+using XcrCluster.XapiSim.Rpc;
+using XcrCluster.XapiSim.Storage;
+
+namespace XcrCluster.XapiSim;
+
+/// <summary>
+/// A simulated pool: its database (persisted to DATA/state.json after every change, tasks excepted), one
+/// storage directory per SR, the message table, sessions, faults and wire statistics.
+/// </summary>
+public sealed class SimPool : IDisposable
+{
+    private readonly ConcurrentDictionary<string, SrStorage> storages = new(StringComparer.Ordinal);
+    private readonly Collector collector;
+
+    public SimPool(SimOptions options)
+    {
+        Options = options;
+        Directory.CreateDirectory(options.DataDir);
+        Methods = new MethodTable();
+        Tasks.Register(Methods);
+        Events.Register(Methods);
+        Messages.Register(Methods);
+        Dispatcher = new Dispatcher(this);
+        lock (Db.Sync)
+        {
+            if (File.Exists(StatePath))
+            {
+                Db.Load(StatePath);
+            }
+            else
+            {
+                Fixture.Load(options.FixturePath).Build(this);
+            }
+
+            SaveIfDirtyLocked();
+        }
+
+        collector = new Collector(this, options.CollectorInterval);
+    }
+
+    public SimOptions Options { get; }
+
+    public XapiDatabase Db { get; } = new();
+
+    public MethodTable Methods { get; }
+
+    public Dispatcher Dispatcher { get; }
+
+    public Sessions Sessions { get; } = new();
+
+    public Faults Faults { get; } = new();
+
+    public Stats Stats { get; } = new();
+
+    public Collector Collector => collector;
+
+    public string StatePath => Path.Combine(Options.DataDir, "state.json");
+
+    public XapiObject PoolRow => Db.All(Schemas.Pool).First();
+
+    public XapiObject Master => Db.Get(Schemas.Host, PoolRow.Str("master"));
+
+    /// <summary>Hosts in --listen order: the first is the master.</summary>
+    public IReadOnlyList<XapiObject> Hosts => Db.All(Schemas.Host).OrderBy(h => h.MapValue("other_config", "sim:index") ?? "").ToList();
+
+    public SrStorage StorageOf(XapiObject sr) => storages.GetOrAdd(sr.Uuid, uuid => new SrStorage(Path.Combine(Options.DataDir, "sr", uuid)));
+
+    public SrStorage StorageOfVdi(XapiObject vdi) => StorageOf(Db.Get(Schemas.Sr, vdi.Str("SR")));
+
+    public void SaveIfDirty()
+    {
+        lock (Db.Sync)
+        {
+            SaveIfDirtyLocked();
+        }
+    }
+
+    private void SaveIfDirtyLocked()
+    {
+        if (Db.Dirty)
+        {
+            Db.Save(StatePath, row => row.Schema != Schemas.Task);
+        }
+    }
+
+    public void Dispose() => collector.Dispose();
+}

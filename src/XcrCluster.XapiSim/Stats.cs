@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+
+namespace XcrCluster.XapiSim;
+
+/// <summary>What really crossed the wire, per endpoint and per VDI, so tests need not trust the product's report.</summary>
+public sealed class Stats
+{
+    private readonly ConcurrentDictionary<string, Counter> endpoints = new();
+    private readonly ConcurrentDictionary<string, Counter> vdis = new();
+
+    public void Request(string endpoint) => endpoints.GetOrAdd(endpoint, _ => new Counter()).AddRequest();
+
+    public void Exported(string endpoint, string vdiUuid, long bytes)
+    {
+        endpoints.GetOrAdd(endpoint, _ => new Counter()).AddExported(bytes);
+        vdis.GetOrAdd(vdiUuid, _ => new Counter()).AddExported(bytes);
+    }
+
+    public void Imported(string endpoint, string vdiUuid, long bytes)
+    {
+        endpoints.GetOrAdd(endpoint, _ => new Counter()).AddImported(bytes);
+        vdis.GetOrAdd(vdiUuid, _ => new Counter()).AddImported(bytes);
+    }
+
+    public void VdiRequest(string vdiUuid) => vdis.GetOrAdd(vdiUuid, _ => new Counter()).AddRequest();
+
+    public object Snapshot() => new
+    {
+        endpoints = endpoints.ToDictionary(p => p.Key, p => p.Value.ToJson()),
+        vdis = vdis.ToDictionary(p => p.Key, p => p.Value.ToJson()),
+    };
+
+    public void Clear()
+    {
+        endpoints.Clear();
+        vdis.Clear();
+    }
+
+    private sealed class Counter
+    {
+        private long requests;
+        private long exported;
+        private long imported;
+
+        public void AddRequest() => Interlocked.Increment(ref requests);
+
+        public void AddExported(long bytes) => Interlocked.Add(ref exported, bytes);
+
+        public void AddImported(long bytes) => Interlocked.Add(ref imported, bytes);
+
+        public object ToJson() => new { requests = Interlocked.Read(ref requests), bytesExported = Interlocked.Read(ref exported), bytesImported = Interlocked.Read(ref imported) };
+    }
+}

@@ -1,0 +1,206 @@
+using System.Collections.Concurrent;
+using XcrCluster.Vhd;
+
+namespace XcrCluster.XapiSim.Storage;
+
+/// <summary>
+/// One SR's storage: a directory of VHD files named "&lt;location&gt;.vhd" as on a file-based XCP-ng SR. A
+/// differencing file names its parent by file name, or "synthetic:SEED:SIZE" for generated content.
+/// Structural changes (snapshot, coalesce, delete) take <see cref="Structure"/>; exports pin the files they
+/// read so the collector leaves those chains alone.
+/// </summary>
+public sealed class SrStorage
+{
+    private const string ImportSuffix = ".importing";
+    private readonly ConcurrentDictionary<string, int> pins = new(StringComparer.Ordinal);
+
+    public SrStorage(string dir)
+    {
+        Dir = dir;
+        Directory.CreateDirectory(dir);
+        foreach (var stale in Directory.EnumerateFiles(dir, "*" + ImportSuffix))
+        {
+            // An import cut by a crash never replaced its VDI's file: drop the half-written copy.
+            File.Delete(stale);
+        }
+    }
+
+    public string Dir { get; }
+
+    public Lock Structure { get; } = new();
+
+    /// <summary>Write-back of each block write is left to the OS: the simulator's crash safety comes from
+    /// staging imports and renaming, and per-block fsyncs would only slow tests.</summary>
+    private static readonly VhdCreateOptions CreateOptions = new() { Durable = false };
+
+    public string PathOf(string location) => Path.Combine(Dir, location + ".vhd");
+
+    public bool Exists(string location) => File.Exists(PathOf(location));
+
+    public long PhysicalUsage() => Directory.EnumerateFiles(Dir, "*.vhd").Sum(f => new FileInfo(f).Length);
+
+    public long FileSize(string location) => Exists(location) ? new FileInfo(PathOf(location)).Length : 0;
+
+    public void CreateDisk(string location, long virtualSize, DiskFill fill)
+    {
+        if (fill.Kind == "synthetic")
+        {
+            using var synthetic = new SyntheticDisk(virtualSize, (ulong)fill.Seed);
+            using var leaf = VhdFile.CreateDifferencing(PathOf(location), synthetic, new VhdParent(Guid.Empty, synthetic.Name, 0), CreateOptions);
+            return;
+        }
+
+        using var disk = VhdFile.CreateDynamic(PathOf(location), virtualSize, CreateOptions);
+        fill.Apply(disk);
+    }
+
+    /// <summary>Opens a disk with its whole parent chain (read-only unless asked).</summary>
+    public VhdFile Open(string location, bool writable = false) => OpenPath(PathOf(location), writable);
+
+    private VhdFile OpenPath(string path, bool writable)
+        => VhdFile.Open(path, new VhdOpenOptions { Writable = writable, Durable = false, OpenParent = OpenParent });
+
+    private IVirtualDisk OpenParent(string name)
+        => SyntheticDisk.TryParse(name, out var synthetic) ? synthetic : OpenPath(Path.Combine(Dir, Path.GetFileName(name)), writable: false);
+
+    /// <summary>The chain of a disk from the leaf down: each layer's name and the blocks it allocates
+    /// (a synthetic root allocates every block).</summary>
+    public IReadOnlyList<Layer> Chain(string location)
+    {
+        var layers = new List<Layer>();
+        var name = location + ".vhd";
+        while (true)
+        {
+            if (SyntheticDisk.TryParse(name, out var synthetic))
+            {
+                layers.Add(new Layer(name, null, VhdHeader.BlockCountFor(synthetic.VirtualSize, VhdConstants.DefaultBlockSize)));
+                return layers;
+            }
+
+            using var file = VhdFile.Open(Path.Combine(Dir, name), new VhdOpenOptions { ResolveParent = false });
+            layers.Add(new Layer(name, file.AllocatedBlocks().ToHashSet(), file.BlockCount));
+            if (file.Footer.DiskType != DiskType.Differencing)
+            {
+                return layers;
+            }
+
+            name = file.Header.ParentUnicodeName;
+        }
+    }
+
+    /// <summary>XCP-ng's snapshot on a file SR: the leaf's file becomes the read-only base copy and two new
+    /// children sit on it, the leaf again (same location) and the new disk.</summary>
+    public void Split(string leaf, string baseCopy, string newChild)
+    {
+        lock (Structure)
+        {
+            File.Move(PathOf(leaf), PathOf(baseCopy));
+            using var parent = Open(baseCopy);
+            using (VhdFile.CreateDifferencing(PathOf(leaf), parent, CreateOptions))
+            {
+            }
+
+            using (VhdFile.CreateDifferencing(PathOf(newChild), parent, CreateOptions))
+            {
+            }
+        }
+    }
+
+    public void Delete(string location)
+    {
+        lock (Structure)
+        {
+            File.Delete(PathOf(location));
+        }
+    }
+
+    /// <summary>Merges a child into its parent (the parent's only child) and lets the merged file take the
+    /// child's name and identity, so the child's own children still find it. Writing the child's sectors into
+    /// the parent changes nothing the child shows, so a crash part way leaves every disk readable.</summary>
+    public void Coalesce(string parent, string child)
+    {
+        lock (Structure)
+        {
+            Guid childId;
+            using (var target = Open(parent, writable: true))
+            using (var source = VhdFile.Open(PathOf(child), new VhdOpenOptions { ResolveParent = false }))
+            {
+                childId = source.Footer.UniqueId;
+                if (source.VirtualSize > target.VirtualSize)
+                {
+                    target.UpdateFooter(f => f with { CurrentSize = source.VirtualSize, OriginalSize = source.VirtualSize, Geometry = source.Footer.Geometry });
+                }
+
+                var bitmap = new byte[source.Header.BitmapSize];
+                var data = new byte[source.BlockSize];
+                foreach (var index in source.AllocatedBlocks())
+                {
+                    source.ReadOwnBlock(index, bitmap, data);
+                    target.WriteBlock(index, bitmap, data);
+                }
+
+                target.UpdateFooter(f => f with { UniqueId = childId });
+            }
+
+            File.Move(PathOf(parent), PathOf(child), overwrite: true);
+        }
+    }
+
+    /// <summary>Copies a disk's file so an import can write to the copy and swap it in only when complete.</summary>
+    public ImportStaging BeginImport(string location)
+    {
+        var staging = PathOf(location) + ImportSuffix;
+        File.Copy(PathOf(location), staging, overwrite: true);
+        return new ImportStaging(this, location, staging, OpenPath(staging, writable: true));
+    }
+
+    public void Pin(IEnumerable<string> names)
+    {
+        foreach (var n in names)
+        {
+            pins.AddOrUpdate(n, 1, (_, c) => c + 1);
+        }
+    }
+
+    public void Unpin(IEnumerable<string> names)
+    {
+        foreach (var n in names)
+        {
+            pins.AddOrUpdate(n, 0, (_, c) => Math.Max(0, c - 1));
+        }
+    }
+
+    public bool IsPinned(string location) => pins.TryGetValue(location + ".vhd", out var c) && c > 0;
+
+    public sealed record Layer(string Name, HashSet<int>? Blocks, int BlockCount)
+    {
+        public bool IsAllocated(int index) => Blocks?.Contains(index) ?? index < BlockCount;
+    }
+
+    public sealed class ImportStaging(SrStorage storage, string location, string stagingPath, VhdFile disk) : IDisposable
+    {
+        private bool done;
+
+        public VhdFile Disk { get; } = disk;
+
+        public void Commit()
+        {
+            Disk.Dispose();
+            lock (storage.Structure)
+            {
+                File.Move(stagingPath, storage.PathOf(location), overwrite: true);
+            }
+
+            done = true;
+        }
+
+        public void Dispose()
+        {
+            Disk.Dispose();
+            if (!done)
+            {
+                File.Delete(stagingPath);
+            }
+        }
+    }
+}

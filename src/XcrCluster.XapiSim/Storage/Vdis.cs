@@ -1,0 +1,184 @@
+using XcrCluster.Vhd;
+using XcrCluster.XapiSim.Model;
+using XcrCluster.XapiSim.Wire;
+
+namespace XcrCluster.XapiSim.Storage;
+
+/// <summary>
+/// VDI rows and their files, kept in step. Chains follow a file-based XCP-ng SR: a snapshot or clone turns
+/// the disk's file into a hidden base copy (managed=false, read-only) with the disk and the new VDI as its
+/// children; sm_config['vhd-parent'] names each child's parent by uuid. Callers hold the database lock.
+/// </summary>
+public static class Vdis
+{
+    public const string VhdParent = "vhd-parent";
+
+    /// <summary>BAT room so disks can grow (VDI.resize) without moving their BAT.</summary>
+    public static long BatCapacity(long virtualSize) => Math.Max(virtualSize * 4, 64L << 30);
+
+    private static readonly string[] CopiedOnSnapshot = ["name_label", "name_description", "type", "sharable", "other_config", "xenstore_data", "on_boot", "allow_caching", "tags"];
+
+    public static XapiObject Create(SimPool pool, IReadOnlyDictionary<string, object?> record, DiskFill? fill = null)
+    {
+        var sr = pool.Db.Get(Schemas.Sr, record.TryGetValue("SR", out var s) && s is string r ? r : throw new XapiException("FIELD_TYPE_ERROR", "SR"));
+        var size = record.TryGetValue("virtual_size", out var v) ? (long)Schemas.Vdi.Field("virtual_size").Coerce(v)! : throw new XapiException("FIELD_TYPE_ERROR", "virtual_size");
+        size = VhdConstants.RoundUpToSector(size);
+        if (size <= 0 || size > VhdConstants.MaxDiskSize)
+        {
+            throw new XapiException("SR_BACKEND_FAILURE_79", "", "VDI Invalid size", "");
+        }
+
+        EnsureSpace(pool, sr, 0);
+        var uuid = Guid.NewGuid().ToString();
+        var fields = record.Where(p => Schemas.Vdi.ByName.TryGetValue(p.Key, out var f) && !f.IsComputed).ToDictionary();
+        fields["uuid"] = uuid;
+        fields["virtual_size"] = size;
+        fields["location"] = uuid;
+        fields["managed"] = true;
+        var row = pool.Db.Create(Schemas.Vdi, fields);
+        try
+        {
+            pool.StorageOf(sr).CreateDisk(uuid, size, fill ?? new DiskFill());
+        }
+        catch
+        {
+            pool.Db.Delete(row);
+            throw;
+        }
+
+        RefreshUsage(pool, sr);
+        return row;
+    }
+
+    /// <summary>VDI.snapshot (isSnapshot) or VDI.clone: splits the chain and returns the new VDI.</summary>
+    public static XapiObject Snapshot(SimPool pool, XapiObject vdi, bool isSnapshot)
+    {
+        var sr = pool.Db.Get(Schemas.Sr, vdi.Str("SR"));
+        EnsureSpace(pool, sr, 0);
+        var storage = pool.StorageOf(sr);
+        var baseUuid = Guid.NewGuid().ToString();
+        var newUuid = Guid.NewGuid().ToString();
+        storage.Split(vdi.Str("location"), baseUuid, newUuid);
+
+        var baseCopy = pool.Db.Create(Schemas.Vdi, new Dictionary<string, object?>
+        {
+            ["uuid"] = baseUuid,
+            ["name_label"] = "base copy",
+            ["SR"] = sr.Ref,
+            ["virtual_size"] = vdi.Int("virtual_size"),
+            ["read_only"] = true,
+            ["managed"] = false,
+            ["location"] = baseUuid,
+            ["sm_config"] = ParentConfig(vdi.MapValue("sm_config", VhdParent)),
+        });
+        vdi.Map("sm_config")[VhdParent] = baseCopy.Uuid;
+        pool.Db.Touch(vdi);
+
+        var fields = CopiedOnSnapshot.ToDictionary(f => f, f => pool.Db.FieldValue(vdi, Schemas.Vdi.Field(f)));
+        fields["uuid"] = newUuid;
+        fields["SR"] = sr.Ref;
+        fields["virtual_size"] = vdi.Int("virtual_size");
+        fields["location"] = newUuid;
+        fields["read_only"] = vdi.Bool("read_only");
+        fields["sm_config"] = ParentConfig(baseCopy.Uuid);
+        if (isSnapshot)
+        {
+            fields["is_a_snapshot"] = true;
+            fields["snapshot_of"] = vdi.Ref;
+            fields["snapshot_time"] = DateTime.UtcNow;
+        }
+
+        var created = pool.Db.Create(Schemas.Vdi, fields);
+        RefreshUsage(pool, sr);
+        return created;
+    }
+
+    public static void Destroy(SimPool pool, XapiObject vdi)
+    {
+        var vbds = pool.Db.Where(Schemas.Vbd, "VDI", vdi.Ref).ToList();
+        if (vbds.Any(b => b.Bool("currently_attached")))
+        {
+            throw new XapiException("VDI_IN_USE", vdi.Ref, "destroy");
+        }
+
+        foreach (var vbd in vbds)
+        {
+            pool.Db.Delete(vbd);
+        }
+
+        var sr = pool.Db.Get(Schemas.Sr, vdi.Str("SR"));
+        pool.Db.Delete(vdi);
+        if (!Children(pool, vdi.Uuid).Any())
+        {
+            pool.StorageOf(sr).Delete(vdi.Str("location"));
+        }
+
+        RefreshUsage(pool, sr);
+    }
+
+    public static void Resize(SimPool pool, XapiObject vdi, long size)
+    {
+        size = VhdConstants.RoundUpToSector(size);
+        if (size < vdi.Int("virtual_size") || size > VhdConstants.MaxDiskSize)
+        {
+            throw new XapiException("SR_BACKEND_FAILURE_79", "", "VDI Invalid size", "");
+        }
+
+        using (var disk = pool.StorageOfVdi(vdi).Open(vdi.Str("location"), writable: true))
+        {
+            disk.UpdateFooter(f => f with { CurrentSize = size, OriginalSize = size, Geometry = DiskGeometry.FromSize(size) });
+        }
+
+        pool.Db.Set(vdi, "virtual_size", size);
+    }
+
+    /// <summary>VDIs whose file sits directly on the given VDI's file.</summary>
+    public static IEnumerable<XapiObject> Children(SimPool pool, string uuid)
+        => pool.Db.All(Schemas.Vdi).Where(v => v.MapValue("sm_config", VhdParent) == uuid);
+
+    public static void EnsureSpace(SimPool pool, XapiObject sr, long bytes)
+    {
+        if (pool.Faults.SrFull || sr.Int("physical_utilisation") + bytes > sr.Int("physical_size"))
+        {
+            throw new XapiException("SR_BACKEND_FAILURE_44", "", "There is insufficient space", "");
+        }
+    }
+
+    public static void RefreshUsage(SimPool pool, XapiObject sr)
+    {
+        var storage = pool.StorageOf(sr);
+        foreach (var vdi in pool.Db.Where(Schemas.Vdi, "SR", sr.Ref))
+        {
+            var size = storage.FileSize(vdi.Str("location"));
+            if (vdi.Int("physical_utilisation") != size)
+            {
+                pool.Db.Set(vdi, "physical_utilisation", size);
+            }
+        }
+
+        var used = storage.PhysicalUsage();
+        if (sr.Int("physical_utilisation") != used)
+        {
+            pool.Db.Set(sr, "physical_utilisation", used);
+        }
+
+        var allocated = pool.Db.Where(Schemas.Vdi, "SR", sr.Ref).Where(v => v.Bool("managed")).Sum(v => v.Int("virtual_size"));
+        if (sr.Int("virtual_allocation") != allocated)
+        {
+            pool.Db.Set(sr, "virtual_allocation", allocated);
+        }
+    }
+
+    private static Dictionary<string, object?> ParentConfig(string? parentUuid)
+        => parentUuid is null ? [] : new Dictionary<string, object?> { [VhdParent] = parentUuid };
+
+    public static string NewMac(Random? rng = null)
+    {
+        rng ??= Random.Shared;
+        Span<byte> b = stackalloc byte[5];
+        rng.NextBytes(b);
+        return $"16:{b[0]:x2}:{b[1]:x2}:{b[2]:x2}:{b[3]:x2}:{b[4]:x2}";
+    }
+
+    internal static string FormatNow() => XapiValue.FormatDateTime(DateTime.UtcNow);
+}

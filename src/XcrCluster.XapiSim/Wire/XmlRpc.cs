@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Text;
+using System.Xml;
+
+namespace XcrCluster.XapiSim.Wire;
+
+/// <summary>
+/// XML-RPC as XAPI speaks it (ocaml-rpc, non-strict): compact output with no whitespace between elements
+/// (the npm client's parser breaks on any), untyped strings, ints as bare strings, empty string as
+/// &lt;value&gt;&lt;/value&gt;, Int32 as &lt;i4&gt;, a Status/Value wrapper around every result but system.listMethods.
+/// </summary>
+public static class XmlRpc
+{
+    public const string ContentType = "text/xml";
+
+    public static string EncodeValue(object? value)
+    {
+        var sb = new StringBuilder();
+        AppendValue(sb, value);
+        return sb.ToString();
+    }
+
+    public static void AppendValue(StringBuilder sb, object? value)
+    {
+        sb.Append("<value>");
+        switch (value)
+        {
+            case null:
+                sb.Append("<nil/>");
+                break;
+            case string s:
+                AppendEscaped(sb, s);
+                break;
+            case bool b:
+                sb.Append("<boolean>").Append(b ? '1' : '0').Append("</boolean>");
+                break;
+            case int i:
+                sb.Append("<i4>").Append(i.ToString(CultureInfo.InvariantCulture)).Append("</i4>");
+                break;
+            case long l:
+                sb.Append(l.ToString(CultureInfo.InvariantCulture));
+                break;
+            case double d:
+                sb.Append("<double>").Append(d.ToString("G16", CultureInfo.InvariantCulture)).Append("</double>");
+                break;
+            case DateTime t:
+                sb.Append("<dateTime.iso8601>").Append(XapiValue.FormatDateTime(t)).Append("</dateTime.iso8601>");
+                break;
+            case IDictionary<string, object?> map:
+                sb.Append("<struct>");
+                foreach (var (key, item) in map)
+                {
+                    sb.Append("<member><name>");
+                    AppendEscaped(sb, key);
+                    sb.Append("</name>");
+                    AppendValue(sb, item);
+                    sb.Append("</member>");
+                }
+
+                sb.Append("</struct>");
+                break;
+            case System.Collections.IEnumerable list:
+                sb.Append("<array><data>");
+                foreach (var item in list)
+                {
+                    AppendValue(sb, item);
+                }
+
+                sb.Append("</data></array>");
+                break;
+            default:
+                throw new ArgumentException($"no XML-RPC encoding for {value.GetType().Name}");
+        }
+
+        sb.Append("</value>");
+    }
+
+    public static string EncodeSuccess(object? value, bool wrap = true)
+    {
+        var sb = new StringBuilder("<?xml version=\"1.0\"?><methodResponse><params><param>");
+        if (wrap)
+        {
+            sb.Append("<value><struct><member><name>Status</name><value>Success</value></member><member><name>Value</name>");
+            AppendValue(sb, value);
+            sb.Append("</member></struct></value>");
+        }
+        else
+        {
+            AppendValue(sb, value);
+        }
+
+        return sb.Append("</param></params></methodResponse>").ToString();
+    }
+
+    public static string EncodeFailure(IReadOnlyList<string> errorDescription)
+    {
+        var sb = new StringBuilder("<?xml version=\"1.0\"?><methodResponse><params><param>");
+        sb.Append("<value><struct><member><name>Status</name><value>Failure</value></member><member><name>ErrorDescription</name>");
+        AppendValue(sb, errorDescription);
+        return sb.Append("</member></struct></value></param></params></methodResponse>").ToString();
+    }
+
+    public static (string Method, List<object?> Params) DecodeCall(string xml)
+    {
+        var doc = new XmlDocument { XmlResolver = null };
+        doc.LoadXml(xml);
+        var call = doc.DocumentElement is { Name: "methodCall" } root ? root : throw new FormatException("no <methodCall>");
+        var method = call["methodName"]?.InnerText.Trim() ?? throw new FormatException("no <methodName>");
+        var list = new List<object?>();
+        if (call["params"] is { } ps)
+        {
+            foreach (var p in ps.ChildNodes.OfType<XmlElement>().Where(e => e.Name == "param"))
+            {
+                list.Add(DecodeValue(p["value"] ?? throw new FormatException("<param> without <value>")));
+            }
+        }
+
+        return (method, list);
+    }
+
+    /// <summary>Parses one &lt;value&gt; element (also what a task's result field holds).</summary>
+    public static object? DecodeValue(XmlElement value)
+    {
+        var typed = value.ChildNodes.OfType<XmlElement>().FirstOrDefault();
+        if (typed is null)
+        {
+            return value.InnerText;
+        }
+
+        var text = typed.InnerText;
+        return typed.Name switch
+        {
+            "string" => text,
+            "int" or "i4" or "i8" => long.Parse(text.Trim(), CultureInfo.InvariantCulture),
+            "boolean" => text.Trim() == "1" || text.Trim().Equals("true", StringComparison.OrdinalIgnoreCase),
+            "double" => double.Parse(text.Trim(), CultureInfo.InvariantCulture),
+            "dateTime.iso8601" => XapiValue.TryParseDateTime(text.Trim(), out var t) ? t : text,
+            "nil" => null,
+            "base64" => text,
+            "struct" => typed.ChildNodes.OfType<XmlElement>().Where(m => m.Name == "member").ToDictionary(
+                m => m["name"]?.InnerText ?? "",
+                m => m["value"] is { } v ? DecodeValue(v) : null),
+            "array" => (typed["data"]?.ChildNodes.OfType<XmlElement>().Where(v => v.Name == "value").Select(DecodeValue).ToList()) ?? [],
+            _ => throw new FormatException($"unknown XML-RPC type <{typed.Name}>"),
+        };
+    }
+
+    public static object? DecodeValue(string fragment)
+    {
+        var doc = new XmlDocument { XmlResolver = null };
+        doc.LoadXml(fragment);
+        return DecodeValue(doc.DocumentElement!);
+    }
+
+    private static void AppendEscaped(StringBuilder sb, string s)
+    {
+        foreach (var c in s)
+        {
+            _ = c switch
+            {
+                '&' => sb.Append("&amp;"),
+                '<' => sb.Append("&lt;"),
+                '>' => sb.Append("&gt;"),
+                '"' => sb.Append("&quot;"),
+                _ => sb.Append(c),
+            };
+        }
+    }
+}
