@@ -2,7 +2,7 @@ using System.Text.Json;
 using XcrCluster.XapiSim.Model;
 using XcrCluster.XapiSim.Rpc;
 using XcrCluster.XapiSim.Storage;
-using XcrCluster.XapiSim.Wire;
+using XcrCluster.Xapi.Wire;
 
 namespace XcrCluster.XapiSim;
 

@@ -1,7 +1,8 @@
+using XcrCluster.Xapi;
 using System.Net.Http.Headers;
 using System.Text;
 using XcrCluster.XapiSim.Model;
-using XcrCluster.XapiSim.Wire;
+using XcrCluster.Xapi.Wire;
 
 namespace XcrCluster.XapiSim.Tests;
 

@@ -1,4 +1,5 @@
-using XcrCluster.XapiSim.Wire;
+using XcrCluster.Xapi;
+using XcrCluster.Xapi.Wire;
 
 namespace XcrCluster.XapiSim.Model;
 

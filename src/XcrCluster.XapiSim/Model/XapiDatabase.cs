@@ -1,6 +1,7 @@
+using XcrCluster.Xapi;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using XcrCluster.XapiSim.Wire;
+using XcrCluster.Xapi.Wire;
 
 namespace XcrCluster.XapiSim.Model;
 

@@ -1,6 +1,6 @@
 using XcrCluster.XapiSim.Model;
 using XcrCluster.XapiSim.Storage;
-using XcrCluster.XapiSim.Wire;
+using XcrCluster.Xapi.Wire;
 
 namespace XcrCluster.XapiSim.Rpc;
 

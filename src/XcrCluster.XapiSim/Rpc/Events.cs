@@ -1,3 +1,4 @@
+using XcrCluster.Xapi;
 using System.Globalization;
 using XcrCluster.XapiSim.Model;
 

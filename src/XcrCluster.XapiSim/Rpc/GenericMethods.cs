@@ -1,3 +1,4 @@
+using XcrCluster.Xapi;
 using XcrCluster.XapiSim.Model;
 
 namespace XcrCluster.XapiSim.Rpc;

@@ -1,3 +1,4 @@
+using XcrCluster.Xapi;
 using System.Collections.Concurrent;
 using XcrCluster.XapiSim.Model;
 
@@ -11,7 +12,7 @@ public sealed class Sessions
 
     public string Open(string user)
     {
-        var @ref = Wire.XapiValue.NewRef();
+        var @ref = Xapi.Wire.XapiValue.NewRef();
         users[@ref] = user;
         return @ref;
     }

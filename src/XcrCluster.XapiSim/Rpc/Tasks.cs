@@ -1,5 +1,6 @@
+using XcrCluster.Xapi;
 using XcrCluster.XapiSim.Model;
-using XcrCluster.XapiSim.Wire;
+using XcrCluster.Xapi.Wire;
 
 namespace XcrCluster.XapiSim.Rpc;
 

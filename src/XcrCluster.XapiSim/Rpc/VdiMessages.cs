@@ -1,3 +1,4 @@
+using XcrCluster.Xapi;
 using XcrCluster.XapiSim.Model;
 using XcrCluster.XapiSim.Storage;
 

@@ -1,6 +1,7 @@
+using XcrCluster.Xapi;
 using XcrCluster.XapiSim.Model;
 using XcrCluster.XapiSim.Storage;
-using XcrCluster.XapiSim.Wire;
+using XcrCluster.Xapi.Wire;
 
 namespace XcrCluster.XapiSim.Rpc;
 

@@ -1,6 +1,7 @@
+using XcrCluster.Xapi;
 using XcrCluster.Vhd;
 using XcrCluster.XapiSim.Model;
-using XcrCluster.XapiSim.Wire;
+using XcrCluster.Xapi.Wire;
 
 namespace XcrCluster.XapiSim.Storage;
 

@@ -1,4 +1,4 @@
-namespace XcrCluster.XapiSim.Model;
+namespace XcrCluster.Xapi;
 
 /// <summary>An XAPI failure: the error code and its parameters, as the wire's ErrorDescription carries them.</summary>
 public sealed class XapiException(string code, params string[] parameters) : Exception(code + (parameters.Length > 0 ? " [" + string.Join(", ", parameters) + "]" : ""))

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Xml;
 
-namespace XcrCluster.XapiSim.Wire;
+namespace XcrCluster.Xapi.Wire;
 
 /// <summary>
 /// XML-RPC as XAPI speaks it (ocaml-rpc, non-strict): compact output with no whitespace between elements

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace XcrCluster.XapiSim.Wire;
+namespace XcrCluster.Xapi.Wire;
 
 /// <summary>
 /// JSON-RPC as XAPI answers it: v2 responses {"jsonrpc":"2.0","result"|"error",id} with error code 1 and the

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace XcrCluster.XapiSim.Wire;
+namespace XcrCluster.Xapi.Wire;
 
 /// <summary>
 /// XAPI values in memory are plain objects: string (also refs, uuids, enums), long (int), int (Int32, only in
