@@ -107,7 +107,8 @@ public sealed class BlockAllocationTable
         }
 
         var ordered = allocated.ToArray();
-        Array.Sort(ordered, (a, b) => entries[a].CompareTo(entries[b]));
+        // Ties broken by index (Array.Sort is unstable), so of two blocks at one offset the later entry is the one reported.
+        Array.Sort(ordered, (a, b) => entries[a] != entries[b] ? entries[a].CompareTo(entries[b]) : a.CompareTo(b));
         for (var k = 1; k < ordered.Length; k++)
         {
             if (BlockOffset(ordered[k]) < BlockOffset(ordered[k - 1]) + blockTotal)

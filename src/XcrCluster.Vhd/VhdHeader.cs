@@ -42,6 +42,20 @@ public sealed record VhdHeader
 
     public static int BlockCountFor(long virtualSize, int blockSize) => (int)((virtualSize + blockSize - 1) / blockSize);
 
+    /// <summary>Value equality, locators compared item by item (ImmutableArray's own equality compares references).</summary>
+    public bool Equals(VhdHeader? other) => other is not null
+        && DataOffset == other.DataOffset
+        && TableOffset == other.TableOffset
+        && HeaderVersion == other.HeaderVersion
+        && MaxTableEntries == other.MaxTableEntries
+        && BlockSize == other.BlockSize
+        && ParentUniqueId == other.ParentUniqueId
+        && ParentTimestamp == other.ParentTimestamp
+        && ParentUnicodeName == other.ParentUnicodeName
+        && ParentLocators.AsSpan().SequenceEqual(other.ParentLocators.AsSpan());
+
+    public override int GetHashCode() => HashCode.Combine(TableOffset, MaxTableEntries, BlockSize, ParentUniqueId, ParentUnicodeName);
+
     public static VhdHeader Parse(ReadOnlySpan<byte> bytes, long offset, VhdFooter footer)
     {
         if (bytes.Length < VhdConstants.HeaderSize)
@@ -81,7 +95,8 @@ public sealed record VhdHeader
         }
 
         var entries = BinaryPrimitives.ReadUInt32BigEndian(bytes[28..]);
-        var needed = BlockCountFor(footer.CurrentSize, (int)blockSize);
+        // In long: 2040 GiB at 512-byte blocks needs more entries than an int holds.
+        var needed = (footer.CurrentSize + blockSize - 1) / blockSize;
         if (entries < needed || entries > VhdConstants.MaxTableEntries)
         {
             throw new VhdFormatException("header.max_table_entries", offset + 28, $"{entries} entries, but the disk needs {needed} and at most {VhdConstants.MaxTableEntries} are accepted");
