@@ -40,7 +40,14 @@ public sealed record VhdHeader
 
     public long TableEnd => TableOffset + TableSize;
 
-    public static int BlockCountFor(long virtualSize, int blockSize) => (int)((virtualSize + blockSize - 1) / blockSize);
+    /// <summary>Blocks needed to cover a size; more than a BAT can hold is an argument error, not a wrap-around.</summary>
+    public static int BlockCountFor(long virtualSize, int blockSize)
+    {
+        var count = (virtualSize + blockSize - 1) / blockSize;
+        return count <= VhdConstants.MaxTableEntries
+            ? (int)count
+            : throw new ArgumentOutOfRangeException(nameof(virtualSize), virtualSize, $"needs {count} blocks of {blockSize} bytes; a BAT holds at most {VhdConstants.MaxTableEntries}");
+    }
 
     /// <summary>Value equality, locators compared item by item (ImmutableArray's own equality compares references).</summary>
     public bool Equals(VhdHeader? other) => other is not null

@@ -73,9 +73,10 @@ public sealed class DifferencingChainTests : IDisposable
         // Every level really holds blocks of its own, and the leaf is a differencing disk two parents deep.
         using var chain = VhdFile.Open(dir.File(Names[2]));
         Assert.Equal("child1.vhd", chain.Header.ParentUnicodeName);
-        Assert.Equal("base.vhd", chain.Parent!.Header.ParentUnicodeName);
-        Assert.Null(chain.Parent.Parent!.Parent);
-        for (var file = chain; file is not null; file = file.Parent)
+        var child1 = Assert.IsType<VhdFile>(chain.Parent);
+        Assert.Equal("base.vhd", child1.Header.ParentUnicodeName);
+        Assert.Null(Assert.IsType<VhdFile>(child1.Parent).Parent);
+        for (var file = chain; file is not null; file = file.Parent as VhdFile)
         {
             Assert.NotEmpty(file.AllocatedBlocks());
         }
@@ -133,7 +134,7 @@ public sealed class DifferencingChainTests : IDisposable
             Assert.NotNull(file);
             Assert.Equal(Names[l], Path.GetFileName(file!.Path));
             AssertWholeDisk(file, models[l], $"{label}: reopened {Names[l]}");
-            file = file.Parent;
+            file = file.Parent as VhdFile;
         }
 
         Assert.Null(file);

@@ -350,4 +350,15 @@ public sealed class StructureTests
     }
 
     private static long RoundUp512(long bytes) => (bytes + 511) / 512 * 512;
+
+    [Fact]
+    public void Writers_refuse_a_disk_whose_bat_would_exceed_the_cap_instead_of_wrapping()
+    {
+        const long size = VhdConstants.MaxDiskSize;
+        Assert.Throws<ArgumentOutOfRangeException>(() => new VhdStreamWriter(Stream.Null, size, [], blockSize: 512));
+        Assert.Throws<ArgumentOutOfRangeException>(() => VhdStreamWriter.ComputeLength(size, 0, 512));
+        var path = Path.Combine(Path.GetTempPath(), "xcr-cap-" + Guid.NewGuid().ToString("N") + ".vhd");
+        Assert.Throws<ArgumentOutOfRangeException>(() => VhdFile.CreateDynamic(path, size, new VhdCreateOptions { BlockSize = 512 }));
+        Assert.False(File.Exists(path));
+    }
 }

@@ -29,6 +29,48 @@ public static class JsonRpc
         return new Request(id, root.TryGetProperty("jsonrpc", out _), method, list);
     }
 
+    /// <summary>A v2 request as a client sends it.</summary>
+    public static byte[] EncodeRequest(string method, IEnumerable<object?> parameters, long id)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("jsonrpc", "2.0");
+            w.WriteString("method", method);
+            w.WritePropertyName("params");
+            WriteValue(w, parameters.ToList());
+            w.WriteNumber("id", id);
+            w.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>The result of a v1 or v2 response, or the <see cref="XapiException"/> its error describes.</summary>
+    public static object? DecodeResponse(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body);
+        using var doc = JsonDocument.ParseValue(ref reader);
+        var root = doc.RootElement;
+        if (root.TryGetProperty("error", out var error))
+        {
+            switch (error.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    var code = error.TryGetProperty("message", out var m) ? m.GetString() ?? "" : "INTERNAL_ERROR";
+                    var data = error.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Array
+                        ? d.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText()).ToArray() : [];
+                    throw new XapiException(code, data);
+                case JsonValueKind.Array:
+                    var list = error.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText()).ToList();
+                    throw list.Count == 0 ? new XapiException("INTERNAL_ERROR", "empty error") : new XapiException(list[0], [.. list.Skip(1)]);
+            }
+        }
+
+        return root.TryGetProperty("result", out var result) ? FromJson(result) : throw new FormatException("a JSON-RPC response without result or error");
+    }
+
     public static object? FromJson(JsonElement e) => e.ValueKind switch
     {
         JsonValueKind.String => e.GetString(),

@@ -100,6 +100,50 @@ public static class XmlRpc
         return sb.Append("</member></struct></value></param></params></methodResponse>").ToString();
     }
 
+    /// <summary>A call as a client sends it (compact; ints as decimal strings, which XAPI accepts).</summary>
+    public static string EncodeCall(string method, IEnumerable<object?> parameters)
+    {
+        var sb = new StringBuilder("<?xml version=\"1.0\"?><methodCall><methodName>");
+        AppendEscaped(sb, method);
+        sb.Append("</methodName><params>");
+        foreach (var p in parameters)
+        {
+            sb.Append("<param>");
+            AppendValue(sb, p);
+            sb.Append("</param>");
+        }
+
+        return sb.Append("</params></methodCall>").ToString();
+    }
+
+    /// <summary>A method response: the Value of a Success, the value itself when there is no Status wrapper
+    /// (system.listMethods), or an <see cref="XapiException"/> built from a Failure's ErrorDescription.</summary>
+    public static object? DecodeResponse(string xml)
+    {
+        var doc = new XmlDocument { XmlResolver = null };
+        doc.LoadXml(xml);
+        if (doc.SelectSingleNode("/methodResponse/fault/value") is XmlElement fault)
+        {
+            var f = DecodeValue(fault) as Dictionary<string, object?>;
+            throw new XapiException("Fault", f?.GetValueOrDefault("faultString")?.ToString() ?? "");
+        }
+
+        var element = doc.SelectSingleNode("/methodResponse/params/param/value") as XmlElement ?? throw new FormatException("no <methodResponse> value");
+        var value = DecodeValue(element);
+        if (value is not Dictionary<string, object?> wrapper || !wrapper.TryGetValue("Status", out var status))
+        {
+            return value;
+        }
+
+        if (status as string == "Success")
+        {
+            return wrapper.GetValueOrDefault("Value");
+        }
+
+        var description = (wrapper.GetValueOrDefault("ErrorDescription") as List<object?> ?? []).Select(x => x?.ToString() ?? "").ToList();
+        throw description.Count == 0 ? new XapiException("INTERNAL_ERROR", "empty ErrorDescription") : new XapiException(description[0], [.. description.Skip(1)]);
+    }
+
     public static (string Method, List<object?> Params) DecodeCall(string xml)
     {
         var doc = new XmlDocument { XmlResolver = null };
