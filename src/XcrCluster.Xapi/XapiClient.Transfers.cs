@@ -1,0 +1,100 @@
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace XcrCluster.Xapi;
+
+public sealed partial class XapiClient
+{
+    private const int MaxRedirects = 3;
+
+    /// <summary>
+    /// GET /export_raw_vdi: the disk (or, with a base, the blocks changed since it) as a stream read with
+    /// backpressure, tied to a task. Follows XAPI's 302 to the host that holds the disk; a stalled body
+    /// fails after the stall timeout.
+    /// </summary>
+    public async Task<VdiExport> ExportVdiAsync(string vdi, VdiFormat format, string? baseVdi = null, Action<long>? progress = null, CancellationToken ct = default)
+    {
+        var task = await CreateTaskAsync($"xcr export {vdi}", "", ct).ConfigureAwait(false);
+        try
+        {
+            var query = $"vdi={Uri.EscapeDataString(vdi)}&format={Format(format)}" + (baseVdi is null ? "" : $"&base={Uri.EscapeDataString(baseVdi)}");
+            var url = TransferUrl("export_raw_vdi/", query, task);
+            for (var hop = 0; ; hop++)
+            {
+                using var headers = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                headers.CancelAfter(options.CallTimeout);
+                var response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, url), HttpCompletionOption.ResponseHeadersRead, headers.Token).ConfigureAwait(false);
+                if (response.StatusCode is HttpStatusCode.Found or HttpStatusCode.RedirectKeepVerb && response.Headers.Location is { } location && hop < MaxRedirects)
+                {
+                    response.Dispose();
+                    url = location.IsAbsoluteUri ? location : new Uri(url, location);
+                    Log($"export of {vdi} redirected to {url.Host}");
+                    continue;
+                }
+
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    using (response)
+                    {
+                        throw new HttpRequestException($"export of VDI {vdi}: HTTP {(int)response.StatusCode} from {url.Host}", null, response.StatusCode);
+                    }
+                }
+
+                var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+                var guard = new StallGuardStream(body, options.StallTimeout, $"export of VDI {vdi}", progress, response.Dispose);
+                return new VdiExport(this, task, guard);
+            }
+        }
+        catch
+        {
+            await DestroyTaskAsync(task).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// PUT /import_raw_vdi with an exact Content-Length (XAPI refuses chunked uploads) from any stream, tied to
+    /// a task; returns the VDI ref the task reports. A peer that stops reading fails after the stall timeout.
+    /// </summary>
+    public async Task<string> ImportVdiAsync(string vdi, Stream content, long length, VdiFormat format, Action<long>? progress = null, CancellationToken ct = default)
+    {
+        var task = await CreateTaskAsync($"xcr import {vdi}", "", ct).ConfigureAwait(false);
+        try
+        {
+            var url = TransferUrl("import_raw_vdi/", $"vdi={Uri.EscapeDataString(vdi)}&format={Format(format)}", task);
+            await using var guard = new StallGuardStream(content, options.StallTimeout, $"import into VDI {vdi}", progress, leaveOpen: true);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, guard.Token);
+            var body = new StreamContent(guard, 1 << 20);
+            body.Headers.ContentLength = length;
+            body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = body };
+            request.Headers.ExpectContinue = false;
+            try
+            {
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    throw new HttpRequestException($"import into VDI {vdi}: HTTP {(int)response.StatusCode} from {url.Host}", null, response.StatusCode);
+                }
+
+                await response.Content.CopyToAsync(Stream.Null, linked.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (guard.HasStalled && !ct.IsCancellationRequested && e is OperationCanceledException or HttpRequestException or IOException)
+            {
+                throw guard.StallError();
+            }
+
+            var result = ResultOf(await WaitForTaskAsync(task, ct).ConfigureAwait(false));
+            return result as string is { Length: > 0 } r ? r : vdi;
+        }
+        finally
+        {
+            await DestroyTaskAsync(task).ConfigureAwait(false);
+        }
+    }
+
+    private Uri TransferUrl(string path, string query, string task)
+        => new(Endpoint.Url, $"{path}?{query}&session_id={Uri.EscapeDataString(Session)}&task_id={Uri.EscapeDataString(task)}");
+
+    private static string Format(VdiFormat format) => format == VdiFormat.Vhd ? "vhd" : "raw";
+}

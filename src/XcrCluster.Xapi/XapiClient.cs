@@ -1,0 +1,239 @@
+using System.Net.Sockets;
+using Polly;
+using Polly.Retry;
+using XcrCluster.Xapi.Records;
+using XcrCluster.Xapi.Transport;
+using XcrCluster.Xapi.Wire;
+
+namespace XcrCluster.Xapi;
+
+/// <summary>
+/// A logged-in XAPI session on a pool master. Calls put the session first; SESSION_INVALID triggers one
+/// transparent re-login and retry; HOST_IS_SLAVE moves the client to the master (same scheme and port);
+/// read-only calls are retried with backoff on connection errors, calls that change state never are.
+/// </summary>
+public sealed partial class XapiClient : IAsyncDisposable
+{
+    private readonly XapiClientOptions options;
+    private readonly HttpClient http;
+    private readonly ResiliencePipeline readRetry;
+    private readonly SemaphoreSlim loginGate = new(1, 1);
+    private IXapiTransport transport;
+    private string? session;
+
+    private XapiClient(XapiEndpoint endpoint, XapiClientOptions options)
+    {
+        Endpoint = endpoint;
+        this.options = options;
+        http = CreateHttpClient(endpoint.Tls, options);
+        transport = CreateTransport(endpoint.Url);
+        readRetry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = Math.Max(1, options.ReadRetries),
+            Delay = options.RetryDelay,
+            BackoffType = DelayBackoffType.Exponential,
+            ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>(e => e.StatusCode is null).Handle<IOException>().Handle<SocketException>(),
+            OnRetry = args =>
+            {
+                Log($"retrying a read after {args.Outcome.Exception?.GetType().Name} (attempt {args.AttemptNumber + 1})");
+                return ValueTask.CompletedTask;
+            },
+        }).Build();
+    }
+
+    /// <summary>The pool master this client talks to (after any HOST_IS_SLAVE redirect).</summary>
+    public XapiEndpoint Endpoint { get; private set; }
+
+    public string TransportName => transport.Name;
+
+    public static async Task<XapiClient> ConnectAsync(XapiEndpoint endpoint, XapiClientOptions? options = null, CancellationToken ct = default)
+    {
+        if (endpoint.Credentials is null)
+        {
+            throw new ArgumentException($"no credentials for {endpoint}", nameof(endpoint));
+        }
+
+        var client = new XapiClient(endpoint, options ?? new XapiClientOptions());
+        try
+        {
+            await client.LoginAsync(null, ct).ConfigureAwait(false);
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Calls a method with the session as its first parameter.</summary>
+    public async Task<object?> CallAsync(string method, params object?[] args)
+        => await CallAsync(method, args, CancellationToken.None).ConfigureAwait(false);
+
+    public async Task<object?> CallAsync(string method, IReadOnlyList<object?> args, CancellationToken ct, TimeSpan? timeout = null)
+    {
+        var readOnly = IsReadOnly(method);
+        for (var attempt = 0; ; attempt++)
+        {
+            var used = session ?? await LoginAsync(null, ct).ConfigureAwait(false);
+            try
+            {
+                using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                bounded.CancelAfter(timeout ?? options.CallTimeout);
+                Task<object?> Once(CancellationToken token) => transport.CallAsync(method, [used, .. args], token);
+                return readOnly
+                    ? await readRetry.ExecuteAsync(async token => await Once(token).ConfigureAwait(false), bounded.Token).ConfigureAwait(false)
+                    : await Once(bounded.Token).ConfigureAwait(false);
+            }
+            catch (XapiException e) when (e.Code == "SESSION_INVALID" && attempt == 0)
+            {
+                Log($"{method}: session invalid, logging in again");
+                await LoginAsync(used, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new TimeoutException($"{method} on {Endpoint} took longer than {(timeout ?? options.CallTimeout).TotalSeconds:F0} s");
+            }
+        }
+    }
+
+    public async Task<T> GetRecordAsync<T>(string @ref, CancellationToken ct = default)
+        where T : IXapiRecord<T>
+        => T.From(@ref, AsMap(await CallAsync($"{T.ClassName}.get_record", [@ref], ct).ConfigureAwait(false)));
+
+    public async Task<IReadOnlyList<T>> GetAllRecordsAsync<T>(CancellationToken ct = default)
+        where T : IXapiRecord<T>
+        => AsMap(await CallAsync($"{T.ClassName}.get_all_records", [], ct).ConfigureAwait(false))
+            .Select(p => T.From(p.Key, AsMap(p.Value))).ToList();
+
+    public async Task<string> GetRefByUuidAsync<T>(string uuid, CancellationToken ct = default)
+        where T : IXapiRecord<T>
+        => (string)(await CallAsync($"{T.ClassName}.get_by_uuid", [uuid], ct).ConfigureAwait(false))!;
+
+    /// <summary>Sets one entry of a map field the way XAPI clients do: remove (which never fails), then add,
+    /// looping on MAP_DUPLICATE_KEY if someone raced us. A null value only removes.</summary>
+    public async Task SetMapEntryAsync(string cls, string @ref, string field, string key, string? value, CancellationToken ct = default)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            await CallAsync($"{cls}.remove_from_{field}", [@ref, key], ct).ConfigureAwait(false);
+            if (value is null)
+            {
+                return;
+            }
+
+            try
+            {
+                await CallAsync($"{cls}.add_to_{field}", [@ref, key, value], ct).ConfigureAwait(false);
+                return;
+            }
+            catch (XapiException e) when (e.Code == "MAP_DUPLICATE_KEY" && attempt < 5)
+            {
+            }
+        }
+    }
+
+    public async Task SetMapEntriesAsync(string cls, string @ref, string field, IReadOnlyDictionary<string, string?> entries, CancellationToken ct = default)
+    {
+        foreach (var (key, value) in entries)
+        {
+            await SetMapEntryAsync(cls, @ref, field, key, value, ct).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (session is { } s)
+        {
+            try
+            {
+                using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await transport.CallAsync("session.logout", [s], quick.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is XapiException or HttpRequestException or OperationCanceledException or IOException)
+            {
+            }
+        }
+
+        http.Dispose();
+        loginGate.Dispose();
+    }
+
+    internal string Session => session ?? throw new InvalidOperationException("not logged in");
+
+    internal HttpClient Http => http;
+
+    internal XapiClientOptions Options => options;
+
+    internal static Dictionary<string, object?> AsMap(object? value)
+        => value as Dictionary<string, object?> ?? throw new XapiException("INTERNAL_ERROR", $"expected a map, got {value?.GetType().Name ?? "null"}");
+
+    internal void Log(string line) => options.Log?.Invoke(line);
+
+    /// <summary>Logs in unless another caller already replaced <paramref name="stale"/>; follows HOST_IS_SLAVE once.</summary>
+    private async Task<string> LoginAsync(string? stale, CancellationToken ct)
+    {
+        await loginGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (session is not null && session != stale)
+            {
+                return session;
+            }
+
+            var credentials = Endpoint.Credentials!;
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    bounded.CancelAfter(options.CallTimeout);
+                    var result = await transport.CallAsync("session.login_with_password",
+                        [credentials.User, credentials.Password.Reveal(), "1.1", options.Originator], bounded.Token).ConfigureAwait(false);
+                    session = result as string ?? throw new XapiException("INTERNAL_ERROR", "login returned no session");
+                    Log($"logged in to {Endpoint} over {transport.Name}");
+                    return session;
+                }
+                catch (XapiException e) when (e.Code == "HOST_IS_SLAVE" && attempt == 0 && e.Parameters.Count > 0)
+                {
+                    Endpoint = Endpoint.WithHost(e.Parameters[0]);
+                    transport = CreateTransport(Endpoint.Url);
+                    Log($"host is a pool member; moving to the master at {Endpoint.Url.Host}");
+                }
+            }
+        }
+        finally
+        {
+            loginGate.Release();
+        }
+    }
+
+    private IXapiTransport CreateTransport(Uri url) => options.Transport switch
+    {
+        "json" => new HttpRpcTransport(http, url, json: true),
+        "xml" => new HttpRpcTransport(http, url, json: false),
+        _ => new AutoTransport(http, url),
+    };
+
+    /// <summary>Calls that only read: field getters, records, lookups and event waits.</summary>
+    private static bool IsReadOnly(string method)
+    {
+        var dot = method.IndexOf('.');
+        var name = dot < 0 ? method : method[(dot + 1)..];
+        return !method.StartsWith("Async.", StringComparison.Ordinal) && (name.StartsWith("get_", StringComparison.Ordinal) || method == "event.from");
+    }
+
+    private static HttpClient CreateHttpClient(XapiTls tls, XapiClientOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = options.ConnectTimeout,
+            AllowAutoRedirect = false,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            AutomaticDecompression = System.Net.DecompressionMethods.None,
+            UseCookies = false,
+        };
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => tls.Validate(certificate, errors);
+        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+}
