@@ -1,6 +1,7 @@
+using XcrCluster.XapiSim;
 using XcrCluster.XapiSim.Http;
 
-namespace XcrCluster.XapiSim.Tests;
+namespace XcrCluster.Testing;
 
 /// <summary>A simulated pool hosted in-process on loopback with its own temporary data directory.</summary>
 public sealed class SimHost : IAsyncDisposable
