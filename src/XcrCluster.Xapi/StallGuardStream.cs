@@ -134,7 +134,9 @@ public sealed class StallGuardStream : Stream
         if (n > 0)
         {
             Interlocked.Exchange(ref lastProgressTicks, Environment.TickCount64);
-            progress?.Invoke(Interlocked.Add(ref bytes, n));
+            // Added before the call: `progress?.Invoke(...)` would skip evaluating its argument when null.
+            var total = Interlocked.Add(ref bytes, n);
+            progress?.Invoke(total);
         }
     }
 

@@ -23,7 +23,16 @@ public sealed partial class XapiClient
             {
                 using var headers = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 headers.CancelAfter(options.CallTimeout);
-                var response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, url), HttpCompletionOption.ResponseHeadersRead, headers.Token).ConfigureAwait(false);
+                HttpResponseMessage response;
+                try
+                {
+                    response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, url), HttpCompletionOption.ResponseHeadersRead, headers.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"export of VDI {vdi}: no response from {url.Host} within {options.CallTimeout.TotalSeconds:F0} s");
+                }
+
                 if (response.StatusCode is HttpStatusCode.Found or HttpStatusCode.RedirectKeepVerb && response.Headers.Location is { } location && hop < MaxRedirects)
                 {
                     response.Dispose();

@@ -23,6 +23,9 @@ public sealed class Faults
     /// <summary>Members answer exports with a 302 to the master (the host holding the SR), as XAPI does.</summary>
     public bool RedirectExports { get; set; }
 
+    /// <summary>Export bodies end at connection close (as XAPI sends them) instead of being chunked.</summary>
+    public bool CloseDelimitedExports { get; set; }
+
     /// <summary>JSON-RPC answers 404 so clients must use XML-RPC.</summary>
     public bool DisableJsonRpc { get; set; }
 
@@ -33,7 +36,7 @@ public sealed class Faults
     public void Clear()
     {
         ExportBytesPerSecond = ImportBytesPerSecond = ResetExportAfterBytes = ResetImportAfterBytes = 0;
-        SrFull = RedirectExports = DisableJsonRpc = false;
+        SrFull = RedirectExports = DisableJsonRpc = CloseDelimitedExports = false;
         CallLatency = TimeSpan.Zero;
         Interlocked.Exchange(ref sessionInvalidNext, 0);
     }

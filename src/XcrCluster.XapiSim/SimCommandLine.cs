@@ -10,6 +10,11 @@ public static class SimCommandLine
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Length > 0 && args[0] is "guest-write" or "checksum")
+        {
+            return await GuestCommands.RunAsync(args[0], args[1..]);
+        }
+
         SimOptions options;
         try
         {

@@ -12,6 +12,9 @@ public static class RpcEndpoints
 {
     public static void Map(WebApplication app, SimServer server)
     {
+        app.MapGet("/export_raw_vdi/{**rest}", context => ExportEndpoint.HandleAsync(server, context));
+        app.MapPut("/import_raw_vdi/{**rest}", context => ImportEndpoint.HandleAsync(server, context));
+        SimRoutes.Map(app, server);
         app.MapPost("/jsonrpc", context => JsonAsync(context, server));
         app.MapPost("/", context => XmlAsync(context, server));
         app.MapPost("/{**path}", context => XmlAsync(context, server));

@@ -83,7 +83,9 @@ public sealed class SimServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync();
+        // Transfers held open by a test's slow-peer fault would otherwise hold shutdown for Kestrel's 30 s.
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        await app.StopAsync(grace.Token);
         await app.DisposeAsync();
         Pool.Dispose();
     }

@@ -1,0 +1,224 @@
+using System.Buffers;
+using XcrCluster.Vhd;
+using XcrCluster.Xapi;
+using XcrCluster.XapiSim.Model;
+using XcrCluster.XapiSim.Storage;
+
+namespace XcrCluster.XapiSim.Http;
+
+/// <summary>
+/// GET /export_raw_vdi[/]?vdi=&amp;format=vhd|raw[&amp;base=]: XAPI's headers (connection close, task-id, no
+/// Content-Length), the disk streamed block by block from the chain (never loaded whole), with a base only
+/// the blocks allocated on either side since the common ancestor. The chains are pinned meanwhile.
+/// </summary>
+internal static class ExportEndpoint
+{
+    private const int ProgressEvery = 32;
+
+    public static async Task HandleAsync(SimServer server, HttpContext context)
+    {
+        var pool = server.Pool;
+        pool.Stats.Request("/export_raw_vdi");
+        using var transfer = await HttpTransfer.BeginAsync(server, context, "VDI export");
+        if (transfer is null)
+        {
+            return;
+        }
+
+        Plan plan;
+        try
+        {
+            if (Redirect(server, context))
+            {
+                return;
+            }
+
+            plan = Prepare(transfer);
+        }
+        catch (XapiException e)
+        {
+            await transfer.FailAsync(e);
+            return;
+        }
+
+        try
+        {
+            await SendAsync(transfer, plan);
+            transfer.Complete("");
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or XapiException)
+        {
+            Rpc.Tasks.Fail(pool.Db, transfer.Task, e as XapiException ?? new XapiException("VDI_IO_ERROR", "Device I/O errors", e.Message));
+            context.Abort();
+        }
+        finally
+        {
+            plan.Release();
+        }
+    }
+
+    /// <summary>With the RedirectExports fault, the disk lives on the pool's last host: a request reaching
+    /// another host gets XAPI's 302 to it, same path and query.</summary>
+    private static bool Redirect(SimServer server, HttpContext context)
+    {
+        if (!server.Pool.Faults.RedirectExports || server.HostUrls.Count < 2)
+        {
+            return false;
+        }
+
+        XapiObject holder;
+        lock (server.Pool.Db.Sync)
+        {
+            holder = server.Pool.Hosts[^1];
+        }
+
+        if (server.HostOf(context) == holder.Ref)
+        {
+            return false;
+        }
+
+        var scheme = context.Request.IsHttps ? "https" : "http";
+        context.Response.StatusCode = StatusCodes.Status302Found;
+        context.Response.Headers.Location = $"{scheme}://{holder.Str("address")}:{context.Connection.LocalPort}{context.Request.Path}{context.Request.QueryString}";
+        context.Response.Headers.Connection = "close";
+        return true;
+    }
+
+    private static Plan Prepare(HttpTransfer transfer)
+    {
+        var pool = transfer.Pool;
+        var format = transfer.Format();
+        var vdi = transfer.Vdi();
+        var baseId = transfer.Query("base");
+        var baseVdi = baseId is "" or Xapi.Wire.XapiValue.NullRef ? null : transfer.Vdi("base");
+        lock (pool.Db.Sync)
+        {
+            var storage = pool.StorageOfVdi(vdi);
+            if (baseVdi is not null && baseVdi.Str("SR") != vdi.Str("SR"))
+            {
+                throw new XapiException("VDI_IO_ERROR", "Cannot compute differences between VDIs on different SRs");
+            }
+
+            var chain = storage.Chain(vdi.Str("location"));
+            var baseChain = baseVdi is null ? null : storage.Chain(baseVdi.Str("location"));
+            var pinned = chain.Concat(baseChain ?? []).Select(l => l.Name).ToList();
+            storage.Pin(pinned);
+            try
+            {
+                var blockCount = VhdHeader.BlockCountFor(vdi.Int("virtual_size"), VhdConstants.DefaultBlockSize);
+                var blocks = baseChain is null ? BlockSelection.Full(chain, blockCount) : BlockSelection.Delta(chain, baseChain, blockCount);
+                VhdParent? parent = null;
+                if (baseVdi is not null)
+                {
+                    var path = storage.PathOf(baseVdi.Str("location"));
+                    using var own = VhdFile.Open(path, new VhdOpenOptions { ResolveParent = false });
+                    parent = new VhdParent(own.Footer.UniqueId, Path.GetFileName(path), VhdConstants.ToVhdTimestamp(File.GetLastWriteTimeUtc(path)));
+                }
+
+                var disk = storage.Open(vdi.Str("location"));
+                pool.Stats.VdiRequest(vdi.Uuid);
+                return new Plan(format, vdi.Uuid, disk, blocks, parent, baseVdi is not null, () => storage.Unpin(pinned));
+            }
+            catch
+            {
+                storage.Unpin(pinned);
+                throw;
+            }
+        }
+    }
+
+    private static async Task SendAsync(HttpTransfer transfer, Plan plan)
+    {
+        var context = transfer.Context;
+        var faults = transfer.Pool.Faults;
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.Headers.Connection = "close";
+        context.Response.Headers.ContentType = plan.Format == "vhd" ? "application/vhd" : "application/octet-stream";
+        context.Response.Headers.ContentDisposition = $"attachment; filename=\"{plan.VdiUuid}.{plan.Format}\"";
+        if (faults.CloseDelimitedExports)
+        {
+            // XAPI's bodies end at connection close. Kestrel chunks any HTTP/1.1 body without a length unless a
+            // non-chunked transfer coding is named, in which case it sends the bytes as they are and closes.
+            context.Response.Headers.TransferEncoding = "identity";
+        }
+
+        // XAPI sends the headers at once, whatever pace the body then goes at.
+        await context.Response.StartAsync(context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+        await using var wire = new ShapedStream(context.Response.Body, context, faults.ExportBytesPerSecond, faults.ResetExportAfterBytes,
+            n => transfer.Pool.Stats.Exported("/export_raw_vdi", plan.VdiUuid, n));
+        var ct = context.RequestAborted;
+        var blockSize = VhdConstants.DefaultBlockSize;
+        var size = plan.Disk.VirtualSize;
+        var buffer = ArrayPool<byte>.Shared.Rent(blockSize);
+        try
+        {
+            if (plan.Format == "vhd")
+            {
+                var writer = new VhdStreamWriter(wire, size, plan.Blocks, plan.Parent);
+                await writer.WriteHeadersAsync(ct);
+                for (var k = 0; k < plan.Blocks.Count; k++)
+                {
+                    var data = ReadBlock(plan.Disk, plan.Blocks[k], buffer);
+                    await writer.WriteBlockAsync(plan.Blocks[k], data, ct: ct);
+                    Tick(transfer, k, plan.Blocks.Count);
+                }
+
+                await writer.CompleteAsync(ct);
+                return;
+            }
+
+            var selected = plan.HasBase ? plan.Blocks.ToHashSet() : null;
+            var count = VhdHeader.BlockCountFor(size, blockSize);
+            for (var index = 0; index < count; index++)
+            {
+                var length = (int)Math.Min(blockSize, size - ((long)index * blockSize));
+                if (selected is null || selected.Contains(index))
+                {
+                    await wire.WriteAsync(ReadBlock(plan.Disk, index, buffer), ct);
+                }
+                else
+                {
+                    Array.Clear(buffer, 0, length);
+                    await wire.WriteAsync(buffer.AsMemory(0, length), ct);
+                }
+
+                Tick(transfer, index, count);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static ReadOnlyMemory<byte> ReadBlock(VhdFile disk, int index, byte[] buffer)
+    {
+        var offset = (long)index * VhdConstants.DefaultBlockSize;
+        var length = (int)Math.Min(VhdConstants.DefaultBlockSize, disk.VirtualSize - offset);
+        disk.Read(offset, buffer.AsSpan(0, length));
+        return buffer.AsMemory(0, length);
+    }
+
+    private static void Tick(HttpTransfer transfer, int done, int total)
+    {
+        if (transfer.IsCancelling)
+        {
+            throw new XapiException(Rpc.Tasks.Cancelled, transfer.Task.Ref);
+        }
+
+        if (done % ProgressEvery == 0)
+        {
+            transfer.SetProgress((double)done / Math.Max(1, total));
+        }
+    }
+
+    private sealed record Plan(string Format, string VdiUuid, VhdFile Disk, List<int> Blocks, VhdParent? Parent, bool HasBase, Action Unpin)
+    {
+        public void Release()
+        {
+            Disk.Dispose();
+            Unpin();
+        }
+    }
+}
