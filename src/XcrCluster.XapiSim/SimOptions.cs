@@ -16,6 +16,9 @@ public sealed record SimOptions
 
     public string? FixturePath { get; init; }
 
+    /// <summary>A fixture given in-process (tests); wins over <see cref="FixturePath"/>.</summary>
+    public Fixture? Fixture { get; init; }
+
     public bool Tls { get; init; }
 
     /// <summary>How often the garbage collector looks for chains to coalesce; zero pauses it.</summary>

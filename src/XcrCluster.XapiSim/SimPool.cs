@@ -31,7 +31,7 @@ public sealed class SimPool : IDisposable
             }
             else
             {
-                Fixture.Load(options.FixturePath).Build(this);
+                (options.Fixture ?? Fixture.Load(options.FixturePath)).Build(this);
             }
 
             SaveIfDirtyLocked();

@@ -1,5 +1,6 @@
 using XcrCluster.XapiSim;
 using XcrCluster.XapiSim.Http;
+using XcrCluster.XapiSim.Storage;
 
 namespace XcrCluster.Testing;
 
@@ -25,10 +26,24 @@ public sealed class SimHost : IAsyncDisposable
     public static async Task<SimHost> StartAsync(Func<SimOptions, SimOptions>? configure = null, string? dataDir = null)
     {
         dataDir ??= NewDataDir();
-        var options = new SimOptions { DataDir = dataDir, CollectorInterval = TimeSpan.Zero };
+        var options = new SimOptions { DataDir = dataDir, CollectorInterval = TimeSpan.Zero, Fixture = SmallFixture };
         options = configure?.Invoke(options) ?? options;
         return new SimHost(await SimServer.StartAsync(options), dataDir);
     }
+
+    /// <summary>The default pool's shape (three VMs, one with two disks, a CD drive, two SRs) with disks of
+    /// 16 to 64 MiB, so each test's pool is written in milliseconds; tests of the default itself pass null.</summary>
+    public static Fixture SmallFixture { get; } = Fixture.Default with
+    {
+        Vms =
+        [
+            new FixtureVm("web01", "Running", Disks: [new FixtureDisk(32 * MiB, Fill: new DiskFill("random", 1, 0.3)), new FixtureDisk(16 * MiB, Fill: new DiskFill("random", 2, 0.5))], Cdrom: true),
+            new FixtureVm("db01", "Halted", Disks: [new FixtureDisk(64 * MiB, Fill: new DiskFill("random", 3, 0.2))]),
+            new FixtureVm("tiny01", "Running", Disks: [new FixtureDisk(17 * MiB + 512, Fill: new DiskFill("random", 4, 0.5))]),
+        ],
+    };
+
+    private const long MiB = 1024 * 1024;
 
     public RpcClient Json() => new(Url, RpcClient.Transport.Json);
 

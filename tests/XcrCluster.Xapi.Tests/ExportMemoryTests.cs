@@ -21,7 +21,7 @@ public sealed class ExportMemoryTests
         }));
         try
         {
-            await using var sim = await ClientPools.StartAsync(o => o with { FixturePath = fixture });
+            await using var sim = await ClientPools.StartAsync(o => o with { FixturePath = fixture, Fixture = null });
             string vdiUuid;
             await using (var client = await ClientPools.ConnectAsync(sim))
             {

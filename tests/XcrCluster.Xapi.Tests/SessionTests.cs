@@ -13,7 +13,7 @@ public sealed class SessionTests
         var vms = await client.GetAllRecordsAsync<VmRecord>();
         Assert.Contains(vms, v => v.NameLabel == "web01" && v.PowerState == "Running" && v.Vbds.Count == 3);
         var vdis = await client.GetAllRecordsAsync<VdiRecord>();
-        Assert.Contains(vdis, v => v.VirtualSize == 256L * 1024 * 1024);
+        Assert.Contains(vdis, v => v.VirtualSize == 32L * 1024 * 1024);
         var pool = Assert.Single(await client.GetAllRecordsAsync<PoolRecord>());
         var master = await client.GetRecordAsync<HostRecord>(pool.Master);
         Assert.Equal("127.0.0.1", master.Address);
@@ -27,7 +27,7 @@ public sealed class SessionTests
         await using var client = await ClientPools.ConnectAsync(sim);
         Assert.Equal("xml-rpc", client.TransportName);
         var vdis = await client.GetAllRecordsAsync<VdiRecord>();
-        Assert.Contains(vdis, v => v.VirtualSize == 256L * 1024 * 1024);
+        Assert.Contains(vdis, v => v.VirtualSize == 32L * 1024 * 1024);
         Assert.All(await client.GetAllRecordsAsync<SrRecord>(), sr => Assert.True(sr.PhysicalSize > 0));
     }
 
