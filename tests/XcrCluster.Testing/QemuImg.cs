@@ -1,6 +1,8 @@
 using System.Diagnostics;
 
-namespace XcrCluster.Vhd.Tests;
+using Xunit;
+
+namespace XcrCluster.Testing;
 
 /// <summary>Runs the real qemu-img (installed by the test command); a missing binary fails the test, it is never skipped.</summary>
 public static class QemuImg
