@@ -51,6 +51,10 @@ public static class RpcEndpoints
         {
             body = JsonRpc.EncodeFailure(request, e.Description);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            body = JsonRpc.EncodeFailure(request, Internal(e).Description);
+        }
 
         await WriteAsync(context, JsonRpc.ContentType, body);
     }
@@ -81,8 +85,19 @@ public static class RpcEndpoints
         {
             xml = XmlRpc.EncodeFailure(e.Description);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            xml = XmlRpc.EncodeFailure(Internal(e).Description);
+        }
 
         await WriteAsync(context, XmlRpc.ContentType, Encoding.UTF8.GetBytes(xml));
+    }
+
+    /// <summary>A simulator bug surfaces as XAPI's INTERNAL_ERROR, never as an empty HTTP 500.</summary>
+    private static XapiException Internal(Exception e)
+    {
+        Console.Error.WriteLine($"xcr-xapi-sim: internal error: {e}");
+        return new XapiException("INTERNAL_ERROR", e.Message);
     }
 
     private static async Task<byte[]> ReadBodyAsync(HttpContext context)

@@ -33,6 +33,9 @@ public sealed class SrStorage
     /// staging imports and renaming, and per-block fsyncs would only slow tests.</summary>
     private static readonly VhdCreateOptions CreateOptions = new() { Durable = false };
 
+    /// <summary>Every file gets BAT room for VDI.resize (4x, at least 64 GiB), so growing never moves a BAT.</summary>
+    private static VhdCreateOptions OptionsFor(long virtualSize) => CreateOptions with { MaxVirtualSize = Math.Min(VhdConstants.MaxDiskSize, Math.Max(virtualSize * 4, 64L << 30)) };
+
     public string PathOf(string location) => Path.Combine(Dir, location + ".vhd");
 
     public bool Exists(string location) => File.Exists(PathOf(location));
@@ -46,11 +49,11 @@ public sealed class SrStorage
         if (fill.Kind == "synthetic")
         {
             using var synthetic = new SyntheticDisk(virtualSize, (ulong)fill.Seed);
-            using var leaf = VhdFile.CreateDifferencing(PathOf(location), synthetic, new VhdParent(Guid.Empty, synthetic.Name, 0), CreateOptions);
+            using var leaf = VhdFile.CreateDifferencing(PathOf(location), synthetic, new VhdParent(Guid.Empty, synthetic.Name, 0), OptionsFor(virtualSize));
             return;
         }
 
-        using var disk = VhdFile.CreateDynamic(PathOf(location), virtualSize, CreateOptions);
+        using var disk = VhdFile.CreateDynamic(PathOf(location), virtualSize, OptionsFor(virtualSize));
         fill.Apply(disk);
     }
 
@@ -96,11 +99,11 @@ public sealed class SrStorage
         {
             File.Move(PathOf(leaf), PathOf(baseCopy));
             using var parent = Open(baseCopy);
-            using (VhdFile.CreateDifferencing(PathOf(leaf), parent, CreateOptions))
+            using (VhdFile.CreateDifferencing(PathOf(leaf), parent, OptionsFor(parent.VirtualSize)))
             {
             }
 
-            using (VhdFile.CreateDifferencing(PathOf(newChild), parent, CreateOptions))
+            using (VhdFile.CreateDifferencing(PathOf(newChild), parent, OptionsFor(parent.VirtualSize)))
             {
             }
         }

@@ -14,9 +14,6 @@ public static class Vdis
 {
     public const string VhdParent = "vhd-parent";
 
-    /// <summary>BAT room so disks can grow (VDI.resize) without moving their BAT.</summary>
-    public static long BatCapacity(long virtualSize) => Math.Max(virtualSize * 4, 64L << 30);
-
     private static readonly string[] CopiedOnSnapshot = ["name_label", "name_description", "type", "sharable", "other_config", "xenstore_data", "on_boot", "allow_caching", "tags"];
 
     public static XapiObject Create(SimPool pool, IReadOnlyDictionary<string, object?> record, DiskFill? fill = null)
@@ -120,13 +117,14 @@ public static class Vdis
     public static void Resize(SimPool pool, XapiObject vdi, long size)
     {
         size = VhdConstants.RoundUpToSector(size);
-        if (size < vdi.Int("virtual_size") || size > VhdConstants.MaxDiskSize)
-        {
-            throw new XapiException("SR_BACKEND_FAILURE_79", "", "VDI Invalid size", "");
-        }
-
         using (var disk = pool.StorageOfVdi(vdi).Open(vdi.Str("location"), writable: true))
         {
+            // A shrink, an absurd size or growth beyond the BAT room the file was created with is refused.
+            if (size < vdi.Int("virtual_size") || size > VhdConstants.MaxDiskSize || VhdHeader.BlockCountFor(size, disk.BlockSize) > disk.Header.MaxTableEntries)
+            {
+                throw new XapiException("SR_BACKEND_FAILURE_79", "", "VDI Invalid size", "");
+            }
+
             disk.UpdateFooter(f => f with { CurrentSize = size, OriginalSize = size, Geometry = DiskGeometry.FromSize(size) });
         }
 
