@@ -1,0 +1,29 @@
+namespace XcrCluster.Bench;
+
+public sealed record BenchArgs(long SizeBytes, int Runs, string Dir)
+{
+    public static BenchArgs Parse(string[] args)
+    {
+        long sizeMib = 1024;
+        var runs = 3;
+        string? dir = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--size-mib": sizeMib = long.Parse(Value()); break;
+                case "--runs": runs = int.Parse(Value()); break;
+                case "--dir": dir = Value(); break;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+
+        if (sizeMib < 4 || runs < 1)
+        {
+            throw new ArgumentException("--size-mib must be at least 4 and --runs at least 1");
+        }
+
+        return new BenchArgs(sizeMib << 20, runs, dir ?? Path.Combine(Path.GetTempPath(), "xcr-bench-" + Guid.NewGuid().ToString("N")[..8]));
+    }
+}

@@ -1,0 +1,25 @@
+using XcrCluster.Bench;
+
+// xcr-bench <case> [options]: each case prints a markdown table of best-of-N times, MB/s and the ratio to a
+// plain copy of the same bytes measured in the same run.
+var cases = new Dictionary<string, Func<BenchArgs, Task>>(StringComparer.Ordinal)
+{
+    ["vhd"] = VhdBench.RunAsync,
+    ["xapi"] = XapiBench.RunAsync,
+};
+if (args.Length == 0 || !cases.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine("usage: xcr-bench (vhd|xapi) [--size-mib 1024] [--runs 3] [--dir DIR]");
+    return 2;
+}
+
+try
+{
+    await run(BenchArgs.Parse(args[1..]));
+    return 0;
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"xcr-bench: {e.Message}");
+    return 2;
+}
