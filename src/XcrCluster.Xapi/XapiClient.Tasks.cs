@@ -39,7 +39,8 @@ public sealed partial class XapiClient
     }
 
     /// <summary>Waits until the task settles: event.from on the task, polling where events are not served.
-    /// Raises the task's error for a failure and OperationCanceledException for a cancellation.</summary>
+    /// Raises the task's error for a failure and OperationCanceledException for a cancellation. Cancelling
+    /// <paramref name="ct"/> asks the pool to cancel the task and stops waiting at once.</summary>
     public async Task<TaskRecord> WaitForTaskAsync(string task, CancellationToken ct = default)
     {
         using var registration = ct.Register(() => _ = CancelTaskQuietlyAsync(task));
@@ -47,6 +48,7 @@ public sealed partial class XapiClient
         string? token = null;
         while (true)
         {
+            ct.ThrowIfCancellationRequested();
             var record = await GetRecordAsync<TaskRecord>(task, CancellationToken.None).ConfigureAwait(false);
             if (record.IsSettled)
             {
@@ -63,7 +65,7 @@ public sealed partial class XapiClient
                 try
                 {
                     token ??= (string)(await CallAsync("event.inject", ["task", task], CancellationToken.None).ConfigureAwait(false))!;
-                    var batch = AsMap(await CallAsync("event.from", [new List<object?> { "task" }, token, EventWait.TotalSeconds], CancellationToken.None, EventWait + TimeSpan.FromSeconds(10)).ConfigureAwait(false));
+                    var batch = AsMap(await CallAsync("event.from", [new List<object?> { "task" }, token, EventWait.TotalSeconds], ct, EventWait + TimeSpan.FromSeconds(10)).ConfigureAwait(false));
                     token = batch.GetValueOrDefault("token") as string ?? token;
                     continue;
                 }
@@ -75,7 +77,7 @@ public sealed partial class XapiClient
             }
             else
             {
-                await Task.Delay(PollInterval, CancellationToken.None).ConfigureAwait(false);
+                await Task.Delay(PollInterval, ct).ConfigureAwait(false);
             }
         }
     }

@@ -127,4 +127,22 @@ public sealed class SessionTests
         Assert.Equal("db01", (await read.WaitAsync(TimeSpan.FromSeconds(30))).NameLabel);
         Assert.Contains(log.Lines, l => l.Contains("logging in again", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Cancelling_a_wait_cancels_the_task_on_the_pool_and_returns_at_once()
+    {
+        await using var sim = await ClientPools.StartAsync();
+        await using var client = await ClientPools.ConnectAsync(sim);
+        var task = await client.CreateTaskAsync("long work");
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.WaitForTaskAsync(task, cancel.Token));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await client.GetRecordAsync<TaskRecord>(task)).Status != "cancelling")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the pool never saw task.cancel");
+            await client.CallAsync("event.from", new List<object?> { "task" }, "", 1.0);
+        }
+
+        await client.DestroyTaskAsync(task);
+    }
 }
