@@ -26,7 +26,7 @@ public sealed class Faults
     /// <summary>Export bodies end at connection close (as XAPI sends them) instead of being chunked.</summary>
     public bool CloseDelimitedExports { get; set; }
 
-    /// <summary>JSON-RPC answers 404 so clients must use XML-RPC.</summary>
+    /// <summary>/jsonrpc answers like an old host's XML-RPC handler (text/xml), so clients must fall back to XML-RPC.</summary>
     public bool DisableJsonRpc { get; set; }
 
     public void SessionInvalidOnNextCall() => Interlocked.Exchange(ref sessionInvalidNext, 1);

@@ -22,6 +22,9 @@ public sealed class Stats
         vdis.GetOrAdd(vdiUuid, _ => new Counter()).AddImported(bytes);
     }
 
+    /// <summary>Requests an endpoint has served so far (0 if none).</summary>
+    public long Requests(string endpoint) => endpoints.TryGetValue(endpoint, out var c) ? c.Requests : 0;
+
     public void VdiRequest(string vdiUuid) => vdis.GetOrAdd(vdiUuid, _ => new Counter()).AddRequest();
 
     public object Snapshot() => new
@@ -41,6 +44,8 @@ public sealed class Stats
         private long requests;
         private long exported;
         private long imported;
+
+        public long Requests => Interlocked.Read(ref requests);
 
         public void AddRequest() => Interlocked.Increment(ref requests);
 

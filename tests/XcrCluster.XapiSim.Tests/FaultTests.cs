@@ -154,7 +154,7 @@ public sealed class FaultTests
     }
 
     [Fact]
-    public async Task Call_latency_delays_every_call_and_a_disabled_json_endpoint_answers_404()
+    public async Task Call_latency_delays_every_call_and_a_disabled_json_endpoint_answers_like_an_old_host()
     {
         var (sim, rpc, http, _) = await OpenAsync();
         await using var _1 = sim;
@@ -166,7 +166,8 @@ public sealed class FaultTests
         Assert.True(clock.ElapsedMilliseconds >= 290, $"{clock.ElapsedMilliseconds} ms");
         await SetFaultsAsync(http, new { callLatencyMs = 0, disableJsonRpc = true });
         using var response = await http.PostAsync("/jsonrpc", new StringContent("{}"));
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/xml", response.Content.Headers.ContentType!.ToString());
         using var xml = sim.Xml();
         await xml.LoginAsync();
     }

@@ -26,7 +26,9 @@ public static class RpcEndpoints
         pool.Stats.Request("/jsonrpc");
         if (pool.Faults.DisableJsonRpc)
         {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            // An old host without JSON-RPC: /jsonrpc falls through to the XML-RPC handler, which cannot parse the
+            // body. Clients recognise the text/xml answer and switch to XML-RPC for good.
+            await WriteAsync(context, XmlRpc.ContentType, Encoding.UTF8.GetBytes(XmlRpc.EncodeFailure(["INTERNAL_ERROR", "JSON-RPC is not supported by this host"])));
             return;
         }
 
