@@ -49,6 +49,21 @@ public sealed partial class XapiClient
         while (true)
         {
             ct.ThrowIfCancellationRequested();
+
+            // The token is taken before the record is read: a task settling in between is then still an event
+            // after the token, instead of a wakeup missed until event.from times out.
+            if (useEvents && token is null)
+            {
+                try
+                {
+                    token = (string)(await CallAsync("event.inject", ["task", task], CancellationToken.None).ConfigureAwait(false))!;
+                }
+                catch (XapiException e) when (e.Code is "MESSAGE_METHOD_UNKNOWN")
+                {
+                    useEvents = false;
+                }
+            }
+
             var record = await GetRecordAsync<TaskRecord>(task, CancellationToken.None).ConfigureAwait(false);
             if (record.IsSettled)
             {
@@ -64,8 +79,7 @@ public sealed partial class XapiClient
             {
                 try
                 {
-                    token ??= (string)(await CallAsync("event.inject", ["task", task], CancellationToken.None).ConfigureAwait(false))!;
-                    var batch = AsMap(await CallAsync("event.from", [new List<object?> { "task" }, token, EventWait.TotalSeconds], ct, EventWait + TimeSpan.FromSeconds(10)).ConfigureAwait(false));
+                    var batch = AsMap(await CallAsync("event.from", [new List<object?> { "task" }, token!, EventWait.TotalSeconds], ct, EventWait + TimeSpan.FromSeconds(10)).ConfigureAwait(false));
                     token = batch.GetValueOrDefault("token") as string ?? token;
                     continue;
                 }

@@ -68,9 +68,28 @@ internal static class ImportEndpoint
         {
             await ImportAsync(transfer, vdi, format, length);
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or XapiException or VhdFormatException or BadHttpRequestException)
+        catch (Exception e) when (e is XapiException or VhdFormatException)
         {
+            // The disk refused the data (SR full, bad VHD): the task says why; the rest of the body is read and
+            // dropped so the client sees the 200 it was promised and then the task's error.
             Rpc.Tasks.Fail(pool.Db, transfer.Task, e as XapiException ?? new XapiException("VDI_IO_ERROR", "Device I/O errors", e.Message));
+            await DrainAsync(context);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            Rpc.Tasks.Fail(pool.Db, transfer.Task, new XapiException("VDI_IO_ERROR", "Device I/O errors", e.Message));
+            context.Abort();
+        }
+    }
+
+    private static async Task DrainAsync(HttpContext context)
+    {
+        try
+        {
+            await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
+        {
             context.Abort();
         }
     }

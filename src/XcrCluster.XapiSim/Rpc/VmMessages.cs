@@ -61,7 +61,7 @@ internal static class VmMessages
         fields["blocked_operations"] = new Dictionary<string, object?>();
         fields["parent"] = vm.Str("parent");
         var snapshot = call.Db.Create(Schemas.Vm, fields);
-        CopyDevices(call, vm, snapshot, vbd => ignored.Contains(vbd.Str("VDI")) ? null : Vdis.Snapshot(call.Pool, Vdi(call, vbd), isSnapshot: true), keepMacs: true);
+        CreateOrRollBack(call, snapshot, () => CopyDevices(call, vm, snapshot, vbd => ignored.Contains(vbd.Str("VDI")) ? null : Vdis.Snapshot(call.Pool, Vdi(call, vbd), isSnapshot: true), keepMacs: true));
         call.Db.Set(vm, "parent", snapshot.Ref);
         return snapshot.Ref;
     }
@@ -86,14 +86,21 @@ internal static class VmMessages
         var otherConfig = (Dictionary<string, object?>)fields["other_config"]!;
         otherConfig["mac_seed"] = Guid.NewGuid().ToString();
         var copy = call.Db.Create(Schemas.Vm, fields);
+        CreateOrRollBack(call, copy, () => CopyDevices(call, vm, copy, vbd => full ? FullCopy(call, Vdi(call, vbd), sr) : Vdis.Snapshot(call.Pool, Vdi(call, vbd), isSnapshot: false), keepMacs: false));
+        return copy.Ref;
+    }
+
+    /// <summary>Fills a new VM's devices; if that fails part way (a full SR), everything made so far goes with
+    /// the VM row, so a failed snapshot or copy leaves nothing behind.</summary>
+    private static void CreateOrRollBack(Call call, XapiObject created, Action fill)
+    {
         try
         {
-            CopyDevices(call, vm, copy, vbd => full ? FullCopy(call, Vdi(call, vbd), sr) : Vdis.Snapshot(call.Pool, Vdi(call, vbd), isSnapshot: false), keepMacs: false);
+            fill();
         }
         catch
         {
-            // A failed copy leaves nothing behind: its disks and devices go with the VM row.
-            foreach (var vbd in call.Db.Where(Schemas.Vbd, "VM", copy.Ref).ToList())
+            foreach (var vbd in call.Db.Where(Schemas.Vbd, "VM", created.Ref).ToList())
             {
                 if (call.Db.TryGet(vbd.Str("VDI"), out var disk) && vbd.Str("type") == "Disk")
                 {
@@ -105,16 +112,14 @@ internal static class VmMessages
                 }
             }
 
-            foreach (var vif in call.Db.Where(Schemas.Vif, "VM", copy.Ref).ToList())
+            foreach (var vif in call.Db.Where(Schemas.Vif, "VM", created.Ref).ToList())
             {
                 call.Db.Delete(vif);
             }
 
-            call.Db.Delete(copy);
+            call.Db.Delete(created);
             throw;
         }
-
-        return copy.Ref;
     }
 
     private static XapiObject FullCopy(Call call, XapiObject vdi, XapiObject? sr)
