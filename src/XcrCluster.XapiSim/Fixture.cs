@@ -138,6 +138,9 @@ public sealed record Fixture
         }
     }
 
+    private static string NextFreeDevice(HashSet<string> taken)
+        => Enumerable.Range(0, 16).Select(n => n.ToString()).First(n => !taken.Contains(n));
+
     private static void BuildVm(SimPool pool, FixtureVm spec, XapiObject host, List<XapiObject> srs, List<XapiObject> networks)
     {
         var db = pool.Db;
@@ -165,6 +168,8 @@ public sealed record Fixture
 
         var devices = "abcdefghijklmnop";
         var disks = spec.Disks ?? [];
+        // Given userdevices are kept; the others take the lowest free number, never the CD drive's 3.
+        var taken = disks.Where(d => d.Userdevice is not null).Select(d => d.Userdevice!).Append("3").ToHashSet();
         for (var i = 0; i < disks.Count; i++)
         {
             var d = disks[i];
@@ -176,7 +181,8 @@ public sealed record Fixture
                 ["name_label"] = d.Name ?? $"{spec.Name} disk {i}",
                 ["type"] = "user",
             }, d.Fill);
-            var userdevice = d.Userdevice ?? (i >= 3 ? i + 1 : i).ToString();
+            var userdevice = d.Userdevice ?? NextFreeDevice(taken);
+            taken.Add(userdevice);
             db.Create(Schemas.Vbd, new Dictionary<string, object?>
             {
                 ["VM"] = vm.Ref,
