@@ -1,0 +1,71 @@
+namespace XcrCluster.Domain;
+
+/// <summary>A job snapshot disk on the source as the base selection sees it.</summary>
+/// <param name="SnapshotVdiUuid">The snapshot VDI.</param>
+/// <param name="LiveVdiUuid">The live disk it is a snapshot of.</param>
+public sealed record SourceSnapshotDisk(string SnapshotVdiUuid, string LiveVdiUuid, string Datetime, bool Exported, int DeltaChainLength);
+
+/// <summary>Why a disk is sent full; shown in the run's task log.</summary>
+public enum FullReason
+{
+    None,
+    NoExportedSnapshot,
+    MissingOnTarget,
+    FullIntervalReached,
+    NewDisk,
+}
+
+/// <summary>Per live disk: the source snapshot VDI to diff against (null = full) and why it is full.</summary>
+public sealed record DiskBase(string LiveVdiUuid, string? BaseSnapshotVdiUuid, FullReason Reason);
+
+/// <summary>
+/// Xen Orchestra's base selection (xo-cr-semantics.md §2.5): the newest group of exported job snapshots (same
+/// datetime), kept only for disks that every target can continue (intersection over targets), then fullInterval.
+/// </summary>
+public static class BaseSelection
+{
+    public static IReadOnlyList<DiskBase> Select(
+        IReadOnlyCollection<string> liveDisks,
+        IReadOnlyCollection<SourceSnapshotDisk> jobSnapshots,
+        IReadOnlyList<Func<string, bool>> targetHasBase,
+        int fullInterval,
+        out int deltaChainLength)
+    {
+        var newest = jobSnapshots.Where(s => s.Exported).GroupBy(s => s.Datetime).OrderByDescending(g => g.Key, StringComparer.Ordinal).FirstOrDefault();
+        deltaChainLength = newest?.Max(s => s.DeltaChainLength) ?? 0;
+        if (newest is null)
+        {
+            return liveDisks.Select(d => new DiskBase(d, null, FullReason.NoExportedSnapshot)).ToList();
+        }
+
+        var forced = fullInterval != 0 && fullInterval <= deltaChainLength + 1;
+        var result = new List<DiskBase>();
+        foreach (var disk in liveDisks)
+        {
+            var snapshot = newest.FirstOrDefault(s => s.LiveVdiUuid == disk);
+            result.Add(snapshot switch
+            {
+                null => new DiskBase(disk, null, FullReason.NewDisk),
+                _ when !targetHasBase.All(has => has(snapshot.SnapshotVdiUuid)) => new DiskBase(disk, null, FullReason.MissingOnTarget),
+                _ when forced => new DiskBase(disk, null, FullReason.FullIntervalReached),
+                _ => new DiskBase(disk, snapshot.SnapshotVdiUuid, FullReason.None),
+            });
+        }
+
+        return result;
+    }
+
+    /// <summary>The chain length the source snapshot records after this run: 0 after any full disk.</summary>
+    public static int NextDeltaChainLength(IReadOnlyList<DiskBase> bases, int previous)
+        => bases.Count == 0 || bases.Any(b => b.BaseSnapshotVdiUuid is null) ? 0 : previous + 1;
+}
+
+/// <summary>Retention as Xen Orchestra's getOldEntries: keep the newest N, return the rest, oldest first.</summary>
+public static class Retention
+{
+    public static IReadOnlyList<T> OldEntries<T>(int keep, IEnumerable<T> entries, Func<T, string> datetime)
+    {
+        var ordered = entries.OrderBy(datetime, StringComparer.Ordinal).ToList();
+        return ordered.Take(Math.Max(0, ordered.Count - Math.Max(0, keep))).ToList();
+    }
+}

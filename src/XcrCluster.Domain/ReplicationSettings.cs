@@ -1,0 +1,40 @@
+namespace XcrCluster.Domain;
+
+/// <summary>A job's settings for one schedule, with Xen Orchestra's defaults (xo-cr-semantics.md §7).</summary>
+public sealed record ReplicationSettings
+{
+    /// <summary>Restore points kept per target SR (including the new one).</summary>
+    public int CopyRetention { get; init; } = 1;
+
+    /// <summary>0 = never forced; N = one full every N runs (1 = always full).</summary>
+    public int FullInterval { get; init; }
+
+    public int Concurrency { get; init; } = 2;
+
+    /// <summary>Bytes per second for the whole run, 0 = unlimited.</summary>
+    public long MaxExportRate { get; init; }
+
+    /// <summary>Job snapshots kept on the source besides the newest one (which a delta needs).</summary>
+    public int SnapshotRetention { get; init; }
+
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Uncoalesced base copies tolerated in a disk's chain before the VM is skipped (XO: 1).</summary>
+    public int MaxUncoalescedVdis { get; init; } = 1;
+
+    /// <summary>The first setting that is out of range, named, or null when all are valid.</summary>
+    public string? Validate() => this switch
+    {
+        { CopyRetention: < 1 } => "copyRetention must be at least 1",
+        { FullInterval: < 0 } => "fullInterval must be 0 (never) or more",
+        { Concurrency: < 0 } => "concurrency must be 0 (unlimited) or more",
+        { MaxExportRate: < 0 } => "maxExportRate must be 0 (unlimited) or more",
+        { SnapshotRetention: < 0 } => "snapshotRetention must be 0 or more",
+        { Timeout: { } t } when t <= TimeSpan.Zero => "timeout must be positive",
+        { MaxUncoalescedVdis: < 0 } => "maxUncoalescedVdis must be 0 or more",
+        _ => null,
+    };
+}
+
+/// <summary>Which job and schedule a run belongs to; names are used for snapshot names.</summary>
+public sealed record JobRef(string JobId, string JobName, string ScheduleId, string ScheduleName);

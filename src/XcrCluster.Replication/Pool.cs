@@ -1,0 +1,81 @@
+using XcrCluster.Domain;
+using XcrCluster.Xapi;
+using XcrCluster.Xapi.Records;
+
+namespace XcrCluster.Replication;
+
+/// <summary>The XAPI calls a run makes on one pool, over the product's client, with Xen Orchestra's conventions
+/// for other_config (each key removed then added, so writes are idempotent).</summary>
+public sealed class Pool(XapiClient client)
+{
+    public XapiClient Client { get; } = client;
+
+    public Task<VmRecord> VmAsync(string @ref) => Client.GetRecordAsync<VmRecord>(@ref);
+
+    public Task<VdiRecord> VdiAsync(string @ref) => Client.GetRecordAsync<VdiRecord>(@ref);
+
+    public async Task<string> VmRefAsync(string uuid) => await Client.GetRefByUuidAsync<VmRecord>(uuid).ConfigureAwait(false);
+
+    /// <summary>A VM's disk VBDs with their VDIs, in userdevice order.</summary>
+    public async Task<IReadOnlyList<(VbdRecord Vbd, VdiRecord Vdi)>> DisksAsync(VmRecord vm)
+    {
+        var disks = new List<(VbdRecord, VdiRecord)>();
+        foreach (var vbdRef in vm.Vbds)
+        {
+            var vbd = await Client.GetRecordAsync<VbdRecord>(vbdRef).ConfigureAwait(false);
+            if (vbd.IsDisk)
+            {
+                disks.Add((vbd, await VdiAsync(vbd.Vdi).ConfigureAwait(false)));
+            }
+        }
+
+        return disks.OrderBy(d => int.TryParse(d.Item1.Userdevice, out var u) ? u : int.MaxValue).ToList();
+    }
+
+    public Task SetOtherConfigAsync(string cls, string @ref, IReadOnlyDictionary<string, string?> entries)
+        => Client.SetMapEntriesAsync(cls, @ref, "other_config", entries);
+
+    /// <summary>Xen Orchestra's setVmOtherConfig: the same keys on the VM and every disk of it.</summary>
+    public async Task StampAsync(VmRecord vm, IReadOnlyDictionary<string, string?> entries)
+    {
+        await SetOtherConfigAsync("VM", vm.Ref, entries).ConfigureAwait(false);
+        foreach (var (_, vdi) in await DisksAsync(vm).ConfigureAwait(false))
+        {
+            await SetOtherConfigAsync("VDI", vdi.Ref, entries).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>resetVmOtherConfig: the job keys leave the VM and its disks (xo:backup:sr stays).</summary>
+    public Task ResetAsync(VmRecord vm) => StampAsync(vm, XoMetadata.ResetOnLiveTarget.ToDictionary(k => k, string? (_) => null));
+
+    /// <summary>Destroys a VM and the disks only it uses (its snapshots' disks stay with them).</summary>
+    public async Task DestroyVmAsync(VmRecord vm)
+    {
+        var disks = await DisksAsync(vm).ConfigureAwait(false);
+        if (vm.PowerState != "Halted" && !vm.IsASnapshot)
+        {
+            await Client.CallAsync("VM.hard_shutdown", vm.Ref).ConfigureAwait(false);
+        }
+
+        await Client.CallAsync("VM.destroy", vm.Ref).ConfigureAwait(false);
+        foreach (var (_, vdi) in disks)
+        {
+            await DestroyVdiQuietlyAsync(vdi.Ref).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Cleanup never hides the error that caused it: a disk already gone or still in use is left.</summary>
+    public async Task DestroyVdiQuietlyAsync(string vdi)
+    {
+        try
+        {
+            if ((await VdiAsync(vdi).ConfigureAwait(false)).Vbds.Count == 0)
+            {
+                await Client.CallAsync("VDI.destroy", vdi).ConfigureAwait(false);
+            }
+        }
+        catch (XapiException)
+        {
+        }
+    }
+}

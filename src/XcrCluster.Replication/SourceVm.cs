@@ -1,0 +1,150 @@
+using XcrCluster.Domain;
+using XcrCluster.Xapi;
+using XcrCluster.Xapi.Records;
+
+namespace XcrCluster.Replication;
+
+/// <summary>The source side of a run (xo-cr-semantics.md §2.2–2.8, 2.11): checks, job snapshot discovery,
+/// the snapshot with its metadata, marking it exported, and rotating old job snapshots.</summary>
+public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
+{
+    public VmRecord Vm { get; private set; } = vm;
+
+    /// <summary>A job snapshot disk on the source: its snapshot VM and VDI and what the base selection needs.</summary>
+    public sealed record JobSnapshot(string SnapshotVm, VdiRecord Vdi, SourceSnapshotDisk Disk);
+
+    public void CheckEligible()
+    {
+        if (Vm.OtherConfig.GetValueOrDefault(XoMetadata.Job) == job.JobId && Vm.BlockedOperations.ContainsKey("start"))
+        {
+            throw new RunRefusedException("cannot backup a VM created by this very job");
+        }
+
+        if (Vm.OtherConfig.ContainsKey(XoMetadata.CopyOf) && Vm.BlockedOperations.ContainsKey("start"))
+        {
+            throw new RunRefusedException("cannot replicate a replica: this VM was made by a replication job");
+        }
+    }
+
+    /// <summary>Skips the VM when a disk's chain holds more uncoalesced base copies (a hidden VDI with a
+    /// single child) than tolerated, as Xen Orchestra does before snapshotting.</summary>
+    public async Task CheckChainsAsync(int tolerance, IReadOnlyList<VdiRecord> allVdis)
+    {
+        var byUuid = allVdis.ToDictionary(v => v.Uuid);
+        var children = allVdis.Where(v => v.VhdParent is not null).GroupBy(v => v.VhdParent!).ToDictionary(g => g.Key, g => g.Count());
+        foreach (var (_, disk) in await pool.DisksAsync(Vm).ConfigureAwait(false))
+        {
+            var uncoalesced = 0;
+            for (var parent = disk.VhdParent; parent is not null && byUuid.TryGetValue(parent, out var p); parent = p.VhdParent)
+            {
+                if (!p.Managed && children.GetValueOrDefault(p.Uuid) == 1)
+                {
+                    uncoalesced++;
+                }
+            }
+
+            if (uncoalesced > tolerance)
+            {
+                throw new RunRefusedException($"unhealthy VDI chain: {disk.NameLabel} has {uncoalesced} uncoalesced base copies (tolerance {tolerance})", skipped: true);
+            }
+        }
+    }
+
+    /// <summary>Snapshots of the live disks stamped by this job for this VM (no xo:copy_of, so never a replica),
+    /// plus seeds made by xo-cr-seed, which stamp the snapshot VM only.</summary>
+    public async Task<IReadOnlyList<JobSnapshot>> JobSnapshotsAsync(IReadOnlyList<VdiRecord> allVdis)
+    {
+        var live = (await pool.DisksAsync(Vm).ConfigureAwait(false)).ToDictionary(d => d.Vdi.Ref, d => d.Vdi.Uuid);
+        var result = new List<JobSnapshot>();
+        foreach (var snapshotRef in Vm.Snapshots)
+        {
+            var snapshot = await pool.VmAsync(snapshotRef).ConfigureAwait(false);
+            var vmLevel = snapshot.OtherConfig;
+            foreach (var (_, vdi) in await pool.DisksAsync(snapshot).ConfigureAwait(false))
+            {
+                if (!live.TryGetValue(vdi.SnapshotOf, out var liveUuid) || vdi.OtherConfig.ContainsKey(XoMetadata.CopyOf))
+                {
+                    continue;
+                }
+
+                // VDI-level metadata (XO 5.96+), else the VM-level metadata of older XO and xo-cr-seed.
+                var meta = vdi.OtherConfig.ContainsKey(XoMetadata.Job) ? vdi.OtherConfig : vmLevel;
+                if (meta.GetValueOrDefault(XoMetadata.Job) != job.JobId || meta.GetValueOrDefault(XoMetadata.Vm) != Vm.Uuid || !meta.TryGetValue(XoMetadata.Datetime, out var datetime))
+                {
+                    continue;
+                }
+
+                var chain = int.TryParse(meta.GetValueOrDefault(XoMetadata.DeltaChainLength), out var n) ? n : 0;
+                result.Add(new JobSnapshot(snapshot.Ref, vdi, new SourceSnapshotDisk(vdi.Uuid, liveUuid, datetime, meta.GetValueOrDefault(XoMetadata.Exported) == "true", chain)));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Clears job keys a previous run may have left on the live VM, so snapshots do not inherit them.</summary>
+    public Task CleanLiveMetadataAsync() => pool.ResetAsync(Vm);
+
+    /// <summary>The run's snapshot: temporary name, [NOBAK] disks left out, not a template, stamped on the VM
+    /// and its disks (content key = each VDI's own uuid), then given its final name.</summary>
+    public async Task<VmRecord> SnapshotAsync(DateTimeOffset timestamp)
+    {
+        var ignored = (await pool.DisksAsync(Vm).ConfigureAwait(false)).Where(d => d.Vdi.NameLabel.Contains(XoMetadata.NoBackupMarker, StringComparison.Ordinal)).Select(d => (object?)d.Vdi.Ref).ToList();
+        var snapshotRef = (string)(await pool.Client.CallTaskAsync("VM.snapshot", [Vm.Ref, XoMetadata.TempSnapshotName, ignored]).ConfigureAwait(false))!;
+        await pool.Client.CallAsync("VM.set_is_a_template", snapshotRef, false).ConfigureAwait(false);
+        var snapshot = await pool.VmAsync(snapshotRef).ConfigureAwait(false);
+        await pool.StampAsync(snapshot, new Dictionary<string, string?>
+        {
+            [XoMetadata.Sr] = null,
+            [XoMetadata.Datetime] = XoMetadata.FormatDateTime(timestamp),
+            [XoMetadata.QcowFix] = "true",
+            [XoMetadata.Job] = job.JobId,
+            [XoMetadata.Schedule] = job.ScheduleId,
+            [XoMetadata.Vm] = Vm.Uuid,
+        }).ConfigureAwait(false);
+        foreach (var (_, vdi) in await pool.DisksAsync(snapshot).ConfigureAwait(false))
+        {
+            await pool.SetOtherConfigAsync("VDI", vdi.Ref, new Dictionary<string, string?> { [XoMetadata.ContentKey] = vdi.Uuid }).ConfigureAwait(false);
+        }
+
+        await pool.Client.CallAsync("VM.set_name_label", snapshotRef, XoMetadata.SnapshotName(job.JobName, Vm.NameLabel)).ConfigureAwait(false);
+        Vm = await pool.VmAsync(Vm.Ref).ConfigureAwait(false);
+        return await pool.VmAsync(snapshotRef).ConfigureAwait(false);
+    }
+
+    /// <summary>Only after every target succeeded: the snapshot can be the next run's base.</summary>
+    public Task MarkExportedAsync(VmRecord snapshot, int deltaChainLength) => pool.StampAsync(snapshot, new Dictionary<string, string?>
+    {
+        [XoMetadata.DeltaChainLength] = deltaChainLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        [XoMetadata.Exported] = "true",
+    });
+
+    /// <summary>Keeps the newest job snapshot (the next base) and <paramref name="retention"/> more; removes
+    /// snapshots a crash left with the temporary name.</summary>
+    public async Task RotateSnapshotsAsync(int retention)
+    {
+        Vm = await pool.VmAsync(Vm.Ref).ConfigureAwait(false);
+        var jobSnapshots = new List<VmRecord>();
+        foreach (var snapshotRef in Vm.Snapshots)
+        {
+            var snapshot = await pool.VmAsync(snapshotRef).ConfigureAwait(false);
+            if (snapshot.NameLabel == XoMetadata.TempSnapshotName)
+            {
+                await pool.DestroyVmAsync(snapshot).ConfigureAwait(false);
+            }
+            else if (snapshot.OtherConfig.GetValueOrDefault(XoMetadata.Job) == job.JobId && snapshot.OtherConfig.GetValueOrDefault(XoMetadata.Schedule) == job.ScheduleId
+                && snapshot.OtherConfig.ContainsKey(XoMetadata.Datetime))
+            {
+                jobSnapshots.Add(snapshot);
+            }
+        }
+
+        foreach (var old in Retention.OldEntries(retention + 1, jobSnapshots, s => s.OtherConfig[XoMetadata.Datetime]))
+        {
+            await pool.DestroyVmAsync(old).ConfigureAwait(false);
+        }
+    }
+
+    public Task<VdiExport> OpenExportAsync(VdiRecord snapshotVdi, VdiRecord? baseVdi, CancellationToken ct)
+        => pool.Client.ExportVdiAsync(snapshotVdi.Ref, VdiFormat.Vhd, baseVdi?.Ref, ct: ct);
+}

@@ -1,0 +1,194 @@
+using XcrCluster.Domain;
+using XcrCluster.Xapi;
+using XcrCluster.Xapi.Records;
+
+namespace XcrCluster.Replication;
+
+/// <summary>A target of a run: a pool and one of its SRs.</summary>
+public sealed record TargetSpec(Pool Pool, string SrUuid);
+
+/// <summary>
+/// One run of one VM to one or more target SRs, in Xen Orchestra's order (xo-cr-semantics.md §2.3): checks,
+/// job snapshots, base selection across every target, the snapshot, one export per disk fanned out to all
+/// targets, commit per target, then the source snapshot marked exported (only if every target succeeded)
+/// and old job snapshots rotated. Reports a task log; never throws for a VM-level failure.
+/// </summary>
+public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets, JobRef job, ReplicationSettings settings, TimeProvider? time = null)
+{
+    private readonly TimeProvider clock = time ?? TimeProvider.System;
+    private readonly List<TaskEntry> log = [];
+
+    public async Task<RunReport> RunAsync(string vmUuid, CancellationToken ct = default)
+    {
+        string? snapshotUuid = null;
+        IReadOnlyList<DiskBase> bases = [];
+        var outcomes = new List<TargetOutcome>();
+        try
+        {
+            var vm = await source.VmAsync(await source.VmRefAsync(vmUuid).ConfigureAwait(false)).ConfigureAwait(false);
+            var side = new SourceVm(source, job, vm);
+            side.CheckEligible();
+            var sourceVdis = await source.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false);
+            await side.CheckChainsAsync(settings.MaxUncoalescedVdis, sourceVdis).ConfigureAwait(false);
+            var jobSnapshots = await side.JobSnapshotsAsync(sourceVdis).ConfigureAwait(false);
+
+            var srs = new List<TargetSr>();
+            foreach (var target in targets)
+            {
+                var sr = await target.Pool.Client.GetRecordAsync<SrRecord>(await target.Pool.Client.GetRefByUuidAsync<SrRecord>(target.SrUuid, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+                var targetSr = new TargetSr(target.Pool, sr, job, vm.Uuid) { SourceVif = ReadSourceVifAsync };
+                await targetSr.FindBasesAsync(jobSnapshots.Select(s => s.Disk.SnapshotVdiUuid), await target.Pool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false)).ConfigureAwait(false);
+                srs.Add(targetSr);
+            }
+
+            var live = await source.DisksAsync(vm).ConfigureAwait(false);
+            bases = BaseSelection.Select(live.Select(d => d.Vdi.Uuid).ToList(), jobSnapshots.Select(s => s.Disk).ToList(),
+                srs.Select(t => (Func<string, bool>)t.HasBase).ToList(), settings.FullInterval, out var chainLength);
+
+            await side.CleanLiveMetadataAsync().ConfigureAwait(false);
+            var snapshot = await Step("snapshot", () => side.SnapshotAsync(clock.GetUtcNow())).ConfigureAwait(false);
+            snapshotUuid = snapshot.Uuid;
+            var transferStart = clock.GetUtcNow();
+            var results = await TransferAsync(side, snapshot, srs, bases, jobSnapshots, live, ct).ConfigureAwait(false);
+            var record = (Dictionary<string, object?>)(await source.Client.CallAsync("VM.get_record", snapshot.Ref).ConfigureAwait(false))!;
+            foreach (var (target, result) in srs.Zip(results))
+            {
+                outcomes.Add(await CommitAsync(target, snapshot, record, result, transferStart, bases).ConfigureAwait(false));
+            }
+
+            if (outcomes.All(o => o.Succeeded))
+            {
+                await side.MarkExportedAsync(snapshot, BaseSelection.NextDeltaChainLength(bases, chainLength)).ConfigureAwait(false);
+            }
+
+            await side.RotateSnapshotsAsync(settings.SnapshotRetention).ConfigureAwait(false);
+            var failed = outcomes.Where(o => !o.Succeeded).ToList();
+            return new RunReport(failed.Count == 0 ? RunStatus.Success : RunStatus.Failed,
+                failed.Count == 0 ? null : string.Join("; ", failed.Select(f => $"SR {f.SrUuid}: {f.Error}")), snapshotUuid, bases, outcomes, log);
+        }
+        catch (RunRefusedException e)
+        {
+            Log("VM", e.Skipped ? "skipped" : "failure", clock.GetUtcNow(), message: e.Message);
+            return new RunReport(e.Skipped ? RunStatus.Skipped : RunStatus.Failed, e.Message, snapshotUuid, bases, outcomes, log);
+        }
+        catch (Exception e) when (e is XapiException or HttpRequestException or IOException or TimeoutException)
+        {
+            Log("VM", "failure", clock.GetUtcNow(), message: e.Message);
+            return new RunReport(RunStatus.Failed, e.Message, snapshotUuid, bases, outcomes, log);
+        }
+    }
+
+    /// <summary>What one target got from the transfer: its disks (source snapshot VBD, source VDI, target VDI),
+    /// bytes sent and the first error.</summary>
+    private sealed class TransferResult
+    {
+        public List<(VbdRecord Vbd, VdiRecord Source, VdiRecord Target)> Disks { get; } = [];
+
+        public long Bytes { get; set; }
+
+        public string? Error { get; set; }
+    }
+
+    private async Task<IReadOnlyList<TransferResult>> TransferAsync(SourceVm side, VmRecord snapshot, IReadOnlyList<TargetSr> srs, IReadOnlyList<DiskBase> bases,
+        IReadOnlyList<SourceVm.JobSnapshot> jobSnapshots, IReadOnlyList<(VbdRecord Vbd, VdiRecord Vdi)> live, CancellationToken ct)
+    {
+        var results = srs.Select(_ => new TransferResult()).ToList();
+        foreach (var (vbd, vdi) in await source.DisksAsync(snapshot).ConfigureAwait(false))
+        {
+            var liveUuid = live.FirstOrDefault(l => l.Vdi.Ref == vdi.SnapshotOf).Vdi?.Uuid;
+            var baseUuid = bases.FirstOrDefault(b => b.LiveVdiUuid == liveUuid)?.BaseSnapshotVdiUuid;
+            var baseVdi = jobSnapshots.FirstOrDefault(s => s.Disk.SnapshotVdiUuid == baseUuid)?.Vdi;
+            var start = clock.GetUtcNow();
+            var lanes = new List<(int Index, VdiRecord Target)>();
+            for (var i = 0; i < srs.Count; i++)
+            {
+                if (results[i].Error is null)
+                {
+                    try
+                    {
+                        var target = await srs[i].PrepareDiskAsync(vdi, baseUuid).ConfigureAwait(false);
+                        results[i].Disks.Add((vbd, vdi, target));
+                        lanes.Add((i, target));
+                    }
+                    catch (XapiException e)
+                    {
+                        results[i].Error = e.Message;
+                    }
+                }
+            }
+
+            if (lanes.Count == 0)
+            {
+                break;
+            }
+
+            await using var export = await side.OpenExportAsync(vdi, baseVdi, ct).ConfigureAwait(false);
+            var imports = lanes.Select(l => (BlockFanOut.ImportAsync)(async (body, length, token) =>
+            {
+                await srs[l.Index].ImportAsync(l.Target, body, length, token).ConfigureAwait(false);
+                results[l.Index].Bytes += length;
+            })).ToList();
+            var errors = await BlockFanOut.CopyAsync(export.Content, imports, ct).ConfigureAwait(false);
+            await export.CompleteAsync(ct).ConfigureAwait(false);
+            for (var k = 0; k < lanes.Count; k++)
+            {
+                var (index, _) = lanes[k];
+                results[index].Error ??= errors[k]?.Message;
+                Log("transfer", errors[k] is null ? "success" : "failure", start, errors[k] is null ? results[index].Bytes : null, errors[k]?.Message, srs[index].Sr.Uuid);
+            }
+        }
+
+        return results;
+    }
+
+    private async Task<TargetOutcome> CommitAsync(TargetSr target, VmRecord snapshot, IReadOnlyDictionary<string, object?> record, TransferResult result,
+        DateTimeOffset transferStart, IReadOnlyList<DiskBase> bases)
+    {
+        var full = bases.Any(b => b.BaseSnapshotVdiUuid is null);
+        if (result.Error is null)
+        {
+            try
+            {
+                var (vm, restorePoint) = await Step("target snapshot", () => target.CommitAsync(snapshot, record, result.Disks, transferStart, result.Bytes, settings.CopyRetention), target.Sr.Uuid).ConfigureAwait(false);
+                return new TargetOutcome(target.Sr.Uuid, true, null, vm, restorePoint, result.Bytes, full);
+            }
+            catch (XapiException e)
+            {
+                result.Error = e.Message;
+            }
+        }
+
+        await target.RollBackAsync().ConfigureAwait(false);
+        return new TargetOutcome(target.Sr.Uuid, false, result.Error, null, null, result.Bytes, full);
+    }
+
+    private async Task<(VifRecord, NetworkRecord?)> ReadSourceVifAsync(string vif)
+    {
+        var record = await source.Client.GetRecordAsync<VifRecord>(vif).ConfigureAwait(false);
+        return (record, await source.Client.GetRecordAsync<NetworkRecord>(record.Network).ConfigureAwait(false));
+    }
+
+    private async Task<T> Step<T>(string name, Func<Task<T>> action, string? target = null)
+    {
+        var start = clock.GetUtcNow();
+        try
+        {
+            var result = await action().ConfigureAwait(false);
+            Log(name, "success", start, target: target);
+            return result;
+        }
+        catch (Exception e)
+        {
+            Log(name, "failure", start, message: e.Message, target: target);
+            throw;
+        }
+    }
+
+    private void Log(string name, string status, DateTimeOffset start, long? size = null, string? message = null, string? target = null)
+    {
+        lock (log)
+        {
+            log.Add(new TaskEntry(name, status, start, clock.GetUtcNow(), size, message, target));
+        }
+    }
+}

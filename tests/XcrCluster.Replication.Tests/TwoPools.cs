@@ -1,0 +1,79 @@
+using XcrCluster.Domain;
+using XcrCluster.Xapi;
+using XcrCluster.Xapi.Records;
+using XcrCluster.XapiSim.Storage;
+
+namespace XcrCluster.Replication.Tests;
+
+/// <summary>A source pool and a target pool in-process, connected through the product's XAPI client.</summary>
+public sealed class TwoPools : IAsyncDisposable
+{
+    public static readonly JobRef Job = new("0b5e3a4c-job", "nightly", "5c4d-schedule", "every 5 minutes");
+
+    private TwoPools(SimHost sourceSim, SimHost targetSim, Pool source, Pool target)
+    {
+        SourceSim = sourceSim;
+        TargetSim = targetSim;
+        Source = source;
+        Target = target;
+    }
+
+    public SimHost SourceSim { get; }
+
+    public SimHost TargetSim { get; }
+
+    public Pool Source { get; }
+
+    public Pool Target { get; }
+
+    public static async Task<TwoPools> StartAsync()
+    {
+        var sourceSim = await SimHost.StartAsync();
+        var targetSim = await SimHost.StartAsync();
+        var source = new Pool(await XapiClient.ConnectAsync(XapiEndpoint.Parse($"http://root:password@{sourceSim.Url.Authority}")));
+        var target = new Pool(await XapiClient.ConnectAsync(XapiEndpoint.Parse($"http://root:password@{targetSim.Url.Authority}")));
+        return new TwoPools(sourceSim, targetSim, source, target);
+    }
+
+    public async Task<string> SrUuidAsync(Pool pool, string name) => (await pool.Client.GetAllRecordsAsync<SrRecord>()).Single(s => s.NameLabel == name).Uuid;
+
+    public async Task<VmRecord> SourceVmAsync(string name) => (await Source.Client.GetAllRecordsAsync<VmRecord>()).Single(v => v.NameLabel == name && !v.IsASnapshot);
+
+    public VmReplication Replication(ReplicationSettings settings, params TargetSpec[] targets) => new(Source, targets, Job, settings);
+
+    public async Task<TargetSpec> TargetAsync(string srName = "Local storage") => new(Target, await SrUuidAsync(Target, srName));
+
+    /// <summary>SHA-256 of each disk of a VM (userdevice order), read on its pool.</summary>
+    public static async Task<List<string>> ChecksumsAsync(SimHost sim, Pool pool, string vmUuid)
+    {
+        var vm = await pool.VmAsync(await pool.VmRefAsync(vmUuid));
+        return [.. (await pool.DisksAsync(vm)).Select(d => GuestWorkload.Checksum(sim.Pool, d.Vdi.Uuid))];
+    }
+
+    /// <summary>The pools' SR garbage collectors are paused in tests; this is one pass of each, as between runs.</summary>
+    public void CollectGarbage()
+    {
+        SourceSim.Pool.Collector.RunOnce();
+        TargetSim.Pool.Collector.RunOnce();
+    }
+
+    public long ImportedBytes => Bytes(TargetSim, "bytesImported", "/import_raw_vdi");
+
+    public long ExportRequests => Requests(SourceSim, "/export_raw_vdi");
+
+    public static long Requests(SimHost sim, string endpoint) => sim.Pool.Stats.Requests(endpoint);
+
+    public static long Bytes(SimHost sim, string counter, string endpoint)
+    {
+        var json = System.Text.Json.JsonSerializer.SerializeToElement(sim.Pool.Stats.Snapshot());
+        return json.GetProperty("endpoints").TryGetProperty(endpoint, out var e) ? e.GetProperty(counter).GetInt64() : 0;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Source.Client.DisposeAsync();
+        await Target.Client.DisposeAsync();
+        await SourceSim.DisposeAsync();
+        await TargetSim.DisposeAsync();
+    }
+}
