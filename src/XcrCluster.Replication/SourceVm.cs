@@ -20,7 +20,8 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
             throw new RunRefusedException("cannot backup a VM created by this very job");
         }
 
-        if (Vm.OtherConfig.ContainsKey(XoMetadata.CopyOf) && Vm.BlockedOperations.ContainsKey("start"))
+        // A live replica keeps only xo:backup:sr after each run, with start blocked by the replication message.
+        if (Vm.OtherConfig.ContainsKey(XoMetadata.Sr) && Vm.BlockedOperations.GetValueOrDefault("start") == XoMetadata.StartBlocked)
         {
             throw new RunRefusedException("cannot replicate a replica: this VM was made by a replication job");
         }
@@ -119,9 +120,10 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
         [XoMetadata.Exported] = "true",
     });
 
-    /// <summary>Keeps the newest job snapshot (the next base) and <paramref name="retention"/> more; removes
-    /// snapshots a crash left with the temporary name.</summary>
-    public async Task RotateSnapshotsAsync(int retention)
+    /// <summary>Keeps the next run's base — this run's snapshot (<paramref name="current"/>), or the newest exported
+    /// one when this run failed — and <paramref name="retention"/> more; removes snapshots a crash left with the
+    /// temporary name.</summary>
+    public async Task RotateSnapshotsAsync(int retention, string? current)
     {
         Vm = await pool.VmAsync(Vm.Ref).ConfigureAwait(false);
         var jobSnapshots = new List<VmRecord>();
@@ -139,11 +141,19 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
             }
         }
 
-        foreach (var old in Retention.OldEntries(retention + 1, jobSnapshots, s => s.OtherConfig[XoMetadata.Datetime]))
+        // Unlike Xen Orchestra, the newest exported snapshot survives even when a failed run's is newer: it is
+        // the base that keeps the next run a delta.
+        // This run's snapshot is that base when the run succeeded (datetimes tie within a second, so it is named).
+        var keep = current ?? jobSnapshots.Where(s => s.OtherConfig.GetValueOrDefault(XoMetadata.Exported) == "true")
+            .MaxBy(s => s.OtherConfig[XoMetadata.Datetime], StringComparer.Ordinal)?.Ref;
+        foreach (var old in Retention.OldEntries(retention, jobSnapshots.Where(s => s.Ref != keep), s => s.OtherConfig[XoMetadata.Datetime]))
         {
             await pool.DestroyVmAsync(old).ConfigureAwait(false);
         }
     }
+
+    /// <summary>A snapshot no target completed is no base for anything: it goes at once.</summary>
+    public Task DiscardAsync(VmRecord snapshot) => pool.DestroyVmAsync(snapshot);
 
     public Task<VdiExport> OpenExportAsync(VdiRecord snapshotVdi, VdiRecord? baseVdi, CancellationToken ct)
         => pool.Client.ExportVdiAsync(snapshotVdi.Ref, VdiFormat.Vhd, baseVdi?.Ref, ct: ct);

@@ -11,7 +11,7 @@ namespace XcrCluster.Replication;
 /// to those disks only when all imports succeeded, so the live target always equals its last restore point
 /// and a failure leaves nothing new visible.
 /// </summary>
-public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVmUuid)
+public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVmUuid, string sourceVmName)
 {
     private readonly List<string> createdVdis = [];
     private readonly Dictionary<string, VdiRecord> bases = new(StringComparer.Ordinal);
@@ -152,10 +152,9 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         await Pool.Client.CallAsync("VM.set_name_description", vm.Ref, $"{snapshot.NameDescription} -- last replication: {datetime.Replace(":", "", StringComparison.Ordinal)} {bytesRead} B read").ConfigureAwait(false);
         await Pool.Client.CallAsync("VM.set_blocked_operations", vm.Ref, new Dictionary<string, object?> { ["start"] = XoMetadata.StartBlocked, ["start_on"] = XoMetadata.StartBlocked }).ConfigureAwait(false);
 
-        var sourceName = (await Pool.VmAsync(vm.Ref).ConfigureAwait(false)).NameLabel;
-        var restorePoint = (string)(await Pool.Client.CallTaskAsync("VM.snapshot", [vm.Ref, XoMetadata.TargetSnapshotName(sourceName, job.JobName, job.ScheduleName, transferStart)]).ConfigureAwait(false))!;
+        var restorePoint = (string)(await Pool.Client.CallTaskAsync("VM.snapshot", [vm.Ref, XoMetadata.TargetSnapshotName(sourceVmName, job.JobName, job.ScheduleName, transferStart)]).ConfigureAwait(false))!;
         await Pool.ResetAsync(await Pool.VmAsync(vm.Ref).ConfigureAwait(false)).ConfigureAwait(false);
-        await ApplyRetentionAsync(copyRetention).ConfigureAwait(false);
+        await ApplyRetentionAsync(copyRetention, restorePoint).ConfigureAwait(false);
         return (vm.Uuid, (await Pool.VmAsync(restorePoint).ConfigureAwait(false)).Uuid);
     }
 
@@ -253,20 +252,22 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
     /// <summary>Set by the run: reads a VIF of the source snapshot and its network on the source pool.</summary>
     public Func<string, Task<(VifRecord Record, NetworkRecord? Network)>> SourceVif { get; set; } = _ => throw new InvalidOperationException("no source pool");
 
-    private async Task ApplyRetentionAsync(int copyRetention)
+    /// <summary>Keeps the new restore point and the newest copyRetention-1 others (by datetime; runs within one
+    /// second share it, so the new one is never left to the sort).</summary>
+    private async Task ApplyRetentionAsync(int copyRetention, string newPoint)
     {
         var restorePoints = new List<VmRecord>();
         foreach (var candidate in await Pool.Client.GetAllRecordsAsync<VmRecord>().ConfigureAwait(false))
         {
             var oc = candidate.OtherConfig;
-            if (candidate.IsASnapshot && oc.GetValueOrDefault(XoMetadata.Schedule) == job.ScheduleId && oc.GetValueOrDefault(XoMetadata.Sr) == Sr.Uuid
+            if (candidate.Ref != newPoint && candidate.IsASnapshot && oc.GetValueOrDefault(XoMetadata.Schedule) == job.ScheduleId && oc.GetValueOrDefault(XoMetadata.Sr) == Sr.Uuid
                 && oc.GetValueOrDefault(XoMetadata.Vm) == sourceVmUuid && oc.ContainsKey(XoMetadata.Datetime))
             {
                 restorePoints.Add(candidate);
             }
         }
 
-        foreach (var old in Retention.OldEntries(copyRetention, restorePoints, v => v.OtherConfig[XoMetadata.Datetime]))
+        foreach (var old in Retention.OldEntries(copyRetention - 1, restorePoints, v => v.OtherConfig[XoMetadata.Datetime]))
         {
             await Pool.DestroyVmAsync(old).ConfigureAwait(false);
         }

@@ -36,7 +36,7 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
             foreach (var target in targets)
             {
                 var sr = await target.Pool.Client.GetRecordAsync<SrRecord>(await target.Pool.Client.GetRefByUuidAsync<SrRecord>(target.SrUuid, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
-                var targetSr = new TargetSr(target.Pool, sr, job, vm.Uuid) { SourceVif = ReadSourceVifAsync };
+                var targetSr = new TargetSr(target.Pool, sr, job, vm.Uuid, vm.NameLabel) { SourceVif = ReadSourceVifAsync };
                 await targetSr.FindBasesAsync(jobSnapshots.Select(s => s.Disk.SnapshotVdiUuid), await target.Pool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false)).ConfigureAwait(false);
                 srs.Add(targetSr);
             }
@@ -56,12 +56,17 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
                 outcomes.Add(await CommitAsync(target, snapshot, record, result, transferStart, bases).ConfigureAwait(false));
             }
 
-            if (outcomes.All(o => o.Succeeded))
+            var succeeded = outcomes.All(o => o.Succeeded);
+            if (succeeded)
             {
                 await side.MarkExportedAsync(snapshot, BaseSelection.NextDeltaChainLength(bases, chainLength)).ConfigureAwait(false);
             }
+            else
+            {
+                await side.DiscardAsync(snapshot).ConfigureAwait(false);
+            }
 
-            await side.RotateSnapshotsAsync(settings.SnapshotRetention).ConfigureAwait(false);
+            await side.RotateSnapshotsAsync(settings.SnapshotRetention, succeeded ? snapshot.Ref : null).ConfigureAwait(false);
             var failed = outcomes.Where(o => !o.Succeeded).ToList();
             return new RunReport(failed.Count == 0 ? RunStatus.Success : RunStatus.Failed,
                 failed.Count == 0 ? null : string.Join("; ", failed.Select(f => $"SR {f.SrUuid}: {f.Error}")), snapshotUuid, bases, outcomes, log);
