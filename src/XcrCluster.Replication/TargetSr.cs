@@ -44,7 +44,8 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
 
     public bool HasBase(string snapshotVdiUuid) => bases.ContainsKey(snapshotVdiUuid);
 
-    /// <summary>The VM the bases belong to: the VM a restore point was taken of, or the seed VM itself.</summary>
+    /// <summary>The VM the bases belong to: the VM a restore point was taken of, or the seed VM itself; else the
+    /// VM behind this job's newest restore point on the SR.</summary>
     private async Task<VmRecord?> LiveTargetAsync()
     {
         foreach (var vdi in bases.Values)
@@ -61,7 +62,19 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
             }
         }
 
-        return null;
+        // No disk to go by (a diskless VM, or every disk full): the VM the newest restore point of this job was taken of.
+        var points = (await Pool.Client.GetAllRecordsAsync<VmRecord>().ConfigureAwait(false)).Where(v => v.IsASnapshot
+            && v.OtherConfig.GetValueOrDefault(XoMetadata.Job) == job.JobId && v.OtherConfig.GetValueOrDefault(XoMetadata.Vm) == sourceVmUuid
+            && v.OtherConfig.GetValueOrDefault(XoMetadata.Sr) == Sr.Uuid && v.SnapshotOf != XapiValue.NullRef);
+        var newest = points.MaxBy(v => v.OtherConfig.GetValueOrDefault(XoMetadata.Datetime), StringComparer.Ordinal);
+        try
+        {
+            return newest is null ? null : await Pool.VmAsync(newest.SnapshotOf).ConfigureAwait(false);
+        }
+        catch (XapiException e) when (e.Code == "HANDLE_INVALID")
+        {
+            return null; // the live target was deleted by hand: a new one is made
+        }
     }
 
     /// <summary>The disk this run imports into: a clone of the base (delta) or a new VDI (full), marked as

@@ -21,16 +21,14 @@ public sealed class XoCrSeedTests
 
         var vm = (await source.GetAllRecordsAsync<VmRecord>()).Single(v => v.NameLabel == "web01");
         var snapshot = await source.GetRecordAsync<VmRecord>((string)(await source.CallTaskAsync("VM.snapshot", [vm.Ref, "seed"]))!);
-        var sourceDisks = await DisksAsync(source, snapshot);
+        var sourceDisks = await Seeds.DisksAsync(source, snapshot);
         var targetSr = (await target.GetAllRecordsAsync<SrRecord>()).First(s => s.NameLabel == "Second storage");
-        var seed = await BuildSeedAsync(source, target, snapshot, sourceDisks, targetSr);
-        var seedUuid = (await target.GetRecordAsync<VmRecord>(seed)).Uuid;
+        var seedUuid = await Seeds.BuildAsync(source, target, snapshot, targetSr);
+        var seed = await target.GetRefByUuidAsync<VmRecord>(seedUuid);
 
         var jobId = Guid.NewGuid().ToString();
         var scheduleId = Guid.NewGuid().ToString();
-        var (code, stdout, stderr) = await NodeTool.RunAsync("node_modules/.bin/xo-cr-seed", TimeSpan.FromSeconds(90),
-            $"http://root:password@{sourceSim.Url.Authority}", snapshot.Uuid, $"http://root:password@{targetSim.Url.Authority}", seedUuid, jobId, scheduleId);
-        Assert.True(code == 0 && !stderr.Contains("Fatal error", StringComparison.Ordinal), $"xo-cr-seed exited {code}: {stdout}{stderr}");
+        await Seeds.RunXoCrSeedAsync(sourceSim.Url, snapshot.Uuid, targetSim.Url, seedUuid, jobId, scheduleId);
 
         // The source snapshot: the four backup keys and "exported"; nothing on its VDIs.
         var snapshotAfter = await source.GetRecordAsync<VmRecord>(snapshot.Ref);
@@ -56,68 +54,12 @@ public sealed class XoCrSeedTests
         Assert.Equal(Sorted(new Dictionary<string, string> { ["start"] = Blocked, ["start_on"] = Blocked }), Sorted(seedAfter.BlockedOperations));
 
         // Each target disk, matched by userdevice: xo:copy_of = the source snapshot's VDI, and nothing else.
-        var targetDisks = await DisksAsync(target, seedAfter);
+        var targetDisks = await Seeds.DisksAsync(target, seedAfter);
         Assert.Equal(sourceDisks.Keys.Order(), targetDisks.Keys.Order());
         foreach (var (userdevice, disk) in targetDisks)
         {
             Assert.Equal(Sorted(new Dictionary<string, string> { ["xo:copy_of"] = sourceDisks[userdevice].Uuid }), Sorted(disk.OtherConfig));
         }
-    }
-
-    /// <summary>The seed document's procedure minus the XVA file: same disks, same userdevices, same content.</summary>
-    private static async Task<string> BuildSeedAsync(XapiClient source, XapiClient target, VmRecord snapshot, Dictionary<string, VdiRecord> disks, SrRecord sr)
-    {
-        var seed = (string)(await target.CallAsync("VM.create", new Dictionary<string, object?>
-        {
-            ["name_label"] = snapshot.NameLabel, ["memory_static_max"] = snapshot.MemoryStaticMax, ["memory_dynamic_max"] = snapshot.MemoryStaticMax,
-            ["VCPUs_max"] = 1L, ["VCPUs_at_startup"] = 1L, ["is_a_template"] = false,
-        }))!;
-        foreach (var (userdevice, disk) in disks)
-        {
-            var vdi = (string)(await target.CallAsync("VDI.create", new Dictionary<string, object?>
-            {
-                ["SR"] = sr.Ref, ["virtual_size"] = disk.VirtualSize, ["name_label"] = disk.NameLabel, ["type"] = "user",
-                ["sharable"] = false, ["read_only"] = false, ["other_config"] = new Dictionary<string, object?>(),
-            }))!;
-            await using (var export = await source.ExportVdiAsync(disk.Ref, VdiFormat.Vhd))
-            {
-                var length = await CountAsync(source, disk.Ref);
-                await target.ImportVdiAsync(vdi, export.Content, length, VdiFormat.Vhd);
-                await export.CompleteAsync();
-            }
-
-            await target.CallAsync("VBD.create", new Dictionary<string, object?>
-            {
-                ["VM"] = seed, ["VDI"] = vdi, ["userdevice"] = userdevice, ["type"] = "Disk", ["mode"] = "RW", ["bootable"] = userdevice == "0",
-                ["empty"] = false, ["other_config"] = new Dictionary<string, object?>(),
-            });
-        }
-
-        return seed;
-    }
-
-    /// <summary>The exact length of a VHD export, as XO computes it before an import (it needs Content-Length).</summary>
-    private static async Task<long> CountAsync(XapiClient client, string vdi)
-    {
-        await using var export = await client.ExportVdiAsync(vdi, VdiFormat.Vhd);
-        await export.Content.CopyToAsync(Stream.Null);
-        await export.CompleteAsync();
-        return export.Content.BytesTransferred;
-    }
-
-    private static async Task<Dictionary<string, VdiRecord>> DisksAsync(XapiClient client, VmRecord vm)
-    {
-        var disks = new Dictionary<string, VdiRecord>();
-        foreach (var vbdRef in vm.Vbds)
-        {
-            var vbd = await client.GetRecordAsync<VbdRecord>(vbdRef);
-            if (vbd.IsDisk)
-            {
-                disks[vbd.Userdevice] = await client.GetRecordAsync<VdiRecord>(vbd.Vdi);
-            }
-        }
-
-        return disks;
     }
 
     private static List<KeyValuePair<string, string>> Sorted(IReadOnlyDictionary<string, string> map, params (string Key, string Value)[] extra)
