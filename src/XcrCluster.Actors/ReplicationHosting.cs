@@ -1,0 +1,34 @@
+using System.Reflection;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using XcrCluster.Domain.Vm;
+
+namespace XcrCluster.Actors;
+
+/// <summary>Akka.Hosting composition of what this project holds, one method per region or concern.</summary>
+public static class ReplicationHosting
+{
+    /// <summary>The ReplicatedVm shard region: persistence state store with remember-entities (entities restart
+    /// after a node restart and record interrupted runs), on nodes with the given role.</summary>
+    public static AkkaConfigurationBuilder WithReplicatedVms(this AkkaConfigurationBuilder builder, IRunExecutor executor, string? role = null)
+        => builder
+            .WithCustomSerializer("xcr-replication", ReplicationSerializer.BoundTypes, system => new ReplicationSerializer(system))
+            .WithShardRegion<ReplicatedVmRegion>(ReplicatedVmMessageExtractor.RegionName, id => ReplicatedVmActor.Props(id, executor),
+                new ReplicatedVmMessageExtractor(), new ShardOptions { RememberEntities = true, StateStoreMode = StateStoreMode.Persistence, Role = role });
+
+    /// <summary>The SQL journal and snapshot store from hocon/persistence.sql.hocon.</summary>
+    public static AkkaConfigurationBuilder WithSqlPersistence(this AkkaConfigurationBuilder builder, string provider, string connectionString)
+        => builder.AddHocon(PersistenceHocon(provider, connectionString), HoconAddMode.Prepend);
+
+    public static string PersistenceHocon(string provider, string connectionString)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("persistence.sql.hocon") ?? throw new InvalidOperationException("persistence.sql.hocon not embedded");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd().Replace("@PROVIDER@", provider, StringComparison.Ordinal)
+            .Replace("@CONNECTION@", connectionString.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    /// <summary>SQLite in a data directory: the embedded default (one node, nothing to set up).</summary>
+    public static string SqliteConnection(string dataDir) => $"Data Source={Path.Combine(dataDir, "xcr.db")}";
+}

@@ -1,0 +1,47 @@
+using System.Runtime.Serialization;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Serialization;
+using XcrCluster.Domain.Vm;
+
+namespace XcrCluster.Actors;
+
+/// <summary>
+/// JSON for everything the ReplicatedVm entity persists or sends, with manifests that are names we own (never
+/// CLR type names), so renaming a class cannot orphan the journal. A new message needs a new manifest here
+/// and a round-trip test.
+/// </summary>
+public sealed class ReplicationSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    public const int SerializerId = 4242;
+
+    private static readonly Dictionary<Type, string> Manifests = new()
+    {
+        [typeof(ReplicateVm)] = "replicate-vm",
+        [typeof(GetVmStatus)] = "get-vm-status",
+        [typeof(RunAccepted)] = "run-accepted",
+        [typeof(RunRejected)] = "run-rejected",
+        [typeof(RunStarted)] = "run-started",
+        [typeof(RunQueued)] = "run-queued",
+        [typeof(RunFinished)] = "run-finished",
+        [typeof(RunInterrupted)] = "run-interrupted",
+        [typeof(ReplicatedVmState)] = "vm-state",
+    };
+
+    private static readonly Dictionary<string, Type> Types = Manifests.ToDictionary(p => p.Value, p => p.Key);
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public override int Identifier => SerializerId;
+
+    public static IReadOnlyCollection<Type> BoundTypes => [typeof(IReplicatedVmMessage), typeof(ReplicatedVmState)];
+
+    public override string Manifest(object o) => Manifests.TryGetValue(o.GetType(), out var m) ? m : throw new ArgumentException($"no manifest for {o.GetType()}");
+
+    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+
+    public override object FromBinary(byte[] bytes, string manifest)
+        => Types.TryGetValue(manifest, out var type)
+            ? JsonSerializer.Deserialize(bytes, type, Json) ?? throw new SerializationException($"empty {manifest}")
+            : throw new SerializationException($"unknown manifest {manifest}");
+}

@@ -1,0 +1,71 @@
+using XcrCluster.Domain.Vm;
+using XcrCluster.Replication;
+using XcrCluster.Xapi;
+
+namespace XcrCluster.Actors;
+
+/// <summary>Runs a replication against real pools: connects to the source and target pools named in the
+/// request (endpoints from the registry) and reports what the engine did.</summary>
+public sealed class XapiRunExecutor(IPoolRegistry pools) : IRunExecutor
+{
+    public async Task<RunResult> ExecuteAsync(ReplicateVm request, CancellationToken ct)
+    {
+        var clients = new Dictionary<string, XapiClient>(StringComparer.Ordinal);
+        try
+        {
+            async Task<Pool> Connect(string name)
+            {
+                if (!clients.TryGetValue(name, out var client))
+                {
+                    client = await XapiClient.ConnectAsync(pools.Endpoint(name), ct: ct).ConfigureAwait(false);
+                    clients[name] = client;
+                }
+
+                return new Pool(client);
+            }
+
+            var source = await Connect(request.SourcePool).ConfigureAwait(false);
+            var targets = new List<TargetSpec>();
+            foreach (var target in request.Targets)
+            {
+                targets.Add(new TargetSpec(await Connect(target.Pool).ConfigureAwait(false), target.SrUuid));
+            }
+
+            var report = await new VmReplication(source, targets, request.Job, request.Settings).RunAsync(request.VmUuid, ct).ConfigureAwait(false);
+            return ToResult(request.RunId, report);
+        }
+        catch (Exception e) when (e is XapiException or HttpRequestException or IOException or TimeoutException or OperationCanceledException or KeyNotFoundException)
+        {
+            return new RunResult(request.RunId, "failure", e.Message, false, null, [], []);
+        }
+        finally
+        {
+            foreach (var client in clients.Values)
+            {
+                await client.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    public static RunResult ToResult(string runId, RunReport report) => new(
+        runId,
+        report.Status.ToString().ToLowerInvariant() switch { "success" => "success", "skipped" => "skipped", _ => "failure" },
+        report.Error,
+        report.IsFull,
+        report.SourceSnapshotUuid,
+        [.. report.Targets.Select(t => new TargetResult(t.SrUuid, t.Succeeded, t.Error, t.TargetVmUuid, t.RestorePointUuid, t.BytesSent))],
+        [.. report.Log.Select(l => new LogLine(l.Name, l.Status, l.Start, l.End, l.Size, l.Message, l.Target))]);
+}
+
+/// <summary>Where a registered pool's XAPI is (URL, credentials, TLS choice), by pool name.</summary>
+public interface IPoolRegistry
+{
+    /// <summary>The pool's endpoint; KeyNotFoundException for an unknown pool.</summary>
+    XapiEndpoint Endpoint(string pool);
+}
+
+/// <summary>A fixed set of pools (tests, the demo, a node's config file).</summary>
+public sealed class StaticPoolRegistry(IReadOnlyDictionary<string, XapiEndpoint> pools) : IPoolRegistry
+{
+    public XapiEndpoint Endpoint(string pool) => pools.TryGetValue(pool, out var endpoint) ? endpoint : throw new KeyNotFoundException($"unknown pool \"{pool}\"");
+}

@@ -1,0 +1,52 @@
+using Akka.Actor;
+using Akka.Serialization;
+using XcrCluster.Domain.Vm;
+
+namespace XcrCluster.Actors.Tests;
+
+/// <summary>Every message and the snapshot survive the serializer, under the manifest the journal stores.</summary>
+public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
+{
+    public static TheoryData<object> Messages()
+    {
+        var request = Requests.For("vm-1", "job-1", "run-1");
+        var state = new ReplicatedVmState { VmUuid = "vm-1" }.Apply(new RunStarted("vm-1", request, DateTimeOffset.UnixEpoch))
+            .Apply(new RunFinished("vm-1", "job-1", Requests.Success("run-1"), DateTimeOffset.UnixEpoch.AddHours(1)));
+        return
+        [
+            request,
+            new GetVmStatus("vm-1"),
+            new RunAccepted("vm-1", "run-1", true),
+            new RunRejected("vm-1", "run-1", "the job (job-1) is already running"),
+            new RunStarted("vm-1", request, DateTimeOffset.UnixEpoch),
+            new RunQueued("vm-1", request, DateTimeOffset.UnixEpoch),
+            new RunFinished("vm-1", "job-1", Requests.Success("run-1"), DateTimeOffset.UnixEpoch),
+            new RunInterrupted("vm-1", "run-1", "job-1", DateTimeOffset.UnixEpoch),
+            state,
+        ];
+    }
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void Round_trips_under_its_own_manifest(object message)
+    {
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(message);
+        Assert.IsType<ReplicationSerializer>(serializer);
+        var manifest = serializer.Manifest(message);
+        Assert.DoesNotContain(".", manifest);
+        var back = serializer.FromBinary(serializer.ToBinary(message), manifest);
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(message, message.GetType()), System.Text.Json.JsonSerializer.Serialize(back, back.GetType()));
+    }
+
+    public SerializerTests()
+        : base(Akka.Configuration.ConfigurationFactory.ParseString($$"""
+            akka.actor.serializers.xcr-replication = "{{typeof(ReplicationSerializer).AssemblyQualifiedName}}"
+            akka.actor.serialization-bindings {
+              "{{typeof(IReplicatedVmMessage).AssemblyQualifiedName}}" = xcr-replication
+              "{{typeof(ReplicatedVmState).AssemblyQualifiedName}}" = xcr-replication
+            }
+            akka.actor.serialization-identifiers."{{typeof(ReplicationSerializer).AssemblyQualifiedName}}" = {{ReplicationSerializer.SerializerId}}
+            """))
+    {
+    }
+}
