@@ -2,12 +2,12 @@ using XcrCluster.Cli;
 
 return args switch
 {
-    ["demo", .. var rest] => await VhdDemo.RunAsync(rest, Console.Out),
+    ["demo", .. var rest] => await Demo.RunAsync(rest, Console.Out),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: xcr demo [--keep]");
-    return 1;
+    Console.Error.WriteLine("usage: xcr demo [--keep] [--data DIR]");
+    return 2;
 }

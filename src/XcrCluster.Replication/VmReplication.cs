@@ -128,9 +128,11 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
             }
 
             await using var export = await side.OpenExportAsync(vdi, baseVdi, ct).ConfigureAwait(false);
-            var imports = lanes.Select(l => (BlockFanOut.ImportAsync)(async (body, length, token) =>
+            var sent = new long[lanes.Count];
+            var imports = lanes.Select((l, k) => (BlockFanOut.ImportAsync)(async (body, length, token) =>
             {
                 await srs[l.Index].ImportAsync(l.Target, body, length, token).ConfigureAwait(false);
+                sent[k] = length;
                 results[l.Index].Bytes += length;
             })).ToList();
             var errors = await BlockFanOut.CopyAsync(export.Content, imports, ct).ConfigureAwait(false);
@@ -139,7 +141,7 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
             {
                 var (index, _) = lanes[k];
                 results[index].Error ??= errors[k]?.Message;
-                Log("transfer", errors[k] is null ? "success" : "failure", start, errors[k] is null ? results[index].Bytes : null, errors[k]?.Message, srs[index].Sr.Uuid);
+                Log($"transfer {vdi.NameLabel}", errors[k] is null ? "success" : "failure", start, errors[k] is null ? sent[k] : null, errors[k]?.Message, srs[index].Sr.Uuid);
             }
         }
 
