@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
@@ -106,8 +105,8 @@ public static class Demo
 
     private static async Task<RunResult> RunAsync(IActorRef region, ReplicateVm request, SimServer alpha, SimServer beta, int runs, TextWriter output, string expected)
     {
-        var exported = Counter(alpha, "bytesExported", "/export_raw_vdi");
-        var imported = Counter(beta, "bytesImported", "/import_raw_vdi");
+        var exported = alpha.Pool.Stats.BytesExported("/export_raw_vdi");
+        var imported = beta.Pool.Stats.BytesImported("/import_raw_vdi");
         var reply = await region.Ask<IReplicatedVmMessage>(request, TimeSpan.FromSeconds(30));
         if (reply is RunRejected rejected)
         {
@@ -130,8 +129,8 @@ public static class Demo
             output.WriteLine($"    {line.Name,-40} {line.Status,-8} {(line.Size is { } size ? $"{size / 1048576.0:F1} MiB" : "")} {line.Message}");
         }
 
-        output.WriteLine($"  run {runs}: {result.Status}, {(result.Full ? "full" : "delta")}, {(Counter(alpha, "bytesExported", "/export_raw_vdi") - exported) / 1048576.0:F1} MiB exported by alpha, "
-            + $"{(Counter(beta, "bytesImported", "/import_raw_vdi") - imported) / 1048576.0:F1} MiB imported by beta, {clock.Elapsed.TotalSeconds:F1} s{(result.Error is null ? "" : ": " + result.Error)}");
+        output.WriteLine($"  run {runs}: {result.Status}, {(result.Full ? "full" : "delta")}, {(alpha.Pool.Stats.BytesExported("/export_raw_vdi") - exported) / 1048576.0:F1} MiB exported by alpha, "
+            + $"{(beta.Pool.Stats.BytesImported("/import_raw_vdi") - imported) / 1048576.0:F1} MiB imported by beta, {clock.Elapsed.TotalSeconds:F1} s{(result.Error is null ? "" : ": " + result.Error)}");
         if (result.Status == "success")
         {
             var target = result.Targets.Single();
@@ -152,11 +151,5 @@ public static class Demo
         var pool = new Replication.Pool(client);
         var vm = await pool.VmAsync(await pool.VmRefAsync(vmUuid));
         return string.Join(",", (await pool.DisksAsync(vm)).Select(d => GuestWorkload.Checksum(sim.Pool, d.Vdi.Uuid)));
-    }
-
-    private static long Counter(SimServer sim, string counter, string endpoint)
-    {
-        var json = JsonSerializer.SerializeToElement(sim.Pool.Stats.Snapshot());
-        return json.GetProperty("endpoints").TryGetProperty(endpoint, out var e) ? e.GetProperty(counter).GetInt64() : 0;
     }
 }

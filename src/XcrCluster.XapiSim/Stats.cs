@@ -25,6 +25,12 @@ public sealed class Stats
     /// <summary>Requests an endpoint has served so far (0 if none).</summary>
     public long Requests(string endpoint) => endpoints.TryGetValue(endpoint, out var c) ? c.Requests : 0;
 
+    /// <summary>Body bytes an endpoint has sent (exports) so far.</summary>
+    public long BytesExported(string endpoint) => endpoints.TryGetValue(endpoint, out var c) ? c.Exported : 0;
+
+    /// <summary>Body bytes an endpoint has received (imports) so far.</summary>
+    public long BytesImported(string endpoint) => endpoints.TryGetValue(endpoint, out var c) ? c.Imported : 0;
+
     public void VdiRequest(string vdiUuid) => vdis.GetOrAdd(vdiUuid, _ => new Counter()).AddRequest();
 
     public object Snapshot() => new
@@ -47,12 +53,16 @@ public sealed class Stats
 
         public long Requests => Interlocked.Read(ref requests);
 
+        public long Exported => Interlocked.Read(ref exported);
+
+        public long Imported => Interlocked.Read(ref imported);
+
         public void AddRequest() => Interlocked.Increment(ref requests);
 
         public void AddExported(long bytes) => Interlocked.Add(ref exported, bytes);
 
         public void AddImported(long bytes) => Interlocked.Add(ref imported, bytes);
 
-        public object ToJson() => new { requests = Interlocked.Read(ref requests), bytesExported = Interlocked.Read(ref exported), bytesImported = Interlocked.Read(ref imported) };
+        public object ToJson() => new { requests = Requests, bytesExported = Exported, bytesImported = Imported };
     }
 }

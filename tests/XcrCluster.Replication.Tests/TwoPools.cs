@@ -57,17 +57,9 @@ public sealed class TwoPools : IAsyncDisposable
         TargetSim.Pool.Collector.RunOnce();
     }
 
-    public long ImportedBytes => Bytes(TargetSim, "bytesImported", "/import_raw_vdi");
+    public long ImportedBytes => TargetSim.Pool.Stats.BytesImported("/import_raw_vdi");
 
-    public long ExportRequests => Requests(SourceSim, "/export_raw_vdi");
-
-    public static long Requests(SimHost sim, string endpoint) => sim.Pool.Stats.Requests(endpoint);
-
-    public static long Bytes(SimHost sim, string counter, string endpoint)
-    {
-        var json = System.Text.Json.JsonSerializer.SerializeToElement(sim.Pool.Stats.Snapshot());
-        return json.GetProperty("endpoints").TryGetProperty(endpoint, out var e) ? e.GetProperty(counter).GetInt64() : 0;
-    }
+    public long ExportRequests => SourceSim.Pool.Stats.Requests("/export_raw_vdi");
 
     public async ValueTask DisposeAsync()
     {

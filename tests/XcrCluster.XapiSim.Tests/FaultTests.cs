@@ -13,7 +13,18 @@ public sealed class FaultTests
 {
     private sealed record Disk(string Ref, string Uuid, long Size);
 
-    private static async Task<(SimHost Sim, RpcClient Rpc, HttpClient Http, Disk Disk)> OpenAsync(Func<SimOptions, SimOptions>? configure = null)
+    /// <summary>A pool with a logged-in caller, an HTTP client on it and tiny01's disk; disposed as one.</summary>
+    private sealed record Opened(SimHost Sim, RpcClient Rpc, HttpClient Http, Disk Disk) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Http.Dispose();
+            Rpc.Dispose();
+            await Sim.DisposeAsync();
+        }
+    }
+
+    private static async Task<Opened> OpenAsync(Func<SimOptions, SimOptions>? configure = null)
     {
         var sim = await SimHost.StartAsync(configure);
         var rpc = sim.Json();
@@ -22,7 +33,7 @@ public sealed class FaultTests
         var vbd = ((List<object?>)(await rpc.CallAsync("VM.get_VBDs", vm))!).Cast<string>().First();
         var vdi = (string)(await rpc.CallAsync("VBD.get_VDI", vbd))!;
         var record = await rpc.RecordAsync("VDI", vdi);
-        return (sim, rpc, new HttpClient { BaseAddress = sim.Url }, new Disk(vdi, (string)record["uuid"]!, Convert.ToInt64(record["virtual_size"])));
+        return new Opened(sim, rpc, new HttpClient { BaseAddress = sim.Url }, new Disk(vdi, (string)record["uuid"]!, Convert.ToInt64(record["virtual_size"])));
     }
 
     private static async Task SetFaultsAsync(HttpClient http, object faults)
@@ -33,10 +44,8 @@ public sealed class FaultTests
     [Fact]
     public async Task Faults_are_read_set_refused_by_name_and_cleared_over_http()
     {
-        var (sim, rpc, http, _) = await OpenAsync();
-        await using var _1 = sim;
-        using var _2 = rpc;
-        using var _3 = http;
+        await using var pool = await OpenAsync();
+        var (sim, rpc, http) = (pool.Sim, pool.Rpc, pool.Http);
         await SetFaultsAsync(http, new { srFull = true, callLatencyMs = 5 });
         var faults = await http.GetFromJsonAsync<JsonElement>("/sim/faults");
         Assert.True(faults.GetProperty("srFull").GetBoolean());
@@ -51,10 +60,8 @@ public sealed class FaultTests
     [Fact]
     public async Task A_slow_export_takes_at_least_size_over_rate_and_stats_count_every_byte()
     {
-        var (sim, rpc, http, disk) = await OpenAsync();
-        await using var _1 = sim;
-        using var _2 = rpc;
-        using var _3 = http;
+        await using var pool = await OpenAsync();
+        var (sim, rpc, http, disk) = (pool.Sim, pool.Rpc, pool.Http, pool.Disk);
         const long rate = 16L << 20;
         await SetFaultsAsync(http, new { exportBytesPerSecond = rate });
         var clock = Stopwatch.StartNew();
@@ -70,10 +77,8 @@ public sealed class FaultTests
     [Fact]
     public async Task A_slow_import_takes_at_least_size_over_rate()
     {
-        var (sim, rpc, http, disk) = await OpenAsync();
-        await using var _1 = sim;
-        using var _2 = rpc;
-        using var _3 = http;
+        await using var pool = await OpenAsync();
+        var (sim, rpc, http, disk) = (pool.Sim, pool.Rpc, pool.Http, pool.Disk);
         const long rate = 8L << 20;
         await SetFaultsAsync(http, new { importBytesPerSecond = rate });
         var data = new byte[disk.Size];
@@ -90,10 +95,8 @@ public sealed class FaultTests
     [Fact]
     public async Task A_reset_export_cuts_the_connection_after_the_given_bytes()
     {
-        var (sim, rpc, http, disk) = await OpenAsync();
-        await using var _1 = sim;
-        using var _2 = rpc;
-        using var _3 = http;
+        await using var pool = await OpenAsync();
+        var (sim, rpc, http, disk) = (pool.Sim, pool.Rpc, pool.Http, pool.Disk);
         await SetFaultsAsync(http, new { resetExportAfterBytes = 3 << 20 });
         await Assert.ThrowsAnyAsync<Exception>(() => http.GetByteArrayAsync(Export(rpc, disk)));
         var exported = (await http.GetFromJsonAsync<JsonElement>("/sim/stats")).GetProperty("vdis").GetProperty(disk.Uuid).GetProperty("bytesExported").GetInt64();
@@ -103,10 +106,8 @@ public sealed class FaultTests
     [Fact]
     public async Task A_reset_import_fails_its_task_and_leaves_the_disk_as_it_was()
     {
-        var (sim, rpc, http, disk) = await OpenAsync();
-        await using var _1 = sim;
-        using var _2 = rpc;
-        using var _3 = http;
+        await using var pool = await OpenAsync();
+        var (sim, rpc, http, disk) = (pool.Sim, pool.Rpc, pool.Http, pool.Disk);
         var before = Storage.GuestWorkload.Checksum(sim.Pool, disk.Uuid);
         await SetFaultsAsync(http, new { resetImportAfterBytes = 5 << 20 });
         var task = (string)(await rpc.CallAsync("task.create", "import", ""))!;
@@ -126,10 +127,8 @@ public sealed class FaultTests
     [Fact]
     public async Task Session_invalid_on_the_next_call_then_a_new_login_works()
     {
-        var (sim, rpc, http, _) = await OpenAsync();
-        await using var _1 = sim;
-        using var _2 = rpc;
-        using var _3 = http;
+        await using var pool = await OpenAsync();
+        var (sim, rpc, http) = (pool.Sim, pool.Rpc, pool.Http);
         await SetFaultsAsync(http, new { sessionInvalidNext = true });
         Assert.Equal("SESSION_INVALID", (await Assert.ThrowsAsync<XapiException>(() => rpc.CallAsync("VM.get_all"))).Code);
         await rpc.LoginAsync();
@@ -139,10 +138,8 @@ public sealed class FaultTests
     [Fact]
     public async Task Sr_full_fails_creation_and_leaves_no_vdi()
     {
-        var (sim, rpc, http, _) = await OpenAsync();
-        await using var _1 = sim;
-        using var _2 = rpc;
-        using var _3 = http;
+        await using var pool = await OpenAsync();
+        var (sim, rpc, http) = (pool.Sim, pool.Rpc, pool.Http);
         var sr = (await rpc.AllRecordsAsync("SR")).First().Key;
         var before = (await rpc.AllRecordsAsync("VDI")).Count;
         var files = Directory.GetFiles(sim.DataDir, "*.vhd", SearchOption.AllDirectories).Length;
@@ -156,10 +153,8 @@ public sealed class FaultTests
     [Fact]
     public async Task Call_latency_delays_every_call_and_a_disabled_json_endpoint_answers_like_an_old_host()
     {
-        var (sim, rpc, http, _) = await OpenAsync();
-        await using var _1 = sim;
-        using var _2 = rpc;
-        using var _3 = http;
+        await using var pool = await OpenAsync();
+        var (sim, rpc, http) = (pool.Sim, pool.Rpc, pool.Http);
         await SetFaultsAsync(http, new { callLatencyMs = 300 });
         var clock = Stopwatch.StartNew();
         await rpc.CallAsync("VM.get_all");
@@ -175,10 +170,8 @@ public sealed class FaultTests
     [Fact]
     public async Task A_member_sends_logins_to_the_master_and_redirects_exports_to_the_host_holding_the_disk()
     {
-        var (sim, rpc, http, disk) = await OpenAsync(o => o with { Listen = ["127.0.0.1:0", "127.0.0.2:0"] });
-        await using var _1 = sim;
-        using var _2 = rpc;
-        using var _3 = http;
+        await using var pool = await OpenAsync(o => o with { Listen = ["127.0.0.1:0", "127.0.0.2:0"] });
+        var (sim, rpc, http, disk) = (pool.Sim, pool.Rpc, pool.Http, pool.Disk);
         Assert.Equal(sim.Url.Port, sim.Server.HostUrls[1].Port);
         using var member = new RpcClient(sim.Server.HostUrls[1], RpcClient.Transport.Xml);
         var slave = await Assert.ThrowsAsync<XapiException>(() => member.LoginAsync());

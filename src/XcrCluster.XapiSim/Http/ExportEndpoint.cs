@@ -18,8 +18,7 @@ internal static class ExportEndpoint
     public static async Task HandleAsync(SimServer server, HttpContext context)
     {
         var pool = server.Pool;
-        pool.Stats.Request("/export_raw_vdi");
-        using var transfer = await HttpTransfer.BeginAsync(server, context, "VDI export");
+        using var transfer = await HttpTransfer.BeginAsync(server, context, "/export_raw_vdi", "VDI export");
         if (transfer is null)
         {
             return;

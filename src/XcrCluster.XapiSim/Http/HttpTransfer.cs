@@ -36,9 +36,10 @@ internal sealed class HttpTransfer : IDisposable
     public string Query(string name) => Context.Request.Query[name].ToString();
 
     /// <summary>Authenticates and binds the task; on failure it has already answered and returns null.</summary>
-    public static async Task<HttpTransfer?> BeginAsync(SimServer server, HttpContext context, string label)
+    public static async Task<HttpTransfer?> BeginAsync(SimServer server, HttpContext context, string endpoint, string label)
     {
         var pool = server.Pool;
+        pool.Stats.Request(endpoint);
         var query = context.Request.Query;
         var taskId = query["task_id"].ToString();
         XapiObject? callerTask = null;

@@ -18,8 +18,7 @@ internal static class ImportEndpoint
     public static async Task HandleAsync(SimServer server, HttpContext context)
     {
         var pool = server.Pool;
-        pool.Stats.Request("/import_raw_vdi");
-        using var transfer = await HttpTransfer.BeginAsync(server, context, "VDI import");
+        using var transfer = await HttpTransfer.BeginAsync(server, context, "/import_raw_vdi", "VDI import");
         if (transfer is null)
         {
             return;
