@@ -9,13 +9,20 @@ namespace XcrCluster.Actors;
 /// <summary>Akka.Hosting composition of what this project holds, one method per region or concern.</summary>
 public static class ReplicationHosting
 {
+    /// <summary>Our serializer for every persisted or sent message (owned manifests).</summary>
+    public static AkkaConfigurationBuilder WithXcrSerializer(this AkkaConfigurationBuilder builder)
+        => builder.WithCustomSerializer("xcr", ReplicationSerializer.BoundTypes, system => new ReplicationSerializer(system));
+
     /// <summary>The ReplicatedVm shard region: persistence state store with remember-entities (entities restart
     /// after a node restart and record interrupted runs), on nodes with the given role.</summary>
     public static AkkaConfigurationBuilder WithReplicatedVms(this AkkaConfigurationBuilder builder, IRunExecutor executor, string? role = null)
         => builder
-            .WithCustomSerializer("xcr-replication", ReplicationSerializer.BoundTypes, system => new ReplicationSerializer(system))
             .WithShardRegion<ReplicatedVmRegion>(ReplicatedVmMessageExtractor.RegionName, id => ReplicatedVmActor.Props(id, executor),
                 new ReplicatedVmMessageExtractor(), new ShardOptions { RememberEntities = true, StateStoreMode = StateStoreMode.Persistence, Role = role });
+
+    /// <summary>The control plane singleton (pools, jobs) and its proxy, on nodes with the given role.</summary>
+    public static AkkaConfigurationBuilder WithControlPlane(this AkkaConfigurationBuilder builder, string? role = null)
+        => builder.WithSingleton<ControlPlane>("control-plane", ControlPlaneActor.Props(), new ClusterSingletonOptions { Role = role });
 
     /// <summary>The SQL journal and snapshot store from hocon/persistence.sql.hocon.</summary>
     public static AkkaConfigurationBuilder WithSqlPersistence(this AkkaConfigurationBuilder builder, string provider, string connectionString)

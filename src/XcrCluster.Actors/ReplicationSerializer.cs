@@ -2,12 +2,13 @@ using System.Runtime.Serialization;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Serialization;
+using XcrCluster.Domain.Control;
 using XcrCluster.Domain.Vm;
 
 namespace XcrCluster.Actors;
 
 /// <summary>
-/// JSON for everything the ReplicatedVm entity persists or sends, with manifests that are names we own (never
+/// JSON for everything the ReplicatedVm entities and the control plane persist or send, with manifests that are names we own (never
 /// CLR type names), so renaming a class cannot orphan the journal. A new message needs a new manifest here
 /// and a round-trip test.
 /// </summary>
@@ -26,6 +27,17 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(RunFinished)] = "run-finished",
         [typeof(RunInterrupted)] = "run-interrupted",
         [typeof(ReplicatedVmState)] = "vm-state",
+        [typeof(RegisterPool)] = "register-pool",
+        [typeof(DefineJob)] = "define-job",
+        [typeof(GetPools)] = "get-pools",
+        [typeof(GetJob)] = "get-job",
+        [typeof(Done)] = "done",
+        [typeof(Refused)] = "refused",
+        [typeof(PoolList)] = "pool-list",
+        [typeof(JobReply)] = "job-reply",
+        [typeof(PoolRegistered)] = "pool-registered",
+        [typeof(JobDefined)] = "job-defined",
+        [typeof(ControlState)] = "control-state",
     };
 
     private static readonly Dictionary<string, Type> Types = Manifests.ToDictionary(p => p.Value, p => p.Key);
@@ -34,7 +46,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
 
     public override int Identifier => SerializerId;
 
-    public static IReadOnlyCollection<Type> BoundTypes => [typeof(IReplicatedVmMessage), typeof(ReplicatedVmState)];
+    public static IReadOnlyCollection<Type> BoundTypes => [typeof(IReplicatedVmMessage), typeof(ReplicatedVmState), typeof(IControlMessage), typeof(ControlState)];
 
     public override string Manifest(object o) => Manifests.TryGetValue(o.GetType(), out var m) ? m : throw new ArgumentException($"no manifest for {o.GetType()}");
 

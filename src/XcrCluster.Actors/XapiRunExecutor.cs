@@ -17,7 +17,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools) : IRunExecutor
             {
                 if (!clients.TryGetValue(name, out var client))
                 {
-                    client = await XapiClient.ConnectAsync(pools.Endpoint(name), ct: ct).ConfigureAwait(false);
+                    client = await XapiClient.ConnectAsync(await pools.EndpointAsync(name).ConfigureAwait(false), ct: ct).ConfigureAwait(false);
                     clients[name] = client;
                 }
 
@@ -34,7 +34,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools) : IRunExecutor
             var report = await new VmReplication(source, targets, request.Job, request.Settings).RunAsync(request.VmUuid, ct).ConfigureAwait(false);
             return ToResult(request.RunId, report);
         }
-        catch (Exception e) when (e is XapiException or HttpRequestException or IOException or TimeoutException or OperationCanceledException or KeyNotFoundException)
+        catch (Exception e) when (e is XapiException or HttpRequestException or IOException or TimeoutException or OperationCanceledException or KeyNotFoundException or Akka.Actor.AskTimeoutException or System.Security.Cryptography.CryptographicException)
         {
             return new RunResult(request.RunId, "failure", e.Message, false, null, [], []);
         }
@@ -61,11 +61,11 @@ public sealed class XapiRunExecutor(IPoolRegistry pools) : IRunExecutor
 public interface IPoolRegistry
 {
     /// <summary>The pool's endpoint; KeyNotFoundException for an unknown pool.</summary>
-    XapiEndpoint Endpoint(string pool);
+    Task<XapiEndpoint> EndpointAsync(string pool);
 }
 
 /// <summary>A fixed set of pools (tests, the demo, a node's config file).</summary>
 public sealed class StaticPoolRegistry(IReadOnlyDictionary<string, XapiEndpoint> pools) : IPoolRegistry
 {
-    public XapiEndpoint Endpoint(string pool) => pools.TryGetValue(pool, out var endpoint) ? endpoint : throw new KeyNotFoundException($"unknown pool \"{pool}\"");
+    public Task<XapiEndpoint> EndpointAsync(string pool) => pools.TryGetValue(pool, out var endpoint) ? Task.FromResult(endpoint) : throw new KeyNotFoundException($"unknown pool \"{pool}\"");
 }

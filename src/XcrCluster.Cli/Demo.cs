@@ -86,6 +86,7 @@ public static class Demo
                 .WithRemoting(new RemoteOptions { HostName = "127.0.0.1", Port = 0 })
                 .WithClustering(new ClusterOptions())
                 .WithSqlPersistence("SQLite.MS", ReplicationHosting.SqliteConnection(dataDir))
+                .WithXcrSerializer()
                 .WithReplicatedVms(new XapiRunExecutor(pools))
                 .AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress))))
             .Build();

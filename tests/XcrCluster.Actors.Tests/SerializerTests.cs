@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Serialization;
+using XcrCluster.Domain.Control;
 using XcrCluster.Domain.Vm;
 
 namespace XcrCluster.Actors.Tests;
@@ -7,6 +8,10 @@ namespace XcrCluster.Actors.Tests;
 /// <summary>Every message and the snapshot survive the serializer, under the manifest the journal stores.</summary>
 public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
 {
+    private static readonly PoolRegistration Pool = new("alpha", "https://10.0.0.1", "root", "c2VjcmV0", null, true);
+
+    private static readonly JobDefinition Job = new("job-1", "nightly", "schedule-1", "alpha", [Guid.NewGuid().ToString()], [new TargetRef("alpha", "sr-1")], new Domain.ReplicationSettings());
+
     public static TheoryData<object> Messages()
     {
         var request = Requests.For("vm-1", "job-1", "run-1");
@@ -23,6 +28,17 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new RunFinished("vm-1", "job-1", Requests.Success("run-1"), DateTimeOffset.UnixEpoch),
             new RunInterrupted("vm-1", "run-1", "job-1", DateTimeOffset.UnixEpoch),
             state,
+            new RegisterPool(Pool),
+            new DefineJob(Job),
+            new GetPools(),
+            new GetJob("job-1"),
+            new Done("job-1"),
+            new Refused("vms: one or more VM uuids"),
+            new PoolList([Pool]),
+            new JobReply(Job),
+            new PoolRegistered(Pool),
+            new JobDefined(Job),
+            new ControlState().Apply(new PoolRegistered(Pool)).Apply(new JobDefined(Job)),
         ];
     }
 
@@ -44,6 +60,8 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             akka.actor.serialization-bindings {
               "{{typeof(IReplicatedVmMessage).AssemblyQualifiedName}}" = xcr-replication
               "{{typeof(ReplicatedVmState).AssemblyQualifiedName}}" = xcr-replication
+              "{{typeof(IControlMessage).AssemblyQualifiedName}}" = xcr-replication
+              "{{typeof(ControlState).AssemblyQualifiedName}}" = xcr-replication
             }
             akka.actor.serialization-identifiers."{{typeof(ReplicationSerializer).AssemblyQualifiedName}}" = {{ReplicationSerializer.SerializerId}}
             """))

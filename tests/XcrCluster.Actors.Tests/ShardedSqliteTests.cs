@@ -44,7 +44,8 @@ public sealed class ShardedSqliteTests : IAsyncLifetime
             .WithRemoting(new RemoteOptions { HostName = "127.0.0.1", Port = 0 })
             .WithClustering(new ClusterOptions())
             .WithSqlPersistence("SQLite.MS", ReplicationHosting.SqliteConnection(dataDir))
-            .WithReplicatedVms(new XapiRunExecutor(pools))
+            .WithXcrSerializer()
+                .WithReplicatedVms(new XapiRunExecutor(pools))
             .AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress)))).Build();
         await host.StartAsync();
         return host;

@@ -1,0 +1,56 @@
+using Akka.Actor;
+using Akka.Persistence;
+using XcrCluster.Domain.Control;
+
+namespace XcrCluster.Actors;
+
+/// <summary>The control plane's bookkeeping (registered pools, jobs) as a persistent cluster singleton: it
+/// persists what <see cref="ControlState"/> decides and replies.</summary>
+public sealed class ControlPlaneActor : ReceivePersistentActor
+{
+    private ControlState state = new();
+
+    public ControlPlaneActor()
+    {
+        Recover<SnapshotOffer>(offer => state = (ControlState)offer.Snapshot);
+        Recover<IControlMessage>(e => state = state.Apply(e));
+        Command<IControlMessage>(command =>
+        {
+            var (e, reply) = state.Process(command);
+            if (e is null)
+            {
+                Sender.Tell(reply);
+                return;
+            }
+
+            var sender = Sender;
+            Persist(e, persisted =>
+            {
+                state = state.Apply(persisted);
+                sender.Tell(reply);
+            });
+        });
+    }
+
+    public override string PersistenceId => "control-plane";
+
+    public static Props Props() => Akka.Actor.Props.Create(() => new ControlPlaneActor());
+}
+
+/// <summary>Marker type for the control plane singleton proxy in Akka.Hosting's registry.</summary>
+public sealed class ControlPlane
+{
+}
+
+/// <summary>Pool endpoints from the control plane, credentials decrypted with the cluster key only here, at
+/// connection time.</summary>
+public sealed class ControlPoolRegistry(IActorRef controlPlane, ClusterKey key) : IPoolRegistry
+{
+    public async Task<Xapi.XapiEndpoint> EndpointAsync(string pool)
+    {
+        var pools = await controlPlane.Ask<PoolList>(new GetPools(), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        var p = pools.Pools.FirstOrDefault(x => x.Name == pool) ?? throw new KeyNotFoundException($"unknown pool \"{pool}\"");
+        var tls = p.Fingerprint is { } fp ? Xapi.XapiTls.Pinned(fp) : p.AllowUnauthorized ? Xapi.XapiTls.AllowUnauthorized : Xapi.XapiTls.Verify;
+        return Xapi.XapiEndpoint.Parse(p.Url, tls, new Xapi.XapiCredentials(p.User, new Xapi.Secret(key.Decrypt(p.EncryptedPassword))));
+    }
+}
