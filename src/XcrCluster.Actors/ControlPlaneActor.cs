@@ -44,11 +44,16 @@ public sealed class ControlPlane
 
 /// <summary>Pool endpoints from the control plane, credentials decrypted with the cluster key only here, at
 /// connection time.</summary>
-public sealed class ControlPoolRegistry(IActorRef controlPlane, ClusterKey key) : IPoolRegistry
+public sealed class ControlPoolRegistry(Func<Task<IActorRef>> controlPlane, ClusterKey key) : IPoolRegistry
 {
+    public ControlPoolRegistry(IActorRef controlPlane, ClusterKey key)
+        : this(() => Task.FromResult(controlPlane), key)
+    {
+    }
+
     public async Task<Xapi.XapiEndpoint> EndpointAsync(string pool)
     {
-        var pools = await controlPlane.Ask<PoolList>(new GetPools(), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        var pools = await (await controlPlane().ConfigureAwait(false)).Ask<PoolList>(new GetPools(), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         var p = pools.Pools.FirstOrDefault(x => x.Name == pool) ?? throw new KeyNotFoundException($"unknown pool \"{pool}\"");
         var tls = p.Fingerprint is { } fp ? Xapi.XapiTls.Pinned(fp) : p.AllowUnauthorized ? Xapi.XapiTls.AllowUnauthorized : Xapi.XapiTls.Verify;
         return Xapi.XapiEndpoint.Parse(p.Url, tls, new Xapi.XapiCredentials(p.User, new Xapi.Secret(key.Decrypt(p.EncryptedPassword))));

@@ -146,7 +146,10 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
         // This run's snapshot is that base when the run succeeded (datetimes tie within a second, so it is named).
         var keep = current ?? jobSnapshots.Where(s => s.OtherConfig.GetValueOrDefault(XoMetadata.Exported) == "true")
             .MaxBy(s => s.OtherConfig[XoMetadata.Datetime], StringComparer.Ordinal)?.Ref;
-        foreach (var old in Retention.OldEntries(retention, jobSnapshots.Where(s => s.Ref != keep), s => s.OtherConfig[XoMetadata.Datetime]))
+
+        // A snapshot never exported (its run was interrupted: a crash, kill -9) is no base for anything.
+        var unexported = jobSnapshots.Where(s => s.Ref != keep && s.OtherConfig.GetValueOrDefault(XoMetadata.Exported) != "true").ToList();
+        foreach (var old in unexported.Concat(Retention.OldEntries(retention, jobSnapshots.Except(unexported).Where(s => s.Ref != keep), s => s.OtherConfig[XoMetadata.Datetime])))
         {
             await pool.DestroyVmAsync(old).ConfigureAwait(false);
         }

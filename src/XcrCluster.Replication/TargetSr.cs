@@ -13,6 +13,11 @@ namespace XcrCluster.Replication;
 /// </summary>
 public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVmUuid, string sourceVmName)
 {
+    /// <summary>Marks what a run creates on the target until it commits (value: job and source VM), so the next
+    /// run of the same job and VM finds what an interrupted run left (Xen Orchestra leaks it: its #10376, #10404).
+    /// Runs of one job on one VM never overlap, so whatever carries this run's marker is a leftover.</summary>
+    public const string ImportingKey = "xcr:importing";
+
     private readonly List<string> createdVdis = [];
     private readonly Dictionary<string, VdiRecord> bases = new(StringComparer.Ordinal);
     private VmRecord? liveTarget;
@@ -26,7 +31,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
     /// xo-cr-seed seeds). Remembers the live target VM they belong to.</summary>
     public async Task FindBasesAsync(IEnumerable<string> snapshotVdiUuids, IReadOnlyList<VdiRecord> allVdis)
     {
-        var onSr = allVdis.Where(v => v.Sr == Sr.Ref && v.Managed).ToList();
+        var onSr = allVdis.Where(v => v.Sr == Sr.Ref && v.Managed && !v.OtherConfig.ContainsKey(ImportingKey)).ToList();
         foreach (var uuid in snapshotVdiUuids)
         {
             var found = onSr.Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.CopyOf) == uuid
@@ -40,6 +45,27 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         }
 
         liveTarget = await LiveTargetAsync().ConfigureAwait(false);
+    }
+
+    private string Marker => $"{job.JobId}/{sourceVmUuid}";
+
+    /// <summary>Removes the VMs and disks an interrupted run of this job and VM left on the pool; returns how many.</summary>
+    public async Task<int> RemoveLeftoversAsync(IReadOnlyList<VdiRecord> allVdis)
+    {
+        var removed = 0;
+        foreach (var vm in (await Pool.Client.GetAllRecordsAsync<VmRecord>().ConfigureAwait(false)).Where(v => !v.IsASnapshot && v.OtherConfig.GetValueOrDefault(ImportingKey) == Marker))
+        {
+            await Pool.DestroyVmAsync(vm).ConfigureAwait(false);
+            removed++;
+        }
+
+        foreach (var vdi in allVdis.Where(v => v.Sr == Sr.Ref && v.OtherConfig.GetValueOrDefault(ImportingKey) == Marker))
+        {
+            await Pool.DestroyVdiQuietlyAsync(vdi.Ref).ConfigureAwait(false);
+            removed++;
+        }
+
+        return removed;
     }
 
     public bool HasBase(string snapshotVdiUuid) => bases.ContainsKey(snapshotVdiUuid);
@@ -109,6 +135,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
             [XoMetadata.ContentKey] = source.Uuid,
             [XoMetadata.Datetime] = null,
             [XoMetadata.Exported] = null,
+            [ImportingKey] = Marker,
         }).ConfigureAwait(false);
         return await Pool.VdiAsync(vdi).ConfigureAwait(false);
     }
@@ -146,6 +173,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
                 ["qos_algorithm_params"] = new Dictionary<string, object?>(),
             }).ConfigureAwait(false);
             await Pool.Client.CallAsync("VDI.set_name_label", to.Ref, from.NameLabel).ConfigureAwait(false);
+            await Pool.SetOtherConfigAsync("VDI", to.Ref, new Dictionary<string, string?> { [ImportingKey] = null }).ConfigureAwait(false);
         }
 
         createdVdis.Clear();
@@ -161,7 +189,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
             [XoMetadata.Sr] = Sr.Uuid, [XoMetadata.Datetime] = datetime, [XoMetadata.QcowFix] = "true",
             [XoMetadata.Job] = job.JobId, [XoMetadata.Schedule] = job.ScheduleId, [XoMetadata.Vm] = sourceVmUuid,
         }).ConfigureAwait(false);
-        await Pool.SetOtherConfigAsync("VM", vm.Ref, new Dictionary<string, string?> { [XoMetadata.CopyOf] = snapshot.Uuid }).ConfigureAwait(false);
+        await Pool.SetOtherConfigAsync("VM", vm.Ref, new Dictionary<string, string?> { [XoMetadata.CopyOf] = snapshot.Uuid, [ImportingKey] = null }).ConfigureAwait(false);
         await Pool.Client.CallAsync("VM.set_name_description", vm.Ref, $"{snapshot.NameDescription} -- last replication: {datetime.Replace(":", "", StringComparison.Ordinal)} {bytesRead} B read").ConfigureAwait(false);
         await Pool.Client.CallAsync("VM.set_blocked_operations", vm.Ref, new Dictionary<string, object?> { ["start"] = XoMetadata.StartBlocked, ["start_on"] = XoMetadata.StartBlocked }).ConfigureAwait(false);
 
@@ -206,6 +234,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         record["blocked_operations"] = new Dictionary<string, object?> { ["start"] = XoMetadata.Importing, ["start_on"] = XoMetadata.Importing };
         var otherConfig = ((Dictionary<string, object?>?)record.GetValueOrDefault("other_config") ?? []).Where(p => !p.Key.StartsWith("xo:", StringComparison.Ordinal)).ToDictionary();
         otherConfig.Remove("auto_poweron");
+        otherConfig[ImportingKey] = Marker;
         record["other_config"] = otherConfig;
         var vm = (string)(await Pool.Client.CallAsync("VM.create", record).ConfigureAwait(false))!;
         try

@@ -37,6 +37,12 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
             {
                 var sr = await target.Pool.Client.GetRecordAsync<SrRecord>(await target.Pool.Client.GetRefByUuidAsync<SrRecord>(target.SrUuid, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
                 var targetSr = new TargetSr(target.Pool, sr, job, vm.Uuid, vm.NameLabel) { SourceVif = ReadSourceVifAsync };
+                var start = clock.GetUtcNow();
+                if (await targetSr.RemoveLeftoversAsync(await target.Pool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false)).ConfigureAwait(false) is > 0 and var leftovers)
+                {
+                    Log("cleanup", "warning", start, message: $"removed {leftovers} objects an interrupted run left on SR {sr.NameLabel}", target: sr.Uuid);
+                }
+
                 await targetSr.FindBasesAsync(jobSnapshots.Select(s => s.Disk.SnapshotVdiUuid), await target.Pool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false)).ConfigureAwait(false);
                 srs.Add(targetSr);
             }

@@ -49,6 +49,14 @@ public sealed class SimHost : IAsyncDisposable
 
     public RpcClient Xml() => new(Url, RpcClient.Transport.Xml);
 
+    /// <summary>The uuid of the (non-snapshot) object of class VM, SR, ... with this name.</summary>
+    public async Task<string> UuidAsync(string cls, string name)
+    {
+        using var rpc = Json();
+        await rpc.LoginAsync(Pool.Options.User, Pool.Options.Password);
+        return (string)(await rpc.AllRecordsAsync(cls)).Values.First(r => (string)r["name_label"]! == name && r.GetValueOrDefault("is_a_snapshot") is not true)["uuid"]!;
+    }
+
     /// <summary>Keep the data directory when disposed, so a restart test can start a new host on it.</summary>
     public bool KeepData { get; set; }
 

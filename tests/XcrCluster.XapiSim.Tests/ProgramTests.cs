@@ -28,8 +28,8 @@ public sealed class ProgramTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private Task<(SimProcess Process, Uri Url)> StartAsync(params string[] extra)
-        => SimProcess.StartAsync(["--listen", "127.0.0.1:0", "--data", DataDir, "--fixture", FixturePath, .. extra]);
+    private Task<(ProgramProcess Process, Uri Url)> StartAsync(params string[] extra)
+        => ProgramProcess.StartAsync(["--listen", "127.0.0.1:0", "--data", DataDir, "--fixture", FixturePath, .. extra]);
 
     private static async Task<(string Vm, string Vdi)> DiskAsync(Uri url)
     {
@@ -42,7 +42,7 @@ public sealed class ProgramTests : IDisposable
 
     private static async Task<string> ChecksumAsync(Uri url, string vdi)
     {
-        var (code, stdout, stderr) = await SimProcess.RunAsync("checksum", "--url", url.ToString(), "--vdi", vdi);
+        var (code, stdout, stderr) = await ProgramProcess.RunAsync("checksum", "--url", url.ToString(), "--vdi", vdi);
         Assert.True(code == 0, stderr);
         return Assert.Single(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
@@ -57,7 +57,7 @@ public sealed class ProgramTests : IDisposable
             Assert.Matches("^http://127\\.0\\.0\\.1:[0-9]+/$", url.ToString());
             (vm, vdi) = await DiskAsync(url);
             checksum = await ChecksumAsync(url, vdi);
-            var (code, stdout, _) = await SimProcess.RunAsync("guest-write", "--url", url.ToString(), "--vm", vm, "--blocks", "2", "--seed", "9");
+            var (code, stdout, _) = await ProgramProcess.RunAsync("guest-write", "--url", url.ToString(), "--vm", vm, "--blocks", "2", "--seed", "9");
             Assert.Equal(0, code);
             Assert.Equal(2, JsonDocument.Parse(stdout).RootElement.GetProperty("blocks").GetArrayLength());
             Assert.NotEqual(checksum, checksum = await ChecksumAsync(url, vdi));
@@ -143,7 +143,7 @@ public sealed class ProgramTests : IDisposable
     [InlineData("--frobnicate", "--data", "/tmp/x")]
     public async Task Bad_options_exit_2_with_the_usage(params string[] args)
     {
-        var (code, stdout, stderr) = await SimProcess.RunAsync(args);
+        var (code, stdout, stderr) = await ProgramProcess.RunAsync(args);
         Assert.Equal(2, code);
         Assert.Empty(stdout);
         Assert.Contains("usage: xcr-xapi-sim", stderr);

@@ -2,16 +2,27 @@ using System.Diagnostics;
 
 namespace XcrCluster.Testing;
 
-/// <summary>The `xcr-xapi-sim` program run as a child process (under `timeout -k`), killed by PID on dispose
-/// whatever happened. Collects stdout and stderr for assertions.</summary>
-public sealed class SimProcess : IDisposable
+/// <summary>One of our programs (`xcr-xapi-sim`, `xcr-node`) run as a child process under `timeout -k`, killed by
+/// PID on dispose whatever happened. Collects stdout and stderr; a server's ready line gives its URL.</summary>
+public sealed class ProgramProcess : IDisposable
 {
     private readonly Process process;
     private readonly List<string> stdout = [];
     private readonly List<string> stderr = [];
     private readonly TaskCompletionSource<string> listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private SimProcess(Process process)
+    /// <summary>The simulator: ready line "listening URL".</summary>
+    public static readonly Program Sim = new("XcrCluster.XapiSim", "xcr-xapi-sim.dll", "listening ");
+
+    /// <summary>The cluster node: ready line "ready URL".</summary>
+    public static readonly Program Node = new("XcrCluster.Node", "xcr-node.dll", "ready ");
+
+    public sealed record Program(string Project, string Dll, string ReadyPrefix)
+    {
+        public string DllPath => FindDll(Project, Dll);
+    }
+
+    private ProgramProcess(Process process, string readyPrefix)
     {
         this.process = process;
         process.OutputDataReceived += (_, e) =>
@@ -26,9 +37,9 @@ public sealed class SimProcess : IDisposable
                 stdout.Add(e.Data);
             }
 
-            if (e.Data.StartsWith("listening ", StringComparison.Ordinal))
+            if (e.Data.StartsWith(readyPrefix, StringComparison.Ordinal))
             {
-                listening.TrySetResult(e.Data["listening ".Length..]);
+                listening.TrySetResult(e.Data[readyPrefix.Length..]);
             }
         };
         process.ErrorDataReceived += (_, e) =>
@@ -44,8 +55,6 @@ public sealed class SimProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
-
-    public static string DllPath { get; } = FindDll();
 
     public int Pid => process.Id;
 
@@ -71,10 +80,13 @@ public sealed class SimProcess : IDisposable
         }
     }
 
-    /// <summary>Starts the program and waits for its "listening URL" line.</summary>
-    public static async Task<(SimProcess Process, Uri Url)> StartAsync(params string[] args)
+    /// <summary>Starts the simulator and waits for its "listening URL" line.</summary>
+    public static Task<(ProgramProcess Process, Uri Url)> StartAsync(params string[] args) => StartAsync(Sim, args);
+
+    /// <summary>Starts a program and waits for its ready line.</summary>
+    public static async Task<(ProgramProcess Process, Uri Url)> StartAsync(Program program, params string[] args)
     {
-        var sim = Start(args);
+        var sim = Start(program, args);
         try
         {
             var ready = await sim.listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
@@ -83,26 +95,26 @@ public sealed class SimProcess : IDisposable
         catch (TimeoutException)
         {
             sim.Dispose();
-            throw new TimeoutException($"xcr-xapi-sim did not print its listening line: {sim.Stderr}");
+            throw new TimeoutException($"{program.Dll} did not print its ready line: {sim.Stderr}");
         }
     }
 
-    /// <summary>Starts the program (server or subcommand) without waiting for anything.</summary>
-    public static SimProcess Start(params string[] args)
+    /// <summary>Starts a program (server or subcommand) without waiting for anything.</summary>
+    public static ProgramProcess Start(Program program, params string[] args)
     {
         var psi = new ProcessStartInfo("timeout") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in (string[])["-k", "5", "300", "dotnet", DllPath, .. args])
+        foreach (var arg in (string[])["-k", "5", "300", "dotnet", program.DllPath, .. args])
         {
             psi.ArgumentList.Add(arg);
         }
 
-        return new SimProcess(Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start"));
+        return new ProgramProcess(Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start"), program.ReadyPrefix);
     }
 
-    /// <summary>Runs a subcommand to completion; returns its exit code, stdout and stderr.</summary>
+    /// <summary>Runs a simulator subcommand to completion; returns its exit code, stdout and stderr.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
     {
-        using var sim = Start(args);
+        using var sim = Start(Sim, args);
         await sim.process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
         sim.process.WaitForExit();
         return (sim.process.ExitCode, string.Join('\n', sim.Stdout), sim.Stderr);
@@ -137,14 +149,14 @@ public sealed class SimProcess : IDisposable
         }
     }
 
-    private static string FindDll()
+    private static string FindDll(string project, string dll)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             // The configuration the tests were built in, so a stale build of the other one is never picked.
             foreach (var configuration in AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? ["Debug"] : (string[])["Release"])
             {
-                var candidate = Path.Combine(dir.FullName, "src", "XcrCluster.XapiSim", "bin", configuration, "net10.0", "xcr-xapi-sim.dll");
+                var candidate = Path.Combine(dir.FullName, "src", project, "bin", configuration, "net10.0", dll);
                 if (File.Exists(candidate))
                 {
                     return candidate;
@@ -152,6 +164,6 @@ public sealed class SimProcess : IDisposable
             }
         }
 
-        throw new InvalidOperationException("xcr-xapi-sim.dll not found: build the solution first");
+        throw new InvalidOperationException($"{dll} not found: build the solution first");
     }
 }

@@ -1,0 +1,139 @@
+using Akka.Actor;
+using Akka.Hosting;
+using XcrCluster.Actors;
+using XcrCluster.Domain;
+using XcrCluster.Domain.Control;
+using XcrCluster.Domain.Vm;
+using XcrCluster.Xapi;
+
+namespace XcrCluster.Node;
+
+/// <summary>
+/// The minimal HTTP control surface (the next issue grows it into the full API behind `xcr`): register a pool,
+/// define a job, run it now, read a run. Bearer token on every request; 400 naming the field for bad input;
+/// 404 for unknown ids. Passwords go in encrypted with the cluster key and never come back out.
+/// </summary>
+public static class ControlApi
+{
+    public sealed record PoolRequest(string? Name, string? Url, string? Username, string? Password, string? Fingerprint, bool AllowUnauthorized);
+
+    public sealed record TargetRequest(string? Pool, string? Sr);
+
+    public sealed record JobRequest(string? Name, string? SourcePool, List<string>? Vms, List<TargetRequest>? Targets, ReplicationSettings? Settings);
+
+    public static void Map(WebApplication app, string token, ClusterKey key)
+    {
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Headers.Authorization.ToString() != $"Bearer {token}")
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                await context.Response.WriteAsJsonAsync(new { error = "a bearer token is required (see the node's data directory, file token)" });
+                return;
+            }
+
+            await next();
+        });
+
+        app.MapPost("/api/pools", async (PoolRequest request, ActorRegistry registry) =>
+        {
+            if (request.Url is null || request.Username is null && !XapiEndpoint.HasPasswordInUrl(request.Url))
+            {
+                return Results.BadRequest(new { error = request.Url is null ? "url: required" : "username: required" });
+            }
+
+            XapiEndpoint endpoint;
+            try
+            {
+                endpoint = XapiEndpoint.Parse(request.Url);
+            }
+            catch (FormatException e)
+            {
+                return Results.BadRequest(new { error = $"url: {e.Message}" });
+            }
+
+            var user = request.Username ?? endpoint.Credentials?.User ?? "";
+            var password = request.Password ?? endpoint.Credentials?.Password.Reveal() ?? "";
+            var pool = new PoolRegistration(request.Name ?? "", endpoint.Url.GetLeftPart(UriPartial.Authority), user, key.Encrypt(password), request.Fingerprint, request.AllowUnauthorized);
+            return Reply(await (await registry.GetAsync<ControlPlane>()).Ask<IControlMessage>(new RegisterPool(pool), TimeSpan.FromSeconds(30)));
+        });
+        app.MapGet("/api/pools", async (ActorRegistry registry) =>
+        {
+            var pools = await (await registry.GetAsync<ControlPlane>()).Ask<PoolList>(new GetPools(), TimeSpan.FromSeconds(30));
+            return Results.Json(pools.Pools.Select(p => new { name = p.Name, url = p.Url, username = p.User, fingerprint = p.Fingerprint, allowUnauthorized = p.AllowUnauthorized }));
+        });
+        app.MapPost("/api/jobs", async (JobRequest request, ActorRegistry registry) =>
+        {
+            var job = new JobDefinition(Guid.NewGuid().ToString(), request.Name ?? "", Guid.NewGuid().ToString(), request.SourcePool ?? "", request.Vms ?? [],
+                [.. (request.Targets ?? []).Select(t => new TargetRef(t.Pool ?? "", t.Sr ?? ""))], request.Settings ?? new ReplicationSettings());
+            var reply = await (await registry.GetAsync<ControlPlane>()).Ask<IControlMessage>(new DefineJob(job), TimeSpan.FromSeconds(30));
+            return reply is Done ? Results.Json(new { id = job.Id, scheduleId = job.ScheduleId }) : Reply(reply);
+        });
+        app.MapGet("/api/jobs/{id}", async (string id, ActorRegistry registry) =>
+            await JobAsync(registry, id) is { } job ? Results.Json(job) : Results.NotFound(new { error = $"no job {id}" }));
+        app.MapPost("/api/jobs/{id}/run", async (string id, ActorRegistry registry) =>
+        {
+            if (await JobAsync(registry, id) is not { } job)
+            {
+                return Results.NotFound(new { error = $"no job {id}" });
+            }
+
+            var region = await registry.GetAsync<ReplicatedVmRegion>();
+            var runId = Guid.NewGuid().ToString();
+            var replies = new List<object>();
+            foreach (var vm in job.Vms)
+            {
+                var request = new ReplicateVm(vm, runId, job.SourcePool, new JobRef(job.Id, job.Name, job.ScheduleId, "manual"), job.Targets, job.Settings);
+                var reply = await region.Ask<IReplicatedVmMessage>(request, TimeSpan.FromSeconds(30));
+                replies.Add(reply is RunRejected r ? new { vm, accepted = false, reason = (string?)r.Reason } : new { vm, accepted = true, reason = (string?)null });
+            }
+
+            return Results.Json(new { runId, vms = replies }, statusCode: StatusCodes.Status202Accepted);
+        });
+        app.MapGet("/api/jobs/{id}/runs/{runId}", async (string id, string runId, ActorRegistry registry) =>
+        {
+            if (await JobAsync(registry, id) is not { } job)
+            {
+                return Results.NotFound(new { error = $"no job {id}" });
+            }
+
+            var region = await registry.GetAsync<ReplicatedVmRegion>();
+            var vms = new List<object>();
+            foreach (var vm in job.Vms)
+            {
+                var state = await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), TimeSpan.FromSeconds(30));
+                var done = state.History.LastOrDefault(h => h.RunId == runId);
+                var status = done?.Result.Status ?? (state.Current?.RunId == runId ? "running" : state.Queue.Any(q => q.RunId == runId) ? "queued" : "unknown");
+                vms.Add(new { vm, status, full = done?.Result.Full, error = done?.Result.Error, targets = done?.Result.Targets, log = done?.Result.Log });
+            }
+
+            return Results.Json(new { runId, jobId = id, vms });
+        });
+        app.MapGet("/api/vms/{uuid}", async (string uuid, ActorRegistry registry) =>
+        {
+            var state = await (await registry.GetAsync<ReplicatedVmRegion>()).Ask<ReplicatedVmState>(new GetVmStatus(uuid), TimeSpan.FromSeconds(30));
+            return state.History.IsEmpty && state.Current is null
+                ? Results.NotFound(new { error = $"VM {uuid} was never replicated" })
+                : Results.Json(new
+                {
+                    id = uuid,
+                    running = state.Current?.RunId,
+                    lastSuccess = state.LastSuccess,
+                    rpoLagSeconds = state.RpoLag(DateTimeOffset.UtcNow)?.TotalSeconds,
+                    restorePoints = state.RestorePoints,
+                    runs = state.History.Select(h => new { id = h.RunId, jobId = h.JobId, h.Started, h.Finished, status = h.Result.Status, full = h.Result.Full, error = h.Result.Error }),
+                });
+        });
+    }
+
+    private static async Task<JobDefinition?> JobAsync(ActorRegistry registry, string id)
+        => (await (await registry.GetAsync<ControlPlane>()).Ask<JobReply>(new GetJob(id), TimeSpan.FromSeconds(30))).Job;
+
+    private static IResult Reply(IControlMessage reply) => reply switch
+    {
+        Done done => Results.Json(new { id = done.Id }),
+        Refused refused => Results.BadRequest(new { error = refused.Reason }),
+        _ => Results.StatusCode(StatusCodes.Status500InternalServerError),
+    };
+}

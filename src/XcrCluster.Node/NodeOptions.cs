@@ -1,0 +1,47 @@
+using System.Net;
+
+namespace XcrCluster.Node;
+
+/// <summary>`xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--port AKKA_PORT] [--roles a,b]
+/// [--seed-nodes akka.tcp://xcr@h:p,...] [--postgres CONNECTION]`. No options: a complete single-node cluster
+/// (all roles, every pool) persisting to SQLite in ~/.local/share/xcr.</summary>
+public sealed record NodeOptions
+{
+    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--port AKKA_PORT] [--roles control,pool-NAME] [--seed-nodes ADDR,...] [--postgres CONNECTION]";
+
+    public string DataDir { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "xcr");
+
+    public IPEndPoint Http { get; init; } = new(IPAddress.Loopback, 0);
+
+    public int AkkaPort { get; init; }
+
+    public IReadOnlyList<string> Roles { get; init; } = ["control"];
+
+    public IReadOnlyList<string> SeedNodes { get; init; } = [];
+
+    public string? ConfigFile { get; init; }
+
+    public string? Postgres { get; init; }
+
+    public static NodeOptions Parse(string[] args)
+    {
+        var options = new NodeOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            options = args[i] switch
+            {
+                "--data" => options with { DataDir = Value() },
+                "--http" => options with { Http = IPEndPoint.TryParse(Value(), out var http) ? http : throw new ArgumentException($"--http {args[i]}: expected ADDRESS:PORT") },
+                "--port" => options with { AkkaPort = int.TryParse(Value(), out var port) && port is >= 0 and < 65536 ? port : throw new ArgumentException("--port: expected 0-65535") },
+                "--roles" => options with { Roles = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
+                "--seed-nodes" => options with { SeedNodes = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
+                "--config" => options with { ConfigFile = File.Exists(Value()) ? args[i] : throw new ArgumentException($"--config {args[i]}: no such file") },
+                "--postgres" => options with { Postgres = Value() },
+                _ => throw new ArgumentException($"unknown option {args[i]}"),
+            };
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using XcrCluster.Actors;
+using XcrCluster.Node;
+
+// xcr-node: prints exactly one line on stdout ("ready URL") once the cluster is up and the HTTP endpoint
+// listens; everything else goes to stderr. SIGTERM leaves the cluster and stops cleanly.
+NodeOptions options;
+try
+{
+    options = NodeOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"xcr-node: {e.Message}");
+    Console.Error.WriteLine(NodeOptions.Usage);
+    return 2;
+}
+
+// Akka's StandardOutLogger writes to Console.Out: keep the real stdout for the ready line only.
+var stdout = Console.Out;
+Console.SetOut(Console.Error);
+Directory.CreateDirectory(options.DataDir);
+var key = ClusterKey.Load(options.DataDir);
+var tokenPath = Path.Combine(options.DataDir, "token");
+if (!File.Exists(tokenPath))
+{
+    PrivateFile.Write(tokenPath, Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant());
+}
+
+var token = File.ReadAllText(tokenPath).Trim();
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+builder.Logging.ClearProviders();
+builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Http));
+builder.Services.AddAkka("xcr", (akka, services) =>
+{
+    if (options.ConfigFile is { } config)
+    {
+        akka.AddHocon(File.ReadAllText(config), HoconAddMode.Prepend);
+    }
+
+    var (provider, connection) = options.Postgres is { } pg ? ("PostgreSQL.15", pg) : ("SQLite.MS", ReplicationHosting.SqliteConnection(options.DataDir));
+    akka.ConfigureLoggers(loggers =>
+        {
+            loggers.LogLevel = Akka.Event.LogLevel.WarningLevel;
+            loggers.ClearLoggers();
+            loggers.AddLoggerFactory();
+        })
+        .WithRemoting(new RemoteOptions { HostName = options.Http.Address.ToString(), Port = options.AkkaPort })
+        .WithClustering(new ClusterOptions { Roles = [.. options.Roles], SeedNodes = [.. options.SeedNodes] })
+        .WithSqlPersistence(provider, connection)
+        .WithXcrSerializer()
+        .WithControlPlane()
+        .WithReplicatedVms(new XapiRunExecutor(new ControlPoolRegistry(() => services.GetRequiredService<ActorRegistry>().GetAsync<ControlPlane>(), key)));
+    if (options.SeedNodes.Count == 0)
+    {
+        akka.AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress));
+    }
+});
+
+var app = builder.Build();
+ControlApi.Map(app, token, key);
+await app.StartAsync();
+
+var system = app.Services.GetRequiredService<ActorSystem>();
+var up = new TaskCompletionSource();
+Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
+await up.Task.WaitAsync(TimeSpan.FromSeconds(60));
+var url = $"http://{options.Http.Address}:{new Uri(app.Urls.First()).Port}";
+PrivateFile.Write(Path.Combine(options.DataDir, "endpoint"), $"http={url}\nakka={Cluster.Get(system).SelfAddress}\n");
+stdout.WriteLine($"ready {url}");
+stdout.Flush();
+await app.WaitForShutdownAsync();
+return 0;

@@ -1,0 +1,84 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace XcrCluster.Node.Tests;
+
+/// <summary>An `xcr-node` child process on a data directory, with an HTTP client holding its bearer token.</summary>
+public sealed class NodeProcess : IDisposable
+{
+    private NodeProcess(ProgramProcess process, Uri url, string dataDir)
+    {
+        Process = process;
+        Url = url;
+        Http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) };
+        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", File.ReadAllText(Path.Combine(dataDir, "token")).Trim());
+    }
+
+    public ProgramProcess Process { get; }
+
+    public Uri Url { get; }
+
+    public HttpClient Http { get; }
+
+    public static async Task<NodeProcess> StartAsync(string dataDir)
+    {
+        var (process, url) = await ProgramProcess.StartAsync(ProgramProcess.Node, "--data", dataDir);
+        return new NodeProcess(process, url, dataDir);
+    }
+
+    public async Task<JsonNode> PostAsync(string path, object body, int expected = 200)
+    {
+        using var response = await Http.PostAsJsonAsync(path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == expected, $"POST {path}: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!;
+    }
+
+    public async Task<JsonNode> GetAsync(string path)
+    {
+        using var response = await Http.GetAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!;
+    }
+
+    /// <summary>Registers a simulated pool under a name with its credentials.</summary>
+    public Task<JsonNode> AddPoolAsync(string name, SimHost pool)
+        => PostAsync("/api/pools", new { name, url = pool.Url.ToString(), username = pool.Pool.Options.User, password = pool.Pool.Options.Password });
+
+    /// <summary>Starts a run of the job and returns its id.</summary>
+    public async Task<string> RunAsync(string jobId)
+    {
+        var accepted = await PostAsync($"/api/jobs/{jobId}/run", new { }, 202);
+        Assert.True(accepted["vms"]!.AsArray().All(v => v!["accepted"]!.GetValue<bool>()), accepted.ToJsonString());
+        return accepted["runId"]!.GetValue<string>();
+    }
+
+    /// <summary>Polls a run until its single VM is no longer queued or running.</summary>
+    public async Task<JsonNode> AwaitRunAsync(string jobId, string runId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            var run = await GetAsync($"/api/jobs/{jobId}/runs/{runId}");
+            var vm = run["vms"]!.AsArray().Single()!;
+            if (vm["status"]!.GetValue<string>() is not ("running" or "queued"))
+            {
+                return vm;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"run {runId} still {vm["status"]} after 120 s");
+            await Task.Delay(200);
+        }
+    }
+
+    public static string Describe(JsonNode node) => node.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+
+    public void Dispose()
+    {
+        Http.Dispose();
+        Process.Dispose();
+    }
+}

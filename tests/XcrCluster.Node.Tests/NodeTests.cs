@@ -1,0 +1,163 @@
+using XcrCluster.XapiSim.Storage;
+
+namespace XcrCluster.Node.Tests;
+
+/// <summary>`xcr-node` as a process: the single-node default on SQLite, its files, its control API, a full and a
+/// delta run between two simulated pools, SIGTERM, and a kill -9 in the middle of a run.</summary>
+public sealed class NodeTests : IAsyncLifetime
+{
+    private const string AlphaPassword = "alpha-Pa55-4f9e1c";
+    private const string BetaPassword = "beta-Pa55-77d2aa";
+    private readonly string dataDir = Path.Combine(Path.GetTempPath(), "xcr-node-test-" + Guid.NewGuid().ToString("N")[..12]);
+    private SimHost alpha = null!;
+    private SimHost beta = null!;
+
+    public async Task InitializeAsync()
+    {
+        alpha = await SimHost.StartAsync(o => o with { PoolName = "alpha", Password = AlphaPassword });
+        beta = await SimHost.StartAsync(o => o with { PoolName = "beta", Password = BetaPassword });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await alpha.DisposeAsync();
+        await beta.DisposeAsync();
+        SimHost.DeleteDataDir(dataDir);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task The_default_node_serves_the_control_api_replicates_full_then_delta_and_stops_on_SIGTERM()
+    {
+        using var node = await NodeProcess.StartAsync(dataDir);
+        Assert.Equal([$"ready {node.Url.ToString().TrimEnd('/')}"], node.Process.Stdout);
+        foreach (var file in new[] { "token", "endpoint", "cluster.key" })
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dataDir, file)));
+        }
+
+        var endpoint = File.ReadAllText(Path.Combine(dataDir, "endpoint"));
+        Assert.Contains($"http={node.Url.ToString().TrimEnd('/')}", endpoint);
+        Assert.Contains("akka=akka.tcp://xcr@127.0.0.1:", endpoint);
+
+        using (var anonymous = new HttpClient { BaseAddress = node.Url })
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/pools")).StatusCode);
+        }
+
+        Assert.Contains("url", (await node.PostAsync("/api/pools", new { name = "broken" }, 400))["error"]!.GetValue<string>());
+        var (jobId, vm, sr) = await DefineJobAsync(node);
+        Assert.DoesNotContain(AlphaPassword, (await node.GetAsync("/api/pools")).ToJsonString());
+
+        var full = await node.AwaitRunAsync(jobId, await node.RunAsync(jobId));
+        Assert.True(full["status"]!.GetValue<string>() == "success", NodeProcess.Describe(full));
+        Assert.True(full["full"]!.GetValue<bool>());
+        Assert.NotEmpty(full["log"]!.AsArray());
+
+        GuestWorkload.Write(alpha.Pool, vm, 0, 2, 5);
+        alpha.Pool.Collector.RunOnce();
+        var delta = await node.AwaitRunAsync(jobId, await node.RunAsync(jobId));
+        Assert.True(delta["status"]!.GetValue<string>() == "success", NodeProcess.Describe(delta));
+        Assert.False(delta["full"]!.GetValue<bool>());
+
+        var status = await node.GetAsync($"/api/vms/{vm}");
+        Assert.Equal(2, status["runs"]!.AsArray().Count);
+        Assert.Equal(2, status["restorePoints"]![sr]!.AsArray().Count);
+        Assert.NotNull(status["rpoLagSeconds"]);
+
+        Assert.Equal(0, await node.Process.SignalAsync("TERM"));
+        AssertNoPasswordIn(node.Process.Stderr + string.Join('\n', node.Process.Stdout));
+    }
+
+    [Fact]
+    public async Task A_node_killed_mid_run_records_the_run_as_interrupted_and_the_next_run_cleans_up_and_is_a_delta()
+    {
+        string jobId, vm, interrupted, firstRun;
+        using (var node = await NodeProcess.StartAsync(dataDir))
+        {
+            (jobId, vm, _) = await DefineJobAsync(node);
+            firstRun = await node.RunAsync(jobId);
+            Assert.Equal("success", (await node.AwaitRunAsync(jobId, firstRun))["status"]!.GetValue<string>());
+
+            GuestWorkload.Write(alpha.Pool, vm, 0, 4, 9);
+            alpha.Pool.Collector.RunOnce();
+            var importedBefore = beta.Pool.Stats.BytesImported("/import_raw_vdi");
+            beta.Pool.Faults.ImportBytesPerSecond = 256 * 1024;
+            interrupted = await node.RunAsync(jobId);
+            await AwaitAsync(() => beta.Pool.Stats.BytesImported("/import_raw_vdi") > importedBefore, "the delta's import to start");
+            Assert.Equal(137, await node.Process.SignalAsync("KILL"));
+        }
+
+        beta.Pool.Faults.Clear();
+        using (var node = await NodeProcess.StartAsync(dataDir))
+        {
+            var lost = await node.AwaitRunAsync(jobId, interrupted);
+            Assert.Equal("interrupted", lost["status"]!.GetValue<string>());
+            var status = await node.GetAsync($"/api/vms/{vm}");
+            Assert.Equal("success", status["runs"]![0]!["status"]!.GetValue<string>());
+            Assert.Equal(firstRun, status["runs"]![0]!["id"]!.GetValue<string>());
+            Assert.NotNull(status["lastSuccess"]);
+            Assert.NotNull(status["rpoLagSeconds"]);
+
+            var next = await node.AwaitRunAsync(jobId, await node.RunAsync(jobId));
+            Assert.True(next["status"]!.GetValue<string>() == "success", NodeProcess.Describe(next));
+            Assert.False(next["full"]!.GetValue<bool>());
+        }
+
+        await AssertNoLeftoversAsync(vm);
+    }
+
+    private async Task<(string JobId, string Vm, string Sr)> DefineJobAsync(NodeProcess node)
+    {
+        await node.AddPoolAsync("alpha", alpha);
+        await node.AddPoolAsync("beta", beta);
+        var vm = await alpha.UuidAsync("VM", "tiny01");
+        var sr = await beta.UuidAsync("SR", "Local storage");
+        var job = await node.PostAsync("/api/jobs", new
+        {
+            name = "nightly", sourcePool = "alpha", vms = new[] { vm }, targets = new[] { new { pool = "beta", sr } }, settings = new { copyRetention = 2 },
+        });
+        Assert.NotNull(job["scheduleId"]);
+        return (job["id"]!.GetValue<string>(), vm, sr);
+    }
+
+    /// <summary>Nothing of the interrupted run is left: no importing disk or VM on the target, no source snapshot
+    /// that was never exported.</summary>
+    private async Task AssertNoLeftoversAsync(string vm)
+    {
+        using (var rpc = beta.Json())
+        {
+            await rpc.LoginAsync("root", BetaPassword);
+            var names = (await rpc.AllRecordsAsync("VDI")).Values.Concat((await rpc.AllRecordsAsync("VM")).Values).Select(r => (string)r["name_label"]!).ToList();
+            Assert.DoesNotContain(names, n => n.StartsWith("[Importing", StringComparison.Ordinal));
+        }
+
+        using var source = alpha.Json();
+        await source.LoginAsync("root", AlphaPassword);
+        var snapshots = (await source.AllRecordsAsync("VM")).Values.Where(r => r["is_a_snapshot"] is true && (string)r["snapshot_of"]! != "OpaqueRef:NULL"
+            && ((Dictionary<string, object?>)r["other_config"]!).GetValueOrDefault("xo:backup:vm") as string == vm).ToList();
+        Assert.NotEmpty(snapshots);
+        Assert.All(snapshots, s => Assert.Equal("true", ((Dictionary<string, object?>)s["other_config"]!).GetValueOrDefault("xo:backup:exported")));
+    }
+
+    private void AssertNoPasswordIn(string output)
+    {
+        Assert.DoesNotContain(AlphaPassword, output);
+        Assert.DoesNotContain(BetaPassword, output);
+        foreach (var file in Directory.GetFiles(dataDir))
+        {
+            var bytes = System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(file));
+            Assert.False(bytes.Contains(AlphaPassword, StringComparison.Ordinal) || bytes.Contains(BetaPassword, StringComparison.Ordinal), $"a pool password is in {file}");
+        }
+    }
+
+    private static async Task AwaitAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(50);
+        }
+    }
+}
