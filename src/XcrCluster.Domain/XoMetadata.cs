@@ -28,6 +28,12 @@ public static class XoMetadata
     public const string MigrationBlocked = "VM migration is blocked during backup";
     public const string NoBackupMarker = "[NOBAK]";
 
+    /// <summary>Xen Orchestra's tag for a memory (checkpoint) snapshot: out of scope here, refused.</summary>
+    public const string MemoryBackupTag = "xo-memory-backup";
+
+    /// <summary>The largest disk a VHD stream carries (XAPI's VDI_TOO_LARGE limit, 2040 GiB); larger needs qcow2.</summary>
+    public const long MaxVhdDiskSize = 2040L * 1024 * 1024 * 1024;
+
     /// <summary>An interrupted target sorts oldest and is reaped by retention.</summary>
     public const string EpochDatetime = "19700101T000000Z";
 

@@ -16,7 +16,8 @@ public static class BlockFanOut
     /// <summary>Where one target's copy of the stream goes: given the body stream and its length, imports it.</summary>
     public delegate Task ImportAsync(Stream body, long length, CancellationToken ct);
 
-    public static async Task<IReadOnlyList<Exception?>> CopyAsync(Stream export, IReadOnlyList<ImportAsync> targets, CancellationToken ct)
+    /// <summary>Copies one export to every target; <paramref name="throttle"/> (the run's maxExportRate) paces the reads.</summary>
+    public static async Task<IReadOnlyList<Exception?>> CopyAsync(Stream export, IReadOnlyList<ImportAsync> targets, CancellationToken ct, Throttle? throttle = null)
     {
         var reader = await VhdStreamReader.OpenAsync(export, ct).ConfigureAwait(false);
         var parent = reader.Footer.DiskType == DiskType.Differencing
@@ -25,6 +26,11 @@ public static class BlockFanOut
         var lanes = targets.Select(import => new Lane(import, reader, parent, ct)).ToList();
         while (await reader.ReadBlockAsync(ct).ConfigureAwait(false) is { } block)
         {
+            if (throttle is not null)
+            {
+                await throttle.TakeAsync(block.Data.Length + block.Bitmap.Length, ct).ConfigureAwait(false);
+            }
+
             foreach (var lane in lanes)
             {
                 await lane.WriteAsync(block, ct).ConfigureAwait(false);

@@ -27,6 +27,39 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
         }
     }
 
+    /// <summary>What this version does not do yet is refused up front, before anything is created.</summary>
+    public static void CheckSupported(VmRecord vm, IEnumerable<VdiRecord> disks)
+    {
+        if (vm.Tags.Contains(XoMetadata.MemoryBackupTag))
+        {
+            throw new RunRefusedException($"memory (checkpoint) replication is not supported: remove the tag {XoMetadata.MemoryBackupTag} to replicate the disks only");
+        }
+
+        if (disks.FirstOrDefault(d => d.VirtualSize > XoMetadata.MaxVhdDiskSize) is { } large)
+        {
+            throw new RunRefusedException($"disk {large.NameLabel} is {large.VirtualSize / (1024.0 * 1024 * 1024 * 1024):F2} TiB: disks over 2 TiB (the VHD limit, 2040 GiB) need qcow2 transfers, not supported yet");
+        }
+    }
+
+    /// <summary>Blocks migration for the run (the snapshot and exports need the VM where it is); returns what
+    /// restores the previous blocked operations afterwards. A VM being migrated is refused.</summary>
+    public async Task<Func<Task>> BlockMigrationAsync()
+    {
+        if (Vm.CurrentOperations.Values.Any(op => op is "migrate_send" or "pool_migrate"))
+        {
+            throw new RunRefusedException("cannot backup a VM currently being migrated");
+        }
+
+        string[] operations = ["pool_migrate", "migrate_send"];
+        var previous = operations.ToDictionary(op => op, op => Vm.BlockedOperations.GetValueOrDefault(op));
+        await pool.Client.SetMapEntriesAsync("VM", Vm.Ref, "blocked_operations", operations.ToDictionary(op => op, string? (_) => XoMetadata.MigrationBlocked)).ConfigureAwait(false);
+        return async () =>
+        {
+            await pool.Client.SetMapEntriesAsync("VM", Vm.Ref, "blocked_operations", previous).ConfigureAwait(false);
+            await pool.Client.CallAsync("VM.update_allowed_operations", Vm.Ref).ConfigureAwait(false); // XAPI keeps stale allowed_operations otherwise
+        };
+    }
+
     /// <summary>Skips the VM when a disk's chain holds more uncoalesced base copies (a hidden VDI with a
     /// single child) than tolerated, as Xen Orchestra does before snapshotting.</summary>
     public async Task CheckChainsAsync(int tolerance, IReadOnlyList<VdiRecord> allVdis)

@@ -17,19 +17,24 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
 {
     private readonly TimeProvider clock = time ?? TimeProvider.System;
     private readonly List<TaskEntry> log = [];
+    private readonly Throttle? throttle = Throttle.For(settings.MaxExportRate, time);
 
     public async Task<RunReport> RunAsync(string vmUuid, CancellationToken ct = default)
     {
         string? snapshotUuid = null;
         IReadOnlyList<DiskBase> bases = [];
         var outcomes = new List<TargetOutcome>();
+        Func<Task>? unblockMigration = null;
         try
         {
             var vm = await source.VmAsync(await source.VmRefAsync(vmUuid).ConfigureAwait(false)).ConfigureAwait(false);
             var side = new SourceVm(source, job, vm);
             side.CheckEligible();
+            var live = await source.DisksAsync(vm).ConfigureAwait(false);
+            SourceVm.CheckSupported(vm, live.Select(d => d.Vdi));
             var sourceVdis = await source.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false);
             await side.CheckChainsAsync(settings.MaxUncoalescedVdis, sourceVdis).ConfigureAwait(false);
+            unblockMigration = await side.BlockMigrationAsync().ConfigureAwait(false);
             var jobSnapshots = await side.JobSnapshotsAsync(sourceVdis).ConfigureAwait(false);
 
             var srs = new List<TargetSr>();
@@ -47,7 +52,6 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
                 srs.Add(targetSr);
             }
 
-            var live = await source.DisksAsync(vm).ConfigureAwait(false);
             bases = BaseSelection.Select(live.Select(d => d.Vdi.Uuid).ToList(), jobSnapshots.Select(s => s.Disk).ToList(),
                 srs.Select(t => (Func<string, bool>)t.HasBase).ToList(), settings.FullInterval, out var chainLength);
 
@@ -86,6 +90,27 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
         {
             Log("VM", "failure", clock.GetUtcNow(), message: e.Message);
             return new RunReport(RunStatus.Failed, e.Message, snapshotUuid, bases, outcomes, log);
+        }
+        finally
+        {
+            await RestoreMigrationAsync(unblockMigration).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Migration is allowed again whatever happened; a failure to do so is a warning, never the run's error.</summary>
+    private async Task RestoreMigrationAsync(Func<Task>? unblock)
+    {
+        var start = clock.GetUtcNow();
+        try
+        {
+            if (unblock is not null)
+            {
+                await unblock().ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is XapiException or HttpRequestException or IOException or TimeoutException)
+        {
+            Log("restore migration", "warning", start, message: $"migration may still be blocked on the source VM: {e.Message}");
         }
     }
 
@@ -141,7 +166,7 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
                 sent[k] = length;
                 results[l.Index].Bytes += length;
             })).ToList();
-            var errors = await BlockFanOut.CopyAsync(export.Content, imports, ct).ConfigureAwait(false);
+            var errors = await BlockFanOut.CopyAsync(export.Content, imports, ct, throttle).ConfigureAwait(false);
             await export.CompleteAsync(ct).ConfigureAwait(false);
             for (var k = 0; k < lanes.Count; k++)
             {

@@ -121,7 +121,8 @@ public sealed record VmRecord(string Ref, string Uuid, string NameLabel, string 
     IReadOnlyDictionary<string, string> BlockedOperations, IReadOnlyList<string> Tags, long MemoryStaticMin, long MemoryStaticMax,
     long MemoryDynamicMin, long MemoryDynamicMax, long VcpusMax, long VcpusAtStartup, string ResidentOn, string GuestMetrics,
     IReadOnlyDictionary<string, string> Platform, string HvmBootPolicy, IReadOnlyDictionary<string, string> HvmBootParams, string DomainType,
-    IReadOnlyDictionary<string, string> VcpusParams, string PvBootloader, string PvArgs, IReadOnlyDictionary<string, string> XenstoreData) : IXapiRecord<VmRecord>
+    IReadOnlyDictionary<string, string> VcpusParams, string PvBootloader, string PvArgs, IReadOnlyDictionary<string, string> XenstoreData,
+    IReadOnlyDictionary<string, string> CurrentOperations) : IXapiRecord<VmRecord>
 {
     public static string ClassName => "VM";
 
@@ -133,6 +134,6 @@ public sealed record VmRecord(string Ref, string Uuid, string NameLabel, string 
             r.List("VBDs"), r.List("VIFs"), r.Map("other_config"), r.Map("blocked_operations"), r.List("tags"), r.Long("memory_static_min"),
             r.Long("memory_static_max"), r.Long("memory_dynamic_min"), r.Long("memory_dynamic_max"), r.Long("VCPUs_max", 1), r.Long("VCPUs_at_startup", 1),
             r.Ref("resident_on"), r.Ref("guest_metrics"), r.Map("platform"), r.Str("HVM_boot_policy"), r.Map("HVM_boot_params"), r.Str("domain_type"),
-            r.Map("VCPUs_params"), r.Str("PV_bootloader"), r.Str("PV_args"), r.Map("xenstore_data"));
+            r.Map("VCPUs_params"), r.Str("PV_bootloader"), r.Str("PV_args"), r.Map("xenstore_data"), r.Map("current_operations"));
     }
 }

@@ -39,6 +39,19 @@ internal static class VmMessages
             call.Db.Touch(vm);
             return "";
         });
+        table.Add("VM.pool_migrate", 3, call =>
+        {
+            // Within one simulated pool: the VM moves to the host; its disks stay where they are (shared SRs).
+            var vm = call.Get(Schemas.Vm, 0);
+            CheckNotBlocked(vm, "pool_migrate");
+            call.Db.Set(vm, "resident_on", call.Get(Schemas.Host, 1).Ref);
+            return "";
+        });
+        table.Add("VM.update_allowed_operations", 1, call =>
+        {
+            call.Get(Schemas.Vm, 0);
+            return "";
+        });
         table.Add("VM.set_is_a_template", 2, call =>
         {
             call.Db.Set(call.Get(Schemas.Vm, 0), "is_a_template", call.Args.Bool(1));
