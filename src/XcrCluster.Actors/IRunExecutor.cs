@@ -1,3 +1,4 @@
+using Akka.Streams;
 using XcrCluster.Domain.Vm;
 
 namespace XcrCluster.Actors;
@@ -5,5 +6,6 @@ namespace XcrCluster.Actors;
 /// <summary>Carries out one run of one VM and reports it; the entity never waits on it.</summary>
 public interface IRunExecutor
 {
-    Task<RunResult> ExecuteAsync(ReplicateVm request, CancellationToken ct);
+    /// <summary>Runs the request; its streams run on <paramref name="materializer"/> (the entity's, so they stop with it).</summary>
+    Task<RunResult> ExecuteAsync(ReplicateVm request, IMaterializer materializer, CancellationToken ct);
 }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Akka.Streams;
 using XcrCluster.Domain.Vm;
 
 namespace XcrCluster.Actors;
@@ -19,6 +20,7 @@ public sealed class ReplicatedVmActor : ReceivePersistentActor
     private readonly ILoggingAdapter log = Context.GetLogger();
     private ReplicatedVmState state;
     private CancellationTokenSource? running;
+    private IMaterializer? materializer;
 
     public ReplicatedVmActor(string vmUuid, IRunExecutor executor)
     {
@@ -92,7 +94,9 @@ public sealed class ReplicatedVmActor : ReceivePersistentActor
         running?.Dispose();
         running = request.Settings.Timeout is { } timeout ? new CancellationTokenSource(timeout) : new CancellationTokenSource();
         var token = running.Token;
-        executor.ExecuteAsync(request, token).ContinueWith(
+        // The entity's own materializer: a run's streams are its children and stop with it (passivation, node leaving).
+        materializer ??= Context.Materializer();
+        executor.ExecuteAsync(request, materializer, token).ContinueWith(
             t => new RunCompleted(t.IsCompletedSuccessfully ? t.Result : Failed(request, t.Exception?.GetBaseException().Message ?? "cancelled")),
             TaskScheduler.Default).PipeTo(Self);
     }

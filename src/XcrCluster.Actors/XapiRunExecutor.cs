@@ -1,3 +1,4 @@
+using Akka.Streams;
 using XcrCluster.Domain.Vm;
 using XcrCluster.Replication;
 using XcrCluster.Xapi;
@@ -8,7 +9,7 @@ namespace XcrCluster.Actors;
 /// request (endpoints from the registry) and reports what the engine did.</summary>
 public sealed class XapiRunExecutor(IPoolRegistry pools) : IRunExecutor
 {
-    public async Task<RunResult> ExecuteAsync(ReplicateVm request, CancellationToken ct)
+    public async Task<RunResult> ExecuteAsync(ReplicateVm request, IMaterializer materializer, CancellationToken ct)
     {
         var clients = new Dictionary<string, XapiClient>(StringComparer.Ordinal);
         try
@@ -31,7 +32,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools) : IRunExecutor
                 targets.Add(new TargetSpec(await Connect(target.Pool).ConfigureAwait(false), target.SrUuid));
             }
 
-            var report = await new VmReplication(source, targets, request.Job, request.Settings).RunAsync(request.VmUuid, ct).ConfigureAwait(false);
+            var report = await new VmReplication(source, targets, request.Job, request.Settings, materializer).RunAsync(request.VmUuid, ct).ConfigureAwait(false);
             return ToResult(request.RunId, report);
         }
         catch (Exception e) when (e is XapiException or HttpRequestException or IOException or TimeoutException or OperationCanceledException or KeyNotFoundException or Akka.Actor.AskTimeoutException or System.Security.Cryptography.CryptographicException)

@@ -1,3 +1,4 @@
+using Akka.Streams;
 using XcrCluster.Domain;
 using XcrCluster.Xapi;
 using XcrCluster.Xapi.Records;
@@ -13,7 +14,7 @@ public sealed record TargetSpec(Pool Pool, string SrUuid);
 /// targets, commit per target, then the source snapshot marked exported (only if every target succeeded)
 /// and old job snapshots rotated. Reports a task log; never throws for a VM-level failure.
 /// </summary>
-public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets, JobRef job, ReplicationSettings settings, TimeProvider? time = null)
+public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets, JobRef job, ReplicationSettings settings, IMaterializer materializer, TimeProvider? time = null)
 {
     private readonly TimeProvider clock = time ?? TimeProvider.System;
     private readonly List<TaskEntry> log = [];
@@ -166,7 +167,7 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
                 sent[k] = length;
                 results[l.Index].Bytes += length;
             })).ToList();
-            var errors = await BlockFanOut.CopyAsync(export.Content, imports, ct, throttle).ConfigureAwait(false);
+            var errors = await BlockFanOut.CopyAsync(export.Content, imports, materializer, ct, throttle).ConfigureAwait(false);
             await export.CompleteAsync(ct).ConfigureAwait(false);
             for (var k = 0; k < lanes.Count; k++)
             {

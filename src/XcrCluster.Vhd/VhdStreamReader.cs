@@ -59,9 +59,16 @@ public sealed class VhdStreamReader
         return new VhdStreamReader(input, footer, header, bat, order);
     }
 
-    /// <summary>The next block in stream order, or null once the trailing footer has been read and checked.</summary>
-    public async ValueTask<VhdBlock?> ReadBlockAsync(CancellationToken ct = default)
+    /// <summary>The next block in stream order, or null once the trailing footer has been read and checked.
+    /// The block's memory is reused by the next read.</summary>
+    public ValueTask<VhdBlock?> ReadBlockAsync(CancellationToken ct = default)
+        => ReadBlockAsync(blockBuffer ??= GC.AllocateUninitializedArray<byte>((int)Header.BlockTotalSize), ct);
+
+    /// <summary>The next block read into the caller's buffer (at least <see cref="VhdHeader.BlockTotalSize"/>
+    /// bytes, e.g. from a pool), so blocks can outlive the next read.</summary>
+    public async ValueTask<VhdBlock?> ReadBlockAsync(byte[] buffer, CancellationToken ct = default)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(buffer.LongLength, Header.BlockTotalSize, nameof(buffer));
         if (next == physicalOrder.Length)
         {
             if (TrailingFooter is null)
@@ -77,10 +84,10 @@ public sealed class VhdStreamReader
         var index = physicalOrder[next++];
         var field = $"block {index}";
         await input.SkipToAsync(Bat.BlockOffset(index), field, ct).ConfigureAwait(false);
-        blockBuffer ??= GC.AllocateUninitializedArray<byte>((int)Header.BlockTotalSize);
-        await input.ReadExactlyAsync(blockBuffer, field, ct).ConfigureAwait(false);
+        var total = (int)Header.BlockTotalSize;
+        await input.ReadExactlyAsync(buffer.AsMemory(0, total), field, ct).ConfigureAwait(false);
         var bitmapSize = Header.BitmapSize;
-        return new VhdBlock(index, blockBuffer.AsMemory(0, bitmapSize), blockBuffer.AsMemory(bitmapSize));
+        return new VhdBlock(index, buffer.AsMemory(0, bitmapSize), buffer.AsMemory(bitmapSize, total - bitmapSize));
     }
 
     public async IAsyncEnumerable<VhdBlock> ReadBlocksAsync([EnumeratorCancellation] CancellationToken ct = default)

@@ -20,7 +20,7 @@ internal sealed class ManualExecutor : IRunExecutor
 
     public IReadOnlyCollection<string> Started => [.. runs.Keys];
 
-    public Task<RunResult> ExecuteAsync(ReplicateVm request, CancellationToken ct)
+    public Task<RunResult> ExecuteAsync(ReplicateVm request, Akka.Streams.IMaterializer materializer, CancellationToken ct)
     {
         var tcs = runs.GetOrAdd(request.RunId, _ => new TaskCompletionSource<RunResult>(TaskCreationOptions.RunContinuationsAsynchronously));
         ct.Register(() => tcs.TrySetCanceled());

@@ -1,4 +1,5 @@
 using XcrCluster.Domain;
+using XcrCluster.Xapi;
 using XcrCluster.Xapi.Records;
 using XcrCluster.XapiSim.Storage;
 
@@ -97,6 +98,7 @@ public sealed class MetadataAndFailureTests
     [Theory]
     [InlineData("reset")]
     [InlineData("srFull")]
+    [InlineData("stalled")]
     public async Task A_failed_transfer_leaves_nothing_new_the_live_target_intact_and_the_next_run_is_a_delta(string fault)
     {
         await using var pools = await TwoPools.StartAsync();
@@ -114,13 +116,23 @@ public sealed class MetadataAndFailureTests
         {
             pools.TargetSim.Pool.Faults.ResetImportAfterBytes = 3 << 20;
         }
-        else
+        else if (fault == "srFull")
         {
             pools.TargetSim.Pool.Faults.SrFull = true;
         }
+        else
+        {
+            pools.TargetSim.Pool.Faults.ImportBytesPerSecond = 1;
+        }
 
-        var failed = await pools.Replication(new ReplicationSettings(), target).RunAsync(vm.Uuid);
+        var impatient = new TargetSpec(await pools.ConnectAsync(pools.TargetSim, new XapiClientOptions { StallTimeout = TimeSpan.FromSeconds(2) }), target.SrUuid);
+        var failed = await pools.Replication(new ReplicationSettings(), impatient).RunAsync(vm.Uuid);
         Assert.Equal(RunStatus.Failed, failed.Status);
+        if (fault == "stalled")
+        {
+            Assert.Contains("no data moved for 2 s", failed.Error);
+        }
+
         pools.TargetSim.Pool.Faults.Clear();
         pools.CollectGarbage();
         Assert.Equal(before, await Inventory(pools));
@@ -147,22 +159,22 @@ public sealed class MetadataAndFailureTests
         await using var pools = await TwoPools.StartAsync();
         var vm = await pools.SourceVmAsync("tiny01");
         var sameSr = new TargetSpec(pools.Source, await pools.SrUuidAsync(pools.Source, "Second storage"));
-        var run = await new VmReplication(pools.Source, [sameSr], TwoPools.Job, new ReplicationSettings()).RunAsync(vm.Uuid);
+        var run = await pools.Replication(new ReplicationSettings(), sameSr).RunAsync(vm.Uuid);
         Assert.True(run.Status == RunStatus.Success, run.Error);
         var replica = run.Targets[0].TargetVmUuid!;
-        var again = await new VmReplication(pools.Source, [sameSr], TwoPools.Job, new ReplicationSettings()).RunAsync(replica);
+        var again = await pools.Replication(new ReplicationSettings(), sameSr).RunAsync(replica);
         Assert.Equal(RunStatus.Failed, again.Status);
         Assert.Contains("replica", again.Error);
 
         // The first run's snapshot, rotated away by the second without the collector, leaves an uncoalesced base copy.
-        var second = await new VmReplication(pools.Source, [sameSr], TwoPools.Job, new ReplicationSettings()).RunAsync(vm.Uuid);
+        var second = await pools.Replication(new ReplicationSettings(), sameSr).RunAsync(vm.Uuid);
         Assert.True(second.Status == RunStatus.Success, second.Error);
         var strict = new ReplicationSettings { MaxUncoalescedVdis = 0 };
-        var third = await new VmReplication(pools.Source, [sameSr], TwoPools.Job, strict).RunAsync(vm.Uuid);
+        var third = await pools.Replication(strict, sameSr).RunAsync(vm.Uuid);
         Assert.Equal(RunStatus.Skipped, third.Status);
         Assert.Contains("unhealthy VDI chain", third.Error);
         pools.CollectGarbage();
-        var fourth = await new VmReplication(pools.Source, [sameSr], TwoPools.Job, strict).RunAsync(vm.Uuid);
+        var fourth = await pools.Replication(strict, sameSr).RunAsync(vm.Uuid);
         Assert.True(fourth.Status == RunStatus.Success, fourth.Error);
         Assert.False(fourth.IsFull);
     }

@@ -1,5 +1,6 @@
 using XcrCluster.Domain;
 using XcrCluster.Vhd;
+using XcrCluster.Xapi;
 using XcrCluster.Xapi.Records;
 using XcrCluster.XapiSim.Storage;
 
@@ -76,5 +77,26 @@ public sealed class ReplicationRunTests
             var points = (await pools.Target.Client.GetAllRecordsAsync<VmRecord>()).Count(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.Sr) == target.SrUuid);
             Assert.Equal(2, points);
         }
+    }
+
+    [Fact]
+    public async Task A_stalled_target_is_dropped_with_its_own_error_while_the_other_completes_and_the_source_is_not_marked_exported()
+    {
+        await using var pools = await TwoPools.StartAsync();
+        var vm = await pools.SourceVmAsync("web01");
+        var healthy = await pools.TargetAsync();
+        var impatient = await pools.ConnectAsync(pools.SourceSim, new XapiClientOptions { StallTimeout = TimeSpan.FromSeconds(2) });
+        var stalled = new TargetSpec(impatient, await pools.SrUuidAsync(pools.Source, "Second storage"));
+        pools.SourceSim.Pool.Faults.ImportBytesPerSecond = 1;
+        var report = await pools.Replication(new ReplicationSettings(), healthy, stalled).RunAsync(vm.Uuid);
+        pools.SourceSim.Pool.Faults.Clear();
+
+        Assert.Equal(RunStatus.Failed, report.Status);
+        Assert.True(report.Targets[0].Succeeded, report.Targets[0].Error);
+        Assert.False(report.Targets[1].Succeeded);
+        Assert.Contains("no data moved for 2 s", report.Targets[1].Error);
+        Assert.Equal(await TwoPools.ChecksumsAsync(pools.SourceSim, pools.Source, vm.Uuid), await TwoPools.ChecksumsAsync(pools.TargetSim, pools.Target, report.Targets[0].RestorePointUuid!));
+        var snapshots = (await pools.Source.Client.GetAllRecordsAsync<VmRecord>()).Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.Vm) == vm.Uuid);
+        Assert.DoesNotContain(snapshots, s => s.OtherConfig.GetValueOrDefault(XoMetadata.Exported) == "true");
     }
 }

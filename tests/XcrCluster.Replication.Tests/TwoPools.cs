@@ -1,3 +1,5 @@
+using Akka.Actor;
+using Akka.Streams;
 using XcrCluster.Domain;
 using XcrCluster.Xapi;
 using XcrCluster.Xapi.Records;
@@ -12,13 +14,22 @@ public sealed class TwoPools : IAsyncDisposable
 
     private TwoPools(SimHost sourceSim, SimHost targetSim, Pool source, Pool target)
     {
+        System = ActorSystem.Create("replication-test", "akka.loglevel = WARNING");
+        Materializer = System.Materializer();
         SourceSim = sourceSim;
         TargetSim = targetSim;
         Source = source;
         Target = target;
     }
 
+    private readonly List<Pool> extra = [];
+
     public SimHost SourceSim { get; }
+
+    /// <summary>Runs the block streams (the engine takes a materializer, as an entity gives it its own).</summary>
+    public ActorSystem System { get; }
+
+    public IMaterializer Materializer { get; }
 
     public SimHost TargetSim { get; }
 
@@ -39,7 +50,7 @@ public sealed class TwoPools : IAsyncDisposable
 
     public async Task<VmRecord> SourceVmAsync(string name) => (await Source.Client.GetAllRecordsAsync<VmRecord>()).Single(v => v.NameLabel == name && !v.IsASnapshot);
 
-    public VmReplication Replication(ReplicationSettings settings, params TargetSpec[] targets) => new(Source, targets, Job, settings);
+    public VmReplication Replication(ReplicationSettings settings, params TargetSpec[] targets) => new(Source, targets, Job, settings, Materializer);
 
     public async Task<TargetSpec> TargetAsync(string srName = "Local storage") => new(Target, await SrUuidAsync(Target, srName));
 
@@ -57,15 +68,29 @@ public sealed class TwoPools : IAsyncDisposable
         TargetSim.Pool.Collector.RunOnce();
     }
 
+    /// <summary>Another connection to a pool with its own client options (e.g. a short stall timeout), closed with the pools.</summary>
+    public async Task<Pool> ConnectAsync(SimHost sim, XapiClientOptions options)
+    {
+        var pool = new Pool(await XapiClient.ConnectAsync(XapiEndpoint.Parse($"http://root:password@{sim.Url.Authority}"), options));
+        extra.Add(pool);
+        return pool;
+    }
+
     public long ImportedBytes => TargetSim.Pool.Stats.BytesImported("/import_raw_vdi");
 
     public long ExportRequests => SourceSim.Pool.Stats.Requests("/export_raw_vdi");
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var pool in extra)
+        {
+            await pool.Client.DisposeAsync();
+        }
+
         await Source.Client.DisposeAsync();
         await Target.Client.DisposeAsync();
         await SourceSim.DisposeAsync();
         await TargetSim.DisposeAsync();
+        await System.Terminate();
     }
 }
