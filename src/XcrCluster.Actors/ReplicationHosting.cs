@@ -2,6 +2,7 @@ using System.Reflection;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
+using XcrCluster.Domain.Pools;
 using XcrCluster.Domain.Vm;
 
 namespace XcrCluster.Actors;
@@ -23,6 +24,12 @@ public static class ReplicationHosting
     /// <summary>The control plane singleton (pools, jobs) and its proxy, on nodes with the given role.</summary>
     public static AkkaConfigurationBuilder WithControlPlane(this AkkaConfigurationBuilder builder, string? role = null)
         => builder.WithSingleton<ControlPlane>("control-plane", ControlPlaneActor.Props(), new ClusterSingletonOptions { Role = role });
+
+    /// <summary>This node's pool agents router (<see cref="PoolAgentsActor"/>): starts the agent singletons of the
+    /// pools this node serves and routes slot requests to every pool's agent. Needs the control plane proxy.</summary>
+    public static AkkaConfigurationBuilder WithPoolAgents(this AkkaConfigurationBuilder builder, PoolLimits? limits = null)
+        => builder.WithActors((system, registry) => registry.Register<PoolAgents>(
+            system.ActorOf(PoolAgentsActor.Props(() => registry.GetAsync<ControlPlane>(), limits), "pool-agents")));
 
     /// <summary>The SQL journal and snapshot store from hocon/persistence.sql.hocon.</summary>
     public static AkkaConfigurationBuilder WithSqlPersistence(this AkkaConfigurationBuilder builder, string provider, string connectionString)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Serialization;
 using XcrCluster.Domain.Control;
+using XcrCluster.Domain.Pools;
 using XcrCluster.Domain.Vm;
 
 namespace XcrCluster.Actors;
@@ -38,6 +39,11 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(PoolRegistered)] = "pool-registered",
         [typeof(JobDefined)] = "job-defined",
         [typeof(ControlState)] = "control-state",
+        [typeof(AcquireSlots)] = "acquire-slots",
+        [typeof(SlotsGranted)] = "slots-granted",
+        [typeof(ReleaseSlots)] = "release-slots",
+        [typeof(GetPoolLoad)] = "get-pool-load",
+        [typeof(PoolLoad)] = "pool-load",
     };
 
     private static readonly Dictionary<string, Type> Types = Manifests.ToDictionary(p => p.Value, p => p.Key);
@@ -46,7 +52,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
 
     public override int Identifier => SerializerId;
 
-    public static IReadOnlyCollection<Type> BoundTypes => [typeof(IReplicatedVmMessage), typeof(ReplicatedVmState), typeof(IControlMessage), typeof(ControlState)];
+    public static IReadOnlyCollection<Type> BoundTypes => [typeof(IReplicatedVmMessage), typeof(ReplicatedVmState), typeof(IControlMessage), typeof(ControlState), typeof(IPoolAgentMessage)];
 
     public override string Manifest(object o) => Manifests.TryGetValue(o.GetType(), out var m) ? m : throw new ArgumentException($"no manifest for {o.GetType()}");
 

@@ -6,8 +6,9 @@ using XcrCluster.Xapi;
 namespace XcrCluster.Actors;
 
 /// <summary>Runs a replication against real pools: connects to the source and target pools named in the
-/// request (endpoints from the registry) and reports what the engine did.</summary>
-public sealed class XapiRunExecutor(IPoolRegistry pools) : IRunExecutor
+/// request (endpoints from the registry), takes the pools' slots at the gate (their pool agents), and reports
+/// what the engine did.</summary>
+public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null) : IRunExecutor
 {
     public async Task<RunResult> ExecuteAsync(ReplicateVm request, IMaterializer materializer, CancellationToken ct)
     {
@@ -22,7 +23,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools) : IRunExecutor
                     clients[name] = client;
                 }
 
-                return new Pool(client);
+                return new Pool(client) { Name = name, Gate = gate ?? OpenGate.Instance };
             }
 
             var source = await Connect(request.SourcePool).ConfigureAwait(false);

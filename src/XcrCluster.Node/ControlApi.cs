@@ -3,6 +3,7 @@ using Akka.Hosting;
 using XcrCluster.Actors;
 using XcrCluster.Domain;
 using XcrCluster.Domain.Control;
+using XcrCluster.Domain.Pools;
 using XcrCluster.Domain.Vm;
 using XcrCluster.Xapi;
 
@@ -62,6 +63,17 @@ public static class ControlApi
         {
             var pools = await (await registry.GetAsync<ControlPlane>()).Ask<PoolList>(new GetPools(), TimeSpan.FromSeconds(30));
             return Results.Json(pools.Pools.Select(p => new { name = p.Name, url = p.Url, username = p.User, fingerprint = p.Fingerprint, allowUnauthorized = p.AllowUnauthorized }));
+        });
+        app.MapGet("/api/pools/{name}/load", async (string name, ActorRegistry registry) =>
+        {
+            var pools = await (await registry.GetAsync<ControlPlane>()).Ask<PoolList>(new GetPools(), TimeSpan.FromSeconds(30));
+            if (pools.Pools.All(p => p.Name != name))
+            {
+                return Results.NotFound(new { error = $"no pool {name}" });
+            }
+
+            var load = await (await registry.GetAsync<PoolAgents>()).Ask<PoolLoad>(new GetPoolLoad(name), TimeSpan.FromSeconds(30));
+            return Results.Json(new { pool = name, snapshotsInUse = load.SnapshotsInUse, transfersInUse = load.TransfersInUse, waiting = load.Waiting });
         });
         app.MapPost("/api/jobs", async (JobRequest request, ActorRegistry registry) =>
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using XcrCluster.Actors;
 
 namespace XcrCluster.Node;
 
@@ -15,7 +16,8 @@ public sealed record NodeOptions
 
     public int AkkaPort { get; init; }
 
-    public IReadOnlyList<string> Roles { get; init; } = ["control"];
+    /// <summary>All roles by default: the control plane, the ReplicatedVm region, and every pool's agent.</summary>
+    public IReadOnlyList<string> Roles { get; init; } = ["control", PoolAgentsActor.AllPoolsRole];
 
     public IReadOnlyList<string> SeedNodes { get; init; } = [];
 

@@ -57,7 +57,10 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         .WithSqlPersistence(provider, connection)
         .WithXcrSerializer()
         .WithControlPlane()
-        .WithReplicatedVms(new XapiRunExecutor(new ControlPoolRegistry(() => services.GetRequiredService<ActorRegistry>().GetAsync<ControlPlane>(), key)));
+        .WithPoolAgents()
+        .WithReplicatedVms(new XapiRunExecutor(
+            new ControlPoolRegistry(() => services.GetRequiredService<ActorRegistry>().GetAsync<ControlPlane>(), key),
+            new PoolAgentGate(() => services.GetRequiredService<ActorRegistry>().GetAsync<PoolAgents>())));
     if (options.SeedNodes.Count == 0)
     {
         akka.AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress));

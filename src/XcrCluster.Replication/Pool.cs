@@ -10,6 +10,20 @@ public sealed class Pool(XapiClient client)
 {
     public XapiClient Client { get; } = client;
 
+    /// <summary>The pool's registered name: the key of its slots at the gate.</summary>
+    public string Name { get; init; } = "";
+
+    /// <summary>Where this pool's snapshot and transfer slots come from (its pool agent); open by default.</summary>
+    public IPoolGate Gate { get; init; } = OpenGate.Instance;
+
+    /// <summary>VM.snapshot within the pool's snapshot limit.</summary>
+    public async Task<string> SnapshotAsync(string vm, string name, IReadOnlyList<object?>? ignoredVdis = null, CancellationToken ct = default)
+    {
+        await using var slot = await Gate.AcquireAsync(Name, Domain.Pools.SlotKind.Snapshot, 1, ct).ConfigureAwait(false);
+        object?[] args = ignoredVdis is null ? [vm, name] : [vm, name, ignoredVdis];
+        return (string)(await Client.CallTaskAsync("VM.snapshot", args, ct).ConfigureAwait(false))!;
+    }
+
     public Task<VmRecord> VmAsync(string @ref) => Client.GetRecordAsync<VmRecord>(@ref);
 
     public Task<VdiRecord> VdiAsync(string @ref) => Client.GetRecordAsync<VdiRecord>(@ref);

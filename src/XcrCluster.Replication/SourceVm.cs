@@ -124,7 +124,7 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
     public async Task<VmRecord> SnapshotAsync(DateTimeOffset timestamp)
     {
         var ignored = (await pool.DisksAsync(Vm).ConfigureAwait(false)).Where(d => d.Vdi.NameLabel.Contains(XoMetadata.NoBackupMarker, StringComparison.Ordinal)).Select(d => (object?)d.Vdi.Ref).ToList();
-        var snapshotRef = (string)(await pool.Client.CallTaskAsync("VM.snapshot", [Vm.Ref, XoMetadata.TempSnapshotName, ignored]).ConfigureAwait(false))!;
+        var snapshotRef = await pool.SnapshotAsync(Vm.Ref, XoMetadata.TempSnapshotName, ignored).ConfigureAwait(false);
         await pool.Client.CallAsync("VM.set_is_a_template", snapshotRef, false).ConfigureAwait(false);
         var snapshot = await pool.VmAsync(snapshotRef).ConfigureAwait(false);
         await pool.StampAsync(snapshot, new Dictionary<string, string?>

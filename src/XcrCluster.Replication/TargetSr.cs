@@ -193,7 +193,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         await Pool.Client.CallAsync("VM.set_name_description", vm.Ref, $"{snapshot.NameDescription} -- last replication: {datetime.Replace(":", "", StringComparison.Ordinal)} {bytesRead} B read").ConfigureAwait(false);
         await Pool.Client.CallAsync("VM.set_blocked_operations", vm.Ref, new Dictionary<string, object?> { ["start"] = XoMetadata.StartBlocked, ["start_on"] = XoMetadata.StartBlocked }).ConfigureAwait(false);
 
-        var restorePoint = (string)(await Pool.Client.CallTaskAsync("VM.snapshot", [vm.Ref, XoMetadata.TargetSnapshotName(sourceVmName, job.JobName, job.ScheduleName, transferStart)]).ConfigureAwait(false))!;
+        var restorePoint = await Pool.SnapshotAsync(vm.Ref, XoMetadata.TargetSnapshotName(sourceVmName, job.JobName, job.ScheduleName, transferStart)).ConfigureAwait(false);
         await Pool.ResetAsync(await Pool.VmAsync(vm.Ref).ConfigureAwait(false)).ConfigureAwait(false);
         await ApplyRetentionAsync(copyRetention, restorePoint).ConfigureAwait(false);
         return (vm.Uuid, (await Pool.VmAsync(restorePoint).ConfigureAwait(false)).Uuid);

@@ -1,5 +1,6 @@
 using Akka.Streams;
 using XcrCluster.Domain;
+using XcrCluster.Domain.Pools;
 using XcrCluster.Xapi;
 using XcrCluster.Xapi.Records;
 
@@ -159,6 +160,8 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
                 break;
             }
 
+            // One transfer slot on the source pool for the export and one per target on its pool, for the whole disk.
+            await using var slots = await PoolSlotLeases.AcquireAsync([source, .. lanes.Select(l => srs[l.Index].Pool)], SlotKind.Transfer, ct).ConfigureAwait(false);
             await using var export = await side.OpenExportAsync(vdi, baseVdi, ct).ConfigureAwait(false);
             var sent = new long[lanes.Count];
             var imports = lanes.Select((l, k) => (BlockFanOut.ImportAsync)(async (body, length, token) =>

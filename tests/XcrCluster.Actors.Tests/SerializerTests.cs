@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Serialization;
 using XcrCluster.Domain.Control;
+using XcrCluster.Domain.Pools;
 using XcrCluster.Domain.Vm;
 
 namespace XcrCluster.Actors.Tests;
@@ -39,6 +40,11 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new PoolRegistered(Pool),
             new JobDefined(Job),
             new ControlState().Apply(new PoolRegistered(Pool)).Apply(new JobDefined(Job)),
+            new AcquireSlots("alpha", SlotKind.Transfer, 3, "lease-1", "akka.tcp://xcr@127.0.0.1:4053"),
+            new SlotsGranted("alpha", "lease-1"),
+            new ReleaseSlots("alpha", "lease-1"),
+            new GetPoolLoad("alpha"),
+            new PoolLoad("alpha", 1, 12, 4),
         ];
     }
 
@@ -58,10 +64,7 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
         : base(Akka.Configuration.ConfigurationFactory.ParseString($$"""
             akka.actor.serializers.xcr-replication = "{{typeof(ReplicationSerializer).AssemblyQualifiedName}}"
             akka.actor.serialization-bindings {
-              "{{typeof(IReplicatedVmMessage).AssemblyQualifiedName}}" = xcr-replication
-              "{{typeof(ReplicatedVmState).AssemblyQualifiedName}}" = xcr-replication
-              "{{typeof(IControlMessage).AssemblyQualifiedName}}" = xcr-replication
-              "{{typeof(ControlState).AssemblyQualifiedName}}" = xcr-replication
+              {{string.Join("\n", ReplicationSerializer.BoundTypes.Select(t => $"\"{t.AssemblyQualifiedName}\" = xcr-replication"))}}
             }
             akka.actor.serialization-identifiers."{{typeof(ReplicationSerializer).AssemblyQualifiedName}}" = {{ReplicationSerializer.SerializerId}}
             """))

@@ -60,6 +60,13 @@ public sealed class NodeTests : IAsyncLifetime
         Assert.True(delta["status"]!.GetValue<string>() == "success", NodeProcess.Describe(delta));
         Assert.False(delta["full"]!.GetValue<bool>());
 
+        // Both pools' agents lent their slots to the runs and got them all back.
+        foreach (var pool in new[] { "alpha", "beta" })
+        {
+            var load = await node.GetAsync($"/api/pools/{pool}/load");
+            Assert.Equal(0, load["snapshotsInUse"]!.GetValue<int>() + load["transfersInUse"]!.GetValue<int>() + load["waiting"]!.GetValue<int>());
+        }
+
         var status = await node.GetAsync($"/api/vms/{vm}");
         Assert.Equal(2, status["runs"]!.AsArray().Count);
         Assert.Equal(2, status["restorePoints"]![sr]!.AsArray().Count);
@@ -85,6 +92,10 @@ public sealed class NodeTests : IAsyncLifetime
             beta.Pool.Faults.ImportBytesPerSecond = 256 * 1024;
             interrupted = await node.RunAsync(jobId);
             await AwaitAsync(() => beta.Pool.Stats.BytesImported("/import_raw_vdi") > importedBefore, "the delta's import to start");
+
+            // The disk's export holds a transfer slot of alpha's agent, its import one of beta's.
+            Assert.Equal(1, (await node.GetAsync("/api/pools/alpha/load"))["transfersInUse"]!.GetValue<int>());
+            Assert.Equal(1, (await node.GetAsync("/api/pools/beta/load"))["transfersInUse"]!.GetValue<int>());
             Assert.Equal(137, await node.Process.SignalAsync("KILL"));
         }
 

@@ -1,0 +1,112 @@
+using System.Text;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Tools.Singleton;
+using XcrCluster.Domain.Control;
+using XcrCluster.Domain.Pools;
+
+namespace XcrCluster.Actors;
+
+/// <summary>
+/// One per node: starts the agent singleton manager of every registered pool this node serves (role
+/// <c>pool-NAME</c>, or the catch-all <see cref="AllPoolsRole"/> of the single-node default) as pools get
+/// registered, and routes this node's slot requests to each pool's agent through a singleton proxy, stamping them
+/// with this node's address. A pool is served either by nodes with its own role or by catch-all nodes.
+/// </summary>
+public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
+{
+    public const string AllPoolsRole = "pool-all";
+
+    private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(10);
+    private readonly Cluster cluster = Cluster.Get(Context.System);
+    private readonly Dictionary<string, IActorRef> proxies = new(StringComparer.Ordinal);
+    private readonly HashSet<string> managers = new(StringComparer.Ordinal);
+    private readonly PoolLimits limits;
+
+    public PoolAgentsActor(Func<Task<IActorRef>> controlPlane, PoolLimits limits)
+    {
+        this.limits = limits;
+        Receive<AcquireSlots>(request => Agent(request.Pool).Forward(request with { OwnerNode = cluster.SelfAddress.ToString() }));
+        Receive<ReleaseSlots>(release => Agent(release.Pool).Forward(release));
+        Receive<GetPoolLoad>(get => Agent(get.Pool).Forward(get));
+        Receive<Refresh>(_ => FetchPoolsAsync(controlPlane).PipeTo(Self, failure: _ => new PoolList([])));
+        Receive<PoolList>(list =>
+        {
+            foreach (var pool in list.Pools)
+            {
+                EnsureManager(pool.Name);
+            }
+        });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(Func<Task<IActorRef>> controlPlane, PoolLimits? limits = null)
+        => Akka.Actor.Props.Create(() => new PoolAgentsActor(controlPlane, limits ?? new PoolLimits(2, 12)));
+
+    /// <summary>The role that serves a pool here: its own when a member has it, else the catch-all.</summary>
+    public static string RoleFor(string pool, IEnumerable<Member> members)
+        => members.Any(m => m.HasRole(PoolRole(pool))) ? PoolRole(pool) : AllPoolsRole;
+
+    public static string PoolRole(string pool) => "pool-" + pool;
+
+    protected override void PreStart()
+    {
+        Self.Tell(Refresh.Instance);
+        Timers.StartPeriodicTimer("refresh", Refresh.Instance, RefreshEvery);
+    }
+
+    private static async Task<PoolList> FetchPoolsAsync(Func<Task<IActorRef>> controlPlane)
+        => await (await controlPlane().ConfigureAwait(false)).Ask<PoolList>(new GetPools(), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+
+    private IActorRef Agent(string pool)
+    {
+        EnsureManager(pool);
+        if (!proxies.TryGetValue(pool, out var proxy))
+        {
+            var role = RoleFor(pool, cluster.State.Members.Append(cluster.SelfMember));
+            proxy = Context.ActorOf(ClusterSingletonProxy.Props(Self.Path.ToStringWithoutAddress() + "/" + ManagerName(pool),
+                ClusterSingletonProxySettings.Create(Context.System).WithRole(role).WithSingletonName("agent")), "proxy-" + ActorName(pool));
+            proxies[pool] = proxy;
+        }
+
+        return proxy;
+    }
+
+    /// <summary>The singleton manager for the pool, on this node if it serves the pool.</summary>
+    private void EnsureManager(string pool)
+    {
+        var role = cluster.SelfRoles.Contains(PoolRole(pool)) ? PoolRole(pool) : cluster.SelfRoles.Contains(AllPoolsRole) ? AllPoolsRole : null;
+        if (role is null || !managers.Add(pool))
+        {
+            return;
+        }
+
+        Context.ActorOf(ClusterSingletonManager.Props(PoolAgentActor.Props(pool, limits), PoisonPill.Instance,
+            ClusterSingletonManagerSettings.Create(Context.System).WithRole(role).WithSingletonName("agent")), ManagerName(pool));
+    }
+
+    private static string ManagerName(string pool) => "agent-" + ActorName(pool);
+
+    /// <summary>Pool names as actor names: letters, digits, - and _ as they are, anything else hex-escaped.</summary>
+    private static string ActorName(string pool)
+    {
+        var name = new StringBuilder();
+        foreach (var c in pool)
+        {
+            name.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : $"%{(int)c:x4}");
+        }
+
+        return name.ToString();
+    }
+
+    private sealed class Refresh
+    {
+        public static readonly Refresh Instance = new();
+    }
+}
+
+/// <summary>Marker type for the node's pool agents router in Akka.Hosting's registry.</summary>
+public sealed class PoolAgents
+{
+}

@@ -1,0 +1,29 @@
+namespace XcrCluster.Domain.Pools;
+
+/// <summary>Every message of a pool agent, by pool name (one agent singleton per registered pool); the
+/// serializer is bound to it.</summary>
+public interface IPoolAgentMessage
+{
+    string Pool { get; }
+}
+
+/// <summary>What a pool limits across all jobs: snapshots at once, and VDI exports plus imports at once.</summary>
+public enum SlotKind
+{
+    Snapshot,
+    Transfer,
+}
+
+/// <summary>Asks for <paramref name="Count"/> slots of a kind at once (a run takes what one step needs in one
+/// request, pools in name order, so runs never deadlock each other). <paramref name="OwnerNode"/> is the
+/// requesting node's address: if that node leaves, its leases are released.</summary>
+public sealed record AcquireSlots(string Pool, SlotKind Kind, int Count, string LeaseId, string OwnerNode) : IPoolAgentMessage;
+
+public sealed record SlotsGranted(string Pool, string LeaseId) : IPoolAgentMessage;
+
+/// <summary>Gives a lease back, or withdraws a request still waiting.</summary>
+public sealed record ReleaseSlots(string Pool, string LeaseId) : IPoolAgentMessage;
+
+public sealed record GetPoolLoad(string Pool) : IPoolAgentMessage;
+
+public sealed record PoolLoad(string Pool, int SnapshotsInUse, int TransfersInUse, int Waiting) : IPoolAgentMessage;

@@ -1,0 +1,56 @@
+using Akka.Actor;
+using Akka.Cluster;
+using XcrCluster.Domain.Pools;
+
+namespace XcrCluster.Actors.Tests;
+
+/// <summary>A pool's agent singleton, started on demand on a node serving every pool, enforcing the pool's limits
+/// for every run of the cluster through the gate runs use.</summary>
+public sealed class PoolAgentTests() : Akka.TestKit.Xunit2.TestKit("""
+    akka.actor.provider = cluster
+    akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+    akka.cluster.roles = ["pool-all"]
+    akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+    akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+    akka.loglevel = WARNING
+    """)
+{
+    [Fact]
+    public async Task Slots_are_granted_up_to_the_limits_first_come_first_served_and_given_back()
+    {
+        var cluster = Cluster.Get(Sys);
+        cluster.Join(cluster.SelfAddress);
+        AwaitCondition(() => cluster.SelfMember.Status == MemberStatus.Up, TimeSpan.FromSeconds(30));
+        var control = Sys.ActorOf(ControlPlaneActor.Props());
+        var agents = Sys.ActorOf(PoolAgentsActor.Props(() => Task.FromResult(control), new PoolLimits(Snapshots: 2, Transfers: 3)), "pool-agents");
+        var gate = new PoolAgentGate(() => Task.FromResult(agents));
+        var timeout = TimeSpan.FromSeconds(30);
+
+        var first = await gate.AcquireAsync("alpha", SlotKind.Snapshot, 1, default).WaitAsync(timeout);
+        await gate.AcquireAsync("alpha", SlotKind.Snapshot, 1, default).WaitAsync(timeout);
+        var third = gate.AcquireAsync("alpha", SlotKind.Snapshot, 1, default);
+        await AwaitLoadAsync(agents, "alpha", new PoolLoad("alpha", 2, 0, 1));
+        Assert.False(third.IsCompleted);
+        await first.DisposeAsync();
+        await third.WaitAsync(timeout);
+        await AwaitLoadAsync(agents, "alpha", new PoolLoad("alpha", 2, 0, 0));
+
+        // More than the capacity takes all of it; the next waits, and a withdrawn request leaves the queue.
+        var whole = await gate.AcquireAsync("alpha", SlotKind.Transfer, 5, default).WaitAsync(timeout);
+        using var cancel = new CancellationTokenSource();
+        var withdrawn = gate.AcquireAsync("alpha", SlotKind.Transfer, 1, cancel.Token);
+        await AwaitLoadAsync(agents, "alpha", new PoolLoad("alpha", 2, 3, 1));
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => withdrawn);
+        await AwaitLoadAsync(agents, "alpha", new PoolLoad("alpha", 2, 3, 0));
+        await whole.DisposeAsync();
+
+        // Another pool has its own agent and its own slots.
+        await gate.AcquireAsync("beta", SlotKind.Snapshot, 1, default).WaitAsync(timeout);
+        await AwaitLoadAsync(agents, "beta", new PoolLoad("beta", 1, 0, 0));
+        await AwaitLoadAsync(agents, "alpha", new PoolLoad("alpha", 2, 0, 0));
+    }
+
+    private async Task AwaitLoadAsync(IActorRef agents, string pool, PoolLoad expected)
+        => await AwaitAssertAsync(async () => Assert.Equal(expected, await agents.Ask<PoolLoad>(new GetPoolLoad(pool), TimeSpan.FromSeconds(5))), TimeSpan.FromSeconds(30));
+}
