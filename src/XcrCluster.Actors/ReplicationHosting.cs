@@ -1,4 +1,6 @@
 using System.Reflection;
+using Akka;
+using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
@@ -18,6 +20,12 @@ public static class ReplicationHosting
     /// after a node restart and record interrupted runs), on nodes with the given role.</summary>
     public static AkkaConfigurationBuilder WithReplicatedVms(this AkkaConfigurationBuilder builder, IRunExecutor executor, string? role = null)
         => builder
+            .AddStartup((system, _) => CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "cancel-replications", async () =>
+            {
+                // Runs are cancelled and clean up on the pools while this node is still a member.
+                await executor.CancelAllAsync(TimeSpan.FromSeconds(40)).ConfigureAwait(false);
+                return Done.Instance;
+            }))
             .WithShardRegion<ReplicatedVmRegion>(ReplicatedVmMessageExtractor.RegionName, id => ReplicatedVmActor.Props(id, executor),
                 new ReplicatedVmMessageExtractor(), new ShardOptions { RememberEntities = true, StateStoreMode = StateStoreMode.Persistence, Role = role });
 
@@ -35,12 +43,20 @@ public static class ReplicationHosting
     public static AkkaConfigurationBuilder WithSqlPersistence(this AkkaConfigurationBuilder builder, string provider, string connectionString)
         => builder.AddHocon(PersistenceHocon(provider, connectionString), HoconAddMode.Prepend);
 
+    /// <summary>hocon/cluster.hocon: failure detector, downing, sharding, coordinated shutdown, IO buffers — as a
+    /// fallback, so a node's own configuration file overrides it.</summary>
+    public static AkkaConfigurationBuilder WithXcrClusterDefaults(this AkkaConfigurationBuilder builder)
+        => builder.AddHocon(Embedded("cluster.hocon"), HoconAddMode.Append);
+
     public static string PersistenceHocon(string provider, string connectionString)
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("persistence.sql.hocon") ?? throw new InvalidOperationException("persistence.sql.hocon not embedded");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().Replace("@PROVIDER@", provider, StringComparison.Ordinal)
+        => Embedded("persistence.sql.hocon").Replace("@PROVIDER@", provider, StringComparison.Ordinal)
             .Replace("@CONNECTION@", connectionString.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal), StringComparison.Ordinal);
+
+    private static string Embedded(string name)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(name) ?? throw new InvalidOperationException($"{name} not embedded");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 
     /// <summary>SQLite in a data directory: the embedded default (one node, nothing to set up).</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Akka.Streams;
 using XcrCluster.Domain.Vm;
 using XcrCluster.Replication;
@@ -10,7 +11,42 @@ namespace XcrCluster.Actors;
 /// what the engine did.</summary>
 public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null) : IRunExecutor
 {
+    private readonly ConcurrentDictionary<string, (CancellationTokenSource Cancel, Task Run)> active = new(StringComparer.Ordinal);
+
     public async Task<RunResult> ExecuteAsync(ReplicateVm request, IMaterializer materializer, CancellationToken ct)
+    {
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        active[request.RunId] = (cancel, done.Task);
+        try
+        {
+            return await RunAsync(request, materializer, cancel.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            active.TryRemove(request.RunId, out _);
+            done.SetResult();
+        }
+    }
+
+    public async Task CancelAllAsync(TimeSpan grace)
+    {
+        var runs = active.Values.ToList();
+        foreach (var (cancel, _) in runs)
+        {
+            try
+            {
+                await cancel.CancelAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        await Task.WhenAny(Task.WhenAll(runs.Select(r => r.Run)), Task.Delay(grace)).ConfigureAwait(false);
+    }
+
+    private async Task<RunResult> RunAsync(ReplicateVm request, IMaterializer materializer, CancellationToken ct)
     {
         var clients = new Dictionary<string, XapiClient>(StringComparer.Ordinal);
         try

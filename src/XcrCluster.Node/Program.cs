@@ -54,6 +54,7 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         })
         .WithRemoting(new RemoteOptions { HostName = options.Http.Address.ToString(), Port = options.AkkaPort })
         .WithClustering(new ClusterOptions { Roles = [.. options.Roles], SeedNodes = [.. options.SeedNodes] })
+        .WithXcrClusterDefaults()
         .WithSqlPersistence(provider, connection)
         .WithXcrSerializer()
         .WithControlPlane()

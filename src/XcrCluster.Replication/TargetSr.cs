@@ -19,6 +19,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
     public const string ImportingKey = "xcr:importing";
 
     private readonly List<string> createdVdis = [];
+    private string? createdVm;
     private readonly Dictionary<string, VdiRecord> bases = new(StringComparer.Ordinal);
     private VmRecord? liveTarget;
 
@@ -195,6 +196,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
 
         var restorePoint = await Pool.SnapshotAsync(vm.Ref, XoMetadata.TargetSnapshotName(sourceVmName, job.JobName, job.ScheduleName, transferStart)).ConfigureAwait(false);
         await Pool.ResetAsync(await Pool.VmAsync(vm.Ref).ConfigureAwait(false)).ConfigureAwait(false);
+        createdVm = null; // the new replica has its first restore point: it stays
         await ApplyRetentionAsync(copyRetention, restorePoint).ConfigureAwait(false);
         return (vm.Uuid, (await Pool.VmAsync(restorePoint).ConfigureAwait(false)).Uuid);
     }
@@ -202,6 +204,19 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
     /// <summary>Undoes what this run made on the SR; the live target and earlier restore points stay as they were.</summary>
     public async Task RollBackAsync()
     {
+        if (createdVm is not null)
+        {
+            try
+            {
+                await Pool.DestroyVmAsync(await Pool.VmAsync(createdVm).ConfigureAwait(false)).ConfigureAwait(false);
+            }
+            catch (XapiException e) when (e.Code == "HANDLE_INVALID")
+            {
+            }
+
+            createdVm = null;
+        }
+
         foreach (var vdi in createdVdis)
         {
             await Pool.DestroyVdiQuietlyAsync(vdi).ConfigureAwait(false);
@@ -237,6 +252,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         otherConfig[ImportingKey] = Marker;
         record["other_config"] = otherConfig;
         var vm = (string)(await Pool.Client.CallAsync("VM.create", record).ConfigureAwait(false))!;
+        createdVm = vm;
         try
         {
             await CopyVifsAsync(vm, snapshot).ConfigureAwait(false);

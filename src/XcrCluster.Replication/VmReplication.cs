@@ -27,10 +27,13 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
         IReadOnlyList<DiskBase> bases = [];
         var outcomes = new List<TargetOutcome>();
         Func<Task>? unblockMigration = null;
+        var srs = new List<TargetSr>();
+        SourceVm? side = null;
+        VmRecord? snapshot = null;
         try
         {
             var vm = await source.VmAsync(await source.VmRefAsync(vmUuid).ConfigureAwait(false)).ConfigureAwait(false);
-            var side = new SourceVm(source, job, vm);
+            side = new SourceVm(source, job, vm);
             side.CheckEligible();
             var live = await source.DisksAsync(vm).ConfigureAwait(false);
             SourceVm.CheckSupported(vm, live.Select(d => d.Vdi));
@@ -39,7 +42,6 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
             unblockMigration = await side.BlockMigrationAsync().ConfigureAwait(false);
             var jobSnapshots = await side.JobSnapshotsAsync(sourceVdis).ConfigureAwait(false);
 
-            var srs = new List<TargetSr>();
             foreach (var target in targets)
             {
                 var sr = await target.Pool.Client.GetRecordAsync<SrRecord>(await target.Pool.Client.GetRefByUuidAsync<SrRecord>(target.SrUuid, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
@@ -58,7 +60,7 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
                 srs.Select(t => (Func<string, bool>)t.HasBase).ToList(), settings.FullInterval, out var chainLength);
 
             await side.CleanLiveMetadataAsync().ConfigureAwait(false);
-            var snapshot = await Step("snapshot", () => side.SnapshotAsync(clock.GetUtcNow())).ConfigureAwait(false);
+            snapshot = await Step("snapshot", () => side.SnapshotAsync(clock.GetUtcNow())).ConfigureAwait(false);
             snapshotUuid = snapshot.Uuid;
             var transferStart = clock.GetUtcNow();
             var results = await TransferAsync(side, snapshot, srs, bases, jobSnapshots, live, ct).ConfigureAwait(false);
@@ -78,7 +80,9 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
                 await side.DiscardAsync(snapshot).ConfigureAwait(false);
             }
 
-            await side.RotateSnapshotsAsync(settings.SnapshotRetention, succeeded ? snapshot.Ref : null).ConfigureAwait(false);
+            var settled = snapshot;
+            snapshot = null; // settled: nothing left for a cleanup to undo
+            await side.RotateSnapshotsAsync(settings.SnapshotRetention, succeeded ? settled.Ref : null).ConfigureAwait(false);
             var failed = outcomes.Where(o => !o.Succeeded).ToList();
             return new RunReport(failed.Count == 0 ? RunStatus.Success : RunStatus.Failed,
                 failed.Count == 0 ? null : string.Join("; ", failed.Select(f => $"SR {f.SrUuid}: {f.Error}")), snapshotUuid, bases, outcomes, log);
@@ -88,14 +92,40 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
             Log("VM", e.Skipped ? "skipped" : "failure", clock.GetUtcNow(), message: e.Message);
             return new RunReport(e.Skipped ? RunStatus.Skipped : RunStatus.Failed, e.Message, snapshotUuid, bases, outcomes, log);
         }
-        catch (Exception e) when (e is XapiException or HttpRequestException or IOException or TimeoutException)
+        catch (Exception e) when (e is XapiException or HttpRequestException or IOException or TimeoutException
+            || (e is OperationCanceledException && ct.IsCancellationRequested))
         {
-            Log("VM", "failure", clock.GetUtcNow(), message: e.Message);
-            return new RunReport(RunStatus.Failed, e.Message, snapshotUuid, bases, outcomes, log);
+            var error = e is OperationCanceledException ? "cancelled (timeout, node stopping or job deleted): what this run made was removed" : e.Message;
+            Log("VM", "failure", clock.GetUtcNow(), message: error);
+            await UndoAsync(srs, side, snapshot).ConfigureAwait(false);
+            return new RunReport(RunStatus.Failed, error, snapshotUuid, bases, outcomes, log);
         }
         finally
         {
             await RestoreMigrationAsync(unblockMigration).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A run that stopped half-way (an export error, cancellation) removes what it made at once: the
+    /// targets' new disks and VM, and its source snapshot, which no target completed. Never throws.</summary>
+    private async Task UndoAsync(IReadOnlyList<TargetSr> srs, SourceVm? side, VmRecord? snapshot)
+    {
+        var start = clock.GetUtcNow();
+        try
+        {
+            foreach (var sr in srs)
+            {
+                await sr.RollBackAsync().ConfigureAwait(false);
+            }
+
+            if (side is not null && snapshot is not null)
+            {
+                await side.DiscardAsync(snapshot).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is XapiException or HttpRequestException or IOException or TimeoutException)
+        {
+            Log("cleanup", "warning", start, message: $"left for the next run to remove: {e.Message}");
         }
     }
 

@@ -82,20 +82,7 @@ public sealed class NodeTests : IAsyncLifetime
         string jobId, vm, interrupted, firstRun;
         using (var node = await NodeProcess.StartAsync(dataDir))
         {
-            (jobId, vm, _) = await DefineJobAsync(node);
-            firstRun = await node.RunAsync(jobId);
-            Assert.Equal("success", (await node.AwaitRunAsync(jobId, firstRun))["status"]!.GetValue<string>());
-
-            GuestWorkload.Write(alpha.Pool, vm, 0, 4, 9);
-            alpha.Pool.Collector.RunOnce();
-            var importedBefore = beta.Pool.Stats.BytesImported("/import_raw_vdi");
-            beta.Pool.Faults.ImportBytesPerSecond = 256 * 1024;
-            interrupted = await node.RunAsync(jobId);
-            await AwaitAsync(() => beta.Pool.Stats.BytesImported("/import_raw_vdi") > importedBefore, "the delta's import to start");
-
-            // The disk's export holds a transfer slot of alpha's agent, its import one of beta's.
-            Assert.Equal(1, (await node.GetAsync("/api/pools/alpha/load"))["transfersInUse"]!.GetValue<int>());
-            Assert.Equal(1, (await node.GetAsync("/api/pools/beta/load"))["transfersInUse"]!.GetValue<int>());
+            (jobId, vm, firstRun, interrupted) = await StartSlowDeltaAsync(node);
             Assert.Equal(137, await node.Process.SignalAsync("KILL"));
         }
 
@@ -116,6 +103,50 @@ public sealed class NodeTests : IAsyncLifetime
         }
 
         await AssertNoLeftoversAsync(vm);
+    }
+
+    [Fact]
+    public async Task SIGTERM_mid_run_cancels_the_run_removes_what_it_made_and_exits_0()
+    {
+        string jobId, vm, cancelled;
+        using (var node = await NodeProcess.StartAsync(dataDir))
+        {
+            (jobId, vm, _, cancelled) = await StartSlowDeltaAsync(node);
+            Assert.Equal(0, await node.Process.SignalAsync("TERM"));
+        }
+
+        // Nothing to wait for: the objects of the cancelled run are gone before the node exits.
+        beta.Pool.Faults.Clear();
+        await AssertNoLeftoversAsync(vm);
+        using (var node = await NodeProcess.StartAsync(dataDir))
+        {
+            var run = await node.AwaitRunAsync(jobId, cancelled);
+            Assert.Contains(run["status"]!.GetValue<string>(), new[] { "failure", "interrupted" });
+            var next = await node.AwaitRunAsync(jobId, await node.RunAsync(jobId));
+            Assert.True(next["status"]!.GetValue<string>() == "success", NodeProcess.Describe(next));
+            Assert.False(next["full"]!.GetValue<bool>());
+        }
+    }
+
+    /// <summary>A full run, then guest writes and a delta whose import is slowed to a crawl, started and seen
+    /// importing (with the slots of both pools' agents taken).</summary>
+    private async Task<(string JobId, string Vm, string FirstRun, string SlowRun)> StartSlowDeltaAsync(NodeProcess node)
+    {
+        var (jobId, vm, _) = await DefineJobAsync(node);
+        var firstRun = await node.RunAsync(jobId);
+        Assert.Equal("success", (await node.AwaitRunAsync(jobId, firstRun))["status"]!.GetValue<string>());
+
+        GuestWorkload.Write(alpha.Pool, vm, 0, 4, 9);
+        alpha.Pool.Collector.RunOnce();
+        var importedBefore = beta.Pool.Stats.BytesImported("/import_raw_vdi");
+        beta.Pool.Faults.ImportBytesPerSecond = 256 * 1024;
+        var slow = await node.RunAsync(jobId);
+        await AwaitAsync(() => beta.Pool.Stats.BytesImported("/import_raw_vdi") > importedBefore, "the delta's import to start");
+
+        // The disk's export holds a transfer slot of alpha's agent, its import one of beta's.
+        Assert.Equal(1, (await node.GetAsync("/api/pools/alpha/load"))["transfersInUse"]!.GetValue<int>());
+        Assert.Equal(1, (await node.GetAsync("/api/pools/beta/load"))["transfersInUse"]!.GetValue<int>());
+        return (jobId, vm, firstRun, slow);
     }
 
     private async Task<(string JobId, string Vm, string Sr)> DefineJobAsync(NodeProcess node)
