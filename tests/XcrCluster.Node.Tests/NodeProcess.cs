@@ -22,9 +22,9 @@ public sealed class NodeProcess : IDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<NodeProcess> StartAsync(string dataDir)
+    public static async Task<NodeProcess> StartAsync(string dataDir, params string[] options)
     {
-        var (process, url) = await ProgramProcess.StartAsync(ProgramProcess.Node, "--data", dataDir);
+        var (process, url) = await ProgramProcess.StartAsync(ProgramProcess.Node, ["--data", dataDir, .. options]);
         return new NodeProcess(process, url, dataDir);
     }
 

@@ -128,6 +128,32 @@ public sealed class NodeTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task On_PostgreSQL_the_history_survives_a_restart_and_nothing_is_written_to_SQLite()
+    {
+        await using var postgres = await PostgresServer.StartAsync();
+        string jobId, vm, first;
+        using (var node = await NodeProcess.StartAsync(dataDir, "--postgres", postgres.ConnectionString))
+        {
+            (jobId, vm, _) = await DefineJobAsync(node);
+            first = await node.RunAsync(jobId);
+            Assert.Equal("success", (await node.AwaitRunAsync(jobId, first))["status"]!.GetValue<string>());
+            Assert.Equal(0, await node.Process.SignalAsync("TERM"));
+        }
+
+        Assert.False(File.Exists(Path.Combine(dataDir, "xcr.db")));
+        GuestWorkload.Write(alpha.Pool, vm, 0, 2, 11);
+        alpha.Pool.Collector.RunOnce();
+        using (var node = await NodeProcess.StartAsync(dataDir, "--postgres", postgres.ConnectionString))
+        {
+            // The job and the pools (credentials still sealed by the cluster key in DIR) come back from PostgreSQL.
+            var delta = await node.AwaitRunAsync(jobId, await node.RunAsync(jobId));
+            Assert.True(delta["status"]!.GetValue<string>() == "success", NodeProcess.Describe(delta));
+            Assert.False(delta["full"]!.GetValue<bool>());
+            Assert.Equal(first, (await node.GetAsync($"/api/vms/{vm}"))["runs"]![0]!["id"]!.GetValue<string>());
+        }
+    }
+
     /// <summary>A full run, then guest writes and a delta whose import is slowed to a crawl, started and seen
     /// importing (with the slots of both pools' agents taken).</summary>
     private async Task<(string JobId, string Vm, string FirstRun, string SlowRun)> StartSlowDeltaAsync(NodeProcess node)
