@@ -46,6 +46,17 @@ public sealed class Pool(XapiClient client)
         return disks.OrderBy(d => int.TryParse(d.Item1.Userdevice, out var u) ? u : int.MaxValue).ToList();
     }
 
+    /// <summary>The pool's networks with their VLAN (first PIF) and whether they carry the management interface.</summary>
+    public async Task<IReadOnlyList<NetworkInfo>> NetworksAsync()
+    {
+        var pifs = await Client.GetAllRecordsAsync<PifRecord>().ConfigureAwait(false);
+        return (await Client.GetAllRecordsAsync<NetworkRecord>().ConfigureAwait(false)).Select(n =>
+        {
+            var own = pifs.Where(p => p.Network == n.Ref).ToList();
+            return new NetworkInfo(n.Ref, n.Uuid, n.NameLabel, own.Count > 0 ? own[0].Vlan : null, own.Any(p => p.Management));
+        }).ToList();
+    }
+
     public Task SetOtherConfigAsync(string cls, string @ref, IReadOnlyDictionary<string, string?> entries)
         => Client.SetMapEntriesAsync(cls, @ref, "other_config", entries);
 

@@ -289,15 +289,14 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         await Pool.SetOtherConfigAsync("VM", vm.Ref, new Dictionary<string, string?> { ["auto_poweron"] = null }).ConfigureAwait(false);
     }
 
-    /// <summary>VIFs with the source MACs, each on the target network with the same uuid, else the same name,
-    /// else the pool's first network.</summary>
+    /// <summary>VIFs with the source MACs, each on the target network <see cref="NetworkMapping"/> chooses.</summary>
     private async Task CopyVifsAsync(string vm, VmRecord snapshot)
     {
-        var networks = await Pool.Client.GetAllRecordsAsync<NetworkRecord>().ConfigureAwait(false);
+        var networks = await Pool.NetworksAsync().ConfigureAwait(false);
         foreach (var vifRef in snapshot.Vifs)
         {
             var vif = await SourceVif(vifRef).ConfigureAwait(false);
-            var network = networks.FirstOrDefault(n => vif.Network is { } s && n.Uuid == s.Uuid) ?? networks.FirstOrDefault(n => vif.Network is { } s && n.NameLabel == s.NameLabel) ?? networks[0];
+            var network = NetworkMapping.Choose(vif.Network, networks);
             await Pool.Client.CallAsync("VIF.create", new Dictionary<string, object?>
             {
                 ["VM"] = vm, ["network"] = network.Ref, ["device"] = vif.Record.Device, ["MAC"] = vif.Record.Mac, ["MTU"] = vif.Record.Mtu,
@@ -308,7 +307,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
     }
 
     /// <summary>Set by the run: reads a VIF of the source snapshot and its network on the source pool.</summary>
-    public Func<string, Task<(VifRecord Record, NetworkRecord? Network)>> SourceVif { get; set; } = _ => throw new InvalidOperationException("no source pool");
+    public Func<string, Task<(VifRecord Record, NetworkInfo? Network)>> SourceVif { get; set; } = _ => throw new InvalidOperationException("no source pool");
 
     /// <summary>Keeps the new restore point and the newest copyRetention-1 others (by datetime; runs within one
     /// second share it, so the new one is never left to the sort).</summary>

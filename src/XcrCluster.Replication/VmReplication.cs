@@ -234,10 +234,10 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
         return new TargetOutcome(target.Sr.Uuid, false, result.Error, null, null, result.Bytes, full);
     }
 
-    private async Task<(VifRecord, NetworkRecord?)> ReadSourceVifAsync(string vif)
+    private async Task<(VifRecord, NetworkInfo?)> ReadSourceVifAsync(string vif)
     {
         var record = await source.Client.GetRecordAsync<VifRecord>(vif).ConfigureAwait(false);
-        return (record, await source.Client.GetRecordAsync<NetworkRecord>(record.Network).ConfigureAwait(false));
+        return (record, (await source.NetworksAsync().ConfigureAwait(false)).FirstOrDefault(n => n.Ref == record.Network));
     }
 
     private async Task<T> Step<T>(string name, Func<Task<T>> action, string? target = null)

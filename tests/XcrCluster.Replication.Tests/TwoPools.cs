@@ -3,6 +3,7 @@ using Akka.Streams;
 using XcrCluster.Domain;
 using XcrCluster.Xapi;
 using XcrCluster.Xapi.Records;
+using XcrCluster.XapiSim;
 using XcrCluster.XapiSim.Storage;
 
 namespace XcrCluster.Replication.Tests;
@@ -37,10 +38,10 @@ public sealed class TwoPools : IAsyncDisposable
 
     public Pool Target { get; }
 
-    public static async Task<TwoPools> StartAsync()
+    public static async Task<TwoPools> StartAsync(Func<SimOptions, SimOptions>? sourceOptions = null, Func<SimOptions, SimOptions>? targetOptions = null)
     {
-        var sourceSim = await SimHost.StartAsync();
-        var targetSim = await SimHost.StartAsync();
+        var sourceSim = await SimHost.StartAsync(sourceOptions);
+        var targetSim = await SimHost.StartAsync(targetOptions);
         var source = new Pool(await XapiClient.ConnectAsync(XapiEndpoint.Parse($"http://root:password@{sourceSim.Url.Authority}")));
         var target = new Pool(await XapiClient.ConnectAsync(XapiEndpoint.Parse($"http://root:password@{targetSim.Url.Authority}")));
         return new TwoPools(sourceSim, targetSim, source, target);

@@ -88,6 +88,17 @@ public sealed record VifRecord(string Ref, string Uuid, string Device, string Ne
     }
 }
 
+public sealed record PifRecord(string Ref, string Uuid, string Device, string Network, string Host, long Vlan, bool Management) : IXapiRecord<PifRecord>
+{
+    public static string ClassName => "PIF";
+
+    public static PifRecord From(string @ref, IReadOnlyDictionary<string, object?> f)
+    {
+        var r = new FieldReader(f);
+        return new(@ref, r.Str("uuid"), r.Str("device"), r.Ref("network"), r.Ref("host"), r.Long("VLAN", -1), r.Bool("management"));
+    }
+}
+
 public sealed record NetworkRecord(string Ref, string Uuid, string NameLabel, string Bridge, long Mtu, IReadOnlyList<string> Vifs,
     IReadOnlyList<string> Pifs, IReadOnlyDictionary<string, string> OtherConfig, IReadOnlyList<string> Tags, IReadOnlyList<string> Purpose) : IXapiRecord<NetworkRecord>
 {
