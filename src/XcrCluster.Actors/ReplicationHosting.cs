@@ -43,10 +43,12 @@ public static class ReplicationHosting
     public static AkkaConfigurationBuilder WithSqlPersistence(this AkkaConfigurationBuilder builder, string provider, string connectionString)
         => builder.AddHocon(PersistenceHocon(provider, connectionString), HoconAddMode.Prepend);
 
-    /// <summary>hocon/cluster.hocon: failure detector, downing, sharding, coordinated shutdown, IO buffers — as a
-    /// fallback, so a node's own configuration file overrides it.</summary>
+    /// <summary>hocon/base.hocon, cluster.hocon and failure-detector.hocon (shutdown, IO buffers, downing, sharding,
+    /// failure detection) as fallbacks, so a node's own configuration file overrides them.</summary>
     public static AkkaConfigurationBuilder WithXcrClusterDefaults(this AkkaConfigurationBuilder builder)
-        => builder.AddHocon(Embedded("cluster.hocon"), HoconAddMode.Append);
+        => builder.AddHocon(Embedded("base.hocon"), HoconAddMode.Append)
+            .AddHocon(Embedded("cluster.hocon"), HoconAddMode.Append)
+            .AddHocon(Embedded("failure-detector.hocon"), HoconAddMode.Append);
 
     public static string PersistenceHocon(string provider, string connectionString)
         => Embedded("persistence.sql.hocon").Replace("@PROVIDER@", provider, StringComparison.Ordinal)

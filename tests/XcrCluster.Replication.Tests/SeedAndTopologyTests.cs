@@ -30,7 +30,7 @@ public sealed class SeedAndTopologyTests
     }
 
     [Fact]
-    public async Task A_grown_disk_stays_a_delta_a_new_disk_is_full_and_a_removed_disk_leaves_the_restore_point()
+    public async Task A_grown_disk_stays_a_delta_a_new_disk_on_another_sr_is_full_and_a_removed_disk_leaves_the_restore_point()
     {
         await using var pools = await TwoPools.StartAsync();
         var vm = await pools.SourceVmAsync("web01");
@@ -38,10 +38,10 @@ public sealed class SeedAndTopologyTests
         var first = await pools.Replication(new ReplicationSettings(), target).RunAsync(vm.Uuid);
         Assert.True(first.Status == RunStatus.Success, first.Error);
 
-        // Grow disk 0 by 4 MiB and add a third disk.
+        // Grow disk 0 by 4 MiB and add a third disk, on another SR than the first two.
         var disks = await pools.Source.DisksAsync(vm);
         await pools.Source.Client.CallAsync("VDI.resize", disks[0].Vdi.Ref, disks[0].Vdi.VirtualSize + (4 << 20));
-        var sr = disks[0].Vdi.Sr;
+        var sr = (await pools.Source.Client.GetAllRecordsAsync<SrRecord>()).Single(s => s.NameLabel == "Second storage" && s.Ref != disks[0].Vdi.Sr).Ref;
         var added = (string)(await pools.Source.Client.CallAsync("VDI.create", new Dictionary<string, object?>
         {
             ["SR"] = sr, ["virtual_size"] = 6L << 20, ["name_label"] = "added", ["type"] = "user", ["sharable"] = false, ["read_only"] = false,
