@@ -16,7 +16,18 @@ public enum FullReason
 }
 
 /// <summary>Per live disk: the source snapshot VDI to diff against (null = full) and why it is full.</summary>
-public sealed record DiskBase(string LiveVdiUuid, string? BaseSnapshotVdiUuid, FullReason Reason);
+public sealed record DiskBase(string LiveVdiUuid, string? BaseSnapshotVdiUuid, FullReason Reason)
+{
+    /// <summary>"delta", or "full: why" as the task log shows it.</summary>
+    public string Describe() => BaseSnapshotVdiUuid is not null ? "delta" : "full: " + Reason switch
+    {
+        FullReason.NoExportedSnapshot => "no exported snapshot of this job to start from",
+        FullReason.MissingOnTarget => "a target SR no longer has the base",
+        FullReason.FullIntervalReached => "fullInterval reached",
+        FullReason.NewDisk => "new disk",
+        _ => "no base",
+    };
+}
 
 /// <summary>
 /// Xen Orchestra's base selection (xo-cr-semantics.md §2.5): the newest group of exported job snapshots (same

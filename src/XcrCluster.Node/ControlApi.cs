@@ -117,7 +117,8 @@ public static class ControlApi
                 var state = await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), TimeSpan.FromSeconds(30));
                 var done = state.History.LastOrDefault(h => h.RunId == runId);
                 var status = done?.Result.Status ?? (state.Current?.RunId == runId ? "running" : state.Queue.Any(q => q.RunId == runId) ? "queued" : "unknown");
-                vms.Add(new { vm, status, full = done?.Result.Full, error = done?.Result.Error, targets = done?.Result.Targets, log = done?.Result.Log });
+                vms.Add(new { vm, status, full = done?.Result.Full, error = done?.Result.Error, targets = done?.Result.Targets, log = done?.Result.Log,
+                    tasks = done is null ? null : TaskTree.Build(vm, done.Result) });
             }
 
             return Results.Json(new { runId, jobId = id, vms });

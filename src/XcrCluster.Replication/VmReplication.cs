@@ -164,7 +164,8 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
         foreach (var (vbd, vdi) in await source.DisksAsync(snapshot).ConfigureAwait(false))
         {
             var liveUuid = live.FirstOrDefault(l => l.Vdi.Ref == vdi.SnapshotOf).Vdi?.Uuid;
-            var baseUuid = bases.FirstOrDefault(b => b.LiveVdiUuid == liveUuid)?.BaseSnapshotVdiUuid;
+            var diskBase = bases.FirstOrDefault(b => b.LiveVdiUuid == liveUuid);
+            var baseUuid = diskBase?.BaseSnapshotVdiUuid;
             var baseVdi = jobSnapshots.FirstOrDefault(s => s.Disk.SnapshotVdiUuid == baseUuid)?.Vdi;
             var start = clock.GetUtcNow();
             var lanes = new List<(int Index, VdiRecord Target)>();
@@ -206,7 +207,8 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
             {
                 var (index, _) = lanes[k];
                 results[index].Error ??= errors[k]?.Message;
-                Log($"transfer {vdi.NameLabel}", errors[k] is null ? "success" : "failure", start, errors[k] is null ? sent[k] : null, errors[k]?.Message, srs[index].Sr.Uuid);
+                Log($"transfer {vdi.NameLabel}", errors[k] is null ? "success" : "failure", start, errors[k] is null ? sent[k] : null,
+                    errors[k]?.Message ?? diskBase?.Describe() ?? "full: new disk", srs[index].Sr.Uuid);
             }
         }
 

@@ -53,6 +53,9 @@ public sealed class NodeTests : IAsyncLifetime
         Assert.True(full["status"]!.GetValue<string>() == "success", NodeProcess.Describe(full));
         Assert.True(full["full"]!.GetValue<bool>());
         Assert.NotEmpty(full["log"]!.AsArray());
+        var vmTask = full["tasks"]!["children"]![0]!;
+        Assert.Equal(["snapshot", $"export to SR {sr}"], vmTask["children"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()));
+        Assert.StartsWith("full: ", vmTask["children"]![1]!["children"]![0]!["message"]!.GetValue<string>());
 
         GuestWorkload.Write(alpha.Pool, vm, 0, 2, 5);
         alpha.Pool.Collector.RunOnce();
