@@ -1,9 +1,9 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.ExceptionServices;
 using Akka;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using XcrCluster.DataChannel;
 using XcrCluster.Vhd;
 
 namespace XcrCluster.Replication;
@@ -15,7 +15,7 @@ namespace XcrCluster.Replication;
 /// target sets the pace (backpressure end to end); memory stays at a few blocks per target. A target that
 /// fails or stalls is cut off with its own error and the others go on.
 /// The source half (<see cref="Blocks"/>) and the target half (<see cref="TargetSink"/>) meet only at a
-/// <see cref="SharedBlock"/> stream, so a network hop can go between them.
+/// <see cref="PooledBlock"/> stream, so a network hop can go between them.
 /// </summary>
 public static class BlockFanOut
 {
@@ -50,8 +50,8 @@ public static class BlockFanOut
         {
             RunnableGraph.FromGraph(GraphDsl.Create(b =>
             {
-                var fan = b.Add(new Broadcast<SharedBlock>(lanes.Count, eagerCancel: false));
-                b.From(blocks.Via(killSwitch.Flow<SharedBlock>())).To(fan.In);
+                var fan = b.Add(new Broadcast<PooledBlock>(lanes.Count, eagerCancel: false));
+                b.From(blocks.Via(killSwitch.Flow<PooledBlock>())).To(fan.In);
                 for (var i = 0; i < lanes.Count; i++)
                 {
                     b.From(fan.Out(i)).To(TargetSink(lanes[i]));
@@ -72,13 +72,13 @@ public static class BlockFanOut
     }
 
     /// <summary>The source half: the export's blocks in pooled buffers, each shared by <paramref name="readers"/> targets.</summary>
-    private static Source<SharedBlock, NotUsed> Blocks(VhdStreamReader reader, int readers, ExportError error, CancellationToken ct)
+    private static Source<PooledBlock, NotUsed> Blocks(VhdStreamReader reader, int readers, ExportError error, CancellationToken ct)
     {
-        async IAsyncEnumerable<SharedBlock> Read()
+        async IAsyncEnumerable<PooledBlock> Read()
         {
             while (true)
             {
-                var buffer = ArrayPool<byte>.Shared.Rent((int)reader.Header.BlockTotalSize);
+                var buffer = PooledBlock.Rent((int)reader.Header.BlockTotalSize);
                 VhdBlock? block;
                 try
                 {
@@ -86,18 +86,18 @@ public static class BlockFanOut
                 }
                 catch (Exception e)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    PooledBlock.Return(buffer);
                     error.Set(e);
                     throw;
                 }
 
                 if (block is null)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    PooledBlock.Return(buffer);
                     yield break;
                 }
 
-                yield return new SharedBlock(block.Value, buffer, readers);
+                yield return new PooledBlock(block.Value, buffer, readers);
             }
         }
 
@@ -106,8 +106,8 @@ public static class BlockFanOut
 
     /// <summary>The target half: the lane's writer; the lane learns how its stream ended. A stalled import
     /// fails on its own (the XAPI client's stall guard), which completes its pipe so this lane stops holding the others.</summary>
-    private static Sink<SharedBlock, NotUsed> TargetSink(Lane lane)
-        => Flow.Create<SharedBlock>()
+    private static Sink<PooledBlock, NotUsed> TargetSink(Lane lane)
+        => Flow.Create<PooledBlock>()
             .SelectAsync(1, async block =>
             {
                 try
@@ -122,25 +122,6 @@ public static class BlockFanOut
                 return Done.Instance;
             })
             .To(Sink.OnComplete<Done>(() => lane.End(null), lane.End));
-
-    /// <summary>A block read once and written to several targets; its pooled buffer goes back after the last.</summary>
-    public sealed class SharedBlock(VhdBlock block, byte[] buffer, int readers)
-    {
-        private int pending = readers;
-
-        public VhdBlock Block { get; } = block;
-
-        public int Size => Block.Bitmap.Length + Block.Data.Length;
-
-        /// <summary>Blocks a dropped target never receives are left to the garbage collector instead.</summary>
-        public void Release()
-        {
-            if (Interlocked.Decrement(ref pending) == 0)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-        }
-    }
 
     private sealed class ExportError
     {

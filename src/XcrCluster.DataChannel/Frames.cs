@@ -1,0 +1,139 @@
+using System.Buffers.Binary;
+using System.Text;
+using Akka.IO;
+using XcrCluster.Vhd;
+
+namespace XcrCluster.DataChannel;
+
+/// <summary>
+/// The wire format, one frame = type (1 byte) + payload length (4 bytes, big-endian) + payload.
+/// Sender to receiver: <c>H</c> hello (transfer id and one-time token, UTF-8, newline-separated), then per block
+/// <c>B</c> (index, bitmap length, bitmap, data) or <c>Z</c> (index, bitmap length, bitmap, data length: the data
+/// is all zeros and not sent), then <c>E</c> (block count). Receiver to sender: one <c>S</c> status ("ok" or the
+/// error) when the transfer has been consumed, or refused.
+/// </summary>
+public static class Frames
+{
+    public const byte Hello = (byte)'H';
+    public const byte Block = (byte)'B';
+    public const byte ZeroBlock = (byte)'Z';
+    public const byte End = (byte)'E';
+    public const byte Status = (byte)'S';
+    public const int HeaderSize = 5;
+
+    /// <summary>Larger frames are refused before anything is allocated for them (a 2 MiB block plus its bitmap
+    /// fits many times over; VHD blocks are at most 32 MiB).</summary>
+    public const int MaxPayload = 33 * 1024 * 1024;
+
+    public static ByteString EncodeHello(string transferId, string token) => Text(Hello, transferId + "\n" + token);
+
+    public static (string TransferId, string Token) DecodeHello(ReadOnlySpan<byte> payload)
+    {
+        var text = Encoding.UTF8.GetString(payload);
+        var cut = text.IndexOf('\n', StringComparison.Ordinal);
+        return cut < 0 ? (text, "") : (text[..cut], text[(cut + 1)..]);
+    }
+
+    public static ByteString EncodeStatus(string status) => Text(Status, status);
+
+    public static string DecodeText(ReadOnlySpan<byte> payload) => Encoding.UTF8.GetString(payload);
+
+    public static ByteString EncodeEnd(long blocks)
+    {
+        var frame = new byte[HeaderSize + 8];
+        WriteHeader(frame, End, 8);
+        BinaryPrimitives.WriteInt64BigEndian(frame.AsSpan(HeaderSize), blocks);
+        return ByteString.FromBytes(frame);
+    }
+
+    /// <summary>A block frame that shares the block's memory (no copy); all-zero data is elided.</summary>
+    public static ByteString EncodeBlock(VhdBlock block)
+    {
+        var zero = !block.Data.Span.ContainsAnyExcept((byte)0);
+        var head = new byte[HeaderSize + 8 + (zero ? 4 : 0)];
+        var payload = 8 + block.Bitmap.Length + (zero ? 4 : block.Data.Length);
+        WriteHeader(head, zero ? ZeroBlock : Block, payload);
+        BinaryPrimitives.WriteInt32BigEndian(head.AsSpan(HeaderSize), block.Index);
+        BinaryPrimitives.WriteInt32BigEndian(head.AsSpan(HeaderSize + 4), block.Bitmap.Length);
+        if (zero)
+        {
+            // The data length goes after the bitmap: move it into a trailer.
+            var trailer = new byte[4];
+            BinaryPrimitives.WriteInt32BigEndian(trailer, block.Data.Length);
+            return ByteString.FromBytes(head, 0, HeaderSize + 8).Concat(Share(block.Bitmap)).Concat(ByteString.FromBytes(trailer));
+        }
+
+        return ByteString.FromBytes(head).Concat(Share(block.Bitmap)).Concat(Share(block.Data));
+    }
+
+    /// <summary>Decodes a B or Z payload into <paramref name="buffer"/> (bitmap then data, as a VHD block holds
+    /// them); returns the block over that buffer.</summary>
+    public static VhdBlock DecodeBlock(byte type, ReadOnlySpan<byte> payload, byte[] buffer)
+    {
+        if (payload.Length < 8)
+        {
+            throw new InvalidDataException("block frame: truncated header");
+        }
+
+        var index = BinaryPrimitives.ReadInt32BigEndian(payload);
+        var bitmapLength = BinaryPrimitives.ReadInt32BigEndian(payload[4..]);
+        if (index < 0 || bitmapLength < 0 || bitmapLength > payload.Length - 8)
+        {
+            throw new InvalidDataException($"block frame: index {index}, bitmap {bitmapLength} bytes do not fit the {payload.Length}-byte frame");
+        }
+
+        var rest = payload[(8 + bitmapLength)..];
+        int dataLength;
+        if (type == ZeroBlock)
+        {
+            dataLength = rest.Length == 4 ? BinaryPrimitives.ReadInt32BigEndian(rest) : throw new InvalidDataException("zero block frame: bad trailer");
+            if (dataLength < 0 || bitmapLength + dataLength > buffer.Length)
+            {
+                throw new InvalidDataException($"zero block frame: {dataLength} data bytes");
+            }
+
+            buffer.AsSpan(bitmapLength, dataLength).Clear();
+        }
+        else
+        {
+            dataLength = rest.Length;
+            rest.CopyTo(buffer.AsSpan(bitmapLength));
+        }
+
+        payload.Slice(8, bitmapLength).CopyTo(buffer);
+        return new VhdBlock(index, buffer.AsMemory(0, bitmapLength), buffer.AsMemory(bitmapLength, dataLength));
+    }
+
+    /// <summary>The size a decoded block needs: bitmap plus data, zero data included.</summary>
+    public static int DecodedSize(byte type, ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length < 8)
+        {
+            throw new InvalidDataException("block frame: truncated header");
+        }
+
+        var bitmapLength = BinaryPrimitives.ReadInt32BigEndian(payload[4..]);
+        return type == ZeroBlock && payload.Length >= 12 ? bitmapLength + BinaryPrimitives.ReadInt32BigEndian(payload[^4..]) : payload.Length - 8;
+    }
+
+    internal static void WriteHeader(Span<byte> frame, byte type, int payload)
+    {
+        frame[0] = type;
+        BinaryPrimitives.WriteInt32BigEndian(frame[1..], payload);
+    }
+
+    private static ByteString Text(byte type, string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        var frame = new byte[HeaderSize + bytes.Length];
+        WriteHeader(frame, type, bytes.Length);
+        bytes.CopyTo(frame, HeaderSize);
+        return ByteString.FromBytes(frame);
+    }
+
+    /// <summary>Wraps memory without copying when it is a whole array segment (pooled block buffers are).</summary>
+    private static ByteString Share(ReadOnlyMemory<byte> memory)
+        => System.Runtime.InteropServices.MemoryMarshal.TryGetArray(memory, out var segment)
+            ? ByteString.FromBytes(segment.Array!, segment.Offset, segment.Count)
+            : ByteString.CopyFrom(memory.ToArray());
+}
