@@ -111,7 +111,7 @@ public sealed class ChannelReceiver : IAsyncDisposable
                 {
                     switch (frame.Type)
                     {
-                        case Frames.Block or Frames.ZeroBlock when !ended:
+                        case Frames.Block or Frames.ZeroBlock or Frames.CompressedBlock when !ended:
                             var buffer = PooledBlock.Rent(Frames.DecodedSize(frame.Type, frame.Payload));
                             blocks++;
                             return [new PooledBlock(Frames.DecodeBlock(frame.Type, frame.Payload, buffer), buffer, 1)];

@@ -6,12 +6,13 @@ using Akka.Streams.Dsl;
 namespace XcrCluster.DataChannel;
 
 /// <summary>The sending end: connects to the ticket's receiver, presents the one-time token, streams the blocks
-/// with backpressure from the receiver's sink, and returns once the receiver says every block was consumed.
+/// with backpressure from the receiver's sink (LZ4 per block when asked: for WAN links and compressible disks),
+/// and returns once the receiver says every block was consumed.
 /// Block buffers are never released here: the socket may still hold them after a frame is emitted.</summary>
 public static class ChannelSender
 {
     public static async Task<long> SendAsync(IChannelTransport transport, ChannelTicket ticket, Source<PooledBlock, NotUsed> blocks, IMaterializer materializer,
-        CancellationToken ct = default, TimeSpan? stallTimeout = null)
+        CancellationToken ct = default, TimeSpan? stallTimeout = null, bool compress = false)
     {
         var count = 0L;
         var bytes = 0L;
@@ -23,7 +24,7 @@ public static class ChannelSender
                 count++;
                 bytes += block.Size;
                 Interlocked.Exchange(ref lastProgress, Environment.TickCount64);
-                return Frames.EncodeBlock(block.Block);
+                return Frames.EncodeBlock(block.Block, compress);
             }))
             .Concat(Source.Single(ByteString.Empty))
             .Select(frame => frame.IsEmpty ? Frames.EncodeEnd(count) : frame) // the marker passes after every block was counted

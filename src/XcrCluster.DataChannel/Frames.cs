@@ -9,7 +9,8 @@ namespace XcrCluster.DataChannel;
 /// The wire format, one frame = type (1 byte) + payload length (4 bytes, big-endian) + payload.
 /// Sender to receiver: <c>H</c> hello (transfer id and one-time token, UTF-8, newline-separated), then per block
 /// <c>B</c> (index, bitmap length, bitmap, data) or <c>Z</c> (index, bitmap length, bitmap, data length: the data
-/// is all zeros and not sent), then <c>E</c> (block count). Receiver to sender: one <c>S</c> status ("ok" or the
+/// is all zeros and not sent) or <c>C</c> (index, bitmap length, data length, bitmap, LZ4 data: only when it
+/// is smaller), then <c>E</c> (block count). Receiver to sender: one <c>S</c> status ("ok" or the
 /// error) when the transfer has been consumed, or refused.
 /// </summary>
 public static class Frames
@@ -17,6 +18,7 @@ public static class Frames
     public const byte Hello = (byte)'H';
     public const byte Block = (byte)'B';
     public const byte ZeroBlock = (byte)'Z';
+    public const byte CompressedBlock = (byte)'C';
     public const byte End = (byte)'E';
     public const byte Status = (byte)'S';
     public const int HeaderSize = 5;
@@ -44,6 +46,35 @@ public static class Frames
         WriteHeader(frame, End, 8);
         BinaryPrimitives.WriteInt64BigEndian(frame.AsSpan(HeaderSize), blocks);
         return ByteString.FromBytes(frame);
+    }
+
+    /// <summary>A block frame: all-zero data elided; with <paramref name="compress"/>, LZ4 data when that is
+    /// smaller; else the block's own memory, shared (no copy).</summary>
+    public static ByteString EncodeBlock(VhdBlock block, bool compress)
+    {
+        if (compress && block.Data.Span.ContainsAnyExcept((byte)0))
+        {
+            var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(K4os.Compression.LZ4.LZ4Codec.MaximumOutputSize(block.Data.Length));
+            try
+            {
+                var packed = K4os.Compression.LZ4.LZ4Codec.Encode(block.Data.Span, scratch);
+                if (packed > 0 && packed < block.Data.Length * 9 / 10)
+                {
+                    var head = new byte[HeaderSize + 12];
+                    WriteHeader(head, CompressedBlock, 12 + block.Bitmap.Length + packed);
+                    BinaryPrimitives.WriteInt32BigEndian(head.AsSpan(HeaderSize), block.Index);
+                    BinaryPrimitives.WriteInt32BigEndian(head.AsSpan(HeaderSize + 4), block.Bitmap.Length);
+                    BinaryPrimitives.WriteInt32BigEndian(head.AsSpan(HeaderSize + 8), block.Data.Length);
+                    return ByteString.FromBytes(head).Concat(Share(block.Bitmap)).Concat(ByteString.CopyFrom(scratch, 0, packed));
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+            }
+        }
+
+        return EncodeBlock(block);
     }
 
     /// <summary>A block frame that shares the block's memory (no copy); all-zero data is elided.</summary>
@@ -77,6 +108,21 @@ public static class Frames
 
         var index = BinaryPrimitives.ReadInt32BigEndian(payload);
         var bitmapLength = BinaryPrimitives.ReadInt32BigEndian(payload[4..]);
+        if (type == CompressedBlock)
+        {
+            var rawLength = payload.Length >= 12 ? BinaryPrimitives.ReadInt32BigEndian(payload[8..]) : -1;
+            if (index < 0 || bitmapLength < 0 || rawLength < 0 || bitmapLength > payload.Length - 12 || bitmapLength + rawLength > buffer.Length)
+            {
+                throw new InvalidDataException($"compressed block frame: index {index}, bitmap {bitmapLength}, data {rawLength} bytes do not fit");
+            }
+
+            payload.Slice(12, bitmapLength).CopyTo(buffer);
+            var unpacked = K4os.Compression.LZ4.LZ4Codec.Decode(payload[(12 + bitmapLength)..], buffer.AsSpan(bitmapLength, rawLength));
+            return unpacked == rawLength
+                ? new VhdBlock(index, buffer.AsMemory(0, bitmapLength), buffer.AsMemory(bitmapLength, rawLength))
+                : throw new InvalidDataException($"compressed block frame {index}: {unpacked} bytes decoded, {rawLength} expected");
+        }
+
         if (index < 0 || bitmapLength < 0 || bitmapLength > payload.Length - 8)
         {
             throw new InvalidDataException($"block frame: index {index}, bitmap {bitmapLength} bytes do not fit the {payload.Length}-byte frame");
@@ -104,8 +150,15 @@ public static class Frames
         return new VhdBlock(index, buffer.AsMemory(0, bitmapLength), buffer.AsMemory(bitmapLength, dataLength));
     }
 
-    /// <summary>The size a decoded block needs: bitmap plus data, zero data included.</summary>
+    /// <summary>The size a decoded block needs: bitmap plus data, zero or compressed data included; a size
+    /// beyond any VHD block is refused before anything is allocated for it.</summary>
     public static int DecodedSize(byte type, ReadOnlySpan<byte> payload)
+    {
+        var size = ClaimedSize(type, payload);
+        return size is >= 0 and <= MaxPayload ? size : throw new InvalidDataException($"block frame: a block of {size} bytes refused");
+    }
+
+    private static int ClaimedSize(byte type, ReadOnlySpan<byte> payload)
     {
         if (payload.Length < 8)
         {
@@ -113,6 +166,11 @@ public static class Frames
         }
 
         var bitmapLength = BinaryPrimitives.ReadInt32BigEndian(payload[4..]);
+        if (type == CompressedBlock)
+        {
+            return payload.Length >= 12 ? bitmapLength + BinaryPrimitives.ReadInt32BigEndian(payload[8..]) : throw new InvalidDataException("compressed block frame: truncated header");
+        }
+
         return type == ZeroBlock && payload.Length >= 12 ? bitmapLength + BinaryPrimitives.ReadInt32BigEndian(payload[^4..]) : payload.Length - 8;
     }
 

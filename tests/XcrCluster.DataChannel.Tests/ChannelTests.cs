@@ -39,6 +39,28 @@ public sealed class ChannelTests() : Akka.TestKit.Xunit2.TestKit("""
     }
 
     [Fact]
+    public async Task With_lz4_compressible_blocks_shrink_on_the_wire_and_random_ones_go_as_they_are()
+    {
+        await using var receiver = await StartReceiverAsync();
+        var transport = new CountingTransport(new TcpChannelTransport(Sys));
+        var received = new List<string>();
+        var ticket = receiver.Expect("lz4", Sink.ForEach<PooledBlock>(b =>
+        {
+            received.Add(Hash(b.Block));
+            b.Release();
+        }).MapMaterializedValue(t => (Task)t));
+
+        var text = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("a compressible guest file system block, ", 60000)));
+        var compressible = new byte[Bitmap + BlockData];
+        text.AsSpan(0, BlockData).CopyTo(compressible.AsSpan(Bitmap));
+        VhdBlock[] blocks = [new(0, compressible.AsMemory(0, Bitmap), compressible.AsMemory(Bitmap)), Block(1)];
+        await ChannelSender.SendAsync(transport, ticket, Source.From(blocks.Select(b => new PooledBlock(b, [], 1))), Sys.Materializer(), compress: true);
+
+        Assert.Equal(blocks.Select(Hash), received);
+        Assert.InRange(transport.BytesSent, BlockData + Bitmap, BlockData + Bitmap + BlockData / 10);
+    }
+
+    [Fact]
     public async Task A_wrong_or_reused_token_is_refused_and_logged()
     {
         await using var receiver = await StartReceiverAsync();
