@@ -29,7 +29,8 @@ public sealed class PoolAgentActor : ReceiveActor
             Apply(slots.Release(release.LeaseId));
         });
         Receive<ClusterEvent.MemberRemoved>(removed => Apply(slots.ReleaseNode(removed.Member.Address.ToString())));
-        Receive<GetPoolLoad>(_ => Sender.Tell(new PoolLoad(pool, slots.InUse(SlotKind.Snapshot), slots.InUse(SlotKind.Transfer), slots.Waiting.Count)));
+        Receive<GetPoolLoad>(_ => Sender.Tell(new PoolLoad(pool, slots.InUse(SlotKind.Snapshot), slots.InUse(SlotKind.Transfer), slots.Waiting.Count,
+            Cluster.Get(Context.System).SelfAddress.ToString())));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
     }

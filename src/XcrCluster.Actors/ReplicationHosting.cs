@@ -29,6 +29,17 @@ public static class ReplicationHosting
             .WithShardRegion<ReplicatedVmRegion>(ReplicatedVmMessageExtractor.RegionName, id => ReplicatedVmActor.Props(id, executor),
                 new ReplicatedVmMessageExtractor(), new ShardOptions { RememberEntities = true, StateStoreMode = StateStoreMode.Persistence, Role = role });
 
+    /// <summary>The role of nodes that keep the books: the ReplicatedVm region and the control plane (with the journal).</summary>
+    public const string ControlRole = "control";
+
+    /// <summary>On nodes without the control role: a proxy to the ReplicatedVm region on the control nodes.</summary>
+    public static AkkaConfigurationBuilder WithReplicatedVmProxy(this AkkaConfigurationBuilder builder, string role = ControlRole)
+        => builder.WithShardRegionProxy<ReplicatedVmRegion>(ReplicatedVmMessageExtractor.RegionName, role, new ReplicatedVmMessageExtractor());
+
+    /// <summary>On nodes without the control role: a proxy to the control plane singleton.</summary>
+    public static AkkaConfigurationBuilder WithControlPlaneProxy(this AkkaConfigurationBuilder builder, string role = ControlRole)
+        => builder.WithSingletonProxy<ControlPlane>("control-plane", new ClusterSingletonOptions { Role = role });
+
     /// <summary>The control plane singleton (pools, jobs) and its proxy, on nodes with the given role.</summary>
     public static AkkaConfigurationBuilder WithControlPlane(this AkkaConfigurationBuilder builder, string? role = null)
         => builder.WithSingleton<ControlPlane>("control-plane", ControlPlaneActor.Props(), new ClusterSingletonOptions { Role = role });

@@ -73,7 +73,17 @@ public static class ControlApi
             }
 
             var load = await (await registry.GetAsync<PoolAgents>()).Ask<PoolLoad>(new GetPoolLoad(name), TimeSpan.FromSeconds(30));
-            return Results.Json(new { pool = name, snapshotsInUse = load.SnapshotsInUse, transfersInUse = load.TransfersInUse, waiting = load.Waiting });
+            return Results.Json(new { pool = name, snapshotsInUse = load.SnapshotsInUse, transfersInUse = load.TransfersInUse, waiting = load.Waiting, node = load.Node });
+        });
+        app.MapGet("/api/cluster", (ActorSystem system) =>
+        {
+            var cluster = Akka.Cluster.Cluster.Get(system);
+            return Results.Json(new
+            {
+                self = cluster.SelfAddress.ToString(),
+                members = cluster.State.Members.Select(m => new { address = m.Address.ToString(), roles = m.Roles.Order(), status = m.Status.ToString() }),
+                unreachable = cluster.State.Unreachable.Select(m => m.Address.ToString()),
+            });
         });
         app.MapPost("/api/jobs", async (JobRequest request, ActorRegistry registry) =>
         {

@@ -55,13 +55,24 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         .WithRemoting(new RemoteOptions { HostName = options.Http.Address.ToString(), Port = options.AkkaPort })
         .WithClustering(new ClusterOptions { Roles = [.. options.Roles], SeedNodes = [.. options.SeedNodes] })
         .WithXcrClusterDefaults()
-        .WithSqlPersistence(provider, connection)
         .WithXcrSerializer()
-        .WithControlPlane()
-        .WithPoolAgents()
-        .WithReplicatedVms(new XapiRunExecutor(
-            new ControlPoolRegistry(() => services.GetRequiredService<ActorRegistry>().GetAsync<ControlPlane>(), key),
-            new PoolAgentGate(() => services.GetRequiredService<ActorRegistry>().GetAsync<PoolAgents>())));
+        .WithPoolAgents();
+    if (options.Roles.Contains(ReplicationHosting.ControlRole))
+    {
+        akka.WithSqlPersistence(provider, connection)
+            .WithControlPlane(ReplicationHosting.ControlRole)
+            .WithReplicatedVms(
+                new XapiRunExecutor(
+                    new ControlPoolRegistry(() => services.GetRequiredService<ActorRegistry>().GetAsync<ControlPlane>(), key),
+                    new PoolAgentGate(() => services.GetRequiredService<ActorRegistry>().GetAsync<PoolAgents>())),
+                ReplicationHosting.ControlRole);
+    }
+    else
+    {
+        // A node near a pool: agents only, no journal; the books are kept on the control nodes.
+        akka.WithControlPlaneProxy().WithReplicatedVmProxy();
+    }
+
     if (options.SeedNodes.Count == 0)
     {
         akka.AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress));

@@ -26,4 +26,5 @@ public sealed record ReleaseSlots(string Pool, string LeaseId) : IPoolAgentMessa
 
 public sealed record GetPoolLoad(string Pool) : IPoolAgentMessage;
 
-public sealed record PoolLoad(string Pool, int SnapshotsInUse, int TransfersInUse, int Waiting) : IPoolAgentMessage;
+/// <summary>A pool's slots in use and waiting, and the node its agent runs on.</summary>
+public sealed record PoolLoad(string Pool, int SnapshotsInUse, int TransfersInUse, int Waiting, string Node = "") : IPoolAgentMessage;
