@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Runtime.ExceptionServices;
 using Akka;
 using Akka.Streams;
@@ -9,33 +8,27 @@ using XcrCluster.Vhd;
 namespace XcrCluster.Replication;
 
 /// <summary>
-/// One read of a disk export feeding every target's import, as an Akka.Streams graph: VHD blocks parsed from
-/// the export (pooled buffers) → the run's throttle → broadcast → per target a VHD writer with the exact length
-/// (imports need Content-Length) over a bounded pipe to the import. The slowest healthy
-/// target sets the pace (backpressure end to end); memory stays at a few blocks per target. A target that
-/// fails or stalls is cut off with its own error and the others go on.
-/// The source half (<see cref="Blocks"/>) and the target half (<see cref="TargetSink"/>) meet only at a
-/// <see cref="PooledBlock"/> stream, so a network hop can go between them.
+/// One read of a disk export feeding every target, as an Akka.Streams graph: VHD blocks parsed from the export
+/// (pooled buffers) → the run's throttle → broadcast → one sink per target. A target's sink is its import
+/// (<see cref="ImportSink"/>: VHD writer with the exact length over a bounded pipe to the XAPI import) or, for a
+/// target on another node, the data channel to it. The slowest healthy target sets the pace (backpressure end
+/// to end); memory stays at a few blocks per target; a target that fails or stalls is cut off with its own
+/// error and the others go on.
 /// </summary>
 public static class BlockFanOut
 {
-    private const long PipeBytes = 8L << 20;
-
-    /// <summary>Where one target's copy of the stream goes: given the body stream and its length, imports it.</summary>
-    public delegate Task ImportAsync(Stream body, long length, CancellationToken ct);
+    /// <summary>A target's sink for a stream of this shape; its task ends when the target has everything, or fails.</summary>
+    public delegate Sink<PooledBlock, Task> TargetSink(VhdShape shape);
 
     /// <summary>Copies one export to every target; returns each target's error (null = imported). Errors of the
     /// export itself are thrown: no target can have succeeded.</summary>
-    public static async Task<IReadOnlyList<Exception?>> CopyAsync(Stream export, IReadOnlyList<ImportAsync> targets, IMaterializer materializer,
+    public static async Task<IReadOnlyList<Exception?>> CopyAsync(Stream export, IReadOnlyList<TargetSink> targets, IMaterializer materializer,
         CancellationToken ct, Throttle? throttle = null)
     {
         var reader = await VhdStreamReader.OpenAsync(export, ct).ConfigureAwait(false);
-        var parent = reader.Footer.DiskType == DiskType.Differencing
-            ? new VhdParent(reader.Header.ParentUniqueId, reader.Header.ParentUnicodeName, reader.Header.ParentTimestamp)
-            : null;
-        var lanes = targets.Select(import => new Lane(import, reader, parent, ct)).ToList();
+        var shape = VhdShape.Of(reader);
         var exportError = new ExportError();
-        var blocks = Blocks(reader, lanes.Count, exportError, ct);
+        var blocks = Blocks(reader, targets.Count, exportError, ct);
         if (throttle is not null)
         {
             blocks = blocks.SelectAsync(1, async block =>
@@ -46,29 +39,43 @@ public static class BlockFanOut
         }
 
         var killSwitch = KillSwitches.Shared("copy");
+        var done = new Task[targets.Count];
         await using (ct.Register(() => killSwitch.Abort(new OperationCanceledException(ct))).ConfigureAwait(false))
         {
             RunnableGraph.FromGraph(GraphDsl.Create(b =>
             {
-                var fan = b.Add(new Broadcast<PooledBlock>(lanes.Count, eagerCancel: false));
+                var fan = b.Add(new Broadcast<PooledBlock>(targets.Count, eagerCancel: false));
                 b.From(blocks.Via(killSwitch.Flow<PooledBlock>())).To(fan.In);
-                for (var i = 0; i < lanes.Count; i++)
+                for (var i = 0; i < targets.Count; i++)
                 {
-                    b.From(fan.Out(i)).To(TargetSink(lanes[i]));
+                    var k = i;
+                    b.From(fan.Out(i)).To(targets[i](shape).MapMaterializedValue(task =>
+                    {
+                        done[k] = task;
+                        return NotUsed.Instance;
+                    }));
                 }
 
                 return ClosedShape.Instance;
             })).Run(materializer);
 
-            foreach (var lane in lanes)
+            var errors = new Exception?[targets.Count];
+            for (var i = 0; i < targets.Count; i++)
             {
-                await lane.Finished.ConfigureAwait(false);
+                try
+                {
+                    await done[i].ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    errors[i] = e;
+                }
             }
-        }
 
-        ct.ThrowIfCancellationRequested();
-        exportError.ThrowIfAny();
-        return lanes.Select(l => l.Error).ToList();
+            ct.ThrowIfCancellationRequested();
+            exportError.ThrowIfAny();
+            return errors;
+        }
     }
 
     /// <summary>The source half: the export's blocks in pooled buffers, each shared by <paramref name="readers"/> targets.</summary>
@@ -104,25 +111,6 @@ public static class BlockFanOut
         return Source.From(() => Read());
     }
 
-    /// <summary>The target half: the lane's writer; the lane learns how its stream ended. A stalled import
-    /// fails on its own (the XAPI client's stall guard), which completes its pipe so this lane stops holding the others.</summary>
-    private static Sink<PooledBlock, NotUsed> TargetSink(Lane lane)
-        => Flow.Create<PooledBlock>()
-            .SelectAsync(1, async block =>
-            {
-                try
-                {
-                    await lane.WriteAsync(block.Block).ConfigureAwait(false);
-                }
-                finally
-                {
-                    block.Release();
-                }
-
-                return Done.Instance;
-            })
-            .To(Sink.OnComplete<Done>(() => lane.End(null), lane.End));
-
     private sealed class ExportError
     {
         private ExceptionDispatchInfo? error;
@@ -130,96 +118,5 @@ public static class BlockFanOut
         public void Set(Exception e) => error ??= ExceptionDispatchInfo.Capture(e);
 
         public void ThrowIfAny() => error?.Throw();
-    }
-
-    /// <summary>One target: a VHD writer over a bounded pipe whose reader is the import.</summary>
-    private sealed class Lane
-    {
-        private readonly Pipe pipe = new(new PipeOptions(pauseWriterThreshold: PipeBytes, resumeWriterThreshold: PipeBytes / 2, useSynchronizationContext: false));
-        private readonly VhdStreamWriter writer;
-        private readonly Task import;
-        private readonly TaskCompletionSource<Exception?> ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly CancellationToken ct;
-        private bool started;
-
-        public Lane(ImportAsync importAsync, VhdStreamReader reader, VhdParent? parent, CancellationToken ct)
-        {
-            this.ct = ct;
-            writer = new VhdStreamWriter(pipe.Writer.AsStream(), reader.VirtualSize, reader.PresentBlocks.Order().ToList(), parent, reader.Header.BlockSize);
-            import = Task.Run(async () =>
-            {
-                var body = pipe.Reader.AsStream();
-                try
-                {
-                    await importAsync(body, writer.Length, ct).ConfigureAwait(false);
-                }
-                finally
-                {
-                    await pipe.Reader.CompleteAsync().ConfigureAwait(false);
-                }
-            }, ct);
-            Finished = FinishAsync();
-        }
-
-        public Exception? Error { get; private set; }
-
-        /// <summary>Completes when the lane's stream ended and its import returned.</summary>
-        public Task Finished { get; }
-
-        public async Task WriteAsync(VhdBlock block)
-        {
-            if (import.IsFaulted)
-            {
-                await import.ConfigureAwait(false); // the import gave up (stalled, refused): cut this lane off now
-            }
-
-            await StartAsync().ConfigureAwait(false);
-            await writer.WriteBlockAsync(block.Index, block.Data, block.Bitmap, ct).ConfigureAwait(false);
-        }
-
-        /// <summary>The stream of this lane ended: null when every block was written, else why not.</summary>
-        public void End(Exception? error) => ended.TrySetResult(error);
-
-        private async Task StartAsync()
-        {
-            if (!started)
-            {
-                started = true;
-                await writer.WriteHeadersAsync(ct).ConfigureAwait(false);
-            }
-        }
-
-        private async Task FinishAsync()
-        {
-            var error = await ended.Task.ConfigureAwait(false);
-            if (error is null)
-            {
-                try
-                {
-                    await StartAsync().ConfigureAwait(false);
-                    await writer.CompleteAsync(ct).ConfigureAwait(false);
-                    await pipe.Writer.CompleteAsync().ConfigureAwait(false);
-                }
-                catch (Exception e)
-                {
-                    error = e;
-                }
-            }
-
-            if (error is not null)
-            {
-                Error = error;
-                await pipe.Writer.CompleteAsync(error).ConfigureAwait(false);
-            }
-
-            try
-            {
-                await import.ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                Error ??= e;
-            }
-        }
     }
 }

@@ -195,12 +195,12 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
             await using var slots = await PoolSlotLeases.AcquireAsync([source, .. lanes.Select(l => srs[l.Index].Pool)], SlotKind.Transfer, ct).ConfigureAwait(false);
             await using var export = await side.OpenExportAsync(vdi, baseVdi, ct).ConfigureAwait(false);
             var sent = new long[lanes.Count];
-            var imports = lanes.Select((l, k) => (BlockFanOut.ImportAsync)(async (body, length, token) =>
+            var imports = lanes.Select((l, k) => (BlockFanOut.TargetSink)(shape => ImportSink.Create(shape, async (body, length, token) =>
             {
                 await srs[l.Index].ImportAsync(l.Target, body, length, token).ConfigureAwait(false);
                 sent[k] = length;
                 results[l.Index].Bytes += length;
-            })).ToList();
+            }, ct))).ToList();
             var errors = await BlockFanOut.CopyAsync(export.Content, imports, materializer, ct, throttle).ConfigureAwait(false);
             await export.CompleteAsync(ct).ConfigureAwait(false);
             for (var k = 0; k < lanes.Count; k++)
