@@ -7,41 +7,58 @@ namespace XcrCluster.DataChannel;
 
 /// <summary>The sending end: connects to the ticket's receiver, presents the one-time token, streams the blocks
 /// with backpressure from the receiver's sink (LZ4 per block when asked: for WAN links and compressible disks),
-/// and returns once the receiver says every block was consumed.
+/// and ends once the receiver says every block was consumed.
 /// Block buffers are never released here: the socket may still hold them after a frame is emitted.</summary>
 public static class ChannelSender
 {
-    public static async Task<long> SendAsync(IChannelTransport transport, ChannelTicket ticket, Source<PooledBlock, NotUsed> blocks, IMaterializer materializer,
+    /// <summary>Sends a source of blocks; returns the block bytes sent.</summary>
+    public static Task<long> SendAsync(IChannelTransport transport, ChannelTicket ticket, Source<PooledBlock, NotUsed> blocks, IMaterializer materializer,
         CancellationToken ct = default, TimeSpan? stallTimeout = null, bool compress = false)
+        => blocks.RunWith(Sink(transport, ticket, ct, stallTimeout, compress), materializer);
+
+    /// <summary>The channel as a sink (a target of the run's fan-out on another node): its task ends with the block
+    /// bytes sent once the receiver has consumed them, or fails (refused, stalled, the receiver's error).</summary>
+    public static Sink<PooledBlock, Task<long>> Sink(IChannelTransport transport, ChannelTicket ticket, CancellationToken ct = default,
+        TimeSpan? stallTimeout = null, bool compress = false)
     {
         var count = 0L;
         var bytes = 0L;
         var stall = stallTimeout ?? TimeSpan.FromSeconds(60);
         var lastProgress = Environment.TickCount64;
-        var frames = Source.Single(Frames.EncodeHello(ticket.TransferId, ticket.Token))
-            .Concat(blocks.Select(block =>
+        var killSwitch = KillSwitches.Shared("channel-" + ticket.TransferId);
+        return Flow.Create<PooledBlock>()
+            .Select(block =>
             {
                 count++;
                 bytes += block.Size;
                 Interlocked.Exchange(ref lastProgress, Environment.TickCount64);
                 return Frames.EncodeBlock(block.Block, compress);
-            }))
+            })
+            .Prepend(Source.Single(Frames.EncodeHello(ticket.TransferId, ticket.Token)))
             .Concat(Source.Single(ByteString.Empty))
             .Select(frame => frame.IsEmpty ? Frames.EncodeEnd(count) : frame) // the marker passes after every block was counted
-            .BackpressureTimeout(stall);
-        var killSwitch = KillSwitches.Shared("channel-" + ticket.TransferId);
-        await using var cancel = ct.Register(() => killSwitch.Abort(new OperationCanceledException(ct)));
+            .BackpressureTimeout(stall)
+            .Via(killSwitch.Flow<ByteString>())
+            .Via(transport.Connect(ticket.Host, ticket.Port))
+            .Via(new Deframer())
+            .ToMaterialized(Akka.Streams.Dsl.Sink.FirstOrDefault<Frame>(), Keep.Right)
+            .MapMaterializedValue(reply => Finish(reply, ticket, ct, () => bytes, stall, () => Interlocked.Read(ref lastProgress), killSwitch));
+    }
+
+    private static async Task<long> Finish(Task<Frame> replyTask, ChannelTicket ticket, CancellationToken ct, Func<long> bytes, TimeSpan stall, Func<long> lastProgress,
+        SharedKillSwitch killSwitch)
+    {
         Frame? reply;
-        try
+        await using (ct.Register(() => killSwitch.Abort(new OperationCanceledException(ct))).ConfigureAwait(false))
         {
-            reply = await frames.Via(killSwitch.Flow<ByteString>())
-                .Via(transport.Connect(ticket.Host, ticket.Port))
-                .Via(new Deframer())
-                .RunWith(Sink.FirstOrDefault<Frame>(), materializer).ConfigureAwait(false);
-        }
-        catch (Exception e) when (!ct.IsCancellationRequested && Environment.TickCount64 - Interlocked.Read(ref lastProgress) >= stall.TotalMilliseconds)
-        {
-            throw new TimeoutException($"data channel to {ticket.Host}:{ticket.Port}: stalled, no block taken for {stall.TotalSeconds:F0} s", e);
+            try
+            {
+                reply = await replyTask.ConfigureAwait(false);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && Environment.TickCount64 - lastProgress() >= stall.TotalMilliseconds)
+            {
+                throw new TimeoutException($"data channel to {ticket.Host}:{ticket.Port}: stalled, no block taken for {stall.TotalSeconds:F0} s", e);
+            }
         }
 
         ct.ThrowIfCancellationRequested();
@@ -52,6 +69,6 @@ public static class ChannelSender
 
         var status = Frames.DecodeText(reply.Payload);
         reply.Return();
-        return status == "ok" ? bytes : throw new ChannelRefusedException($"data channel to {ticket.Host}:{ticket.Port}: {status}");
+        return status == "ok" ? bytes() : throw new ChannelRefusedException($"data channel to {ticket.Host}:{ticket.Port}: {status}");
     }
 }
