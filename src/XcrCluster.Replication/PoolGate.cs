@@ -27,12 +27,12 @@ public sealed class OpenGate : IPoolGate
 /// name order, so two runs can never each hold what the other waits for.</summary>
 public static class PoolSlotLeases
 {
-    public static async Task<IAsyncDisposable> AcquireAsync(IEnumerable<Pool> pools, SlotKind kind, CancellationToken ct)
+    public static async Task<IAsyncDisposable> AcquireAsync(IEnumerable<(string Pool, IPoolGate Gate)> pools, SlotKind kind, CancellationToken ct)
     {
         var leases = new Leases();
         try
         {
-            foreach (var group in pools.GroupBy(p => p.Name, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+            foreach (var group in pools.GroupBy(p => p.Pool, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
                 leases.Add(await group.First().Gate.AcquireAsync(group.Key, kind, group.Count(), ct).ConfigureAwait(false));
             }

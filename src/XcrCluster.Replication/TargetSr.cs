@@ -11,7 +11,7 @@ namespace XcrCluster.Replication;
 /// to those disks only when all imports succeeded, so the live target always equals its last restore point
 /// and a failure leaves nothing new visible.
 /// </summary>
-public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVmUuid, string sourceVmName)
+public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVmUuid, string sourceVmName) : ITargetSide
 {
     /// <summary>Marks what a run creates on the target until it commits (value: job and source VM), so the next
     /// run of the same job and VM finds what an interrupted run left (Xen Orchestra leaks it: its #10376, #10404).
@@ -24,6 +24,23 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
     private VmRecord? liveTarget;
 
     public SrRecord Sr { get; } = sr;
+
+    public string SrUuid => Sr.Uuid;
+
+    public string SrName => Sr.NameLabel;
+
+    public async Task<int> RemoveLeftoversAsync(CancellationToken ct)
+        => await RemoveLeftoversAsync(await Pool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false)).ConfigureAwait(false);
+
+    public async Task FindBasesAsync(IReadOnlyList<string> snapshotVdiUuids, CancellationToken ct)
+        => await FindBasesAsync(snapshotVdiUuids, await Pool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false)).ConfigureAwait(false);
+
+    public BlockFanOut.TargetSink ImportTo(string targetDisk, Action<long> imported, CancellationToken ct)
+        => shape => ImportSink.Create(shape, async (body, length, token) =>
+        {
+            await Pool.Client.ImportVdiAsync(targetDisk, body, length, VdiFormat.Vhd, ct: token).ConfigureAwait(false);
+            imported(length);
+        }, ct);
 
     public Pool Pool { get; } = pool;
 
@@ -106,7 +123,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
 
     /// <summary>The disk this run imports into: a clone of the base (delta) or a new VDI (full), marked as
     /// importing and as a copy of the source snapshot disk.</summary>
-    public async Task<VdiRecord> PrepareDiskAsync(VdiRecord source, string? baseSnapshotVdiUuid)
+    public async Task<string> PrepareDiskAsync(VdiRecord source, string? baseSnapshotVdiUuid)
     {
         string vdi;
         if (baseSnapshotVdiUuid is not null)
@@ -138,19 +155,16 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
             [XoMetadata.Exported] = null,
             [ImportingKey] = Marker,
         }).ConfigureAwait(false);
-        return await Pool.VdiAsync(vdi).ConfigureAwait(false);
+        return vdi;
     }
-
-    public async Task ImportAsync(VdiRecord target, Stream body, long length, CancellationToken ct)
-        => await Pool.Client.ImportVdiAsync(target.Ref, body, length, VdiFormat.Vhd, ct: ct).ConfigureAwait(false);
 
     /// <summary>All disks arrived: the live target VM (created on the first run) gets the new disks, the
     /// snapshot's settings and devices, the metadata, then a restore point; old restore points beyond the
     /// retention go last. Returns (target VM uuid, restore point uuid).</summary>
-    public async Task<(string TargetVm, string RestorePoint)> CommitAsync(VmRecord snapshot, IReadOnlyDictionary<string, object?> snapshotRecord,
-        IReadOnlyList<(VbdRecord Vbd, VdiRecord Source, VdiRecord Target)> disks, DateTimeOffset transferStart, long bytesRead, int copyRetention)
+    public async Task<(string TargetVm, string RestorePoint)> CommitAsync(TargetCommit commit)
     {
-        var vm = liveTarget ?? await CreateVmAsync(snapshot, snapshotRecord).ConfigureAwait(false);
+        var (snapshot, snapshotRecord, disks, transferStart, bytesRead, copyRetention) = (commit.Snapshot, commit.SnapshotRecord, commit.Disks, commit.TransferStart, commit.BytesRead, commit.CopyRetention);
+        var vm = liveTarget ?? await CreateVmAsync(snapshot, snapshotRecord, commit.Vifs).ConfigureAwait(false);
         await Pool.Client.CallAsync("VM.set_blocked_operations", vm.Ref, new Dictionary<string, object?> { ["start"] = XoMetadata.Importing, ["start_on"] = XoMetadata.Importing }).ConfigureAwait(false);
         await ApplySettingsAsync(vm, snapshot).ConfigureAwait(false);
 
@@ -169,16 +183,16 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         {
             await Pool.Client.CallAsync("VBD.create", new Dictionary<string, object?>
             {
-                ["VM"] = vm.Ref, ["VDI"] = to.Ref, ["userdevice"] = vbd.Userdevice, ["bootable"] = vbd.Bootable, ["mode"] = vbd.Mode, ["type"] = "Disk",
+                ["VM"] = vm.Ref, ["VDI"] = to, ["userdevice"] = vbd.Userdevice, ["bootable"] = vbd.Bootable, ["mode"] = vbd.Mode, ["type"] = "Disk",
                 ["empty"] = false, ["unpluggable"] = vbd.Unpluggable, ["other_config"] = new Dictionary<string, object?>(), ["qos_algorithm_type"] = "",
                 ["qos_algorithm_params"] = new Dictionary<string, object?>(),
             }).ConfigureAwait(false);
-            await Pool.Client.CallAsync("VDI.set_name_label", to.Ref, from.NameLabel).ConfigureAwait(false);
-            await Pool.SetOtherConfigAsync("VDI", to.Ref, new Dictionary<string, string?> { [ImportingKey] = null }).ConfigureAwait(false);
+            await Pool.Client.CallAsync("VDI.set_name_label", to, from.NameLabel).ConfigureAwait(false);
+            await Pool.SetOtherConfigAsync("VDI", to, new Dictionary<string, string?> { [ImportingKey] = null }).ConfigureAwait(false);
         }
 
         createdVdis.Clear();
-        foreach (var old in oldVdis.Except(disks.Select(d => d.Target.Ref)))
+        foreach (var old in oldVdis.Except(disks.Select(d => d.Target)))
         {
             await Pool.DestroyVdiQuietlyAsync(old).ConfigureAwait(false);
         }
@@ -238,7 +252,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         "domain_type", "NVRAM",
     ];
 
-    private async Task<VmRecord> CreateVmAsync(VmRecord snapshot, IReadOnlyDictionary<string, object?> snapshotRecord)
+    private async Task<VmRecord> CreateVmAsync(VmRecord snapshot, IReadOnlyDictionary<string, object?> snapshotRecord, IReadOnlyList<SourceVif> vifs)
     {
         var record = snapshotRecord.Where(p => CreateFields.Contains(p.Key)).ToDictionary();
         record["is_a_template"] = false;
@@ -255,7 +269,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         createdVm = vm;
         try
         {
-            await CopyVifsAsync(vm, snapshot).ConfigureAwait(false);
+            await CopyVifsAsync(vm, vifs).ConfigureAwait(false);
         }
         catch
         {
@@ -290,12 +304,11 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
     }
 
     /// <summary>VIFs with the source MACs, each on the target network <see cref="NetworkMapping"/> chooses.</summary>
-    private async Task CopyVifsAsync(string vm, VmRecord snapshot)
+    private async Task CopyVifsAsync(string vm, IReadOnlyList<SourceVif> vifs)
     {
         var networks = await Pool.NetworksAsync().ConfigureAwait(false);
-        foreach (var vifRef in snapshot.Vifs)
+        foreach (var vif in vifs)
         {
-            var vif = await SourceVif(vifRef).ConfigureAwait(false);
             var network = NetworkMapping.Choose(vif.Network, networks);
             await Pool.Client.CallAsync("VIF.create", new Dictionary<string, object?>
             {
@@ -305,9 +318,6 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
             }).ConfigureAwait(false);
         }
     }
-
-    /// <summary>Set by the run: reads a VIF of the source snapshot and its network on the source pool.</summary>
-    public Func<string, Task<(VifRecord Record, NetworkInfo? Network)>> SourceVif { get; set; } = _ => throw new InvalidOperationException("no source pool");
 
     /// <summary>Keeps the new restore point and the newest copyRetention-1 others (by datetime; runs within one
     /// second share it, so the new one is never left to the sort).</summary>

@@ -6,16 +6,13 @@ using XcrCluster.Xapi.Records;
 
 namespace XcrCluster.Replication;
 
-/// <summary>A target of a run: a pool and one of its SRs.</summary>
-public sealed record TargetSpec(Pool Pool, string SrUuid);
-
 /// <summary>
 /// One run of one VM to one or more target SRs, in Xen Orchestra's order (xo-cr-semantics.md §2.3): checks,
 /// job snapshots, base selection across every target, the snapshot, one export per disk fanned out to all
 /// targets, commit per target, then the source snapshot marked exported (only if every target succeeded)
 /// and old job snapshots rotated. Reports a task log; never throws for a VM-level failure.
 /// </summary>
-public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets, JobRef job, ReplicationSettings settings, IMaterializer materializer, TimeProvider? time = null)
+public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> targets, JobRef job, ReplicationSettings settings, IMaterializer materializer, TimeProvider? time = null)
 {
     private readonly TimeProvider clock = time ?? TimeProvider.System;
     private readonly List<TaskEntry> log = [];
@@ -27,7 +24,7 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
         IReadOnlyList<DiskBase> bases = [];
         var outcomes = new List<TargetOutcome>();
         Func<Task>? unblockMigration = null;
-        var srs = new List<TargetSr>();
+        var srs = new List<ITargetSide>();
         SourceVm? side = null;
         VmRecord? snapshot = null;
         try
@@ -44,16 +41,15 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
 
             foreach (var target in targets)
             {
-                var sr = await target.Pool.Client.GetRecordAsync<SrRecord>(await target.Pool.Client.GetRefByUuidAsync<SrRecord>(target.SrUuid, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
-                var targetSr = new TargetSr(target.Pool, sr, job, vm.Uuid, vm.NameLabel) { SourceVif = ReadSourceVifAsync };
+                var targetSr = await target.OpenAsync(job, vm.Uuid, vm.NameLabel, ct).ConfigureAwait(false);
+                srs.Add(targetSr);
                 var start = clock.GetUtcNow();
-                if (await targetSr.RemoveLeftoversAsync(await target.Pool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false)).ConfigureAwait(false) is > 0 and var leftovers)
+                if (await targetSr.RemoveLeftoversAsync(ct).ConfigureAwait(false) is > 0 and var leftovers)
                 {
-                    Log("cleanup", "warning", start, message: $"removed {leftovers} objects an interrupted run left on SR {sr.NameLabel}", target: sr.Uuid);
+                    Log("cleanup", "warning", start, message: $"removed {leftovers} objects an interrupted run left on SR {targetSr.SrName}", target: targetSr.SrUuid);
                 }
 
-                await targetSr.FindBasesAsync(jobSnapshots.Select(s => s.Disk.SnapshotVdiUuid), await target.Pool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false)).ConfigureAwait(false);
-                srs.Add(targetSr);
+                await targetSr.FindBasesAsync([.. jobSnapshots.Select(s => s.Disk.SnapshotVdiUuid)], ct).ConfigureAwait(false);
             }
 
             bases = BaseSelection.Select(live.Select(d => d.Vdi.Uuid).ToList(), jobSnapshots.Select(s => s.Disk).ToList(),
@@ -65,9 +61,11 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
             var transferStart = clock.GetUtcNow();
             var results = await TransferAsync(side, snapshot, srs, bases, jobSnapshots, live, ct).ConfigureAwait(false);
             var record = (Dictionary<string, object?>)(await source.Client.CallAsync("VM.get_record", snapshot.Ref).ConfigureAwait(false))!;
+            var vifs = await SourceVifsAsync(snapshot).ConfigureAwait(false);
             foreach (var (target, result) in srs.Zip(results))
             {
-                outcomes.Add(await CommitAsync(target, snapshot, record, result, transferStart, bases).ConfigureAwait(false));
+                outcomes.Add(await CommitAsync(target, new TargetCommit(snapshot, record, result.Disks, vifs, transferStart, result.Bytes, settings.CopyRetention), result, bases)
+                    .ConfigureAwait(false));
             }
 
             var succeeded = outcomes.All(o => o.Succeeded);
@@ -108,7 +106,7 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
 
     /// <summary>A run that stopped half-way (an export error, cancellation) removes what it made at once: the
     /// targets' new disks and VM, and its source snapshot, which no target completed. Never throws.</summary>
-    private async Task UndoAsync(IReadOnlyList<TargetSr> srs, SourceVm? side, VmRecord? snapshot)
+    private async Task UndoAsync(IReadOnlyList<ITargetSide> srs, SourceVm? side, VmRecord? snapshot)
     {
         var start = clock.GetUtcNow();
         try
@@ -123,7 +121,7 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
                 await side.DiscardAsync(snapshot).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is XapiException or HttpRequestException or IOException or TimeoutException)
+        catch (Exception e) when (IsTargetFailure(e))
         {
             Log("cleanup", "warning", start, message: $"left for the next run to remove: {e.Message}");
         }
@@ -150,14 +148,14 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
     /// bytes sent and the first error.</summary>
     private sealed class TransferResult
     {
-        public List<(VbdRecord Vbd, VdiRecord Source, VdiRecord Target)> Disks { get; } = [];
+        public List<TargetDisk> Disks { get; } = [];
 
         public long Bytes { get; set; }
 
         public string? Error { get; set; }
     }
 
-    private async Task<IReadOnlyList<TransferResult>> TransferAsync(SourceVm side, VmRecord snapshot, IReadOnlyList<TargetSr> srs, IReadOnlyList<DiskBase> bases,
+    private async Task<IReadOnlyList<TransferResult>> TransferAsync(SourceVm side, VmRecord snapshot, IReadOnlyList<ITargetSide> srs, IReadOnlyList<DiskBase> bases,
         IReadOnlyList<SourceVm.JobSnapshot> jobSnapshots, IReadOnlyList<(VbdRecord Vbd, VdiRecord Vdi)> live, CancellationToken ct)
     {
         var results = srs.Select(_ => new TransferResult()).ToList();
@@ -168,7 +166,7 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
             var baseUuid = diskBase?.BaseSnapshotVdiUuid;
             var baseVdi = jobSnapshots.FirstOrDefault(s => s.Disk.SnapshotVdiUuid == baseUuid)?.Vdi;
             var start = clock.GetUtcNow();
-            var lanes = new List<(int Index, VdiRecord Target)>();
+            var lanes = new List<(int Index, string Target)>();
             for (var i = 0; i < srs.Count; i++)
             {
                 if (results[i].Error is null)
@@ -176,10 +174,10 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
                     try
                     {
                         var target = await srs[i].PrepareDiskAsync(vdi, baseUuid).ConfigureAwait(false);
-                        results[i].Disks.Add((vbd, vdi, target));
+                        results[i].Disks.Add(new TargetDisk(vbd, vdi, target));
                         lanes.Add((i, target));
                     }
-                    catch (XapiException e)
+                    catch (Exception e) when (IsTargetFailure(e))
                     {
                         results[i].Error = e.Message;
                     }
@@ -192,15 +190,15 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
             }
 
             // One transfer slot on the source pool for the export and one per target on its pool, for the whole disk.
-            await using var slots = await PoolSlotLeases.AcquireAsync([source, .. lanes.Select(l => srs[l.Index].Pool)], SlotKind.Transfer, ct).ConfigureAwait(false);
+            await using var slots = await PoolSlotLeases.AcquireAsync([(source.Name, source.Gate), .. lanes.Select(l => (targets[l.Index].PoolName, targets[l.Index].Gate))],
+                SlotKind.Transfer, ct).ConfigureAwait(false);
             await using var export = await side.OpenExportAsync(vdi, baseVdi, ct).ConfigureAwait(false);
             var sent = new long[lanes.Count];
-            var imports = lanes.Select((l, k) => (BlockFanOut.TargetSink)(shape => ImportSink.Create(shape, async (body, length, token) =>
+            var imports = lanes.Select((l, k) => srs[l.Index].ImportTo(l.Target, length =>
             {
-                await srs[l.Index].ImportAsync(l.Target, body, length, token).ConfigureAwait(false);
                 sent[k] = length;
                 results[l.Index].Bytes += length;
-            }, ct))).ToList();
+            }, ct)).ToList();
             var errors = await BlockFanOut.CopyAsync(export.Content, imports, materializer, ct, throttle).ConfigureAwait(false);
             await export.CompleteAsync(ct).ConfigureAwait(false);
             for (var k = 0; k < lanes.Count; k++)
@@ -208,38 +206,48 @@ public sealed class VmReplication(Pool source, IReadOnlyList<TargetSpec> targets
                 var (index, _) = lanes[k];
                 results[index].Error ??= errors[k]?.Message;
                 Log($"transfer {vdi.NameLabel}", errors[k] is null ? "success" : "failure", start, errors[k] is null ? sent[k] : null,
-                    errors[k]?.Message ?? diskBase?.Describe() ?? "full: new disk", srs[index].Sr.Uuid);
+                    errors[k]?.Message ?? diskBase?.Describe() ?? "full: new disk", srs[index].SrUuid);
             }
         }
 
         return results;
     }
 
-    private async Task<TargetOutcome> CommitAsync(TargetSr target, VmRecord snapshot, IReadOnlyDictionary<string, object?> record, TransferResult result,
-        DateTimeOffset transferStart, IReadOnlyList<DiskBase> bases)
+    private async Task<TargetOutcome> CommitAsync(ITargetSide target, TargetCommit commit, TransferResult result, IReadOnlyList<DiskBase> bases)
     {
         var full = bases.Any(b => b.BaseSnapshotVdiUuid is null);
         if (result.Error is null)
         {
             try
             {
-                var (vm, restorePoint) = await Step("target snapshot", () => target.CommitAsync(snapshot, record, result.Disks, transferStart, result.Bytes, settings.CopyRetention), target.Sr.Uuid).ConfigureAwait(false);
-                return new TargetOutcome(target.Sr.Uuid, true, null, vm, restorePoint, result.Bytes, full);
+                var (vm, restorePoint) = await Step("target snapshot", () => target.CommitAsync(commit), target.SrUuid).ConfigureAwait(false);
+                return new TargetOutcome(target.SrUuid, true, null, vm, restorePoint, result.Bytes, full);
             }
-            catch (XapiException e)
+            catch (Exception e) when (IsTargetFailure(e))
             {
                 result.Error = e.Message;
             }
         }
 
         await target.RollBackAsync().ConfigureAwait(false);
-        return new TargetOutcome(target.Sr.Uuid, false, result.Error, null, null, result.Bytes, full);
+        return new TargetOutcome(target.SrUuid, false, result.Error, null, null, result.Bytes, full);
     }
 
-    private async Task<(VifRecord, NetworkInfo?)> ReadSourceVifAsync(string vif)
+    /// <summary>A target failing (its pool, its node, the channel to it) fails that target only.</summary>
+    private static bool IsTargetFailure(Exception e) => e is XapiException or HttpRequestException or IOException or TimeoutException or TargetFailedException;
+
+    /// <summary>The snapshot's VIFs with their networks, read on the source for targets that cannot.</summary>
+    private async Task<IReadOnlyList<SourceVif>> SourceVifsAsync(VmRecord snapshot)
     {
-        var record = await source.Client.GetRecordAsync<VifRecord>(vif).ConfigureAwait(false);
-        return (record, (await source.NetworksAsync().ConfigureAwait(false)).FirstOrDefault(n => n.Ref == record.Network));
+        var networks = await source.NetworksAsync().ConfigureAwait(false);
+        var vifs = new List<SourceVif>();
+        foreach (var vifRef in snapshot.Vifs)
+        {
+            var record = await source.Client.GetRecordAsync<VifRecord>(vifRef).ConfigureAwait(false);
+            vifs.Add(new SourceVif(record, networks.FirstOrDefault(n => n.Ref == record.Network)));
+        }
+
+        return vifs;
     }
 
     private async Task<T> Step<T>(string name, Func<Task<T>> action, string? target = null)
