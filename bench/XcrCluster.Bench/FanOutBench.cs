@@ -35,7 +35,7 @@ public static class FanOutBench
                 image.Position = 0;
                 var sinks = memory.Take(targets).ToList();
                 sinks.ForEach(m => m.Position = 0);
-                var imports = sinks.Select(sink => (BlockFanOut.TargetSink)(shape => ImportSink.Create(shape, async (body, _, ct) => await body.CopyToAsync(sink, 1 << 20, ct), CancellationToken.None))).ToList();
+                var imports = sinks.Select(sink => (BlockFanOut.TargetSink)(shape => Task.FromResult(ImportSink.Create(shape, async (body, _, ct) => await body.CopyToAsync(sink, 1 << 20, ct), CancellationToken.None)))).ToList();
                 var errors = await BlockFanOut.CopyAsync(image, imports, materializer, CancellationToken.None);
                 if (errors.FirstOrDefault(e => e is not null) is { } error)
                 {

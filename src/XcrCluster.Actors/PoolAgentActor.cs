@@ -7,17 +7,40 @@ namespace XcrCluster.Actors;
 /// <summary>
 /// The agent of one pool, a cluster singleton on the nodes serving that pool: it enforces the pool's limits across
 /// every job of the cluster (snapshots and VDI transfers at once, as Xen Orchestra does), granting slots first
-/// come first served. Leases of a node that leaves are released. Not persistent: after a hand-over the new agent
-/// starts empty and runs ask again for their next step.
+/// come first served, and hosts the target sessions of runs writing to its pool (<see cref="TargetSessionActor"/>).
+/// Leases of a node that leaves are released. Not persistent: after a hand-over the new agent starts empty.
 /// </summary>
 public sealed class PoolAgentActor : ReceiveActor
 {
     private readonly Dictionary<string, IActorRef> askers = new(StringComparer.Ordinal);
     private PoolSlots slots;
 
-    public PoolAgentActor(string pool, PoolLimits limits)
+    public PoolAgentActor(string pool, PoolLimits limits, TargetServices? targets = null)
     {
         slots = new PoolSlots(limits);
+        Receive<OpenTarget>(open =>
+        {
+            if (targets is null)
+            {
+                Sender.Tell(new TargetFailed(pool, open.Session, $"the node of pool {pool}'s agent serves no targets"));
+                return;
+            }
+
+            var name = Uri.EscapeDataString(open.Session);
+            (Context.Child(name).IsNobody() ? Context.ActorOf(TargetSessionActor.Props(pool, open.Session, targets), name) : Context.Child(name)).Forward(open);
+        });
+        Receive<ITargetMessage>(message =>
+        {
+            var session = Context.Child(Uri.EscapeDataString(message.Session));
+            if (session.IsNobody())
+            {
+                Sender.Tell(new TargetFailed(pool, message.Session, "no such target session (the agent moved or the session ended)"));
+            }
+            else
+            {
+                session.Forward(message);
+            }
+        });
         Receive<AcquireSlots>(request =>
         {
             askers[request.LeaseId] = Sender;
@@ -35,7 +58,7 @@ public sealed class PoolAgentActor : ReceiveActor
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
     }
 
-    public static Props Props(string pool, PoolLimits limits) => Akka.Actor.Props.Create(() => new PoolAgentActor(pool, limits));
+    public static Props Props(string pool, PoolLimits limits, TargetServices? targets = null) => Akka.Actor.Props.Create(() => new PoolAgentActor(pool, limits, targets));
 
     protected override void PreStart() => Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberRemoved));
 

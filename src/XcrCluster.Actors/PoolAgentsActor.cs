@@ -22,10 +22,13 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, IActorRef> proxies = new(StringComparer.Ordinal);
     private readonly HashSet<string> managers = new(StringComparer.Ordinal);
     private readonly PoolLimits limits;
+    private readonly TargetServices? targets;
 
-    public PoolAgentsActor(Func<Task<IActorRef>> controlPlane, PoolLimits limits)
+    public PoolAgentsActor(Func<Task<IActorRef>> controlPlane, PoolLimits limits, TargetServices? targets)
     {
         this.limits = limits;
+        this.targets = targets;
+        Receive<ITargetMessage>(message => Agent(message.Pool).Forward(message));
         Receive<AcquireSlots>(request => Agent(request.Pool).Forward(request with { OwnerNode = cluster.SelfAddress.ToString() }));
         Receive<ReleaseSlots>(release => Agent(release.Pool).Forward(release));
         Receive<GetPoolLoad>(get => Agent(get.Pool).Forward(get));
@@ -41,8 +44,8 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(Func<Task<IActorRef>> controlPlane, PoolLimits? limits = null)
-        => Akka.Actor.Props.Create(() => new PoolAgentsActor(controlPlane, limits ?? new PoolLimits(2, 12)));
+    public static Props Props(Func<Task<IActorRef>> controlPlane, PoolLimits? limits = null, TargetServices? targets = null)
+        => Akka.Actor.Props.Create(() => new PoolAgentsActor(controlPlane, limits ?? new PoolLimits(2, 12), targets));
 
     /// <summary>The role that serves a pool here: its own when a member has it, else the catch-all.</summary>
     public static string RoleFor(string pool, IEnumerable<Member> members)
@@ -82,7 +85,7 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
             return;
         }
 
-        Context.ActorOf(ClusterSingletonManager.Props(PoolAgentActor.Props(pool, limits), PoisonPill.Instance,
+        Context.ActorOf(ClusterSingletonManager.Props(PoolAgentActor.Props(pool, limits, targets), PoisonPill.Instance,
             ClusterSingletonManagerSettings.Create(Context.System).WithRole(role).WithSingletonName("agent")), ManagerName(pool));
     }
 

@@ -46,9 +46,9 @@ public static class ReplicationHosting
 
     /// <summary>This node's pool agents router (<see cref="PoolAgentsActor"/>): starts the agent singletons of the
     /// pools this node serves and routes slot requests to every pool's agent. Needs the control plane proxy.</summary>
-    public static AkkaConfigurationBuilder WithPoolAgents(this AkkaConfigurationBuilder builder, PoolLimits? limits = null)
+    public static AkkaConfigurationBuilder WithPoolAgents(this AkkaConfigurationBuilder builder, PoolLimits? limits = null, TargetServices? targets = null)
         => builder.WithActors((system, registry) => registry.Register<PoolAgents>(
-            system.ActorOf(PoolAgentsActor.Props(() => registry.GetAsync<ControlPlane>(), limits), "pool-agents")));
+            system.ActorOf(PoolAgentsActor.Props(() => registry.GetAsync<ControlPlane>(), limits, targets), "pool-agents")));
 
     /// <summary>The SQL journal and snapshot store from hocon/persistence.sql.hocon.</summary>
     public static AkkaConfigurationBuilder WithSqlPersistence(this AkkaConfigurationBuilder builder, string provider, string connectionString)

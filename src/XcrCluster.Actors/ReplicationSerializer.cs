@@ -44,11 +44,23 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(ReleaseSlots)] = "release-slots",
         [typeof(GetPoolLoad)] = "get-pool-load",
         [typeof(PoolLoad)] = "pool-load",
+        [typeof(OpenTarget)] = "open-target",
+        [typeof(TargetOpened)] = "target-opened",
+        [typeof(RemoveTargetLeftovers)] = "remove-target-leftovers",
+        [typeof(FindTargetBases)] = "find-target-bases",
+        [typeof(PrepareTargetDisk)] = "prepare-target-disk",
+        [typeof(ExpectTargetImport)] = "expect-target-import",
+        [typeof(TargetImportTicket)] = "target-import-ticket",
+        [typeof(CommitTarget)] = "commit-target",
+        [typeof(RollBackTarget)] = "roll-back-target",
+        [typeof(CloseTarget)] = "close-target",
+        [typeof(TargetReply)] = "target-reply",
+        [typeof(TargetFailed)] = "target-failed",
     };
 
     private static readonly Dictionary<string, Type> Types = Manifests.ToDictionary(p => p.Value, p => p.Key);
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new PlainObjectConverter() } };
 
     public override int Identifier => SerializerId;
 

@@ -9,7 +9,7 @@ namespace XcrCluster.Actors;
 /// <summary>Runs a replication against real pools: connects to the source and target pools named in the
 /// request (endpoints from the registry), takes the pools' slots at the gate (their pool agents), and reports
 /// what the engine did.</summary>
-public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null) : IRunExecutor
+public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null, IRemoteTargets? remote = null) : IRunExecutor
 {
     private readonly ConcurrentDictionary<string, (CancellationTokenSource Cancel, Task Run)> active = new(StringComparer.Ordinal);
 
@@ -63,10 +63,11 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null)
             }
 
             var source = await Connect(request.SourcePool).ConfigureAwait(false);
-            var targets = new List<TargetSpec>();
+            var targets = new List<ITargetSpec>();
             foreach (var target in request.Targets)
             {
-                targets.Add(new TargetSpec(await Connect(target.Pool).ConfigureAwait(false), target.SrUuid));
+                targets.Add((remote is null ? null : await remote.TryRemoteAsync(target.Pool, target.SrUuid, ct).ConfigureAwait(false))
+                    ?? new TargetSpec(await Connect(target.Pool).ConfigureAwait(false), target.SrUuid));
             }
 
             var report = await new VmReplication(source, targets, request.Job, request.Settings, materializer).RunAsync(request.VmUuid, ct).ConfigureAwait(false);

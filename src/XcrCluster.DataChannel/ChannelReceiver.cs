@@ -23,6 +23,8 @@ public sealed class ChannelReceiver : IAsyncDisposable
     private readonly ILoggingAdapter log;
     private readonly TimeSpan stallTimeout;
     private IChannelBinding? binding;
+    private long transfers;
+    private long bytes;
 
     public ChannelReceiver(IMaterializer materializer, ILoggingAdapter log, TimeSpan? stallTimeout = null)
     {
@@ -30,6 +32,9 @@ public sealed class ChannelReceiver : IAsyncDisposable
         this.log = log;
         this.stallTimeout = stallTimeout ?? TimeSpan.FromSeconds(60);
     }
+
+    /// <summary>Transfers accepted and consumed to the end, and their block bytes (for a node's status).</summary>
+    public (long Transfers, long Bytes) Received => (Interlocked.Read(ref transfers), Interlocked.Read(ref bytes));
 
     /// <summary>Where senders connect (the bound address; port 0 resolved).</summary>
     public IPEndPoint Endpoint => (IPEndPoint)(binding ?? throw new InvalidOperationException("not started")).LocalAddress;
@@ -99,6 +104,7 @@ public sealed class ChannelReceiver : IAsyncDisposable
         }
 
         var blocks = 0L;
+        var received = 0L;
         var ended = false;
         var stream = rest.Concat(Source.Single(EndOfStream)).SelectMany(IEnumerable<PooledBlock> (frame) =>
             {
@@ -114,7 +120,9 @@ public sealed class ChannelReceiver : IAsyncDisposable
                         case Frames.Block or Frames.ZeroBlock or Frames.CompressedBlock when !ended:
                             var buffer = PooledBlock.Rent(Frames.DecodedSize(frame.Type, frame.Payload));
                             blocks++;
-                            return [new PooledBlock(Frames.DecodeBlock(frame.Type, frame.Payload, buffer), buffer, 1)];
+                            var block = new PooledBlock(Frames.DecodeBlock(frame.Type, frame.Payload, buffer), buffer, 1);
+                            received += block.Size;
+                            return [block];
                         case Frames.End when !ended:
                             ended = true;
                             var sent = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(frame.Payload);
@@ -128,9 +136,16 @@ public sealed class ChannelReceiver : IAsyncDisposable
                     frame.Return();
                 }
             });
-        stream.RunWith(transfer.Sink, materializer).ContinueWith(t => status.TrySetResult(t.IsCompletedSuccessfully
-            ? "ok"
-            : "error: " + (t.Exception?.GetBaseException().Message ?? "cancelled")), TaskScheduler.Default);
+        stream.RunWith(transfer.Sink, materializer).ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully)
+            {
+                Interlocked.Increment(ref transfers);
+                Interlocked.Add(ref bytes, received);
+            }
+
+            status.TrySetResult(t.IsCompletedSuccessfully ? "ok" : "error: " + (t.Exception?.GetBaseException().Message ?? "cancelled"));
+        }, TaskScheduler.Default);
     }
 
     /// <summary>Follows the last frame of a connection, so the check that the end frame came runs after every block.</summary>

@@ -75,6 +75,17 @@ public static class ControlApi
             var load = await (await registry.GetAsync<PoolAgents>()).Ask<PoolLoad>(new GetPoolLoad(name), TimeSpan.FromSeconds(30));
             return Results.Json(new { pool = name, snapshotsInUse = load.SnapshotsInUse, transfersInUse = load.TransfersInUse, waiting = load.Waiting, node = load.Node });
         });
+        app.MapGet("/api/node", async (ActorSystem system, TaskCompletionSource<XcrCluster.DataChannel.ChannelReceiver> channel) =>
+        {
+            var receiver = await channel.Task;
+            var (transfers, bytes) = receiver.Received;
+            return Results.Json(new
+            {
+                address = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString(),
+                roles = Akka.Cluster.Cluster.Get(system).SelfRoles.Order(),
+                channel = new { endpoint = receiver.Endpoint.ToString(), transfersReceived = transfers, bytesReceived = bytes },
+            });
+        });
         app.MapGet("/api/cluster", (ActorSystem system) =>
         {
             var cluster = Akka.Cluster.Cluster.Get(system);
@@ -127,7 +138,7 @@ public static class ControlApi
                 var state = await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), TimeSpan.FromSeconds(30));
                 var done = state.History.LastOrDefault(h => h.RunId == runId);
                 var status = done?.Result.Status ?? (state.Current?.RunId == runId ? "running" : state.Queue.Any(q => q.RunId == runId) ? "queued" : "unknown");
-                vms.Add(new { vm, status, full = done?.Result.Full, error = done?.Result.Error, targets = done?.Result.Targets, log = done?.Result.Log,
+                vms.Add(new { vm, status, full = done?.Result.Full, error = done?.Result.Error, sourceSnapshot = done?.Result.SourceSnapshotUuid, targets = done?.Result.Targets, log = done?.Result.Log,
                     tasks = done is null ? null : TaskTree.Build(vm, done.Result) });
             }
 

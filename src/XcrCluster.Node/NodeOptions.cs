@@ -8,13 +8,16 @@ namespace XcrCluster.Node;
 /// (all roles, every pool) persisting to SQLite in ~/.local/share/xcr.</summary>
 public sealed record NodeOptions
 {
-    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--port AKKA_PORT] [--roles control,pool-NAME] [--seed-nodes ADDR,...] [--postgres CONNECTION]";
+    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--port AKKA_PORT] [--data-port PORT] [--roles control,pool-NAME] [--seed-nodes ADDR,...] [--postgres CONNECTION]";
 
     public string DataDir { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "xcr");
 
     public IPEndPoint Http { get; init; } = new(IPAddress.Loopback, 0);
 
     public int AkkaPort { get; init; }
+
+    /// <summary>The data channel's port (blocks of transfers from other nodes); 0 = any free one.</summary>
+    public int DataPort { get; init; }
 
     /// <summary>All roles by default: the control plane, the ReplicatedVm region, and every pool's agent.</summary>
     public IReadOnlyList<string> Roles { get; init; } = ["control", PoolAgentsActor.AllPoolsRole];
@@ -36,6 +39,7 @@ public sealed record NodeOptions
                 "--data" => options with { DataDir = Value() },
                 "--http" => options with { Http = IPEndPoint.TryParse(Value(), out var http) ? http : throw new ArgumentException($"--http {args[i]}: expected ADDRESS:PORT") },
                 "--port" => options with { AkkaPort = int.TryParse(Value(), out var port) && port is >= 0 and < 65536 ? port : throw new ArgumentException("--port: expected 0-65535") },
+                "--data-port" => options with { DataPort = int.TryParse(Value(), out var data) && data is >= 0 and < 65536 ? data : throw new ArgumentException("--data-port: expected 0-65535") },
                 "--roles" => options with { Roles = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
                 "--seed-nodes" => options with { SeedNodes = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
                 "--config" => options with { ConfigFile = File.Exists(Value()) ? args[i] : throw new ArgumentException($"--config {args[i]}: no such file") },

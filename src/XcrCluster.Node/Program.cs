@@ -4,7 +4,9 @@ using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using Akka.Streams;
 using XcrCluster.Actors;
+using XcrCluster.DataChannel;
 using XcrCluster.Node;
 
 // xcr-node: prints exactly one line on stdout ("ready URL") once the cluster is up and the HTTP endpoint
@@ -38,8 +40,13 @@ builder.Logging.ClearProviders();
 builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Http));
+var channel = new TaskCompletionSource<ChannelReceiver>(TaskCreationOptions.RunContinuationsAsynchronously);
+builder.Services.AddSingleton(channel);
 builder.Services.AddAkka("xcr", (akka, services) =>
 {
+    ActorRegistry Registry() => services.GetRequiredService<ActorRegistry>();
+    var pools = new ControlPoolRegistry(() => Registry().GetAsync<ControlPlane>(), key);
+    var gate = new PoolAgentGate(() => Registry().GetAsync<PoolAgents>());
     if (options.ConfigFile is { } config)
     {
         akka.AddHocon(File.ReadAllText(config), HoconAddMode.Prepend);
@@ -56,16 +63,21 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         .WithClustering(new ClusterOptions { Roles = [.. options.Roles], SeedNodes = [.. options.SeedNodes] })
         .WithXcrClusterDefaults()
         .WithXcrSerializer()
-        .WithPoolAgents();
+        .WithPoolAgents(targets: new TargetServices(pools, () => channel.Task))
+        .AddStartup((system, _) =>
+        {
+            // The data channel: blocks of runs on other nodes whose target pools this node serves.
+            var receiver = new ChannelReceiver(system.Materializer(), system.Log);
+            receiver.StartAsync(new TcpChannelTransport(system), options.Http.Address.ToString(), options.DataPort)
+                .ContinueWith(t => t.IsCompletedSuccessfully ? channel.TrySetResult(receiver) : channel.TrySetException(t.Exception!.GetBaseException()), TaskScheduler.Default);
+        });
     if (options.Roles.Contains(ReplicationHosting.ControlRole))
     {
+        var remote = new AgentTargets(() => Registry().GetAsync<PoolAgents>(), () => Cluster.Get(services.GetRequiredService<ActorSystem>()).SelfAddress.ToString(), gate,
+            new LazyTransport(() => services.GetRequiredService<ActorSystem>()));
         akka.WithSqlPersistence(provider, connection)
             .WithControlPlane(ReplicationHosting.ControlRole)
-            .WithReplicatedVms(
-                new XapiRunExecutor(
-                    new ControlPoolRegistry(() => services.GetRequiredService<ActorRegistry>().GetAsync<ControlPlane>(), key),
-                    new PoolAgentGate(() => services.GetRequiredService<ActorRegistry>().GetAsync<PoolAgents>())),
-                ReplicationHosting.ControlRole);
+            .WithReplicatedVms(new XapiRunExecutor(pools, gate, remote), ReplicationHosting.ControlRole);
     }
     else
     {
@@ -88,7 +100,8 @@ var up = new TaskCompletionSource();
 Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
 await up.Task.WaitAsync(TimeSpan.FromSeconds(60));
 var url = $"http://{options.Http.Address}:{new Uri(app.Urls.First()).Port}";
-PrivateFile.Write(Path.Combine(options.DataDir, "endpoint"), $"http={url}\nakka={Cluster.Get(system).SelfAddress}\n");
+var data = (await channel.Task.WaitAsync(TimeSpan.FromSeconds(30))).Endpoint;
+PrivateFile.Write(Path.Combine(options.DataDir, "endpoint"), $"http={url}\nakka={Cluster.Get(system).SelfAddress}\ndata={data}\n");
 stdout.WriteLine($"ready {url}");
 stdout.Flush();
 await app.WaitForShutdownAsync();

@@ -17,8 +17,9 @@ namespace XcrCluster.Replication;
 /// </summary>
 public static class BlockFanOut
 {
-    /// <summary>A target's sink for a stream of this shape; its task ends when the target has everything, or fails.</summary>
-    public delegate Sink<PooledBlock, Task> TargetSink(VhdShape shape);
+    /// <summary>A target's sink for a stream of this shape (a remote target first asks its node for a ticket); the
+    /// sink's task ends when the target has everything, or fails.</summary>
+    public delegate Task<Sink<PooledBlock, Task>> TargetSink(VhdShape shape);
 
     /// <summary>Copies one export to every target; returns each target's error (null = imported). Errors of the
     /// export itself are thrown: no target can have succeeded.</summary>
@@ -38,6 +39,21 @@ public static class BlockFanOut
             });
         }
 
+        var errors = new Exception?[targets.Count];
+        var sinks = new Sink<PooledBlock, Task>[targets.Count];
+        for (var i = 0; i < targets.Count; i++)
+        {
+            try
+            {
+                sinks[i] = await targets[i](shape).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                errors[i] = e; // this target is out before the first block; the others go on
+                sinks[i] = Sink.Cancelled<PooledBlock>().MapMaterializedValue(_ => Task.CompletedTask);
+            }
+        }
+
         var killSwitch = KillSwitches.Shared("copy");
         var done = new Task[targets.Count];
         await using (ct.Register(() => killSwitch.Abort(new OperationCanceledException(ct))).ConfigureAwait(false))
@@ -49,7 +65,7 @@ public static class BlockFanOut
                 for (var i = 0; i < targets.Count; i++)
                 {
                     var k = i;
-                    b.From(fan.Out(i)).To(targets[i](shape).MapMaterializedValue(task =>
+                    b.From(fan.Out(i)).To(sinks[i].MapMaterializedValue(task =>
                     {
                         done[k] = task;
                         return NotUsed.Instance;
@@ -59,7 +75,6 @@ public static class BlockFanOut
                 return ClosedShape.Instance;
             })).Run(materializer);
 
-            var errors = new Exception?[targets.Count];
             for (var i = 0; i < targets.Count; i++)
             {
                 try
@@ -68,7 +83,7 @@ public static class BlockFanOut
                 }
                 catch (Exception e)
                 {
-                    errors[i] = e;
+                    errors[i] ??= e;
                 }
             }
 

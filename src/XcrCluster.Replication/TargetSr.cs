@@ -36,11 +36,11 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         => await FindBasesAsync(snapshotVdiUuids, await Pool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false)).ConfigureAwait(false);
 
     public BlockFanOut.TargetSink ImportTo(string targetDisk, Action<long> imported, CancellationToken ct)
-        => shape => ImportSink.Create(shape, async (body, length, token) =>
+        => shape => Task.FromResult(ImportSink.Create(shape, async (body, length, token) =>
         {
             await Pool.Client.ImportVdiAsync(targetDisk, body, length, VdiFormat.Vhd, ct: token).ConfigureAwait(false);
             imported(length);
-        }, ct);
+        }, ct));
 
     public Pool Pool { get; } = pool;
 

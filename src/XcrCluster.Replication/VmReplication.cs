@@ -101,6 +101,10 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
         finally
         {
             await RestoreMigrationAsync(unblockMigration).ConfigureAwait(false);
+            foreach (var target in srs.OfType<IAsyncDisposable>())
+            {
+                await target.DisposeAsync().ConfigureAwait(false); // a remote target's session on its agent
+            }
         }
     }
 

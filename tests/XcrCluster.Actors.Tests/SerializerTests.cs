@@ -45,7 +45,44 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new ReleaseSlots("alpha", "lease-1"),
             new GetPoolLoad("alpha"),
             new PoolLoad("alpha", 1, 12, 4),
+            new OpenTarget("beta", "s-1", new Domain.JobRef("job-1", "nightly", "schedule-1", "hourly"), "vm-1", "web01", "sr-1"),
+            new TargetOpened("beta", "s-1", "Local storage"),
+            new RemoveTargetLeftovers("beta", "s-1"),
+            new FindTargetBases("beta", "s-1", ["vdi-1", "vdi-2"]),
+            new PrepareTargetDisk("beta", "s-1", Vdi, "vdi-0"),
+            new ExpectTargetImport("beta", "s-1", "OpaqueRef:disk", new Vhd.VhdShape(1L << 30, [0, 5, 9], new Vhd.VhdParent(Guid.NewGuid(), "parent.vhd", 12345), 2 << 20)),
+            new TargetImportTicket("beta", "s-1", new DataChannel.ChannelTicket("s-1/disk", "127.0.0.1", 40123, "ab12")),
+            new CommitTarget("beta", "s-1", Commit),
+            new RollBackTarget("beta", "s-1"),
+            new CloseTarget("beta", "s-1"),
+            new TargetReply("beta", "s-1", 2, ["OpaqueRef:vm", "rp-1"]),
+            new TargetFailed("beta", "s-1", "SR_BACKEND_FAILURE_44"),
         ];
+    }
+
+    private static readonly Xapi.Records.VdiRecord Vdi = Xapi.Records.VdiRecord.From("OpaqueRef:vdi", new Dictionary<string, object?>
+    {
+        ["uuid"] = "vdi-1", ["name_label"] = "disk 0", ["virtual_size"] = 1L << 30, ["other_config"] = new Dictionary<string, object?> { ["xo:copy_of"] = "x" },
+    });
+
+    /// <summary>A commit carries the source snapshot's raw record: its values must come back as plain XAPI values.</summary>
+    private static readonly Replication.TargetCommit Commit = new(
+        Xapi.Records.VmRecord.From("OpaqueRef:snap", new Dictionary<string, object?> { ["uuid"] = "snap-1", ["name_label"] = "web01", ["VCPUs_max"] = 2L }),
+        new Dictionary<string, object?> { ["name_label"] = "web01", ["VCPUs_max"] = 2L, ["platform"] = new Dictionary<string, object?> { ["viridian"] = "true" }, ["tags"] = new List<object?> { "a" }, ["ha_always_run"] = false },
+        [new Replication.TargetDisk(Xapi.Records.VbdRecord.From("OpaqueRef:vbd", new Dictionary<string, object?> { ["userdevice"] = "0", ["type"] = "Disk" }), Vdi, "OpaqueRef:target")],
+        [new Replication.SourceVif(Xapi.Records.VifRecord.From("OpaqueRef:vif", new Dictionary<string, object?> { ["MAC"] = "aa:bb:cc:dd:ee:ff", ["device"] = "0" }), new Domain.NetworkInfo("OpaqueRef:net", "net-1", "LAN", -1))],
+        DateTimeOffset.UnixEpoch, 4096, 2);
+
+    [Fact]
+    public void A_commit_brings_the_snapshot_record_back_as_plain_values()
+    {
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(new CommitTarget("beta", "s", Commit));
+        var back = (CommitTarget)serializer.FromBinary(serializer.ToBinary(new CommitTarget("beta", "s", Commit)), "commit-target");
+        var record = back.Commit.SnapshotRecord;
+        Assert.IsType<long>(record["VCPUs_max"]);
+        Assert.IsType<bool>(record["ha_always_run"]);
+        Assert.Equal("true", Assert.IsType<Dictionary<string, object?>>(record["platform"])["viridian"]);
+        Assert.Equal(["a"], Assert.IsType<List<object?>>(record["tags"]));
     }
 
     [Theory]

@@ -1,3 +1,5 @@
+using XcrCluster.XapiSim.Storage;
+
 namespace XcrCluster.Node.Tests;
 
 /// <summary>Two xcr-node processes on loopback: the books (ReplicatedVm region, control plane, SQLite) on the first,
@@ -28,7 +30,7 @@ public sealed class TwoNodeTests : IAsyncLifetime
     {
         using var control = await NodeProcess.StartAsync(first, "--roles", "control,pool-alpha");
         var seed = Endpoint(first)["akka"];
-        using var near = await NodeProcess.StartAsync(second, "--roles", "pool-beta", "--seed-nodes", seed);
+        using var near = await StartNearNodeAsync();
         var nearAddress = Endpoint(second)["akka"];
 
         var cluster = await control.GetAsync("/api/cluster");
@@ -60,6 +62,52 @@ public sealed class TwoNodeTests : IAsyncLifetime
 
         Assert.Equal(0, await near.Process.SignalAsync("TERM"));
         Assert.Equal(0, await control.Process.SignalAsync("TERM"));
+    }
+
+    [Fact]
+    public async Task A_run_to_a_pool_served_by_another_node_sends_its_blocks_over_the_data_channel_full_then_delta()
+    {
+        using var control = await NodeProcess.StartAsync(first, "--roles", "control,pool-alpha");
+        using var near = await StartNearNodeAsync();
+        await control.AddPoolAsync("alpha", alpha);
+        await control.AddPoolAsync("beta", beta);
+        var vm = await alpha.UuidAsync("VM", "web01");
+        var job = await control.PostAsync("/api/jobs", new
+        {
+            name = "hop", sourcePool = "alpha", vms = new[] { vm }, targets = new[] { new { pool = "beta", sr = await beta.UuidAsync("SR", "Local storage") } },
+            settings = new { copyRetention = 2 },
+        });
+        var jobId = job["id"]!.GetValue<string>();
+
+        foreach (var (run, full) in new[] { (1, true), (2, false) })
+        {
+            var imported = beta.Pool.Stats.BytesImported("/import_raw_vdi");
+            var result = await control.AwaitRunAsync(jobId, await control.RunAsync(jobId));
+            Assert.True(result["status"]!.GetValue<string>() == "success", NodeProcess.Describe(result));
+            Assert.Equal(full, result["full"]!.GetValue<bool>());
+            Assert.True(beta.Pool.Stats.BytesImported("/import_raw_vdi") > imported);
+            var restorePoint = result["targets"]![0]!["restorePointUuid"]!.GetValue<string>();
+            Assert.Equal(await alpha.DiskChecksumsAsync(result["sourceSnapshot"]!.GetValue<string>()), await beta.DiskChecksumsAsync(restorePoint));
+
+            // The blocks went through the far node's data channel: one transfer per disk.
+            var channel = (await near.GetAsync("/api/node"))["channel"]!;
+            Assert.Equal(2L * run, channel["transfersReceived"]!.GetValue<long>());
+            GuestWorkload.Write(alpha.Pool, vm, 0, 3, run);
+            alpha.Pool.Collector.RunOnce();
+        }
+
+        Assert.Equal(0L, (await control.GetAsync("/api/node"))["channel"]!["transfersReceived"]!.GetValue<long>());
+        Assert.Equal(0, await near.Process.SignalAsync("TERM"));
+        Assert.Equal(0, await control.Process.SignalAsync("TERM"));
+    }
+
+    /// <summary>The node near pool beta, joining the first; every node of a cluster shares the cluster key, so it
+    /// unseals beta's credentials itself.</summary>
+    private async Task<NodeProcess> StartNearNodeAsync()
+    {
+        Directory.CreateDirectory(second);
+        File.Copy(Path.Combine(first, "cluster.key"), Path.Combine(second, "cluster.key"));
+        return await NodeProcess.StartAsync(second, "--roles", "pool-beta", "--seed-nodes", Endpoint(first)["akka"]);
     }
 
     private static Dictionary<string, string> Endpoint(string dataDir)

@@ -49,6 +49,25 @@ public sealed class SimHost : IAsyncDisposable
 
     public RpcClient Xml() => new(Url, RpcClient.Transport.Xml);
 
+    /// <summary>SHA-256 of each disk of a VM or snapshot (userdevice order), read from the pool's storage.</summary>
+    public async Task<List<string>> DiskChecksumsAsync(string vmUuid)
+    {
+        using var rpc = Json();
+        await rpc.LoginAsync(Pool.Options.User, Pool.Options.Password);
+        var vm = await rpc.RecordAsync("VM", (string)(await rpc.CallAsync("VM.get_by_uuid", vmUuid))!);
+        var disks = new List<(int Device, string Vdi)>();
+        foreach (var vbdRef in (List<object?>)vm["VBDs"]!)
+        {
+            var vbd = await rpc.RecordAsync("VBD", (string)vbdRef!);
+            if ((string)vbd["type"]! == "Disk")
+            {
+                disks.Add((int.Parse((string)vbd["userdevice"]!), (string)(await rpc.RecordAsync("VDI", (string)vbd["VDI"]!))["uuid"]!));
+            }
+        }
+
+        return [.. disks.OrderBy(d => d.Device).Select(d => GuestWorkload.Checksum(Pool, d.Vdi))];
+    }
+
     /// <summary>The uuid of the (non-snapshot) object of class VM, SR, ... with this name.</summary>
     public async Task<string> UuidAsync(string cls, string name)
     {

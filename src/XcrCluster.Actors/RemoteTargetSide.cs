@@ -1,0 +1,88 @@
+using Akka.Actor;
+using Akka.Streams.Dsl;
+using XcrCluster.DataChannel;
+using XcrCluster.Domain;
+using XcrCluster.Replication;
+using XcrCluster.Vhd;
+using XcrCluster.Xapi.Records;
+
+namespace XcrCluster.Actors;
+
+/// <summary>A target SR whose pool agent runs on another node: the run opens a session on the agent, asks it for
+/// each step, and sends each disk's blocks over the data channel with the ticket the agent's node issued.</summary>
+public sealed class AgentTargetSpec(string pool, string srUuid, IActorRef poolAgents, IPoolGate gate, IChannelTransport transport, TimeSpan stepTimeout) : ITargetSpec
+{
+    public string PoolName => pool;
+
+    public IPoolGate Gate => gate;
+
+    public string SrUuid => srUuid;
+
+    public async Task<ITargetSide> OpenAsync(JobRef job, string sourceVmUuid, string sourceVmName, CancellationToken ct)
+    {
+        var session = $"{job.JobId}/{sourceVmUuid}/{srUuid}/{Guid.NewGuid():N}";
+        var side = new RemoteTargetSide(pool, session, srUuid, poolAgents, transport, stepTimeout);
+        side.SrName = ((TargetOpened)await side.AskAsync(new OpenTarget(pool, session, job, sourceVmUuid, sourceVmName, srUuid), ct).ConfigureAwait(false)).SrName;
+        return side;
+    }
+}
+
+public sealed class RemoteTargetSide(string pool, string session, string srUuid, IActorRef poolAgents, IChannelTransport transport, TimeSpan stepTimeout) : ITargetSide, IAsyncDisposable
+{
+    private HashSet<string> bases = new(StringComparer.Ordinal);
+
+    public string SrUuid => srUuid;
+
+    public string SrName { get; internal set; } = "";
+
+    public async Task<int> RemoveLeftoversAsync(CancellationToken ct) => ((TargetReply)await AskAsync(new RemoveTargetLeftovers(pool, session), ct).ConfigureAwait(false)).Count;
+
+    public async Task FindBasesAsync(IReadOnlyList<string> snapshotVdiUuids, CancellationToken ct)
+        => bases = [.. ((TargetReply)await AskAsync(new FindTargetBases(pool, session, snapshotVdiUuids), ct).ConfigureAwait(false)).Values ?? []];
+
+    public bool HasBase(string snapshotVdiUuid) => bases.Contains(snapshotVdiUuid);
+
+    public async Task<string> PrepareDiskAsync(VdiRecord source, string? baseSnapshotVdiUuid)
+        => ((TargetReply)await AskAsync(new PrepareTargetDisk(pool, session, source, baseSnapshotVdiUuid), default).ConfigureAwait(false)).Values![0];
+
+    public BlockFanOut.TargetSink ImportTo(string targetDisk, Action<long> imported, CancellationToken ct) => async shape =>
+    {
+        var ticket = ((TargetImportTicket)await AskAsync(new ExpectTargetImport(pool, session, targetDisk, shape), ct).ConfigureAwait(false)).Ticket;
+        var length = new VhdStreamWriter(Stream.Null, shape.VirtualSize, shape.PresentBlocks, shape.Parent, shape.BlockSize).Length;
+        return ChannelSender.Sink(transport, ticket, ct).MapMaterializedValue(async sent =>
+        {
+            await sent.ConfigureAwait(false);
+            imported(length); // the receiver answers "ok" only once the import on its node returned
+        });
+    };
+
+    public async Task<(string TargetVm, string RestorePoint)> CommitAsync(TargetCommit commit)
+    {
+        var values = ((TargetReply)await AskAsync(new CommitTarget(pool, session, commit), default).ConfigureAwait(false)).Values!;
+        return (values[0], values[1]);
+    }
+
+    public async Task RollBackAsync() => await AskAsync(new RollBackTarget(pool, session), default).ConfigureAwait(false);
+
+    public ValueTask DisposeAsync()
+    {
+        poolAgents.Tell(new CloseTarget(pool, session));
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>One step on the agent; its failure becomes this target's failure (<see cref="TargetFailedException"/>).</summary>
+    internal async Task<ITargetMessage> AskAsync(ITargetMessage request, CancellationToken ct)
+    {
+        ITargetMessage reply;
+        try
+        {
+            reply = await poolAgents.Ask<ITargetMessage>(request, stepTimeout, ct).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new TargetFailedException($"pool {pool}'s agent did not answer {request.GetType().Name} within {stepTimeout.TotalSeconds:F0} s");
+        }
+
+        return reply is TargetFailed failed ? throw new TargetFailedException(failed.Error) : reply;
+    }
+}

@@ -1,0 +1,89 @@
+using Akka.Actor;
+using XcrCluster.DataChannel;
+using XcrCluster.Replication;
+using XcrCluster.Xapi;
+
+namespace XcrCluster.Actors;
+
+/// <summary>What a node lends its pool agents for target work: pool endpoints (credentials unsealed here, at
+/// connection time) and its data channel receiver.</summary>
+public sealed record TargetServices(IPoolRegistry Pools, Func<Task<ChannelReceiver>> Receiver);
+
+/// <summary>
+/// One run's work on one SR of the agent's pool, on the agent's node: its own XAPI session and a
+/// <see cref="TargetSr"/>. Each request's work runs off the actor and its reply is piped to the run; blocks come
+/// over the data channel into the same import sink a local target uses. A session the run abandons (its node
+/// died) rolls back and stops after a quiet period.
+/// </summary>
+public sealed class TargetSessionActor : ReceiveActor
+{
+    private static readonly TimeSpan Abandoned = TimeSpan.FromMinutes(30);
+    private readonly string pool;
+    private readonly string session;
+    private readonly TargetServices services;
+    private readonly CancellationTokenSource stopping = new();
+    private XapiClient? client;
+    private TargetSr? side;
+
+    public TargetSessionActor(string pool, string session, TargetServices services)
+    {
+        this.pool = pool;
+        this.session = session;
+        this.services = services;
+        Context.SetReceiveTimeout(Abandoned);
+        Receive<OpenTarget>(m => Reply(async () =>
+        {
+            client = await XapiClient.ConnectAsync(await services.Pools.EndpointAsync(pool).ConfigureAwait(false), ct: stopping.Token).ConfigureAwait(false);
+            side = (TargetSr)await new TargetSpec(new Pool(client) { Name = pool }, m.SrUuid).OpenAsync(m.Job, m.VmUuid, m.VmName, stopping.Token).ConfigureAwait(false);
+            return new TargetOpened(pool, session, side.SrName);
+        }));
+        Receive<RemoveTargetLeftovers>(_ => Reply(async () => new TargetReply(pool, session, await Side.RemoveLeftoversAsync(stopping.Token).ConfigureAwait(false))));
+        Receive<FindTargetBases>(m => Reply(async () =>
+        {
+            await Side.FindBasesAsync(m.SnapshotVdiUuids, stopping.Token).ConfigureAwait(false);
+            return new TargetReply(pool, session, Values: [.. m.SnapshotVdiUuids.Where(Side.HasBase)]);
+        }));
+        Receive<PrepareTargetDisk>(m => Reply(async () => new TargetReply(pool, session, Values: [await Side.PrepareDiskAsync(m.Source, m.BaseSnapshotVdiUuid).ConfigureAwait(false)])));
+        Receive<ExpectTargetImport>(m => Reply(async () =>
+        {
+            var sink = await Side.ImportTo(m.Disk, _ => { }, stopping.Token)(m.Shape).ConfigureAwait(false);
+            var receiver = await services.Receiver().ConfigureAwait(false);
+            return new TargetImportTicket(pool, session, receiver.Expect($"{session}/{m.Disk}", sink));
+        }));
+        Receive<CommitTarget>(m => Reply(async () =>
+        {
+            var (vm, restorePoint) = await Side.CommitAsync(m.Commit).ConfigureAwait(false);
+            return new TargetReply(pool, session, Values: [vm, restorePoint]);
+        }));
+        Receive<RollBackTarget>(_ => Reply(async () =>
+        {
+            await Side.RollBackAsync().ConfigureAwait(false);
+            return new TargetReply(pool, session);
+        }));
+        Receive<CloseTarget>(_ => Context.Stop(Self));
+        Receive<ReceiveTimeout>(_ =>
+        {
+            side?.RollBackAsync().PipeTo(Self, success: () => new CloseTarget(pool, session), failure: _ => new CloseTarget(pool, session));
+            Context.SetReceiveTimeout(null);
+        });
+    }
+
+    private TargetSr Side => side ?? throw new InvalidOperationException("the target session was not opened");
+
+    public static Props Props(string pool, string session, TargetServices services) => Akka.Actor.Props.Create(() => new TargetSessionActor(pool, session, services));
+
+    protected override void PostStop()
+    {
+        stopping.Cancel();
+        client?.DisposeAsync().AsTask().ContinueWith(_ => stopping.Dispose(), TaskScheduler.Default);
+    }
+
+    /// <summary>Runs a step off the actor; its result, or the failure, goes back to the run.</summary>
+    private void Reply(Func<Task<ITargetMessage>> work)
+    {
+        var run = Sender;
+        Task.Run(work).ContinueWith(
+            t => t.IsCompletedSuccessfully ? t.Result : new TargetFailed(pool, session, t.Exception?.GetBaseException().Message ?? "cancelled"),
+            TaskScheduler.Default).PipeTo(run);
+    }
+}
