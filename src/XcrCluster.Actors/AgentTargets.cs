@@ -15,7 +15,8 @@ public interface IRemoteTargets
 
 public sealed class AgentTargets(Func<Task<IActorRef>> poolAgents, Func<string> selfAddress, IPoolGate gate, IChannelTransport transport) : IRemoteTargets
 {
-    private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(10);
+    /// <summary>A clone, a VM creation or a snapshot on a busy pool can take minutes; an agent that is gone fails sooner via the channel.</summary>
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(5);
 
     public async Task<ITargetSpec?> TryRemoteAsync(string pool, string srUuid, CancellationToken ct)
     {

@@ -62,7 +62,8 @@ public sealed class RemoteTargetSide(string pool, string session, string srUuid,
         return (values[0], values[1]);
     }
 
-    public async Task RollBackAsync() => await AskAsync(new RollBackTarget(pool, session), default).ConfigureAwait(false);
+    /// <summary>Short: a rollback that cannot reach the agent (its node died) is left to the next run's cleanup.</summary>
+    public async Task RollBackAsync() => await AskAsync(new RollBackTarget(pool, session), default, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
 
     public ValueTask DisposeAsync()
     {
@@ -71,16 +72,17 @@ public sealed class RemoteTargetSide(string pool, string session, string srUuid,
     }
 
     /// <summary>One step on the agent; its failure becomes this target's failure (<see cref="TargetFailedException"/>).</summary>
-    internal async Task<ITargetMessage> AskAsync(ITargetMessage request, CancellationToken ct)
+    internal async Task<ITargetMessage> AskAsync(ITargetMessage request, CancellationToken ct, TimeSpan? timeout = null)
     {
         ITargetMessage reply;
+        var limit = timeout ?? stepTimeout;
         try
         {
-            reply = await poolAgents.Ask<ITargetMessage>(request, stepTimeout, ct).ConfigureAwait(false);
+            reply = await poolAgents.Ask<ITargetMessage>(request, limit, ct).ConfigureAwait(false);
         }
         catch (AskTimeoutException)
         {
-            throw new TargetFailedException($"pool {pool}'s agent did not answer {request.GetType().Name} within {stepTimeout.TotalSeconds:F0} s");
+            throw new TargetFailedException($"pool {pool}'s agent did not answer {request.GetType().Name} within {limit.TotalSeconds:F0} s");
         }
 
         return reply is TargetFailed failed ? throw new TargetFailedException(failed.Error) : reply;

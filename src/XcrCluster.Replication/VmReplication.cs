@@ -90,8 +90,7 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             Log("VM", e.Skipped ? "skipped" : "failure", clock.GetUtcNow(), message: e.Message);
             return new RunReport(e.Skipped ? RunStatus.Skipped : RunStatus.Failed, e.Message, snapshotUuid, bases, outcomes, log);
         }
-        catch (Exception e) when (e is XapiException or HttpRequestException or IOException or TimeoutException
-            || (e is OperationCanceledException && ct.IsCancellationRequested))
+        catch (Exception e) when (IsTargetFailure(e) || (e is OperationCanceledException && ct.IsCancellationRequested))
         {
             var error = e is OperationCanceledException ? "cancelled (timeout, node stopping or job deleted): what this run made was removed" : e.Message;
             Log("VM", "failure", clock.GetUtcNow(), message: error);
@@ -233,11 +232,21 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             }
         }
 
-        await target.RollBackAsync().ConfigureAwait(false);
+        var start = clock.GetUtcNow();
+        try
+        {
+            await target.RollBackAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsTargetFailure(e))
+        {
+            Log("rollback", "warning", start, message: $"left for the next run to remove: {e.Message}", target: target.SrUuid);
+        }
+
         return new TargetOutcome(target.SrUuid, false, result.Error, null, null, result.Bytes, full);
     }
 
-    /// <summary>A target failing (its pool, its node, the channel to it) fails that target only.</summary>
+    /// <summary>A target failing (its pool, its node, the channel to it) fails that target only; the same errors
+    /// on the source fail the run (never the process).</summary>
     private static bool IsTargetFailure(Exception e) => e is XapiException or HttpRequestException or IOException or TimeoutException or TargetFailedException;
 
     /// <summary>The snapshot's VIFs with their networks, read on the source for targets that cannot.</summary>

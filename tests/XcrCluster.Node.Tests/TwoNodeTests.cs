@@ -101,12 +101,83 @@ public sealed class TwoNodeTests : IAsyncLifetime
         Assert.Equal(0, await control.Process.SignalAsync("TERM"));
     }
 
+    [Fact]
+    public async Task Killing_the_receiving_node_mid_transfer_leaves_no_new_replica_and_the_next_run_after_it_is_back_is_a_delta()
+    {
+        using var control = await NodeProcess.StartAsync(first, "--roles", "control,pool-alpha");
+        var vm = await alpha.UuidAsync("VM", "tiny01");
+        string jobId, liveTarget, restorePoint;
+        using (var near = await StartNearNodeAsync())
+        {
+            await control.AddPoolAsync("alpha", alpha);
+            await control.AddPoolAsync("beta", beta);
+            var job = await control.PostAsync("/api/jobs", new
+            {
+                name = "hop", sourcePool = "alpha", vms = new[] { vm }, targets = new[] { new { pool = "beta", sr = await beta.UuidAsync("SR", "Local storage") } },
+            });
+            jobId = job["id"]!.GetValue<string>();
+            var full = await control.AwaitRunAsync(jobId, await control.RunAsync(jobId));
+            Assert.True(full["status"]!.GetValue<string>() == "success", NodeProcess.Describe(full));
+            liveTarget = full["targets"]![0]!["targetVmUuid"]!.GetValue<string>();
+            restorePoint = full["targets"]![0]!["restorePointUuid"]!.GetValue<string>();
+
+            GuestWorkload.Write(alpha.Pool, vm, 0, 4, 21);
+            alpha.Pool.Collector.RunOnce();
+            var imported = beta.Pool.Stats.BytesImported("/import_raw_vdi");
+            beta.Pool.Faults.ImportBytesPerSecond = 256 * 1024;
+            var interrupted = await control.RunAsync(jobId);
+            await AwaitAsync(() => beta.Pool.Stats.BytesImported("/import_raw_vdi") > imported);
+            var vmsBefore = await VmNamesAsync(beta);
+            Assert.Equal(137, await near.Process.SignalAsync("KILL"));
+
+            var failed = await control.AwaitRunAsync(jobId, interrupted);
+            Assert.True(failed["status"]!.GetValue<string>() == "failure", NodeProcess.Describe(failed));
+            Assert.Equal(vmsBefore, await VmNamesAsync(beta));
+        }
+
+        // The live replica still equals its last restore point: the import went into a clone.
+        beta.Pool.Faults.Clear();
+        Assert.Equal(await beta.DiskChecksumsAsync(restorePoint), await beta.DiskChecksumsAsync(liveTarget));
+
+        using (await StartNearNodeAsync(copyKey: false))
+        {
+            await AwaitAsync(async () => (await control.GetAsync("/api/pools/beta/load"))["node"]!.GetValue<string>() == Endpoint(second)["akka"]);
+            var next = await control.AwaitRunAsync(jobId, await control.RunAsync(jobId));
+            Assert.True(next["status"]!.GetValue<string>() == "success", NodeProcess.Describe(next));
+            Assert.False(next["full"]!.GetValue<bool>());
+            Assert.DoesNotContain(await VmNamesAsync(beta, "VDI"), n => n.StartsWith("[Importing", StringComparison.Ordinal));
+        }
+    }
+
+    private static async Task<List<string>> VmNamesAsync(SimHost sim, string cls = "VM")
+    {
+        using var rpc = sim.Json();
+        await rpc.LoginAsync();
+        return [.. (await rpc.AllRecordsAsync(cls)).Values.Select(r => (string)r["name_label"]!).Order()];
+    }
+
+    private static async Task AwaitAsync(Func<bool> condition) => await AwaitAsync(() => Task.FromResult(condition()));
+
+    private static async Task AwaitAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out");
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>The node near pool beta, joining the first; every node of a cluster shares the cluster key, so it
     /// unseals beta's credentials itself.</summary>
-    private async Task<NodeProcess> StartNearNodeAsync()
+    private async Task<NodeProcess> StartNearNodeAsync(bool copyKey = true)
     {
         Directory.CreateDirectory(second);
-        File.Copy(Path.Combine(first, "cluster.key"), Path.Combine(second, "cluster.key"));
+        if (copyKey)
+        {
+            File.Copy(Path.Combine(first, "cluster.key"), Path.Combine(second, "cluster.key"));
+        }
+
         return await NodeProcess.StartAsync(second, "--roles", "pool-beta", "--seed-nodes", Endpoint(first)["akka"]);
     }
 
