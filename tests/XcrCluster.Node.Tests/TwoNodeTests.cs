@@ -149,6 +149,57 @@ public sealed class TwoNodeTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_1_GiB_transfer_across_nodes_keeps_every_member_reachable_and_the_source_node_under_300_MB_with_a_slow_import()
+    {
+        await alpha.DisposeAsync();
+        var big = SimHost.SmallFixture with { Vms = [new XapiSim.FixtureVm("big01", "Running", Disks: [new XapiSim.FixtureDisk(1L << 30, Fill: new DiskFill("random", 5, 1.0))])] };
+        alpha = await SimHost.StartAsync(o => o with { PoolName = "alpha", Fixture = big });
+        using var control = await NodeProcess.StartAsync(first, "--roles", "control,pool-alpha");
+        using var near = await StartNearNodeAsync();
+        await control.AddPoolAsync("alpha", alpha);
+        await control.AddPoolAsync("beta", beta);
+        var vm = await alpha.UuidAsync("VM", "big01");
+        var job = await control.PostAsync("/api/jobs", new
+        {
+            name = "big", sourcePool = "alpha", vms = new[] { vm }, targets = new[] { new { pool = "beta", sr = await beta.UuidAsync("SR", "Local storage") } },
+        });
+        var jobId = job["id"]!.GetValue<string>();
+
+        // The full run moves 1 GiB over the channel while the cluster is watched, with the shipped failure detector.
+        var run = await control.RunAsync(jobId);
+        var watched = 0;
+        while (true)
+        {
+            var cluster = await control.GetAsync("/api/cluster");
+            Assert.Empty(cluster["unreachable"]!.AsArray());
+            Assert.Equal(2, cluster["members"]!.AsArray().Count(m => m!["status"]!.GetValue<string>() == "Up"));
+            watched++;
+            var status = (await control.GetAsync($"/api/jobs/{jobId}/runs/{run}"))["vms"]![0]!;
+            if (status["status"]!.GetValue<string>() is not ("running" or "queued"))
+            {
+                Assert.True(status["status"]!.GetValue<string>() == "success", NodeProcess.Describe(status));
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.True(watched > 1, "the transfer ended before the cluster could be watched");
+        Assert.True(beta.Pool.Stats.BytesImported("/import_raw_vdi") > 1L << 30);
+
+        // A delta of 200 MiB with the import slowed to 20 MB/s: backpressure holds the source node's memory.
+        GuestWorkload.Write(alpha.Pool, vm, 0, 100, 3);
+        alpha.Pool.Collector.RunOnce();
+        beta.Pool.Faults.ImportBytesPerSecond = 20_000_000;
+        var delta = await control.AwaitRunAsync(jobId, await control.RunAsync(jobId));
+        beta.Pool.Faults.Clear();
+        Assert.True(delta["status"]!.GetValue<string>() == "success", NodeProcess.Describe(delta));
+        Assert.False(delta["full"]!.GetValue<bool>());
+        Assert.InRange(control.Process.PeakResidentBytes, 1, 300_000_000);
+        Assert.Empty((await control.GetAsync("/api/cluster"))["unreachable"]!.AsArray());
+    }
+
     private static async Task<List<string>> VmNamesAsync(SimHost sim, string cls = "VM")
     {
         using var rpc = sim.Json();

@@ -58,6 +58,13 @@ public sealed class ProgramProcess : IDisposable
 
     public int Pid => process.Id;
 
+    /// <summary>The program's own process (the child of the `timeout` wrapper), for /proc readings.</summary>
+    public int ProgramPid => int.Parse(File.ReadAllText($"/proc/{Pid}/task/{Pid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]);
+
+    /// <summary>Peak resident memory of the program so far (VmHWM), in bytes.</summary>
+    public long PeakResidentBytes => long.Parse(File.ReadAllLines($"/proc/{ProgramPid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+        .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+
     public IReadOnlyList<string> Stdout
     {
         get
