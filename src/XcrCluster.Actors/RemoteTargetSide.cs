@@ -49,7 +49,7 @@ public sealed class RemoteTargetSide(string pool, string session, string srUuid,
     {
         var ticket = ((TargetImportTicket)await AskAsync(new ExpectTargetImport(pool, session, targetDisk, shape), ct).ConfigureAwait(false)).Ticket;
         var length = new VhdStreamWriter(Stream.Null, shape.VirtualSize, shape.PresentBlocks, shape.Parent, shape.BlockSize).Length;
-        return ChannelSender.Sink(transport, ticket, ct).MapMaterializedValue(async sent =>
+        return ChannelSender.Sink(ticket.Transport(transport), ticket, ct).MapMaterializedValue(async sent =>
         {
             await sent.ConfigureAwait(false);
             imported(length); // the receiver answers "ok" only once the import on its node returned

@@ -36,6 +36,9 @@ public sealed class ChannelReceiver : IAsyncDisposable
     /// <summary>Transfers accepted and consumed to the end, and their block bytes (for a node's status).</summary>
     public (long Transfers, long Bytes) Received => (Interlocked.Read(ref transfers), Interlocked.Read(ref bytes));
 
+    /// <summary>Set when the receiver listens with TLS: tickets carry it for senders to pin.</summary>
+    public string? TlsFingerprint { get; init; }
+
     /// <summary>Where senders connect (the bound address; port 0 resolved).</summary>
     public IPEndPoint Endpoint => (IPEndPoint)(binding ?? throw new InvalidOperationException("not started")).LocalAddress;
 
@@ -52,7 +55,7 @@ public sealed class ChannelReceiver : IAsyncDisposable
             throw new InvalidOperationException($"transfer {transferId} is already expected");
         }
 
-        return new ChannelTicket(transferId, Endpoint.Address.ToString(), Endpoint.Port, token);
+        return new ChannelTicket(transferId, Endpoint.Address.ToString(), Endpoint.Port, token, TlsFingerprint);
     }
 
     /// <summary>Withdraws a transfer that will not come (the run failed before sending).</summary>

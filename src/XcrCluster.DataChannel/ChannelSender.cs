@@ -59,6 +59,11 @@ public static class ChannelSender
             {
                 throw new TimeoutException($"data channel to {ticket.Host}:{ticket.Port}: stalled, no block taken for {stall.TotalSeconds:F0} s", e);
             }
+            catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]); // what failed, not the task wrapper
+                throw;
+            }
         }
 
         ct.ThrowIfCancellationRequested();

@@ -83,7 +83,7 @@ public static class ControlApi
             {
                 address = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString(),
                 roles = Akka.Cluster.Cluster.Get(system).SelfRoles.Order(),
-                channel = new { endpoint = receiver.Endpoint.ToString(), transfersReceived = transfers, bytesReceived = bytes },
+                channel = new { endpoint = receiver.Endpoint.ToString(), tls = receiver.TlsFingerprint is not null, transfersReceived = transfers, bytesReceived = bytes },
             });
         });
         app.MapGet("/api/cluster", (ActorSystem system) =>

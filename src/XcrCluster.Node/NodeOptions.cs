@@ -8,7 +8,7 @@ namespace XcrCluster.Node;
 /// (all roles, every pool) persisting to SQLite in ~/.local/share/xcr.</summary>
 public sealed record NodeOptions
 {
-    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--port AKKA_PORT] [--data-port PORT] [--roles control,pool-NAME] [--seed-nodes ADDR,...] [--postgres CONNECTION]";
+    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--port AKKA_PORT] [--data-port PORT] [--roles control,pool-NAME] [--seed-nodes ADDR,...] [--postgres CONNECTION] [--data-tls-cert FILE.pfx]";
 
     public string DataDir { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "xcr");
 
@@ -25,6 +25,10 @@ public sealed record NodeOptions
     public IReadOnlyList<string> SeedNodes { get; init; } = [];
 
     public string? ConfigFile { get; init; }
+
+    /// <summary>A PKCS#12 certificate (password in XCR_DATA_TLS_PASSWORD, if any): the data channel then speaks TLS
+    /// (WAN links); senders pin its fingerprint, which travels in each transfer's ticket.</summary>
+    public string? DataTlsCertificate { get; init; }
 
     public string? Postgres { get; init; }
 
@@ -44,6 +48,7 @@ public sealed record NodeOptions
                 "--seed-nodes" => options with { SeedNodes = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
                 "--config" => options with { ConfigFile = File.Exists(Value()) ? args[i] : throw new ArgumentException($"--config {args[i]}: no such file") },
                 "--postgres" => options with { Postgres = Value() },
+                "--data-tls-cert" => options with { DataTlsCertificate = File.Exists(Value()) ? args[i] : throw new ArgumentException($"--data-tls-cert {args[i]}: no such file") },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }

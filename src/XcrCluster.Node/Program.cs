@@ -67,8 +67,12 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         .AddStartup((system, _) =>
         {
             // The data channel: blocks of runs on other nodes whose target pools this node serves.
-            var receiver = new ChannelReceiver(system.Materializer(), system.Log);
-            receiver.StartAsync(new TcpChannelTransport(system), options.Http.Address.ToString(), options.DataPort)
+            var certificate = options.DataTlsCertificate is { } path
+                ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(path, Environment.GetEnvironmentVariable("XCR_DATA_TLS_PASSWORD"))
+                : null;
+            var fingerprint = certificate is null ? null : TlsChannelTransport.Fingerprint(certificate);
+            var receiver = new ChannelReceiver(system.Materializer(), system.Log) { TlsFingerprint = fingerprint };
+            receiver.StartAsync(certificate is null ? new TcpChannelTransport(system) : new TlsChannelTransport(certificate, fingerprint!), options.Http.Address.ToString(), options.DataPort)
                 .ContinueWith(t => t.IsCompletedSuccessfully ? channel.TrySetResult(receiver) : channel.TrySetException(t.Exception!.GetBaseException()), TaskScheduler.Default);
         });
     if (options.Roles.Contains(ReplicationHosting.ControlRole))

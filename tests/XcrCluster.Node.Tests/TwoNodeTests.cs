@@ -65,10 +65,14 @@ public sealed class TwoNodeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_run_to_a_pool_served_by_another_node_sends_its_blocks_over_the_data_channel_full_then_delta()
+    public async Task A_run_to_a_pool_served_by_another_node_sends_its_blocks_over_its_tls_data_channel_full_then_delta()
     {
         using var control = await NodeProcess.StartAsync(first, "--roles", "control,pool-alpha");
-        using var near = await StartNearNodeAsync();
+        var certificate = Path.Combine(Path.GetTempPath(), "xcr-data-" + Guid.NewGuid().ToString("N")[..8] + ".pfx");
+        File.WriteAllBytes(certificate, SelfSignedPkcs12("near.xcr"));
+        using var near = await StartNearNodeAsync(extra: ["--data-tls-cert", certificate]);
+        File.Delete(certificate);
+        Assert.True((await near.GetAsync("/api/node"))["channel"]!["tls"]!.GetValue<bool>());
         await control.AddPoolAsync("alpha", alpha);
         await control.AddPoolAsync("beta", beta);
         var vm = await alpha.UuidAsync("VM", "web01");
@@ -221,7 +225,7 @@ public sealed class TwoNodeTests : IAsyncLifetime
 
     /// <summary>The node near pool beta, joining the first; every node of a cluster shares the cluster key, so it
     /// unseals beta's credentials itself.</summary>
-    private async Task<NodeProcess> StartNearNodeAsync(bool copyKey = true)
+    private async Task<NodeProcess> StartNearNodeAsync(bool copyKey = true, string[]? extra = null)
     {
         Directory.CreateDirectory(second);
         if (copyKey)
@@ -229,7 +233,16 @@ public sealed class TwoNodeTests : IAsyncLifetime
             File.Copy(Path.Combine(first, "cluster.key"), Path.Combine(second, "cluster.key"));
         }
 
-        return await NodeProcess.StartAsync(second, "--roles", "pool-beta", "--seed-nodes", Endpoint(first)["akka"]);
+        return await NodeProcess.StartAsync(second, ["--roles", "pool-beta", "--seed-nodes", Endpoint(first)["akka"], .. extra ?? []]);
+    }
+
+    private static byte[] SelfSignedPkcs12(string name)
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={name}", key, System.Security.Cryptography.HashAlgorithmName.SHA256,
+            System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        return certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12);
     }
 
     private static Dictionary<string, string> Endpoint(string dataDir)
