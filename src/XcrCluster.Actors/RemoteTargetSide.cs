@@ -10,7 +10,8 @@ namespace XcrCluster.Actors;
 
 /// <summary>A target SR whose pool agent runs on another node: the run opens a session on the agent, asks it for
 /// each step, and sends each disk's blocks over the data channel with the ticket the agent's node issued.</summary>
-public sealed class AgentTargetSpec(string pool, string srUuid, IActorRef poolAgents, IPoolGate gate, IChannelTransport transport, TimeSpan stepTimeout) : ITargetSpec
+public sealed class AgentTargetSpec(string pool, string srUuid, IActorRef poolAgents, IPoolGate gate, IChannelTransport transport, TimeSpan stepTimeout, bool compress = false)
+    : ITargetSpec
 {
     public string PoolName => pool;
 
@@ -21,13 +22,14 @@ public sealed class AgentTargetSpec(string pool, string srUuid, IActorRef poolAg
     public async Task<ITargetSide> OpenAsync(JobRef job, string sourceVmUuid, string sourceVmName, CancellationToken ct)
     {
         var session = $"{job.JobId}/{sourceVmUuid}/{srUuid}/{Guid.NewGuid():N}";
-        var side = new RemoteTargetSide(pool, session, srUuid, poolAgents, transport, stepTimeout);
+        var side = new RemoteTargetSide(pool, session, srUuid, poolAgents, transport, stepTimeout, compress);
         side.SrName = ((TargetOpened)await side.AskAsync(new OpenTarget(pool, session, job, sourceVmUuid, sourceVmName, srUuid), ct).ConfigureAwait(false)).SrName;
         return side;
     }
 }
 
-public sealed class RemoteTargetSide(string pool, string session, string srUuid, IActorRef poolAgents, IChannelTransport transport, TimeSpan stepTimeout) : ITargetSide, IAsyncDisposable
+public sealed class RemoteTargetSide(string pool, string session, string srUuid, IActorRef poolAgents, IChannelTransport transport, TimeSpan stepTimeout, bool compress)
+    : ITargetSide, IAsyncDisposable
 {
     private HashSet<string> bases = new(StringComparer.Ordinal);
 
@@ -49,7 +51,7 @@ public sealed class RemoteTargetSide(string pool, string session, string srUuid,
     {
         var ticket = ((TargetImportTicket)await AskAsync(new ExpectTargetImport(pool, session, targetDisk, shape), ct).ConfigureAwait(false)).Ticket;
         var length = new VhdStreamWriter(Stream.Null, shape.VirtualSize, shape.PresentBlocks, shape.Parent, shape.BlockSize).Length;
-        return ChannelSender.Sink(ticket.Transport(transport), ticket, ct).MapMaterializedValue(async sent =>
+        return ChannelSender.Sink(ticket.Transport(transport), ticket, ct, compress: compress).MapMaterializedValue(async sent =>
         {
             await sent.ConfigureAwait(false);
             imported(length); // the receiver answers "ok" only once the import on its node returned

@@ -8,7 +8,7 @@ namespace XcrCluster.Node;
 /// (all roles, every pool) persisting to SQLite in ~/.local/share/xcr.</summary>
 public sealed record NodeOptions
 {
-    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--port AKKA_PORT] [--data-port PORT] [--roles control,pool-NAME] [--seed-nodes ADDR,...] [--postgres CONNECTION] [--data-tls-cert FILE.pfx]";
+    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--port AKKA_PORT] [--data-port PORT] [--roles control,pool-NAME] [--seed-nodes ADDR,...] [--postgres CONNECTION] [--data-tls-cert FILE.pfx] [--data-compress]";
 
     public string DataDir { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "xcr");
 
@@ -30,6 +30,9 @@ public sealed record NodeOptions
     /// (WAN links); senders pin its fingerprint, which travels in each transfer's ticket.</summary>
     public string? DataTlsCertificate { get; init; }
 
+    /// <summary>LZ4 on blocks this node sends to other nodes (a slow WAN and compressible disks; it costs CPU).</summary>
+    public bool DataCompress { get; init; }
+
     public string? Postgres { get; init; }
 
     public static NodeOptions Parse(string[] args)
@@ -48,6 +51,7 @@ public sealed record NodeOptions
                 "--seed-nodes" => options with { SeedNodes = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
                 "--config" => options with { ConfigFile = File.Exists(Value()) ? args[i] : throw new ArgumentException($"--config {args[i]}: no such file") },
                 "--postgres" => options with { Postgres = Value() },
+                "--data-compress" => options with { DataCompress = true },
                 "--data-tls-cert" => options with { DataTlsCertificate = File.Exists(Value()) ? args[i] : throw new ArgumentException($"--data-tls-cert {args[i]}: no such file") },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };

@@ -78,7 +78,7 @@ builder.Services.AddAkka("xcr", (akka, services) =>
     if (options.Roles.Contains(ReplicationHosting.ControlRole))
     {
         var remote = new AgentTargets(() => Registry().GetAsync<PoolAgents>(), () => Cluster.Get(services.GetRequiredService<ActorSystem>()).SelfAddress.ToString(), gate,
-            new LazyTransport(() => services.GetRequiredService<ActorSystem>()));
+            new LazyTransport(() => services.GetRequiredService<ActorSystem>()), options.DataCompress);
         akka.WithSqlPersistence(provider, connection)
             .WithControlPlane(ReplicationHosting.ControlRole)
             .WithReplicatedVms(new XapiRunExecutor(pools, gate, remote), ReplicationHosting.ControlRole);

@@ -67,7 +67,8 @@ public sealed class TwoNodeTests : IAsyncLifetime
     [Fact]
     public async Task A_run_to_a_pool_served_by_another_node_sends_its_blocks_over_its_tls_data_channel_full_then_delta()
     {
-        using var control = await NodeProcess.StartAsync(first, "--roles", "control,pool-alpha");
+        // A WAN-like setup: TLS on the receiving node, LZ4 on the sending one.
+        using var control = await NodeProcess.StartAsync(first, "--roles", "control,pool-alpha", "--data-compress");
         var certificate = Path.Combine(Path.GetTempPath(), "xcr-data-" + Guid.NewGuid().ToString("N")[..8] + ".pfx");
         File.WriteAllBytes(certificate, SelfSignedPkcs12("near.xcr"));
         using var near = await StartNearNodeAsync(extra: ["--data-tls-cert", certificate]);
