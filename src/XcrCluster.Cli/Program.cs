@@ -1,13 +1,3 @@
 using XcrCluster.Cli;
 
-return args switch
-{
-    ["demo", .. var rest] => await Demo.RunAsync(rest, Console.Out),
-    _ => Usage(),
-};
-
-static int Usage()
-{
-    Console.Error.WriteLine("usage: xcr demo [--keep] [--data DIR]");
-    return 2;
-}
+return await XcrCommand.RunAsync(args, Console.Out, Console.Error, Console.In);

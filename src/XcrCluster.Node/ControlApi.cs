@@ -49,9 +49,9 @@ public static class ControlApi
             {
                 endpoint = XapiEndpoint.Parse(request.Url);
             }
-            catch (FormatException e)
+            catch (Exception e) when (e is FormatException or ArgumentException)
             {
-                return Results.BadRequest(new { error = $"url: {e.Message}" });
+                return Results.BadRequest(new { error = $"url: {e.Message.Replace(" (Parameter 'url')", "", StringComparison.Ordinal)}" });
             }
 
             var user = request.Username ?? endpoint.Credentials?.User ?? "";
@@ -92,7 +92,7 @@ public static class ControlApi
             return Results.Json(new
             {
                 self = cluster.SelfAddress.ToString(),
-                members = cluster.State.Members.Select(m => new { address = m.Address.ToString(), roles = m.Roles.Order(), status = m.Status.ToString() }),
+                members = cluster.State.Members.Select(m => new { address = m.Address.ToString(), roles = m.Roles.Order(), status = m.Status.ToString(), version = m.AppVersion.ToString() }),
                 unreachable = cluster.State.Unreachable.Select(m => m.Address.ToString()),
             });
         });

@@ -1,0 +1,105 @@
+using System.Text.Json.Nodes;
+
+namespace XcrCluster.Cli.Tests;
+
+/// <summary>`xcr` against a real xcr-node process and two simulated pools: pools, a job, a run with --wait, the
+/// run's task tree, the cluster in pbm's format, and the errors an operator gets.</summary>
+public sealed class CommandTests : IAsyncLifetime
+{
+    private const string Password = "cli-Pa55-9b3e";
+    private readonly string dataDir = Path.Combine(Path.GetTempPath(), "xcr-cli-" + Guid.NewGuid().ToString("N")[..10]);
+    private SimHost alpha = null!;
+    private SimHost beta = null!;
+    private ProgramProcess node = null!;
+    private string url = "";
+    private string token = "";
+
+    public async Task InitializeAsync()
+    {
+        alpha = await SimHost.StartAsync(o => o with { PoolName = "alpha", Password = Password });
+        beta = await SimHost.StartAsync(o => o with { PoolName = "beta", Password = Password });
+        Uri uri;
+        (node, uri) = await ProgramProcess.StartAsync(ProgramProcess.Node, "--data", dataDir);
+        url = uri.ToString();
+        token = File.ReadAllText(Path.Combine(dataDir, "token")).Trim();
+    }
+
+    public async Task DisposeAsync()
+    {
+        node.Dispose();
+        await alpha.DisposeAsync();
+        await beta.DisposeAsync();
+        SimHost.DeleteDataDir(dataDir);
+    }
+
+    [Fact]
+    public async Task Pools_a_job_and_a_run_with_wait_then_its_task_tree_and_the_cluster()
+    {
+        Assert.Equal(0, (await XcrAsync(Password + "\n", "pool", "add", "alpha", alpha.Url.ToString(), "--password-stdin")).Code);
+        Assert.Equal(0, (await XcrAsync(Password + "\n", "pool", "add", "beta", beta.Url.ToString(), "--password-stdin")).Code);
+        var pools = await XcrAsync("", "pool", "list", "--json");
+        Assert.Equal(["alpha", "beta"], JsonNode.Parse(pools.Stdout)!.AsArray().Select(p => p!["name"]!.GetValue<string>()));
+        Assert.DoesNotContain(Password, pools.Stdout);
+
+        var vm = await alpha.UuidAsync("VM", "tiny01");
+        var created = await XcrAsync("", "job", "create", "nightly", "--pool", "alpha", "--vm", vm, "--sr", $"beta:{await beta.UuidAsync("SR", "Local storage")}", "--retention", "2", "--max-rate", "100MiB");
+        Assert.Equal(0, created.Code);
+        var lines = created.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("job ", lines[0]);
+        Assert.StartsWith("schedule ", lines[1]);
+        var jobId = lines[0]["job ".Length..].Trim();
+
+        var run = await XcrAsync("", "job", "run", jobId, "--wait");
+        Assert.True(run.Code == 0, run.Stdout + run.Stderr);
+        Assert.Contains($"{vm} | success | full", run.Stdout);
+        var runId = run.Stdout.Split('\n')[0]["run ".Length..].Trim();
+
+        var tree = await XcrAsync("", "run", "show", jobId, runId);
+        Assert.Equal(0, tree.Code);
+        Assert.Contains($"run {runId}: success", tree.Stdout);
+        Assert.Contains("  VM " + vm + ": success", tree.Stdout);
+        Assert.Contains("transfer", tree.Stdout);
+
+        var cluster = await XcrAsync("", "cluster", "show");
+        var members = cluster.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^akka\.tcp://xcr@127\.0\.0\.1:\d+ \| \[control, pool-all\] \| Up \| ", members[0]);
+        Assert.Equal("Count: 1 nodes", members[^1]);
+        AssertNoPassword(node.Stderr);
+    }
+
+    [Theory]
+    [InlineData(1, "no job", "job", "run", "no-such-job", "--wait")]
+    [InlineData(1, "url:", "pool", "add", "gamma", "ftp://nowhere", "--password-stdin")]
+    [InlineData(1, "no password", "pool", "add", "gamma", "https://192.0.2.1")]
+    [InlineData(1, "expected POOL:SR-UUID", "job", "create", "j", "--pool", "alpha", "--vm", "00000000-0000-0000-0000-000000000000", "--sr", "nocolon")]
+    [InlineData(1, "--max-rate lots", "job", "create", "j", "--pool", "alpha", "--vm", "00000000-0000-0000-0000-000000000000", "--sr", "a:b", "--max-rate", "lots")]
+    [InlineData(2, "--pool", "job", "create", "j", "--vm", "x", "--sr", "a:b")]
+    [InlineData(2, "usage: xcr", "frobnicate")]
+    public async Task Bad_input_gets_one_clear_line_and_an_exit_code(int code, string message, params string[] args)
+    {
+        var result = await XcrAsync("pw\n", args);
+        Assert.True(code == result.Code, $"exit {result.Code}: {result.Stderr}");
+        Assert.Contains(message, result.Stderr);
+    }
+
+    [Fact]
+    public async Task A_wrong_token_is_refused()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await XcrCommand.RunAsync(["pool", "list", "--node", url, "--token", "wrong"], output, error, new StringReader(""));
+        Assert.Equal(1, code);
+        Assert.Contains("bearer token", error.ToString());
+    }
+
+    private async Task<(int Code, string Stdout, string Stderr)> XcrAsync(string stdin, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await XcrCommand.RunAsync([.. args, "--node", url, "--token", token], output, error, new StringReader(stdin));
+        AssertNoPassword(output.ToString() + error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static void AssertNoPassword(string text) => Assert.DoesNotContain(Password, text);
+}
