@@ -40,6 +40,10 @@ public static class ReplicationHosting
     public static AkkaConfigurationBuilder WithControlPlaneProxy(this AkkaConfigurationBuilder builder, string role = ControlRole)
         => builder.WithSingletonProxy<ControlPlane>("control-plane", new ClusterSingletonOptions { Role = role });
 
+    /// <summary>The scheduler singleton (runs of due schedules), on nodes with the given role.</summary>
+    public static AkkaConfigurationBuilder WithScheduler(this AkkaConfigurationBuilder builder, string? role = null)
+        => builder.WithSingleton<Scheduler>("scheduler", SchedulerActor.Props(), new ClusterSingletonOptions { Role = role });
+
     /// <summary>The control plane singleton (pools, jobs) and its proxy, on nodes with the given role.</summary>
     public static AkkaConfigurationBuilder WithControlPlane(this AkkaConfigurationBuilder builder, string? role = null)
         => builder.WithSingleton<ControlPlane>("control-plane", ControlPlaneActor.Props(), new ClusterSingletonOptions { Role = role });

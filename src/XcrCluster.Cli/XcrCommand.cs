@@ -99,6 +99,9 @@ public static class XcrCommand
         var fullInterval = new Option<int>("--full-interval");
         var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 2 };
         var maxRate = new Option<string?>("--max-rate") { Description = "e.g. 100MiB (per second)" };
+        var cron = new Option<string?>("--cron") { Description = "when it runs by itself: 5-field cron, or 6 with seconds" };
+        var timeZone = new Option<string>("--timezone") { DefaultValueFactory = _ => "UTC" };
+        var disabled = new Option<bool>("--disabled") { Description = "the schedule does nothing until enabled; the job can still be run by hand" };
         var jobCreate = Api("create", "define a job", async (r, client) =>
         {
             var targets = r.GetValue(srs)!.Select(t => t.Split(':', 2) is [var p, var s] && p.Length > 0 && s.Length > 0
@@ -108,9 +111,10 @@ public static class XcrCommand
             {
                 name = r.GetValue(jobName), sourcePool = r.GetValue(sourcePool), vms = r.GetValue(vms), targets,
                 settings = new { copyRetention = r.GetValue(retention), fullInterval = r.GetValue(fullInterval), concurrency = r.GetValue(concurrency), maxExportRate = Rate(r.GetValue(maxRate)) },
+                schedule = r.GetValue(cron) is { } expression ? new { cron = expression, timeZone = r.GetValue(timeZone), enabled = !r.GetValue(disabled) } : null,
             };
             return await Print(r, await client.PostAsync("/api/jobs", body), d => [$"job {d["id"]}", $"schedule {d["scheduleId"]}"]);
-        }, jobName, sourcePool, vms, srs, retention, fullInterval, concurrency, maxRate);
+        }, jobName, sourcePool, vms, srs, retention, fullInterval, concurrency, maxRate, cron, timeZone, disabled);
         var jobId = new Argument<string>("job-id");
         var jobShow = Api("show", "a job", async (r, client) => await Print(r, await client.GetAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}"),
             d => [d.ToJsonString(Indented)]), jobId);

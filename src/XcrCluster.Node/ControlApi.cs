@@ -20,7 +20,7 @@ public static class ControlApi
 
     public sealed record TargetRequest(string? Pool, string? Sr);
 
-    public sealed record JobRequest(string? Name, string? SourcePool, List<string>? Vms, List<TargetRequest>? Targets, ReplicationSettings? Settings);
+    public sealed record JobRequest(string? Name, string? SourcePool, List<string>? Vms, List<TargetRequest>? Targets, ReplicationSettings? Settings, JobSchedule? Schedule);
 
     public static void Map(WebApplication app, string token, ClusterKey key)
     {
@@ -99,7 +99,10 @@ public static class ControlApi
         app.MapPost("/api/jobs", async (JobRequest request, ActorRegistry registry) =>
         {
             var job = new JobDefinition(Guid.NewGuid().ToString(), request.Name ?? "", Guid.NewGuid().ToString(), request.SourcePool ?? "", request.Vms ?? [],
-                [.. (request.Targets ?? []).Select(t => new TargetRef(t.Pool ?? "", t.Sr ?? ""))], request.Settings ?? new ReplicationSettings());
+                [.. (request.Targets ?? []).Select(t => new TargetRef(t.Pool ?? "", t.Sr ?? ""))], request.Settings ?? new ReplicationSettings())
+            {
+                Schedule = request.Schedule, Defined = DateTimeOffset.UtcNow,
+            };
             var reply = await (await registry.GetAsync<ControlPlane>()).Ask<IControlMessage>(new DefineJob(job), TimeSpan.FromSeconds(30));
             return reply is Done ? Results.Json(new { id = job.Id, scheduleId = job.ScheduleId }) : Reply(reply);
         });
@@ -112,17 +115,8 @@ public static class ControlApi
                 return Results.NotFound(new { error = $"no job {id}" });
             }
 
-            var region = await registry.GetAsync<ReplicatedVmRegion>();
-            var runId = Guid.NewGuid().ToString();
-            var replies = new List<object>();
-            foreach (var vm in job.Vms)
-            {
-                var request = new ReplicateVm(vm, runId, job.SourcePool, new JobRef(job.Id, job.Name, job.ScheduleId, "manual"), job.Targets, job.Settings);
-                var reply = await region.Ask<IReplicatedVmMessage>(request, TimeSpan.FromSeconds(30));
-                replies.Add(reply is RunRejected r ? new { vm, accepted = false, reason = (string?)r.Reason } : new { vm, accepted = true, reason = (string?)null });
-            }
-
-            return Results.Json(new { runId, vms = replies }, statusCode: StatusCodes.Status202Accepted);
+            var (runId, vms) = await JobRunner.StartAsync(await registry.GetAsync<ReplicatedVmRegion>(), job, "manual");
+            return Results.Json(new { runId, vms = vms.Select(v => new { vm = v.Vm, accepted = v.Accepted, reason = v.Reason }) }, statusCode: StatusCodes.Status202Accepted);
         });
         app.MapGet("/api/jobs/{id}/runs/{runId}", async (string id, string runId, ActorRegistry registry) =>
         {

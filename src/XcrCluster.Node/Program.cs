@@ -81,6 +81,7 @@ builder.Services.AddAkka("xcr", (akka, services) =>
             new LazyTransport(() => services.GetRequiredService<ActorSystem>()), options.DataCompress);
         akka.WithSqlPersistence(provider, connection)
             .WithControlPlane(ReplicationHosting.ControlRole)
+            .WithScheduler(ReplicationHosting.ControlRole)
             .WithReplicatedVms(new XapiRunExecutor(pools, gate, remote), ReplicationHosting.ControlRole);
     }
     else

@@ -67,6 +67,38 @@ public sealed class CommandTests : IAsyncLifetime
         AssertNoPassword(node.Stderr);
     }
 
+    [Fact]
+    public async Task A_job_with_a_schedule_due_in_seconds_runs_by_itself()
+    {
+        Assert.Equal(0, (await XcrAsync(Password + "\n", "pool", "add", "alpha", alpha.Url.ToString(), "--password-stdin")).Code);
+        Assert.Equal(0, (await XcrAsync(Password + "\n", "pool", "add", "beta", beta.Url.ToString(), "--password-stdin")).Code);
+        var vm = await alpha.UuidAsync("VM", "tiny01");
+        var created = await XcrAsync("", "job", "create", "every-5s", "--pool", "alpha", "--vm", vm, "--sr", $"beta:{await beta.UuidAsync("SR", "Local storage")}",
+            "--cron", "*/5 * * * * *", "--timezone", "Europe/Paris");
+        Assert.True(created.Code == 0, created.Stderr);
+
+        // Due within 5 s; the scheduler looks every second and the run is started within 10 s of its due time.
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var response = await http.GetAsync($"/api/vms/{vm}");
+            if (response.IsSuccessStatusCode && JsonNode.Parse(await response.Content.ReadAsStringAsync()) is { } status
+                && (status["running"] is not null || status["runs"]!.AsArray().Count > 0))
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "no scheduled run started within 15 s of the job's creation");
+            await Task.Delay(250);
+        }
+
+        var bad = await XcrAsync("", "job", "create", "never", "--pool", "alpha", "--vm", vm, "--sr", "beta:x", "--cron", "61 * * * *");
+        Assert.Equal(1, bad.Code);
+        Assert.Contains("schedule: cron", bad.Stderr);
+    }
+
     [Theory]
     [InlineData(1, "no job", "job", "run", "no-such-job", "--wait")]
     [InlineData(1, "url:", "pool", "add", "gamma", "ftp://nowhere", "--password-stdin")]

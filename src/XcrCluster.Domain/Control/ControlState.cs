@@ -21,9 +21,11 @@ public sealed record ControlState
         DefineJob { Job: var j } when j.Targets.Count == 0 => (null, new Refused("targets: one or more target SRs")),
         DefineJob { Job: var j } when j.Targets.FirstOrDefault(t => !Pools.ContainsKey(t.Pool)) is { } t => (null, new Refused($"targets: unknown pool \"{t.Pool}\"")),
         DefineJob { Job: var j } when j.Settings.Validate() is { } bad => (null, new Refused($"settings: {bad}")),
+        DefineJob { Job.Schedule: { } s } when ScheduleRules.Validate(s) is { } bad => (null, new Refused($"schedule: {bad}")),
         DefineJob d => (new JobDefined(d.Job), new Done(d.Job.Id)),
         GetPools => (null, new PoolList([.. Pools.Values.OrderBy(p => p.Name, StringComparer.Ordinal)])),
         GetJob g => (null, new JobReply(Jobs.GetValueOrDefault(g.Id))),
+        GetJobs => (null, new JobList([.. Jobs.Values.OrderBy(j => j.Id, StringComparer.Ordinal)])),
         _ => (null, new Refused($"unknown command {command.GetType().Name}")),
     };
 

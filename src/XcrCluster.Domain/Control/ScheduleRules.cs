@@ -1,0 +1,45 @@
+using Cronos;
+
+namespace XcrCluster.Domain.Control;
+
+/// <summary>When a schedule is due (Cronos: time zones, DST; 5 fields, or 6 with seconds). Pure: the time is given.</summary>
+public static class ScheduleRules
+{
+    public static string? Validate(JobSchedule schedule)
+    {
+        try
+        {
+            _ = Parse(schedule.Cron);
+            _ = TimeZoneInfo.FindSystemTimeZoneById(schedule.TimeZone);
+            return null;
+        }
+        catch (CronFormatException e)
+        {
+            return $"cron \"{schedule.Cron}\": {e.Message}";
+        }
+        catch (TimeZoneNotFoundException)
+        {
+            return $"timezone \"{schedule.TimeZone}\": unknown (an IANA name such as Europe/Paris)";
+        }
+    }
+
+    /// <summary>The latest occurrence after <paramref name="since"/> and at or before <paramref name="now"/>, or null:
+    /// however many were missed (the cluster was down), one run is due, not one per missed occurrence.</summary>
+    public static DateTimeOffset? Due(JobSchedule schedule, DateTimeOffset since, DateTimeOffset now)
+    {
+        if (!schedule.Enabled || now <= since)
+        {
+            return null;
+        }
+
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(schedule.TimeZone);
+        return Parse(schedule.Cron).GetOccurrences(since, now, zone, fromInclusive: false, toInclusive: true).Cast<DateTimeOffset?>().LastOrDefault();
+    }
+
+    /// <summary>The next occurrence after <paramref name="now"/> (for display and timers).</summary>
+    public static DateTimeOffset? Next(JobSchedule schedule, DateTimeOffset now)
+        => schedule.Enabled ? Parse(schedule.Cron).GetNextOccurrence(now, TimeZoneInfo.FindSystemTimeZoneById(schedule.TimeZone)) : null;
+
+    private static CronExpression Parse(string cron)
+        => CronExpression.Parse(cron, cron.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);
+}

@@ -1,0 +1,59 @@
+using XcrCluster.Domain;
+using XcrCluster.Domain.Control;
+using XcrCluster.Domain.Vm;
+
+namespace XcrCluster.Replication.Tests;
+
+/// <summary>When schedules are due: cron with seconds, time zones and DST, missed occurrences run once, disabled
+/// schedules never.</summary>
+public sealed class ScheduleTests
+{
+    private static readonly DateTimeOffset Noon = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+
+    private static JobDefinition Job(JobSchedule schedule, DateTimeOffset defined)
+        => new("job-1", "nightly", "schedule-1", "alpha", [Guid.NewGuid().ToString()], [new TargetRef("beta", "sr")], new ReplicationSettings()) { Schedule = schedule, Defined = defined };
+
+    [Fact]
+    public void Missed_occurrences_give_one_run_for_the_latest_and_nothing_until_the_next()
+    {
+        var hourly = new JobSchedule("0 * * * *");
+        var state = new SchedulerState();
+        var due = Assert.Single(state.Due([Job(hourly, Noon.AddHours(-5.5))], Noon.AddMinutes(30)));
+        Assert.Equal(Noon, due.Due);
+        state = state.Apply(due);
+        Assert.Empty(state.Due([Job(hourly, Noon.AddHours(-5.5))], Noon.AddMinutes(59)));
+        Assert.Equal(Noon.AddHours(1), Assert.Single(state.Due([Job(hourly, Noon)], Noon.AddHours(1))).Due);
+    }
+
+    [Fact]
+    public void Six_fields_count_seconds_disabled_schedules_never_fire_and_a_job_without_schedule_is_manual()
+    {
+        Assert.Equal(Noon.AddSeconds(4), ScheduleRules.Due(new JobSchedule("*/2 * * * * *"), Noon.AddSeconds(1), Noon.AddSeconds(5)));
+        Assert.Null(ScheduleRules.Due(new JobSchedule("* * * * *", Enabled: false), Noon.AddHours(-1), Noon));
+        Assert.Empty(new SchedulerState().Due([Job(new JobSchedule("* * * * *"), Noon) with { Schedule = null }], Noon.AddHours(1)));
+    }
+
+    [Fact]
+    public void A_time_zone_is_honoured_across_daylight_saving_time()
+    {
+        // 02:30 does not exist in Paris on 2026-03-29 (clocks jump from 02:00 to 03:00): the run happens at 03:00 local.
+        var paris = new JobSchedule("30 2 * * *", "Europe/Paris");
+        var due = ScheduleRules.Due(paris, new DateTimeOffset(2026, 3, 28, 12, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 3, 29, 12, 0, 0, TimeSpan.Zero));
+        Assert.Equal(new DateTimeOffset(2026, 3, 29, 1, 0, 0, TimeSpan.Zero), due);
+        Assert.Equal(new DateTimeOffset(2026, 11, 26, 1, 30, 0, TimeSpan.Zero), ScheduleRules.Next(paris, Noon));
+    }
+
+    [Theory]
+    [InlineData("61 * * * *", "UTC", "cron")]
+    [InlineData("* * *", "UTC", "cron")]
+    [InlineData("* * * * *", "Mars/Olympus", "timezone")]
+    public void Bad_schedules_are_refused_naming_what_is_wrong(string cron, string zone, string field)
+    {
+        Assert.StartsWith(field, ScheduleRules.Validate(new JobSchedule(cron, zone)));
+        var state = new ControlState().Apply(new PoolRegistered(new PoolRegistration("alpha", "https://x", "root", "sealed", null, true)))
+            .Apply(new PoolRegistered(new PoolRegistration("beta", "https://y", "root", "sealed", null, true)));
+        var (e, reply) = state.Process(new DefineJob(Job(new JobSchedule(cron, zone), Noon)));
+        Assert.Null(e);
+        Assert.StartsWith($"schedule: {field}", Assert.IsType<Refused>(reply).Reason);
+    }
+}
