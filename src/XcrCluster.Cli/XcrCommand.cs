@@ -151,7 +151,15 @@ public static class XcrCommand
                 .Prepend($"run {runId}"));
             return statuses.All(s => s == "success") ? 0 : statuses.Any(s => s is "success" or "skipped") ? 2 : 1;
         }, jobId, wait);
-        root.Subcommands.Add(new Command("job", "jobs") { jobCreate, jobShow, jobRun });
+        var jobList = Api("list", "jobs", async (r, client) => await Print(r, await client.GetAsync("/api/jobs"),
+            d => d.AsArray().Select(j => $"{j!["id"]} | {j["name"]} | {j["sourcePool"]} | {j["vms"]!.AsArray().Count} VMs | "
+                + (j["schedule"] is { } s ? $"{s["cron"]} {s["timeZone"]}{(s["enabled"]!.GetValue<bool>() ? "" : " (disabled)")}" : "manual"))
+                .Append($"Count: {d.AsArray().Count} jobs")));
+        root.Subcommands.Add(new Command("job", "jobs") { jobCreate, jobShow, jobRun, jobList });
+        var rpo = Api("rpo", "replication lag per VM against its schedule (violations marked !)", async (r, client) => await Print(r, await client.GetAsync("/api/rpo"),
+            d => d.AsArray().Select(v => $"{(v!["violation"]!.GetValue<bool>() ? "!" : " ")} {v["vm"]} | {v["job"]} | "
+                + (v["lagSeconds"]?.GetValue<double>() is { } lag ? $"{TimeSpan.FromSeconds(Math.Round(lag))} since the last success" : "never replicated"))));
+        root.Subcommands.Add(rpo);
 
         // run show
         var runId = new Argument<string>("run-id");

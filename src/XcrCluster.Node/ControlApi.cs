@@ -106,6 +106,38 @@ public static class ControlApi
             var reply = await (await registry.GetAsync<ControlPlane>()).Ask<IControlMessage>(new DefineJob(job), TimeSpan.FromSeconds(30));
             return reply is Done ? Results.Json(new { id = job.Id, scheduleId = job.ScheduleId }) : Reply(reply);
         });
+        app.MapGet("/api/jobs", async (ActorRegistry registry) =>
+        {
+            var jobs = await (await registry.GetAsync<ControlPlane>()).Ask<JobList>(new GetJobs(), TimeSpan.FromSeconds(30));
+            return Results.Json(jobs.Jobs.Select(j => new
+            {
+                id = j.Id, name = j.Name, scheduleId = j.ScheduleId, sourcePool = j.SourcePool, vms = j.Vms, targets = j.Targets, settings = j.Settings,
+                schedule = j.Schedule is { } s ? new { s.Cron, s.TimeZone, s.Enabled, next = ScheduleRules.Next(s, DateTimeOffset.UtcNow) } : null,
+            }));
+        });
+        app.MapGet("/api/rpo", async (ActorRegistry registry) =>
+        {
+            var jobs = await (await registry.GetAsync<ControlPlane>()).Ask<JobList>(new GetJobs(), TimeSpan.FromSeconds(30));
+            var region = await registry.GetAsync<ReplicatedVmRegion>();
+            var now = DateTimeOffset.UtcNow;
+            var rows = new List<object>();
+            foreach (var job in jobs.Jobs)
+            {
+                var period = job.Schedule is { } schedule ? ScheduleRules.Period(schedule, now) : null;
+                foreach (var vm in job.Vms)
+                {
+                    var state = await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), TimeSpan.FromSeconds(30));
+                    var lag = state.RpoLag(now);
+                    rows.Add(new
+                    {
+                        jobId = job.Id, job = job.Name, vm, lastSuccess = state.LastSuccess, lagSeconds = lag?.TotalSeconds, periodSeconds = period?.TotalSeconds,
+                        violation = period is { } p && (lag is null || lag > 2 * p),
+                    });
+                }
+            }
+
+            return Results.Json(rows);
+        });
         app.MapGet("/api/jobs/{id}", async (string id, ActorRegistry registry) =>
             await JobAsync(registry, id) is { } job ? Results.Json(job) : Results.NotFound(new { error = $"no job {id}" }));
         app.MapPost("/api/jobs/{id}/run", async (string id, ActorRegistry registry) =>

@@ -60,6 +60,13 @@ public sealed class CommandTests : IAsyncLifetime
         Assert.Contains("  VM " + vm + ": success", tree.Stdout);
         Assert.Contains("transfer", tree.Stdout);
 
+        var jobs = await XcrAsync("", "job", "list");
+        Assert.Contains($"{jobId} | nightly | alpha | 1 VMs | manual", jobs.Stdout);
+        var rpo = JsonNode.Parse((await XcrAsync("", "rpo", "--json")).Stdout)!.AsArray().Single()!;
+        Assert.Equal(vm, rpo["vm"]!.GetValue<string>());
+        Assert.True(rpo["lagSeconds"]!.GetValue<double>() >= 0);
+        Assert.False(rpo["violation"]!.GetValue<bool>()); // no schedule: nothing to be late against
+
         var cluster = await XcrAsync("", "cluster", "show");
         var members = cluster.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches(@"^akka\.tcp://xcr@127\.0\.0\.1:\d+ \| \[control, pool-all\] \| Up \| ", members[0]);

@@ -40,6 +40,10 @@ public static class ScheduleRules
     public static DateTimeOffset? Next(JobSchedule schedule, DateTimeOffset now)
         => schedule.Enabled ? Parse(schedule.Cron).GetNextOccurrence(now, TimeZoneInfo.FindSystemTimeZoneById(schedule.TimeZone)) : null;
 
+    /// <summary>The time between two runs around now (for RPO: a VM is late when its last success is older than twice this).</summary>
+    public static TimeSpan? Period(JobSchedule schedule, DateTimeOffset now)
+        => Next(schedule with { Enabled = true }, now) is { } next && Next(schedule with { Enabled = true }, next) is { } after ? after - next : null;
+
     private static CronExpression Parse(string cron)
         => CronExpression.Parse(cron, cron.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);
 }
