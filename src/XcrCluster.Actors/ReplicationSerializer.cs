@@ -42,6 +42,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(GetJobs)] = "get-jobs",
         [typeof(JobList)] = "job-list",
         [typeof(ScheduleFired)] = "schedule-fired",
+        [typeof(EnableJob)] = "enable-job",
+        [typeof(JobEnabled)] = "job-enabled",
         [typeof(AcquireSlots)] = "acquire-slots",
         [typeof(SlotsGranted)] = "slots-granted",
         [typeof(ReleaseSlots)] = "release-slots",

@@ -155,7 +155,11 @@ public static class XcrCommand
             d => d.AsArray().Select(j => $"{j!["id"]} | {j["name"]} | {j["sourcePool"]} | {j["vms"]!.AsArray().Count} VMs | "
                 + (j["schedule"] is { } s ? $"{s["cron"]} {s["timeZone"]}{(s["enabled"]!.GetValue<bool>() ? "" : " (disabled)")}" : "manual"))
                 .Append($"Count: {d.AsArray().Count} jobs")));
-        root.Subcommands.Add(new Command("job", "jobs") { jobCreate, jobShow, jobRun, jobList });
+        var jobEnable = Api("enable", "turn the job's schedule on", async (r, client) => await Print(r,
+            await client.PostAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}/enable", new { }), d => [$"job {d["id"]} enabled"]), jobId);
+        var jobDisable = Api("disable", "turn the job's schedule off (it can still be run by hand)", async (r, client) => await Print(r,
+            await client.PostAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}/disable", new { }), d => [$"job {d["id"]} disabled"]), jobId);
+        root.Subcommands.Add(new Command("job", "jobs") { jobCreate, jobShow, jobRun, jobList, jobEnable, jobDisable });
         var rpo = Api("rpo", "replication lag per VM against its schedule (violations marked !)", async (r, client) => await Print(r, await client.GetAsync("/api/rpo"),
             d => d.AsArray().Select(v => $"{(v!["violation"]!.GetValue<bool>() ? "!" : " ")} {v["vm"]} | {v["job"]} | "
                 + (v["lagSeconds"]?.GetValue<double>() is { } lag ? $"{TimeSpan.FromSeconds(Math.Round(lag))} since the last success" : "never replicated"))));
@@ -166,7 +170,17 @@ public static class XcrCommand
         var runShow = Api("show", "a run's task tree", async (r, client) => await Print(r,
             await client.GetAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}/runs/{Uri.EscapeDataString(r.GetValue(runId)!)}"),
             d => d["vms"]!.AsArray().SelectMany(v => v!["tasks"] is { } tasks ? Tree(tasks, 0) : [$"VM {v["vm"]}: {v["status"]}"])), jobId, runId);
-        root.Subcommands.Add(new Command("run", "runs") { runShow });
+        var ofJob = new Option<string?>("--job");
+        var runList = Api("list", "runs, newest first", async (r, client) => await Print(r,
+            await client.GetAsync("/api/runs" + (r.GetValue(ofJob) is { } j ? $"?job={Uri.EscapeDataString(j)}" : "")),
+            d => d.AsArray().Select(x => $"{x!["id"]} | {x["jobId"]} | {x["vm"]} | {x["status"]} | {(x["full"]!.GetValue<bool>() ? "full" : "delta")} | {x["bytes"]} B | {x["started"]}")
+                .Append($"Count: {d.AsArray().Count} runs")), ofJob);
+        root.Subcommands.Add(new Command("run", "runs") { runShow, runList });
+        var ofVm = new Option<string?>("--vm");
+        var replicaList = Api("list", "restore points per VM and target SR", async (r, client) => await Print(r,
+            await client.GetAsync("/api/replicas" + (r.GetValue(ofVm) is { } v ? $"?vm={Uri.EscapeDataString(v)}" : "")),
+            d => d.AsArray().Select(x => $"{x!["vm"]} | SR {x["sr"]} | {string.Join(", ", x["restorePoints"]!.AsArray().Select(p => p!.GetValue<string>()))}")), ofVm);
+        root.Subcommands.Add(new Command("replica", "replicas") { replicaList });
 
         // cluster show (pbm's format)
         var clusterShow = Api("show", "the cluster's members", async (r, client) => await Print(r, await client.GetAsync("/api/cluster"),
@@ -189,7 +203,7 @@ public static class XcrCommand
                 await error.WriteLineAsync($"xcr: {e.Message}");
             }
 
-            await error.WriteLineAsync("usage: xcr (pool add|list, job create|show|run, run show, cluster show, demo) [--json] [--node URL] [--token T]; xcr --help");
+            await error.WriteLineAsync("usage: xcr (pool add|list, job create|list|show|run|enable|disable, run list|show, replica list, rpo, cluster show, demo) [--json] [--node URL] [--token T]; xcr --help");
             return 2;
         }
 

@@ -115,6 +115,32 @@ public static class ControlApi
                 schedule = j.Schedule is { } s ? new { s.Cron, s.TimeZone, s.Enabled, next = ScheduleRules.Next(s, DateTimeOffset.UtcNow) } : null,
             }));
         });
+        foreach (var (verb, enabled) in new[] { ("enable", true), ("disable", false) })
+        {
+            app.MapPost($"/api/jobs/{{id}}/{verb}", async (string id, ActorRegistry registry) => await JobAsync(registry, id) is null
+                ? Results.NotFound(new { error = $"no job {id}" })
+                : Reply(await (await registry.GetAsync<ControlPlane>()).Ask<IControlMessage>(new EnableJob(id, enabled), TimeSpan.FromSeconds(30))));
+        }
+
+        app.MapGet("/api/runs", async (string? job, ActorRegistry registry) =>
+        {
+            var runs = new List<(RunRecord Run, string Vm)>();
+            foreach (var (vm, state) in await VmStatesAsync(registry, job))
+            {
+                runs.AddRange(state.History.Where(h => job is null || h.JobId == job).Select(h => (h, vm)));
+            }
+
+            return Results.Json(runs.OrderByDescending(r => r.Run.Started).Select(r => new
+            {
+                id = r.Run.RunId, jobId = r.Run.JobId, vm = r.Vm, status = r.Run.Result.Status, full = r.Run.Result.Full, started = r.Run.Started, finished = r.Run.Finished,
+                bytes = r.Run.Result.Targets.Sum(t => t.BytesSent), error = r.Run.Result.Error,
+            }));
+        });
+        app.MapGet("/api/replicas", async (string? vm, ActorRegistry registry) =>
+        {
+            var states = await VmStatesAsync(registry, null);
+            return Results.Json(states.Where(s => vm is null || s.Vm == vm).SelectMany(s => s.State.RestorePoints.Select(p => new { vm = s.Vm, sr = p.Key, restorePoints = p.Value })));
+        });
         app.MapGet("/api/rpo", async (ActorRegistry registry) =>
         {
             var jobs = await (await registry.GetAsync<ControlPlane>()).Ask<JobList>(new GetJobs(), TimeSpan.FromSeconds(30));
@@ -185,6 +211,20 @@ public static class ControlApi
                     runs = state.History.Select(h => new { id = h.RunId, jobId = h.JobId, h.Started, h.Finished, status = h.Result.Status, full = h.Result.Full, error = h.Result.Error }),
                 });
         });
+    }
+
+    /// <summary>The replication state of every VM of the jobs (or of one job).</summary>
+    private static async Task<List<(string Vm, ReplicatedVmState State)>> VmStatesAsync(ActorRegistry registry, string? jobId)
+    {
+        var jobs = await (await registry.GetAsync<ControlPlane>()).Ask<JobList>(new GetJobs(), TimeSpan.FromSeconds(30));
+        var region = await registry.GetAsync<ReplicatedVmRegion>();
+        var states = new List<(string, ReplicatedVmState)>();
+        foreach (var vm in jobs.Jobs.Where(j => jobId is null || j.Id == jobId).SelectMany(j => j.Vms).Distinct())
+        {
+            states.Add((vm, await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), TimeSpan.FromSeconds(30))));
+        }
+
+        return states;
     }
 
     private static async Task<JobDefinition?> JobAsync(ActorRegistry registry, string id)

@@ -60,6 +60,13 @@ public sealed class CommandTests : IAsyncLifetime
         Assert.Contains("  VM " + vm + ": success", tree.Stdout);
         Assert.Contains("transfer", tree.Stdout);
 
+        var runs = await XcrAsync("", "run", "list", "--job", jobId);
+        Assert.StartsWith($"{runId} | {jobId} | {vm} | success | full | ", runs.Stdout);
+        var replicas = JsonNode.Parse((await XcrAsync("", "replica", "list", "--vm", vm, "--json")).Stdout)!.AsArray();
+        Assert.Single(Assert.Single(replicas)!["restorePoints"]!.AsArray());
+        Assert.Contains("has no schedule", (await XcrAsync("", "job", "disable", jobId)).Stderr);
+        Assert.Contains("no job", (await XcrAsync("", "job", "enable", "no-such-job")).Stderr);
+
         var jobs = await XcrAsync("", "job", "list");
         Assert.Contains($"{jobId} | nightly | alpha | 1 VMs | manual", jobs.Stdout);
         var rpo = JsonNode.Parse((await XcrAsync("", "rpo", "--json")).Stdout)!.AsArray().Single()!;
@@ -100,6 +107,11 @@ public sealed class CommandTests : IAsyncLifetime
             Assert.True(DateTime.UtcNow < deadline, "no scheduled run started within 15 s of the job's creation");
             await Task.Delay(250);
         }
+
+        // Disabled, the schedule stops starting runs; the job list says so.
+        var jobId = created.Stdout.Split('\n')[0]["job ".Length..].Trim();
+        Assert.Equal(0, (await XcrAsync("", "job", "disable", jobId)).Code);
+        Assert.Contains("(disabled)", (await XcrAsync("", "job", "list")).Stdout);
 
         var bad = await XcrAsync("", "job", "create", "never", "--pool", "alpha", "--vm", vm, "--sr", "beta:x", "--cron", "61 * * * *");
         Assert.Equal(1, bad.Code);

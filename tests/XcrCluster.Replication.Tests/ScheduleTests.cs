@@ -56,4 +56,20 @@ public sealed class ScheduleTests
         Assert.Null(e);
         Assert.StartsWith($"schedule: {field}", Assert.IsType<Refused>(reply).Reason);
     }
+
+    [Fact]
+    public void A_job_schedule_is_turned_off_and_on_and_a_manual_or_unknown_job_is_refused()
+    {
+        var state = new ControlState().Apply(new JobDefined(Job(new JobSchedule("* * * * *"), Noon)));
+        var (e, _) = state.Process(new EnableJob("job-1", false));
+        state = state.Apply(e!);
+        Assert.False(state.Jobs["job-1"].Schedule!.Enabled);
+        Assert.Empty(new SchedulerState().Due(state.Jobs.Values, Noon.AddHours(1)));
+        state = state.Apply(state.Process(new EnableJob("job-1", true)).Event!);
+        Assert.Single(new SchedulerState().Due(state.Jobs.Values, Noon.AddHours(1)));
+
+        Assert.Equal("no job other", Assert.IsType<Refused>(state.Process(new EnableJob("other", true)).Reply).Reason);
+        var manual = new ControlState().Apply(new JobDefined(Job(new JobSchedule("* * * * *"), Noon) with { Schedule = null }));
+        Assert.Contains("no schedule", Assert.IsType<Refused>(manual.Process(new EnableJob("job-1", true)).Reply).Reason);
+    }
 }

@@ -32,6 +32,11 @@ public sealed record GetJob(string Id) : IControlMessage;
 
 public sealed record GetJobs : IControlMessage;
 
+/// <summary>Turns a job's schedule on or off (the job can always be run by hand).</summary>
+public sealed record EnableJob(string Id, bool Enabled) : IControlMessage;
+
+public sealed record JobEnabled(string Id, bool Enabled) : IControlMessage;
+
 public sealed record JobList(IReadOnlyList<JobDefinition> Jobs) : IControlMessage;
 
 /// <summary>Replies: what was stored, or why not (400-style, naming the field).</summary>

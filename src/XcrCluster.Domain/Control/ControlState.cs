@@ -23,6 +23,9 @@ public sealed record ControlState
         DefineJob { Job: var j } when j.Settings.Validate() is { } bad => (null, new Refused($"settings: {bad}")),
         DefineJob { Job.Schedule: { } s } when ScheduleRules.Validate(s) is { } bad => (null, new Refused($"schedule: {bad}")),
         DefineJob d => (new JobDefined(d.Job), new Done(d.Job.Id)),
+        EnableJob e when !Jobs.ContainsKey(e.Id) => (null, new Refused($"no job {e.Id}")),
+        EnableJob e when Jobs[e.Id].Schedule is null => (null, new Refused($"job {e.Id} has no schedule: it runs by hand only")),
+        EnableJob e => (new JobEnabled(e.Id, e.Enabled), new Done(e.Id)),
         GetPools => (null, new PoolList([.. Pools.Values.OrderBy(p => p.Name, StringComparer.Ordinal)])),
         GetJob g => (null, new JobReply(Jobs.GetValueOrDefault(g.Id))),
         GetJobs => (null, new JobList([.. Jobs.Values.OrderBy(j => j.Id, StringComparer.Ordinal)])),
@@ -33,6 +36,8 @@ public sealed record ControlState
     {
         PoolRegistered r => this with { Pools = Pools.SetItem(r.Pool.Name, r.Pool) },
         JobDefined d => this with { Jobs = Jobs.SetItem(d.Job.Id, d.Job) },
+        JobEnabled enabled when Jobs.TryGetValue(enabled.Id, out var job) && job.Schedule is { } schedule
+            => this with { Jobs = Jobs.SetItem(enabled.Id, job with { Schedule = schedule with { Enabled = enabled.Enabled } }) },
         _ => this,
     };
 }
