@@ -186,7 +186,18 @@ public static class XcrCommand
         var clusterShow = Api("show", "the cluster's members", async (r, client) => await Print(r, await client.GetAsync("/api/cluster"),
             d => d["members"]!.AsArray().Select(m => $"{m!["address"]} | [{string.Join(", ", m["roles"]!.AsArray().Select(x => x!.GetValue<string>()))}] | {m["status"]} | {m["version"]}")
                 .Append($"Count: {d["members"]!.AsArray().Count} nodes")));
-        root.Subcommands.Add(new Command("cluster", "the cluster") { clusterShow });
+        var memberAddress = new Argument<string>("address");
+        Command ClusterAction(string verb, string description) => Api(verb, description, async (r, client) => await Print(r,
+            await client.PostAsync($"/api/cluster/{verb}?address={Uri.EscapeDataString(r.GetValue(memberAddress)!)}", new { }), d => [$"{d["address"]}: {verb}"]), memberAddress);
+        var downUnreachable = Api("down-unreachable", "down every unreachable member", async (r, client) => await Print(r,
+            await client.PostAsync("/api/cluster/down-unreachable", new { }), d => d["downed"]!.AsArray().Select(a => $"{a}: down").Append($"Count: {d["downed"]!.AsArray().Count} downed")));
+        root.Subcommands.Add(new Command("cluster", "the cluster") { clusterShow, ClusterAction("leave", "a member leaves gracefully"), ClusterAction("down", "mark a member down"), downUnreachable });
+        var regionName = new Argument<string>("region");
+        var regions = Api("regions", "shard regions", async (r, client) => await Print(r, await client.GetAsync("/api/sharding/regions"), d => d.AsArray().Select(x => x!.GetValue<string>())));
+        var regionStats = Api("region-stats", "entities per shard of a region on the node", async (r, client) => await Print(r,
+            await client.GetAsync($"/api/sharding/regions/{Uri.EscapeDataString(r.GetValue(regionName)!)}"),
+            d => d["shards"]!.AsArray().Select(x => $"shard {x!["id"]} | {x["entities"]} entities").Append($"Count: {d["shards"]!.AsArray().Count} shards")), regionName);
+        root.Subcommands.Add(new Command("sharding", "cluster sharding") { regions, regionStats });
 
         // demo
         var keep = new Option<bool>("--keep");
@@ -203,7 +214,7 @@ public static class XcrCommand
                 await error.WriteLineAsync($"xcr: {e.Message}");
             }
 
-            await error.WriteLineAsync("usage: xcr (pool add|list, job create|list|show|run|enable|disable, run list|show, replica list, rpo, cluster show, demo) [--json] [--node URL] [--token T]; xcr --help");
+            await error.WriteLineAsync("usage: xcr (pool add|list, job create|list|show|run|enable|disable, run list|show, replica list, rpo, cluster show|leave|down|down-unreachable, sharding regions|region-stats, demo) [--json] [--node URL] [--token T]; xcr --help");
             return 2;
         }
 

@@ -86,6 +86,50 @@ public static class ControlApi
                 channel = new { endpoint = receiver.Endpoint.ToString(), tls = receiver.TlsFingerprint is not null, transfersReceived = transfers, bytesReceived = bytes },
             });
         });
+        app.MapPost("/api/cluster/{action}", (string action, string? address, ActorSystem system) =>
+        {
+            var cluster = Akka.Cluster.Cluster.Get(system);
+            if (action == "down-unreachable")
+            {
+                var unreachable = cluster.State.Unreachable.Select(m => m.Address).ToList();
+                unreachable.ForEach(cluster.Down);
+                return Results.Json(new { downed = unreachable.Select(a => a.ToString()) });
+            }
+
+            if (action is not ("leave" or "down"))
+            {
+                return Results.NotFound(new { error = $"no cluster action {action} (leave, down, down-unreachable)" });
+            }
+
+            var member = cluster.State.Members.FirstOrDefault(m => m.Address.ToString() == address);
+            if (member is null)
+            {
+                return address is null ? Results.BadRequest(new { error = "address: required" }) : Results.NotFound(new { error = $"no member {address}" });
+            }
+
+            if (action == "leave")
+            {
+                cluster.Leave(member.Address);
+            }
+            else
+            {
+                cluster.Down(member.Address);
+            }
+
+            return Results.Json(new { address = member.Address.ToString(), action });
+        });
+        app.MapGet("/api/sharding/regions", (ActorSystem system) => Results.Json(Akka.Cluster.Sharding.ClusterSharding.Get(system).ShardTypeNames.Order()));
+        app.MapGet("/api/sharding/regions/{region}", async (string region, ActorSystem system) =>
+        {
+            var sharding = Akka.Cluster.Sharding.ClusterSharding.Get(system);
+            if (!sharding.ShardTypeNames.Contains(region))
+            {
+                return Results.NotFound(new { error = $"no region {region}" });
+            }
+
+            var stats = await sharding.ShardRegion(region).Ask<Akka.Cluster.Sharding.ShardRegionStats>(Akka.Cluster.Sharding.GetShardRegionStats.Instance, TimeSpan.FromSeconds(10));
+            return Results.Json(new { region, shards = stats.Stats.OrderBy(s => s.Key).Select(s => new { id = s.Key, entities = s.Value }), failed = stats.Failed });
+        });
         app.MapGet("/api/cluster", (ActorSystem system) =>
         {
             var cluster = Akka.Cluster.Cluster.Get(system);

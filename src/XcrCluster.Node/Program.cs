@@ -40,6 +40,7 @@ builder.Logging.ClearProviders();
 builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Http));
+builder.Services.AddOpenApi();
 var channel = new TaskCompletionSource<ChannelReceiver>(TaskCreationOptions.RunContinuationsAsynchronously);
 builder.Services.AddSingleton(channel);
 builder.Services.AddAkka("xcr", (akka, services) =>
@@ -98,6 +99,7 @@ builder.Services.AddAkka("xcr", (akka, services) =>
 
 var app = builder.Build();
 ControlApi.Map(app, token, key);
+app.MapOpenApi(); // the API's document at /openapi/v1.json (behind the token like everything else)
 await app.StartAsync();
 
 var system = app.Services.GetRequiredService<ActorSystem>();

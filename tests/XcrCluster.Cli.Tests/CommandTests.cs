@@ -78,6 +78,17 @@ public sealed class CommandTests : IAsyncLifetime
         var members = cluster.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches(@"^akka\.tcp://xcr@127\.0\.0\.1:\d+ \| \[control, pool-all\] \| Up \| ", members[0]);
         Assert.Equal("Count: 1 nodes", members[^1]);
+        Assert.Equal("replicated-vm", (await XcrAsync("", "sharding", "regions")).Stdout.Trim());
+        var shards = await XcrAsync("", "sharding", "region-stats", "replicated-vm");
+        Assert.Matches(@"shard \d+ \| 1 entities", shards.Stdout);
+        Assert.Contains("no member", (await XcrAsync("", "cluster", "down", "akka.tcp://xcr@127.0.0.1:1")).Stderr);
+        Assert.Equal("Count: 0 downed", (await XcrAsync("", "cluster", "down-unreachable")).Stdout.Trim());
+
+        // The API describes itself (behind the token too).
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var openApi = JsonNode.Parse(await http.GetStringAsync("/openapi/v1.json"))!;
+        Assert.NotNull(openApi["paths"]!["/api/jobs/{id}/run"]);
         AssertNoPassword(node.Stderr);
     }
 
