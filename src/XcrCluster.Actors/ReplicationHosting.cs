@@ -2,6 +2,7 @@ using System.Reflection;
 using Akka;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
+using Akka.Remote.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using XcrCluster.Domain.Pools;
@@ -28,6 +29,12 @@ public static class ReplicationHosting
             }))
             .WithShardRegion<ReplicatedVmRegion>(ReplicatedVmMessageExtractor.RegionName, id => ReplicatedVmActor.Props(id, executor),
                 new ReplicatedVmMessageExtractor(), new ShardOptions { RememberEntities = true, StateStoreMode = StateStoreMode.Persistence, Role = role });
+
+    /// <summary>A cluster of this node alone on loopback (the demo, tests): remoting on a free port, joined to itself.</summary>
+    public static AkkaConfigurationBuilder WithLoopbackCluster(this AkkaConfigurationBuilder builder)
+        => builder.WithRemoting(new RemoteOptions { HostName = "127.0.0.1", Port = 0 })
+            .WithClustering(new ClusterOptions())
+            .AddStartup((system, _) => Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress));
 
     /// <summary>The role of nodes that keep the books: the ReplicatedVm region and the control plane (with the journal).</summary>
     public const string ControlRole = "control";

@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
-using Akka.Cluster;
-using Akka.Cluster.Hosting;
 using Akka.Hosting;
-using Akka.Remote.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -83,12 +80,10 @@ public static class Demo
             .ConfigureLogging(logging => logging.ClearProviders())
             .ConfigureServices(services => services.AddAkka("xcr", builder => builder
                 .ConfigureLoggers(loggers => loggers.LogLevel = Akka.Event.LogLevel.WarningLevel)
-                .WithRemoting(new RemoteOptions { HostName = "127.0.0.1", Port = 0 })
-                .WithClustering(new ClusterOptions())
+                .WithLoopbackCluster()
                 .WithSqlPersistence("SQLite.MS", ReplicationHosting.SqliteConnection(dataDir))
                 .WithXcrSerializer()
-                .WithReplicatedVms(new XapiRunExecutor(pools))
-                .AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress))))
+                .WithReplicatedVms(new XapiRunExecutor(pools))))
             .Build();
         await host.StartAsync();
         return host;

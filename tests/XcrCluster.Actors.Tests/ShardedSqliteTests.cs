@@ -1,8 +1,5 @@
 using Akka.Actor;
-using Akka.Cluster;
-using Akka.Cluster.Hosting;
 using Akka.Hosting;
-using Akka.Remote.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using XcrCluster.Domain;
@@ -41,12 +38,10 @@ public sealed class ShardedSqliteTests : IAsyncLifetime
             ["beta"] = XapiEndpoint.Parse($"http://root:password@{target.Url.Authority}"),
         });
         var host = new HostBuilder().ConfigureServices(services => services.AddAkka("xcr", builder => builder
-            .WithRemoting(new RemoteOptions { HostName = "127.0.0.1", Port = 0 })
-            .WithClustering(new ClusterOptions())
+            .WithLoopbackCluster()
             .WithSqlPersistence("SQLite.MS", ReplicationHosting.SqliteConnection(dataDir))
             .WithXcrSerializer()
-                .WithReplicatedVms(new XapiRunExecutor(pools))
-            .AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress)))).Build();
+            .WithReplicatedVms(new XapiRunExecutor(pools)))).Build();
         await host.StartAsync();
         return host;
     }

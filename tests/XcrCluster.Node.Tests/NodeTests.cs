@@ -170,7 +170,7 @@ public sealed class NodeTests : IAsyncLifetime
         var importedBefore = beta.Pool.Stats.BytesImported("/import_raw_vdi");
         beta.Pool.Faults.ImportBytesPerSecond = 256 * 1024;
         var slow = await node.RunAsync(jobId);
-        await AwaitAsync(() => beta.Pool.Stats.BytesImported("/import_raw_vdi") > importedBefore, "the delta's import to start");
+        await Poll.UntilAsync(() => beta.Pool.Stats.BytesImported("/import_raw_vdi") > importedBefore, "the delta's import to start");
 
         // The disk's export holds a transfer slot of alpha's agent, its import one of beta's.
         Assert.Equal(1, (await node.GetAsync("/api/pools/alpha/load"))["transfersInUse"]!.GetValue<int>());
@@ -219,16 +219,6 @@ public sealed class NodeTests : IAsyncLifetime
         {
             var bytes = System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(file));
             Assert.False(bytes.Contains(AlphaPassword, StringComparison.Ordinal) || bytes.Contains(BetaPassword, StringComparison.Ordinal), $"a pool password is in {file}");
-        }
-    }
-
-    private static async Task AwaitAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(50);
         }
     }
 }

@@ -131,7 +131,7 @@ public sealed class TwoNodeTests : IAsyncLifetime
             var imported = beta.Pool.Stats.BytesImported("/import_raw_vdi");
             beta.Pool.Faults.ImportBytesPerSecond = 256 * 1024;
             var interrupted = await control.RunAsync(jobId);
-            await AwaitAsync(() => beta.Pool.Stats.BytesImported("/import_raw_vdi") > imported);
+            await Poll.UntilAsync(() => beta.Pool.Stats.BytesImported("/import_raw_vdi") > imported, "the delta's import to start");
             var vmsBefore = await VmNamesAsync(beta);
             Assert.Equal(137, await near.Process.SignalAsync("KILL"));
 
@@ -146,7 +146,7 @@ public sealed class TwoNodeTests : IAsyncLifetime
 
         using (await StartNearNodeAsync(copyKey: false))
         {
-            await AwaitAsync(async () => (await control.GetAsync("/api/pools/beta/load"))["node"]!.GetValue<string>() == Endpoint(second)["akka"]);
+            await Poll.UntilAsync(async () => (await control.GetAsync("/api/pools/beta/load"))["node"]!.GetValue<string>() == Endpoint(second)["akka"], "pool beta's agent on the restarted node");
             var next = await control.AwaitRunAsync(jobId, await control.RunAsync(jobId));
             Assert.True(next["status"]!.GetValue<string>() == "success", NodeProcess.Describe(next));
             Assert.False(next["full"]!.GetValue<bool>());
@@ -210,18 +210,6 @@ public sealed class TwoNodeTests : IAsyncLifetime
         using var rpc = sim.Json();
         await rpc.LoginAsync();
         return [.. (await rpc.AllRecordsAsync(cls)).Values.Select(r => (string)r["name_label"]!).Order()];
-    }
-
-    private static async Task AwaitAsync(Func<bool> condition) => await AwaitAsync(() => Task.FromResult(condition()));
-
-    private static async Task AwaitAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out");
-            await Task.Delay(200);
-        }
     }
 
     /// <summary>The node near pool beta, joining the first; every node of a cluster shares the cluster key, so it

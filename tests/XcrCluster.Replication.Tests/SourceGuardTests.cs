@@ -18,7 +18,7 @@ public sealed class SourceGuardTests
         pools.TargetSim.Pool.Faults.ImportBytesPerSecond = 4L << 20;
         var run = pools.Replication(new ReplicationSettings(), await pools.TargetAsync()).RunAsync(vm.Uuid);
 
-        await AwaitAsync(() => pools.ImportedBytes > 0);
+        await Poll.UntilAsync(() => pools.ImportedBytes > 0, "the import to start", TimeSpan.FromSeconds(60));
         var during = await Assert.ThrowsAsync<XapiException>(() => pools.Source.Client.CallAsync("VM.pool_migrate", vm.Ref, host, new Dictionary<string, object?>()));
         Assert.Equal("OPERATION_BLOCKED", during.Code);
         Assert.Contains(XoMetadata.MigrationBlocked, during.Message);
@@ -109,14 +109,4 @@ public sealed class SourceGuardTests
         => [.. (await pools.Target.Client.GetAllRecordsAsync<VmRecord>()).Select(v => $"VM {v.Uuid}")
             .Concat((await pools.Target.Client.GetAllRecordsAsync<VdiRecord>()).Select(v => $"VDI {v.Uuid}"))
             .Concat((await pools.Source.Client.GetAllRecordsAsync<VmRecord>()).Select(v => $"source VM {v.Uuid}")).Order()];
-
-    private static async Task AwaitAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out");
-            await Task.Delay(20);
-        }
-    }
 }
