@@ -54,7 +54,7 @@ public sealed class CommandTests : IAsyncLifetime
         Assert.Contains($"{vm} | success | full", run.Stdout);
         var runId = run.Stdout.Split('\n')[0]["run ".Length..].Trim();
 
-        var tree = await XcrAsync("", "run", "show", jobId, runId);
+        var tree = await XcrAsync("", "run", "show", runId);
         Assert.Equal(0, tree.Code);
         Assert.Contains($"run {runId}: success", tree.Stdout);
         Assert.Contains("  VM " + vm + ": success", tree.Stdout);

@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace XcrCluster.Cli;
+
+/// <summary>What every `xcr` command shares: the global options (--node, --token, --json), the console streams,
+/// and the two helpers each palette builds on — a command talking to a node, and printing data as lines or JSON.</summary>
+public sealed class CliContext(TextWriter output, TextWriter error, TextReader input)
+{
+    public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public Option<string?> Node { get; } = new("--node") { Description = "the node's HTTP URL (default: XCR_NODE, then the local node's data directory)", Recursive = true };
+
+    public Option<string?> Token { get; } = new("--token") { Description = "bearer token (default: XCR_TOKEN, then the local node's data directory)", Recursive = true };
+
+    public Option<bool> Json { get; } = new("--json") { Description = "print JSON with stable field names", Recursive = true };
+
+    public TextWriter Output { get; } = output;
+
+    public TextWriter Error { get; } = error;
+
+    public TextReader Input { get; } = input;
+
+    /// <summary>A command that talks to a node; a <see cref="CliException"/> becomes one line on stderr and exit code 1.</summary>
+    public Command Api(string name, string description, Func<ParseResult, NodeClient, Task<int>> action, params Symbol[] symbols)
+    {
+        var command = new Command(name, description);
+        foreach (var symbol in symbols)
+        {
+            switch (symbol)
+            {
+                case Argument argument:
+                    command.Arguments.Add(argument);
+                    break;
+                case Option option:
+                    command.Options.Add(option);
+                    break;
+            }
+        }
+
+        command.SetAction(async (result, _) =>
+        {
+            try
+            {
+                using var client = NodeClient.Connect(result.GetValue(Node), result.GetValue(Token));
+                return await action(result, client);
+            }
+            catch (CliException e)
+            {
+                await Error.WriteLineAsync($"xcr: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Prints the data as indented JSON with --json, else as the given lines; exit code 0.</summary>
+    public async Task<int> Print(ParseResult result, JsonNode data, Func<JsonNode, IEnumerable<string>> lines)
+    {
+        foreach (var line in result.GetValue(Json) ? [data.ToJsonString(Indented)] : lines(data))
+        {
+            await Output.WriteLineAsync(line);
+        }
+
+        return 0;
+    }
+
+    /// <summary>A path segment from user input.</summary>
+    public static string Segment(string? value) => Uri.EscapeDataString(value ?? "");
+}

@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+
+namespace XcrCluster.Cli;
+
+/// <summary>`xcr job` and `xcr rpo`: define, list, run and switch jobs; lag per VM.</summary>
+public static class JobCommands
+{
+    public static IEnumerable<Command> Build(CliContext cli)
+    {
+        // job create|show|run
+        var jobName = new Argument<string>("name");
+        var sourcePool = new Option<string>("--pool") { Description = "the source pool", Required = true };
+        var vms = new Option<string[]>("--vm") { Description = "a VM uuid (repeat for more)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var srs = new Option<string[]>("--sr") { Description = "a target SR as POOL:SR-UUID (repeat for more)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var retention = new Option<int>("--retention") { DefaultValueFactory = _ => 1 };
+        var fullInterval = new Option<int>("--full-interval");
+        var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 2 };
+        var maxRate = new Option<string?>("--max-rate") { Description = "e.g. 100MiB (per second)" };
+        var cron = new Option<string?>("--cron") { Description = "when it runs by itself: 5-field cron, or 6 with seconds" };
+        var timeZone = new Option<string>("--timezone") { DefaultValueFactory = _ => "UTC" };
+        var disabled = new Option<bool>("--disabled") { Description = "the schedule does nothing until enabled; the job can still be run by hand" };
+        var jobCreate = cli.Api("create", "define a job", async (r, client) =>
+        {
+            var targets = r.GetValue(srs)!.Select(t => t.Split(':', 2) is [var p, var s] && p.Length > 0 && s.Length > 0
+                ? new { pool = p, sr = s }
+                : throw new CliException($"--sr {t}: expected POOL:SR-UUID")).ToList();
+            var body = new
+            {
+                name = r.GetValue(jobName), sourcePool = r.GetValue(sourcePool), vms = r.GetValue(vms), targets,
+                settings = new { copyRetention = r.GetValue(retention), fullInterval = r.GetValue(fullInterval), concurrency = r.GetValue(concurrency), maxExportRate = Rate(r.GetValue(maxRate)) },
+                schedule = r.GetValue(cron) is { } expression ? new { cron = expression, timeZone = r.GetValue(timeZone), enabled = !r.GetValue(disabled) } : null,
+            };
+            return await cli.Print(r, await client.PostAsync("/api/jobs", body), d => [$"job {d["id"]}", $"schedule {d["scheduleId"]}"]);
+        }, jobName, sourcePool, vms, srs, retention, fullInterval, concurrency, maxRate, cron, timeZone, disabled);
+        var jobId = new Argument<string>("job-id");
+        var jobShow = cli.Api("show", "a job", async (r, client) => await cli.Print(r, await client.GetAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}"),
+            d => [d.ToJsonString(CliContext.Indented)]), jobId);
+        var wait = new Option<bool>("--wait") { Description = "wait for the end; exit 0 when every VM succeeded, 2 when some were skipped or failed, 1 when all failed" };
+        var jobRun = cli.Api("run", "run a job now", async (r, client) =>
+        {
+            var id = Uri.EscapeDataString(r.GetValue(jobId)!);
+            var accepted = await client.PostAsync($"/api/jobs/{id}/run", new { });
+            var runId = accepted["runId"]!.GetValue<string>();
+            foreach (var refused in accepted["vms"]!.AsArray().Where(v => !v!["accepted"]!.GetValue<bool>()))
+            {
+                await cli.Error.WriteLineAsync($"xcr: VM {refused!["vm"]}: {refused["reason"]}");
+            }
+
+            if (!r.GetValue(wait))
+            {
+                return await cli.Print(r, accepted, d => [$"run {runId}"]);
+            }
+
+            JsonNode run;
+            while (true)
+            {
+                run = await client.GetAsync($"/api/jobs/{id}/runs/{runId}");
+                if (run["vms"]!.AsArray().All(v => v!["status"]!.GetValue<string>() is not ("running" or "queued")))
+                {
+                    break;
+                }
+
+                await Task.Delay(500);
+            }
+
+            var statuses = run["vms"]!.AsArray().Select(v => v!["status"]!.GetValue<string>()).ToList();
+            await cli.Print(r, run, d => d["vms"]!.AsArray().Select(v => $"{v!["vm"]} | {v["status"]} | {(v["full"]?.GetValue<bool>() == true ? "full" : "delta")}{(v["error"] is { } e ? " | " + e : "")}")
+                .Prepend($"run {runId}"));
+            return statuses.All(s => s == "success") ? 0 : statuses.Any(s => s is "success" or "skipped") ? 2 : 1;
+        }, jobId, wait);
+        var jobList = cli.Api("list", "jobs", async (r, client) => await cli.Print(r, await client.GetAsync("/api/jobs"),
+            d => d.AsArray().Select(j => $"{j!["id"]} | {j["name"]} | {j["sourcePool"]} | {j["vms"]!.AsArray().Count} VMs | "
+                + (j["schedule"] is { } s ? $"{s["cron"]} {s["timeZone"]}{(s["enabled"]!.GetValue<bool>() ? "" : " (disabled)")}" : "manual"))
+                .Append($"Count: {d.AsArray().Count} jobs")));
+        var jobEnable = cli.Api("enable", "turn the job's schedule on", async (r, client) => await cli.Print(r,
+            await client.PostAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}/enable", new { }), d => [$"job {d["id"]} enabled"]), jobId);
+        var jobDisable = cli.Api("disable", "turn the job's schedule off (it can still be run by hand)", async (r, client) => await cli.Print(r,
+            await client.PostAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}/disable", new { }), d => [$"job {d["id"]} disabled"]), jobId);
+        yield return new Command("job", "jobs") { jobCreate, jobShow, jobRun, jobList, jobEnable, jobDisable };
+        var rpo = cli.Api("rpo", "replication lag per VM against its schedule (violations marked !)", async (r, client) => await cli.Print(r, await client.GetAsync("/api/rpo"),
+            d => d.AsArray().Select(v => $"{(v!["violation"]!.GetValue<bool>() ? "!" : " ")} {v["vm"]} | {v["job"]} | "
+                + (v["lagSeconds"]?.GetValue<double>() is { } lag ? $"{TimeSpan.FromSeconds(Math.Round(lag))} since the last success" : "never replicated"))));
+        yield return rpo;
+    }
+
+    /// <summary>"100MiB", "20MB", "5000000": bytes per second.</summary>
+    private static long Rate(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return 0;
+        }
+
+        (string Suffix, long Factor)[] units = [("KiB", 1L << 10), ("MiB", 1L << 20), ("GiB", 1L << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000)];
+        var (suffix, factor) = units.FirstOrDefault(u => text.EndsWith(u.Suffix, StringComparison.OrdinalIgnoreCase), ("", 1));
+        return long.TryParse(text[..^suffix.Length], out var n) && n >= 0 ? n * factor : throw new CliException($"--max-rate {text}: expected a number with an optional unit (KiB, MiB, GiB, KB, MB, GB)");
+    }
+}

@@ -1,0 +1,109 @@
+using Akka.Actor;
+using Akka.Hosting;
+using XcrCluster.Actors;
+using XcrCluster.Domain;
+using XcrCluster.Domain.Control;
+using XcrCluster.Domain.Pools;
+using XcrCluster.Domain.Vm;
+using XcrCluster.Xapi;
+using static XcrCluster.Node.ControlApi;
+
+namespace XcrCluster.Node;
+
+/// <summary>Runs and what they left: runs with their task trees, restore points, RPO, a VM's replication status.</summary>
+public static class RunApi
+{
+    public static void Map(WebApplication app, ClusterKey key)
+    {
+        app.MapGet("/api/runs", async (string? job, ActorRegistry registry) =>
+        {
+            var runs = new List<(RunRecord Run, string Vm)>();
+            foreach (var (vm, state) in await VmStatesAsync(registry, job))
+            {
+                runs.AddRange(state.History.Where(h => job is null || h.JobId == job).Select(h => (h, vm)));
+            }
+
+            return Results.Json(runs.OrderByDescending(r => r.Run.Started).Select(r => new
+            {
+                id = r.Run.RunId, jobId = r.Run.JobId, vm = r.Vm, status = r.Run.Result.Status, full = r.Run.Result.Full, started = r.Run.Started, finished = r.Run.Finished,
+                bytes = r.Run.Result.Targets.Sum(t => t.BytesSent), error = r.Run.Result.Error,
+            }));
+        });
+        app.MapGet("/api/replicas", async (string? vm, ActorRegistry registry) =>
+        {
+            var states = await VmStatesAsync(registry, null);
+            return Results.Json(states.Where(s => vm is null || s.Vm == vm).SelectMany(s => s.State.RestorePoints.Select(p => new { vm = s.Vm, sr = p.Key, restorePoints = p.Value })));
+        });
+        app.MapGet("/api/rpo", async (ActorRegistry registry) =>
+        {
+            var jobs = await ControlAsync<JobList>(registry, new GetJobs());
+            var region = await registry.GetAsync<ReplicatedVmRegion>();
+            var now = DateTimeOffset.UtcNow;
+            var rows = new List<object>();
+            foreach (var job in jobs.Jobs)
+            {
+                var period = job.Schedule is { } schedule ? ScheduleRules.Period(schedule, now) : null;
+                foreach (var vm in job.Vms)
+                {
+                    var state = await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout);
+                    var lag = state.RpoLag(now);
+                    rows.Add(new
+                    {
+                        jobId = job.Id, job = job.Name, vm, lastSuccess = state.LastSuccess, lagSeconds = lag?.TotalSeconds, periodSeconds = period?.TotalSeconds,
+                        violation = period is { } p && (lag is null || lag > 2 * p),
+                    });
+                }
+            }
+
+            return Results.Json(rows);
+        });
+        app.MapGet("/api/jobs/{id}/runs/{runId}", async (string id, string runId, ActorRegistry registry) =>
+            await JobAsync(registry, id) is { } job ? Results.Json(await RunViewAsync(registry, job, runId)) : Results.NotFound(new { error = $"no job {id}" }));
+        app.MapGet("/api/runs/{runId}", async (string runId, ActorRegistry registry) =>
+        {
+            foreach (var (_, state) in await VmStatesAsync(registry, null))
+            {
+                var jobId = state.History.LastOrDefault(h => h.RunId == runId)?.JobId
+                    ?? (state.Current?.RunId == runId ? state.Current.Job.JobId : state.Queue.FirstOrDefault(q => q.RunId == runId)?.Job.JobId);
+                if (jobId is not null && await JobAsync(registry, jobId) is { } job)
+                {
+                    return Results.Json(await RunViewAsync(registry, job, runId));
+                }
+            }
+
+            return Results.NotFound(new { error = $"no run {runId}" });
+        });
+        app.MapGet("/api/vms/{uuid}", async (string uuid, ActorRegistry registry) =>
+        {
+            var state = await (await registry.GetAsync<ReplicatedVmRegion>()).Ask<ReplicatedVmState>(new GetVmStatus(uuid), AskTimeout);
+            return state.History.IsEmpty && state.Current is null
+                ? Results.NotFound(new { error = $"VM {uuid} was never replicated" })
+                : Results.Json(new
+                {
+                    id = uuid,
+                    running = state.Current?.RunId,
+                    lastSuccess = state.LastSuccess,
+                    rpoLagSeconds = state.RpoLag(DateTimeOffset.UtcNow)?.TotalSeconds,
+                    restorePoints = state.RestorePoints,
+                    runs = state.History.Select(h => new { id = h.RunId, jobId = h.JobId, h.Started, h.Finished, status = h.Result.Status, full = h.Result.Full, error = h.Result.Error }),
+                });
+        });
+    }
+
+    /// <summary>A run of a job as every VM of it saw it: status, full or delta, targets, log and task tree.</summary>
+    private static async Task<object> RunViewAsync(ActorRegistry registry, JobDefinition job, string runId)
+    {
+        var region = await registry.GetAsync<ReplicatedVmRegion>();
+        var vms = new List<object>();
+        foreach (var vm in job.Vms)
+        {
+            var state = await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout);
+            var done = state.History.LastOrDefault(h => h.RunId == runId);
+            var status = done?.Result.Status ?? (state.Current?.RunId == runId ? "running" : state.Queue.Any(q => q.RunId == runId) ? "queued" : "unknown");
+            vms.Add(new { vm, status, full = done?.Result.Full, error = done?.Result.Error, sourceSnapshot = done?.Result.SourceSnapshotUuid, targets = done?.Result.Targets, log = done?.Result.Log,
+                tasks = done is null ? null : TaskTree.Build(vm, done.Result) });
+        }
+
+        return new { runId, jobId = job.Id, vms };
+    }
+}
