@@ -58,6 +58,15 @@ public sealed class ReplicatedVmActor : ReceivePersistentActor
         });
         Command<RunCompleted>(done => PersistAll(state.Finish(done.Result, DateTimeOffset.UtcNow), AfterPersist));
         Command<GetVmStatus>(_ => Sender.Tell(state));
+        Command<ForgetReplicas>(forget =>
+        {
+            var sender = Sender;
+            Persist(new ReplicasForgotten(forget.VmUuid, forget.SrUuid, DateTimeOffset.UtcNow), e =>
+            {
+                AfterPersist(e);
+                sender.Tell(e);
+            });
+        });
         Command<SaveSnapshotSuccess>(success => DeleteMessages(success.Metadata.SequenceNr));
         Command<SaveSnapshotFailure>(failure => log.Warning("VM {0}: snapshot not saved: {1}", state.VmUuid, failure.Cause.Message));
         Command<DeleteMessagesSuccess>(_ => { });

@@ -38,7 +38,7 @@ public sealed class SchedulerActor : ReceivePersistentActor, IWithTimers
             {
                 state = state.Apply(fired);
                 var job = jobs.Jobs.Single(j => j.Id == fired.JobId);
-                StartAsync(region, job, fired).PipeTo(Self);
+                StartAsync(region, controlPlane, job, fired).PipeTo(Self);
             });
         });
         Command<JobsUnavailable>(e =>
@@ -75,9 +75,10 @@ public sealed class SchedulerActor : ReceivePersistentActor, IWithTimers
     private static async Task<JobList> FetchJobsAsync(Func<Task<IActorRef>> controlPlane)
         => await (await controlPlane().ConfigureAwait(false)).Ask<JobList>(new GetJobs(), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
 
-    private static async Task<Started> StartAsync(Func<Task<IActorRef>> region, JobDefinition job, ScheduleFired fired)
+    private static async Task<Started> StartAsync(Func<Task<IActorRef>> region, Func<Task<IActorRef>> controlPlane, JobDefinition job, ScheduleFired fired)
     {
-        var (runId, vms) = await JobRunner.StartAsync(await region().ConfigureAwait(false), job, $"schedule {fired.Due:yyyy-MM-dd HH:mm:ss}Z").ConfigureAwait(false);
+        var (runId, vms) = await JobRunner.StartAsync(await region().ConfigureAwait(false), await controlPlane().ConfigureAwait(false), job, job.Schedule(fired.ScheduleId)!,
+            $"schedule {fired.Due:yyyy-MM-dd HH:mm:ss}Z").ConfigureAwait(false);
         return new Started(job.Id, job.Name, runId, [.. vms.Where(v => !v.Accepted)]);
     }
 

@@ -20,7 +20,20 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
         active[request.RunId] = (cancel, done.Task);
         try
         {
-            return await RunAsync(request, materializer, cancel.Token).ConfigureAwait(false);
+            // Xen Orchestra's nRetriesVmBackupFailures: a failed VM is tried again (each attempt cleans up after itself);
+            // a skipped one is not, and the warning of each retry stays in the log of the run that succeeds or fails last.
+            var warnings = new List<LogLine>();
+            for (var attempt = 1; ; attempt++)
+            {
+                var result = await RunAsync(request, materializer, cancel.Token).ConfigureAwait(false);
+                if (result.Status != "failure" || attempt > request.Settings.Retries || cancel.IsCancellationRequested)
+                {
+                    return warnings.Count == 0 ? result : result with { Log = [.. warnings, .. result.Log] };
+                }
+
+                var now = DateTimeOffset.UtcNow;
+                warnings.Add(new LogLine("Retry the VM backup due to an error", "warning", now, now, null, $"attempt {attempt}: {result.Error}", null));
+            }
         }
         finally
         {

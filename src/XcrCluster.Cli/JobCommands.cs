@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using XcrCluster.Domain;
+using XcrCluster.Domain.Control;
 
 namespace XcrCluster.Cli;
 
@@ -20,6 +22,8 @@ public static class JobCommands
         var cron = new Option<string?>("--cron") { Description = "when it runs by itself: 5-field cron, or 6 with seconds" };
         var timeZone = new Option<string>("--timezone") { DefaultValueFactory = _ => "UTC" };
         var disabled = new Option<bool>("--disabled") { Description = "the schedule does nothing until enabled; the job can still be run by hand" };
+        var retries = new Option<int>("--retries") { Description = "further attempts for a VM whose run failed" };
+        var timeout = new Option<string?>("--timeout") { Description = "a run still going after this (e.g. 2h) is cancelled and cleaned up" };
         var jobCreate = cli.Api("create", "define a job", async (r, client) =>
         {
             var targets = r.GetValue(srs)!.Select(t => t.Split(':', 2) is [var p, var s] && p.Length > 0 && s.Length > 0
@@ -28,19 +32,24 @@ public static class JobCommands
             var body = new
             {
                 name = r.GetValue(jobName), sourcePool = r.GetValue(sourcePool), vms = r.GetValue(vms), targets,
-                settings = new { copyRetention = r.GetValue(retention), fullInterval = r.GetValue(fullInterval), concurrency = r.GetValue(concurrency), maxExportRate = Rate(r.GetValue(maxRate)) },
+                settings = new
+                {
+                    copyRetention = r.GetValue(retention), fullInterval = r.GetValue(fullInterval), concurrency = r.GetValue(concurrency), maxExportRate = Rate(r.GetValue(maxRate)),
+                    retries = r.GetValue(retries), timeout = r.GetValue(timeout) is { } t ? Units.ParseDuration(t) ?? throw new CliException($"--timeout {t}: expected a duration such as 2h or 30m") : (TimeSpan?)null,
+                },
                 schedule = r.GetValue(cron) is { } expression ? new { cron = expression, timeZone = r.GetValue(timeZone), enabled = !r.GetValue(disabled) } : null,
             };
             return await cli.Print(r, await client.PostAsync("/api/jobs", body), d => [$"job {d["id"]}", $"schedule {d["scheduleId"]}"]);
-        }, jobName, sourcePool, vms, srs, retention, fullInterval, concurrency, maxRate, cron, timeZone, disabled);
+        }, jobName, sourcePool, vms, srs, retention, fullInterval, concurrency, maxRate, cron, timeZone, disabled, retries, timeout);
         var jobId = new Argument<string>("job-id");
         var jobShow = cli.Api("show", "a job", async (r, client) => await cli.Print(r, await client.GetAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}"),
             d => [d.ToJsonString(CliContext.Indented)]), jobId);
         var wait = new Option<bool>("--wait") { Description = "wait for the end; exit 0 when every VM succeeded, 2 when some were skipped or failed, 1 when all failed" };
+        var runSchedule = new Option<string?>("--schedule") { Description = "the schedule whose settings and restore points the run uses (default: the job's first)" };
         var jobRun = cli.Api("run", "run a job now", async (r, client) =>
         {
             var id = Uri.EscapeDataString(r.GetValue(jobId)!);
-            var accepted = await client.PostAsync($"/api/jobs/{id}/run", new { });
+            var accepted = await client.PostAsync($"/api/jobs/{id}/run" + (r.GetValue(runSchedule) is { } sid ? $"?schedule={CliContext.Segment(sid)}" : ""), new { });
             var runId = accepted["runId"]!.GetValue<string>();
             foreach (var refused in accepted["vms"]!.AsArray().Where(v => !v!["accepted"]!.GetValue<bool>()))
             {
@@ -68,16 +77,26 @@ public static class JobCommands
             await cli.Print(r, run, d => d["vms"]!.AsArray().Select(v => $"{v!["vm"]} | {v["status"]} | {(v["full"]?.GetValue<bool>() == true ? "full" : "delta")}{(v["error"] is { } e ? " | " + e : "")}")
                 .Prepend($"run {runId}"));
             return statuses.All(s => s == "success") ? 0 : statuses.Any(s => s is "success" or "skipped") ? 2 : 1;
-        }, jobId, wait);
+        }, jobId, wait, runSchedule);
         var jobList = cli.Api("list", "jobs", async (r, client) => await cli.Print(r, await client.GetAsync("/api/jobs"),
             d => d.AsArray().Select(j => $"{j!["id"]} | {j["name"]} | {j["sourcePool"]} | {j["vms"]!.AsArray().Count} VMs | "
-                + (j["schedule"] is { } s ? $"{s["cron"]} {s["timeZone"]}{(s["enabled"]!.GetValue<bool>() ? "" : " (disabled)")}" : "manual"))
+                + ScheduleCommands.Summary(j["schedules"]!.AsArray()))
                 .Append($"Count: {d.AsArray().Count} jobs")));
-        var jobEnable = cli.Api("enable", "turn the job's schedule on", async (r, client) => await cli.Print(r,
+        var jobEnable = cli.Api("enable", "turn the job's schedules on", async (r, client) => await cli.Print(r,
             await client.PostAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}/enable", new { }), d => [$"job {d["id"]} enabled"]), jobId);
-        var jobDisable = cli.Api("disable", "turn the job's schedule off (it can still be run by hand)", async (r, client) => await cli.Print(r,
+        var jobDisable = cli.Api("disable", "turn the job's schedules off (it can still be run by hand)", async (r, client) => await cli.Print(r,
             await client.PostAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}/disable", new { }), d => [$"job {d["id"]} disabled"]), jobId);
-        yield return new Command("job", "jobs") { jobCreate, jobShow, jobRun, jobList, jobEnable, jobDisable };
+        var changes = new Argument<string[]>("setting=value") { Description = $"one or more of: {string.Join(", ", JobChanges.Names)}", Arity = ArgumentArity.OneOrMore };
+        var jobSet = cli.Api("set", "change a job's settings, VMs (vms=UUID,...) or target SRs (srs=POOL:SR,...)", async (r, client) =>
+        {
+            var body = r.GetValue(changes)!.Select(c => c.Split('=', 2) is [{ Length: > 0 } name, var value] ? (name, value) : throw new CliException($"{c}: expected setting=value"))
+                .ToDictionary(c => c.name, c => c.value);
+            return await cli.Print(r, await client.PatchAsync($"/api/jobs/{CliContext.Segment(r.GetValue(jobId))}", body), d => [$"job {d["id"]} changed"]);
+        }, jobId, changes);
+        var purge = new Option<bool>("--purge") { Description = "also remove the job's snapshots and restore points from the pools (default: keep them, listed as orphans)" };
+        var jobDelete = cli.Api("delete", "delete a job", async (r, client) => await cli.Print(r,
+            await client.DeleteAsync($"/api/jobs/{CliContext.Segment(r.GetValue(jobId))}" + (r.GetValue(purge) ? "?purge=true" : "")), d => [$"job {d["id"]}: {d["message"]}"]), jobId, purge);
+        yield return new Command("job", "jobs") { jobCreate, jobShow, jobRun, jobList, jobEnable, jobDisable, jobSet, jobDelete, ScheduleCommands.Build(cli, jobId) };
         var rpo = cli.Api("rpo", "replication lag per VM against its schedule (violations marked !)", async (r, client) => await cli.Print(r, await client.GetAsync("/api/rpo"),
             d => d.AsArray().Select(v => $"{(v!["violation"]!.GetValue<bool>() ? "!" : " ")} {v["vm"]} | {v["job"]} | "
                 + (v["lagSeconds"]?.GetValue<double>() is { } lag ? $"{TimeSpan.FromSeconds(Math.Round(lag))} since the last success" : "never replicated"))));
@@ -85,15 +104,6 @@ public static class JobCommands
     }
 
     /// <summary>"100MiB", "20MB", "5000000": bytes per second.</summary>
-    private static long Rate(string? text)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            return 0;
-        }
-
-        (string Suffix, long Factor)[] units = [("KiB", 1L << 10), ("MiB", 1L << 20), ("GiB", 1L << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000)];
-        var (suffix, factor) = units.FirstOrDefault(u => text.EndsWith(u.Suffix, StringComparison.OrdinalIgnoreCase), ("", 1));
-        return long.TryParse(text[..^suffix.Length], out var n) && n >= 0 ? n * factor : throw new CliException($"--max-rate {text}: expected a number with an optional unit (KiB, MiB, GiB, KB, MB, GB)");
-    }
+    private static long Rate(string? text) => string.IsNullOrEmpty(text) ? 0
+        : Units.ParseBytes(text) ?? throw new CliException($"--max-rate {text}: expected a number with an optional unit (KiB, MiB, GiB, KB, MB, GB)");
 }

@@ -37,6 +37,10 @@ public sealed class NodeClient : IDisposable
 
     public Task<JsonNode> PostAsync(string path, object body) => SendAsync(HttpMethod.Post, path, body);
 
+    public Task<JsonNode> PatchAsync(string path, object body) => SendAsync(HttpMethod.Patch, path, body);
+
+    public Task<JsonNode> DeleteAsync(string path) => SendAsync(HttpMethod.Delete, path, null);
+
     public void Dispose() => http.Dispose();
 
     private async Task<JsonNode> SendAsync(HttpMethod method, string path, object? body)

@@ -22,8 +22,14 @@ public static class RunCommands
         var ofVm = new Option<string?>("--vm");
         var replicaList = cli.Api("list", "restore points per VM and target SR", async (r, client) => await cli.Print(r,
             await client.GetAsync("/api/replicas" + (r.GetValue(ofVm) is { } v ? $"?vm={Uri.EscapeDataString(v)}" : "")),
-            d => d.AsArray().Select(x => $"{x!["vm"]} | SR {x["sr"]} | {string.Join(", ", x["restorePoints"]!.AsArray().Select(p => p!.GetValue<string>()))}")), ofVm);
-        yield return new Command("replica", "replicas") { replicaList };
+            d => d.AsArray().Select(x => $"{x!["vm"]} | SR {x["sr"]} | {string.Join(", ", x["restorePoints"]!.AsArray().Select(p => p!.GetValue<string>()))}"
+                + (x["orphan"]!.GetValue<bool>() ? " | orphan (no job covers it: xcr replica purge)" : "")).Append($"Count: {d.AsArray().Count} replicas")), ofVm);
+        var vm = new Argument<string>("vm-uuid");
+        var ofSr = new Option<string?>("--sr") { Description = "only the restore points on this SR (default: every SR)" };
+        var replicaPurge = cli.Api("purge", "remove an orphan VM's restore points and replica from the target pools", async (r, client) => await cli.Print(r,
+            await client.DeleteAsync($"/api/replicas/{CliContext.Segment(r.GetValue(vm))}" + (r.GetValue(ofSr) is { } sr ? $"?sr={CliContext.Segment(sr)}" : "")),
+            d => [$"VM {d["vm"]}: {d["restorePoints"]} restore points and {d["replicas"]} replica VMs removed"]), vm, ofSr);
+        yield return new Command("replica", "replicas") { replicaList, replicaPurge };
     }
 
     private static IEnumerable<string> Tree(JsonNode task, int depth)

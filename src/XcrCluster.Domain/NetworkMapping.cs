@@ -8,14 +8,16 @@ public sealed record NetworkInfo(string Ref, string Uuid, string Name, long? Vla
 /// pool's default network (the management one), else the first.</summary>
 public static class NetworkMapping
 {
-    public static NetworkInfo Choose(NetworkInfo? source, IReadOnlyList<NetworkInfo> targets)
+    /// <param name="mapping">The job's own choices (source network uuid to target network uuid), tried first.</param>
+    public static NetworkInfo Choose(NetworkInfo? source, IReadOnlyList<NetworkInfo> targets, IReadOnlyDictionary<string, string>? mapping = null)
     {
         if (targets.Count == 0)
         {
             throw new InvalidOperationException("the target pool has no network");
         }
 
-        return (source is null ? null
+        return (source is not null && mapping?.GetValueOrDefault(source.Uuid) is { } chosen ? targets.FirstOrDefault(t => t.Uuid == chosen) : null)
+            ?? (source is null ? null
                 : targets.FirstOrDefault(t => t.Uuid == source.Uuid)
                 ?? targets.FirstOrDefault(t => t.Vlan == source.Vlan && t.Name == source.Name)
                 ?? (source.Vlan is { } vlan ? targets.FirstOrDefault(t => t.Vlan == vlan) : null))

@@ -19,6 +19,19 @@ public sealed record ReplicationSettings
 
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>Further attempts after a failed run of a VM (XO: nRetriesVmBackupFailures); a skipped VM is not retried.</summary>
+    public int Retries { get; init; }
+
+    /// <summary>Old restore points beyond copyRetention - 1 are removed before the transfer instead of after it (less
+    /// room needed on the target; the base of a delta is kept until the new point exists).</summary>
+    public bool DeleteFirst { get; init; }
+
+    /// <summary>An SR where each new restore point is copied, started and destroyed once the guest answers.</summary>
+    public string? HealthCheckSr { get; init; }
+
+    /// <summary>Source network uuid to target network uuid, before the automatic rule (same uuid, VLAN and name, ...).</summary>
+    public IReadOnlyDictionary<string, string>? NetworkMapping { get; init; }
+
     /// <summary>Uncoalesced base copies tolerated in a disk's chain before the VM is skipped (XO: 1).</summary>
     public int MaxUncoalescedVdis { get; init; } = 1;
 
@@ -32,6 +45,10 @@ public sealed record ReplicationSettings
         { SnapshotRetention: < 0 } => "snapshotRetention must be 0 or more",
         { Timeout: { } t } when t <= TimeSpan.Zero => "timeout must be positive",
         { MaxUncoalescedVdis: < 0 } => "maxUncoalescedVdis must be 0 or more",
+        { Retries: < 0 or > 10 } => "retries must be 0 to 10",
+        { HealthCheckSr: { } sr } when !Guid.TryParse(sr, out _) => $"healthCheckSr \"{sr}\" is not an SR uuid",
+        { NetworkMapping: { } map } when map.FirstOrDefault(p => !Guid.TryParse(p.Key, out _) || !Guid.TryParse(p.Value, out _)) is { Key: { } from } bad
+            => $"networkMapping \"{from}={bad.Value}\": source and target network uuids expected",
         _ => null,
     };
 }

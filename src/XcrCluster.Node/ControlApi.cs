@@ -18,10 +18,6 @@ public static class ControlApi
 {
     public sealed record PoolRequest(string? Name, string? Url, string? Username, string? Password, string? Fingerprint, bool AllowUnauthorized);
 
-    public sealed record TargetRequest(string? Pool, string? Sr);
-
-    public sealed record JobRequest(string? Name, string? SourcePool, List<string>? Vms, List<TargetRequest>? Targets, ReplicationSettings? Settings, JobSchedule? Schedule);
-
     public static void Map(WebApplication app, string token, ClusterKey key)
     {
         app.Use(async (context, next) =>
@@ -34,7 +30,21 @@ public static class ControlApi
                 return;
             }
 
-            await next();
+            try
+            {
+                await next();
+            }
+            catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+            {
+                // A body that is not the JSON expected: say where (System.Text.Json names the path, e.g. $.settings.copyRetention).
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                await context.Response.WriteAsJsonAsync(new { error = e.InnerException is System.Text.Json.JsonException j ? $"body: {j.Message}" : e.Message });
+            }
+            catch (Exception e) when (e is XapiException or HttpRequestException or IOException && !context.Response.HasStarted)
+            {
+                context.Response.StatusCode = StatusCodes.Status502BadGateway;
+                await context.Response.WriteAsJsonAsync(new { error = $"a pool did not answer as expected: {e.Message}" });
+            }
         });
         PoolApi.Map(app, key);
         JobApi.Map(app, key);
@@ -44,13 +54,15 @@ public static class ControlApi
 
     public static TimeSpan AskTimeout { get; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The replication state of every VM of the jobs (or of one job).</summary>
+    /// <summary>The replication state of every VM a job ever covered (or of one job's VMs, with those of its recorded runs).</summary>
     internal static async Task<List<(string Vm, ReplicatedVmState State)>> VmStatesAsync(ActorRegistry registry, string? jobId)
     {
-        var jobs = await ControlAsync<JobList>(registry, new GetJobs());
+        var known = await ControlAsync<Known>(registry, new GetKnown());
+        var job = jobId is null ? null : await JobAsync(registry, jobId);
+        var vms = jobId is null ? known.Vms : (job?.Vms ?? []).Concat(known.Runs.Where(r => r.JobId == jobId).SelectMany(r => r.Vms)).Distinct();
         var region = await registry.GetAsync<ReplicatedVmRegion>();
         var states = new List<(string, ReplicatedVmState)>();
-        foreach (var vm in jobs.Jobs.Where(j => jobId is null || j.Id == jobId).SelectMany(j => j.Vms).Distinct())
+        foreach (var vm in vms)
         {
             states.Add((vm, await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout)));
         }
@@ -69,6 +81,7 @@ public static class ControlApi
     {
         Done done => Results.Json(new { id = done.Id }),
         Refused refused => Results.BadRequest(new { error = refused.Reason }),
+        NotFound missing => Results.NotFound(new { error = missing.Reason }),
         _ => Results.StatusCode(StatusCodes.Status500InternalServerError),
     };
 }

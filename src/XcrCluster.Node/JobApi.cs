@@ -1,57 +1,128 @@
+using System.Text.Json;
 using Akka.Actor;
 using Akka.Hosting;
 using XcrCluster.Actors;
 using XcrCluster.Domain;
 using XcrCluster.Domain.Control;
-using XcrCluster.Domain.Pools;
 using XcrCluster.Domain.Vm;
-using XcrCluster.Xapi;
 using static XcrCluster.Node.ControlApi;
 
 namespace XcrCluster.Node;
 
-/// <summary>Jobs: define, list, show, run now, schedule on/off.</summary>
+/// <summary>Jobs: define, list, show, change (settings by name), delete (keeping or purging what they left), run
+/// now, schedules added, removed, switched on and off.</summary>
 public static class JobApi
 {
+    public sealed record ScheduleRequest(string? Cron, string? TimeZone, bool? Enabled, string? Name, int? CopyRetention, int? FullInterval, bool ForceFull);
+
+    public sealed record JobRequest(string? Name, string? SourcePool, List<string>? Vms, List<TargetRequest>? Targets, ReplicationSettings? Settings,
+        ScheduleRequest? Schedule, List<ScheduleRequest>? Schedules);
+
+    public sealed record TargetRequest(string? Pool, string? Sr);
+
     public static void Map(WebApplication app, ClusterKey key)
     {
         app.MapPost("/api/jobs", async (JobRequest request, ActorRegistry registry) =>
         {
-            var job = new JobDefinition(Guid.NewGuid().ToString(), request.Name ?? "", Guid.NewGuid().ToString(), request.SourcePool ?? "", request.Vms ?? [],
+            // Without any schedule a job still gets one (by hand only): its id scopes the restore points and seeds.
+            var schedules = (request.Schedules ?? (request.Schedule is { } one ? [one] : [new ScheduleRequest(null, null, null, null, null, null, false)])).Select(Schedule).ToList();
+            var job = new JobDefinition(Guid.NewGuid().ToString(), request.Name ?? "", request.SourcePool ?? "", request.Vms ?? [],
                 [.. (request.Targets ?? []).Select(t => new TargetRef(t.Pool ?? "", t.Sr ?? ""))], request.Settings ?? new ReplicationSettings())
             {
-                Schedule = request.Schedule, Defined = DateTimeOffset.UtcNow,
+                Schedules = schedules, Defined = DateTimeOffset.UtcNow,
             };
             var reply = await ControlAsync<IControlMessage>(registry, new DefineJob(job));
-            return reply is Done ? Results.Json(new { id = job.Id, scheduleId = job.ScheduleId }) : Reply(reply);
+            return reply is Done ? Results.Json(new { id = job.Id, scheduleId = job.ScheduleId, schedules = schedules.Select(s => s.Id) }) : Reply(reply);
         });
-        app.MapGet("/api/jobs", async (ActorRegistry registry) =>
-        {
-            var jobs = await ControlAsync<JobList>(registry, new GetJobs());
-            return Results.Json(jobs.Jobs.Select(j => new
-            {
-                id = j.Id, name = j.Name, scheduleId = j.ScheduleId, sourcePool = j.SourcePool, vms = j.Vms, targets = j.Targets, settings = j.Settings,
-                schedule = j.Schedule is { } s ? new { s.Cron, s.TimeZone, s.Enabled, next = ScheduleRules.Next(s, DateTimeOffset.UtcNow) } : null,
-            }));
-        });
+        app.MapGet("/api/jobs", async (ActorRegistry registry) => Results.Json((await ControlAsync<JobList>(registry, new GetJobs())).Jobs.Select(View)));
+        app.MapGet("/api/jobs/{id}", async (string id, ActorRegistry registry) =>
+            await JobAsync(registry, id) is { } job ? Results.Json(View(job)) : Results.NotFound(new { error = $"no job {id}" }));
+        app.MapPatch("/api/jobs/{id}", async (string id, Dictionary<string, JsonElement> changes, ActorRegistry registry) =>
+            Reply(await ControlAsync<IControlMessage>(registry, new ChangeJob(id, changes.ToDictionary(c => c.Key, c => Text(c.Value))))));
+        app.MapDelete("/api/jobs/{id}", async (string id, bool? purge, ActorRegistry registry) => await DeleteAsync(registry, key, id, purge == true));
         foreach (var (verb, enabled) in new[] { ("enable", true), ("disable", false) })
         {
-            app.MapPost($"/api/jobs/{{id}}/{verb}", async (string id, ActorRegistry registry) => await JobAsync(registry, id) is null
-                ? Results.NotFound(new { error = $"no job {id}" })
-                : Reply(await ControlAsync<IControlMessage>(registry, new EnableJob(id, enabled))));
+            app.MapPost($"/api/jobs/{{id}}/{verb}", async (string id, ActorRegistry registry) => Reply(await ControlAsync<IControlMessage>(registry, new EnableJob(id, enabled))));
+            app.MapPost($"/api/jobs/{{id}}/schedules/{{scheduleId}}/{verb}", async (string id, string scheduleId, ActorRegistry registry) =>
+                Reply(await ControlAsync<IControlMessage>(registry, new EnableSchedule(id, scheduleId, enabled))));
         }
 
-        app.MapGet("/api/jobs/{id}", async (string id, ActorRegistry registry) =>
-            await JobAsync(registry, id) is { } job ? Results.Json(job) : Results.NotFound(new { error = $"no job {id}" }));
-        app.MapPost("/api/jobs/{id}/run", async (string id, ActorRegistry registry) =>
+        app.MapPost("/api/jobs/{id}/schedules", async (string id, ScheduleRequest request, ActorRegistry registry) =>
+            Reply(await ControlAsync<IControlMessage>(registry, new AddSchedule(id, Schedule(request)))));
+        app.MapDelete("/api/jobs/{id}/schedules/{scheduleId}", async (string id, string scheduleId, ActorRegistry registry) =>
+            Reply(await ControlAsync<IControlMessage>(registry, new RemoveSchedule(id, scheduleId))));
+        app.MapPost("/api/jobs/{id}/run", async (string id, string? schedule, ActorRegistry registry) =>
         {
             if (await JobAsync(registry, id) is not { } job)
             {
                 return Results.NotFound(new { error = $"no job {id}" });
             }
 
-            var (runId, vms) = await JobRunner.StartAsync(await registry.GetAsync<ReplicatedVmRegion>(), job, "manual");
+            if ((schedule is null ? job.Schedules[0] : job.Schedule(schedule)) is not { } chosen)
+            {
+                return Results.NotFound(new { error = $"no schedule {schedule} in job {id}" });
+            }
+
+            var (runId, vms) = await JobRunner.StartAsync(await registry.GetAsync<ReplicatedVmRegion>(), await registry.GetAsync<ControlPlane>(), job, chosen, "manual");
             return Results.Json(new { runId, vms = vms.Select(v => new { vm = v.Vm, accepted = v.Accepted, reason = v.Reason }) }, statusCode: StatusCodes.Status202Accepted);
         });
+    }
+
+    private static JobSchedule Schedule(ScheduleRequest r) => new(Guid.NewGuid().ToString(), r.Cron, r.TimeZone ?? "UTC", r.Enabled ?? true)
+    {
+        Name = r.Name ?? "", CopyRetention = r.CopyRetention, FullInterval = r.FullInterval, ForceFull = r.ForceFull,
+    };
+
+    private static object View(JobDefinition j) => new
+    {
+        id = j.Id, name = j.Name, scheduleId = j.ScheduleId, sourcePool = j.SourcePool, vms = j.Vms, targets = j.Targets.Select(t => new { pool = t.Pool, sr = t.SrUuid }),
+        settings = j.Settings, defined = j.Defined,
+        schedules = j.Schedules.Select(s => new
+        {
+            id = s.Id, name = s.Name, cron = s.Cron, timeZone = s.TimeZone, enabled = s.Enabled, copyRetention = s.CopyRetention, fullInterval = s.FullInterval, forceFull = s.ForceFull,
+            next = ScheduleRules.Next(s, DateTimeOffset.UtcNow),
+        }),
+    };
+
+    /// <summary>JSON numbers and booleans as the text JobChanges reads.</summary>
+    private static string Text(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString() ?? "",
+        JsonValueKind.Null => "",
+        JsonValueKind.Array => string.Join(",", value.EnumerateArray().Select(Text)),
+        JsonValueKind.Object => string.Join(",", value.EnumerateObject().Select(p => $"{p.Name}={Text(p.Value)}")),
+        _ => value.GetRawText(),
+    };
+
+    /// <summary>Deletes a job. Its snapshots and restore points stay on the pools (listed as orphans) unless purged;
+    /// a running job is not deleted.</summary>
+    private static async Task<IResult> DeleteAsync(ActorRegistry registry, ClusterKey key, string id, bool purge)
+    {
+        if (await JobAsync(registry, id) is not { } job)
+        {
+            return Results.NotFound(new { error = $"no job {id}" });
+        }
+
+        var known = await ControlAsync<Known>(registry, new GetKnown());
+        var vms = job.Vms.Concat(known.Runs.Where(r => r.JobId == id).SelectMany(r => r.Vms)).Distinct().ToList();
+        var region = await registry.GetAsync<ReplicatedVmRegion>();
+        foreach (var vm in vms)
+        {
+            if ((await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout)).Current?.Job.JobId == id)
+            {
+                return Results.Conflict(new { error = $"the job is running (VM {vm}): wait for the run to end" });
+            }
+        }
+
+        var purged = purge ? await Purge.JobAsync(registry, key, job, vms) : null;
+        var reply = await ControlAsync<IControlMessage>(registry, new DeleteJob(id));
+        if (reply is not Done)
+        {
+            return Reply(reply);
+        }
+
+        return Results.Json(purged is { } p
+            ? new { id, purged = true, message = $"deleted; purged {p.Snapshots} source snapshots, {p.RestorePoints} restore points and {p.Replicas} replica VMs" }
+            : new { id, purged = false, message = "deleted; its snapshots and restore points are kept on the pools and listed as orphans by `xcr replica list` (purge them with `xcr replica purge`)" });
     }
 }

@@ -31,8 +31,36 @@ public static class RunApi
         });
         app.MapGet("/api/replicas", async (string? vm, ActorRegistry registry) =>
         {
+            var jobs = (await ControlAsync<JobList>(registry, new GetJobs())).Jobs;
             var states = await VmStatesAsync(registry, null);
-            return Results.Json(states.Where(s => vm is null || s.Vm == vm).SelectMany(s => s.State.RestorePoints.Select(p => new { vm = s.Vm, sr = p.Key, restorePoints = p.Value })));
+            return Results.Json(states.Where(s => vm is null || s.Vm == vm).SelectMany(s => s.State.RestorePoints.Select(p =>
+            {
+                var covering = jobs.Where(j => j.Vms.Contains(s.Vm) && j.Targets.Any(t => t.SrUuid == p.Key)).Select(j => j.Id).ToList();
+                return new { vm = s.Vm, sr = p.Key, restorePoints = p.Value, jobs = covering, orphan = covering.Count == 0 };
+            })));
+        });
+        app.MapDelete("/api/replicas/{vm}", async (string vm, string? sr, ActorRegistry registry) =>
+        {
+            var jobs = (await ControlAsync<JobList>(registry, new GetJobs())).Jobs;
+            var state = await (await registry.GetAsync<ReplicatedVmRegion>()).Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout);
+            var srs = sr is null ? state.RestorePoints.Keys.ToList() : [sr];
+            if (srs.Count == 0 || sr is not null && !state.RestorePoints.ContainsKey(sr))
+            {
+                return Results.NotFound(new { error = $"no restore point of VM {vm}{(sr is null ? "" : " on SR " + sr)} is known" });
+            }
+
+            if (jobs.FirstOrDefault(j => j.Vms.Contains(vm) && j.Targets.Any(t => srs.Contains(t.SrUuid))) is { } covering)
+            {
+                return Results.BadRequest(new { error = $"vm: still replicated by job {covering.Id} ({covering.Name}): remove it from the job first (xcr job set {covering.Id} vms=...)" });
+            }
+
+            var purged = await Purge.ReplicasAsync(registry, key, vm, srs);
+            if (sr is null || state.RestorePoints.Count == 1)
+            {
+                await ControlAsync<IControlMessage>(registry, new ForgetVm(vm));
+            }
+
+            return Results.Json(new { vm, srs, restorePoints = purged.RestorePoints, replicas = purged.Replicas });
         });
         app.MapGet("/api/rpo", async (ActorRegistry registry) =>
         {
@@ -42,7 +70,7 @@ public static class RunApi
             var rows = new List<object>();
             foreach (var job in jobs.Jobs)
             {
-                var period = job.Schedule is { } schedule ? ScheduleRules.Period(schedule, now) : null;
+                var period = ScheduleRules.Period(job, now);
                 foreach (var vm in job.Vms)
                 {
                     var state = await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout);
@@ -57,22 +85,8 @@ public static class RunApi
 
             return Results.Json(rows);
         });
-        app.MapGet("/api/jobs/{id}/runs/{runId}", async (string id, string runId, ActorRegistry registry) =>
-            await JobAsync(registry, id) is { } job ? Results.Json(await RunViewAsync(registry, job, runId)) : Results.NotFound(new { error = $"no job {id}" }));
-        app.MapGet("/api/runs/{runId}", async (string runId, ActorRegistry registry) =>
-        {
-            foreach (var (_, state) in await VmStatesAsync(registry, null))
-            {
-                var jobId = state.History.LastOrDefault(h => h.RunId == runId)?.JobId
-                    ?? (state.Current?.RunId == runId ? state.Current.Job.JobId : state.Queue.FirstOrDefault(q => q.RunId == runId)?.Job.JobId);
-                if (jobId is not null && await JobAsync(registry, jobId) is { } job)
-                {
-                    return Results.Json(await RunViewAsync(registry, job, runId));
-                }
-            }
-
-            return Results.NotFound(new { error = $"no run {runId}" });
-        });
+        app.MapGet("/api/jobs/{id}/runs/{runId}", async (string id, string runId, ActorRegistry registry) => await RunAsync(registry, runId, id));
+        app.MapGet("/api/runs/{runId}", async (string runId, ActorRegistry registry) => await RunAsync(registry, runId, null));
         app.MapGet("/api/vms/{uuid}", async (string uuid, ActorRegistry registry) =>
         {
             var state = await (await registry.GetAsync<ReplicatedVmRegion>()).Ask<ReplicatedVmState>(new GetVmStatus(uuid), AskTimeout);
@@ -90,20 +104,26 @@ public static class RunApi
         });
     }
 
-    /// <summary>A run of a job as every VM of it saw it: status, full or delta, targets, log and task tree.</summary>
-    private static async Task<object> RunViewAsync(ActorRegistry registry, JobDefinition job, string runId)
+    /// <summary>A run as every VM of it saw it: status, full or delta, targets, log and task tree.</summary>
+    private static async Task<IResult> RunAsync(ActorRegistry registry, string runId, string? jobId)
     {
+        var run = (await ControlAsync<Known>(registry, new GetKnown())).Runs.LastOrDefault(r => r.RunId == runId && (jobId is null || r.JobId == jobId));
+        if (run is null)
+        {
+            return Results.NotFound(new { error = jobId is not null && await JobAsync(registry, jobId) is null ? $"no job {jobId}" : $"no run {runId}" });
+        }
+
         var region = await registry.GetAsync<ReplicatedVmRegion>();
         var vms = new List<object>();
-        foreach (var vm in job.Vms)
+        foreach (var vm in run.Vms)
         {
             var state = await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout);
             var done = state.History.LastOrDefault(h => h.RunId == runId);
-            var status = done?.Result.Status ?? (state.Current?.RunId == runId ? "running" : state.Queue.Any(q => q.RunId == runId) ? "queued" : "unknown");
+            var status = done?.Result.Status ?? (state.Current?.RunId == runId ? "running" : state.Queue.Any(q => q.RunId == runId) ? "queued" : "refused");
             vms.Add(new { vm, status, full = done?.Result.Full, error = done?.Result.Error, sourceSnapshot = done?.Result.SourceSnapshotUuid, targets = done?.Result.Targets, log = done?.Result.Log,
                 tasks = done is null ? null : TaskTree.Build(vm, done.Result) });
         }
 
-        return new { runId, jobId = job.Id, vms };
+        return Results.Json(new { runId, jobId = run.JobId, scheduleId = run.ScheduleId, trigger = run.Trigger, started = run.At, vms });
     }
 }

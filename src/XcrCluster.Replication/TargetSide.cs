@@ -61,7 +61,11 @@ public sealed record TargetSpec(Pool Pool, string SrUuid) : ITargetSpec
 /// (source snapshot VBD and VDI, and the target disk they went to), the source VIFs with their networks, and the
 /// figures for the metadata.</summary>
 public sealed record TargetCommit(VmRecord Snapshot, IReadOnlyDictionary<string, object?> SnapshotRecord, IReadOnlyList<TargetDisk> Disks,
-    IReadOnlyList<SourceVif> Vifs, DateTimeOffset TransferStart, long BytesRead, int CopyRetention);
+    IReadOnlyList<SourceVif> Vifs, DateTimeOffset TransferStart, long BytesRead, int CopyRetention)
+{
+    /// <summary>The job's network mapping (source network uuid to target network uuid), before the automatic rule.</summary>
+    public IReadOnlyDictionary<string, string>? NetworkMapping { get; init; }
+}
 
 public sealed record TargetDisk(VbdRecord Vbd, VdiRecord Source, string Target);
 

@@ -164,7 +164,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
     public async Task<(string TargetVm, string RestorePoint)> CommitAsync(TargetCommit commit)
     {
         var (snapshot, snapshotRecord, disks, transferStart, bytesRead, copyRetention) = (commit.Snapshot, commit.SnapshotRecord, commit.Disks, commit.TransferStart, commit.BytesRead, commit.CopyRetention);
-        var vm = liveTarget ?? await CreateVmAsync(snapshot, snapshotRecord, commit.Vifs).ConfigureAwait(false);
+        var vm = liveTarget ?? await CreateVmAsync(snapshot, snapshotRecord, commit.Vifs, commit.NetworkMapping).ConfigureAwait(false);
         await Pool.Client.CallAsync("VM.set_blocked_operations", vm.Ref, new Dictionary<string, object?> { ["start"] = XoMetadata.Importing, ["start_on"] = XoMetadata.Importing }).ConfigureAwait(false);
         await ApplySettingsAsync(vm, snapshot).ConfigureAwait(false);
 
@@ -252,7 +252,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         "domain_type", "NVRAM",
     ];
 
-    private async Task<VmRecord> CreateVmAsync(VmRecord snapshot, IReadOnlyDictionary<string, object?> snapshotRecord, IReadOnlyList<SourceVif> vifs)
+    private async Task<VmRecord> CreateVmAsync(VmRecord snapshot, IReadOnlyDictionary<string, object?> snapshotRecord, IReadOnlyList<SourceVif> vifs, IReadOnlyDictionary<string, string>? mapping)
     {
         var record = snapshotRecord.Where(p => CreateFields.Contains(p.Key)).ToDictionary();
         record["is_a_template"] = false;
@@ -269,7 +269,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         createdVm = vm;
         try
         {
-            await CopyVifsAsync(vm, vifs).ConfigureAwait(false);
+            await CopyVifsAsync(vm, vifs, mapping).ConfigureAwait(false);
         }
         catch
         {
@@ -304,12 +304,12 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
     }
 
     /// <summary>VIFs with the source MACs, each on the target network <see cref="NetworkMapping"/> chooses.</summary>
-    private async Task CopyVifsAsync(string vm, IReadOnlyList<SourceVif> vifs)
+    private async Task CopyVifsAsync(string vm, IReadOnlyList<SourceVif> vifs, IReadOnlyDictionary<string, string>? mapping)
     {
         var networks = await Pool.NetworksAsync().ConfigureAwait(false);
         foreach (var vif in vifs)
         {
-            var network = NetworkMapping.Choose(vif.Network, networks);
+            var network = NetworkMapping.Choose(vif.Network, networks, mapping);
             await Pool.Client.CallAsync("VIF.create", new Dictionary<string, object?>
             {
                 ["VM"] = vm, ["network"] = network.Ref, ["device"] = vif.Record.Device, ["MAC"] = vif.Record.Mac, ["MTU"] = vif.Record.Mtu,

@@ -64,7 +64,7 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             var vifs = await SourceVifsAsync(snapshot).ConfigureAwait(false);
             foreach (var (target, result) in srs.Zip(results))
             {
-                outcomes.Add(await CommitAsync(target, new TargetCommit(snapshot, record, result.Disks, vifs, transferStart, result.Bytes, settings.CopyRetention), result, bases)
+                outcomes.Add(await CommitAsync(target, new TargetCommit(snapshot, record, result.Disks, vifs, transferStart, result.Bytes, settings.CopyRetention) { NetworkMapping = settings.NetworkMapping }, result, bases)
                     .ConfigureAwait(false));
             }
 

@@ -14,6 +14,11 @@ public sealed class ControlPlaneTests() : Akka.TestKit.Xunit2.TestKit("""
 {
     private static readonly ClusterKey Key = new(RandomNumberGenerator.GetBytes(32));
 
+    private static readonly string Sr = Guid.NewGuid().ToString();
+
+    private static JobDefinition Job(IReadOnlyList<string> vms, TargetRef target)
+        => new("j", "nightly", "alpha", vms, [target], new ReplicationSettings()) { Schedules = [new JobSchedule("s")] };
+
     private static PoolRegistration Pool(string name, string url = "https://192.0.2.10") => new(name, url, "root", Key.Encrypt("p@ss w0rd"), null, true);
 
     [Fact]
@@ -27,11 +32,11 @@ public sealed class ControlPlaneTests() : Akka.TestKit.Xunit2.TestKit("""
         control.Tell(new RegisterPool(Pool("alpha")), TestActor);
         ExpectMsg<Done>();
         var vm = Guid.NewGuid().ToString();
-        control.Tell(new DefineJob(new JobDefinition("j", "nightly", "s", "alpha", [vm], [new TargetRef("beta", "sr")], new ReplicationSettings())), TestActor);
+        control.Tell(new DefineJob(Job([vm], new TargetRef("beta", Sr))), TestActor);
         Assert.Equal("targets: unknown pool \"beta\"", ExpectMsg<Refused>().Reason);
-        control.Tell(new DefineJob(new JobDefinition("j", "nightly", "s", "alpha", ["not-a-uuid"], [new TargetRef("alpha", "sr")], new ReplicationSettings())), TestActor);
+        control.Tell(new DefineJob(Job(["not-a-uuid"], new TargetRef("alpha", Sr))), TestActor);
         Assert.StartsWith("vms:", ExpectMsg<Refused>().Reason);
-        control.Tell(new DefineJob(new JobDefinition("j", "nightly", "s", "alpha", [vm], [new TargetRef("alpha", "sr")], new ReplicationSettings())), TestActor);
+        control.Tell(new DefineJob(Job([vm], new TargetRef("alpha", Sr))), TestActor);
         ExpectMsg<Done>();
 
         Watch(control);

@@ -15,9 +15,9 @@ public sealed class SchedulerTests() : Akka.TestKit.Xunit2.TestKit("""
     """)
 {
     private static JobDefinition Job(string cron, DateTimeOffset defined, bool enabled = true)
-        => new("job-1", "nightly", "schedule-1", "alpha", [Guid.NewGuid().ToString()], [new TargetRef("beta", "sr")], new ReplicationSettings())
+        => new("job-1", "nightly", "alpha", [Guid.NewGuid().ToString()], [new TargetRef("beta", "sr")], new ReplicationSettings())
         {
-            Schedule = new JobSchedule(cron, Enabled: enabled), Defined = defined,
+            Schedules = [new JobSchedule("schedule-1", cron, Enabled: enabled)], Defined = defined,
         };
 
     [Fact]

@@ -11,7 +11,12 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly PoolRegistration Pool = new("alpha", "https://10.0.0.1", "root", "c2VjcmV0", null, true);
 
-    private static readonly JobDefinition Job = new("job-1", "nightly", "schedule-1", "alpha", [Guid.NewGuid().ToString()], [new TargetRef("alpha", "sr-1")], new Domain.ReplicationSettings());
+    private static readonly JobDefinition Job = new("job-1", "nightly", "alpha", [Guid.NewGuid().ToString()], [new TargetRef("alpha", "sr-1")], new Domain.ReplicationSettings())
+    {
+        Schedules = [new JobSchedule("schedule-1", "*/15 * * * *", "Europe/Paris") { CopyRetention = 3, ForceFull = true }],
+    };
+
+    private static readonly RunLaunch Launch = new("run-1", "job-1", "schedule-1", ["vm-1"], "manual", DateTimeOffset.UnixEpoch);
 
     public static TheoryData<object> Messages()
     {
@@ -45,6 +50,24 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new ScheduleFired("schedule-1", "job-1", DateTimeOffset.UnixEpoch),
             new EnableJob("job-1", false),
             new JobEnabled("job-1", false),
+            new ChangeJob("job-1", new Dictionary<string, string> { ["copyRetention"] = "3" }),
+            new DeleteJob("job-1"),
+            new AddSchedule("job-1", Job.Schedules[0]),
+            new RemoveSchedule("job-1", "schedule-1"),
+            new EnableSchedule("job-1", "schedule-1", true),
+            new RecordRun(Launch),
+            new ForgetVm("vm-1"),
+            new GetKnown(),
+            new Known(["vm-1"], [Launch]),
+            new NotFound("no job x"),
+            new JobDeleted("job-1"),
+            new ScheduleAdded("job-1", Job.Schedules[0]),
+            new ScheduleRemoved("job-1", "schedule-1"),
+            new ScheduleEnabled("job-1", "schedule-1", false),
+            new RunRecorded(Launch),
+            new VmForgotten("vm-1"),
+            new ForgetReplicas("vm-1", "sr-1"),
+            new ReplicasForgotten("vm-1", null, DateTimeOffset.UnixEpoch),
             new AcquireSlots("alpha", SlotKind.Transfer, 3, "lease-1", "akka.tcp://xcr@127.0.0.1:4053"),
             new SlotsGranted("alpha", "lease-1"),
             new ReleaseSlots("alpha", "lease-1"),

@@ -10,21 +10,65 @@ public interface IControlMessage
 /// <summary>A registered pool. The credentials are only ever held encrypted with the cluster key.</summary>
 public sealed record PoolRegistration(string Name, string Url, string User, string EncryptedPassword, string? Fingerprint, bool AllowUnauthorized);
 
-/// <summary>A job: VMs by uuid on one source pool, target SRs, one schedule, settings. Without a cron expression
-/// the job only runs by hand.</summary>
-public sealed record JobDefinition(string Id, string Name, string ScheduleId, string SourcePool, IReadOnlyList<string> Vms, IReadOnlyList<TargetRef> Targets, ReplicationSettings Settings)
+/// <summary>A job: VMs by uuid on one source pool, target SRs, settings, and one or more schedules (the first is the
+/// one a run by hand and a seed use). Like Xen Orchestra, restore points and snapshots are scoped by schedule.</summary>
+public sealed record JobDefinition(string Id, string Name, string SourcePool, IReadOnlyList<string> Vms, IReadOnlyList<TargetRef> Targets, ReplicationSettings Settings)
 {
-    public JobSchedule? Schedule { get; init; }
+    public IReadOnlyList<JobSchedule> Schedules { get; init; } = [];
 
     public DateTimeOffset Defined { get; init; }
+
+    /// <summary>The first schedule's id: the one of runs by hand (and of xo-cr-seed's --schedule).</summary>
+    public string ScheduleId => Schedules.Count > 0 ? Schedules[0].Id : "";
+
+    public JobSchedule? Schedule(string id) => Schedules.FirstOrDefault(s => s.Id == id);
 }
 
-/// <summary>When a job runs by itself: a 5-field cron expression (6 fields: with seconds) in a time zone.</summary>
-public sealed record JobSchedule(string Cron, string TimeZone = "UTC", bool Enabled = true);
+/// <summary>A schedule of a job: when it runs by itself (5-field cron, or 6 with seconds, in a time zone; without
+/// cron only by hand) and what it overrides of the job's settings — Xen Orchestra keeps copyRetention and
+/// fullInterval per schedule, and "force full" makes every run of the schedule a full.</summary>
+public sealed record JobSchedule(string Id, string? Cron = null, string TimeZone = "UTC", bool Enabled = true)
+{
+    public string Name { get; init; } = "";
+
+    public int? CopyRetention { get; init; }
+
+    public int? FullInterval { get; init; }
+
+    public bool ForceFull { get; init; }
+
+    /// <summary>The job's settings as a run of this schedule uses them.</summary>
+    public ReplicationSettings Apply(ReplicationSettings job)
+        => job with { CopyRetention = CopyRetention ?? job.CopyRetention, FullInterval = ForceFull ? 1 : FullInterval ?? job.FullInterval };
+}
+
+/// <summary>A run the control plane started (by hand or by a schedule): which VMs it asked for, so a run can be
+/// found by id and the replicas of VMs no job covers any more are still listed (as orphans).</summary>
+public sealed record RunLaunch(string RunId, string JobId, string ScheduleId, IReadOnlyList<string> Vms, string Trigger, DateTimeOffset At);
 
 public sealed record RegisterPool(PoolRegistration Pool) : IControlMessage;
 
 public sealed record DefineJob(JobDefinition Job) : IControlMessage;
+
+/// <summary>`xcr job set`: settings by name with text values (see <see cref="JobChanges"/>).</summary>
+public sealed record ChangeJob(string Id, IReadOnlyDictionary<string, string> Changes) : IControlMessage;
+
+public sealed record DeleteJob(string Id) : IControlMessage;
+
+public sealed record AddSchedule(string JobId, JobSchedule Schedule) : IControlMessage;
+
+public sealed record RemoveSchedule(string JobId, string ScheduleId) : IControlMessage;
+
+/// <summary>Turns one schedule on or off (<see cref="EnableJob"/> does it for every schedule of the job).</summary>
+public sealed record EnableSchedule(string JobId, string ScheduleId, bool Enabled) : IControlMessage;
+
+/// <summary>Turns a job's schedules on or off (the job can always be run by hand).</summary>
+public sealed record EnableJob(string Id, bool Enabled) : IControlMessage;
+
+public sealed record RecordRun(RunLaunch Run) : IControlMessage;
+
+/// <summary>A VM's replicas were purged and no job covers it: it leaves the list of known VMs.</summary>
+public sealed record ForgetVm(string Vm) : IControlMessage;
 
 public sealed record GetPools : IControlMessage;
 
@@ -32,22 +76,40 @@ public sealed record GetJob(string Id) : IControlMessage;
 
 public sealed record GetJobs : IControlMessage;
 
-/// <summary>Turns a job's schedule on or off (the job can always be run by hand).</summary>
-public sealed record EnableJob(string Id, bool Enabled) : IControlMessage;
+/// <summary>Every VM a job ever replicated (jobs' VMs and the VMs of recorded runs), and the recorded runs.</summary>
+public sealed record GetKnown : IControlMessage;
 
-public sealed record JobEnabled(string Id, bool Enabled) : IControlMessage;
-
-public sealed record JobList(IReadOnlyList<JobDefinition> Jobs) : IControlMessage;
+public sealed record Known(IReadOnlyList<string> Vms, IReadOnlyList<RunLaunch> Runs) : IControlMessage;
 
 /// <summary>Replies: what was stored, or why not (400-style, naming the field).</summary>
 public sealed record Done(string Id) : IControlMessage;
 
 public sealed record Refused(string Reason) : IControlMessage;
 
+/// <summary>The command names an id that does not exist (404-style).</summary>
+public sealed record NotFound(string Reason) : IControlMessage;
+
 public sealed record PoolList(IReadOnlyList<PoolRegistration> Pools) : IControlMessage;
+
+public sealed record JobList(IReadOnlyList<JobDefinition> Jobs) : IControlMessage;
 
 public sealed record JobReply(JobDefinition? Job) : IControlMessage;
 
+// Events.
 public sealed record PoolRegistered(PoolRegistration Pool) : IControlMessage;
 
 public sealed record JobDefined(JobDefinition Job) : IControlMessage;
+
+public sealed record JobDeleted(string Id) : IControlMessage;
+
+public sealed record JobEnabled(string Id, bool Enabled) : IControlMessage;
+
+public sealed record ScheduleAdded(string JobId, JobSchedule Schedule) : IControlMessage;
+
+public sealed record ScheduleRemoved(string JobId, string ScheduleId) : IControlMessage;
+
+public sealed record ScheduleEnabled(string JobId, string ScheduleId, bool Enabled) : IControlMessage;
+
+public sealed record RunRecorded(RunLaunch Run) : IControlMessage;
+
+public sealed record VmForgotten(string Vm) : IControlMessage;

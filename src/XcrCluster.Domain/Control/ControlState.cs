@@ -2,12 +2,20 @@ using System.Collections.Immutable;
 
 namespace XcrCluster.Domain.Control;
 
-/// <summary>Registered pools and defined jobs, with validation that names the bad field. Pure.</summary>
+/// <summary>Registered pools, defined jobs with their schedules, the runs started and every VM a job ever covered,
+/// with validation that names the bad field. Pure: commands in, (event, reply) out; events applied.</summary>
 public sealed record ControlState
 {
+    /// <summary>Runs remembered for lookup by id (the VMs' entities keep the results).</summary>
+    public const int RunsKept = 1000;
+
     public ImmutableDictionary<string, PoolRegistration> Pools { get; init; } = ImmutableDictionary<string, PoolRegistration>.Empty;
 
     public ImmutableDictionary<string, JobDefinition> Jobs { get; init; } = ImmutableDictionary<string, JobDefinition>.Empty;
+
+    public ImmutableList<RunLaunch> Runs { get; init; } = [];
+
+    public ImmutableSortedSet<string> KnownVms { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 
     public (IControlMessage? Event, IControlMessage Reply) Process(IControlMessage command) => command switch
     {
@@ -15,29 +23,79 @@ public sealed record ControlState
         RegisterPool { Pool: var p } when !Uri.TryCreate(p.Url, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https") => (null, new Refused("url: an http(s) XAPI URL is required")),
         RegisterPool { Pool: var p } when p.User.Length == 0 => (null, new Refused("username: required")),
         RegisterPool r => (new PoolRegistered(r.Pool), new Done(r.Pool.Name)),
-        DefineJob { Job: var j } when string.IsNullOrWhiteSpace(j.Name) => (null, new Refused("name: required")),
-        DefineJob { Job: var j } when !Pools.ContainsKey(j.SourcePool) => (null, new Refused($"sourcePool: unknown pool \"{j.SourcePool}\"")),
-        DefineJob { Job: var j } when j.Vms.Count == 0 || j.Vms.Any(v => !Guid.TryParse(v, out _)) => (null, new Refused("vms: one or more VM uuids")),
-        DefineJob { Job: var j } when j.Targets.Count == 0 => (null, new Refused("targets: one or more target SRs")),
-        DefineJob { Job: var j } when j.Targets.FirstOrDefault(t => !Pools.ContainsKey(t.Pool)) is { } t => (null, new Refused($"targets: unknown pool \"{t.Pool}\"")),
-        DefineJob { Job: var j } when j.Settings.Validate() is { } bad => (null, new Refused($"settings: {bad}")),
-        DefineJob { Job.Schedule: { } s } when ScheduleRules.Validate(s) is { } bad => (null, new Refused($"schedule: {bad}")),
+        DefineJob d when Invalid(d.Job) is { } bad => (null, new Refused(bad)),
         DefineJob d => (new JobDefined(d.Job), new Done(d.Job.Id)),
-        EnableJob e when !Jobs.ContainsKey(e.Id) => (null, new Refused($"no job {e.Id}")),
-        EnableJob e when Jobs[e.Id].Schedule is null => (null, new Refused($"job {e.Id} has no schedule: it runs by hand only")),
+        ChangeJob c when !Jobs.ContainsKey(c.Id) => (null, new NotFound($"no job {c.Id}")),
+        ChangeJob c => JobChanges.Apply(Jobs[c.Id], c.Changes) switch
+        {
+            (_, { } error) => (null, new Refused(error)),
+            ({ } job, _) when Invalid(job) is { } bad => (null, new Refused(bad)),
+            ({ } job, _) => (new JobDefined(job), new Done(job.Id)),
+            _ => (null, new Refused("nothing changed")),
+        },
+        DeleteJob d when !Jobs.ContainsKey(d.Id) => (null, new NotFound($"no job {d.Id}")),
+        DeleteJob d => (new JobDeleted(d.Id), new Done(d.Id)),
+        AddSchedule a when !Jobs.ContainsKey(a.JobId) => (null, new NotFound($"no job {a.JobId}")),
+        AddSchedule a when Jobs[a.JobId].Schedule(a.Schedule.Id) is not null => (null, new Refused($"schedule {a.Schedule.Id} exists")),
+        AddSchedule a when ScheduleInvalid(a.Schedule) is { } bad => (null, new Refused(bad)),
+        AddSchedule a => (new ScheduleAdded(a.JobId, a.Schedule), new Done(a.Schedule.Id)),
+        RemoveSchedule r when Jobs.GetValueOrDefault(r.JobId)?.Schedule(r.ScheduleId) is null => (null, new NotFound($"no schedule {r.ScheduleId} in job {r.JobId}")),
+        RemoveSchedule r when Jobs[r.JobId].Schedules.Count == 1 => (null, new Refused("schedule: a job keeps at least one schedule (its id scopes the restore points)")),
+        RemoveSchedule r => (new ScheduleRemoved(r.JobId, r.ScheduleId), new Done(r.ScheduleId)),
+        EnableSchedule e when Jobs.GetValueOrDefault(e.JobId)?.Schedule(e.ScheduleId) is null => (null, new NotFound($"no schedule {e.ScheduleId} in job {e.JobId}")),
+        EnableSchedule e when Jobs[e.JobId].Schedule(e.ScheduleId)!.Cron is null => (null, new Refused($"schedule {e.ScheduleId} has no cron: it runs by hand only")),
+        EnableSchedule e => (new ScheduleEnabled(e.JobId, e.ScheduleId, e.Enabled), new Done(e.ScheduleId)),
+        EnableJob e when !Jobs.ContainsKey(e.Id) => (null, new NotFound($"no job {e.Id}")),
+        EnableJob e when Jobs[e.Id].Schedules.All(s => s.Cron is null) => (null, new Refused($"job {e.Id} has no schedule with a cron: it runs by hand only")),
         EnableJob e => (new JobEnabled(e.Id, e.Enabled), new Done(e.Id)),
+        RecordRun r => (new RunRecorded(r.Run), new Done(r.Run.RunId)),
+        ForgetVm f when Jobs.Values.Any(j => j.Vms.Contains(f.Vm)) => (null, new Refused($"vm: {f.Vm} is still in a job")),
+        ForgetVm f => (new VmForgotten(f.Vm), new Done(f.Vm)),
         GetPools => (null, new PoolList([.. Pools.Values.OrderBy(p => p.Name, StringComparer.Ordinal)])),
         GetJob g => (null, new JobReply(Jobs.GetValueOrDefault(g.Id))),
         GetJobs => (null, new JobList([.. Jobs.Values.OrderBy(j => j.Id, StringComparer.Ordinal)])),
+        GetKnown => (null, new Known([.. KnownVms], Runs)),
         _ => (null, new Refused($"unknown command {command.GetType().Name}")),
     };
 
     public ControlState Apply(IControlMessage e) => e switch
     {
         PoolRegistered r => this with { Pools = Pools.SetItem(r.Pool.Name, r.Pool) },
-        JobDefined d => this with { Jobs = Jobs.SetItem(d.Job.Id, d.Job) },
-        JobEnabled enabled when Jobs.TryGetValue(enabled.Id, out var job) && job.Schedule is { } schedule
-            => this with { Jobs = Jobs.SetItem(enabled.Id, job with { Schedule = schedule with { Enabled = enabled.Enabled } }) },
+        JobDefined d => this with { Jobs = Jobs.SetItem(d.Job.Id, d.Job), KnownVms = KnownVms.Union(d.Job.Vms) },
+        JobDeleted d => this with { Jobs = Jobs.Remove(d.Id) },
+        JobEnabled x => Change(x.Id, j => j with { Schedules = [.. j.Schedules.Select(s => s.Cron is null ? s : s with { Enabled = x.Enabled })] }),
+        ScheduleAdded a => Change(a.JobId, j => j with { Schedules = [.. j.Schedules, a.Schedule] }),
+        ScheduleRemoved r => Change(r.JobId, j => j with { Schedules = [.. j.Schedules.Where(s => s.Id != r.ScheduleId)] }),
+        ScheduleEnabled x => Change(x.JobId, j => j with { Schedules = [.. j.Schedules.Select(s => s.Id == x.ScheduleId ? s with { Enabled = x.Enabled } : s)] }),
+        RunRecorded r => this with { Runs = Runs.Count >= RunsKept ? Runs.RemoveAt(0).Add(r.Run) : Runs.Add(r.Run), KnownVms = KnownVms.Union(r.Run.Vms) },
+        VmForgotten f => this with { KnownVms = KnownVms.Remove(f.Vm) },
         _ => this,
+    };
+
+    private ControlState Change(string jobId, Func<JobDefinition, JobDefinition> change)
+        => Jobs.TryGetValue(jobId, out var job) ? this with { Jobs = Jobs.SetItem(jobId, change(job)) } : this;
+
+    /// <summary>What is wrong with a job, naming the field, or null.</summary>
+    private string? Invalid(JobDefinition j) => j switch
+    {
+        _ when string.IsNullOrWhiteSpace(j.Name) => "name: required",
+        _ when !Pools.ContainsKey(j.SourcePool) => $"sourcePool: unknown pool \"{j.SourcePool}\"",
+        _ when j.Vms.Count == 0 || j.Vms.Any(v => !Guid.TryParse(v, out _)) => "vms: one or more VM uuids",
+        _ when j.Targets.Count == 0 => "targets: one or more target SRs",
+        _ when j.Targets.FirstOrDefault(t => !Pools.ContainsKey(t.Pool)) is { } t => $"targets: unknown pool \"{t.Pool}\"",
+        _ when j.Targets.FirstOrDefault(t => !Guid.TryParse(t.SrUuid, out _)) is { } t => $"targets: \"{t.SrUuid}\" is not an SR uuid",
+        _ when j.Settings.Validate() is { } bad => $"settings: {bad}",
+        _ when j.Schedules.Count == 0 => "schedules: a job has at least one schedule",
+        _ when j.Schedules.Select(s => s.Id).Distinct().Count() != j.Schedules.Count => "schedules: ids must differ",
+        _ when j.Schedules.Select(ScheduleInvalid).FirstOrDefault(e => e is not null) is { } bad => bad,
+        _ => null,
+    };
+
+    private static string? ScheduleInvalid(JobSchedule s) => s switch
+    {
+        { Id.Length: 0 } => "schedule: an id is required",
+        { CopyRetention: < 1 } => "schedule: copyRetention must be at least 1",
+        { FullInterval: < 0 } => "schedule: fullInterval must be 0 (never) or more",
+        _ => ScheduleRules.Validate(s) is { } bad ? $"schedule: {bad}" : null,
     };
 }

@@ -7,6 +7,11 @@ public static class ScheduleRules
 {
     public static string? Validate(JobSchedule schedule)
     {
+        if (schedule.Cron is null)
+        {
+            return null;
+        }
+
         try
         {
             _ = Parse(schedule.Cron);
@@ -27,7 +32,7 @@ public static class ScheduleRules
     /// however many were missed (the cluster was down), one run is due, not one per missed occurrence.</summary>
     public static DateTimeOffset? Due(JobSchedule schedule, DateTimeOffset since, DateTimeOffset now)
     {
-        if (!schedule.Enabled || now <= since)
+        if (!schedule.Enabled || schedule.Cron is null || now <= since)
         {
             return null;
         }
@@ -38,11 +43,15 @@ public static class ScheduleRules
 
     /// <summary>The next occurrence after <paramref name="now"/> (for display and timers).</summary>
     public static DateTimeOffset? Next(JobSchedule schedule, DateTimeOffset now)
-        => schedule.Enabled ? Parse(schedule.Cron).GetNextOccurrence(now, TimeZoneInfo.FindSystemTimeZoneById(schedule.TimeZone)) : null;
+        => schedule is { Enabled: true, Cron: not null } ? Parse(schedule.Cron).GetNextOccurrence(now, TimeZoneInfo.FindSystemTimeZoneById(schedule.TimeZone)) : null;
 
     /// <summary>The time between two runs around now (for RPO: a VM is late when its last success is older than twice this).</summary>
     public static TimeSpan? Period(JobSchedule schedule, DateTimeOffset now)
         => Next(schedule with { Enabled = true }, now) is { } next && Next(schedule with { Enabled = true }, next) is { } after ? after - next : null;
+
+    /// <summary>The shortest period of the job's enabled schedules, null when none runs by itself.</summary>
+    public static TimeSpan? Period(JobDefinition job, DateTimeOffset now)
+        => job.Schedules.Where(s => s is { Enabled: true, Cron: not null }).Select(s => Period(s, now)).Where(p => p is not null).Min();
 
     private static CronExpression Parse(string cron)
         => CronExpression.Parse(cron, cron.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);

@@ -21,16 +21,14 @@ public sealed record SchedulerState
         var due = new List<ScheduleFired>();
         foreach (var job in jobs)
         {
-            if (job.Schedule is not { } schedule)
+            foreach (var schedule in job.Schedules)
             {
-                continue;
-            }
-
-            var since = LastDue.TryGetValue(job.ScheduleId, out var last) ? last : job.Defined;
-            since = since < now - Lookback ? now - Lookback : since;
-            if (ScheduleRules.Due(schedule, since, now) is { } occurrence)
-            {
-                due.Add(new ScheduleFired(job.ScheduleId, job.Id, occurrence));
+                var since = LastDue.TryGetValue(schedule.Id, out var last) ? last : job.Defined;
+                since = since < now - Lookback ? now - Lookback : since;
+                if (ScheduleRules.Due(schedule, since, now) is { } occurrence)
+                {
+                    due.Add(new ScheduleFired(schedule.Id, job.Id, occurrence));
+                }
             }
         }
 

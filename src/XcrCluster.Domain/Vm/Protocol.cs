@@ -17,6 +17,9 @@ public sealed record ReplicateVm(string VmUuid, string RunId, string SourcePool,
 /// <summary>What the VM entity knows: current and queued runs, history, restore points, RPO.</summary>
 public sealed record GetVmStatus(string VmUuid) : IReplicatedVmMessage;
 
+/// <summary>The VM's restore points on an SR (every SR when null) were purged from the pools: forget them.</summary>
+public sealed record ForgetReplicas(string VmUuid, string? SrUuid) : IReplicatedVmMessage;
+
 /// <summary>Replies to <see cref="ReplicateVm"/>.</summary>
 public sealed record RunAccepted(string VmUuid, string RunId, bool Queued) : IReplicatedVmMessage;
 
@@ -43,3 +46,5 @@ public sealed record RunFinished(string VmUuid, string JobId, RunResult Result, 
 
 /// <summary>A run the node lost (crash, kill -9) is recorded as interrupted when the entity recovers.</summary>
 public sealed record RunInterrupted(string VmUuid, string RunId, string JobId, DateTimeOffset At) : IReplicatedVmEvent;
+
+public sealed record ReplicasForgotten(string VmUuid, string? SrUuid, DateTimeOffset At) : IReplicatedVmEvent;

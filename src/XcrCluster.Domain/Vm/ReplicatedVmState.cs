@@ -88,6 +88,7 @@ public sealed record ReplicatedVmState
         },
         RunQueued q => this with { VmUuid = q.VmUuid, Queue = Queue.Add(q.Request) },
         RunFinished f => Record(f.Result, f.At),
+        ReplicasForgotten f => this with { RestorePoints = f.SrUuid is null ? RestorePoints.Clear() : RestorePoints.Remove(f.SrUuid) },
         RunInterrupted i => Record(new RunResult(i.RunId, "interrupted", "the node stopped during the run", false, null, [], []), i.At),
         _ => this,
     };
