@@ -1,151 +1,200 @@
 using System.Diagnostics;
-using Akka.Actor;
-using Akka.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using XcrCluster.Actors;
-using XcrCluster.Domain;
-using XcrCluster.Domain.Vm;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using XcrCluster.Xapi;
+using XcrCluster.Xapi.Records;
 using XcrCluster.XapiSim;
-using XcrCluster.XapiSim.Http;
-using XcrCluster.XapiSim.Storage;
 
 namespace XcrCluster.Cli;
 
 /// <summary>
-/// `xcr demo`: two simulated XCP-ng pools on loopback, a one-node cluster persisting to SQLite, and VM
-/// "web01" replicated from pool alpha to pool beta — a full run, then the guest writes a few blocks and a
-/// delta run sends only those. Byte counts come from the simulators' own counters; the restore points are
-/// checked against the source snapshots.
+/// `xcr demo`: two simulated XCP-ng pools and a one-node cluster on SQLite, as child processes in a temporary
+/// directory, driven through the node's HTTP API as an operator would: pools registered, a job created for VM
+/// "web01" (pool alpha to pool beta), a full run, the guest writes 8 blocks, a delta run. Byte counts come from the
+/// simulators' own counters and each restore point is checked against the source snapshot it came from.
+/// `--keep` leaves everything running and prints how to use xcr against it.
 /// </summary>
 public static class Demo
 {
+    private const int GuestBlocks = 8;
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, Fixture? fixture = null)
     {
         var keep = args.Contains("--keep");
         var dataIndex = Array.IndexOf(args, "--data");
-        var dir = dataIndex >= 0 && dataIndex + 1 < args.Length ? args[dataIndex + 1] : Path.Combine(Path.GetTempPath(), "xcr-demo-" + Guid.NewGuid().ToString("N")[..8]);
+        var dir = dataIndex >= 0 && dataIndex + 1 < args.Length ? Path.GetFullPath(args[dataIndex + 1]) : Path.Combine(Path.GetTempPath(), "xcr-demo-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
         var clock = Stopwatch.StartNew();
+        var children = new List<ChildProgram>();
+        var ok = false;
         try
         {
             output.WriteLine($"xcr demo: data in {dir}");
-            await using var alpha = await SimServer.StartAsync(new SimOptions { DataDir = Path.Combine(dir, "pool-alpha"), PoolName = "alpha", Fixture = fixture });
-            await using var beta = await SimServer.StartAsync(new SimOptions { DataDir = Path.Combine(dir, "pool-beta"), PoolName = "beta", Fixture = fixture });
-            output.WriteLine($"  pool alpha (source) at {alpha.Url}, pool beta (target) at {beta.Url}");
-
-            var pools = new StaticPoolRegistry(new Dictionary<string, XapiEndpoint>
+            string[] fixtureArgs = fixture is null ? [] : ["--fixture", WriteFixture(dir, fixture)];
+            async Task<Uri> Start(string dll, string ready, string name, params string[] a)
             {
-                ["alpha"] = XapiEndpoint.Parse($"http://root:password@{alpha.Url.Authority}"),
-                ["beta"] = XapiEndpoint.Parse($"http://root:password@{beta.Url.Authority}"),
-            });
-            using var node = await StartNodeAsync(Path.Combine(dir, "node"), pools);
-            output.WriteLine("  one-node cluster up (SQLite journal)");
-            var region = await node.Services.GetRequiredService<ActorRegistry>().GetAsync<ReplicatedVmRegion>();
+                var (child, url) = await ChildProgram.StartAsync(dll, ready, Path.Combine(dir, name + ".log"), a);
+                children.Add(child);
+                return url;
+            }
+
+            var sims = await Task.WhenAll(new[] { "alpha", "beta" }.Select(pool => Start("xcr-xapi-sim.dll", "listening ", "pool-" + pool,
+                ["--listen", "127.0.0.1:0", "--data", Path.Combine(dir, "pool-" + pool), "--pool-name", pool, .. fixtureArgs])));
+            var (alpha, beta) = (sims[0], sims[1]);
+            output.WriteLine($"  pool alpha (source) at {alpha}, pool beta (target) at {beta} (xcr-xapi-sim)");
+            var nodeDir = Path.Combine(dir, "node");
+            var node = await Start("xcr-node.dll", "ready ", "node", "--data", nodeDir, "--http", "127.0.0.1:0");
+            var token = (await File.ReadAllTextAsync(Path.Combine(nodeDir, "token"))).Trim();
+            output.WriteLine($"  one-node cluster up at {node} (xcr-node, SQLite journal in {nodeDir})");
+
+            using var client = NodeClient.Connect(node.ToString(), token);
+            using var sim = new HttpClient();
+            foreach (var (name, url) in new[] { ("alpha", alpha), ("beta", beta) })
+            {
+                // The simulators' default credentials; the password travels in the request body only.
+                await client.PostAsync("/api/pools", new { name, url = url.ToString(), username = "root", password = "password" });
+            }
 
             var (vm, sr) = await LocateAsync(alpha, beta);
-            var job = new JobRef(Guid.NewGuid().ToString(), "demo", Guid.NewGuid().ToString(), "every 5 minutes");
-            ReplicateVm Request() => new(vm, Guid.NewGuid().ToString(), "alpha", job, [new TargetRef("beta", sr)], new ReplicationSettings { CopyRetention = 2 });
+            var job = await client.PostAsync("/api/jobs", new { name = "demo", sourcePool = "alpha", vms = new[] { vm }, targets = new[] { new { pool = "beta", sr } }, settings = new { copyRetention = 2 } });
+            var jobId = job["id"]!.GetValue<string>();
+            output.WriteLine($"  pools alpha and beta registered; job {jobId} replicates web01 ({vm}) to beta's SR {sr}, keeping 2 restore points");
 
-            var full = await RunAsync(region, Request(), alpha, beta, 1, output, "full");
-            var written = GuestWorkload.Write(alpha.Pool, vm, 0, 8, 7).Blocks;
-            output.WriteLine($"  the guest wrote {written.Count} blocks of 2 MiB on its first disk");
-            alpha.Pool.Collector.RunOnce();
-            var delta = await RunAsync(region, Request(), alpha, beta, 2, output, "delta");
-            await node.StopAsync();
+            var full = await RunJobAsync(client, sim, jobId, alpha, beta, 1, "full", output);
+            var written = await sim.PostAsJsonAsync(new Uri(alpha, "/sim/guest-write"), new { vm, blocks = GuestBlocks, seed = 7 });
+            written.EnsureSuccessStatusCode();
+            await sim.PostAsJsonAsync(new Uri(alpha, "/sim/collector"), new { run = true });
+            output.WriteLine($"  the guest wrote {GuestBlocks} blocks of 2 MiB on its first disk");
+            var delta = await RunJobAsync(client, sim, jobId, alpha, beta, 2, "delta", output);
 
-            var ok = full.Status == "success" && delta.Status == "success" && full.Full && !delta.Full;
+            output.WriteLine("  xcr replica list:");
+            await XcrCommand.RunAsync(["replica", "list", "--node", node.ToString(), "--token", token], new IndentedWriter(output, "    "), output, TextReader.Null);
+            ok = full && delta;
             output.WriteLine(ok ? $"xcr demo: done in {clock.Elapsed.TotalSeconds:F1} s — replica verified after the full and the delta run" : "xcr demo: FAILED");
+            if (keep)
+            {
+                children.ForEach(c => c.Detach());
+                output.WriteLine($"""
+                    left running (--keep): use xcr against the node, then stop everything
+                      export XCR_DATA={nodeDir}
+                      xcr job list; xcr run list; xcr run show <run-id>; xcr replica list; xcr rpo; xcr cluster show
+                      kill {string.Join(' ', children.Select(c => c.Pid))}; rm -rf {dir}
+                    """);
+            }
+
             return ok ? 0 : 1;
+        }
+        catch (Exception e) when (e is CliException or HttpRequestException or XapiException or IOException)
+        {
+            output.WriteLine($"xcr demo: FAILED: {e.Message}");
+            return 1;
         }
         finally
         {
-            if (keep)
-            {
-                output.WriteLine($"  files kept in {dir}");
-            }
-            else
+            children.ForEach(c => c.Dispose());
+            if (!keep)
             {
                 Directory.Delete(dir, recursive: true);
             }
+            else if (!ok)
+            {
+                output.WriteLine($"  files kept in {dir}");
+            }
         }
     }
 
-    private static async Task<IHost> StartNodeAsync(string dataDir, IPoolRegistry pools)
+    private static string WriteFixture(string dir, Fixture fixture)
     {
-        Directory.CreateDirectory(dataDir);
-        var host = new HostBuilder()
-            .ConfigureLogging(logging => logging.ClearProviders())
-            .ConfigureServices(services => services.AddAkka("xcr", builder => builder
-                .ConfigureLoggers(loggers => loggers.LogLevel = Akka.Event.LogLevel.WarningLevel)
-                .WithLoopbackCluster()
-                .WithSqlPersistence("SQLite.MS", ReplicationHosting.SqliteConnection(dataDir))
-                .WithXcrSerializer()
-                .WithReplicatedVms(new XapiRunExecutor(pools))))
-            .Build();
-        await host.StartAsync();
-        return host;
+        var path = Path.Combine(dir, "fixture.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(fixture));
+        return path;
     }
 
-    /// <summary>web01 on alpha (its uuid) and beta's "Local storage" SR (its uuid).</summary>
-    private static async Task<(string Vm, string Sr)> LocateAsync(SimServer alpha, SimServer beta)
+    /// <summary>web01 on alpha (its uuid) and beta's "Local storage" SR (its uuid), read over XAPI.</summary>
+    private static async Task<(string Vm, string Sr)> LocateAsync(Uri alpha, Uri beta)
     {
-        await using var a = await XapiClient.ConnectAsync(XapiEndpoint.Parse($"http://root:password@{alpha.Url.Authority}"));
-        await using var b = await XapiClient.ConnectAsync(XapiEndpoint.Parse($"http://root:password@{beta.Url.Authority}"));
-        var vm = (await a.GetAllRecordsAsync<Xapi.Records.VmRecord>()).First(v => v.NameLabel == "web01" && !v.IsASnapshot);
-        var sr = (await b.GetAllRecordsAsync<Xapi.Records.SrRecord>()).First(s => s.NameLabel == "Local storage");
+        await using var a = await XapiClient.ConnectAsync(Endpoint(alpha));
+        await using var b = await XapiClient.ConnectAsync(Endpoint(beta));
+        var vm = (await a.GetAllRecordsAsync<VmRecord>()).First(v => v.NameLabel == "web01" && !v.IsASnapshot);
+        var sr = (await b.GetAllRecordsAsync<SrRecord>()).First(s => s.NameLabel == "Local storage");
         return (vm.Uuid, sr.Uuid);
     }
 
-    private static async Task<RunResult> RunAsync(IActorRef region, ReplicateVm request, SimServer alpha, SimServer beta, int runs, TextWriter output, string expected)
+    private static XapiEndpoint Endpoint(Uri sim) => XapiEndpoint.Parse($"http://root:password@{sim.Authority}");
+
+    /// <summary>Runs the job, waits for its end, prints the report and checks the restore point against the source snapshot.</summary>
+    private static async Task<bool> RunJobAsync(NodeClient client, HttpClient sim, string jobId, Uri alpha, Uri beta, int number, string expected, TextWriter output)
     {
-        var exported = alpha.Pool.Stats.BytesExported("/export_raw_vdi");
-        var imported = beta.Pool.Stats.BytesImported("/import_raw_vdi");
-        var reply = await region.Ask<IReplicatedVmMessage>(request, TimeSpan.FromSeconds(30));
-        if (reply is RunRejected rejected)
+        async Task<(long Exported, long Imported)> Counters()
         {
-            throw new InvalidOperationException(rejected.Reason);
+            var a = await sim.GetFromJsonAsync<JsonNode>(new Uri(alpha, "/sim/stats"));
+            var b = await sim.GetFromJsonAsync<JsonNode>(new Uri(beta, "/sim/stats"));
+            return (Bytes(a!, "bytesExported", "/export_raw_vdi"), Bytes(b!, "bytesImported", "/import_raw_vdi"));
         }
 
-        output.WriteLine($"  run {runs} ({expected} expected) started");
+        var before = await Counters();
         var clock = Stopwatch.StartNew();
-        ReplicatedVmState state;
+        var runId = (await client.PostAsync($"/api/jobs/{jobId}/run", new { }))["runId"]!.GetValue<string>();
+        output.WriteLine($"  run {number} ({expected} expected) started: {runId}");
+        JsonNode run;
         do
         {
             await Task.Delay(250);
-            state = await region.Ask<ReplicatedVmState>(new GetVmStatus(request.VmUuid), TimeSpan.FromSeconds(30));
+            run = await client.GetAsync($"/api/runs/{runId}");
         }
-        while (state.Current is not null || state.History.Count < runs);
+        while (run["vms"]!.AsArray().Any(v => v!["status"]!.GetValue<string>() is "running" or "queued"));
 
-        var result = state.History[^1].Result;
-        foreach (var line in result.Log)
+        var seconds = clock.Elapsed.TotalSeconds;
+        var after = await Counters();
+        var result = run["vms"]!.AsArray()[0]!;
+        foreach (var line in result["log"]?.AsArray() ?? [])
         {
-            output.WriteLine($"    {line.Name,-40} {line.Status,-8} {(line.Size is { } size ? $"{size / 1048576.0:F1} MiB" : "")} {line.Message}");
+            var size = line!["size"]?.GetValue<long>() is { } bytes ? $"{bytes / 1048576.0:F1} MiB" : "";
+            output.WriteLine($"    {line["name"],-40} {line["status"],-8} {size,10} {line["message"]}");
         }
 
-        output.WriteLine($"  run {runs}: {result.Status}, {(result.Full ? "full" : "delta")}, {(alpha.Pool.Stats.BytesExported("/export_raw_vdi") - exported) / 1048576.0:F1} MiB exported by alpha, "
-            + $"{(beta.Pool.Stats.BytesImported("/import_raw_vdi") - imported) / 1048576.0:F1} MiB imported by beta, {clock.Elapsed.TotalSeconds:F1} s{(result.Error is null ? "" : ": " + result.Error)}");
-        if (result.Status == "success")
+        var imported = after.Imported - before.Imported;
+        var status = result["status"]!.GetValue<string>();
+        var full = result["full"]?.GetValue<bool>() == true;
+        output.WriteLine($"  run {number}: {status}, {(full ? "full" : "delta")}, {(after.Exported - before.Exported) / 1048576.0:F1} MiB exported by alpha, "
+            + $"{imported / 1048576.0:F1} MiB imported by beta, {seconds:F1} s, {imported / 1e6 / Math.Max(seconds, 0.001):F1} MB/s{(result["error"] is { } e ? ": " + e : "")}");
+        if (status != "success" || full != (expected == "full"))
         {
-            var target = result.Targets.Single();
-            var same = await ChecksumsAsync(alpha, result.SourceSnapshotUuid!) == await ChecksumsAsync(beta, target.RestorePointUuid!);
-            output.WriteLine($"  restore point {target.RestorePointUuid} {(same ? "equals" : "DIFFERS FROM")} the source snapshot");
-            if (!same)
-            {
-                return result with { Status = "failure" };
-            }
+            return false;
         }
 
-        return result;
+        var point = result["targets"]!.AsArray()[0]!["restorePointUuid"]!.GetValue<string>();
+        var same = await ChecksumsAsync(alpha, sim, result["sourceSnapshot"]!.GetValue<string>()) == await ChecksumsAsync(beta, sim, point);
+        output.WriteLine($"  restore point {point} {(same ? "equals" : "DIFFERS FROM")} the source snapshot");
+        return same;
     }
 
-    private static async Task<string> ChecksumsAsync(SimServer sim, string vmUuid)
+    private static long Bytes(JsonNode stats, string field, string path) => stats["endpoints"]?[path]?[field]?.GetValue<long>() ?? 0;
+
+    /// <summary>The SHA-256 of each disk of a VM (userdevice order), from the simulator.</summary>
+    private static async Task<string> ChecksumsAsync(Uri pool, HttpClient sim, string vmUuid)
     {
-        await using var client = await XapiClient.ConnectAsync(XapiEndpoint.Parse($"http://root:password@{sim.Url.Authority}"));
-        var pool = new Replication.Pool(client);
-        var vm = await pool.VmAsync(await pool.VmRefAsync(vmUuid));
-        return string.Join(",", (await pool.DisksAsync(vm)).Select(d => GuestWorkload.Checksum(sim.Pool, d.Vdi.Uuid)));
+        await using var client = await XapiClient.ConnectAsync(Endpoint(pool));
+        var p = new Replication.Pool(client);
+        var sums = new List<string>();
+        foreach (var (_, vdi) in await p.DisksAsync(await p.VmAsync(await p.VmRefAsync(vmUuid))))
+        {
+            sums.Add((await sim.GetFromJsonAsync<JsonNode>(new Uri(pool, $"/sim/checksum?vdi={vdi.Uuid}")))!["sha256"]!.GetValue<string>());
+        }
+
+        return string.Join(",", sums);
+    }
+
+    /// <summary>Another command's lines, indented under the demo's.</summary>
+    private sealed class IndentedWriter(TextWriter inner, string indent) : StringWriter
+    {
+        public override void WriteLine(string? value) => inner.WriteLine(indent + value);
+
+        public override Task WriteLineAsync(string? value)
+        {
+            WriteLine(value);
+            return Task.CompletedTask;
+        }
     }
 }

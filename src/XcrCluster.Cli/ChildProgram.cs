@@ -1,0 +1,78 @@
+using System.Diagnostics;
+
+namespace XcrCluster.Cli;
+
+/// <summary>One of our servers (xcr-node, xcr-xapi-sim) started by `xcr demo` from the directory xcr runs from (never
+/// through `dotnet run`), its stdout and stderr in a log file so it can outlive xcr (--keep); its ready line
+/// ("ready URL", "listening URL") is read from that log.</summary>
+public sealed class ChildProgram : IDisposable
+{
+    private readonly Process process;
+
+    private ChildProgram(Process process, string log)
+    {
+        this.process = process;
+        Log = log;
+    }
+
+    public int Pid => process.Id;
+
+    public string Log { get; }
+
+    public static async Task<(ChildProgram Program, Uri Url)> StartAsync(string dll, string readyPrefix, string log, params string[] args)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, dll);
+        if (!File.Exists(path))
+        {
+            throw new CliException($"{dll} is not next to xcr ({AppContext.BaseDirectory}): build the solution");
+        }
+
+        // exec: the shell becomes the program, so its PID is the program's and a kill reaches it.
+        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        foreach (var arg in (string[])["-c", "exec dotnet \"$@\" >>\"$XCR_CHILD_LOG\" 2>&1", "sh", path, .. args])
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        psi.Environment["XCR_CHILD_LOG"] = log;
+        var child = new ChildProgram(Process.Start(psi) ?? throw new CliException($"{dll} did not start"), log);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var ready = File.Exists(log) ? File.ReadLines(log).FirstOrDefault(l => l.StartsWith(readyPrefix, StringComparison.Ordinal)) : null;
+            if (ready is not null)
+            {
+                return (child, new Uri(ready[readyPrefix.Length..].Trim()));
+            }
+
+            if (child.process.HasExited || DateTime.UtcNow > deadline)
+            {
+                child.Dispose();
+                throw new CliException($"{dll} did not start: see {log}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Leaves the program running after xcr exits (`xcr demo --keep`).</summary>
+    public void Detach() => detached = true;
+
+    private bool detached;
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!detached && !process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(10_000);
+            }
+        }
+        finally
+        {
+            process.Dispose();
+        }
+    }
+}
