@@ -37,6 +37,7 @@ public static class ControlApi
             await next();
         });
         PoolApi.Map(app, key);
+        InventoryApi.Map(app, key);
         JobApi.Map(app, key);
         RunApi.Map(app, key);
         ClusterApi.Map(app, key);
