@@ -1,17 +1,22 @@
 using Akka.Actor;
 using Akka.Cluster;
 using XcrCluster.Domain.Pools;
+using XcrCluster.Replication;
+using XcrCluster.Xapi;
 
 namespace XcrCluster.Actors;
 
 /// <summary>
 /// The agent of one pool, a cluster singleton on the nodes serving that pool: it enforces the pool's limits across
 /// every job of the cluster (snapshots and VDI transfers at once, as Xen Orchestra does), granting slots first
-/// come first served, and hosts the target sessions of runs writing to its pool (<see cref="TargetSessionActor"/>).
-/// Leases of a node that leaves are released. Not persistent: after a hand-over the new agent starts empty.
+/// come first served, hosts the target sessions of runs writing to its pool (<see cref="TargetSessionActor"/>), and
+/// reads the pool's live inventory (SRs, VMs, disks) for whoever asks. Leases of a node that leaves are released. Not persistent: after a hand-over the new agent starts empty.
 /// </summary>
 public sealed class PoolAgentActor : ReceiveActor
 {
+    /// <summary>Bounds an inventory read so the asker hears why before its own ask times out (the HTTP API waits 30 s).</summary>
+    public static readonly TimeSpan InventoryTimeout = TimeSpan.FromSeconds(20);
+
     private readonly Dictionary<string, IActorRef> askers = new(StringComparer.Ordinal);
     private PoolSlots slots;
 
@@ -54,6 +59,16 @@ public sealed class PoolAgentActor : ReceiveActor
         Receive<ClusterEvent.MemberRemoved>(removed => Apply(slots.ReleaseNode(removed.Member.Address.ToString())));
         Receive<GetPoolLoad>(_ => Sender.Tell(new PoolLoad(pool, slots.InUse(SlotKind.Snapshot), slots.InUse(SlotKind.Transfer), slots.Waiting.Count,
             Cluster.Get(Context.System).SelfAddress.ToString())));
+        Receive<GetInventory>(_ =>
+        {
+            if (targets is null)
+            {
+                Sender.Tell(new InventoryFailed(pool, $"the node of pool {pool}'s agent has no XAPI access (it serves no targets)"));
+                return;
+            }
+
+            ReadInventoryAsync(pool, targets.Pools).PipeTo(Sender, failure: e => new InventoryFailed(pool, Reason(e)));
+        });
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
     }
@@ -63,6 +78,23 @@ public sealed class PoolAgentActor : ReceiveActor
     protected override void PreStart() => Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberRemoved));
 
     protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
+
+    /// <summary>Off the actor, on a session of its own (a read never waits behind a run's calls).</summary>
+    private static async Task<PoolInventory> ReadInventoryAsync(string pool, IPoolRegistry pools)
+    {
+        using var deadline = new CancellationTokenSource(InventoryTimeout);
+        try
+        {
+            await using var client = await XapiClient.ConnectAsync(await pools.EndpointAsync(pool).ConfigureAwait(false), ct: deadline.Token).ConfigureAwait(false);
+            return await new Pool(client) { Name = pool }.InventoryAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no answer within {InventoryTimeout.TotalSeconds:F0} s");
+        }
+    }
+
+    private static string Reason(Exception e) => (e is AggregateException a ? a.GetBaseException() : e).Message;
 
     private void Apply((PoolSlots State, IReadOnlyList<AcquireSlots> Granted) result)
     {

@@ -10,7 +10,7 @@ namespace XcrCluster.Actors;
 /// <summary>
 /// One per node: starts the agent singleton manager of every registered pool this node serves (role
 /// <c>pool-NAME</c>, or the catch-all <see cref="AllPoolsRole"/> of the single-node default) as pools get
-/// registered, and routes this node's slot requests to each pool's agent through a singleton proxy, stamping them
+/// registered, and routes this node's slot and inventory requests to each pool's agent through a singleton proxy, stamping them
 /// with this node's address. A pool is served either by nodes with its own role or by catch-all nodes.
 /// </summary>
 public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
@@ -32,6 +32,7 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
         Receive<AcquireSlots>(request => Agent(request.Pool).Forward(request with { OwnerNode = cluster.SelfAddress.ToString() }));
         Receive<ReleaseSlots>(release => Agent(release.Pool).Forward(release));
         Receive<GetPoolLoad>(get => Agent(get.Pool).Forward(get));
+        Receive<GetInventory>(get => Agent(get.Pool).Forward(get));
         Receive<Refresh>(_ => FetchPoolsAsync(controlPlane).PipeTo(Self, failure: _ => new PoolList([])));
         Receive<PoolList>(list =>
         {

@@ -17,7 +17,7 @@ public static class XcrCommand
     {
         var cli = new CliContext(output, error, input);
         var root = new RootCommand("xcr: incremental replication of XCP-ng / XenServer VMs") { cli.Node, cli.Token, cli.Json };
-        foreach (var command in PoolCommands.Build(cli).Concat(JobCommands.Build(cli)).Concat(RunCommands.Build(cli)).Concat(ClusterCommands.Build(cli)))
+        foreach (var command in PoolCommands.Build(cli).Concat(InventoryCommands.Build(cli)).Concat(JobCommands.Build(cli)).Concat(RunCommands.Build(cli)).Concat(ClusterCommands.Build(cli)))
         {
             root.Subcommands.Add(command);
         }

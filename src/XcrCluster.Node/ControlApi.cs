@@ -47,6 +47,7 @@ public static class ControlApi
             }
         });
         PoolApi.Map(app, key);
+        InventoryApi.Map(app, key);
         JobApi.Map(app, key);
         RunApi.Map(app, key);
         ClusterApi.Map(app, key);

@@ -51,6 +51,46 @@ public sealed class PoolAgentTests() : Akka.TestKit.Xunit2.TestKit("""
         await AwaitLoadAsync(agents, "alpha", new PoolLoad("alpha", 2, 0, 0));
     }
 
+    [Fact]
+    public async Task The_agent_reads_its_pool_live_and_says_why_when_it_cannot()
+    {
+        var cluster = Cluster.Get(Sys);
+        cluster.Join(cluster.SelfAddress);
+        AwaitCondition(() => cluster.SelfMember.Status == MemberStatus.Up, TimeSpan.FromSeconds(30));
+        await using var alpha = await SimHost.StartAsync();
+        var registry = new StaticPoolRegistry(new Dictionary<string, Xapi.XapiEndpoint>
+        {
+            ["alpha"] = Xapi.XapiEndpoint.Parse($"http://root:password@{alpha.Url.Authority}"),
+            ["down"] = Xapi.XapiEndpoint.Parse("http://root:password@127.0.0.1:1"),
+        });
+        var control = Sys.ActorOf(ControlPlaneActor.Props());
+        var targets = new TargetServices(registry, () => Task.FromException<DataChannel.ChannelReceiver>(new InvalidOperationException("no data channel in this test")));
+        var agents = Sys.ActorOf(PoolAgentsActor.Props(() => Task.FromResult(control), targets: targets), "pool-agents");
+        var timeout = TimeSpan.FromSeconds(30);
+
+        var inventory = Assert.IsType<PoolInventory>(await agents.Ask<IPoolAgentMessage>(new GetInventory("alpha"), timeout));
+        Assert.Equal("alpha", inventory.Pool);
+        Assert.Equal(["db01", "tiny01", "web01"], inventory.Vms.Select(v => v.Name));
+        Assert.Equal(2, inventory.Srs.Count);
+
+        var down = Assert.IsType<InventoryFailed>(await agents.Ask<IPoolAgentMessage>(new GetInventory("down"), timeout));
+        Assert.Contains("127.0.0.1:1", down.Reason);
+        Assert.Contains("unknown pool", Assert.IsType<InventoryFailed>(await agents.Ask<IPoolAgentMessage>(new GetInventory("nosuch"), timeout)).Reason);
+    }
+
+    [Fact]
+    public async Task A_node_without_target_services_answers_inventory_failed()
+    {
+        var cluster = Cluster.Get(Sys);
+        cluster.Join(cluster.SelfAddress);
+        AwaitCondition(() => cluster.SelfMember.Status == MemberStatus.Up, TimeSpan.FromSeconds(30));
+        var control = Sys.ActorOf(ControlPlaneActor.Props());
+        var agents = Sys.ActorOf(PoolAgentsActor.Props(() => Task.FromResult(control)), "pool-agents");
+        var failed = Assert.IsType<InventoryFailed>(await agents.Ask<IPoolAgentMessage>(new GetInventory("alpha"), TimeSpan.FromSeconds(30)));
+        Assert.Equal("alpha", failed.Pool);
+        Assert.Contains("no XAPI access", failed.Reason);
+    }
+
     private async Task AwaitLoadAsync(IActorRef agents, string pool, PoolLoad expected)
         => await AwaitAssertAsync(async () => Assert.Equal(expected with { Node = Cluster.Get(Sys).SelfAddress.ToString() },
             await agents.Ask<PoolLoad>(new GetPoolLoad(pool), TimeSpan.FromSeconds(5))), TimeSpan.FromSeconds(30));

@@ -2,8 +2,8 @@ using System.Text.Json.Nodes;
 
 namespace XcrCluster.Cli.Tests;
 
-/// <summary>`xcr` against a real xcr-node process and two simulated pools: pools, a job, a run with --wait, the
-/// run's task tree, the cluster in pbm's format, and the errors an operator gets.</summary>
+/// <summary>`xcr` against a real xcr-node process and two simulated pools: pools, their live SRs and VMs, a job, a run
+/// with --wait, the run's task tree, the cluster in pbm's format, and the errors an operator gets.</summary>
 public sealed class CommandTests : IAsyncLifetime
 {
     private const string Password = "cli-Pa55-9b3e";
@@ -35,8 +35,7 @@ public sealed class CommandTests : IAsyncLifetime
     [Fact]
     public async Task Pools_a_job_and_a_run_with_wait_then_its_task_tree_and_the_cluster()
     {
-        Assert.Equal(0, (await XcrAsync(Password + "\n", "pool", "add", "alpha", alpha.Url.ToString(), "--password-stdin")).Code);
-        Assert.Equal(0, (await XcrAsync(Password + "\n", "pool", "add", "beta", beta.Url.ToString(), "--password-stdin")).Code);
+        await AddPoolsAsync();
         var pools = await XcrAsync("", "pool", "list", "--json");
         Assert.Equal(["alpha", "beta"], JsonNode.Parse(pools.Stdout)!.AsArray().Select(p => p!["name"]!.GetValue<string>()));
         Assert.DoesNotContain(Password, pools.Stdout);
@@ -95,8 +94,7 @@ public sealed class CommandTests : IAsyncLifetime
     [Fact]
     public async Task A_job_with_a_schedule_due_in_seconds_runs_by_itself()
     {
-        Assert.Equal(0, (await XcrAsync(Password + "\n", "pool", "add", "alpha", alpha.Url.ToString(), "--password-stdin")).Code);
-        Assert.Equal(0, (await XcrAsync(Password + "\n", "pool", "add", "beta", beta.Url.ToString(), "--password-stdin")).Code);
+        await AddPoolsAsync();
         var vm = await alpha.UuidAsync("VM", "tiny01");
         var created = await XcrAsync("", "job", "create", "every-5s", "--pool", "alpha", "--vm", vm, "--sr", $"beta:{await beta.UuidAsync("SR", "Local storage")}",
             "--cron", "*/5 * * * * *", "--timezone", "Europe/Paris");
@@ -129,6 +127,65 @@ public sealed class CommandTests : IAsyncLifetime
         Assert.Contains("schedule: cron", bad.Stderr);
     }
 
+    [Fact]
+    public async Task Srs_and_vms_are_read_live_from_the_pools_and_a_replica_is_marked_on_its_pool()
+    {
+        await AddPoolsAsync();
+        var betaSr = await beta.UuidAsync("SR", "Local storage");
+        var srs = await XcrAsync("", "sr", "list", "--pool", "beta", "--json");
+        Assert.True(srs.Code == 0, srs.Stderr);
+        var local = JsonNode.Parse(srs.Stdout)!.AsArray().Single(s => s!["name"]!.GetValue<string>() == "Local storage")!;
+        Assert.Equal(["beta", betaSr], new[] { local["pool"]!.GetValue<string>(), local["id"]!.GetValue<string>() });
+        Assert.Equal(100L << 30, local["size"]!.GetValue<long>());
+        Assert.InRange(local["free"]!.GetValue<long>(), 1, (100L << 30) - 1);
+        Assert.Equal(local["size"]!.GetValue<long>() - local["used"]!.GetValue<long>(), local["free"]!.GetValue<long>());
+        var allSrs = (await XcrAsync("", "sr", "list")).Stdout;
+        Assert.Contains($"beta | {betaSr} | Local storage | ext | 100.0 GiB | ", allSrs);
+        Assert.EndsWith("Count: 4 SRs", allSrs.Trim());
+
+        var (web01, db01, tiny01) = (await alpha.UuidAsync("VM", "web01"), await alpha.UuidAsync("VM", "db01"), await alpha.UuidAsync("VM", "tiny01"));
+        var vms = await XcrAsync("", "vm", "list", "--pool", "alpha");
+        Assert.True(vms.Code == 0, vms.Stderr);
+        Assert.Equal(
+            [$"alpha | {db01} | db01 | Halted | 1 disks | - | not replicated", $"alpha | {tiny01} | tiny01 | Running | 1 disks | - | not replicated",
+                $"alpha | {web01} | web01 | Running | 2 disks | - | not replicated", "Count: 3 VMs"],
+            vms.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        // A run leaves a replica on beta: listed there as one, and the source VM carries the run's status.
+        var created = await XcrAsync("", "job", "create", "inventory", "--pool", "alpha", "--vm", tiny01, "--sr", $"beta:{betaSr}");
+        Assert.True(created.Code == 0, created.Stderr);
+        var run = await XcrAsync("", "job", "run", created.Stdout.Split('\n')[0]["job ".Length..].Trim(), "--wait");
+        Assert.True(run.Code == 0, run.Stdout + run.Stderr);
+        var onBeta = JsonNode.Parse((await XcrAsync("", "vm", "list", "--pool", "beta", "--json")).Stdout)!.AsArray();
+        Assert.Equal(4, onBeta.Count); // beta's own three VMs and the replica
+        var replica = Assert.Single(onBeta, v => v!["isReplica"]!.GetValue<bool>())!;
+        Assert.Equal(["beta", "Halted"], new[] { replica["pool"]!.GetValue<string>(), replica["powerState"]!.GetValue<string>() });
+        Assert.Equal(betaSr, replica["disks"]!.AsArray().Single()!["sr"]!.GetValue<string>());
+        var all = (await XcrAsync("", "vm", "list")).Stdout;
+        Assert.Contains($"alpha | {tiny01} | tiny01 | Running | 1 disks | - | success, last success ", all);
+        Assert.Matches($@"beta \| {replica["id"]} \| .+ \| Halted \| 1 disks \| .*Continuous Replication.* \| replica", all);
+        Assert.EndsWith("Count: 7 VMs", all.Trim());
+
+        // The query form, and the replication history of one VM beside it.
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var tiny = JsonNode.Parse(await http.GetStringAsync("/api/vms?pool=alpha"))!.AsArray().Single(v => v!["id"]!.GetValue<string>() == tiny01)!;
+        Assert.Equal("success", tiny["lastStatus"]!.GetValue<string>());
+        Assert.Null(tiny["running"]);
+        Assert.Single(JsonNode.Parse(await http.GetStringAsync($"/api/vms/{tiny01}"))!["runs"]!.AsArray());
+
+        var nosuch = await XcrAsync("", "vm", "list", "--pool", "nosuch");
+        Assert.Equal(1, nosuch.Code);
+        Assert.Contains("no pool", nosuch.Stderr);
+
+        // A registered pool that cannot be read is named, not left out of the list.
+        Assert.Equal(0, (await XcrAsync(Password + "\n", "pool", "add", "gamma", "http://127.0.0.1:1", "--password-stdin")).Code);
+        var down = await XcrAsync("", "sr", "list");
+        Assert.Equal(1, down.Code);
+        Assert.StartsWith("xcr: pool gamma: ", down.Stderr);
+        Assert.Equal(System.Net.HttpStatusCode.BadGateway, (await http.GetAsync("/api/pools/gamma/vms")).StatusCode);
+    }
+
     [Theory]
     [InlineData(1, "no job", "job", "run", "no-such-job", "--wait")]
     [InlineData(1, "url:", "pool", "add", "gamma", "ftp://nowhere", "--password-stdin")]
@@ -152,6 +209,12 @@ public sealed class CommandTests : IAsyncLifetime
         var code = await XcrCommand.RunAsync(["pool", "list", "--node", url, "--token", "wrong"], output, error, new StringReader(""));
         Assert.Equal(1, code);
         Assert.Contains("bearer token", error.ToString());
+    }
+
+    private async Task AddPoolsAsync()
+    {
+        Assert.Equal(0, (await XcrAsync(Password + "\n", "pool", "add", "alpha", alpha.Url.ToString(), "--password-stdin")).Code);
+        Assert.Equal(0, (await XcrAsync(Password + "\n", "pool", "add", "beta", beta.Url.ToString(), "--password-stdin")).Code);
     }
 
     private async Task<(int Code, string Stdout, string Stderr)> XcrAsync(string stdin, params string[] args)
