@@ -1,31 +1,51 @@
 using Akka.Actor;
 using XcrCluster.Domain;
 using XcrCluster.Domain.Control;
+using XcrCluster.Domain.Pools;
 using XcrCluster.Domain.Vm;
 
 namespace XcrCluster.Actors;
 
-/// <summary>Starts a run of a job's schedule: one request per VM to its ReplicatedVm entity (which refuses a second
-/// run of the same job with "the job is already running"), by hand or by the scheduler, and records the run with the
-/// control plane so it can be found by id.</summary>
+/// <summary>Starts a run of a job's schedule: its VMs (those named, and those its smart selection picks in the source
+/// pool's inventory now), one request each to its ReplicatedVm entity (which refuses a second run of the same job
+/// with "the job is already running"), by hand or by the scheduler; the run is recorded with the control plane so it
+/// can be found by id.</summary>
 public static class JobRunner
 {
     public sealed record VmStart(string Vm, bool Accepted, string? Reason);
 
-    public static async Task<(string RunId, IReadOnlyList<VmStart> Vms)> StartAsync(IActorRef region, IActorRef control, JobDefinition job, JobSchedule schedule, string trigger)
+    public sealed record Targets(IActorRef Region, IActorRef ControlPlane, IActorRef PoolAgents);
+
+    public static async Task<(string RunId, IReadOnlyList<VmStart> Vms)> StartAsync(Targets actors, JobDefinition job, JobSchedule schedule, string trigger)
     {
         var runId = Guid.NewGuid().ToString();
         var settings = schedule.Apply(job.Settings);
         var jobRef = new JobRef(job.Id, job.Name, schedule.Id, schedule.Name.Length > 0 ? schedule.Name : trigger);
-        await control.Ask<IControlMessage>(new RecordRun(new RunLaunch(runId, job.Id, schedule.Id, job.Vms, trigger, DateTimeOffset.UtcNow)), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        var chosen = job.Vms.Concat(await SmartAsync(actors.PoolAgents, job).ConfigureAwait(false)).Distinct(StringComparer.Ordinal).ToList();
+        await actors.ControlPlane.Ask<IControlMessage>(new RecordRun(new RunLaunch(runId, job.Id, schedule.Id, chosen, trigger, DateTimeOffset.UtcNow)), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         var vms = new List<VmStart>();
-        foreach (var vm in job.Vms)
+        foreach (var vm in chosen)
         {
             var request = new ReplicateVm(vm, runId, job.SourcePool, jobRef, job.Targets, settings);
-            var reply = await region.Ask<IReplicatedVmMessage>(request, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            var reply = await actors.Region.Ask<IReplicatedVmMessage>(request, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             vms.Add(reply is RunRejected rejected ? new VmStart(vm, false, rejected.Reason) : new VmStart(vm, true, null));
         }
 
         return (runId, vms);
+    }
+
+    /// <summary>The VMs the smart selection picks in the pool's inventory (its agent reads it); a pool that cannot be
+    /// read fails the start with the agent's reason.</summary>
+    private static async Task<IReadOnlyList<string>> SmartAsync(IActorRef poolAgents, JobDefinition job)
+    {
+        if (job.Smart is not { } smart)
+        {
+            return [];
+        }
+
+        var reply = await poolAgents.Ask<IPoolAgentMessage>(new GetInventory(job.SourcePool), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        return reply is PoolInventory inventory
+            ? [.. smart.Select(inventory.Vms, job.Id).Select(v => v.Uuid)]
+            : throw new InvalidOperationException($"pool {job.SourcePool}: {(reply as InventoryFailed)?.Reason ?? "no inventory"}");
     }
 }

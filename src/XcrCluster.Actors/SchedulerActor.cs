@@ -19,7 +19,7 @@ public sealed class SchedulerActor : ReceivePersistentActor, IWithTimers
     private SchedulerState state = new();
     private bool busy;
 
-    public SchedulerActor(Func<Task<IActorRef>> controlPlane, Func<Task<IActorRef>> region)
+    public SchedulerActor(Func<Task<IActorRef>> controlPlane, Func<Task<IActorRef>> region, Func<Task<IActorRef>> poolAgents)
     {
         Recover<ScheduleFired>(fired => state = state.Apply(fired));
         Command<Tick>(_ =>
@@ -38,7 +38,7 @@ public sealed class SchedulerActor : ReceivePersistentActor, IWithTimers
             {
                 state = state.Apply(fired);
                 var job = jobs.Jobs.Single(j => j.Id == fired.JobId);
-                StartAsync(region, controlPlane, job, fired).PipeTo(Self);
+                StartAsync(async () => new JobRunner.Targets(await region(), await controlPlane(), await poolAgents()), job, fired).PipeTo(Self);
             });
         });
         Command<JobsUnavailable>(e =>
@@ -60,11 +60,14 @@ public sealed class SchedulerActor : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(Func<Task<IActorRef>> controlPlane, Func<Task<IActorRef>> region) => Akka.Actor.Props.Create(() => new SchedulerActor(controlPlane, region));
+    /// <summary>Without pool agents (tests), a job with a smart selection fails to start.</summary>
+    public static Props Props(Func<Task<IActorRef>> controlPlane, Func<Task<IActorRef>> region, Func<Task<IActorRef>>? poolAgents = null)
+        => Akka.Actor.Props.Create(() => new SchedulerActor(controlPlane, region, poolAgents ?? (() => Task.FromResult<IActorRef>(ActorRefs.Nobody))));
 
-    /// <summary>In a node: the control plane and the region come from Akka.Hosting's registry.</summary>
+    /// <summary>In a node: the control plane, the region and the pool agents come from Akka.Hosting's registry.</summary>
     public static Props Props() => Akka.Actor.Props.Create(() => new SchedulerActor(
-        () => ActorRegistry.For(Context.System).GetAsync<ControlPlane>(default), () => ActorRegistry.For(Context.System).GetAsync<ReplicatedVmRegion>(default)));
+        () => ActorRegistry.For(Context.System).GetAsync<ControlPlane>(default), () => ActorRegistry.For(Context.System).GetAsync<ReplicatedVmRegion>(default),
+        () => ActorRegistry.For(Context.System).GetAsync<PoolAgents>(default)));
 
     protected override void PreStart()
     {
@@ -75,10 +78,9 @@ public sealed class SchedulerActor : ReceivePersistentActor, IWithTimers
     private static async Task<JobList> FetchJobsAsync(Func<Task<IActorRef>> controlPlane)
         => await (await controlPlane().ConfigureAwait(false)).Ask<JobList>(new GetJobs(), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
 
-    private static async Task<Started> StartAsync(Func<Task<IActorRef>> region, Func<Task<IActorRef>> controlPlane, JobDefinition job, ScheduleFired fired)
+    private static async Task<Started> StartAsync(Func<Task<JobRunner.Targets>> actors, JobDefinition job, ScheduleFired fired)
     {
-        var (runId, vms) = await JobRunner.StartAsync(await region().ConfigureAwait(false), await controlPlane().ConfigureAwait(false), job, job.Schedule(fired.ScheduleId)!,
-            $"schedule {fired.Due:yyyy-MM-dd HH:mm:ss}Z").ConfigureAwait(false);
+        var (runId, vms) = await JobRunner.StartAsync(await actors().ConfigureAwait(false), job, job.Schedule(fired.ScheduleId)!, $"schedule {fired.Due:yyyy-MM-dd HH:mm:ss}Z").ConfigureAwait(false);
         return new Started(job.Id, job.Name, runId, [.. vms.Where(v => !v.Accepted)]);
     }
 

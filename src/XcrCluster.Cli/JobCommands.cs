@@ -13,7 +13,8 @@ public static class JobCommands
         // job create|show|run
         var jobName = new Argument<string>("name");
         var sourcePool = new Option<string>("--pool") { Description = "the source pool", Required = true };
-        var vms = new Option<string[]>("--vm") { Description = "a VM uuid (repeat for more)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var vms = new Option<string[]>("--vm") { Description = "a VM uuid (repeat for more)", AllowMultipleArgumentsPerToken = true };
+        var smart = new Option<string?>("--smart") { Description = "VMs chosen at each run: pool=POOL[,tag=T...][,power=Running][,exclude=T...] (replicas and xo:no-bak VMs never)" };
         var srs = new Option<string[]>("--sr") { Description = "a target SR as POOL:SR-UUID (repeat for more)", Required = true, AllowMultipleArgumentsPerToken = true };
         var retention = new Option<int>("--retention") { DefaultValueFactory = _ => 1 };
         var fullInterval = new Option<int>("--full-interval");
@@ -31,7 +32,7 @@ public static class JobCommands
                 : throw new CliException($"--sr {t}: expected POOL:SR-UUID")).ToList();
             var body = new
             {
-                name = r.GetValue(jobName), sourcePool = r.GetValue(sourcePool), vms = r.GetValue(vms), targets,
+                name = r.GetValue(jobName), sourcePool = r.GetValue(sourcePool), vms = r.GetValue(vms) ?? [], smart = r.GetValue(smart), targets,
                 settings = new
                 {
                     copyRetention = r.GetValue(retention), fullInterval = r.GetValue(fullInterval), concurrency = r.GetValue(concurrency), maxExportRate = Rate(r.GetValue(maxRate)),
@@ -40,7 +41,7 @@ public static class JobCommands
                 schedule = r.GetValue(cron) is { } expression ? new { cron = expression, timeZone = r.GetValue(timeZone), enabled = !r.GetValue(disabled) } : null,
             };
             return await cli.Print(r, await client.PostAsync("/api/jobs", body), d => [$"job {d["id"]}", $"schedule {d["scheduleId"]}"]);
-        }, jobName, sourcePool, vms, srs, retention, fullInterval, concurrency, maxRate, cron, timeZone, disabled, retries, timeout);
+        }, jobName, sourcePool, vms, smart, srs, retention, fullInterval, concurrency, maxRate, cron, timeZone, disabled, retries, timeout);
         var jobId = new Argument<string>("job-id");
         var jobShow = cli.Api("show", "a job", async (r, client) => await cli.Print(r, await client.GetAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}"),
             d => [d.ToJsonString(CliContext.Indented)]), jobId);

@@ -56,11 +56,11 @@ public static class InventoryApi
             pool = i.Pool, id = s.Uuid, name = s.Name, type = s.Type, shared = s.Shared, size = s.PhysicalSize, used = s.PhysicalUtilisation, free = s.Free,
         })));
 
-    /// <summary>VM rows with their replication status. Only VMs of a job have an entity worth asking: asking for any other
+    /// <summary>VM rows with their replication status. Only VMs a job ever covered have an entity worth asking: asking for any other
     /// VM would start (and, with remember-entities, keep) an entity for every VM of every pool.</summary>
     private static async Task<IEnumerable<object>> VmRowsAsync(ActorRegistry registry, IReadOnlyList<PoolInventory> inventories)
     {
-        var ofJobs = (await ControlAsync<JobList>(registry, new GetJobs())).Jobs.SelectMany(j => j.Vms).ToHashSet(StringComparer.Ordinal);
+        var ofJobs = (await ControlAsync<Known>(registry, new GetKnown())).Vms.ToHashSet(StringComparer.Ordinal);
         var region = await registry.GetAsync<ReplicatedVmRegion>();
         var vms = inventories.SelectMany(i => i.Vms.Select(vm => (i.Pool, Vm: vm))).ToList();
         async Task<ReplicatedVmState?> StateAsync(string vm) => ofJobs.Contains(vm) ? await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout) : null;

@@ -4,6 +4,7 @@ using Akka.Hosting;
 using XcrCluster.Actors;
 using XcrCluster.Domain;
 using XcrCluster.Domain.Control;
+using XcrCluster.Domain.Pools;
 using XcrCluster.Domain.Vm;
 using static XcrCluster.Node.ControlApi;
 
@@ -15,7 +16,8 @@ public static class JobApi
 {
     public sealed record ScheduleRequest(string? Cron, string? TimeZone, bool? Enabled, string? Name, int? CopyRetention, int? FullInterval, bool ForceFull);
 
-    public sealed record JobRequest(string? Name, string? SourcePool, List<string>? Vms, List<TargetRequest>? Targets, ReplicationSettings? Settings,
+    /// <summary>A new job; <c>smart</c> as `xcr job create --smart` takes it: pool=alpha,tag=web,power=Running,exclude=test.</summary>
+    public sealed record JobRequest(string? Name, string? SourcePool, List<string>? Vms, string? Smart, List<TargetRequest>? Targets, ReplicationSettings? Settings,
         ScheduleRequest? Schedule, List<ScheduleRequest>? Schedules);
 
     public sealed record TargetRequest(string? Pool, string? Sr);
@@ -26,10 +28,20 @@ public static class JobApi
         {
             // Without any schedule a job still gets one (by hand only): its id scopes the restore points and seeds.
             var schedules = (request.Schedules ?? (request.Schedule is { } one ? [one] : [new ScheduleRequest(null, null, null, null, null, null, false)])).Select(Schedule).ToList();
+            SmartSelection? smart;
+            try
+            {
+                smart = request.Smart is { Length: > 0 } text ? SmartSelection.Parse(text) : null;
+            }
+            catch (FormatException e)
+            {
+                return Results.BadRequest(new { error = $"smart: {e.Message}" });
+            }
+
             var job = new JobDefinition(Guid.NewGuid().ToString(), request.Name ?? "", request.SourcePool ?? "", request.Vms ?? [],
                 [.. (request.Targets ?? []).Select(t => new TargetRef(t.Pool ?? "", t.Sr ?? ""))], request.Settings ?? new ReplicationSettings())
             {
-                Schedules = schedules, Defined = DateTimeOffset.UtcNow,
+                Schedules = schedules, Defined = DateTimeOffset.UtcNow, Smart = smart,
             };
             var reply = await ControlAsync<IControlMessage>(registry, new DefineJob(job));
             return reply is Done ? Results.Json(new { id = job.Id, scheduleId = job.ScheduleId, schedules = schedules.Select(s => s.Id) }) : Reply(reply);
@@ -63,7 +75,18 @@ public static class JobApi
                 return Results.NotFound(new { error = $"no schedule {schedule} in job {id}" });
             }
 
-            var (runId, vms) = await JobRunner.StartAsync(await registry.GetAsync<ReplicatedVmRegion>(), await registry.GetAsync<ControlPlane>(), job, chosen, "manual");
+            var actors = new JobRunner.Targets(await registry.GetAsync<ReplicatedVmRegion>(), await registry.GetAsync<ControlPlane>(), await registry.GetAsync<PoolAgents>());
+            IReadOnlyList<JobRunner.VmStart> vms;
+            string runId;
+            try
+            {
+                (runId, vms) = await JobRunner.StartAsync(actors, job, chosen, "manual");
+            }
+            catch (InvalidOperationException e)
+            {
+                return Results.Json(new { error = $"smart: {e.Message}" }, statusCode: StatusCodes.Status502BadGateway);
+            }
+
             return Results.Json(new { runId, vms = vms.Select(v => new { vm = v.Vm, accepted = v.Accepted, reason = v.Reason }) }, statusCode: StatusCodes.Status202Accepted);
         });
     }
@@ -75,7 +98,7 @@ public static class JobApi
 
     private static object View(JobDefinition j) => new
     {
-        id = j.Id, name = j.Name, scheduleId = j.ScheduleId, sourcePool = j.SourcePool, vms = j.Vms, targets = j.Targets.Select(t => new { pool = t.Pool, sr = t.SrUuid }),
+        id = j.Id, name = j.Name, scheduleId = j.ScheduleId, sourcePool = j.SourcePool, vms = j.Vms, smart = j.Smart, targets = j.Targets.Select(t => new { pool = t.Pool, sr = t.SrUuid }),
         settings = j.Settings, defined = j.Defined,
         schedules = j.Schedules.Select(s => new
         {

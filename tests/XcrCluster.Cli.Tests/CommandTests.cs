@@ -4,34 +4,8 @@ namespace XcrCluster.Cli.Tests;
 
 /// <summary>`xcr` against a real xcr-node process and two simulated pools: pools, their live SRs and VMs, a job, a run
 /// with --wait, the run's task tree, the cluster in pbm's format, and the errors an operator gets.</summary>
-public sealed class CommandTests : IAsyncLifetime
+public sealed class CommandTests : NodeAndPools
 {
-    private const string Password = "cli-Pa55-9b3e";
-    private readonly string dataDir = Path.Combine(Path.GetTempPath(), "xcr-cli-" + Guid.NewGuid().ToString("N")[..10]);
-    private SimHost alpha = null!;
-    private SimHost beta = null!;
-    private ProgramProcess node = null!;
-    private string url = "";
-    private string token = "";
-
-    public async Task InitializeAsync()
-    {
-        alpha = await SimHost.StartAsync(o => o with { PoolName = "alpha", Password = Password });
-        beta = await SimHost.StartAsync(o => o with { PoolName = "beta", Password = Password });
-        Uri uri;
-        (node, uri) = await ProgramProcess.StartAsync(ProgramProcess.Node, "--data", dataDir);
-        url = uri.ToString();
-        token = File.ReadAllText(Path.Combine(dataDir, "token")).Trim();
-    }
-
-    public async Task DisposeAsync()
-    {
-        node.Dispose();
-        await alpha.DisposeAsync();
-        await beta.DisposeAsync();
-        SimHost.DeleteDataDir(dataDir);
-    }
-
     [Fact]
     public async Task Pools_a_job_and_a_run_with_wait_then_its_task_tree_and_the_cluster()
     {
@@ -40,8 +14,8 @@ public sealed class CommandTests : IAsyncLifetime
         Assert.Equal(["alpha", "beta"], JsonNode.Parse(pools.Stdout)!.AsArray().Select(p => p!["name"]!.GetValue<string>()));
         Assert.DoesNotContain(Password, pools.Stdout);
 
-        var vm = await alpha.UuidAsync("VM", "tiny01");
-        var created = await XcrAsync("", "job", "create", "nightly", "--pool", "alpha", "--vm", vm, "--sr", $"beta:{await beta.UuidAsync("SR", "Local storage")}", "--retention", "2", "--max-rate", "100MiB");
+        var vm = await Alpha.UuidAsync("VM", "tiny01");
+        var created = await XcrAsync("", "job", "create", "nightly", "--pool", "alpha", "--vm", vm, "--sr", $"beta:{await Beta.UuidAsync("SR", "Local storage")}", "--retention", "2", "--max-rate", "100MiB");
         Assert.Equal(0, created.Code);
         var lines = created.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("job ", lines[0]);
@@ -84,25 +58,23 @@ public sealed class CommandTests : IAsyncLifetime
         Assert.Equal("Count: 0 downed", (await XcrAsync("", "cluster", "down-unreachable")).Stdout.Trim());
 
         // The API describes itself (behind the token too).
-        using var http = new HttpClient { BaseAddress = new Uri(url) };
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var http = Http();
         var openApi = JsonNode.Parse(await http.GetStringAsync("/openapi/v1.json"))!;
         Assert.NotNull(openApi["paths"]!["/api/jobs/{id}/run"]);
-        AssertNoPassword(node.Stderr);
+        AssertNoPassword(Node.Stderr);
     }
 
     [Fact]
     public async Task A_job_with_a_schedule_due_in_seconds_runs_by_itself()
     {
         await AddPoolsAsync();
-        var vm = await alpha.UuidAsync("VM", "tiny01");
-        var created = await XcrAsync("", "job", "create", "every-5s", "--pool", "alpha", "--vm", vm, "--sr", $"beta:{await beta.UuidAsync("SR", "Local storage")}",
+        var vm = await Alpha.UuidAsync("VM", "tiny01");
+        var created = await XcrAsync("", "job", "create", "every-5s", "--pool", "alpha", "--vm", vm, "--sr", $"beta:{await Beta.UuidAsync("SR", "Local storage")}",
             "--cron", "*/5 * * * * *", "--timezone", "Europe/Paris");
         Assert.True(created.Code == 0, created.Stderr);
 
         // Due within 5 s; the scheduler looks every second and the run is started within 10 s of its due time.
-        using var http = new HttpClient { BaseAddress = new Uri(url) };
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var http = Http();
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (true)
         {
@@ -131,7 +103,7 @@ public sealed class CommandTests : IAsyncLifetime
     public async Task Srs_and_vms_are_read_live_from_the_pools_and_a_replica_is_marked_on_its_pool()
     {
         await AddPoolsAsync();
-        var betaSr = await beta.UuidAsync("SR", "Local storage");
+        var betaSr = await Beta.UuidAsync("SR", "Local storage");
         var srs = await XcrAsync("", "sr", "list", "--pool", "beta", "--json");
         Assert.True(srs.Code == 0, srs.Stderr);
         var local = JsonNode.Parse(srs.Stdout)!.AsArray().Single(s => s!["name"]!.GetValue<string>() == "Local storage")!;
@@ -143,7 +115,7 @@ public sealed class CommandTests : IAsyncLifetime
         Assert.Contains($"beta | {betaSr} | Local storage | ext | 100.0 GiB | ", allSrs);
         Assert.EndsWith("Count: 4 SRs", allSrs.Trim());
 
-        var (web01, db01, tiny01) = (await alpha.UuidAsync("VM", "web01"), await alpha.UuidAsync("VM", "db01"), await alpha.UuidAsync("VM", "tiny01"));
+        var (web01, db01, tiny01) = (await Alpha.UuidAsync("VM", "web01"), await Alpha.UuidAsync("VM", "db01"), await Alpha.UuidAsync("VM", "tiny01"));
         var vms = await XcrAsync("", "vm", "list", "--pool", "alpha");
         Assert.True(vms.Code == 0, vms.Stderr);
         Assert.Equal(
@@ -167,8 +139,7 @@ public sealed class CommandTests : IAsyncLifetime
         Assert.EndsWith("Count: 7 VMs", all.Trim());
 
         // The query form, and the replication history of one VM beside it.
-        using var http = new HttpClient { BaseAddress = new Uri(url) };
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var http = Http();
         var tiny = JsonNode.Parse(await http.GetStringAsync("/api/vms?pool=alpha"))!.AsArray().Single(v => v!["id"]!.GetValue<string>() == tiny01)!;
         Assert.Equal("success", tiny["lastStatus"]!.GetValue<string>());
         Assert.Null(tiny["running"]);
@@ -206,25 +177,8 @@ public sealed class CommandTests : IAsyncLifetime
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var code = await XcrCommand.RunAsync(["pool", "list", "--node", url, "--token", "wrong"], output, error, new StringReader(""));
+        var code = await XcrCommand.RunAsync(["pool", "list", "--node", Url, "--token", "wrong"], output, error, new StringReader(""));
         Assert.Equal(1, code);
         Assert.Contains("bearer token", error.ToString());
     }
-
-    private async Task AddPoolsAsync()
-    {
-        Assert.Equal(0, (await XcrAsync(Password + "\n", "pool", "add", "alpha", alpha.Url.ToString(), "--password-stdin")).Code);
-        Assert.Equal(0, (await XcrAsync(Password + "\n", "pool", "add", "beta", beta.Url.ToString(), "--password-stdin")).Code);
-    }
-
-    private async Task<(int Code, string Stdout, string Stderr)> XcrAsync(string stdin, params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = await XcrCommand.RunAsync([.. args, "--node", url, "--token", token], output, error, new StringReader(stdin));
-        AssertNoPassword(output.ToString() + error);
-        return (code, output.ToString(), error.ToString());
-    }
-
-    private static void AssertNoPassword(string text) => Assert.DoesNotContain(Password, text);
 }

@@ -70,11 +70,19 @@ public sealed class SimHost : IAsyncDisposable
 
     /// <summary>The uuid of the (non-snapshot) object of class VM, SR, ... with this name.</summary>
     public async Task<string> UuidAsync(string cls, string name)
+        => (string)(await AllRecordsAsync(cls)).First(r => (string)r["name_label"]! == name && r.GetValueOrDefault("is_a_snapshot") is not true)["uuid"]!;
+
+    /// <summary>Every record of a class, as XAPI returns them.</summary>
+    public async Task<List<Dictionary<string, object?>>> AllRecordsAsync(string cls)
     {
         using var rpc = Json();
         await rpc.LoginAsync(Pool.Options.User, Pool.Options.Password);
-        return (string)(await rpc.AllRecordsAsync(cls)).Values.First(r => (string)r["name_label"]! == name && r.GetValueOrDefault("is_a_snapshot") is not true)["uuid"]!;
+        return [.. (await rpc.AllRecordsAsync(cls)).Values];
     }
+
+    /// <summary>The VMs (snapshots included) whose other_config has this key with this value.</summary>
+    public async Task<List<Dictionary<string, object?>>> VmsWithAsync(string key, string value)
+        => [.. (await AllRecordsAsync("VM")).Where(r => r["other_config"] is Dictionary<string, object?> oc && oc.GetValueOrDefault(key) as string == value)];
 
     /// <summary>Keep the data directory when disposed, so a restart test can start a new host on it.</summary>
     public bool KeepData { get; set; }

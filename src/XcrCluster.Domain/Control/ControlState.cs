@@ -80,7 +80,9 @@ public sealed record ControlState
     {
         _ when string.IsNullOrWhiteSpace(j.Name) => "name: required",
         _ when !Pools.ContainsKey(j.SourcePool) => $"sourcePool: unknown pool \"{j.SourcePool}\"",
-        _ when j.Vms.Count == 0 || j.Vms.Any(v => !Guid.TryParse(v, out _)) => "vms: one or more VM uuids",
+        _ when j.Vms.Count == 0 && j.Smart is null || j.Vms.Any(v => !Guid.TryParse(v, out _)) => "vms: one or more VM uuids, or a smart selection",
+        _ when j.Smart?.Validate() is { } bad => $"smart: {bad}",
+        _ when j.Smart is { } smart && smart.Pool != j.SourcePool => $"smart: pool \"{smart.Pool}\" is not the job's source pool \"{j.SourcePool}\"",
         _ when j.Targets.Count == 0 => "targets: one or more target SRs",
         _ when j.Targets.FirstOrDefault(t => !Pools.ContainsKey(t.Pool)) is { } t => $"targets: unknown pool \"{t.Pool}\"",
         _ when j.Targets.FirstOrDefault(t => !Guid.TryParse(t.SrUuid, out _)) is { } t => $"targets: \"{t.SrUuid}\" is not an SR uuid",

@@ -9,7 +9,7 @@ public static class JobChanges
 {
     public static readonly IReadOnlyList<string> Names =
     [
-        "name", "vms", "srs", "copyRetention", "fullInterval", "concurrency", "maxExportRate", "snapshotRetention", "timeout",
+        "name", "vms", "smart", "srs", "copyRetention", "fullInterval", "concurrency", "maxExportRate", "snapshotRetention", "timeout",
         "retries", "deleteFirst", "healthCheckSr", "networkMapping", "maxUncoalescedVdis",
     ];
 
@@ -30,6 +30,7 @@ public static class JobChanges
                 {
                     "name" => job with { Name = value },
                     "vms" => job with { Vms = List(value) },
+                    "smart" => job with { Smart = value.Length == 0 ? null : Pools.SmartSelection.Parse(value) },
                     "srs" => job with { Targets = [.. List(value).Select(Target)] },
                     "copyRetention" => job with { Settings = settings with { CopyRetention = Int(value) } },
                     "fullInterval" => job with { Settings = settings with { FullInterval = Int(value) } },
