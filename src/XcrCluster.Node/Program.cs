@@ -41,6 +41,8 @@ builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Http));
 builder.Services.AddOpenApi();
+// A body that does not bind throws, so ControlApi answers 400 with the JSON path at fault instead of an empty 400.
+builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 var channel = new TaskCompletionSource<ChannelReceiver>(TaskCreationOptions.RunContinuationsAsynchronously);
 builder.Services.AddSingleton(channel);
 builder.Services.AddAkka("xcr", (akka, services) =>

@@ -3,7 +3,7 @@ using XcrCluster.XapiSim.Http;
 namespace XcrCluster.XapiSim;
 
 /// <summary>`xcr-xapi-sim --listen ADDR:PORT [--listen ...] --data DIR [--pool-name N] [--user U] [--password P]
-/// [--fixture FILE] [--tls] [--collector-interval MS]`.</summary>
+/// [--fixture FILE] [--tls] [--collector-interval MS]`; the password may come from XCR_SIM_PASSWORD instead.</summary>
 public static class SimCommandLine
 {
     public const string Usage = "usage: xcr-xapi-sim --listen 127.0.0.1:0 [--listen 127.0.0.2:0] --data DIR [--pool-name NAME] [--user root] [--password PW] [--fixture FILE] [--tls] [--collector-interval MS]";
@@ -92,7 +92,8 @@ public static class SimCommandLine
         {
             PoolName = pool ?? options.PoolName,
             User = user ?? options.User,
-            Password = password ?? options.Password,
+            // XCR_SIM_PASSWORD keeps the pool password out of the process list (tests check /proc/*/cmdline).
+            Password = password ?? (Environment.GetEnvironmentVariable("XCR_SIM_PASSWORD") is { Length: > 0 } fromEnv ? fromEnv : options.Password),
             CollectorInterval = collector ?? options.CollectorInterval,
         };
     }

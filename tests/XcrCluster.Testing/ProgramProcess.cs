@@ -17,6 +17,9 @@ public sealed class ProgramProcess : IDisposable
     /// <summary>The cluster node: ready line "ready URL".</summary>
     public static readonly Program Node = new("XcrCluster.Node", "xcr-node.dll", "ready ");
 
+    /// <summary>The command tool (no ready line: its commands run to their end).</summary>
+    public static readonly Program Xcr = new("XcrCluster.Cli", "xcr.dll", "\0");
+
     public sealed record Program(string Project, string Dll, string ReadyPrefix)
     {
         public string DllPath => FindDll(Project, Dll);
@@ -91,9 +94,12 @@ public sealed class ProgramProcess : IDisposable
     public static Task<(ProgramProcess Process, Uri Url)> StartAsync(params string[] args) => StartAsync(Sim, args);
 
     /// <summary>Starts a program and waits for its ready line.</summary>
-    public static async Task<(ProgramProcess Process, Uri Url)> StartAsync(Program program, params string[] args)
+    public static Task<(ProgramProcess Process, Uri Url)> StartAsync(Program program, params string[] args) => StartAsync(program, null, args);
+
+    /// <summary>Starts a program with more environment variables and waits for its ready line.</summary>
+    public static async Task<(ProgramProcess Process, Uri Url)> StartAsync(Program program, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var sim = Start(program, args);
+        var sim = Start(program, environment, null, args);
         try
         {
             var ready = await sim.listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
@@ -107,25 +113,53 @@ public sealed class ProgramProcess : IDisposable
     }
 
     /// <summary>Starts a program (server or subcommand) without waiting for anything.</summary>
-    public static ProgramProcess Start(Program program, params string[] args)
+    public static ProgramProcess Start(Program program, params string[] args) => Start(program, null, null, args);
+
+    /// <summary>Starts a program with more environment variables and, if given, this text on its standard input.</summary>
+    public static ProgramProcess Start(Program program, IReadOnlyDictionary<string, string>? environment, string? stdin, params string[] args)
     {
-        var psi = new ProcessStartInfo("timeout") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo("timeout") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null };
         foreach (var arg in (string[])["-k", "5", "300", "dotnet", program.DllPath, .. args])
         {
             psi.ArgumentList.Add(arg);
         }
 
-        return new ProgramProcess(Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start"), program.ReadyPrefix);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
+
+        var started = new ProgramProcess(Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start"), program.ReadyPrefix);
+        if (stdin is not null)
+        {
+            started.process.StandardInput.Write(stdin);
+            started.process.StandardInput.Close();
+        }
+
+        return started;
+    }
+
+    /// <summary>Runs a command of one of our programs to its end (2 minutes at most).</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToEndAsync(Program program, IReadOnlyDictionary<string, string>? environment, string? stdin, params string[] args)
+    {
+        using var run = Start(program, environment, stdin, args);
+        var code = await run.WaitForExitAsync();
+        return (code, string.Join('\n', run.Stdout), run.Stderr);
+    }
+
+    /// <summary>Whether the program has ended.</summary>
+    public bool HasExited => process.HasExited;
+
+    /// <summary>Waits for the end (2 minutes at most) and for the last of its output; the exit code.</summary>
+    public async Task<int> WaitForExitAsync()
+    {
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+        process.WaitForExit();
+        return process.ExitCode;
     }
 
     /// <summary>Runs a simulator subcommand to completion; returns its exit code, stdout and stderr.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
-    {
-        using var sim = Start(Sim, args);
-        await sim.process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-        sim.process.WaitForExit();
-        return (sim.process.ExitCode, string.Join('\n', sim.Stdout), sim.Stderr);
-    }
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) => RunToEndAsync(Sim, null, null, args);
 
     /// <summary>Sends a signal to the program itself (not to the `timeout` wrapper) and waits for the exit.</summary>
     public async Task<int> SignalAsync(string signal)
