@@ -19,7 +19,7 @@ public static class RunProgressTopic
     }
 
     /// <summary>The engine's reports of one VM's run, stamped with the run and published.</summary>
-    public sealed class Sink(ReplicateVm request, Action<IRunProgressMessage> publish, TimeProvider? time = null) : IProgress<TransferProgress>
+    public sealed class Reporter(ReplicateVm request, Action<IRunProgressMessage> publish, TimeProvider? time = null) : IProgress<TransferProgress>
     {
         private readonly TimeProvider clock = time ?? TimeProvider.System;
 

@@ -77,7 +77,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
 
             var replication = new VmReplication(source, targets, request.Job, request.Settings, materializer)
             {
-                Progress = publish is null ? null : new RunProgressTopic.Sink(request, publish),
+                Progress = publish is null ? null : new RunProgressTopic.Reporter(request, publish),
             };
             var report = await replication.RunAsync(request.VmUuid, ct).ConfigureAwait(false);
             return ToResult(request.RunId, report);
