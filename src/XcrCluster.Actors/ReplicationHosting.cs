@@ -30,6 +30,11 @@ public static class ReplicationHosting
             .WithShardRegion<ReplicatedVmRegion>(ReplicatedVmMessageExtractor.RegionName, id => ReplicatedVmActor.Props(id, executor),
                 new ReplicatedVmMessageExtractor(), new ShardOptions { RememberEntities = true, StateStoreMode = StateStoreMode.Persistence, Role = role });
 
+    /// <summary>DistributedPubSub's mediator on every node from the start (run progress, <see cref="RunProgressTopic"/>),
+    /// so subscriptions made elsewhere reach it before its first publish.</summary>
+    public static AkkaConfigurationBuilder WithRunProgress(this AkkaConfigurationBuilder builder)
+        => builder.WithDistributedPubSub(role: "");
+
     /// <summary>A cluster of this node alone on loopback (the demo, tests): remoting on a free port, joined to itself.</summary>
     public static AkkaConfigurationBuilder WithLoopbackCluster(this AkkaConfigurationBuilder builder)
         => builder.WithRemoting(new RemoteOptions { HostName = "127.0.0.1", Port = 0 })

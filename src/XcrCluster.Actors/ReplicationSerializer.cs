@@ -9,7 +9,7 @@ using XcrCluster.Domain.Vm;
 namespace XcrCluster.Actors;
 
 /// <summary>
-/// JSON for everything the ReplicatedVm entities and the control plane persist or send, with manifests that are names we own (never
+/// JSON for everything the ReplicatedVm entities and the control plane persist or send (and run progress, sent only), with manifests that are names we own (never
 /// CLR type names), so renaming a class cannot orphan the journal. A new message needs a new manifest here
 /// and a round-trip test.
 /// </summary>
@@ -82,6 +82,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(CloseTarget)] = "close-target",
         [typeof(TargetReply)] = "target-reply",
         [typeof(TargetFailed)] = "target-failed",
+        [typeof(RunProgress)] = "run-progress",
+        [typeof(RunEnded)] = "run-ended",
     };
 
     private static readonly Dictionary<string, Type> Types = Manifests.ToDictionary(p => p.Value, p => p.Key);
@@ -90,7 +92,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
 
     public override int Identifier => SerializerId;
 
-    public static IReadOnlyCollection<Type> BoundTypes => [typeof(IReplicatedVmMessage), typeof(ReplicatedVmState), typeof(IControlMessage), typeof(ControlState), typeof(IPoolAgentMessage)];
+    public static IReadOnlyCollection<Type> BoundTypes => [typeof(IReplicatedVmMessage), typeof(ReplicatedVmState), typeof(IControlMessage), typeof(ControlState), typeof(IPoolAgentMessage), typeof(IRunProgressMessage)];
 
     public override string Manifest(object o) => Manifests.TryGetValue(o.GetType(), out var m) ? m : throw new ArgumentException($"no manifest for {o.GetType()}");
 

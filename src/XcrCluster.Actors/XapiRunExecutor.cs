@@ -8,8 +8,9 @@ namespace XcrCluster.Actors;
 
 /// <summary>Runs a replication against real pools: connects to the source and target pools named in the
 /// request (endpoints from the registry), takes the pools' slots at the gate (their pool agents), and reports
-/// what the engine did.</summary>
-public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null, IRemoteTargets? remote = null) : IRunExecutor
+/// what the engine did. With <paramref name="publish"/> the run's progress and its end go out as
+/// <see cref="IRunProgressMessage"/>s (<see cref="RunProgressTopic"/>).</summary>
+public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null, IRemoteTargets? remote = null, Action<IRunProgressMessage>? publish = null) : IRunExecutor
 {
     private readonly ConcurrentDictionary<string, (CancellationTokenSource Cancel, Task Run)> active = new(StringComparer.Ordinal);
 
@@ -18,6 +19,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         active[request.RunId] = (cancel, done.Task);
+        var status = "failure";
         try
         {
             // Xen Orchestra's nRetriesVmBackupFailures: a failed VM is tried again (each attempt cleans up after itself);
@@ -28,6 +30,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
                 var result = await RunAsync(request, materializer, cancel.Token).ConfigureAwait(false);
                 if (result.Status != "failure" || attempt > request.Settings.Retries || cancel.IsCancellationRequested)
                 {
+                    status = result.Status;
                     return warnings.Count == 0 ? result : result with { Log = [.. warnings, .. result.Log] };
                 }
 
@@ -37,6 +40,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
         }
         finally
         {
+            publish?.Invoke(new RunEnded(request.RunId, request.VmUuid, status));
             active.TryRemove(request.RunId, out _);
             done.SetResult();
         }
@@ -83,7 +87,11 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
                     ?? new TargetSpec(await Connect(target.Pool).ConfigureAwait(false), target.SrUuid));
             }
 
-            var report = await new VmReplication(source, targets, request.Job, request.Settings, materializer).RunAsync(request.VmUuid, ct).ConfigureAwait(false);
+            var replication = new VmReplication(source, targets, request.Job, request.Settings, materializer)
+            {
+                Progress = publish is null ? null : new RunProgressTopic.Reporter(request, publish),
+            };
+            var report = await replication.RunAsync(request.VmUuid, ct).ConfigureAwait(false);
             return ToResult(request.RunId, report);
         }
         catch (Exception e) when (e is XapiException or HttpRequestException or IOException or TimeoutException or OperationCanceledException or KeyNotFoundException or Akka.Actor.AskTimeoutException or System.Security.Cryptography.CryptographicException)

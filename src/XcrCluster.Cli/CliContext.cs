@@ -24,6 +24,10 @@ public sealed class CliContext(TextWriter output, TextWriter error, TextReader i
 
     /// <summary>A command that talks to a node; a <see cref="CliException"/> becomes one line on stderr and exit code 1.</summary>
     public Command Api(string name, string description, Func<ParseResult, NodeClient, Task<int>> action, params Symbol[] symbols)
+        => Api(name, description, (r, client, _) => action(r, client), symbols);
+
+    /// <summary>The same for a command that runs until stopped: the token is cancelled by Ctrl-C.</summary>
+    public Command Api(string name, string description, Func<ParseResult, NodeClient, CancellationToken, Task<int>> action, params Symbol[] symbols)
     {
         var command = new Command(name, description);
         foreach (var symbol in symbols)
@@ -39,12 +43,12 @@ public sealed class CliContext(TextWriter output, TextWriter error, TextReader i
             }
         }
 
-        command.SetAction(async (result, _) =>
+        command.SetAction(async (result, ct) =>
         {
             try
             {
                 using var client = NodeClient.Connect(result.GetValue(Node), result.GetValue(Token));
-                return await action(result, client);
+                return await action(result, client, ct);
             }
             catch (CliException e)
             {
@@ -65,6 +69,9 @@ public sealed class CliContext(TextWriter output, TextWriter error, TextReader i
 
         return 0;
     }
+
+    /// <summary>Output is the console and a terminal: live displays (progress bars) instead of lines.</summary>
+    public bool IsTerminal => ReferenceEquals(Output, Console.Out) && !Console.IsOutputRedirected;
 
     /// <summary>A path segment from user input.</summary>
     public static string Segment(string? value) => Uri.EscapeDataString(value ?? "");

@@ -17,7 +17,7 @@ public static class ClusterCommands
             await client.PostAsync($"/api/cluster/{verb}?address={Uri.EscapeDataString(r.GetValue(memberAddress)!)}", new { }), d => [$"{d["address"]}: {verb}"]), memberAddress);
         var downUnreachable = cli.Api("down-unreachable", "down every unreachable member", async (r, client) => await cli.Print(r,
             await client.PostAsync("/api/cluster/down-unreachable", new { }), d => d["downed"]!.AsArray().Select(a => $"{a}: down").Append($"Count: {d["downed"]!.AsArray().Count} downed")));
-        yield return new Command("cluster", "the cluster") { clusterShow, ClusterAction("leave", "a member leaves gracefully"), ClusterAction("down", "mark a member down"), downUnreachable };
+        yield return new Command("cluster", "the cluster") { clusterShow, TailCommands.ClusterTail(cli), ClusterAction("leave", "a member leaves gracefully"), ClusterAction("down", "mark a member down"), downUnreachable };
         var regionName = new Argument<string>("region");
         var regions = cli.Api("regions", "shard regions", async (r, client) => await cli.Print(r, await client.GetAsync("/api/sharding/regions"), d => d.AsArray().Select(x => x!.GetValue<string>())));
         var regionStats = cli.Api("region-stats", "entities per shard of a region on the node", async (r, client) => await cli.Print(r,

@@ -65,7 +65,7 @@ public static class JobCommands
             JsonNode run;
             while (true)
             {
-                run = await client.GetAsync($"/api/jobs/{id}/runs/{runId}");
+                run = await client.GetAsync($"/api/runs/{runId}");
                 if (run["vms"]!.AsArray().All(v => v!["status"]!.GetValue<string>() is not ("running" or "queued")))
                 {
                     break;
@@ -77,7 +77,7 @@ public static class JobCommands
             var statuses = run["vms"]!.AsArray().Select(v => v!["status"]!.GetValue<string>()).ToList();
             await cli.Print(r, run, d => d["vms"]!.AsArray().Select(v => $"{v!["vm"]} | {v["status"]} | {(v["full"]?.GetValue<bool>() == true ? "full" : "delta")}{(v["error"] is { } e ? " | " + e : "")}")
                 .Prepend($"run {runId}"));
-            return statuses.All(s => s == "success") ? 0 : statuses.Any(s => s is "success" or "skipped") ? 2 : 1;
+            return TailCommands.ExitCode(statuses);
         }, jobId, wait, runSchedule);
         var jobList = cli.Api("list", "jobs", async (r, client) => await cli.Print(r, await client.GetAsync("/api/jobs"),
             d => d.AsArray().Select(j => $"{j!["id"]} | {j["name"]} | {j["sourcePool"]} | {j["vms"]!.AsArray().Count} VMs | "

@@ -1,4 +1,6 @@
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
@@ -43,32 +45,94 @@ public sealed class NodeClient : IDisposable
 
     public void Dispose() => http.Dispose();
 
+    /// <summary>A server-sent event stream: each event's name and JSON data as it arrives (comments skipped),
+    /// until the node ends the stream or <paramref name="ct"/> (Ctrl-C) stops it with an OperationCanceledException.</summary>
+    public async IAsyncEnumerable<ServerEvent> EventsAsync(string path, [EnumeratorCancellation] CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            await ReadAsync(response);
+        }
+
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
+        string? name = null;
+        var data = new StringBuilder();
+        while (await ReadLineAsync(reader, ct) is { } line)
+        {
+            if (line.Length == 0)
+            {
+                if (data.Length > 0)
+                {
+                    yield return new ServerEvent(name ?? "message", JsonNode.Parse(data.ToString()) ?? new JsonObject());
+                }
+
+                (name, data.Length) = (null, 0);
+                continue;
+            }
+
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            var (field, value) = colon < 0 ? (line, "") : (line[..colon], line[(colon + 1)..].TrimStart(' '));
+            if (field == "event")
+            {
+                name = value;
+            }
+            else if (field == "data")
+            {
+                data.Append(data.Length > 0 ? "\n" : "").Append(value);
+            }
+        }
+    }
+
+    private async Task<string?> ReadLineAsync(StreamReader reader, CancellationToken ct)
+    {
+        try
+        {
+            return await reader.ReadLineAsync(ct);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException && !ct.IsCancellationRequested)
+        {
+            throw new CliException($"the node at {http.BaseAddress} cut the stream: {e.Message}");
+        }
+    }
+
     private async Task<JsonNode> SendAsync(HttpMethod method, string path, object? body)
     {
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        HttpResponseMessage response;
+        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, CancellationToken.None);
+        return await ReadAsync(response);
+    }
+
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken ct)
+    {
         try
         {
-            response = await http.SendAsync(request);
+            return await http.SendAsync(request, completion, ct);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !ct.IsCancellationRequested))
         {
             throw new CliException($"cannot reach the node at {http.BaseAddress}: {e.Message}");
         }
+    }
 
-        using (response)
+    /// <summary>The body as JSON, or the node's error as a <see cref="CliException"/>.</summary>
+    private static async Task<JsonNode> ReadAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        var json = text.Length == 0 ? null : JsonNode.Parse(text);
+        if (!response.IsSuccessStatusCode)
         {
-            var text = await response.Content.ReadAsStringAsync();
-            var json = text.Length == 0 ? null : JsonNode.Parse(text);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new CliException(json?["error"]?.GetValue<string>() ?? $"{(int)response.StatusCode} {response.ReasonPhrase}");
-            }
-
-            return json ?? new JsonObject();
+            throw new CliException(json?["error"]?.GetValue<string>() ?? $"{(int)response.StatusCode} {response.ReasonPhrase}");
         }
+
+        return json ?? new JsonObject();
     }
 }
+
+/// <summary>One server-sent event: its name (event: line) and its data as JSON.</summary>
+public sealed record ServerEvent(string Name, JsonNode Data);
 
 /// <summary>A command failed for a reason the operator can act on: printed as one line, exit code 1.</summary>
 public sealed class CliException(string message) : Exception(message);

@@ -18,7 +18,7 @@ public static class RunCommands
             await client.GetAsync("/api/runs" + (r.GetValue(ofJob) is { } j ? $"?job={Uri.EscapeDataString(j)}" : "")),
             d => d.AsArray().Select(x => $"{x!["id"]} | {x["jobId"]} | {x["vm"]} | {x["status"]} | {(x["full"]!.GetValue<bool>() ? "full" : "delta")} | {x["bytes"]} B | {x["started"]}")
                 .Append($"Count: {d.AsArray().Count} runs")), ofJob);
-        yield return new Command("run", "runs") { runShow, runList };
+        yield return new Command("run", "runs") { runShow, runList, TailCommands.RunTail(cli) };
         var ofVm = new Option<string?>("--vm");
         var replicaList = cli.Api("list", "restore points per VM and target SR", async (r, client) => await cli.Print(r,
             await client.GetAsync("/api/replicas" + (r.GetValue(ofVm) is { } v ? $"?vm={Uri.EscapeDataString(v)}" : "")),

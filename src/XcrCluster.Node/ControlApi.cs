@@ -12,7 +12,7 @@ namespace XcrCluster.Node;
 /// <summary>
 /// The HTTP control surface behind `xcr`: bearer token on every request; 400 naming the field for bad input;
 /// 404 for unknown ids; nothing half-written by a rejected request. Passwords go in encrypted with the cluster key
-/// and never come back out. Each area maps its own endpoints (PoolApi, JobApi, RunApi, ClusterApi, ...).
+/// and never come back out. Each area maps its own endpoints (PoolApi, JobApi, RunApi, ClusterApi, EventsApi, ...).
 /// </summary>
 public static class ControlApi
 {
@@ -51,6 +51,7 @@ public static class ControlApi
         JobApi.Map(app, key);
         RunApi.Map(app, key);
         ClusterApi.Map(app, key);
+        EventsApi.Map(app, key);
     }
 
     public static TimeSpan AskTimeout { get; } = TimeSpan.FromSeconds(30);

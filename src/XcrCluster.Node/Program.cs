@@ -66,6 +66,7 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         .WithClustering(new ClusterOptions { Roles = [.. options.Roles], SeedNodes = [.. options.SeedNodes] })
         .WithXcrClusterDefaults()
         .WithXcrSerializer()
+        .WithRunProgress()
         .WithPoolAgents(targets: new TargetServices(pools, () => channel.Task))
         .AddStartup((system, _) =>
         {
@@ -85,7 +86,7 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         akka.WithSqlPersistence(provider, connection)
             .WithControlPlane(ReplicationHosting.ControlRole)
             .WithScheduler(ReplicationHosting.ControlRole)
-            .WithReplicatedVms(new XapiRunExecutor(pools, gate, remote), ReplicationHosting.ControlRole);
+            .WithReplicatedVms(new XapiRunExecutor(pools, gate, remote, RunProgressTopic.Publisher(() => services.GetRequiredService<ActorSystem>())), ReplicationHosting.ControlRole);
     }
     else
     {

@@ -119,7 +119,7 @@ public static class RunApi
         {
             var state = await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout);
             var done = state.History.LastOrDefault(h => h.RunId == runId);
-            var status = done?.Result.Status ?? (state.Current?.RunId == runId ? "running" : state.Queue.Any(q => q.RunId == runId) ? "queued" : "refused");
+            var status = state.StatusOf(runId) ?? "refused"; // in the run, never accepted by its entity
             vms.Add(new { vm, status, full = done?.Result.Full, error = done?.Result.Error, sourceSnapshot = done?.Result.SourceSnapshotUuid, targets = done?.Result.Targets, log = done?.Result.Log,
                 tasks = done is null ? null : TaskTree.Build(vm, done.Result) });
         }

@@ -22,12 +22,14 @@ public static class BlockFanOut
     public delegate Task<Sink<PooledBlock, Task>> TargetSink(VhdShape shape);
 
     /// <summary>Copies one export to every target; returns each target's error (null = imported). Errors of the
-    /// export itself are thrown: no target can have succeeded.</summary>
+    /// export itself are thrown: no target can have succeeded. With <paramref name="progress"/> (one lane per
+    /// target, in order) each target's bytes are counted as its sink takes them.</summary>
     public static async Task<IReadOnlyList<Exception?>> CopyAsync(Stream export, IReadOnlyList<TargetSink> targets, IMaterializer materializer,
-        CancellationToken ct, Throttle? throttle = null)
+        CancellationToken ct, Throttle? throttle = null, DiskProgress? progress = null)
     {
         var reader = await VhdStreamReader.OpenAsync(export, ct).ConfigureAwait(false);
         var shape = VhdShape.Of(reader);
+        var lanes = progress?.Start((long)reader.PresentBlocks.Count * reader.Header.BlockTotalSize);
         var exportError = new ExportError();
         var blocks = Blocks(reader, targets.Count, exportError, ct);
         if (throttle is not null)
@@ -46,6 +48,14 @@ public static class BlockFanOut
             try
             {
                 sinks[i] = await targets[i](shape).ConfigureAwait(false);
+                if (lanes?[i] is { } lane)
+                {
+                    sinks[i] = Flow.Create<PooledBlock>().Select(block =>
+                    {
+                        lane.Add(block.Size);
+                        return block;
+                    }).ToMaterialized(sinks[i], Keep.Right);
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

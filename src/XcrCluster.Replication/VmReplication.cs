@@ -1,6 +1,7 @@
 using Akka.Streams;
 using XcrCluster.Domain;
 using XcrCluster.Domain.Pools;
+using XcrCluster.Domain.Vm;
 using XcrCluster.Xapi;
 using XcrCluster.Xapi.Records;
 
@@ -17,6 +18,10 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
     private readonly TimeProvider clock = time ?? TimeProvider.System;
     private readonly List<TaskEntry> log = [];
     private readonly Throttle? throttle = Throttle.For(settings.MaxExportRate, time);
+
+    /// <summary>Where the run says what it is doing (phases, and per disk and target the bytes so far, at most 4
+    /// times a second each); reporting must be quick and never throw. Nothing when null.</summary>
+    public IProgress<TransferProgress>? Progress { get; init; }
 
     public async Task<RunReport> RunAsync(string vmUuid, CancellationToken ct = default)
     {
@@ -56,6 +61,7 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
                 srs.Select(t => (Func<string, bool>)t.HasBase).ToList(), settings.FullInterval, out var chainLength);
 
             await side.CleanLiveMetadataAsync().ConfigureAwait(false);
+            Progress?.Report(new TransferProgress(RunPhase.Snapshot));
             snapshot = await Step("snapshot", () => side.SnapshotAsync(clock.GetUtcNow())).ConfigureAwait(false);
             snapshotUuid = snapshot.Uuid;
             var transferStart = clock.GetUtcNow();
@@ -104,6 +110,8 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             {
                 await target.DisposeAsync().ConfigureAwait(false); // a remote target's session on its agent
             }
+
+            Progress?.Report(new TransferProgress(RunPhase.Done));
         }
     }
 
@@ -202,7 +210,8 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
                 sent[k] = length;
                 results[l.Index].Bytes += length;
             }, ct)).ToList();
-            var errors = await BlockFanOut.CopyAsync(export.Content, imports, materializer, ct, throttle).ConfigureAwait(false);
+            var progress = Progress is { } sink ? new DiskProgress(sink, liveUuid ?? vdi.Uuid, vdi.NameLabel, [.. lanes.Select(l => srs[l.Index].SrUuid)], clock) : null;
+            var errors = await BlockFanOut.CopyAsync(export.Content, imports, materializer, ct, throttle, progress).ConfigureAwait(false);
             await export.CompleteAsync(ct).ConfigureAwait(false);
             for (var k = 0; k < lanes.Count; k++)
             {
@@ -221,6 +230,7 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
         var full = bases.Any(b => b.BaseSnapshotVdiUuid is null);
         if (result.Error is null)
         {
+            Progress?.Report(new TransferProgress(RunPhase.Commit, Sr: target.SrUuid));
             try
             {
                 var (vm, restorePoint) = await Step("target snapshot", () => target.CommitAsync(commit), target.SrUuid).ConfigureAwait(false);

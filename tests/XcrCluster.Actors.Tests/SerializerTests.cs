@@ -90,6 +90,9 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new CloseTarget("beta", "s-1"),
             new TargetReply("beta", "s-1", 2, ["OpaqueRef:vm", "rp-1"]),
             new TargetFailed("beta", "s-1", "SR_BACKEND_FAILURE_44"),
+            new RunProgress("run-1", "job-1", "vm-1", "vdi-1", "disk 0", "sr-1", 12L << 20, 32L << 20, RunPhase.Export, DateTimeOffset.UnixEpoch),
+            new RunProgress("run-1", "job-1", "vm-1", null, null, null, 0, 0, RunPhase.Snapshot, DateTimeOffset.UnixEpoch),
+            new RunEnded("run-1", "vm-1", "success"),
         ];
     }
 

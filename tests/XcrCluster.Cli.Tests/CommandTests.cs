@@ -157,6 +157,61 @@ public sealed class CommandTests : NodeAndPools
         Assert.Equal(System.Net.HttpStatusCode.BadGateway, (await http.GetAsync("/api/pools/gamma/vms")).StatusCode);
     }
 
+    [Fact]
+    public async Task Run_tail_follows_a_run_to_its_end_and_a_finished_run_ends_at_once()
+    {
+        await AddPoolsAsync();
+        var vm = await Alpha.UuidAsync("VM", "tiny01");
+        var sr = await Beta.UuidAsync("SR", "Local storage");
+        var created = await XcrAsync("", "job", "create", "tailed", "--pool", "alpha", "--vm", vm, "--sr", $"beta:{sr}");
+        var jobId = created.Stdout.Split('\n')[0]["job ".Length..].Trim();
+        Alpha.Pool.Faults.ExportBytesPerSecond = 3L << 20; // the disk's blocks take a few seconds: several reports
+        var started = await XcrAsync("", "job", "run", jobId);
+        Assert.True(started.Code == 0, started.Stderr);
+        var runId = started.Stdout.Trim()["run ".Length..];
+
+        var tail = await XcrAsync("", "run", "tail", runId).WaitAsync(TimeSpan.FromMinutes(2));
+        Alpha.Pool.Faults.Clear();
+        Assert.True(tail.Code == 0, tail.Stdout + tail.Stderr);
+        var lines = tail.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal($"VM {vm}: success", lines[^1]);
+        var progress = lines.Where(l => l.StartsWith($"VM {vm} disk ", StringComparison.Ordinal)).ToList();
+        Assert.True(progress.Count >= 2, tail.Stdout);
+        Assert.All(progress, l => Assert.Matches($@"^VM {vm} disk .+ -> SR {sr}: \d+\.\d/\d+\.\d MiB (\d+\.\d|-) MB/s ETA (\d+ s|-)$", l));
+        Assert.Matches(@": (\d+\.\d)/\1 MiB ", progress[^1]); // the last one reached the total
+        Assert.Contains($"VM {vm}: snapshot", lines);
+        Assert.Contains($"VM {vm} -> SR {sr}: commit", lines);
+
+        // Once the books have it, a tail of the finished run replies at once from them, as lines or JSON.
+        await Poll.UntilAsync(async () => (await XcrAsync("", "run", "show", runId)).Stdout.Contains($"VM {vm}: success", StringComparison.Ordinal), "the run in the books", TimeSpan.FromSeconds(30));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var again = await XcrAsync("", "run", "tail", runId).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal((0, $"VM {vm}: success"), (again.Code, again.Stdout.Trim()));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"{watch.Elapsed} for a finished run");
+        var json = (await XcrAsync("", "run", "tail", runId, "--json").WaitAsync(TimeSpan.FromSeconds(30))).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(["vm-end", "end"], json.Select(e => e["event"]!.GetValue<string>()));
+        Assert.Equal("success", json[1]["data"]!["vms"]![0]!["status"]!.GetValue<string>());
+        Assert.Contains("no run", (await XcrAsync("", "run", "tail", "no-such-run")).Stderr);
+    }
+
+    [Fact]
+    public async Task Event_streams_need_the_token_and_the_cluster_one_starts_with_the_members()
+    {
+        using var anonymous = Http(token: null);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/events")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/cluster/events")).StatusCode);
+
+        using var http = Http();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var response = await http.GetAsync("/api/cluster/events", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+        Assert.Equal("event: member", await reader.ReadLineAsync(timeout.Token));
+        var member = JsonNode.Parse((await reader.ReadLineAsync(timeout.Token))!["data: ".Length..])!;
+        Assert.Equal("Up", member["status"]!.GetValue<string>());
+        Assert.Equal(["control", "pool-all"], member["roles"]!.AsArray().Select(r => r!.GetValue<string>()));
+    }
+
     [Theory]
     [InlineData(1, "no job", "job", "run", "no-such-job", "--wait")]
     [InlineData(1, "url:", "pool", "add", "gamma", "ftp://nowhere", "--password-stdin")]

@@ -5,8 +5,8 @@ namespace XcrCluster.Cli.Tests;
 
 /// <summary>
 /// Everything as separate processes — `xcr`, `xcr-node` and two `xcr-xapi-sim` — as an operator runs them: pools
-/// added with the password on standard input, a job created and run with --wait, an overlapping run refused, the
-/// restore points listed; the pool password is then looked for everywhere it must not be (the node's log, every
+/// added with the password on standard input, a job created and run, an overlapping run refused, the run tailed,
+/// another run with --wait, the restore points listed; the pool password is then looked for everywhere it must not be (the node's log, every
 /// file of its data directory including the SQLite journal, every command's output, and the command line of every
 /// process while they run). A schedule missed while the node was down runs exactly once after its restart.
 /// </summary>
@@ -61,6 +61,7 @@ public sealed class EndToEndTests : IAsyncLifetime
             (await http.PostAsync(new Uri(alpha, "/sim/faults"), new StringContent("{}"))).EnsureSuccessStatusCode();
         }
 
+        Assert.Contains($"VM {vm}: success", await XcrAsync(0, null, "run", "tail", first));
         Assert.Contains($"{vm} | success | delta", await XcrAsync(0, null, "job", "run", jobId, "--wait"));
         var replicas = JsonNode.Parse(await XcrAsync(0, null, "replica", "list", "--vm", vm, "--json"))!.AsArray();
         Assert.Equal(2, Assert.Single(replicas)!["restorePoints"]!.AsArray().Count);

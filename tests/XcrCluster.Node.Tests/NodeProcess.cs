@@ -74,6 +74,34 @@ public sealed class NodeProcess : IDisposable
         }
     }
 
+    /// <summary>A server-sent event stream's events (name, JSON data) up to and including the first named <paramref name="last"/>.</summary>
+    public async Task<List<(string Name, JsonNode Data)>> EventsUntilAsync(string path, string last, TimeSpan limit)
+    {
+        using var timeout = new CancellationTokenSource(limit);
+        using var response = await Http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode}");
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+        var events = new List<(string, JsonNode)>();
+        string? name = null;
+        while (await reader.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                name = line["event: ".Length..];
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                events.Add((name!, JsonNode.Parse(line["data: ".Length..])!));
+                if (name == last)
+                {
+                    return events;
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"GET {path} ended before an event {last}");
+    }
+
     public static string Describe(JsonNode node) => node.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
 
     public void Dispose()

@@ -3,7 +3,8 @@ using XcrCluster.XapiSim.Storage;
 namespace XcrCluster.Node.Tests;
 
 /// <summary>Two xcr-node processes on loopback: the books (ReplicatedVm region, control plane, SQLite) on the first,
-/// pool beta's agent alone on the second, which joins with the Akka address from the first's DATA/endpoint.</summary>
+/// pool beta's agent alone on the second, which joins with the Akka address from the first's DATA/endpoint
+/// (and follows runs executing on the first through its event stream).</summary>
 public sealed class TwoNodeTests : IAsyncLifetime
 {
     private readonly string first = Path.Combine(Path.GetTempPath(), "xcr-node1-" + Guid.NewGuid().ToString("N")[..10]);
@@ -53,7 +54,16 @@ public sealed class TwoNodeTests : IAsyncLifetime
             name = "across", sourcePool = "alpha", vms = new[] { vm }, targets = new[] { new { pool = "beta", sr = await beta.UuidAsync("SR", "Local storage") } },
         });
         var jobId = job["id"]!.GetValue<string>();
-        var run = await control.AwaitRunAsync(jobId, await control.RunAsync(jobId));
+        alpha.Pool.Faults.ExportBytesPerSecond = 3L << 20; // a few seconds of export: progress to see
+        var runId = await control.RunAsync(jobId);
+
+        // The run executes on the control node; the other node's event stream follows it (DistributedPubSub).
+        var events = await near.EventsUntilAsync($"/api/runs/{runId}/events", "end", TimeSpan.FromMinutes(2));
+        alpha.Pool.Faults.Clear();
+        Assert.Contains(events, e => e.Name == "progress" && e.Data["phase"]!.GetValue<string>() == "export"
+            && e.Data["bytes"]!.GetValue<long>() == e.Data["total"]!.GetValue<long>() && e.Data["vm"]!.GetValue<string>() == vm);
+        Assert.Equal("success", events.Single(e => e.Name == "vm-end").Data["status"]!.GetValue<string>());
+        var run = await control.AwaitRunAsync(jobId, runId);
         Assert.True(run["status"]!.GetValue<string>() == "success", NodeProcess.Describe(run));
 
         // Slots went back to the agent on the other node.

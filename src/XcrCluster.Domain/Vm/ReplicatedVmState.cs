@@ -29,6 +29,10 @@ public sealed record ReplicatedVmState
 
     public DateTimeOffset? LastSuccess { get; init; }
 
+    /// <summary>This VM's part in a run: its final status, running, queued, or null when the VM is not in that run.</summary>
+    public string? StatusOf(string runId)
+        => History.LastOrDefault(h => h.RunId == runId)?.Result.Status ?? (Current?.RunId == runId ? "running" : Queue.Any(q => q.RunId == runId) ? "queued" : null);
+
     /// <summary>Time since the last successful run's start (what a failover would lose), null before any.</summary>
     public TimeSpan? RpoLag(DateTimeOffset now) => LastSuccess is { } at ? now - at : null;
 

@@ -1,0 +1,63 @@
+using XcrCluster.Domain.Vm;
+
+namespace XcrCluster.Replication;
+
+/// <summary>A progress sample of a run as the engine reports it (<see cref="VmReplication.Progress"/>): a phase
+/// (<see cref="RunPhase"/>) and, while exporting, one disk's bytes received by one target SR out of the
+/// export's total. A struct, so reporting allocates nothing in the engine.</summary>
+public readonly record struct TransferProgress(string Phase, string? Disk = null, string? DiskName = null, string? Sr = null, long Bytes = 0, long Total = 0);
+
+/// <summary>The progress of one disk's export to its targets: one <see cref="Lane"/> per target SR, each
+/// reporting at most every <see cref="Interval"/> (and always when it reaches the total).</summary>
+public sealed class DiskProgress(IProgress<TransferProgress> sink, string disk, string diskName, IReadOnlyList<string> srs, TimeProvider? time = null)
+{
+    /// <summary>At most 4 reports a second per disk and target.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
+
+    private readonly TimeProvider clock = time ?? TimeProvider.System;
+
+    /// <summary>Once the export's BAT is read the total is known: every lane reports 0 of it, and gets its meter.</summary>
+    public Lane[] Start(long total)
+    {
+        var lanes = new Lane[srs.Count];
+        for (var i = 0; i < lanes.Length; i++)
+        {
+            lanes[i] = new Lane(this, srs[i], total);
+            Report(srs[i], 0, total);
+        }
+
+        return lanes;
+    }
+
+    private void Report(string sr, long bytes, long total) => sink.Report(new TransferProgress(RunPhase.Export, disk, diskName, sr, bytes, total));
+
+    /// <summary>Counts one target's blocks. Called from that target's stream stage only (one thread at a time), so
+    /// it needs no lock; per block it adds and reads the clock, nothing more.</summary>
+    public sealed class Lane
+    {
+        private readonly DiskProgress owner;
+        private readonly string sr;
+        private readonly long total;
+        private long bytes;
+        private long last;
+
+        internal Lane(DiskProgress owner, string sr, long total)
+        {
+            this.owner = owner;
+            this.sr = sr;
+            this.total = total;
+            last = owner.clock.GetTimestamp();
+        }
+
+        public void Add(int size)
+        {
+            bytes += size;
+            var now = owner.clock.GetTimestamp();
+            if (bytes >= total || owner.clock.GetElapsedTime(last, now) >= Interval)
+            {
+                last = now;
+                owner.Report(sr, bytes, total);
+            }
+        }
+    }
+}
