@@ -59,9 +59,9 @@ public sealed class EndToEndTests : IAsyncLifetime
             Assert.Contains("is already running", refused.Stderr);
             await Poll.UntilAsync(async () => (await XcrAsync(0, null, "run", "show", first)).Contains($"run {first}: success", StringComparison.Ordinal), "the first run to succeed");
             (await http.PostAsync(new Uri(alpha, "/sim/faults"), new StringContent("{}"))).EnsureSuccessStatusCode();
+            Assert.Contains($"VM {vm}: success", await XcrAsync(0, null, "run", "tail", first));
         }
 
-        Assert.Contains($"VM {vm}: success", await XcrAsync(0, null, "run", "tail", first));
         Assert.Contains($"{vm} | success | delta", await XcrAsync(0, null, "job", "run", jobId, "--wait"));
         var replicas = JsonNode.Parse(await XcrAsync(0, null, "replica", "list", "--vm", vm, "--json"))!.AsArray();
         Assert.Equal(2, Assert.Single(replicas)!["restorePoints"]!.AsArray().Count);
