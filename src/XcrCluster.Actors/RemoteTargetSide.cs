@@ -67,6 +67,11 @@ public sealed class RemoteTargetSide(string pool, string session, string srUuid,
     /// <summary>Short: a rollback that cannot reach the agent (its node died) is left to the next run's cleanup.</summary>
     public async Task RollBackAsync() => await AskAsync(new RollBackTarget(pool, session), default, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
 
+    public async Task<int> PruneAsync(int keep, CancellationToken ct) => ((TargetReply)await AskAsync(new PruneTarget(pool, session, keep), ct).ConfigureAwait(false)).Count;
+
+    public async Task<string> HealthCheckAsync(string restorePointUuid, string srUuid, TimeSpan timeout, CancellationToken ct)
+        => ((TargetReply)await AskAsync(new HealthCheckTarget(pool, session, restorePointUuid, srUuid, timeout), ct, timeout + stepTimeout).ConfigureAwait(false)).Values![0];
+
     public ValueTask DisposeAsync()
     {
         poolAgents.Tell(new CloseTarget(pool, session));

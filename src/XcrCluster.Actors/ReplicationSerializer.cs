@@ -79,6 +79,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(TargetImportTicket)] = "target-import-ticket",
         [typeof(CommitTarget)] = "commit-target",
         [typeof(RollBackTarget)] = "roll-back-target",
+        [typeof(PruneTarget)] = "prune-target",
+        [typeof(HealthCheckTarget)] = "health-check-target",
         [typeof(CloseTarget)] = "close-target",
         [typeof(TargetReply)] = "target-reply",
         [typeof(TargetFailed)] = "target-failed",

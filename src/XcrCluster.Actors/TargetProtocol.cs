@@ -33,6 +33,10 @@ public sealed record CommitTarget(string Pool, string Session, TargetCommit Comm
 
 public sealed record RollBackTarget(string Pool, string Session) : ITargetMessage;
 
+public sealed record PruneTarget(string Pool, string Session, int Keep) : ITargetMessage;
+
+public sealed record HealthCheckTarget(string Pool, string Session, string RestorePointUuid, string SrUuid, TimeSpan Timeout) : ITargetMessage;
+
 public sealed record CloseTarget(string Pool, string Session) : ITargetMessage;
 
 /// <summary>The answer of a step: a count, the snapshot disks with a base, a disk id, or the replica and restore point.</summary>

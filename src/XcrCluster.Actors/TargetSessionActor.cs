@@ -55,6 +55,9 @@ public sealed class TargetSessionActor : ReceiveActor
             var (vm, restorePoint) = await Side.CommitAsync(m.Commit).ConfigureAwait(false);
             return new TargetReply(pool, session, Values: [vm, restorePoint]);
         }));
+        Receive<PruneTarget>(m => Reply(async () => new TargetReply(pool, session, await Side.PruneAsync(m.Keep, stopping.Token).ConfigureAwait(false))));
+        Receive<HealthCheckTarget>(m => Reply(async () =>
+            new TargetReply(pool, session, Values: [await Side.HealthCheckAsync(m.RestorePointUuid, m.SrUuid, m.Timeout, stopping.Token).ConfigureAwait(false)])));
         Receive<RollBackTarget>(_ => Reply(async () =>
         {
             await Side.RollBackAsync().ConfigureAwait(false);

@@ -15,7 +15,7 @@ public static class JobCommands
         var sourcePool = new Option<string>("--pool") { Description = "the source pool", Required = true };
         var vms = new Option<string[]>("--vm") { Description = "a VM uuid (repeat for more)", AllowMultipleArgumentsPerToken = true };
         var smart = new Option<string?>("--smart") { Description = "VMs chosen at each run: pool=POOL[,tag=T...][,power=Running][,exclude=T...] (replicas and xo:no-bak VMs never)" };
-        var srs = new Option<string[]>("--sr") { Description = "a target SR as POOL:SR-UUID (repeat for more)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var srs = new Option<string[]>("--sr") { Description = "a target SR: its uuid, or POOL:SR-UUID (repeat for more)", Required = true, AllowMultipleArgumentsPerToken = true };
         var retention = new Option<int>("--retention") { DefaultValueFactory = _ => 1 };
         var fullInterval = new Option<int>("--full-interval");
         var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 2 };
@@ -27,9 +27,7 @@ public static class JobCommands
         var timeout = new Option<string?>("--timeout") { Description = "a run still going after this (e.g. 2h) is cancelled and cleaned up" };
         var jobCreate = cli.Api("create", "define a job", async (r, client) =>
         {
-            var targets = r.GetValue(srs)!.Select(t => t.Split(':', 2) is [var p, var s] && p.Length > 0 && s.Length > 0
-                ? new { pool = p, sr = s }
-                : throw new CliException($"--sr {t}: expected POOL:SR-UUID")).ToList();
+            var targets = await TargetsAsync(client, r.GetValue(srs)!);
             var body = new
             {
                 name = r.GetValue(jobName), sourcePool = r.GetValue(sourcePool), vms = r.GetValue(vms) ?? [], smart = r.GetValue(smart), targets,
@@ -102,6 +100,32 @@ public static class JobCommands
             d => d.AsArray().Select(v => $"{(v!["violation"]!.GetValue<bool>() ? "!" : " ")} {v["vm"]} | {v["job"]} | "
                 + (v["lagSeconds"]?.GetValue<double>() is { } lag ? $"{TimeSpan.FromSeconds(Math.Round(lag))} since the last success" : "never replicated"))));
         yield return rpo;
+    }
+
+    /// <summary>POOL:SR-UUID as given, or an SR uuid alone whose pool the live inventory of the registered pools names.</summary>
+    private static async Task<List<object>> TargetsAsync(NodeClient client, IEnumerable<string> given)
+    {
+        JsonArray? srs = null;
+        var targets = new List<object>();
+        foreach (var t in given)
+        {
+            if (t.Split(':', 2) is [{ Length: > 0 } pool, { Length: > 0 } sr])
+            {
+                targets.Add(new { pool, sr });
+                continue;
+            }
+
+            if (!Guid.TryParse(t, out _))
+            {
+                throw new CliException($"--sr {t}: expected an SR uuid or POOL:SR-UUID");
+            }
+
+            srs ??= (await client.GetAsync("/api/srs")).AsArray();
+            var found = srs.FirstOrDefault(x => x!["id"]!.GetValue<string>() == t) ?? throw new CliException($"--sr {t}: no registered pool has this SR (xcr sr list)");
+            targets.Add(new { pool = found["pool"]!.GetValue<string>(), sr = t });
+        }
+
+        return targets;
     }
 
     /// <summary>"100MiB", "20MB", "5000000": bytes per second.</summary>

@@ -29,6 +29,14 @@ public interface ITargetSide
 
     /// <summary>Undoes what this run made on the SR; the live target and earlier restore points stay as they were.</summary>
     Task RollBackAsync();
+
+    /// <summary>deleteFirst: removes this schedule's oldest restore points of the VM so that <paramref name="keep"/> stay;
+    /// returns how many went.</summary>
+    Task<int> PruneAsync(int keep, CancellationToken ct);
+
+    /// <summary>Copies a restore point to an SR, starts the copy on no network, waits for its guest to answer, destroys
+    /// it; returns what was seen. Throws when the guest does not answer within <paramref name="timeout"/>.</summary>
+    Task<string> HealthCheckAsync(string restorePointUuid, string srUuid, TimeSpan timeout, CancellationToken ct);
 }
 
 /// <summary>Where a run's targets come from: a pool and one of its SRs, opened for one run.</summary>

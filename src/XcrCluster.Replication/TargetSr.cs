@@ -321,22 +321,77 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
 
     /// <summary>Keeps the new restore point and the newest copyRetention-1 others (by datetime; runs within one
     /// second share it, so the new one is never left to the sort).</summary>
-    private async Task ApplyRetentionAsync(int copyRetention, string newPoint)
+    private Task ApplyRetentionAsync(int copyRetention, string newPoint) => PruneAsync(copyRetention - 1, newPoint);
+
+    public Task<int> PruneAsync(int keep, CancellationToken ct) => PruneAsync(keep, null);
+
+    private async Task<int> PruneAsync(int keep, string? except)
     {
         var restorePoints = new List<VmRecord>();
         foreach (var candidate in await Pool.Client.GetAllRecordsAsync<VmRecord>().ConfigureAwait(false))
         {
             var oc = candidate.OtherConfig;
-            if (candidate.Ref != newPoint && candidate.IsASnapshot && oc.GetValueOrDefault(XoMetadata.Schedule) == job.ScheduleId && oc.GetValueOrDefault(XoMetadata.Sr) == Sr.Uuid
+            if (candidate.Ref != except && candidate.IsASnapshot && oc.GetValueOrDefault(XoMetadata.Schedule) == job.ScheduleId && oc.GetValueOrDefault(XoMetadata.Sr) == Sr.Uuid
                 && oc.GetValueOrDefault(XoMetadata.Vm) == sourceVmUuid && oc.ContainsKey(XoMetadata.Datetime))
             {
                 restorePoints.Add(candidate);
             }
         }
 
-        foreach (var old in Retention.OldEntries(copyRetention - 1, restorePoints, v => v.OtherConfig[XoMetadata.Datetime]))
+        var old = Retention.OldEntries(keep, restorePoints, v => v.OtherConfig[XoMetadata.Datetime]).ToList();
+        foreach (var point in old)
         {
-            await Pool.DestroyVmAsync(old).ConfigureAwait(false);
+            await Pool.DestroyVmAsync(point).ConfigureAwait(false);
+        }
+
+        return old.Count;
+    }
+
+    /// <summary>Xen Orchestra's health check (xo-cr-semantics.md §2.12): a copy of the restore point on the SR, tagged
+    /// never to be backed up, started without VIFs; healthy once it runs with PV drivers detected. The copy is
+    /// destroyed whatever happens.</summary>
+    public async Task<string> HealthCheckAsync(string restorePointUuid, string srUuid, TimeSpan timeout, CancellationToken ct)
+    {
+        var c = Pool.Client;
+        var point = await Pool.VmRefAsync(restorePointUuid).ConfigureAwait(false);
+        var sr = await c.GetRefByUuidAsync<SrRecord>(srUuid, ct).ConfigureAwait(false);
+        var copy = (string)(await c.CallAsync("VM.copy", point, $"Health Check - {sourceVmName}", sr).ConfigureAwait(false))!;
+        try
+        {
+            await c.CallAsync("VM.set_is_a_template", copy, false).ConfigureAwait(false);
+            await c.CallAsync("VM.set_blocked_operations", copy, new Dictionary<string, object?>()).ConfigureAwait(false);
+            await c.CallAsync("VM.add_tags", copy, "xo:no-bak=Health Check").ConfigureAwait(false);
+            foreach (var vif in (await Pool.VmAsync(copy).ConfigureAwait(false)).Vifs)
+            {
+                await c.CallAsync("VIF.destroy", vif).ConfigureAwait(false); // isolated: the copy must not meet the network as the source VM
+            }
+
+            var started = DateTimeOffset.UtcNow;
+            await c.CallAsync("VM.start", copy, false, true).ConfigureAwait(false);
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            limit.CancelAfter(timeout);
+            while (true)
+            {
+                var vm = await Pool.VmAsync(copy).ConfigureAwait(false);
+                if (vm.PowerState == "Running" && vm.GuestMetrics != XapiValue.NullRef
+                    && await c.CallAsync("VM_guest_metrics.get_PV_drivers_detected", vm.GuestMetrics).ConfigureAwait(false) is true)
+                {
+                    return $"the copy on SR {srUuid} started and its guest answered in {(DateTimeOffset.UtcNow - started).TotalSeconds:F1} s";
+                }
+
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), limit.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"the copy's guest did not answer within {timeout.TotalMinutes:F0} min");
+                }
+            }
+        }
+        finally
+        {
+            await Pool.DestroyVmAsync(await Pool.VmAsync(copy).ConfigureAwait(false)).ConfigureAwait(false);
         }
     }
 

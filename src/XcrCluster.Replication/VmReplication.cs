@@ -60,6 +60,20 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             bases = BaseSelection.Select(live.Select(d => d.Vdi.Uuid).ToList(), jobSnapshots.Select(s => s.Disk).ToList(),
                 srs.Select(t => (Func<string, bool>)t.HasBase).ToList(), settings.FullInterval, out var chainLength);
 
+            if (settings.DeleteFirst)
+            {
+                // Room before the transfer: old restore points go now; a delta keeps at least the newest (XO #7739).
+                var keep = Math.Max(settings.CopyRetention - 1, bases.Any(b => b.BaseSnapshotVdiUuid is not null) ? 1 : 0);
+                foreach (var target in srs)
+                {
+                    var start = clock.GetUtcNow();
+                    if (await target.PruneAsync(keep, ct).ConfigureAwait(false) is > 0 and var pruned)
+                    {
+                        Log("delete first", "success", start, message: $"removed {pruned} old restore points before the transfer", target: target.SrUuid);
+                    }
+                }
+            }
+
             await side.CleanLiveMetadataAsync().ConfigureAwait(false);
             Progress?.Report(new TransferProgress(RunPhase.Snapshot));
             snapshot = await Step("snapshot", () => side.SnapshotAsync(clock.GetUtcNow())).ConfigureAwait(false);
@@ -72,6 +86,11 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             {
                 outcomes.Add(await CommitAsync(target, new TargetCommit(snapshot, record, result.Disks, vifs, transferStart, result.Bytes, settings.CopyRetention) { NetworkMapping = settings.NetworkMapping }, result, bases)
                     .ConfigureAwait(false));
+            }
+
+            if (settings.HealthCheckSr is { } checkSr)
+            {
+                await HealthChecksAsync(srs, outcomes, checkSr, ct).ConfigureAwait(false);
             }
 
             var succeeded = outcomes.All(o => o.Succeeded);
@@ -112,6 +131,27 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             }
 
             Progress?.Report(new TransferProgress(RunPhase.Done));
+        }
+    }
+
+    /// <summary>How long a health check waits for the copy's guest (XO's healthCheckTimeout default).</summary>
+    public static readonly TimeSpan HealthCheckTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>Each new restore point started as a copy on the health-check SR; a guest that does not answer is a
+    /// failed task in the log (the restore point itself is complete and kept).</summary>
+    private async Task HealthChecksAsync(IReadOnlyList<ITargetSide> srs, IEnumerable<TargetOutcome> outcomes, string checkSr, CancellationToken ct)
+    {
+        foreach (var (target, outcome) in srs.Zip(outcomes).Where(p => p.Second is { Succeeded: true, RestorePointUuid: not null }))
+        {
+            var start = clock.GetUtcNow();
+            try
+            {
+                Log("health check", "success", start, message: await target.HealthCheckAsync(outcome.RestorePointUuid!, checkSr, HealthCheckTimeout, ct).ConfigureAwait(false), target: target.SrUuid);
+            }
+            catch (Exception e) when (e is TimeoutException || IsTargetFailure(e))
+            {
+                Log("health check", "failure", start, message: e.Message, target: target.SrUuid);
+            }
         }
     }
 

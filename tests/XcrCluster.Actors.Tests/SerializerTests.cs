@@ -87,6 +87,8 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new TargetImportTicket("beta", "s-1", new DataChannel.ChannelTicket("s-1/disk", "127.0.0.1", 40123, "ab12")),
             new CommitTarget("beta", "s-1", Commit),
             new RollBackTarget("beta", "s-1"),
+            new PruneTarget("beta", "s-1", 1),
+            new HealthCheckTarget("beta", "s-1", "rp-1", "sr-2", TimeSpan.FromMinutes(10)),
             new CloseTarget("beta", "s-1"),
             new TargetReply("beta", "s-1", 2, ["OpaqueRef:vm", "rp-1"]),
             new TargetFailed("beta", "s-1", "SR_BACKEND_FAILURE_44"),

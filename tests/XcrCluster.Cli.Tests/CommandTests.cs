@@ -216,7 +216,7 @@ public sealed class CommandTests : NodeAndPools
     [InlineData(1, "no job", "job", "run", "no-such-job", "--wait")]
     [InlineData(1, "url:", "pool", "add", "gamma", "ftp://nowhere", "--password-stdin")]
     [InlineData(1, "no password", "pool", "add", "gamma", "https://192.0.2.1")]
-    [InlineData(1, "expected POOL:SR-UUID", "job", "create", "j", "--pool", "alpha", "--vm", "00000000-0000-0000-0000-000000000000", "--sr", "nocolon")]
+    [InlineData(1, "expected an SR uuid or POOL:SR-UUID", "job", "create", "j", "--pool", "alpha", "--vm", "00000000-0000-0000-0000-000000000000", "--sr", "nocolon")]
     [InlineData(1, "--max-rate lots", "job", "create", "j", "--pool", "alpha", "--vm", "00000000-0000-0000-0000-000000000000", "--sr", "a:b", "--max-rate", "lots")]
     [InlineData(2, "--pool", "job", "create", "j", "--vm", "x", "--sr", "a:b")]
     [InlineData(2, "usage: xcr", "frobnicate")]

@@ -56,7 +56,7 @@ public sealed class JobLifecycleCommandTests : NodeAndPools
     {
         await AddPoolsAsync();
         var (vm, sr) = (await Alpha.UuidAsync("VM", "web01"), await Beta.UuidAsync("SR", "Local storage"));
-        var jobId = (await OkAsync("job", "create", "web", "--pool", "alpha", "--vm", vm, "--sr", $"beta:{sr}")).Split('\n')[0]["job ".Length..].Trim();
+        var jobId = (await OkAsync("job", "create", "web", "--pool", "alpha", "--vm", vm, "--sr", sr)).Split('\n')[0]["job ".Length..].Trim(); // the SR's pool found live
         Assert.Equal(0, (await XcrAsync("", "job", "run", jobId, "--wait")).Code);
         Assert.NotEmpty(await Alpha.VmsWithAsync(Domain.XoMetadata.Job, jobId));
         Assert.Contains("still replicated by job", (await XcrAsync("", "replica", "purge", vm)).Stderr);
