@@ -1,11 +1,8 @@
 using Akka.Actor;
 using Akka.Hosting;
 using XcrCluster.Actors;
-using XcrCluster.Domain;
 using XcrCluster.Domain.Control;
-using XcrCluster.Domain.Pools;
 using XcrCluster.Domain.Vm;
-using XcrCluster.Xapi;
 using static XcrCluster.Node.ControlApi;
 
 namespace XcrCluster.Node;

@@ -6,8 +6,20 @@ namespace XcrCluster.Cli.Tests;
 
 /// <summary>The node's HTTP API refuses what it must: bad input with 400 and a message naming the field, unknown ids with
 /// 404, requests without the token with 401 — and a refused request writes nothing.</summary>
-public sealed class ApiTests : NodeAndPools
+public sealed class ApiTests(ApiTests.Node node) : IClassFixture<ApiTests.Node>
 {
+    /// <summary>One node and its two pools (registered) for every case: the cases only read or are refused.</summary>
+    public sealed class Node : NodeAndPools, IAsyncLifetime
+    {
+        async Task IAsyncLifetime.InitializeAsync()
+        {
+            await InitializeAsync();
+            await AddPoolsAsync();
+        }
+
+        public HttpClient Client(string? token = "") => Http(token);
+    }
+
     private const string Uuid = "00000000-0000-4000-8000-000000000001";
 
     public static TheoryData<string, string, string?, int, string> BadRequests() => new()
@@ -41,8 +53,7 @@ public sealed class ApiTests : NodeAndPools
     [MemberData(nameof(BadRequests))]
     public async Task Bad_input_and_unknown_ids_are_refused_and_nothing_is_written(string method, string path, string? body, int status, string message)
     {
-        await AddPoolsAsync();
-        using var http = Http();
+        using var http = node.Client();
         var before = (await http.GetStringAsync("/api/pools"), await http.GetStringAsync("/api/jobs"));
         using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = body is null ? null : new StringContent(body, Encoding.UTF8, "application/json") };
         using var response = await http.SendAsync(request);
@@ -62,7 +73,7 @@ public sealed class ApiTests : NodeAndPools
     {
         foreach (var token in new[] { null, "wrong" })
         {
-            using var http = Http(token);
+            using var http = node.Client(token);
             using var response = await http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{}", Encoding.UTF8, "application/json") });
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
             Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);

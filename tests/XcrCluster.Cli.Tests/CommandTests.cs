@@ -94,7 +94,7 @@ public sealed class CommandTests : NodeAndPools
         Assert.Equal(0, (await XcrAsync("", "job", "disable", jobId)).Code);
         Assert.Contains("(disabled)", (await XcrAsync("", "job", "list")).Stdout);
 
-        var bad = await XcrAsync("", "job", "create", "never", "--pool", "alpha", "--vm", vm, "--sr", "beta:x", "--cron", "61 * * * *");
+        var bad = await XcrAsync("", "job", "create", "never", "--pool", "alpha", "--vm", vm, "--sr", $"beta:{Guid.NewGuid()}", "--cron", "61 * * * *");
         Assert.Equal(1, bad.Code);
         Assert.Contains("schedule: cron", bad.Stderr);
     }
