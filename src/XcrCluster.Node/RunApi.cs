@@ -29,10 +29,11 @@ public static class RunApi
         app.MapGet("/api/replicas", async (string? vm, ActorRegistry registry) =>
         {
             var jobs = (await ControlAsync<JobList>(registry, new GetJobs())).Jobs;
+            var runs = (await ControlAsync<Known>(registry, new GetKnown())).Runs;
             var states = await VmStatesAsync(registry, null);
             return Results.Json(states.Where(s => vm is null || s.Vm == vm).SelectMany(s => s.State.RestorePoints.Select(p =>
             {
-                var covering = jobs.Where(j => j.Vms.Contains(s.Vm) && j.Targets.Any(t => t.SrUuid == p.Key)).Select(j => j.Id).ToList();
+                var covering = JobCoverage.Covering(jobs, runs, s.Vm, p.Key).Select(j => j.Id).ToList();
                 return new { vm = s.Vm, sr = p.Key, restorePoints = p.Value, jobs = covering, orphan = covering.Count == 0 };
             })));
         });
@@ -46,7 +47,8 @@ public static class RunApi
                 return Results.NotFound(new { error = $"no restore point of VM {vm}{(sr is null ? "" : " on SR " + sr)} is known" });
             }
 
-            if (jobs.FirstOrDefault(j => j.Vms.Contains(vm) && j.Targets.Any(t => srs.Contains(t.SrUuid))) is { } covering)
+            var runs = (await ControlAsync<Known>(registry, new GetKnown())).Runs;
+            if (srs.SelectMany(s => JobCoverage.Covering(jobs, runs, vm, s)).FirstOrDefault() is { } covering)
             {
                 return Results.BadRequest(new { error = $"vm: still replicated by job {covering.Id} ({covering.Name}): remove it from the job first (xcr job set {covering.Id} vms=...)" });
             }

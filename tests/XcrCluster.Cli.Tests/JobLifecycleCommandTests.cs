@@ -86,6 +86,9 @@ public sealed class JobLifecycleCommandTests : NodeAndPools
         var second = await XcrAsync("", "job", "run", jobId, "--wait");
         Assert.Contains($"{db01} | success | delta", second.Stdout);
         Assert.Equal(2, second.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var replica = Assert.Single(JsonNode.Parse(await OkAsync("replica", "list", "--json"))!.AsArray())!;
+        Assert.False(replica["orphan"]!.GetValue<bool>()); // a smart job covers what its runs picked
+        Assert.Contains("still replicated by job", (await XcrAsync("", "replica", "purge", db01)).Stderr);
 
         var bad = await XcrAsync("", "job", "create", "x", "--pool", "alpha", "--smart", "pool=alpha,power=Sleeping", "--sr", $"alpha:{sr}");
         Assert.Equal(1, bad.Code);

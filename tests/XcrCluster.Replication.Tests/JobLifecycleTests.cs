@@ -101,6 +101,28 @@ public sealed class JobLifecycleTests
     }
 
     [Fact]
+    public void A_replica_is_covered_while_its_vm_and_sr_stay_in_a_job_and_a_smart_job_covers_what_its_runs_picked()
+    {
+        var state = Defined();
+        Assert.Equal(["job-1"], JobCoverage.Covering(state.Jobs.Values, state.Runs, Vm, Sr).Select(j => j.Id));
+        Assert.Empty(JobCoverage.Covering(state.Jobs.Values, state.Runs, Vm, Guid.NewGuid().ToString())); // another SR
+
+        var smart = new JobDefinition("job-2", "halted", "alpha", [], [new TargetRef("beta", Sr)], new ReplicationSettings())
+        {
+            Schedules = [new JobSchedule("s-2")], Smart = new Domain.Pools.SmartSelection("alpha", [], "Halted", []),
+        };
+        state = Step(state, new DefineJob(smart));
+        Assert.Empty(JobCoverage.Covering(state.Jobs.Values, state.Runs, OtherVm, Sr)); // never picked yet
+        state = Step(state, new RecordRun(new RunLaunch("run-9", "job-2", "s-2", [OtherVm], "manual", DateTimeOffset.UnixEpoch)));
+        Assert.Equal(["job-2"], JobCoverage.Covering(state.Jobs.Values, state.Runs, OtherVm, Sr).Select(j => j.Id));
+        Assert.StartsWith("vm: ", Refusal(state, new ForgetVm(OtherVm)));
+
+        // The VM taken out of the named job: its replica on the SR is an orphan.
+        state = Step(state, new ChangeJob("job-1", new Dictionary<string, string> { ["vms"] = OtherVm }));
+        Assert.Empty(JobCoverage.Covering(state.Jobs.Values, state.Runs, Vm, Sr));
+    }
+
+    [Fact]
     public void The_runs_remembered_are_bounded()
     {
         var state = Defined();

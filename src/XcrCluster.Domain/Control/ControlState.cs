@@ -49,7 +49,7 @@ public sealed record ControlState
         EnableJob e when Jobs[e.Id].Schedules.All(s => s.Cron is null) => (null, new Refused($"job {e.Id} has no schedule with a cron: it runs by hand only")),
         EnableJob e => (new JobEnabled(e.Id, e.Enabled), new Done(e.Id)),
         RecordRun r => (new RunRecorded(r.Run), new Done(r.Run.RunId)),
-        ForgetVm f when Jobs.Values.Any(j => j.Vms.Contains(f.Vm)) => (null, new Refused($"vm: {f.Vm} is still in a job")),
+        ForgetVm f when JobCoverage.Covering(Jobs.Values, Runs, f.Vm).Count > 0 => (null, new Refused($"vm: {f.Vm} is still in a job")),
         ForgetVm f => (new VmForgotten(f.Vm), new Done(f.Vm)),
         GetPools => (null, new PoolList([.. Pools.Values.OrderBy(p => p.Name, StringComparer.Ordinal)])),
         GetJob g => (null, new JobReply(Jobs.GetValueOrDefault(g.Id))),
