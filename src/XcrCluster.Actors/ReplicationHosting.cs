@@ -35,7 +35,7 @@ public static class ReplicationHosting
     public static AkkaConfigurationBuilder WithRunProgress(this AkkaConfigurationBuilder builder)
         => builder.WithDistributedPubSub(role: "");
 
-    /// <summary>A cluster of this node alone on loopback (the demo, tests): remoting on a free port, joined to itself.</summary>
+    /// <summary>A cluster of this node alone on loopback (in-process tests): remoting on a free port, joined to itself.</summary>
     public static AkkaConfigurationBuilder WithLoopbackCluster(this AkkaConfigurationBuilder builder)
         => builder.WithRemoting(new RemoteOptions { HostName = "127.0.0.1", Port = 0 })
             .WithClustering(new ClusterOptions())

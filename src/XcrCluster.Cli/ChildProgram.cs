@@ -8,6 +8,7 @@ namespace XcrCluster.Cli;
 public sealed class ChildProgram : IDisposable
 {
     private readonly Process process;
+    private bool detached;
 
     private ChildProgram(Process process, string log)
     {
@@ -57,8 +58,6 @@ public sealed class ChildProgram : IDisposable
 
     /// <summary>Leaves the program running after xcr exits (`xcr demo --keep`).</summary>
     public void Detach() => detached = true;
-
-    private bool detached;
 
     public void Dispose()
     {

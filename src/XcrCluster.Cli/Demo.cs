@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using XcrCluster.Xapi;
-using XcrCluster.Xapi.Records;
 using XcrCluster.XapiSim;
 
 namespace XcrCluster.Cli;
@@ -56,7 +55,7 @@ public static class Demo
                 await client.PostAsync("/api/pools", new { name, url = url.ToString(), username = "root", password = "password" });
             }
 
-            var (vm, sr) = await LocateAsync(alpha, beta);
+            var (vm, sr) = await LocateAsync(client);
             var job = await client.PostAsync("/api/jobs", new { name = "demo", sourcePool = "alpha", vms = new[] { vm }, targets = new[] { new { pool = "beta", sr } }, settings = new { copyRetention = 2 } });
             var jobId = job["id"]!.GetValue<string>();
             output.WriteLine($"  pools alpha and beta registered; job {jobId} replicates web01 ({vm}) to beta's SR {sr}, keeping 2 restore points");
@@ -111,14 +110,12 @@ public static class Demo
         return path;
     }
 
-    /// <summary>web01 on alpha (its uuid) and beta's "Local storage" SR (its uuid), read over XAPI.</summary>
-    private static async Task<(string Vm, string Sr)> LocateAsync(Uri alpha, Uri beta)
+    /// <summary>web01 on alpha (its uuid) and beta's "Local storage" SR (its uuid), from the node's live inventory.</summary>
+    private static async Task<(string Vm, string Sr)> LocateAsync(NodeClient client)
     {
-        await using var a = await XapiClient.ConnectAsync(Endpoint(alpha));
-        await using var b = await XapiClient.ConnectAsync(Endpoint(beta));
-        var vm = (await a.GetAllRecordsAsync<VmRecord>()).First(v => v.NameLabel == "web01" && !v.IsASnapshot);
-        var sr = (await b.GetAllRecordsAsync<SrRecord>()).First(s => s.NameLabel == "Local storage");
-        return (vm.Uuid, sr.Uuid);
+        var vm = (await client.GetAsync("/api/pools/alpha/vms")).AsArray().First(v => v!["name"]!.GetValue<string>() == "web01")!["id"]!.GetValue<string>();
+        var sr = (await client.GetAsync("/api/pools/beta/srs")).AsArray().First(s => s!["name"]!.GetValue<string>() == "Local storage")!["id"]!.GetValue<string>();
+        return (vm, sr);
     }
 
     private static XapiEndpoint Endpoint(Uri sim) => XapiEndpoint.Parse($"http://root:password@{sim.Authority}");

@@ -169,6 +169,6 @@ public sealed class EndToEndTests : IAsyncLifetime
     {
         using var rpc = new RpcClient(pool, RpcClient.Transport.Json);
         await rpc.LoginAsync("root", Password);
-        return (string)(await rpc.AllRecordsAsync(cls)).Values.First(r => (string)r["name_label"]! == name && r.GetValueOrDefault("is_a_snapshot") is not true)["uuid"]!;
+        return await rpc.UuidAsync(cls, name);
     }
 }

@@ -34,6 +34,10 @@ public sealed class RpcClient(Uri url, RpcClient.Transport transport, HttpClient
 
     public async Task<Dictionary<string, object?>> RecordAsync(string cls, string @ref) => (Dictionary<string, object?>)(await CallAsync($"{cls}.get_record", @ref))!;
 
+    /// <summary>The uuid of the (non-snapshot) object of class VM, SR, ... with this name.</summary>
+    public async Task<string> UuidAsync(string cls, string name)
+        => (string)(await AllRecordsAsync(cls)).Values.First(r => (string)r["name_label"]! == name && r.GetValueOrDefault("is_a_snapshot") is not true)["uuid"]!;
+
     public async Task<Dictionary<string, Dictionary<string, object?>>> AllRecordsAsync(string cls)
         => ((Dictionary<string, object?>)(await CallAsync($"{cls}.get_all_records"))!).ToDictionary(p => p.Key, p => (Dictionary<string, object?>)p.Value!);
 

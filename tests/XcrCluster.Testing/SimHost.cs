@@ -70,7 +70,11 @@ public sealed class SimHost : IAsyncDisposable
 
     /// <summary>The uuid of the (non-snapshot) object of class VM, SR, ... with this name.</summary>
     public async Task<string> UuidAsync(string cls, string name)
-        => (string)(await AllRecordsAsync(cls)).First(r => (string)r["name_label"]! == name && r.GetValueOrDefault("is_a_snapshot") is not true)["uuid"]!;
+    {
+        using var rpc = Json();
+        await rpc.LoginAsync(Pool.Options.User, Pool.Options.Password);
+        return await rpc.UuidAsync(cls, name);
+    }
 
     /// <summary>Every record of a class, as XAPI returns them.</summary>
     public async Task<List<Dictionary<string, object?>>> AllRecordsAsync(string cls)
