@@ -94,9 +94,11 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
             var report = await replication.RunAsync(request.VmUuid, ct).ConfigureAwait(false);
             return ToResult(request.RunId, report);
         }
-        catch (Exception e) when (e is XapiException or HttpRequestException or IOException or TimeoutException or OperationCanceledException or KeyNotFoundException or Akka.Actor.AskTimeoutException or System.Security.Cryptography.CryptographicException)
+        catch (Exception e)
         {
-            return new RunResult(request.RunId, "failure", e.Message, false, null, [], []);
+            // Whatever failed before the engine took over (a pool unreachable, a key that does not open, a reply that
+            // does not parse): the VM's run failed, nothing was made, and it is retried per `retries`.
+            return new RunResult(request.RunId, "failure", e is XapiException or TimeoutException ? e.Message : $"{e.GetType().Name}: {e.Message}", false, null, [], []);
         }
         finally
         {

@@ -13,6 +13,9 @@ public enum FullReason
     MissingOnTarget,
     FullIntervalReached,
     NewDisk,
+
+    /// <summary>The source could not compute the delta from the base (its export with a base failed).</summary>
+    DeltaNotComputable,
 }
 
 /// <summary>Per live disk: the source snapshot VDI to diff against (null = full) and why it is full.</summary>
@@ -25,6 +28,7 @@ public sealed record DiskBase(string LiveVdiUuid, string? BaseSnapshotVdiUuid, F
         FullReason.MissingOnTarget => "a target SR no longer has the base",
         FullReason.FullIntervalReached => "fullInterval reached",
         FullReason.NewDisk => "new disk",
+        FullReason.DeltaNotComputable => "the source could not compute a delta from the base",
         _ => "no base",
     };
 }

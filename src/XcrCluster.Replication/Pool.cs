@@ -18,11 +18,29 @@ public sealed class Pool(XapiClient client)
     public IPoolGate Gate { get; init; } = OpenGate.Instance;
 
     /// <summary>VM.snapshot within the pool's snapshot limit.</summary>
-    public async Task<string> SnapshotAsync(string vm, string name, IReadOnlyList<object?>? ignoredVdis = null, CancellationToken ct = default)
+    public async Task<string> SnapshotAsync(string vm, string name, CancellationToken ct = default)
+        => (await SnapshotAsync(vm, name, [], ct).ConfigureAwait(false)).Ref;
+
+    /// <summary>VM.snapshot within the pool's snapshot limit, leaving out <paramref name="ignoredVdis"/> where the pool
+    /// can: ignore_vdis exists since xapi 21.4 (XCP-ng 8.3), so it is sent only when a disk is left out, and a pool
+    /// that answers MESSAGE_PARAMETER_COUNT_MISMATCH is asked again without it, as Xen Orchestra does
+    /// (xo-cr-semantics.md §2.7). <c>Ignored</c> tells whether the pool left them out; if not, the caller must.</summary>
+    public async Task<(string Ref, bool Ignored)> SnapshotAsync(string vm, string name, IReadOnlyList<object?> ignoredVdis, CancellationToken ct = default)
     {
         await using var slot = await Gate.AcquireAsync(Name, Domain.Pools.SlotKind.Snapshot, 1, ct).ConfigureAwait(false);
-        object?[] args = ignoredVdis is null ? [vm, name] : [vm, name, ignoredVdis];
-        return (string)(await Client.CallTaskAsync("VM.snapshot", args, ct).ConfigureAwait(false))!;
+        if (ignoredVdis.Count > 0)
+        {
+            try
+            {
+                return ((string)(await Client.CallTaskAsync("VM.snapshot", [vm, name, ignoredVdis], ct).ConfigureAwait(false))!, true);
+            }
+            catch (XapiException e) when (e.Code == "MESSAGE_PARAMETER_COUNT_MISMATCH")
+            {
+                // An older pool: the caller removes the disks left out from the snapshot instead.
+            }
+        }
+
+        return ((string)(await Client.CallTaskAsync("VM.snapshot", [vm, name], ct).ConfigureAwait(false))!, ignoredVdis.Count == 0);
     }
 
     public Task<VmRecord> VmAsync(string @ref) => Client.GetRecordAsync<VmRecord>(@ref);
@@ -90,6 +108,20 @@ public sealed class Pool(XapiClient client)
     public Task SetOtherConfigAsync(string cls, string @ref, IReadOnlyDictionary<string, string?> entries)
         => Client.SetMapEntriesAsync(cls, @ref, "other_config", entries);
 
+    /// <summary>Entries of any map field (a null value removes the key).</summary>
+    public Task SetMapAsync(string cls, string @ref, string field, IReadOnlyDictionary<string, string?> entries)
+        => Client.SetMapEntriesAsync(cls, @ref, field, entries);
+
+    /// <summary>Attaches a disk to a halted VM; <paramref name="marker"/> (key, value) marks the VBD from the call that creates it.</summary>
+    public async Task<string> AttachAsync(string vm, string vdi, string userdevice, bool bootable, string mode, (string Key, string Value)? marker,
+        bool unpluggable = true)
+        => (string)(await Client.CallAsync("VBD.create", new Dictionary<string, object?>
+        {
+            ["VM"] = vm, ["VDI"] = vdi, ["userdevice"] = userdevice, ["bootable"] = bootable, ["mode"] = mode, ["type"] = "Disk",
+            ["empty"] = false, ["unpluggable"] = unpluggable, ["qos_algorithm_type"] = "", ["qos_algorithm_params"] = new Dictionary<string, object?>(),
+            ["other_config"] = marker is { } m ? new Dictionary<string, object?> { [m.Key] = m.Value } : new Dictionary<string, object?>(),
+        }).ConfigureAwait(false))!;
+
     /// <summary>Xen Orchestra's setVmOtherConfig: the same keys on the VM and every disk of it.</summary>
     public async Task StampAsync(VmRecord vm, IReadOnlyDictionary<string, string?> entries)
     {
@@ -103,15 +135,16 @@ public sealed class Pool(XapiClient client)
     /// <summary>resetVmOtherConfig: the job keys leave the VM and its disks (xo:backup:sr stays).</summary>
     public Task ResetAsync(VmRecord vm) => StampAsync(vm, XoMetadata.ResetOnLiveTarget.ToDictionary(k => k, string? (_) => null));
 
-    /// <summary>Destroys a VM and the disks only it uses (its snapshots' disks stay with them).</summary>
+    /// <summary>Destroys a halted VM and the disks only it uses (its snapshots' disks stay with them); an operator's
+    /// purge only. A run destroys through <see cref="RunScope"/>.</summary>
     public async Task DestroyVmAsync(VmRecord vm)
     {
-        var disks = await DisksAsync(vm).ConfigureAwait(false);
-        if (vm.PowerState != "Halted" && !vm.IsASnapshot)
+        if (vm.PowerState != "Halted")
         {
-            await Client.CallAsync("VM.hard_shutdown", vm.Ref).ConfigureAwait(false);
+            throw new InvalidOperationException($"VM {vm.Uuid} ({vm.NameLabel}) is {vm.PowerState}: a running VM is never destroyed");
         }
 
+        var disks = await DisksAsync(vm).ConfigureAwait(false);
         await Client.CallAsync("VM.destroy", vm.Ref).ConfigureAwait(false);
         foreach (var (_, vdi) in disks)
         {

@@ -41,7 +41,9 @@ public static class ReplicaPurge
         foreach (var live in points.Select(p => p.SnapshotOf).Distinct().Where(r => all.Any(v => v.Ref == r)))
         {
             var vm = await target.VmAsync(live).ConfigureAwait(false);
-            if (vm.Snapshots.Count == 0)
+
+            // A replica someone started or released (its start no longer blocked by replication) is theirs now.
+            if (vm.Snapshots.Count == 0 && vm.PowerState == "Halted" && vm.BlockedOperations.GetValueOrDefault("start") == XoMetadata.StartBlocked)
             {
                 await target.DestroyVmAsync(vm).ConfigureAwait(false);
                 replicas++;

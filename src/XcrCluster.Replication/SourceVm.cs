@@ -8,6 +8,8 @@ namespace XcrCluster.Replication;
 /// the snapshot with its metadata, marking it exported, and rotating old job snapshots.</summary>
 public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
 {
+    private readonly RunScope scope = new(pool, job, vm.Uuid);
+
     public VmRecord Vm { get; private set; } = vm;
 
     /// <summary>A job snapshot disk on the source: its snapshot VM and VDI and what the base selection needs.</summary>
@@ -51,7 +53,10 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
         }
 
         string[] operations = ["pool_migrate", "migrate_send"];
-        var previous = operations.ToDictionary(op => op, op => Vm.BlockedOperations.GetValueOrDefault(op));
+
+        // Our own entry is never "what it was before": a run killed before restoring left it, and saving it would
+        // block migration for good.
+        var previous = operations.ToDictionary(op => op, op => Vm.BlockedOperations.GetValueOrDefault(op) is { } reason && reason != XoMetadata.MigrationBlocked ? reason : null);
         await pool.Client.SetMapEntriesAsync("VM", Vm.Ref, "blocked_operations", operations.ToDictionary(op => op, string? (_) => XoMetadata.MigrationBlocked)).ConfigureAwait(false);
         return async () =>
         {
@@ -123,8 +128,14 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
     /// and its disks (content key = each VDI's own uuid), then given its final name.</summary>
     public async Task<VmRecord> SnapshotAsync(DateTimeOffset timestamp)
     {
-        var ignored = (await pool.DisksAsync(Vm).ConfigureAwait(false)).Where(d => d.Vdi.NameLabel.Contains(XoMetadata.NoBackupMarker, StringComparison.Ordinal)).Select(d => (object?)d.Vdi.Ref).ToList();
-        var snapshotRef = await pool.SnapshotAsync(Vm.Ref, XoMetadata.TempSnapshotName, ignored).ConfigureAwait(false);
+        var ignored = (await pool.DisksAsync(Vm).ConfigureAwait(false)).Where(d => d.Vdi.NameLabel.Contains(XoMetadata.NoBackupMarker, StringComparison.Ordinal)).ToList();
+        var (snapshotRef, left) = await pool.SnapshotAsync(Vm.Ref, XoMetadata.TempSnapshotName, [.. ignored.Select(d => (object?)d.Vdi.Ref)]).ConfigureAwait(false);
+        scope.CreatedVm(snapshotRef);
+        if (!left)
+        {
+            await RemoveDisksAsync(snapshotRef, [.. ignored.Select(d => d.Vdi.Ref)]).ConfigureAwait(false);
+        }
+
         await pool.Client.CallAsync("VM.set_is_a_template", snapshotRef, false).ConfigureAwait(false);
         var snapshot = await pool.VmAsync(snapshotRef).ConfigureAwait(false);
         await pool.StampAsync(snapshot, new Dictionary<string, string?>
@@ -146,6 +157,21 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
         return await pool.VmAsync(snapshotRef).ConfigureAwait(false);
     }
 
+    /// <summary>A pool without ignore_vdis snapshotted every disk: the snapshots of the disks left out go (Xen
+    /// Orchestra's fallback for old XAPI deletes them from the snapshot afterwards, xo-cr-semantics.md §2.7).</summary>
+    private async Task RemoveDisksAsync(string snapshotRef, IReadOnlyCollection<string> liveVdis)
+    {
+        foreach (var (vbd, vdi) in await pool.DisksAsync(await pool.VmAsync(snapshotRef).ConfigureAwait(false)).ConfigureAwait(false))
+        {
+            if (liveVdis.Contains(vdi.SnapshotOf))
+            {
+                scope.CreatedVdi(vdi.Ref); // made by this run's VM.snapshot
+                await pool.Client.CallAsync("VBD.destroy", vbd.Ref).ConfigureAwait(false);
+                await scope.DestroyVdiAsync(vdi, DestroyReason.CreatedByThisRun, quiet: false).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>Only after every target succeeded: the snapshot can be the next run's base.</summary>
     public Task MarkExportedAsync(VmRecord snapshot, int deltaChainLength) => pool.StampAsync(snapshot, new Dictionary<string, string?>
     {
@@ -163,9 +189,9 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
         foreach (var snapshotRef in Vm.Snapshots)
         {
             var snapshot = await pool.VmAsync(snapshotRef).ConfigureAwait(false);
-            if (snapshot.NameLabel == XoMetadata.TempSnapshotName)
+            if (snapshot.NameLabel == XoMetadata.TempSnapshotName && snapshot.Ref != current)
             {
-                await pool.DestroyVmAsync(snapshot).ConfigureAwait(false);
+                await scope.DestroyVmAsync(snapshot, DestroyReason.LeftoverOfInterruptedRun).ConfigureAwait(false);
             }
             else if (snapshot.OtherConfig.GetValueOrDefault(XoMetadata.Job) == job.JobId && snapshot.OtherConfig.GetValueOrDefault(XoMetadata.Schedule) == job.ScheduleId
                 && snapshot.OtherConfig.ContainsKey(XoMetadata.Datetime))
@@ -184,12 +210,13 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
         var unexported = jobSnapshots.Where(s => s.Ref != keep && s.OtherConfig.GetValueOrDefault(XoMetadata.Exported) != "true").ToList();
         foreach (var old in unexported.Concat(Retention.OldEntries(retention, jobSnapshots.Except(unexported).Where(s => s.Ref != keep), s => s.OtherConfig[XoMetadata.Datetime])))
         {
-            await pool.DestroyVmAsync(old).ConfigureAwait(false);
+            await scope.DestroyVmAsync(old, DestroyReason.Retention).ConfigureAwait(false);
         }
     }
 
     /// <summary>A snapshot no target completed is no base for anything: it goes at once.</summary>
-    public Task DiscardAsync(VmRecord snapshot) => pool.DestroyVmAsync(snapshot);
+    public async Task DiscardAsync(VmRecord snapshot)
+        => await scope.DestroyVmAsync(await pool.VmAsync(snapshot.Ref).ConfigureAwait(false), DestroyReason.CreatedByThisRun).ConfigureAwait(false);
 
     public Task<VdiExport> OpenExportAsync(VdiRecord snapshotVdi, VdiRecord? baseVdi, CancellationToken ct)
         => pool.Client.ExportVdiAsync(snapshotVdi.Ref, VdiFormat.Vhd, baseVdi?.Ref, ct: ct);

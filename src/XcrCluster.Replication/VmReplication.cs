@@ -15,18 +15,19 @@ namespace XcrCluster.Replication;
 /// </summary>
 public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> targets, JobRef job, ReplicationSettings settings, IMaterializer materializer, TimeProvider? time = null)
 {
-    private readonly TimeProvider clock = time ?? TimeProvider.System;
-    private readonly List<TaskEntry> log = [];
+    private readonly RunLog log = new(time ?? TimeProvider.System);
     private readonly Throttle? throttle = Throttle.For(settings.MaxExportRate, time);
 
     /// <summary>Where the run says what it is doing (phases, and per disk and target the bytes so far, at most 4
     /// times a second each); reporting must be quick and never throw. Nothing when null.</summary>
     public IProgress<TransferProgress>? Progress { get; init; }
 
+    /// <summary>Runs the VM once. Never throws for a failure of the run, whatever ended it (a pool error, a transfer
+    /// cut short, a reply that does not parse, cancellation): what the run made is undone and the report says why.</summary>
     public async Task<RunReport> RunAsync(string vmUuid, CancellationToken ct = default)
     {
         string? snapshotUuid = null;
-        IReadOnlyList<DiskBase> bases = [];
+        var bases = new List<DiskBase>();
         var outcomes = new List<TargetOutcome>();
         Func<Task>? unblockMigration = null;
         var srs = new List<ITargetSide>();
@@ -43,49 +44,27 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             await side.CheckChainsAsync(settings.MaxUncoalescedVdis, sourceVdis).ConfigureAwait(false);
             unblockMigration = await side.BlockMigrationAsync().ConfigureAwait(false);
             var jobSnapshots = await side.JobSnapshotsAsync(sourceVdis).ConfigureAwait(false);
-
-            foreach (var target in targets)
-            {
-                var targetSr = await target.OpenAsync(job, vm.Uuid, vm.NameLabel, ct).ConfigureAwait(false);
-                srs.Add(targetSr);
-                var start = clock.GetUtcNow();
-                if (await targetSr.RemoveLeftoversAsync(ct).ConfigureAwait(false) is > 0 and var leftovers)
-                {
-                    Log("cleanup", "warning", start, message: $"removed {leftovers} objects an interrupted run left on SR {targetSr.SrName}", target: targetSr.SrUuid);
-                }
-
-                await targetSr.FindBasesAsync([.. jobSnapshots.Select(s => s.Disk.SnapshotVdiUuid)], ct).ConfigureAwait(false);
-            }
-
-            bases = BaseSelection.Select(live.Select(d => d.Vdi.Uuid).ToList(), jobSnapshots.Select(s => s.Disk).ToList(),
-                srs.Select(t => (Func<string, bool>)t.HasBase).ToList(), settings.FullInterval, out var chainLength);
-
+            await OpenTargetsAsync(vm, srs, jobSnapshots, ct).ConfigureAwait(false);
+            bases = [.. BaseSelection.Select(live.Select(d => d.Vdi.Uuid).ToList(), jobSnapshots.Select(s => s.Disk).ToList(),
+                srs.Select(t => (Func<string, bool>)t.HasBase).ToList(), settings.FullInterval, out var chainLength)];
             if (settings.DeleteFirst)
             {
-                // Room before the transfer: old restore points go now; a delta keeps at least the newest (XO #7739).
-                var keep = Math.Max(settings.CopyRetention - 1, bases.Any(b => b.BaseSnapshotVdiUuid is not null) ? 1 : 0);
-                foreach (var target in srs)
-                {
-                    var start = clock.GetUtcNow();
-                    if (await target.PruneAsync(keep, ct).ConfigureAwait(false) is > 0 and var pruned)
-                    {
-                        Log("delete first", "success", start, message: $"removed {pruned} old restore points before the transfer", target: target.SrUuid);
-                    }
-                }
+                await DeleteFirstAsync(srs, bases, ct).ConfigureAwait(false);
             }
 
             await side.CleanLiveMetadataAsync().ConfigureAwait(false);
             Progress?.Report(new TransferProgress(RunPhase.Snapshot));
-            snapshot = await Step("snapshot", () => side.SnapshotAsync(clock.GetUtcNow())).ConfigureAwait(false);
+            snapshot = await log.StepAsync("snapshot", () => side.SnapshotAsync(log.Now)).ConfigureAwait(false);
             snapshotUuid = snapshot.Uuid;
-            var transferStart = clock.GetUtcNow();
-            var results = await TransferAsync(side, snapshot, srs, bases, jobSnapshots, live, ct).ConfigureAwait(false);
+            var transferStart = log.Now;
+            var results = await new RunTransfer(source, targets, srs, materializer, throttle, log, Progress)
+                .RunAsync(side, snapshot, bases, jobSnapshots, live, ct).ConfigureAwait(false);
             var record = (Dictionary<string, object?>)(await source.Client.CallAsync("VM.get_record", snapshot.Ref).ConfigureAwait(false))!;
             var vifs = await SourceVifsAsync(snapshot).ConfigureAwait(false);
             foreach (var (target, result) in srs.Zip(results))
             {
-                outcomes.Add(await CommitAsync(target, new TargetCommit(snapshot, record, result.Disks, vifs, transferStart, result.Bytes, settings.CopyRetention) { NetworkMapping = settings.NetworkMapping }, result, bases)
-                    .ConfigureAwait(false));
+                var commit = new TargetCommit(snapshot, record, result.Disks, vifs, transferStart, result.Bytes, settings.CopyRetention) { NetworkMapping = settings.NetworkMapping };
+                outcomes.Add(await CommitAsync(target, commit, result, bases).ConfigureAwait(false));
             }
 
             if (settings.HealthCheckSr is { } checkSr)
@@ -108,19 +87,22 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             await side.RotateSnapshotsAsync(settings.SnapshotRetention, succeeded ? settled.Ref : null).ConfigureAwait(false);
             var failed = outcomes.Where(o => !o.Succeeded).ToList();
             return new RunReport(failed.Count == 0 ? RunStatus.Success : RunStatus.Failed,
-                failed.Count == 0 ? null : string.Join("; ", failed.Select(f => $"SR {f.SrUuid}: {f.Error}")), snapshotUuid, bases, outcomes, log);
+                failed.Count == 0 ? null : string.Join("; ", failed.Select(f => $"SR {f.SrUuid}: {f.Error}")), snapshotUuid, bases, outcomes, log.Entries);
         }
         catch (RunRefusedException e)
         {
-            Log("VM", e.Skipped ? "skipped" : "failure", clock.GetUtcNow(), message: e.Message);
-            return new RunReport(e.Skipped ? RunStatus.Skipped : RunStatus.Failed, e.Message, snapshotUuid, bases, outcomes, log);
+            log.Add("VM", e.Skipped ? "skipped" : "failure", log.Now, message: e.Message);
+            return new RunReport(e.Skipped ? RunStatus.Skipped : RunStatus.Failed, e.Message, snapshotUuid, bases, outcomes, log.Entries);
         }
-        catch (Exception e) when (IsTargetFailure(e) || (e is OperationCanceledException && ct.IsCancellationRequested))
+        catch (Exception e)
         {
-            var error = e is OperationCanceledException ? "cancelled (timeout, node stopping or job deleted): what this run made was removed" : e.Message;
-            Log("VM", "failure", clock.GetUtcNow(), message: error);
+            // No exception type decides whether cleanup runs: whatever ended the run, what it made is undone.
+            var error = e is OperationCanceledException && ct.IsCancellationRequested
+                ? "cancelled (timeout, node stopping or job deleted): what this run made was removed"
+                : Describe(e);
+            log.Add("VM", "failure", log.Now, message: error);
             await UndoAsync(srs, side, snapshot).ConfigureAwait(false);
-            return new RunReport(RunStatus.Failed, error, snapshotUuid, bases, outcomes, log);
+            return new RunReport(RunStatus.Failed, error, snapshotUuid, bases, outcomes, log.Entries);
         }
         finally
         {
@@ -134,6 +116,49 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
         }
     }
 
+    /// <summary>An error as the log shows it: the message, with the kind when the message alone says too little.</summary>
+    private static string Describe(Exception e) => e switch
+    {
+        XapiException or TimeoutException or TargetFailedException => e.Message,
+        OperationCanceledException => $"cancelled by the pool: {e.Message}",
+        _ => $"{e.GetType().Name}: {e.Message}",
+    };
+
+    /// <summary>Each target: what an interrupted run left is removed, then the bases it can continue from are found.</summary>
+    private async Task OpenTargetsAsync(VmRecord vm, List<ITargetSide> srs, IReadOnlyList<SourceVm.JobSnapshot> jobSnapshots, CancellationToken ct)
+    {
+        foreach (var target in targets)
+        {
+            var targetSr = await target.OpenAsync(job, vm.Uuid, vm.NameLabel, ct).ConfigureAwait(false);
+            srs.Add(targetSr);
+            var start = log.Now;
+            if (await targetSr.RemoveLeftoversAsync(ct).ConfigureAwait(false) is > 0 and var leftovers)
+            {
+                log.Add("cleanup", "warning", start, message: $"removed or repaired {leftovers} objects an interrupted run left on SR {targetSr.SrName}", target: targetSr.SrUuid);
+            }
+
+            await targetSr.FindBasesAsync([.. jobSnapshots.Select(s => s.Disk.SnapshotVdiUuid)], ct).ConfigureAwait(false);
+            if (targetSr is TargetSr { ReplicaNote: { } note })
+            {
+                log.Add("replica", "warning", start, message: note, target: targetSr.SrUuid);
+            }
+        }
+    }
+
+    /// <summary>Room before the transfer: old restore points go now; a delta keeps at least the newest (XO #7739).</summary>
+    private async Task DeleteFirstAsync(IReadOnlyList<ITargetSide> srs, IReadOnlyList<DiskBase> bases, CancellationToken ct)
+    {
+        var keep = Math.Max(settings.CopyRetention - 1, bases.Any(b => b.BaseSnapshotVdiUuid is not null) ? 1 : 0);
+        foreach (var target in srs)
+        {
+            var start = log.Now;
+            if (await target.PruneAsync(keep, ct).ConfigureAwait(false) is > 0 and var pruned)
+            {
+                log.Add("delete first", "success", start, message: $"removed {pruned} old restore points before the transfer", target: target.SrUuid);
+            }
+        }
+    }
+
     /// <summary>How long a health check waits for the copy's guest (XO's healthCheckTimeout default).</summary>
     public static readonly TimeSpan HealthCheckTimeout = TimeSpan.FromMinutes(10);
 
@@ -143,126 +168,55 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
     {
         foreach (var (target, outcome) in srs.Zip(outcomes).Where(p => p.Second is { Succeeded: true, RestorePointUuid: not null }))
         {
-            var start = clock.GetUtcNow();
+            var start = log.Now;
             try
             {
-                Log("health check", "success", start, message: await target.HealthCheckAsync(outcome.RestorePointUuid!, checkSr, HealthCheckTimeout, ct).ConfigureAwait(false), target: target.SrUuid);
+                log.Add("health check", "success", start, message: await target.HealthCheckAsync(outcome.RestorePointUuid!, checkSr, HealthCheckTimeout, ct).ConfigureAwait(false),
+                    target: target.SrUuid);
             }
-            catch (Exception e) when (e is TimeoutException || IsTargetFailure(e))
+            catch (Exception e) when (!ct.IsCancellationRequested)
             {
-                Log("health check", "failure", start, message: e.Message, target: target.SrUuid);
+                log.Add("health check", "failure", start, message: Describe(e), target: target.SrUuid);
             }
         }
     }
 
     /// <summary>A run that stopped half-way (an export error, cancellation) removes what it made at once: the
-    /// targets' new disks and VM, and its source snapshot, which no target completed. Never throws.</summary>
+    /// targets' new disks and VM, and its source snapshot, which no target completed. Never throws: what a step
+    /// cannot remove now carries its marker, and the next run removes it.</summary>
     private async Task UndoAsync(IReadOnlyList<ITargetSide> srs, SourceVm? side, VmRecord? snapshot)
     {
-        var start = clock.GetUtcNow();
+        foreach (var sr in srs)
+        {
+            await QuietlyAsync("cleanup", sr.RollBackAsync, sr.SrUuid).ConfigureAwait(false);
+        }
+
+        if (side is not null && snapshot is not null)
+        {
+            await QuietlyAsync("cleanup", () => side.DiscardAsync(snapshot), null).ConfigureAwait(false);
+        }
+    }
+
+    private async Task QuietlyAsync(string step, Func<Task> action, string? target)
+    {
+        var start = log.Now;
         try
         {
-            foreach (var sr in srs)
-            {
-                await sr.RollBackAsync().ConfigureAwait(false);
-            }
-
-            if (side is not null && snapshot is not null)
-            {
-                await side.DiscardAsync(snapshot).ConfigureAwait(false);
-            }
+            await action().ConfigureAwait(false);
         }
-        catch (Exception e) when (IsTargetFailure(e))
+        catch (Exception e)
         {
-            Log("cleanup", "warning", start, message: $"left for the next run to remove: {e.Message}");
+            log.Add(step, "warning", start, message: $"left for the next run to remove: {Describe(e)}", target: target);
         }
     }
 
     /// <summary>Migration is allowed again whatever happened; a failure to do so is a warning, never the run's error.</summary>
     private async Task RestoreMigrationAsync(Func<Task>? unblock)
     {
-        var start = clock.GetUtcNow();
-        try
+        if (unblock is not null)
         {
-            if (unblock is not null)
-            {
-                await unblock().ConfigureAwait(false);
-            }
+            await QuietlyAsync("restore migration", unblock, null).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is XapiException or HttpRequestException or IOException or TimeoutException)
-        {
-            Log("restore migration", "warning", start, message: $"migration may still be blocked on the source VM: {e.Message}");
-        }
-    }
-
-    /// <summary>What one target got from the transfer: its disks (source snapshot VBD, source VDI, target VDI),
-    /// bytes sent and the first error.</summary>
-    private sealed class TransferResult
-    {
-        public List<TargetDisk> Disks { get; } = [];
-
-        public long Bytes { get; set; }
-
-        public string? Error { get; set; }
-    }
-
-    private async Task<IReadOnlyList<TransferResult>> TransferAsync(SourceVm side, VmRecord snapshot, IReadOnlyList<ITargetSide> srs, IReadOnlyList<DiskBase> bases,
-        IReadOnlyList<SourceVm.JobSnapshot> jobSnapshots, IReadOnlyList<(VbdRecord Vbd, VdiRecord Vdi)> live, CancellationToken ct)
-    {
-        var results = srs.Select(_ => new TransferResult()).ToList();
-        foreach (var (vbd, vdi) in await source.DisksAsync(snapshot).ConfigureAwait(false))
-        {
-            var liveUuid = live.FirstOrDefault(l => l.Vdi.Ref == vdi.SnapshotOf).Vdi?.Uuid;
-            var diskBase = bases.FirstOrDefault(b => b.LiveVdiUuid == liveUuid);
-            var baseUuid = diskBase?.BaseSnapshotVdiUuid;
-            var baseVdi = jobSnapshots.FirstOrDefault(s => s.Disk.SnapshotVdiUuid == baseUuid)?.Vdi;
-            var start = clock.GetUtcNow();
-            var lanes = new List<(int Index, string Target)>();
-            for (var i = 0; i < srs.Count; i++)
-            {
-                if (results[i].Error is null)
-                {
-                    try
-                    {
-                        var target = await srs[i].PrepareDiskAsync(vdi, baseUuid).ConfigureAwait(false);
-                        results[i].Disks.Add(new TargetDisk(vbd, vdi, target));
-                        lanes.Add((i, target));
-                    }
-                    catch (Exception e) when (IsTargetFailure(e))
-                    {
-                        results[i].Error = e.Message;
-                    }
-                }
-            }
-
-            if (lanes.Count == 0)
-            {
-                break;
-            }
-
-            // One transfer slot on the source pool for the export and one per target on its pool, for the whole disk.
-            await using var slots = await PoolSlotLeases.AcquireAsync([(source.Name, source.Gate), .. lanes.Select(l => (targets[l.Index].PoolName, targets[l.Index].Gate))],
-                SlotKind.Transfer, ct).ConfigureAwait(false);
-            await using var export = await side.OpenExportAsync(vdi, baseVdi, ct).ConfigureAwait(false);
-            var sent = new long[lanes.Count];
-            var imports = lanes.Select((l, k) => srs[l.Index].ImportTo(l.Target, length =>
-            {
-                sent[k] = length;
-                results[l.Index].Bytes += length;
-            }, ct)).ToList();
-            var progress = Progress is { } sink ? new DiskProgress(sink, liveUuid ?? vdi.Uuid, vdi.NameLabel, [.. lanes.Select(l => srs[l.Index].SrUuid)], clock) : null;
-            var errors = await BlockFanOut.CopyAsync(export.Content, imports, materializer, ct, throttle, progress).ConfigureAwait(false);
-            await export.CompleteAsync(ct).ConfigureAwait(false);
-            for (var k = 0; k < lanes.Count; k++)
-            {
-                var (index, _) = lanes[k];
-                results[index].Error ??= errors[k]?.Message;
-                Log($"transfer {vdi.NameLabel}", errors[k] is null ? "success" : "failure", start, errors[k] is null ? sent[k] : null,
-                    errors[k]?.Message ?? diskBase?.Describe() ?? "full: new disk", srs[index].SrUuid);
-            }
-        }
-
-        return results;
     }
 
     private async Task<TargetOutcome> CommitAsync(ITargetSide target, TargetCommit commit, TransferResult result, IReadOnlyList<DiskBase> bases)
@@ -273,31 +227,18 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             Progress?.Report(new TransferProgress(RunPhase.Commit, Sr: target.SrUuid));
             try
             {
-                var (vm, restorePoint) = await Step("target snapshot", () => target.CommitAsync(commit), target.SrUuid).ConfigureAwait(false);
+                var (vm, restorePoint) = await log.StepAsync("target snapshot", () => target.CommitAsync(commit), target.SrUuid).ConfigureAwait(false);
                 return new TargetOutcome(target.SrUuid, true, null, vm, restorePoint, result.Bytes, full);
             }
-            catch (Exception e) when (IsTargetFailure(e))
+            catch (Exception e)
             {
-                result.Error = e.Message;
+                result.Error = Describe(e);
             }
         }
 
-        var start = clock.GetUtcNow();
-        try
-        {
-            await target.RollBackAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (IsTargetFailure(e))
-        {
-            Log("rollback", "warning", start, message: $"left for the next run to remove: {e.Message}", target: target.SrUuid);
-        }
-
+        await QuietlyAsync("rollback", target.RollBackAsync, target.SrUuid).ConfigureAwait(false);
         return new TargetOutcome(target.SrUuid, false, result.Error, null, null, result.Bytes, full);
     }
-
-    /// <summary>A target failing (its pool, its node, the channel to it) fails that target only; the same errors
-    /// on the source fail the run (never the process).</summary>
-    private static bool IsTargetFailure(Exception e) => e is XapiException or HttpRequestException or IOException or TimeoutException or TargetFailedException;
 
     /// <summary>The snapshot's VIFs with their networks, read on the source for targets that cannot.</summary>
     private async Task<IReadOnlyList<SourceVif>> SourceVifsAsync(VmRecord snapshot)
@@ -311,29 +252,5 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
         }
 
         return vifs;
-    }
-
-    private async Task<T> Step<T>(string name, Func<Task<T>> action, string? target = null)
-    {
-        var start = clock.GetUtcNow();
-        try
-        {
-            var result = await action().ConfigureAwait(false);
-            Log(name, "success", start, target: target);
-            return result;
-        }
-        catch (Exception e)
-        {
-            Log(name, "failure", start, message: e.Message, target: target);
-            throw;
-        }
-    }
-
-    private void Log(string name, string status, DateTimeOffset start, long? size = null, string? message = null, string? target = null)
-    {
-        lock (log)
-        {
-            log.Add(new TaskEntry(name, status, start, clock.GetUtcNow(), size, message, target));
-        }
     }
 }

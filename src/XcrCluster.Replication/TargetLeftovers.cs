@@ -1,0 +1,48 @@
+using XcrCluster.Xapi.Records;
+
+namespace XcrCluster.Replication;
+
+/// <summary>
+/// At the start of a run, what an interrupted run of the same job and VM left on the target pool, recognised by
+/// its marker (<see cref="RunScope"/>): a replica caught in a commit is rolled back or forward
+/// (<see cref="ReplicaRecovery"/>); a VM or disk the run created is destroyed; a marker left on a restore point
+/// or one of its disks (marked for the length of a clone or copy call) is removed, the restore point kept.
+/// </summary>
+public static class TargetLeftovers
+{
+    /// <summary>Returns how many objects were removed or repaired.</summary>
+    public static async Task<int> RemoveAsync(RunScope scope, SrRecord sr, CancellationToken ct)
+    {
+        var pool = scope.Pool;
+        var removed = 0;
+        var vms = await pool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false);
+        foreach (var vm in vms.Where(v => !v.IsASnapshot && scope.IsMarked(v.OtherConfig)))
+        {
+            removed += 1 + await ReplicaRecovery.RecoverAsync(scope, vm).ConfigureAwait(false);
+        }
+
+        var markers = new Dictionary<string, string?> { [RunScope.ImportingKey] = null, [RunScope.CommittingKey] = null, [RunScope.PreviousDisksKey] = null };
+        foreach (var point in (await pool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false)).Where(v => v.IsASnapshot && scope.IsMarked(v.OtherConfig)))
+        {
+            await pool.SetOtherConfigAsync("VM", point.Ref, markers).ConfigureAwait(false);
+            removed++;
+        }
+
+        foreach (var vdi in (await pool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false))
+            .Where(v => v.Sr == sr.Ref && scope.IsCreatedMark(v.OtherConfig)))
+        {
+            if (vdi.IsASnapshot || vdi.Vbds.Count > 0)
+            {
+                await pool.SetOtherConfigAsync("VDI", vdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = null }).ConfigureAwait(false);
+            }
+            else
+            {
+                await scope.DestroyVdiAsync(vdi, DestroyReason.LeftoverOfInterruptedRun).ConfigureAwait(false);
+            }
+
+            removed++;
+        }
+
+        return removed;
+    }
+}
