@@ -3,7 +3,14 @@ namespace XcrCluster.XapiSim;
 /// <summary>Faults tests switch on under /sim/faults. Zero or null means off.</summary>
 public sealed class Faults
 {
+    /// <summary>At most this many failCalls or malformedReplies rules are held (each list).</summary>
+    public const int MaxRules = 100;
+
+    private readonly CountedRules<CallFailure> failCalls = new(r => r.Method, r => r.Nth);
+    private readonly CountedRules<MalformedReply> malformedReplies = new(r => r.Method, r => r.Nth);
     private int sessionInvalidNext;
+    private IReadOnlySet<string> hangCalls = new HashSet<string>();
+    private TaskCompletionSource hangRelease = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Export bodies are sent at most this fast (bytes/s).</summary>
     public long ExportBytesPerSecond { get; set; }
@@ -29,6 +36,64 @@ public sealed class Faults
     /// <summary>/jsonrpc answers like an old host's XML-RPC handler (text/xml), so clients must fall back to XML-RPC.</summary>
     public bool DisableJsonRpc { get; set; }
 
+    /// <summary>failCalls not fired yet.</summary>
+    public IReadOnlyList<CallFailure> FailCalls => failCalls.Pending;
+
+    /// <summary>Replaces the failCalls rules; their counts start now.</summary>
+    public void SetFailCalls(IEnumerable<CallFailure> rules) => failCalls.Set(Bounded(rules));
+
+    /// <summary>Adds one failCalls rule, counted from now.</summary>
+    public void FailCall(string method, int nth = 1, string code = "INTERNAL_ERROR", params string[] parameters)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(nth, 1);
+        failCalls.Add(new CallFailure(method, nth, code, parameters));
+    }
+
+    /// <summary>Counts a call of <paramref name="method"/> (without "Async."); the rule that fires, if any.</summary>
+    public CallFailure? TakeCallFailure(string method) => failCalls.Take(method);
+
+    /// <summary>Methods (without "Async.") whose calls never complete until their task is cancelled or the faults
+    /// are cleared.</summary>
+    public IReadOnlyCollection<string> HangCalls
+    {
+        get => (IReadOnlyCollection<string>)Volatile.Read(ref hangCalls);
+        set => Volatile.Write(ref hangCalls, Bounded(value).ToHashSet(StringComparer.Ordinal));
+    }
+
+    public bool Hangs(string method) => Volatile.Read(ref hangCalls).Contains(method);
+
+    /// <summary>Waits, without a thread, until the faults are cleared (returns) or <paramref name="cancel"/>
+    /// fires (throws OperationCanceledException).</summary>
+    public Task HangAsync(CancellationToken cancel) => Volatile.Read(ref hangRelease).Task.WaitAsync(cancel);
+
+    public IReadOnlyList<MalformedReply> MalformedReplies => malformedReplies.Pending;
+
+    public void SetMalformedReplies(IEnumerable<MalformedReply> rules) => malformedReplies.Set(Bounded(rules));
+
+    public void MalformedReplyTo(string method, int nth = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(nth, 1);
+        malformedReplies.Add(new MalformedReply(method, nth));
+    }
+
+    /// <summary>Counts a reply for <paramref name="method"/> (without "Async."); true when it must be malformed.</summary>
+    public bool TakeMalformedReply(string method) => malformedReplies.Take(method) is not null;
+
+    /// <summary>An export body ends after this many bytes with a clean close; its task still succeeds.</summary>
+    public long CloseExportAfterBytes { get; set; }
+
+    /// <summary>The export body is sent whole, then its task fails with VDI_IO_ERROR.</summary>
+    public bool FailExportTask { get; set; }
+
+    /// <summary>Exports are answered "HTTP/1.1 500 Internal Error" and their task fails.</summary>
+    public bool ExportStatus500 { get; set; }
+
+    /// <summary>After this many body bytes the export's task is cancelled and the connection closed.</summary>
+    public long CancelExportAfterBytes { get; set; }
+
+    /// <summary>Exports with base= fail as XAPI's when the differences cannot be computed.</summary>
+    public bool FailDeltaExports { get; set; }
+
     public void SessionInvalidOnNextCall() => Interlocked.Exchange(ref sessionInvalidNext, 1);
 
     public bool TakeSessionInvalid() => Interlocked.Exchange(ref sessionInvalidNext, 0) == 1;
@@ -36,8 +101,24 @@ public sealed class Faults
     public void Clear()
     {
         ExportBytesPerSecond = ImportBytesPerSecond = ResetExportAfterBytes = ResetImportAfterBytes = 0;
+        CloseExportAfterBytes = CancelExportAfterBytes = 0;
         SrFull = RedirectExports = DisableJsonRpc = CloseDelimitedExports = false;
+        FailExportTask = ExportStatus500 = FailDeltaExports = false;
         CallLatency = TimeSpan.Zero;
         Interlocked.Exchange(ref sessionInvalidNext, 0);
+        failCalls.Set([]);
+        malformedReplies.Set([]);
+        HangCalls = [];
+        ReleaseHungCalls();
+    }
+
+    /// <summary>Hung calls go on (and fail, doing nothing); calls hanging later wait for the next release.</summary>
+    public void ReleaseHungCalls()
+        => Interlocked.Exchange(ref hangRelease, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    private static List<T> Bounded<T>(IEnumerable<T> rules)
+    {
+        var list = rules.Take(MaxRules + 1).ToList();
+        return list.Count <= MaxRules ? list : throw new ArgumentException($"at most {MaxRules} rules");
     }
 }

@@ -52,6 +52,8 @@ public sealed class SimPool : IDisposable
 
     public Faults Faults { get; } = new();
 
+    public TaskSignals TaskSignals { get; } = new();
+
     public Stats Stats { get; } = new();
 
     public Collector Collector => collector;

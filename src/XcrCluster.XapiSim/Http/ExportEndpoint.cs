@@ -27,7 +27,7 @@ internal static class ExportEndpoint
         Plan plan;
         try
         {
-            if (Redirect(server, context))
+            if (ExportFaults.Redirect(server, context))
             {
                 return;
             }
@@ -40,9 +40,31 @@ internal static class ExportEndpoint
             return;
         }
 
+        var faults = pool.Faults;
         try
         {
-            await SendAsync(transfer, plan);
+            if (faults.ExportStatus500)
+            {
+                await ExportFaults.Status500Async(transfer);
+                return;
+            }
+
+            if (!await SendAsync(transfer, plan))
+            {
+                return;
+            }
+
+            if (faults.FailExportTask)
+            {
+                // The body went out whole; vhd-tool's exit status then fails the task (vhd_tool_wrapper.ml).
+                Rpc.Tasks.Fail(pool.Db, transfer.Task, new XapiException("VDI_IO_ERROR", "Device I/O errors"));
+                return;
+            }
+
+            transfer.Complete("");
+        }
+        catch (ExportFaults.CleanClose)
+        {
             transfer.Complete("");
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or XapiException)
@@ -54,33 +76,6 @@ internal static class ExportEndpoint
         {
             plan.Release();
         }
-    }
-
-    /// <summary>With the RedirectExports fault, the disk lives on the pool's last host: a request reaching
-    /// another host gets XAPI's 302 to it, same path and query.</summary>
-    private static bool Redirect(SimServer server, HttpContext context)
-    {
-        if (!server.Pool.Faults.RedirectExports || server.HostUrls.Count < 2)
-        {
-            return false;
-        }
-
-        XapiObject holder;
-        lock (server.Pool.Db.Sync)
-        {
-            holder = server.Pool.Hosts[^1];
-        }
-
-        if (server.HostOf(context) == holder.Ref)
-        {
-            return false;
-        }
-
-        var scheme = context.Request.IsHttps ? "https" : "http";
-        context.Response.StatusCode = StatusCodes.Status302Found;
-        context.Response.Headers.Location = $"{scheme}://{holder.Str("address")}:{context.Connection.LocalPort}{context.Request.Path}{context.Request.QueryString}";
-        context.Response.Headers.Connection = "close";
-        return true;
     }
 
     private static Plan Prepare(HttpTransfer transfer)
@@ -126,7 +121,8 @@ internal static class ExportEndpoint
         }
     }
 
-    private static async Task SendAsync(HttpTransfer transfer, Plan plan)
+    /// <summary>Streams the body; false when a fault replaced it with a failure (the task is settled then).</summary>
+    private static async Task<bool> SendAsync(HttpTransfer transfer, Plan plan)
     {
         var context = transfer.Context;
         var faults = transfer.Pool.Faults;
@@ -144,8 +140,14 @@ internal static class ExportEndpoint
         // XAPI sends the headers at once, whatever pace the body then goes at.
         await context.Response.StartAsync(context.RequestAborted);
         await context.Response.Body.FlushAsync(context.RequestAborted);
-        await using var wire = new ShapedStream(context.Response.Body, context, faults.ExportBytesPerSecond, faults.ResetExportAfterBytes,
+        await using var wire = new ShapedStream(context.Response.Body, faults.ExportBytesPerSecond, ExportFaults.Cut(transfer),
             n => transfer.Pool.Stats.Exported("/export_raw_vdi", plan.VdiUuid, n));
+        if (plan.HasBase && faults.FailDeltaExports)
+        {
+            await ExportFaults.DeltaFailureAsync(transfer, wire);
+            return false;
+        }
+
         var ct = context.RequestAborted;
         var blockSize = VhdConstants.DefaultBlockSize;
         var size = plan.Disk.VirtualSize;
@@ -164,7 +166,7 @@ internal static class ExportEndpoint
                 }
 
                 await writer.CompleteAsync(ct);
-                return;
+                return true;
             }
 
             var selected = plan.HasBase ? plan.Blocks.ToHashSet() : null;
@@ -184,6 +186,8 @@ internal static class ExportEndpoint
 
                 Tick(transfer, index, count);
             }
+
+            return true;
         }
         finally
         {

@@ -46,7 +46,7 @@ public static class RpcEndpoints
         byte[] body;
         try
         {
-            var result = await pool.Dispatcher.DispatchAsync(request.Method, request.Params, server.HostOf(context));
+            var result = await pool.Dispatcher.DispatchAsync(request.Method, request.Params, server.HostOf(context), context.RequestAborted);
             body = JsonRpc.EncodeSuccess(request, result);
         }
         catch (XapiException e)
@@ -58,7 +58,7 @@ public static class RpcEndpoints
             body = JsonRpc.EncodeFailure(request, Internal(e).Description);
         }
 
-        await WriteAsync(context, JsonRpc.ContentType, body);
+        await WriteAsync(context, JsonRpc.ContentType, Malformed(pool, request.Method, body));
     }
 
     private static async Task XmlAsync(HttpContext context, SimServer server)
@@ -80,7 +80,7 @@ public static class RpcEndpoints
         string xml;
         try
         {
-            var result = await pool.Dispatcher.DispatchAsync(method, parameters, server.HostOf(context));
+            var result = await pool.Dispatcher.DispatchAsync(method, parameters, server.HostOf(context), context.RequestAborted);
             xml = XmlRpc.EncodeSuccess(result, wrap: method != Dispatcher.ListMethods);
         }
         catch (XapiException e)
@@ -92,8 +92,13 @@ public static class RpcEndpoints
             xml = XmlRpc.EncodeFailure(Internal(e).Description);
         }
 
-        await WriteAsync(context, XmlRpc.ContentType, Encoding.UTF8.GetBytes(xml));
+        await WriteAsync(context, XmlRpc.ContentType, Malformed(pool, method, Encoding.UTF8.GetBytes(xml)));
     }
+
+    /// <summary>The malformedReplies fault: the first half of the reply, which parses neither as JSON nor as XML
+    /// (the closing brace or the closing tags are gone), still HTTP 200 with its content type.</summary>
+    private static byte[] Malformed(SimPool pool, string method, byte[] body)
+        => pool.Faults.TakeMalformedReply(Dispatcher.Unprefixed(method)) ? body[..(body.Length / 2)] : body;
 
     /// <summary>A simulator bug surfaces as XAPI's INTERNAL_ERROR, never as an empty HTTP 500.</summary>
     private static XapiException Internal(Exception e)

@@ -2,11 +2,28 @@ using System.Diagnostics;
 
 namespace XcrCluster.XapiSim.Http;
 
+/// <summary>What happens once a given number of body bytes crossed: the exception to end the transfer with
+/// (after any side effect, such as aborting the connection).</summary>
+internal sealed record WireCut(long AfterBytes, Func<long, Exception> Act)
+{
+    /// <summary>The connection is reset (no clean close) after this many bytes; null when off (zero).</summary>
+    public static WireCut? Reset(HttpContext context, long afterBytes) => When(afterBytes, n =>
+    {
+        context.Abort();
+        return new IOException($"connection reset by fault injection after {n} bytes");
+    });
+
+    public static WireCut? When(long afterBytes, Func<long, Exception> act) => afterBytes > 0 ? new WireCut(afterBytes, act) : null;
+
+    /// <summary>The cut that comes first.</summary>
+    public static WireCut? First(params WireCut?[] cuts) => cuts.OfType<WireCut>().MinBy(c => c.AfterBytes);
+}
+
 /// <summary>
 /// The wire side of an export (written) or import (read) with the faults tests switch on: a rate limit in
-/// bytes/s and a connection reset after N bytes. Counts what crossed for /sim/stats.
+/// bytes/s and a cut after N bytes (reset, clean close, cancellation). Counts what crossed for /sim/stats.
 /// </summary>
-internal sealed class ShapedStream(Stream inner, HttpContext context, long bytesPerSecond, long resetAfter, Action<long> counted) : Stream
+internal sealed class ShapedStream(Stream inner, long bytesPerSecond, WireCut? cut, Action<long> counted) : Stream
 {
     private const int PacedPiece = 64 * 1024;
     private readonly Stopwatch clock = Stopwatch.StartNew();
@@ -58,20 +75,19 @@ internal sealed class ShapedStream(Stream inner, HttpContext context, long bytes
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    /// <summary>How many of the wanted bytes may cross now: waits to keep the rate, resets the connection
-    /// once the reset point is reached.</summary>
+    /// <summary>How many of the wanted bytes may cross now: waits to keep the rate, cuts the transfer once
+    /// the cut point is reached.</summary>
     private async ValueTask<int> AllowAsync(int wanted, CancellationToken ct)
     {
-        if (resetAfter > 0 && Transferred >= resetAfter)
+        if (cut is not null && Transferred >= cut.AfterBytes)
         {
-            context.Abort();
-            throw new IOException($"connection reset by fault injection after {Transferred} bytes");
+            throw cut.Act(Transferred);
         }
 
         var n = wanted;
-        if (resetAfter > 0)
+        if (cut is not null)
         {
-            n = (int)Math.Min(n, resetAfter - Transferred);
+            n = (int)Math.Min(n, cut.AfterBytes - Transferred);
         }
 
         if (bytesPerSecond > 0)

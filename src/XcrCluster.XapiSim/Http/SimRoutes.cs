@@ -13,17 +13,17 @@ internal static class SimRoutes
     public static void Map(WebApplication app, SimServer server)
     {
         var pool = server.Pool;
-        app.MapGet("/sim/faults", () => Results.Json(FaultsJson(pool.Faults)));
+        app.MapGet("/sim/faults", () => Results.Json(FaultsJson.Of(pool.Faults)));
         app.MapPost("/sim/faults", async (HttpContext context) =>
         {
             var body = await JsonDocument.ParseAsync(context.Request.Body);
-            var error = ApplyFaults(pool.Faults, body.RootElement);
-            return error is null ? Results.Json(FaultsJson(pool.Faults)) : Results.BadRequest(new { error });
+            var error = FaultsJson.Apply(pool.Faults, body.RootElement);
+            return error is null ? Results.Json(FaultsJson.Of(pool.Faults)) : Results.BadRequest(new { error });
         });
         app.MapDelete("/sim/faults", () =>
         {
             pool.Faults.Clear();
-            return Results.Json(FaultsJson(pool.Faults));
+            return Results.Json(FaultsJson.Of(pool.Faults));
         });
         app.MapGet("/sim/stats", () => Results.Json(pool.Stats.Snapshot()));
         app.MapDelete("/sim/stats", () =>
@@ -60,64 +60,6 @@ internal static class SimRoutes
             return Results.BadRequest(new { error = e.Description });
         }
     }
-
-    private static object FaultsJson(Faults f) => new
-    {
-        exportBytesPerSecond = f.ExportBytesPerSecond,
-        importBytesPerSecond = f.ImportBytesPerSecond,
-        resetExportAfterBytes = f.ResetExportAfterBytes,
-        resetImportAfterBytes = f.ResetImportAfterBytes,
-        srFull = f.SrFull,
-        callLatencyMs = (long)f.CallLatency.TotalMilliseconds,
-        redirectExports = f.RedirectExports,
-        disableJsonRpc = f.DisableJsonRpc,
-        closeDelimitedExports = f.CloseDelimitedExports,
-    };
-
-    /// <summary>Applies the fields present in the object; returns an error naming the first bad field.</summary>
-    private static string? ApplyFaults(Faults f, JsonElement body)
-    {
-        if (body.ValueKind != JsonValueKind.Object)
-        {
-            return "expected a JSON object";
-        }
-
-        foreach (var p in body.EnumerateObject())
-        {
-            try
-            {
-                switch (p.Name)
-                {
-                    case "exportBytesPerSecond": f.ExportBytesPerSecond = NonNegative(p); break;
-                    case "importBytesPerSecond": f.ImportBytesPerSecond = NonNegative(p); break;
-                    case "resetExportAfterBytes": f.ResetExportAfterBytes = NonNegative(p); break;
-                    case "resetImportAfterBytes": f.ResetImportAfterBytes = NonNegative(p); break;
-                    case "srFull": f.SrFull = p.Value.GetBoolean(); break;
-                    case "callLatencyMs": f.CallLatency = TimeSpan.FromMilliseconds(NonNegative(p)); break;
-                    case "redirectExports": f.RedirectExports = p.Value.GetBoolean(); break;
-                    case "disableJsonRpc": f.DisableJsonRpc = p.Value.GetBoolean(); break;
-                    case "closeDelimitedExports": f.CloseDelimitedExports = p.Value.GetBoolean(); break;
-                    case "sessionInvalidNext":
-                        if (p.Value.GetBoolean())
-                        {
-                            f.SessionInvalidOnNextCall();
-                        }
-
-                        break;
-                    default: return $"unknown fault \"{p.Name}\"";
-                }
-            }
-            catch (InvalidOperationException)
-            {
-                return $"{p.Name}: wrong type";
-            }
-        }
-
-        return null;
-    }
-
-    private static long NonNegative(JsonProperty p)
-        => p.Value.GetInt64() is var v && v >= 0 ? v : throw new InvalidOperationException();
 
     private sealed record GuestWrite(string Vm, int Blocks, int Disk = 0, int Seed = 1, List<long>? Offsets = null);
 

@@ -85,6 +85,7 @@ public sealed class SimServer : IAsyncDisposable
     {
         // Transfers held open by a test's slow-peer fault would otherwise hold shutdown for Kestrel's 30 s.
         using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        Pool.Faults.ReleaseHungCalls();
         await app.StopAsync(grace.Token);
         await app.DisposeAsync();
         Pool.Dispose();

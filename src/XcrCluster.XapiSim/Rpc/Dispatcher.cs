@@ -6,13 +6,19 @@ namespace XcrCluster.XapiSim.Rpc;
 /// <summary>
 /// Routes a decoded call the way XAPI's server does: system.listMethods and session.login_with_password need
 /// no session; everything else checks the session, the method name and the parameter count; Async.* starts a
-/// task and returns its ref at once.
+/// task and returns its ref at once. The failCalls and hangCalls faults act here, before the handler runs.
 /// </summary>
 public sealed class Dispatcher(SimPool pool)
 {
     public const string ListMethods = "system.listMethods";
 
-    public async Task<object?> DispatchAsync(string method, IReadOnlyList<object?> parameters, string hostRef)
+    private const string AsyncPrefix = "Async.";
+
+    /// <summary>The message an Async.X call runs (X); other names as they are.</summary>
+    public static string Unprefixed(string method) => method.StartsWith(AsyncPrefix, StringComparison.Ordinal) ? method[AsyncPrefix.Length..] : method;
+
+    /// <param name="aborted">The caller went away: a hung call stops waiting.</param>
+    public async Task<object?> DispatchAsync(string method, IReadOnlyList<object?> parameters, string hostRef, CancellationToken aborted = default)
     {
         if (pool.Faults.CallLatency > TimeSpan.Zero)
         {
@@ -24,6 +30,7 @@ public sealed class Dispatcher(SimPool pool)
             case ListMethods:
                 return pool.Methods.Names.Order(StringComparer.Ordinal).Select(n => (object?)n).ToList();
             case "session.login_with_password":
+                await InjectAsync(method, null, aborted).ConfigureAwait(false);
                 return Login(parameters, hostRef);
             case "session.logout":
                 if (parameters.Count > 0 && parameters[0] is string s)
@@ -34,8 +41,8 @@ public sealed class Dispatcher(SimPool pool)
                 return "";
         }
 
-        var isAsync = method.StartsWith("Async.", StringComparison.Ordinal);
-        var name = isAsync ? method["Async.".Length..] : method;
+        var isAsync = method.StartsWith(AsyncPrefix, StringComparison.Ordinal);
+        var name = Unprefixed(method);
         if (!pool.Methods.TryGet(name, out var spec))
         {
             throw new XapiException("MESSAGE_METHOD_UNKNOWN", method);
@@ -59,6 +66,7 @@ public sealed class Dispatcher(SimPool pool)
             return StartAsync(spec, method, args, session!, hostRef);
         }
 
+        await InjectAsync(name, null, aborted).ConfigureAwait(false);
         try
         {
             return await RunAsync(spec, new Call(pool, name, args, session, hostRef)).ConfigureAwait(false);
@@ -86,6 +94,7 @@ public sealed class Dispatcher(SimPool pool)
         {
             try
             {
+                await InjectAsync(spec.Name, task, CancellationToken.None).ConfigureAwait(false);
                 var result = await RunAsync(spec, new Call(pool, spec.Name, args, session, hostRef) { Task = task }).ConfigureAwait(false);
                 Tasks.Complete(pool.Db, task, result);
             }
@@ -103,6 +112,49 @@ public sealed class Dispatcher(SimPool pool)
             }
         });
         return task.Ref;
+    }
+
+    /// <summary>failCalls: the rule's error instead of the call. hangCalls: no completion until the task is
+    /// cancelled (TASK_CANCELLED, so it ends "cancelled"), the caller goes away or the faults are cleared (then
+    /// the call fails). Either way the handler never runs, so nothing is done.</summary>
+    private async Task InjectAsync(string name, XapiObject? task, CancellationToken aborted)
+    {
+        if (pool.Faults.TakeCallFailure(name) is { } failure)
+        {
+            throw new XapiException(failure.Code, [.. failure.Params ?? []]);
+        }
+
+        if (!pool.Faults.Hangs(name))
+        {
+            return;
+        }
+
+        var signals = pool.TaskSignals;
+        try
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, task is null ? default : signals.Token(task.Ref));
+
+            // A cancel that came before the token existed only changed the status.
+            if (Tasks.IsCancelling(pool.Db, task))
+            {
+                throw new XapiException(Tasks.Cancelled, task!.Ref);
+            }
+
+            await pool.Faults.HangAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (task is not null && !aborted.IsCancellationRequested)
+        {
+            throw new XapiException(Tasks.Cancelled, task.Ref);
+        }
+        finally
+        {
+            if (task is not null)
+            {
+                signals.Forget(task.Ref);
+            }
+        }
+
+        throw new XapiException("INTERNAL_ERROR", $"{name}: a hung call released by clearing the faults");
     }
 
     private static async Task<object?> RunAsync(MethodSpec spec, Call call)

@@ -28,6 +28,7 @@ public static class Tasks
             if (task.Str("status") == "pending")
             {
                 call.Db.Set(task, "status", "cancelling");
+                call.Pool.TaskSignals.Cancel(task.Ref);
             }
 
             return "";

@@ -6,9 +6,9 @@ using XcrCluster.Xapi.Wire;
 namespace XcrCluster.XapiSim.Rpc;
 
 /// <summary>
-/// VM lifecycle and copies, with XAPI's semantics (xapi_vm_clone.ml): a snapshot is a halted template with
-/// is_a_snapshot, snapshot_of, no blocked operations, the same MACs and snapshot VDIs; a clone or copy is a
-/// plain VM with new MACs and a new mac_seed. Power operations honour blocked_operations.
+/// VM lifecycle and copies, with XAPI's semantics (xapi_vm_clone.ml; the new record in <see cref="VmCopies"/>):
+/// a snapshot is a halted template with is_a_snapshot, snapshot_of, the same MACs and snapshot VDIs; a clone or
+/// copy is a VM with new MACs. Power operations honour blocked_operations.
 /// </summary>
 internal static class VmMessages
 {
@@ -64,15 +64,7 @@ internal static class VmMessages
         var vm = call.Get(Schemas.Vm, 0);
         CheckNotBlocked(vm, "snapshot");
         var ignored = call.Args.Has(2) ? call.Args.Set(2).OfType<string>().ToHashSet() : [];
-        var fields = CopyFields(call.Db, vm);
-        fields["name_label"] = call.Args.String(1);
-        fields["is_a_snapshot"] = true;
-        fields["is_a_template"] = true;
-        fields["snapshot_of"] = vm.Ref;
-        fields["snapshot_time"] = DateTime.UtcNow;
-        fields["power_state"] = "Halted";
-        fields["blocked_operations"] = new Dictionary<string, object?>();
-        fields["parent"] = vm.Str("parent");
+        var fields = VmCopies.Record(call.Db, vm, call.Args.String(1), isSnapshot: true);
         var snapshot = call.Db.Create(Schemas.Vm, fields);
         CreateOrRollBack(call, snapshot, () => CopyDevices(call, vm, snapshot, vbd => ignored.Contains(vbd.Str("VDI")) ? null : Vdis.Snapshot(call.Pool, Vdi(call, vbd), isSnapshot: true), keepMacs: true));
         call.Db.Set(vm, "parent", snapshot.Ref);
@@ -89,15 +81,7 @@ internal static class VmMessages
         }
 
         var sr = srRef is null or XapiValue.NullRef ? null : call.Db.Get(Schemas.Sr, srRef);
-        var fields = CopyFields(call.Db, vm);
-        fields["name_label"] = call.Args.String(1);
-        fields["is_a_snapshot"] = false;
-        fields["snapshot_of"] = XapiValue.NullRef;
-        fields["snapshot_time"] = XapiValue.Epoch;
-        fields["parent"] = XapiValue.NullRef;
-        fields["power_state"] = "Halted";
-        var otherConfig = (Dictionary<string, object?>)fields["other_config"]!;
-        otherConfig["mac_seed"] = Guid.NewGuid().ToString();
+        var fields = VmCopies.Record(call.Db, vm, call.Args.String(1), isSnapshot: false);
         var copy = call.Db.Create(Schemas.Vm, fields);
         CreateOrRollBack(call, copy, () => CopyDevices(call, vm, copy, vbd => full ? FullCopy(call, Vdi(call, vbd), sr) : Vdis.Snapshot(call.Pool, Vdi(call, vbd), isSnapshot: false), keepMacs: false));
         return copy.Ref;
@@ -275,17 +259,6 @@ internal static class VmMessages
     }
 
     private static XapiObject Vdi(Call call, XapiObject vbd) => call.Db.Get(Schemas.Vdi, vbd.Str("VDI"));
-
-    private static Dictionary<string, object?> CopyFields(XapiDatabase db, XapiObject vm)
-    {
-        var fields = db.Record(vm).Where(p => !Schemas.Vm.Field(p.Key).IsComputed && p.Key != "uuid").ToDictionary();
-        fields["resident_on"] = XapiValue.NullRef;
-        fields["guest_metrics"] = XapiValue.NullRef;
-        fields["domid"] = -1L;
-        fields["allowed_operations"] = new List<object?>();
-        fields["current_operations"] = new Dictionary<string, object?>();
-        return fields;
-    }
 
     /// <summary>Copies VBDs (disks through <paramref name="copyDisk"/>, which may return null to leave one out;
     /// CD drives as they are) and VIFs (same MACs for a snapshot, new ones otherwise).</summary>
