@@ -10,13 +10,15 @@ public sealed partial class XapiClient
 
     /// <summary>Runs Async.&lt;method&gt;, follows its task to the end and destroys it. Returns the decoded result
     /// (task.result is an XML-RPC &lt;value&gt; fragment on both transports); a failed task raises its error;
-    /// cancelling <paramref name="ct"/> cancels the task on the pool.</summary>
-    public async Task<object?> CallTaskAsync(string method, IReadOnlyList<object?> args, CancellationToken ct = default)
+    /// cancelling <paramref name="ct"/> cancels the task on the pool, and so does passing <paramref name="timeout"/>
+    /// (default <see cref="XapiClientOptions.TaskTimeout"/>), which then raises a TimeoutException.</summary>
+    public async Task<object?> CallTaskAsync(string method, IReadOnlyList<object?> args, CancellationToken ct = default, TimeSpan? timeout = null)
     {
-        var task = (string)(await CallAsync("Async." + method, args, CancellationToken.None).ConfigureAwait(false))!;
+        var asyncMethod = "Async." + method;
+        var task = AsString(asyncMethod, await CallAsync(asyncMethod, args, CancellationToken.None).ConfigureAwait(false));
         try
         {
-            return ResultOf(await WaitForTaskAsync(task, ct).ConfigureAwait(false));
+            return ResultOf(method, await WaitForTaskAsync(task, ct, timeout).ConfigureAwait(false));
         }
         finally
         {
@@ -25,7 +27,7 @@ public sealed partial class XapiClient
     }
 
     public async Task<string> CreateTaskAsync(string label, string description = "", CancellationToken ct = default)
-        => (string)(await CallAsync("task.create", [label, description], ct).ConfigureAwait(false))!;
+        => AsString("task.create", await CallAsync("task.create", [label, description], ct).ConfigureAwait(false));
 
     public async Task DestroyTaskAsync(string task)
     {
@@ -40,10 +42,31 @@ public sealed partial class XapiClient
 
     /// <summary>Waits until the task settles: event.from on the task, polling where events are not served.
     /// Raises the task's error for a failure and OperationCanceledException for a cancellation. Cancelling
-    /// <paramref name="ct"/> asks the pool to cancel the task and stops waiting at once.</summary>
-    public async Task<TaskRecord> WaitForTaskAsync(string task, CancellationToken ct = default)
+    /// <paramref name="ct"/> asks the pool to cancel the task and stops waiting at once. A task still running
+    /// after <paramref name="timeout"/> (default <see cref="XapiClientOptions.TaskTimeout"/>) is cancelled on the
+    /// pool and the wait fails with a TimeoutException naming the task and the pool.</summary>
+    public async Task<TaskRecord> WaitForTaskAsync(string task, CancellationToken ct = default, TimeSpan? timeout = null)
     {
+        var bound = timeout ?? options.TaskTimeout;
         using var registration = ct.Register(() => _ = CancelTaskQuietlyAsync(task));
+        using var expiry = new CancellationTokenSource(bound);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(ct, expiry.Token);
+        string? label = null;
+        try
+        {
+            return await WaitUntilSettledAsync(task, name => label = name, waiting.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (expiry.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            // Awaited (bounded by the call timeout), so the pool has been asked to stop by the time the caller hears.
+            await CancelTaskQuietlyAsync(task).ConfigureAwait(false);
+            throw new TimeoutException($"task {(label is null ? "" : $"\"{label}\" ")}({task}) on the pool at {EndpointName} "
+                + $"did not finish within {bound}; asked the pool to cancel it");
+        }
+    }
+
+    private async Task<TaskRecord> WaitUntilSettledAsync(string task, Action<string> named, CancellationToken ct)
+    {
         var useEvents = true;
         string? token = null;
         while (true)
@@ -56,7 +79,7 @@ public sealed partial class XapiClient
             {
                 try
                 {
-                    token = (string)(await CallAsync("event.inject", ["task", task], CancellationToken.None).ConfigureAwait(false))!;
+                    token = AsString("event.inject", await CallAsync("event.inject", ["task", task], ct).ConfigureAwait(false));
                 }
                 catch (XapiException e) when (e.Code is "MESSAGE_METHOD_UNKNOWN")
                 {
@@ -64,7 +87,8 @@ public sealed partial class XapiClient
                 }
             }
 
-            var record = await GetRecordAsync<TaskRecord>(task, CancellationToken.None).ConfigureAwait(false);
+            var record = await GetRecordAsync<TaskRecord>(task, ct).ConfigureAwait(false);
+            named(record.NameLabel);
             if (record.IsSettled)
             {
                 return record.Status switch
@@ -79,7 +103,8 @@ public sealed partial class XapiClient
             {
                 try
                 {
-                    var batch = AsMap(await CallAsync("event.from", [new List<object?> { "task" }, token!, EventWait.TotalSeconds], ct, EventWait + TimeSpan.FromSeconds(10)).ConfigureAwait(false));
+                    var batch = AsMap("event.from", await CallAsync("event.from", [new List<object?> { "task" }, token!, EventWait.TotalSeconds], ct,
+                        EventWait + TimeSpan.FromSeconds(10)).ConfigureAwait(false));
                     token = batch.GetValueOrDefault("token") as string ?? token;
                     continue;
                 }

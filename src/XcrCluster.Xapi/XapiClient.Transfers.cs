@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using XcrCluster.Xapi.Transport;
 
 namespace XcrCluster.Xapi;
 
@@ -9,8 +10,8 @@ public sealed partial class XapiClient
 
     /// <summary>
     /// GET /export_raw_vdi: the disk (or, with a base, the blocks changed since it) as a stream read with
-    /// backpressure, tied to a task. Follows XAPI's 302 to the host that holds the disk; a stalled body
-    /// fails after the stall timeout.
+    /// backpressure, tied to a task. Follows XAPI's 302 to the host that holds the disk (only within the pool,
+    /// same scheme: see XapiClient.Redirects.cs); a stalled body fails after the stall timeout.
     /// </summary>
     public async Task<VdiExport> ExportVdiAsync(string vdi, VdiFormat format, string? baseVdi = null, Action<long>? progress = null, CancellationToken ct = default)
     {
@@ -36,7 +37,7 @@ public sealed partial class XapiClient
                 if (response.StatusCode is HttpStatusCode.Found or HttpStatusCode.RedirectKeepVerb && response.Headers.Location is { } location && hop < MaxRedirects)
                 {
                     response.Dispose();
-                    url = location.IsAbsoluteUri ? location : new Uri(url, location);
+                    url = await FollowableRedirectAsync(url, location, $"the export of VDI {vdi}", ct).ConfigureAwait(false);
                     Log($"export of {vdi} redirected to {url.Host}");
                     continue;
                 }
@@ -86,14 +87,15 @@ public sealed partial class XapiClient
                     throw new HttpRequestException($"import into VDI {vdi}: HTTP {(int)response.StatusCode} from {url.Host}", null, response.StatusCode);
                 }
 
-                await response.Content.CopyToAsync(Stream.Null, linked.Token).ConfigureAwait(false);
+                await BoundedBody.DrainAsync(response.Content, options.MaxResponseBytes,
+                    problem => new XapiProtocolException(XapiProtocolException.Name(url), "import_raw_vdi", $"reply refused: {problem}"), linked.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (guard.HasStalled && !ct.IsCancellationRequested && e is OperationCanceledException or HttpRequestException or IOException)
             {
                 throw guard.StallError();
             }
 
-            var result = ResultOf(await WaitForTaskAsync(task, ct).ConfigureAwait(false));
+            var result = ResultOf("import_raw_vdi", await WaitForTaskAsync(task, ct).ConfigureAwait(false));
             return result as string is { Length: > 0 } r ? r : vdi;
         }
         finally

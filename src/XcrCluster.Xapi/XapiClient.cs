@@ -23,6 +23,7 @@ public sealed partial class XapiClient : IAsyncDisposable
 
     private XapiClient(XapiEndpoint endpoint, XapiClientOptions options)
     {
+        Validate(options);
         Endpoint = endpoint;
         this.options = options;
         http = CreateHttpClient(endpoint.Tls, options);
@@ -45,6 +46,9 @@ public sealed partial class XapiClient : IAsyncDisposable
     public XapiEndpoint Endpoint { get; private set; }
 
     public string TransportName => transport.Name;
+
+    /// <summary>host:port of the master, as errors name the pool.</summary>
+    public string EndpointName => XapiProtocolException.Name(Endpoint.Url);
 
     public static async Task<XapiClient> ConnectAsync(XapiEndpoint endpoint, XapiClientOptions? options = null, CancellationToken ct = default)
     {
@@ -92,23 +96,31 @@ public sealed partial class XapiClient : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
-                throw new TimeoutException($"{method} on {Endpoint} took longer than {(timeout ?? options.CallTimeout).TotalSeconds:F0} s");
+                throw CallTimedOut(method, timeout ?? options.CallTimeout);
             }
         }
     }
 
     public async Task<T> GetRecordAsync<T>(string @ref, CancellationToken ct = default)
         where T : IXapiRecord<T>
-        => T.From(@ref, AsMap(await CallAsync($"{T.ClassName}.get_record", [@ref], ct).ConfigureAwait(false)));
+    {
+        var method = $"{T.ClassName}.get_record";
+        return T.From(@ref, AsMap(method, await CallAsync(method, [@ref], ct).ConfigureAwait(false)));
+    }
 
     public async Task<IReadOnlyList<T>> GetAllRecordsAsync<T>(CancellationToken ct = default)
         where T : IXapiRecord<T>
-        => AsMap(await CallAsync($"{T.ClassName}.get_all_records", [], ct).ConfigureAwait(false))
-            .Select(p => T.From(p.Key, AsMap(p.Value))).ToList();
+    {
+        var method = $"{T.ClassName}.get_all_records";
+        return AsMap(method, await CallAsync(method, [], ct).ConfigureAwait(false)).Select(p => T.From(p.Key, AsMap(method, p.Value))).ToList();
+    }
 
     public async Task<string> GetRefByUuidAsync<T>(string uuid, CancellationToken ct = default)
         where T : IXapiRecord<T>
-        => (string)(await CallAsync($"{T.ClassName}.get_by_uuid", [uuid], ct).ConfigureAwait(false))!;
+    {
+        var method = $"{T.ClassName}.get_by_uuid";
+        return AsString(method, await CallAsync(method, [uuid], ct).ConfigureAwait(false));
+    }
 
     /// <summary>Sets one entry of a map field the way XAPI clients do: remove (which never fails), then add,
     /// looping on MAP_DUPLICATE_KEY if someone raced us. A null value only removes.</summary>
@@ -165,9 +177,6 @@ public sealed partial class XapiClient : IAsyncDisposable
 
     internal XapiClientOptions Options => options;
 
-    internal static Dictionary<string, object?> AsMap(object? value)
-        => value as Dictionary<string, object?> ?? throw new XapiException("INTERNAL_ERROR", $"expected a map, got {value?.GetType().Name ?? "null"}");
-
     internal void Log(string line) => options.Log?.Invoke(line);
 
     /// <summary>Logs in unless another caller already replaced <paramref name="stale"/>; follows HOST_IS_SLAVE once.</summary>
@@ -181,6 +190,7 @@ public sealed partial class XapiClient : IAsyncDisposable
                 return session;
             }
 
+            const string login = "session.login_with_password";
             var credentials = Endpoint.Credentials!;
             for (var attempt = 0; ; attempt++)
             {
@@ -188,9 +198,18 @@ public sealed partial class XapiClient : IAsyncDisposable
                 {
                     using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
                     bounded.CancelAfter(options.CallTimeout);
-                    var result = await transport.CallAsync("session.login_with_password",
-                        [credentials.User, credentials.Password.Reveal(), "1.1", options.Originator], bounded.Token).ConfigureAwait(false);
-                    session = result as string ?? throw new XapiException("INTERNAL_ERROR", "login returned no session");
+                    object? result;
+                    try
+                    {
+                        result = await transport.CallAsync(login, [credentials.User, credentials.Password.Reveal(), "1.1", options.Originator], bounded.Token)
+                            .ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                    {
+                        throw CallTimedOut(login, options.CallTimeout);
+                    }
+
+                    session = AsString(login, result);
                     Log($"logged in to {Endpoint} over {transport.Name}");
                     return session;
                 }
@@ -210,9 +229,9 @@ public sealed partial class XapiClient : IAsyncDisposable
 
     private IXapiTransport CreateTransport(Uri url) => options.Transport switch
     {
-        "json" => new HttpRpcTransport(http, url, json: true),
-        "xml" => new HttpRpcTransport(http, url, json: false),
-        _ => new AutoTransport(http, url),
+        "json" => new HttpRpcTransport(http, url, json: true, options.MaxResponseBytes),
+        "xml" => new HttpRpcTransport(http, url, json: false, options.MaxResponseBytes),
+        _ => new AutoTransport(http, url, options.MaxResponseBytes),
     };
 
     /// <summary>Calls that only read: field getters, records, lookups and event waits.</summary>

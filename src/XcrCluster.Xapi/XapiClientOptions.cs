@@ -13,6 +13,20 @@ public sealed record XapiClientOptions
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
+    public const long DefaultMaxResponseBytes = 64L << 20;
+
+    /// <summary>Largest RPC reply read (bytes; 1 to 2 GiB). 64 MiB is many times the largest reply of a big pool
+    /// (get_all_records of thousands of VMs is a few MiB), yet small enough that a broken or hostile server
+    /// cannot exhaust the process's memory: the body is never buffered past it.</summary>
+    public long MaxResponseBytes { get; init; } = DefaultMaxResponseBytes;
+
+    /// <summary>Default bound on waiting for a pool task (a caller may pass its own). Two hours is far beyond
+    /// what the tasks this client waits on take on a healthy pool (snapshot, clone, resize, destroy, and an
+    /// import or export task that settles once its body has moved: seconds to minutes even on slow storage),
+    /// yet a task a broken pool never settles no longer holds its caller, and its replication slot, forever:
+    /// when the bound passes the task is cancelled on the pool and the wait fails with a TimeoutException.</summary>
+    public TimeSpan TaskTimeout { get; init; } = TimeSpan.FromHours(2);
+
     /// <summary>Retries of read-only calls on connection errors (never of calls that change state).</summary>
     public int ReadRetries { get; init; } = 3;
 

@@ -5,9 +5,12 @@ using XcrCluster.Xapi.Wire;
 
 namespace XcrCluster.Xapi.Transport;
 
-/// <summary>JSON-RPC on POST /jsonrpc or XML-RPC on POST /, over one shared HttpClient.</summary>
-public sealed class HttpRpcTransport(HttpClient http, Uri baseUrl, bool json) : IXapiTransport
+/// <summary>JSON-RPC on POST /jsonrpc or XML-RPC on POST /, over one shared HttpClient. A reply is read up to
+/// <paramref name="maxResponseBytes"/> and must decode: anything else is an <see cref="XapiProtocolException"/>.</summary>
+public sealed class HttpRpcTransport(HttpClient http, Uri baseUrl, bool json, long maxResponseBytes = XapiClientOptions.DefaultMaxResponseBytes)
+    : IXapiTransport
 {
+    private readonly string endpoint = XapiProtocolException.Name(baseUrl);
     private long nextId;
 
     public string Name => json ? "json-rpc" : "xml-rpc";
@@ -18,7 +21,9 @@ public sealed class HttpRpcTransport(HttpClient http, Uri baseUrl, bool json) : 
             ? new ByteArrayContent(JsonRpc.EncodeRequest(method, parameters, Interlocked.Increment(ref nextId)))
             : new ByteArrayContent(Encoding.UTF8.GetBytes(XmlRpc.EncodeCall(method, parameters)));
         content.Headers.ContentType = new MediaTypeHeaderValue(json ? JsonRpc.ContentType : XmlRpc.ContentType);
-        using var response = await http.PostAsync(new Uri(baseUrl, json ? "jsonrpc" : ""), content, ct).ConfigureAwait(false);
+        // Headers only: PostAsync would buffer the whole body (up to 2 GiB) before the cap could act.
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, json ? "jsonrpc" : "")) { Content = content };
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
         var mediaType = response.Content.Headers.ContentType?.MediaType;
         if (json && (response.StatusCode == HttpStatusCode.NotFound || (response.IsSuccessStatusCode && mediaType != JsonRpc.ContentType)))
         {
@@ -30,15 +35,23 @@ public sealed class HttpRpcTransport(HttpClient http, Uri baseUrl, bool json) : 
             throw new HttpRequestException($"{method}: HTTP {(int)response.StatusCode} from {baseUrl}", null, response.StatusCode);
         }
 
-        var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
-        return json ? JsonRpc.DecodeResponse(body) : XmlRpc.DecodeResponse(Encoding.UTF8.GetString(body));
+        var body = await BoundedBody.ReadAsync(response.Content, maxResponseBytes, problem => new XapiProtocolException(endpoint, method, $"reply refused: {problem}"), ct)
+            .ConfigureAwait(false);
+        try
+        {
+            return json ? JsonRpc.DecodeResponse(body.Span) : XmlRpc.DecodeResponse(body);
+        }
+        catch (Exception e) when (XapiProtocolException.IsMalformedReply(e))
+        {
+            throw new XapiProtocolException(endpoint, method, $"unreadable reply ({e.GetType().Name}: {e.Message})", e);
+        }
     }
 }
 
 /// <summary>JSON-RPC first; on a server that does not speak it, XML-RPC from then on (as XAPI clients do).</summary>
-public sealed class AutoTransport(HttpClient http, Uri baseUrl) : IXapiTransport
+public sealed class AutoTransport(HttpClient http, Uri baseUrl, long maxResponseBytes = XapiClientOptions.DefaultMaxResponseBytes) : IXapiTransport
 {
-    private IXapiTransport current = new HttpRpcTransport(http, baseUrl, json: true);
+    private IXapiTransport current = new HttpRpcTransport(http, baseUrl, json: true, maxResponseBytes);
 
     public string Name => current.Name;
 
@@ -50,7 +63,7 @@ public sealed class AutoTransport(HttpClient http, Uri baseUrl) : IXapiTransport
         }
         catch (UnsupportedTransportException)
         {
-            current = new HttpRpcTransport(http, baseUrl, json: false);
+            current = new HttpRpcTransport(http, baseUrl, json: false, maxResponseBytes);
             return await current.CallAsync(method, parameters, ct).ConfigureAwait(false);
         }
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Xml;
 
@@ -12,6 +13,10 @@ namespace XcrCluster.Xapi.Wire;
 public static class XmlRpc
 {
     public const string ContentType = "text/xml";
+
+    /// <summary>Deeper than any XAPI value (records of maps of sets); bounds the decoder's recursion, as
+    /// System.Text.Json's default depth of 64 bounds the JSON side.</summary>
+    private const int MaxDepth = 64;
 
     public static string EncodeValue(object? value)
     {
@@ -118,10 +123,18 @@ public static class XmlRpc
 
     /// <summary>A method response: the Value of a Success, the value itself when there is no Status wrapper
     /// (system.listMethods), or an <see cref="XapiException"/> built from a Failure's ErrorDescription.</summary>
-    public static object? DecodeResponse(string xml)
+    public static object? DecodeResponse(string xml) => DecodeResponse(Load(new StringReader(xml)));
+
+    /// <summary>A method response as the bytes arrived, read as UTF-8 (what XAPI sends).</summary>
+    public static object? DecodeResponse(ReadOnlyMemory<byte> body)
     {
-        var doc = new XmlDocument { XmlResolver = null };
-        doc.LoadXml(xml);
+        var bytes = MemoryMarshal.TryGetArray(body, out var segment) ? segment : new ArraySegment<byte>(body.ToArray());
+        using var stream = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
+        return DecodeResponse(Load(new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true)));
+    }
+
+    private static object? DecodeResponse(XmlDocument doc)
+    {
         if (doc.SelectSingleNode("/methodResponse/fault/value") is XmlElement fault)
         {
             var f = DecodeValue(fault) as Dictionary<string, object?>;
@@ -146,8 +159,7 @@ public static class XmlRpc
 
     public static (string Method, List<object?> Params) DecodeCall(string xml)
     {
-        var doc = new XmlDocument { XmlResolver = null };
-        doc.LoadXml(xml);
+        var doc = Load(new StringReader(xml));
         var call = doc.DocumentElement is { Name: "methodCall" } root ? root : throw new FormatException("no <methodCall>");
         var method = call["methodName"]?.InnerText.Trim() ?? throw new FormatException("no <methodName>");
         var list = new List<object?>();
@@ -163,8 +175,15 @@ public static class XmlRpc
     }
 
     /// <summary>Parses one &lt;value&gt; element (also what a task's result field holds).</summary>
-    public static object? DecodeValue(XmlElement value)
+    public static object? DecodeValue(XmlElement value) => DecodeValue(value, 0);
+
+    private static object? DecodeValue(XmlElement value, int depth)
     {
+        if (depth > MaxDepth)
+        {
+            throw new FormatException($"XML-RPC values nested deeper than {MaxDepth}");
+        }
+
         var typed = value.ChildNodes.OfType<XmlElement>().FirstOrDefault();
         if (typed is null)
         {
@@ -183,17 +202,23 @@ public static class XmlRpc
             "base64" => text,
             "struct" => typed.ChildNodes.OfType<XmlElement>().Where(m => m.Name == "member").ToDictionary(
                 m => m["name"]?.InnerText ?? "",
-                m => m["value"] is { } v ? DecodeValue(v) : null),
-            "array" => (typed["data"]?.ChildNodes.OfType<XmlElement>().Where(v => v.Name == "value").Select(DecodeValue).ToList()) ?? [],
+                m => m["value"] is { } v ? DecodeValue(v, depth + 1) : null),
+            "array" => (typed["data"]?.ChildNodes.OfType<XmlElement>().Where(v => v.Name == "value").Select(v => DecodeValue(v, depth + 1)).ToList()) ?? [],
             _ => throw new FormatException($"unknown XML-RPC type <{typed.Name}>"),
         };
     }
 
     public static object? DecodeValue(string fragment)
+        => DecodeValue(Load(new StringReader(fragment)).DocumentElement ?? throw new FormatException("no XML-RPC value"));
+
+    /// <summary>Parses as XmlDocument.LoadXml does (no line-end normalisation) but refuses any DTD: XAPI never
+    /// sends one, and a DTD's entities can expand a small reply into gigabytes.</summary>
+    private static XmlDocument Load(TextReader text)
     {
         var doc = new XmlDocument { XmlResolver = null };
-        doc.LoadXml(fragment);
-        return DecodeValue(doc.DocumentElement!);
+        using var reader = new XmlTextReader(text, doc.NameTable) { DtdProcessing = DtdProcessing.Prohibit };
+        doc.Load(reader);
+        return doc;
     }
 
     private static void AppendEscaped(StringBuilder sb, string s)
