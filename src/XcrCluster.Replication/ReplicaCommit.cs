@@ -6,8 +6,9 @@ namespace XcrCluster.Replication;
 
 /// <summary>
 /// The commit of one target, atomic as seen from the pool. Before the commit point the replica carries a marker:
-/// a replica made now is created with <see cref="RunScope.ImportingKey"/>; an existing one first records its disks
-/// (<see cref="RunScope.PreviousDisksKey"/>) and then gets <see cref="RunScope.CommittingKey"/>. The replica is
+/// a replica made now is created with <see cref="RunScope.ImportingKey"/>; an existing one first gets
+/// <see cref="RunScope.CommittingKey"/>, then records its disks (<see cref="RunScope.PreviousDisksKey"/>) before any of
+/// them is detached (so a marked replica without that record has not changed yet). The replica is
 /// then switched to the new disks, stamped, and snapshotted: that VM.snapshot is the commit point, one call that
 /// makes the restore point with all its disks. <see cref="ReplicaRecovery.RollForwardAsync"/> finishes the commit.
 /// Interrupted anywhere, the next run (or this run's rollback) rolls back before the point and forward after it.
@@ -26,9 +27,9 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
         {
             vm = await Pool.VmAsync(liveTarget.Ref).ConfigureAwait(false);
             var disks = await Pool.DisksAsync(vm).ConfigureAwait(false);
+            await Pool.SetOtherConfigAsync("VM", vm.Ref, new Dictionary<string, string?> { [RunScope.CommittingKey] = scope.Marker }).ConfigureAwait(false);
             await Pool.SetOtherConfigAsync("VM", vm.Ref, new Dictionary<string, string?> { [RunScope.PreviousDisksKey] = ReplicaRecovery.Encode(disks) })
                 .ConfigureAwait(false);
-            await Pool.SetOtherConfigAsync("VM", vm.Ref, new Dictionary<string, string?> { [RunScope.CommittingKey] = scope.Marker }).ConfigureAwait(false);
             await Pool.SetMapAsync("VM", vm.Ref, "blocked_operations", new Dictionary<string, string?>
             {
                 ["start"] = XoMetadata.Importing, ["start_on"] = XoMetadata.Importing,

@@ -46,7 +46,8 @@ public static class ReplicaRecovery
     public static async Task<int> RollForwardAsync(RunScope scope, VmRecord replica, VmRecord restorePoint)
     {
         var pool = scope.Pool;
-        var markers = new Dictionary<string, string?> { [RunScope.ImportingKey] = null, [RunScope.CommittingKey] = null, [RunScope.PreviousDisksKey] = null };
+        // The record of the old disks goes first and the marker last: a replica is unmarked only when it is done.
+        var markers = new Dictionary<string, string?> { [RunScope.PreviousDisksKey] = null, [RunScope.ImportingKey] = null, [RunScope.CommittingKey] = null };
         await pool.SetOtherConfigAsync("VM", restorePoint.Ref, markers).ConfigureAwait(false);
         var removed = 0;
         var disks = await pool.DisksAsync(replica).ConfigureAwait(false);
@@ -54,7 +55,8 @@ public static class ReplicaRecovery
         {
             if (disks.All(d => d.Vdi.Uuid != previous.VdiUuid) && await TryVdiAsync(pool, previous.VdiUuid).ConfigureAwait(false) is { } old)
             {
-                await scope.DestroyVdiAsync(old, DestroyReason.ReplacedReplicaDisk).ConfigureAwait(false);
+                // Not quietly: the replica stays marked until its old disks are gone, so a failure here is finished later.
+                await scope.DestroyVdiAsync(old, DestroyReason.ReplacedReplicaDisk, quiet: false).ConfigureAwait(false);
                 removed++;
             }
         }
@@ -86,9 +88,11 @@ public static class ReplicaRecovery
             return 1 + disks.Count;
         }
 
+        // No record of the disks: the commit stopped before it detached any, so the disks are still the right ones.
+        var recorded = replica.OtherConfig.ContainsKey(RunScope.PreviousDisksKey);
         var previous = Decode(replica.OtherConfig.GetValueOrDefault(RunScope.PreviousDisksKey));
         var removed = 0;
-        foreach (var (vbd, vdi) in disks.Where(d => previous.All(p => p.VdiUuid != d.Vdi.Uuid)))
+        foreach (var (vbd, vdi) in disks.Where(d => recorded && previous.All(p => p.VdiUuid != d.Vdi.Uuid)))
         {
             await pool.Client.CallAsync("VBD.destroy", vbd.Ref).ConfigureAwait(false);
             await scope.DestroyVdiAsync(vdi, DestroyReason.ReplacedReplicaDisk).ConfigureAwait(false);

@@ -114,8 +114,9 @@ public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
         }
     }
 
-    /// <summary>Destroys a disk no VM uses any more when the reason holds for it. Quietly: a disk already gone or
-    /// still in use is left (cleanup never hides the error that caused it).</summary>
+    /// <summary>Destroys a disk no VM uses any more when the reason holds for it; a disk still in use is left. Quietly
+    /// (cleanup never hides the error that caused it) unless <paramref name="quiet"/> is false; a disk already gone is
+    /// never an error.</summary>
     public async Task DestroyVdiAsync(VdiRecord vdi, DestroyReason reason, bool quiet = true, VmRecord? owner = null)
     {
         var allowed = owner is not null // the disks of a VM destroyed above, once no other VM uses them
@@ -144,7 +145,7 @@ public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
 
             created.Remove(vdi.Ref);
         }
-        catch (XapiException) when (quiet)
+        catch (XapiException e) when (quiet || e.Code is "HANDLE_INVALID" or "UUID_INVALID")
         {
         }
     }

@@ -21,7 +21,7 @@ public static class TargetLeftovers
             removed += 1 + await ReplicaRecovery.RecoverAsync(scope, vm).ConfigureAwait(false);
         }
 
-        var markers = new Dictionary<string, string?> { [RunScope.ImportingKey] = null, [RunScope.CommittingKey] = null, [RunScope.PreviousDisksKey] = null };
+        var markers = new Dictionary<string, string?> { [RunScope.PreviousDisksKey] = null, [RunScope.ImportingKey] = null, [RunScope.CommittingKey] = null };
         foreach (var point in (await pool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false)).Where(v => v.IsASnapshot && scope.IsMarked(v.OtherConfig)))
         {
             await pool.SetOtherConfigAsync("VM", point.Ref, markers).ConfigureAwait(false);

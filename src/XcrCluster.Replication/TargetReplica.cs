@@ -106,15 +106,27 @@ public sealed class TargetReplica(Pool pool, SrRecord sr, JobRef job, string sou
             return "its start is no longer blocked by replication: it was started or released";
         }
 
-        var last = (await RestorePointsAsync(ct).ConfigureAwait(false)).FirstOrDefault(p => p.SnapshotOf == vm.Ref);
-        if (last is null)
+        var points = (await RestorePointsAsync(ct).ConfigureAwait(false)).Where(p => p.SnapshotOf == vm.Ref).ToList();
+        if (points.Count == 0)
         {
             return null; // a seed: nothing to compare with yet
         }
 
+        // The restore point the replica's disks were snapshotted into (runs within a second share a datetime, so the
+        // newest by datetime is not enough to tell which).
         var disks = await pool.DisksAsync(vm).ConfigureAwait(false);
-        var pointDisks = await pool.DisksAsync(last).ConfigureAwait(false);
-        if (disks.Count != pointDisks.Count || pointDisks.Any(p => disks.All(d => d.Vdi.Ref != p.Vdi.SnapshotOf)))
+        IReadOnlyList<(VbdRecord Vbd, VdiRecord Vdi)>? pointDisks = null;
+        foreach (var point in points)
+        {
+            var held = await pool.DisksAsync(point).ConfigureAwait(false);
+            if (held.Count == disks.Count && held.All(p => disks.Any(d => d.Vdi.Ref == p.Vdi.SnapshotOf)))
+            {
+                pointDisks = held;
+                break;
+            }
+        }
+
+        if (pointDisks is null)
         {
             return "its disks are not those of its last restore point";
         }

@@ -102,24 +102,19 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
     /// restore points stay as they were.</summary>
     public async Task RollBackAsync()
     {
-        // A replica this run was committing (made now or updated in place) goes back to its last restore point, or
-        // forward to the new one when the commit point (its snapshot) was passed.
-        var replicas = scope.Owned.Where(o => o.IsVm).Select(o => o.Ref).Concat(replica.LiveTarget is { } live ? [live.Ref] : []).Distinct().ToList();
-        foreach (var vm in replicas)
-        {
-            if (await TryVmAsync(vm).ConfigureAwait(false) is { } record && scope.IsMarked(record.OtherConfig))
-            {
-                await ReplicaRecovery.RecoverAsync(scope, record).ConfigureAwait(false);
-            }
-        }
-
         foreach (var (@ref, isVm) in scope.Owned)
         {
             try
             {
-                if (isVm)
+                var record = isVm ? await Pool.VmAsync(@ref).ConfigureAwait(false) : null;
+                if (record is not null && scope.IsMarked(record.OtherConfig))
                 {
-                    await scope.DestroyVmAsync(await Pool.VmAsync(@ref).ConfigureAwait(false), DestroyReason.CreatedByThisRun).ConfigureAwait(false);
+                    continue; // a replica in its commit: recovered below, back or forward
+                }
+
+                if (record is not null)
+                {
+                    await scope.DestroyVmAsync(record, DestroyReason.CreatedByThisRun).ConfigureAwait(false);
                 }
                 else
                 {
@@ -131,18 +126,9 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
                 // already gone
             }
         }
-    }
 
-    private async Task<VmRecord?> TryVmAsync(string @ref)
-    {
-        try
-        {
-            return await Pool.VmAsync(@ref).ConfigureAwait(false);
-        }
-        catch (XapiException e) when (e.Code == "HANDLE_INVALID")
-        {
-            return null;
-        }
+        // Whatever else carries this job and VM's marker now is this run's: the same recovery as an interrupted run's.
+        await TargetLeftovers.RemoveAsync(scope, Sr, CancellationToken.None).ConfigureAwait(false);
     }
 
     public Task<int> PruneAsync(int keep, CancellationToken ct) => PruneAsync(keep, null);
@@ -163,7 +149,15 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
             await scope.DestroyVmAsync(point, DestroyReason.Retention).ConfigureAwait(false);
         }
 
-        return old.Count;
+        // Disks of restore points retention removed earlier whose destroy failed then: retention finishes them now.
+        var orphans = (await Pool.Client.GetAllRecordsAsync<VdiRecord>().ConfigureAwait(false)).Where(v => v.Sr == Sr.Ref && v.IsASnapshot && v.Vbds.Count == 0
+            && v.OtherConfig.GetValueOrDefault(XoMetadata.Schedule) == scope.Job.ScheduleId && v.OtherConfig.GetValueOrDefault(XoMetadata.Vm) == scope.SourceVmUuid).ToList();
+        foreach (var orphan in orphans)
+        {
+            await scope.DestroyVdiAsync(orphan, DestroyReason.Retention).ConfigureAwait(false);
+        }
+
+        return old.Count + orphans.Count;
     }
 
     public Task<string> HealthCheckAsync(string restorePointUuid, string srUuid, TimeSpan timeout, CancellationToken ct)

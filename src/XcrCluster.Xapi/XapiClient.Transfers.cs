@@ -50,7 +50,20 @@ public sealed partial class XapiClient
                     }
                 }
 
-                var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+                Stream body;
+                try
+                {
+                    using var first = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    first.CancelAfter(options.StallTimeout);
+                    body = await ExportBodyCheck.CheckAsync(await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false), $"export of VDI {vdi}", first.Token)
+                        .ConfigureAwait(false);
+                }
+                catch
+                {
+                    response.Dispose();
+                    throw;
+                }
+
                 var guard = new StallGuardStream(body, options.StallTimeout, $"export of VDI {vdi}", progress, response.Dispose);
                 return new VdiExport(this, task, guard);
             }

@@ -7,6 +7,13 @@ public sealed class Stats
 {
     private readonly ConcurrentDictionary<string, Counter> endpoints = new();
     private readonly ConcurrentDictionary<string, Counter> vdis = new();
+    private readonly ConcurrentDictionary<string, long> calls = new(StringComparer.Ordinal);
+
+    /// <summary>One XAPI call of a method the pool knows (Async.X counted as X), so tests can name "the nth call of X".</summary>
+    public void Call(string method) => calls.AddOrUpdate(method, 1, (_, n) => n + 1);
+
+    /// <summary>Calls of each method so far (bounded by the methods the pool knows).</summary>
+    public IReadOnlyDictionary<string, long> CallCounts() => calls.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
 
     public void Request(string endpoint) => endpoints.GetOrAdd(endpoint, _ => new Counter()).AddRequest();
 
@@ -37,12 +44,14 @@ public sealed class Stats
     {
         endpoints = endpoints.ToDictionary(p => p.Key, p => p.Value.ToJson()),
         vdis = vdis.ToDictionary(p => p.Key, p => p.Value.ToJson()),
+        calls = CallCounts(),
     };
 
     public void Clear()
     {
         endpoints.Clear();
         vdis.Clear();
+        calls.Clear();
     }
 
     private sealed class Counter

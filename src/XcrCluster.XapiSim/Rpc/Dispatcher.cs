@@ -48,6 +48,8 @@ public sealed class Dispatcher(SimPool pool)
             throw new XapiException("MESSAGE_METHOD_UNKNOWN", method);
         }
 
+        pool.Stats.Call(name);
+
         var session = parameters.Count > 0 ? parameters[0] as string : null;
         if (pool.Faults.TakeSessionInvalid())
         {
