@@ -114,7 +114,10 @@ public sealed class Faults
 
     /// <summary>Hung calls go on (and fail, doing nothing); calls hanging later wait for the next release.</summary>
     public void ReleaseHungCalls()
-        => Interlocked.Exchange(ref hangRelease, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    {
+        var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref hangRelease, next).TrySetResult();
+    }
 
     private static List<T> Bounded<T>(IEnumerable<T> rules)
     {

@@ -3,10 +3,12 @@ using XcrCluster.XapiSim.Http;
 namespace XcrCluster.XapiSim;
 
 /// <summary>`xcr-xapi-sim --listen ADDR:PORT [--listen ...] --data DIR [--pool-name N] [--user U] [--password P]
-/// [--fixture FILE] [--tls] [--collector-interval MS] [--xapi-version MAJOR.MINOR]`; the password may come from XCR_SIM_PASSWORD instead.</summary>
+/// [--fixture FILE] [--tls] [--collector-interval MS] [--xapi-version MAJOR.MINOR]`; the password may come from
+/// XCR_SIM_PASSWORD instead.</summary>
 public static class SimCommandLine
 {
-    public const string Usage = "usage: xcr-xapi-sim --listen 127.0.0.1:0 [--listen 127.0.0.2:0] --data DIR [--pool-name NAME] [--user root] [--password PW] [--fixture FILE] [--tls] [--collector-interval MS] [--xapi-version 25.6]";
+    public const string Usage = "usage: xcr-xapi-sim --listen 127.0.0.1:0 [--listen 127.0.0.2:0] --data DIR [--pool-name NAME]"
+        + " [--user root] [--password PW] [--fixture FILE] [--tls] [--collector-interval MS] [--xapi-version 25.6]";
 
     public static async Task<int> RunAsync(string[] args)
     {

@@ -121,8 +121,8 @@ public sealed class ProgramProcess : IDisposable
         var psi = new ProcessStartInfo("timeout") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null };
 
         // A simulator server (not a subcommand) runs the xapi of XCR_SIM_XAPI_VERSION unless the test names one.
-        if (program == Sim && SimHost.XapiVersionFromEnvironment is { } version && args.Length > 0 && args[0].StartsWith("--", StringComparison.Ordinal)
-            && !args.Contains("--xapi-version"))
+        var server = args.Length > 0 && args[0].StartsWith("--", StringComparison.Ordinal);
+        if (program == Sim && server && SimHost.XapiVersionFromEnvironment is { } version && !args.Contains("--xapi-version"))
         {
             args = [.. args, "--xapi-version", version];
         }

@@ -23,7 +23,8 @@ public sealed class SimHost : IAsyncDisposable
 
     /// <summary>XCR_SIM_XAPI_VERSION, when set: the xapi release every pool a test starts runs (e.g. "1.20" for an
     /// XCP-ng 8.2 pool), so a whole test project can be run against it; a test's own setting still wins.</summary>
-    public static string? XapiVersionFromEnvironment => Environment.GetEnvironmentVariable("XCR_SIM_XAPI_VERSION") is { Length: > 0 } v ? v : null;
+    public static string? XapiVersionFromEnvironment
+        => Environment.GetEnvironmentVariable("XCR_SIM_XAPI_VERSION") is { Length: > 0 } v ? v : null;
 
     public static string NewDataDir() => Path.Combine(Path.GetTempPath(), "xcr-sim-" + Guid.NewGuid().ToString("N")[..12]);
 

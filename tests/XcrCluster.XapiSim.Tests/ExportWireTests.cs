@@ -55,8 +55,9 @@ public sealed class ExportWireTests
     {
         using var http = new HttpClient(new HttpClientHandler
         {
-            ServerCertificateCustomValidationCallback = (_, certificate, _, _) => sim.Server.CertificateFingerprint is null
-                || Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(certificate!.RawData)).Equals(sim.Server.CertificateFingerprint, StringComparison.OrdinalIgnoreCase),
+            ServerCertificateCustomValidationCallback = (_, certificate, _, _) => sim.Server.CertificateFingerprint is not { } expected
+                || Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(certificate!.RawData))
+                    .Equals(expected, StringComparison.OrdinalIgnoreCase),
         });
         using var rpc = new RpcClient(sim.Url, RpcClient.Transport.Json, http);
         var session = await rpc.LoginAsync();
@@ -65,7 +66,8 @@ public sealed class ExportWireTests
         return (vdi, session, Convert.ToInt64(await rpc.CallAsync("VDI.get_virtual_size", vdi)));
     }
 
-    private static bool Has(Answer answer, string name) => answer.Headers.Any(h => h.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase));
+    private static bool Has(Answer answer, string name)
+        => answer.Headers.Any(h => h.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase));
 
     [Theory]
     [InlineData(false)]

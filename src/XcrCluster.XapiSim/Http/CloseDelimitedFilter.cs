@@ -10,13 +10,12 @@ namespace XcrCluster.XapiSim.Http;
 /// (export_raw_vdi.ml: `Http.http_200_ok ~keep_alive:false`). Kestrel chunks every HTTP/1.1 body without a
 /// length unless a non-chunked Transfer-Encoding is named; then it sends the bytes as they are and closes. So
 /// an export names "identity", arms this connection filter, and the filter takes that one header line out of
-/// the response head on its way to the socket (after TLS is undone, so both schemes look the same).
+/// the response head on its way to the socket (before TLS, so both schemes look the same).
 /// </summary>
 internal sealed class CloseDelimitedFilter
 {
     public const string Coding = "identity";
 
-    private const int PipeLimit = 1 << 20;
     private static readonly byte[] HeaderLine = "\r\nTransfer-Encoding: identity\r\n"u8.ToArray();
     private readonly ConcurrentDictionary<string, Armed> connections = new(StringComparer.Ordinal);
 
@@ -32,89 +31,91 @@ internal sealed class CloseDelimitedFilter
     public ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
     {
         var original = connection.Transport;
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PipeLimit, resumeWriterThreshold: PipeLimit / 2, useSynchronizationContext: false));
         var armed = new Armed();
         connections[connection.ConnectionId] = armed;
-        connection.Transport = new DuplexPipe(original.Input, pipe.Writer);
-        var pump = PumpAsync(pipe.Reader, original.Output, armed);
+        connection.Transport = new DuplexPipe(original.Input, new HeadFilter(original.Output, armed));
         try
         {
             await next(connection);
         }
         finally
         {
-            // Kestrel has completed its side; what it wrote goes out before the transport closes the socket.
-            await pipe.Writer.CompleteAsync();
-            await pump;
             connection.Transport = original;
             connections.TryRemove(connection.ConnectionId, out _);
         }
     };
 
-    private static async Task PumpAsync(PipeReader from, PipeWriter to, Armed armed)
-    {
-        Exception? failure = null;
-        try
-        {
-            while (true)
-            {
-                var result = await from.ReadAsync();
-                var buffer = result.Buffer;
-                var consumed = buffer.End;
-                if (armed.On)
-                {
-                    consumed = Strip(buffer, to, armed, result.IsCompleted);
-                }
-                else
-                {
-                    foreach (var segment in buffer)
-                    {
-                        to.Write(segment.Span);
-                    }
-                }
-
-                from.AdvanceTo(consumed, buffer.End);
-                var flushed = await to.FlushAsync();
-                if (result.IsCompleted || flushed.IsCompleted || flushed.IsCanceled)
-                {
-                    return;
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
-        {
-            failure = e;
-        }
-        finally
-        {
-            // Kestrel's next write then sees a closed connection instead of waiting on a full pipe.
-            await from.CompleteAsync(failure);
-        }
-    }
-
-    /// <summary>Forwards the buffer without the header line; until the line is seen, holds back a tail that could be
-    /// its beginning. Returns how far the buffer was consumed.</summary>
-    private static SequencePosition Strip(ReadOnlySequence<byte> buffer, PipeWriter to, Armed armed, bool last)
-    {
-        var bytes = buffer.ToArray();
-        var at = bytes.AsSpan().IndexOf(HeaderLine);
-        if (at >= 0)
-        {
-            // Keep the CRLF that ends the previous header.
-            to.Write(bytes.AsSpan(0, at + 2));
-            to.Write(bytes.AsSpan(at + HeaderLine.Length));
-            armed.On = false;
-            return buffer.End;
-        }
-
-        var keep = last ? 0 : Math.Min(bytes.Length, HeaderLine.Length - 1);
-        to.Write(bytes.AsSpan(0, bytes.Length - keep));
-        return buffer.GetPosition(bytes.Length - keep);
-    }
-
     private sealed class Armed
     {
         public volatile bool On;
+    }
+
+    /// <summary>Kestrel's output writer for the connection: a pass-through, except while armed, when what Kestrel
+    /// writes collects here and goes out at its next flush without the header line. Nothing is held back between
+    /// flushes, so an abort loses nothing Kestrel had flushed.</summary>
+    private sealed class HeadFilter(PipeWriter inner, Armed armed) : PipeWriter
+    {
+        private readonly ArrayBufferWriter<byte> head = new();
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => armed.On ? head.GetMemory(sizeHint) : inner.GetMemory(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => armed.On ? head.GetSpan(sizeHint) : inner.GetSpan(sizeHint);
+
+        public override void Advance(int bytes)
+        {
+            if (armed.On)
+            {
+                head.Advance(bytes);
+            }
+            else
+            {
+                inner.Advance(bytes);
+            }
+        }
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken ct = default)
+        {
+            Release();
+            return inner.FlushAsync(ct);
+        }
+
+        public override void CancelPendingFlush() => inner.CancelPendingFlush();
+
+        // Kestrel and System.Text.Json ask these to decide when to flush.
+        public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
+
+        public override long UnflushedBytes => inner.UnflushedBytes + head.WrittenCount;
+
+        public override void Complete(Exception? exception = null)
+        {
+            Release();
+            inner.Complete(exception);
+        }
+
+        /// <summary>Passes on what collected while armed, without the header line (which disarms).</summary>
+        private void Release()
+        {
+            if (head.WrittenCount == 0)
+            {
+                return;
+            }
+
+            var bytes = head.WrittenSpan;
+            var at = bytes.IndexOf(HeaderLine);
+            if (at >= 0)
+            {
+                // Keep the CRLF that ends the previous header.
+                inner.Write(bytes[..(at + 2)]);
+                inner.Write(bytes[(at + HeaderLine.Length)..]);
+                armed.On = false;
+            }
+            else
+            {
+                inner.Write(bytes);
+            }
+
+            head.ResetWrittenCount();
+        }
     }
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe

@@ -8,7 +8,8 @@ namespace XcrCluster.XapiSim.Http;
 
 /// <summary>
 /// GET /export_raw_vdi[/]?vdi=&amp;format=vhd|raw[&amp;base=]: XAPI's answer (export_raw_vdi.ml: HTTP/1.1 200,
-/// connection close, task-id, no Content-Length, the body ended by closing; chunked only with chunkedExports), the disk streamed block by block from the chain (never loaded whole), with a base only
+/// connection close, task-id, no Content-Length, the body ended by closing; chunked only with chunkedExports),
+/// the disk streamed block by block from the chain (never loaded whole), with a base only
 /// the blocks allocated on either side since the common ancestor. The chains are pinned meanwhile.
 /// </summary>
 internal static class ExportEndpoint

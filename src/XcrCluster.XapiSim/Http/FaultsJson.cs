@@ -119,7 +119,8 @@ internal static class FaultsJson
     }
 
     private static int Nth(JsonElement rule)
-        => !rule.TryGetProperty("nth", out var n) ? 1 : n.GetInt32() is var v && v >= 1 ? v : throw new FormatException("nth counts from 1");
+        => !rule.TryGetProperty("nth", out var n) ? 1
+            : n.GetInt32() is var v && v >= 1 ? v : throw new FormatException("nth counts from 1");
 
     private static string Method(JsonElement value)
         => value.GetString() is { Length: > 0 } s ? s : throw new FormatException("a method name or code cannot be empty");

@@ -15,7 +15,8 @@ public sealed class SimServer : IAsyncDisposable
     private readonly WebApplication app;
     private readonly Dictionary<string, string> hostByAddress;
 
-    private SimServer(WebApplication app, SimPool pool, IReadOnlyList<Uri> hostUrls, string? fingerprint, CloseDelimitedFilter closeDelimited)
+    private SimServer(
+        WebApplication app, SimPool pool, IReadOnlyList<Uri> hostUrls, string? fingerprint, CloseDelimitedFilter closeDelimited)
     {
         this.app = app;
         CloseDelimited = closeDelimited;
