@@ -30,8 +30,8 @@ public sealed class Faults
     /// <summary>Members answer exports with a 302 to the master (the host holding the SR), as XAPI does.</summary>
     public bool RedirectExports { get; set; }
 
-    /// <summary>Export bodies end at connection close (as XAPI sends them) instead of being chunked.</summary>
-    public bool CloseDelimitedExports { get; set; }
+    /// <summary>Export bodies are sent chunked instead of ending at connection close as XAPI sends them.</summary>
+    public bool ChunkedExports { get; set; }
 
     /// <summary>/jsonrpc answers like an old host's XML-RPC handler (text/xml), so clients must fall back to XML-RPC.</summary>
     public bool DisableJsonRpc { get; set; }
@@ -102,7 +102,7 @@ public sealed class Faults
     {
         ExportBytesPerSecond = ImportBytesPerSecond = ResetExportAfterBytes = ResetImportAfterBytes = 0;
         CloseExportAfterBytes = CancelExportAfterBytes = 0;
-        SrFull = RedirectExports = DisableJsonRpc = CloseDelimitedExports = false;
+        SrFull = RedirectExports = DisableJsonRpc = ChunkedExports = false;
         FailExportTask = ExportStatus500 = FailDeltaExports = false;
         CallLatency = TimeSpan.Zero;
         Interlocked.Exchange(ref sessionInvalidNext, 0);
@@ -114,7 +114,10 @@ public sealed class Faults
 
     /// <summary>Hung calls go on (and fail, doing nothing); calls hanging later wait for the next release.</summary>
     public void ReleaseHungCalls()
-        => Interlocked.Exchange(ref hangRelease, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    {
+        var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref hangRelease, next).TrySetResult();
+    }
 
     private static List<T> Bounded<T>(IEnumerable<T> rules)
     {

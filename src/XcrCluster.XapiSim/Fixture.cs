@@ -61,7 +61,8 @@ public sealed record Fixture
                 ["name_label"] = name,
                 ["hostname"] = name,
                 ["address"] = address,
-                ["software_version"] = new Dictionary<string, object?> { ["product_version"] = "8.3.0", ["product_brand"] = "XCP-ng", ["platform_name"] = "XCP", ["xapi"] = "24.19" },
+                // product_version, xapi and the API version come from the pool's xapi version (SimPool).
+                ["software_version"] = new Dictionary<string, object?> { ["product_brand"] = "XCP-ng", ["platform_name"] = "XCP" },
                 ["other_config"] = new Dictionary<string, object?> { ["sim:index"] = i.ToString("D3") },
                 ["memory_overhead"] = 0L,
             }));

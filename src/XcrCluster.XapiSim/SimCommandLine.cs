@@ -3,10 +3,12 @@ using XcrCluster.XapiSim.Http;
 namespace XcrCluster.XapiSim;
 
 /// <summary>`xcr-xapi-sim --listen ADDR:PORT [--listen ...] --data DIR [--pool-name N] [--user U] [--password P]
-/// [--fixture FILE] [--tls] [--collector-interval MS]`; the password may come from XCR_SIM_PASSWORD instead.</summary>
+/// [--fixture FILE] [--tls] [--collector-interval MS] [--xapi-version MAJOR.MINOR]`; the password may come from
+/// XCR_SIM_PASSWORD instead.</summary>
 public static class SimCommandLine
 {
-    public const string Usage = "usage: xcr-xapi-sim --listen 127.0.0.1:0 [--listen 127.0.0.2:0] --data DIR [--pool-name NAME] [--user root] [--password PW] [--fixture FILE] [--tls] [--collector-interval MS]";
+    public const string Usage = "usage: xcr-xapi-sim --listen 127.0.0.1:0 [--listen 127.0.0.2:0] --data DIR [--pool-name NAME]"
+        + " [--user root] [--password PW] [--fixture FILE] [--tls] [--collector-interval MS] [--xapi-version 25.6]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -53,7 +55,7 @@ public static class SimCommandLine
     public static SimOptions Parse(string[] args)
     {
         var listen = new List<string>();
-        string? data = null, pool = null, user = null, password = null, fixture = null;
+        string? data = null, pool = null, user = null, password = null, fixture = null, xapiVersion = null;
         var tls = false;
         TimeSpan? collector = null;
         for (var i = 0; i < args.Length; i++)
@@ -69,6 +71,7 @@ public static class SimCommandLine
                 case "--fixture": fixture = Value(); break;
                 case "--tls": tls = true; break;
                 case "--collector-interval": collector = TimeSpan.FromMilliseconds(int.Parse(Value())); break;
+                case "--xapi-version": xapiVersion = XapiVersion.Parse(Value()).ToString(); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
@@ -95,6 +98,7 @@ public static class SimCommandLine
             // XCR_SIM_PASSWORD keeps the pool password out of the process list (tests check /proc/*/cmdline).
             Password = password ?? (Environment.GetEnvironmentVariable("XCR_SIM_PASSWORD") is { Length: > 0 } fromEnv ? fromEnv : options.Password),
             CollectorInterval = collector ?? options.CollectorInterval,
+            XapiVersion = xapiVersion ?? options.XapiVersion,
         };
     }
 }

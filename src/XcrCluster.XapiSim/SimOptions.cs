@@ -21,6 +21,10 @@ public sealed record SimOptions
 
     public bool Tls { get; init; }
 
+    /// <summary>The xapi release the pool runs ("MAJOR.MINOR", see <see cref="XcrCluster.XapiSim.XapiVersion"/>): shown in
+    /// host.software_version and the API version, and deciding which message parameters exist.</summary>
+    public string XapiVersion { get; init; } = XcrCluster.XapiSim.XapiVersion.Current;
+
     /// <summary>How often the garbage collector looks for chains to coalesce; zero pauses it.</summary>
     public TimeSpan CollectorInterval { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -17,11 +17,12 @@ public sealed class SimPool : IDisposable
     public SimPool(SimOptions options)
     {
         Options = options;
+        Version = XapiVersion.Parse(options.XapiVersion);
         Directory.CreateDirectory(options.DataDir);
         Methods = new MethodTable();
         Tasks.Register(Methods);
         Events.Register(Methods);
-        Messages.Register(Methods);
+        Messages.Register(Methods, Version);
         Dispatcher = new Dispatcher(this);
         lock (Db.Sync)
         {
@@ -34,6 +35,8 @@ public sealed class SimPool : IDisposable
                 (options.Fixture ?? Fixture.Load(options.FixturePath)).Build(this);
             }
 
+            ShowVersionLocked();
+
             SaveIfDirtyLocked();
         }
 
@@ -41,6 +44,8 @@ public sealed class SimPool : IDisposable
     }
 
     public SimOptions Options { get; }
+
+    public XapiVersion Version { get; }
 
     public XapiDatabase Db { get; } = new();
 
@@ -76,6 +81,21 @@ public sealed class SimPool : IDisposable
         lock (Db.Sync)
         {
             SaveIfDirtyLocked();
+        }
+    }
+
+    /// <summary>Every host shows the xapi it runs as XAPI does (xapi_globs.ml `software_version`: "xapi" is
+    /// MAJOR.MINOR) with the matching API version, also after a restart with another --xapi-version.</summary>
+    private void ShowVersionLocked()
+    {
+        foreach (var host in Db.All(Schemas.Host))
+        {
+            var software = host.Map("software_version");
+            software["xapi"] = Version.MajorMinor;
+            software["product_version"] = Version.ProductVersion;
+            host.Fields["API_version_major"] = 2L;
+            host.Fields["API_version_minor"] = Version.ApiVersionMinor;
+            Db.Touch(host);
         }
     }
 

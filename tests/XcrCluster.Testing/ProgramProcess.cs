@@ -119,6 +119,14 @@ public sealed class ProgramProcess : IDisposable
     public static ProgramProcess Start(Program program, IReadOnlyDictionary<string, string>? environment, string? stdin, params string[] args)
     {
         var psi = new ProcessStartInfo("timeout") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null };
+
+        // A simulator server (not a subcommand) runs the xapi of XCR_SIM_XAPI_VERSION unless the test names one.
+        var server = args.Length > 0 && args[0].StartsWith("--", StringComparison.Ordinal);
+        if (program == Sim && server && SimHost.XapiVersionFromEnvironment is { } version && !args.Contains("--xapi-version"))
+        {
+            args = [.. args, "--xapi-version", version];
+        }
+
         foreach (var arg in (string[])["-k", "5", "300", "dotnet", program.DllPath, .. args])
         {
             psi.ArgumentList.Add(arg);

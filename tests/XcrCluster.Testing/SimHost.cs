@@ -21,12 +21,18 @@ public sealed class SimHost : IAsyncDisposable
 
     public Uri Url => Server.Url;
 
+    /// <summary>XCR_SIM_XAPI_VERSION, when set: the xapi release every pool a test starts runs (e.g. "1.20" for an
+    /// XCP-ng 8.2 pool), so a whole test project can be run against it; a test's own setting still wins.</summary>
+    public static string? XapiVersionFromEnvironment
+        => Environment.GetEnvironmentVariable("XCR_SIM_XAPI_VERSION") is { Length: > 0 } v ? v : null;
+
     public static string NewDataDir() => Path.Combine(Path.GetTempPath(), "xcr-sim-" + Guid.NewGuid().ToString("N")[..12]);
 
     public static async Task<SimHost> StartAsync(Func<SimOptions, SimOptions>? configure = null, string? dataDir = null)
     {
         dataDir ??= NewDataDir();
         var options = new SimOptions { DataDir = dataDir, CollectorInterval = TimeSpan.Zero, Fixture = SmallFixture };
+        options = options with { XapiVersion = XapiVersionFromEnvironment ?? options.XapiVersion };
         options = configure?.Invoke(options) ?? options;
         return new SimHost(await SimServer.StartAsync(options), dataDir);
     }

@@ -36,7 +36,7 @@ public sealed class TransferTests
     public async Task Vhd_export_reads_as_the_same_disk_as_raw_chunked_or_close_delimited(bool closeDelimited)
     {
         await using var sim = await ClientPools.StartAsync();
-        sim.Pool.Faults.CloseDelimitedExports = closeDelimited;
+        sim.Pool.Faults.ChunkedExports = !closeDelimited;
         await using var client = await ClientPools.ConnectAsync(sim);
         var (_, disk) = await FirstDiskAsync(client);
         byte[] raw;

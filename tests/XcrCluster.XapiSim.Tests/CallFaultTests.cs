@@ -26,7 +26,8 @@ public sealed class CallFaultTests
         await using var sim = await SimHost.StartAsync();
         await using var client = await SimPools.ConnectAsync(sim);
         var vm = await SimPools.VmAsync(client, "db01");
-        await SetFaultsAsync(sim, new { failCalls = new[] { new { method = "VM.snapshot", nth = 2, code = "SR_BACKEND_FAILURE_44", @params = new[] { "full" } } } });
+        var rule = new { method = "VM.snapshot", nth = 2, code = "SR_BACKEND_FAILURE_44", @params = new[] { "full" } };
+        await SetFaultsAsync(sim, new { failCalls = new[] { rule } });
         await client.CallAsync("VM.snapshot", vm.Ref, "first");
         var before = await SnapshotCountAsync(client);
 
@@ -109,8 +110,8 @@ public sealed class CallFaultTests
         JsonDocument.Parse(await JsonAsync()).Dispose();
 
         sim.Pool.Faults.MalformedReplyTo("VM.get_record");
-        var xml = $"<?xml version=\"1.0\"?><methodCall><methodName>VM.get_record</methodName><params><param><value>{rpc.Session}</value></param>"
-            + $"<param><value>{vm}</value></param></params></methodCall>";
+        var xml = "<?xml version=\"1.0\"?><methodCall><methodName>VM.get_record</methodName><params>"
+            + $"<param><value>{rpc.Session}</value></param><param><value>{vm}</value></param></params></methodCall>";
         using var response = await http.PostAsync("/", new StringContent(xml, Encoding.UTF8, "text/xml"));
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadAsStringAsync();
@@ -126,9 +127,17 @@ public sealed class CallFaultTests
         await SetFaultsAsync(sim, new { failCalls = new[] { new { method = "VM.copy" } }, hangCalls = new[] { "VM.clone" } });
         var shown = await http.GetFromJsonAsync<JsonElement>("/sim/faults");
         var rule = shown.GetProperty("failCalls")[0];
-        Assert.Equal(("VM.copy", 1, "INTERNAL_ERROR"), (rule.GetProperty("method").GetString(), rule.GetProperty("nth").GetInt32(), rule.GetProperty("code").GetString()));
+        Assert.Equal("VM.copy", rule.GetProperty("method").GetString());
+        Assert.Equal(1, rule.GetProperty("nth").GetInt32());
+        Assert.Equal("INTERNAL_ERROR", rule.GetProperty("code").GetString());
         Assert.Equal("VM.clone", shown.GetProperty("hangCalls")[0].GetString());
-        foreach (var bad in new object[] { new { failCalls = new[] { new { method = "VM.copy", nth = 0 } } }, new { malformedReplies = new[] { new { meth = "x" } } }, new { hangCalls = "VM.clone" } })
+        object[] refused =
+        [
+            new { failCalls = new[] { new { method = "VM.copy", nth = 0 } } },
+            new { malformedReplies = new[] { new { meth = "x" } } },
+            new { hangCalls = "VM.clone" },
+        ];
+        foreach (var bad in refused)
         {
             Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await http.PostAsJsonAsync("/sim/faults", bad)).StatusCode);
         }

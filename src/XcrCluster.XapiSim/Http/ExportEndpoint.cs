@@ -7,8 +7,9 @@ using XcrCluster.XapiSim.Storage;
 namespace XcrCluster.XapiSim.Http;
 
 /// <summary>
-/// GET /export_raw_vdi[/]?vdi=&amp;format=vhd|raw[&amp;base=]: XAPI's headers (connection close, task-id, no
-/// Content-Length), the disk streamed block by block from the chain (never loaded whole), with a base only
+/// GET /export_raw_vdi[/]?vdi=&amp;format=vhd|raw[&amp;base=]: XAPI's answer (export_raw_vdi.ml: HTTP/1.1 200,
+/// connection close, task-id, no Content-Length, the body ended by closing; chunked only with chunkedExports),
+/// the disk streamed block by block from the chain (never loaded whole), with a base only
 /// the blocks allocated on either side since the common ancestor. The chains are pinned meanwhile.
 /// </summary>
 internal static class ExportEndpoint
@@ -130,11 +131,11 @@ internal static class ExportEndpoint
         context.Response.Headers.Connection = "close";
         context.Response.Headers.ContentType = plan.Format == "vhd" ? "application/vhd" : "application/octet-stream";
         context.Response.Headers.ContentDisposition = $"attachment; filename=\"{plan.VdiUuid}.{plan.Format}\"";
-        if (faults.CloseDelimitedExports)
+        if (!faults.ChunkedExports)
         {
-            // XAPI's bodies end at connection close. Kestrel chunks any HTTP/1.1 body without a length unless a
-            // non-chunked transfer coding is named, in which case it sends the bytes as they are and closes.
-            context.Response.Headers.TransferEncoding = "identity";
+            // XAPI's body ends at connection close, with no Content-Length and no Transfer-Encoding.
+            context.Response.Headers.TransferEncoding = CloseDelimitedFilter.Coding;
+            transfer.Server.CloseDelimited.Arm(context);
         }
 
         // XAPI sends the headers at once, whatever pace the body then goes at.

@@ -41,7 +41,8 @@ internal static class ExportFaults
 
         var scheme = context.Request.IsHttps ? "https" : "http";
         context.Response.StatusCode = StatusCodes.Status302Found;
-        context.Response.Headers.Location = $"{scheme}://{holder.Str("address")}:{context.Connection.LocalPort}{context.Request.Path}{context.Request.QueryString}";
+        var (request, port) = (context.Request, context.Connection.LocalPort);
+        context.Response.Headers.Location = $"{scheme}://{holder.Str("address")}:{port}{request.Path}{request.QueryString}";
         context.Response.Headers.Connection = "close";
         return true;
     }
@@ -97,5 +98,6 @@ internal static class ExportFaults
     /// <summary>http_svr.ml `response_internal_error`'s page with its "Additional information".</summary>
     private static byte[] InternalErrorHtml(string extra) => Encoding.UTF8.GetBytes(
         "<html><body><h1>HTTP 500 internal server error</h1>An unexpected error occurred; please wait a while and try again. "
-        + "If the problem persists, please contact your support representative.<h1> Additional information </h1>" + extra + "</body></html>");
+        + "If the problem persists, please contact your support representative.<h1> Additional information </h1>"
+        + extra + "</body></html>");
 }

@@ -16,7 +16,7 @@ internal static class FaultsJson
         callLatencyMs = (long)f.CallLatency.TotalMilliseconds,
         redirectExports = f.RedirectExports,
         disableJsonRpc = f.DisableJsonRpc,
-        closeDelimitedExports = f.CloseDelimitedExports,
+        chunkedExports = f.ChunkedExports,
         failCalls = f.FailCalls.Select(r => new { method = r.Method, nth = r.Nth, code = r.Code, @params = r.Params ?? [] }),
         hangCalls = f.HangCalls.Order(StringComparer.Ordinal),
         malformedReplies = f.MalformedReplies.Select(r => new { method = r.Method, nth = r.Nth }),
@@ -65,7 +65,7 @@ internal static class FaultsJson
             case "callLatencyMs": f.CallLatency = TimeSpan.FromMilliseconds(NonNegative(p)); break;
             case "redirectExports": f.RedirectExports = p.Value.GetBoolean(); break;
             case "disableJsonRpc": f.DisableJsonRpc = p.Value.GetBoolean(); break;
-            case "closeDelimitedExports": f.CloseDelimitedExports = p.Value.GetBoolean(); break;
+            case "chunkedExports": f.ChunkedExports = p.Value.GetBoolean(); break;
             case "failCalls": f.SetFailCalls(Array(p.Value).Select(CallFailureOf)); break;
             case "hangCalls": f.HangCalls = Array(p.Value).Select(Method).ToList(); break;
             case "malformedReplies": f.SetMalformedReplies(Array(p.Value).Select(MalformedReplyOf)); break;
@@ -119,7 +119,8 @@ internal static class FaultsJson
     }
 
     private static int Nth(JsonElement rule)
-        => !rule.TryGetProperty("nth", out var n) ? 1 : n.GetInt32() is var v && v >= 1 ? v : throw new FormatException("nth counts from 1");
+        => !rule.TryGetProperty("nth", out var n) ? 1
+            : n.GetInt32() is var v && v >= 1 ? v : throw new FormatException("nth counts from 1");
 
     private static string Method(JsonElement value)
         => value.GetString() is { Length: > 0 } s ? s : throw new FormatException("a method name or code cannot be empty");

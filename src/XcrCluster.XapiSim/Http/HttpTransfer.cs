@@ -33,6 +33,8 @@ internal sealed class HttpTransfer : IDisposable
 
     public SimPool Pool => server.Pool;
 
+    public SimServer Server => server;
+
     public string Query(string name) => Context.Request.Query[name].ToString();
 
     /// <summary>Authenticates and binds the task; on failure it has already answered and returns null.</summary>

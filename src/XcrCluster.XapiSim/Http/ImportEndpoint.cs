@@ -111,7 +111,8 @@ internal static class ImportEndpoint
         {
             var faults = pool.Faults;
             var context = transfer.Context;
-            await using var wire = new ShapedStream(context.Request.Body, faults.ImportBytesPerSecond, WireCut.Reset(context, faults.ResetImportAfterBytes),
+            var cut = WireCut.Reset(context, faults.ResetImportAfterBytes);
+            await using var wire = new ShapedStream(context.Request.Body, faults.ImportBytesPerSecond, cut,
                 n => pool.Stats.Imported("/import_raw_vdi", vdi.Uuid, n));
             using (var staging = storage.BeginImport(vdi.Str("location")))
             {

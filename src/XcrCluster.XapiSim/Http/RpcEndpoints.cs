@@ -46,7 +46,8 @@ public static class RpcEndpoints
         byte[] body;
         try
         {
-            var result = await pool.Dispatcher.DispatchAsync(request.Method, request.Params, server.HostOf(context), context.RequestAborted);
+            var result = await pool.Dispatcher.DispatchAsync(
+                request.Method, request.Params, server.HostOf(context), context.RequestAborted);
             body = JsonRpc.EncodeSuccess(request, result);
         }
         catch (XapiException e)

@@ -15,9 +15,11 @@ public sealed class SimServer : IAsyncDisposable
     private readonly WebApplication app;
     private readonly Dictionary<string, string> hostByAddress;
 
-    private SimServer(WebApplication app, SimPool pool, IReadOnlyList<Uri> hostUrls, string? fingerprint)
+    private SimServer(
+        WebApplication app, SimPool pool, IReadOnlyList<Uri> hostUrls, string? fingerprint, CloseDelimitedFilter closeDelimited)
     {
         this.app = app;
+        CloseDelimited = closeDelimited;
         Pool = pool;
         HostUrls = hostUrls;
         CertificateFingerprint = fingerprint;
@@ -28,6 +30,9 @@ public sealed class SimServer : IAsyncDisposable
     }
 
     public SimPool Pool { get; }
+
+    /// <summary>Takes Kestrel's Transfer-Encoding out of close-delimited export answers.</summary>
+    internal CloseDelimitedFilter CloseDelimited { get; }
 
     /// <summary>URL of each host, in --listen order; the first is the master's.</summary>
     public IReadOnlyList<Uri> HostUrls { get; }
@@ -43,6 +48,7 @@ public sealed class SimServer : IAsyncDisposable
         options = options with { Listen = endpoints.Select(e => e.ToString()).ToList() };
         var pool = new SimPool(options);
         var certificate = options.Tls ? LoadOrCreateCertificate(options.DataDir) : null;
+        var closeDelimited = new CloseDelimitedFilter();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
@@ -62,13 +68,15 @@ public sealed class SimServer : IAsyncDisposable
                     {
                         listen.UseHttps(certificate);
                     }
+
+                    listen.Use(closeDelimited.Wrap);
                 });
             }
         });
         var app = builder.Build();
         var scheme = certificate is null ? "http" : "https";
         var server = new SimServer(app, pool, endpoints.Select(e => new Uri($"{scheme}://{e}/")).ToList(),
-            certificate is null ? null : Convert.ToHexString(SHA256.HashData(certificate.RawData)).ToLowerInvariant());
+            certificate is null ? null : Convert.ToHexString(SHA256.HashData(certificate.RawData)).ToLowerInvariant(), closeDelimited);
         RpcEndpoints.Map(app, server);
         await app.StartAsync(ct);
         return server;

@@ -15,10 +15,12 @@ public sealed class Dispatcher(SimPool pool)
     private const string AsyncPrefix = "Async.";
 
     /// <summary>The message an Async.X call runs (X); other names as they are.</summary>
-    public static string Unprefixed(string method) => method.StartsWith(AsyncPrefix, StringComparison.Ordinal) ? method[AsyncPrefix.Length..] : method;
+    public static string Unprefixed(string method)
+        => method.StartsWith(AsyncPrefix, StringComparison.Ordinal) ? method[AsyncPrefix.Length..] : method;
 
     /// <param name="aborted">The caller went away: a hung call stops waiting.</param>
-    public async Task<object?> DispatchAsync(string method, IReadOnlyList<object?> parameters, string hostRef, CancellationToken aborted = default)
+    public async Task<object?> DispatchAsync(
+        string method, IReadOnlyList<object?> parameters, string hostRef, CancellationToken aborted = default)
     {
         if (pool.Faults.CallLatency > TimeSpan.Zero)
         {

@@ -3,9 +3,9 @@ namespace XcrCluster.XapiSim.Rpc;
 /// <summary>All class-specific messages (the generic accessors are registered per schema).</summary>
 public static class Messages
 {
-    public static void Register(MethodTable table)
+    public static void Register(MethodTable table, XapiVersion version)
     {
-        VmMessages.Register(table);
+        VmMessages.Register(table, version);
         VdiMessages.Register(table);
         DeviceMessages.Register(table);
     }

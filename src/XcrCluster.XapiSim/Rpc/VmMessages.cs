@@ -12,7 +12,7 @@ namespace XcrCluster.XapiSim.Rpc;
 /// </summary>
 internal static class VmMessages
 {
-    public static void Register(MethodTable table)
+    public static void Register(MethodTable table, XapiVersion version)
     {
         table.Add("VM.create", 1, call =>
         {
@@ -20,7 +20,8 @@ internal static class VmMessages
             record["power_state"] = "Halted";
             return call.Db.Create(Schemas.Vm, record).Ref;
         });
-        table.Add("VM.snapshot", 2, Snapshot, optional: 1);
+        // ignore_vdis exists from xapi 21.4.0; before, a 3rd parameter is a MESSAGE_PARAMETER_COUNT_MISMATCH.
+        table.Add("VM.snapshot", 2, Snapshot, optional: version >= XapiVersion.SnapshotIgnoreVdis ? 1 : 0);
         table.Add("VM.clone", 2, call => Copy(call, "clone", full: false, srRef: null));
         table.Add("VM.copy", 3, call => Copy(call, "copy", full: true, srRef: call.Args.String(2)));
         table.Add("VM.destroy", 1, Destroy);
