@@ -40,7 +40,7 @@ public sealed class GuardTests() : Akka.TestKit.Xunit2.TestKit("akka.loglevel = 
         using var peer = await RawPeer.ConnectAsync(receiver.Endpoint);
         await EventFilter.Warning(new Regex(@"refused a connection from 127\.0\.0\.1:\d+: no hello within 1 s")).ExpectOneAsync(async () =>
         {
-            Assert.True(await peer.TrySendAsync(RawPeer.Header(Frames.Hello, 40)[..3], Soon)); // half a header, then nothing
+            Assert.True(await peer.TrySendAsync(RawPeer.Header('H', 40)[..3], Soon)); // half a header, then nothing
             Assert.True(await peer.ClosedWithinAsync(Soon), "a silent connection stayed open past the handshake timeout");
         });
         await AwaitConditionAsync(() => Task.FromResult(receiver.Connections == 0), Soon);

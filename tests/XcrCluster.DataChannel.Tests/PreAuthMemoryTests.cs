@@ -27,10 +27,10 @@ public sealed class PreAuthMemoryTests() : Akka.TestKit.Xunit2.TestKit("akka.log
 
         var before = GC.GetTotalAllocatedBytes(precise: true);
         await EventFilter.Warning(new Regex(@"refused a connection from 127\.0\.0\.1:\d+: .*first frame of 33554432 bytes announced, more than a hello's 4096"))
-            .ExpectOneAsync(() => RefusedAsync(receiver, [.. RawPeer.Header(Frames.Block, Announced), .. bulk], "oversized first frame"));
+            .ExpectOneAsync(() => RefusedAsync(receiver, [.. RawPeer.Header('B', Announced), .. bulk], "oversized first frame"));
         var wrongToken = Frames.EncodeHello("real-1", new string('0', 64)).ToArray();
         await EventFilter.Warning(contains: "(transfer real-1): wrong token")
-            .ExpectOneAsync(() => RefusedAsync(receiver, [.. wrongToken, .. RawPeer.Header(Frames.Block, Announced), .. bulk], "large frame after a wrong hello"));
+            .ExpectOneAsync(() => RefusedAsync(receiver, [.. wrongToken, .. RawPeer.Header('B', Announced), .. bulk], "large frame after a wrong hello"));
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
         Assert.InRange(allocated, 0, 8 * 1024 * 1024); // the refused frames would be 64 MiB

@@ -1,9 +1,11 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
-namespace XcrCluster.DataChannel.Tests;
+namespace XcrCluster.Testing;
 
-/// <summary>A peer that speaks raw bytes to a receiver (no sender, no TLS): what a stranger on the network can do.</summary>
+/// <summary>A peer that speaks raw bytes to a data channel receiver (no sender, no TLS, no token): what a stranger
+/// on the network can do.</summary>
 public sealed class RawPeer : IDisposable
 {
     private readonly Socket socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -61,11 +63,12 @@ public sealed class RawPeer : IDisposable
         }
     }
 
-    /// <summary>A frame header alone (type and announced payload length).</summary>
-    public static byte[] Header(byte type, int payload)
+    /// <summary>A data channel frame header alone: type, then the announced payload length (big-endian).</summary>
+    public static byte[] Header(char type, int payload)
     {
-        var header = new byte[Frames.HeaderSize];
-        Frames.WriteHeader(header, type, payload);
+        var header = new byte[5];
+        header[0] = (byte)type;
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(1), payload);
         return header;
     }
 
