@@ -33,7 +33,7 @@ public sealed class PreAuthMemoryTests() : Akka.TestKit.Xunit2.TestKit("akka.log
             .ExpectOneAsync(() => RefusedAsync(receiver, [.. wrongToken, .. RawPeer.Header('B', Announced), .. bulk], "large frame after a wrong hello"));
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
-        Assert.InRange(allocated, 0, 8 * 1024 * 1024); // the refused frames would be 64 MiB
+        Assert.True(allocated < 16 * 1024 * 1024, $"{allocated >> 20} MiB allocated; each refused frame alone would be 32 MiB");
         Assert.Equal(0L, receiver.Received.Transfers);
         Assert.Contains("real-1", ticket.TransferId); // still expected: the stray connections did not take it
         Assert.True(receiver.Forget("real-1"));
