@@ -49,7 +49,8 @@ public sealed class ChannelReceiver : IAsyncDisposable
     public IPEndPoint Endpoint => (IPEndPoint)(binding ?? throw new InvalidOperationException("not started")).LocalAddress;
 
     public async Task StartAsync(IChannelTransport transport, string host, int port)
-        => binding = await transport.BindAsync(host, port, new ChannelListener(Connection, limits.HandshakeTimeout), materializer).ConfigureAwait(false);
+        => binding = await transport.BindAsync(host, port, new ChannelListener(Connection, limits.HandshakeTimeout), materializer)
+            .ConfigureAwait(false);
 
     /// <summary>Announces a transfer: its blocks will go to <paramref name="sink"/> (which completes once they are
     /// consumed). Returns the ticket for the sender; unused, it is forgotten after the ticket lifetime.</summary>
@@ -97,7 +98,8 @@ public sealed class ChannelReceiver : IAsyncDisposable
         ticket.Expiry?.Dispose();
         if (expected.TryRemove(new KeyValuePair<string, Expected>(transferId, ticket)))
         {
-            log.Warning("data channel: transfer {0} expired: its ticket was not used within {1}; its token is refused from now on", transferId, limits.TicketLifetime);
+            log.Warning("data channel: transfer {0} expired: its ticket was not used within {1}; its token is refused from now on",
+                transferId, limits.TicketLifetime);
         }
     }
 
@@ -108,7 +110,8 @@ public sealed class ChannelReceiver : IAsyncDisposable
         if (Interlocked.Increment(ref open) > limits.MaxConnections)
         {
             Interlocked.Decrement(ref open);
-            log.Warning("data channel: refused a connection from {0}: {1} connections open already (the limit)", remote, limits.MaxConnections);
+            log.Warning("data channel: refused a connection from {0}: {1} connections open already (the limit)",
+                remote, limits.MaxConnections);
             return null;
         }
 
@@ -129,9 +132,10 @@ public sealed class ChannelReceiver : IAsyncDisposable
                 done.ContinueWith(t =>
                 {
                     var error = t.Exception?.GetBaseException();
+                    var waited = Math.Min(limits.HandshakeTimeout.TotalSeconds, limits.StallTimeout.TotalSeconds);
                     var reason = error is TimeoutException && !helloSeen
-                        ? $"no hello within {TimeSpan.FromTicks(Math.Min(limits.HandshakeTimeout.Ticks, limits.StallTimeout.Ticks)).TotalSeconds:0.###} s"
-                        : error?.Message ?? "the connection ended before the hello";
+                        ? $"no hello within {waited:0.###} s"
+                        : error?.Message.Replace("data channel: ", "", StringComparison.Ordinal) ?? "the connection ended before the hello";
                     if (status.TrySetResult("error: " + reason) && !helloSeen)
                     {
                         log.Warning("data channel: refused a connection from {0}: {1}", remote, reason);
@@ -159,7 +163,8 @@ public sealed class ChannelReceiver : IAsyncDisposable
                 System.Text.Encoding.ASCII.GetBytes(transfer.Token), System.Text.Encoding.ASCII.GetBytes(token))
             || !expected.TryRemove(new KeyValuePair<string, Expected>(transferId, transfer)))
         {
-            log.Warning("data channel: refused a connection from {0} (transfer {1}): {2}", remote, transferId.Length > 0 ? Printable(transferId) : "none: no hello",
+            log.Warning("data channel: refused a connection from {0} (transfer {1}): {2}",
+                remote, transferId.Length > 0 ? Printable(transferId) : "none: no hello",
                 transfer is null ? "no such transfer expected (never issued, expired, forgotten or used already)" : "wrong token");
             status.TrySetResult("error: refused: unknown transfer or wrong or reused token");
             rest.RunWith(Sink.Cancelled<Frame>(), materializer);

@@ -47,7 +47,8 @@ public sealed class TcpChannelTransport(ActorSystem system) : IChannelTransport
     /// <summary>A connection over the limit: told so, then closed (writing done closes it: no half-close on
     /// accepted connections). Cancelling its reading at once instead left some connections open.</summary>
     private static Flow<ByteString, ByteString, NotUsed> Refused
-        => Flow.FromSinkAndSource(Sink.Ignore<ByteString>().MapMaterializedValue(_ => NotUsed.Instance), Source.Single(Frames.EncodeStatus("error: refused: the receiver takes no more connections now")));
+        => Flow.FromSinkAndSource(Sink.Ignore<ByteString>().MapMaterializedValue(_ => NotUsed.Instance),
+            Source.Single(Frames.EncodeStatus("error: refused: the receiver takes no more connections now")));
 
     public Flow<ByteString, ByteString, NotUsed> Connect(string host, int port)
         => system.TcpStream().OutgoingConnection(new DnsEndPoint(host, port), halfClose: true).MapMaterializedValue(_ => NotUsed.Instance);

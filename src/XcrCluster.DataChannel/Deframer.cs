@@ -111,7 +111,8 @@ public sealed class Deframer : GraphStage<FlowShape<ByteString, Frame>>
                     break;
                 }
 
-                if (payload is null && headerFill == 0 && pushed == 1 && stage.firstFrameLimit < Frames.MaxPayload && !IsAvailable(stage.@out))
+                if (payload is null && headerFill == 0 && pushed == 1 && stage.firstFrameLimit < Frames.MaxPayload
+                    && !IsAvailable(stage.@out))
                 {
                     return; // the second frame waits (with the chunk it starts in) for the consumer to accept the first
                 }

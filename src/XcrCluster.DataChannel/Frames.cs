@@ -34,7 +34,9 @@ public static class Frames
     public static ByteString EncodeHello(string transferId, string token)
     {
         var hello = Text(Hello, transferId + "\n" + token);
-        return hello.Count <= HeaderSize + MaxHello ? hello : throw new ArgumentException($"data channel: a hello of {hello.Count} bytes, more than {MaxHello}");
+        return hello.Count <= HeaderSize + MaxHello
+            ? hello
+            : throw new ArgumentException($"data channel: a hello of {hello.Count - HeaderSize} bytes, more than {MaxHello}");
     }
 
     public static (string TransferId, string Token) DecodeHello(ReadOnlySpan<byte> payload)

@@ -99,8 +99,8 @@ public sealed class TlsChannelTransport(X509Certificate2? certificate, string pi
         return (client, ssl);
     }
 
-    private static async Task ServeAsync(TcpClient client, X509Certificate2 serverCertificate, Flow<ByteString, ByteString, NotUsed> handler, TimeSpan handshakeTimeout,
-        IMaterializer materializer)
+    private static async Task ServeAsync(TcpClient client, X509Certificate2 serverCertificate,
+        Flow<ByteString, ByteString, NotUsed> handler, TimeSpan handshakeTimeout, IMaterializer materializer)
     {
         var ssl = new SslStream(client.GetStream(), leaveInnerStreamOpen: false);
         try
@@ -111,11 +111,13 @@ public sealed class TlsChannelTransport(X509Certificate2? certificate, string pi
             {
                 try
                 {
-                    await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = serverCertificate }, timeout.Token).ConfigureAwait(false);
+                    var options = new SslServerAuthenticationOptions { ServerCertificate = serverCertificate };
+                    await ssl.AuthenticateAsServerAsync(options, timeout.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (timeout.IsCancellationRequested)
                 {
-                    refused = new IOException($"no TLS handshake within {handshakeTimeout.TotalSeconds:0.###} s"); // IOException: TimeoutException reads as "no hello" at the receiver
+                    // An IOException: the receiver reads a TimeoutException as its own "no hello".
+                    refused = new IOException($"no TLS handshake within {handshakeTimeout.TotalSeconds:0.###} s");
                 }
                 catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
                 {
@@ -126,11 +128,13 @@ public sealed class TlsChannelTransport(X509Certificate2? certificate, string pi
             if (refused is not null)
             {
                 // The receiver hears why (and logs it with the peer's address); nothing goes back over a failed handshake.
-                await Source.Failed<ByteString>(refused).Via(handler).RunWith(Sink.Ignore<ByteString>(), materializer).ConfigureAwait(false);
+                await Source.Failed<ByteString>(refused).Via(handler).RunWith(Sink.Ignore<ByteString>(), materializer)
+                    .ConfigureAwait(false);
                 return;
             }
 
-            await Read(() => Task.FromResult(ssl)).Via(handler).RunForeach(bytes => ssl.Write(bytes.ToArray()), materializer).ConfigureAwait(false);
+            await Read(() => Task.FromResult(ssl)).Via(handler).RunForeach(bytes => ssl.Write(bytes.ToArray()), materializer)
+                .ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidDataException or TimeoutException)
         {

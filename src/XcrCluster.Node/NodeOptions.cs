@@ -63,10 +63,15 @@ public sealed record NodeOptions
                 {
                     DataLimits = options.DataLimits with
                     {
-                        MaxConnections = int.TryParse(Value(), out var max) && max > 0 ? max : throw new ArgumentException("--data-max-connections: expected a positive number"),
+                        MaxConnections = int.TryParse(Value(), out var max) && max > 0
+                            ? max
+                            : throw new ArgumentException("--data-max-connections: expected a positive number"),
                     },
                 },
-                "--data-handshake-timeout" => options with { DataLimits = options.DataLimits with { HandshakeTimeout = Seconds(args[i], Value()) } },
+                "--data-handshake-timeout" => options with
+                {
+                    DataLimits = options.DataLimits with { HandshakeTimeout = Seconds(args[i], Value()) },
+                },
                 "--data-ticket-lifetime" => options with { DataLimits = options.DataLimits with { TicketLifetime = Seconds(args[i], Value()) } },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
@@ -77,7 +82,8 @@ public sealed record NodeOptions
 
     /// <summary>A positive number of seconds (fractions allowed), up to a day.</summary>
     private static TimeSpan Seconds(string option, string value)
-        => double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds is > 0 and <= 86400
+        => double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture,
+                out var seconds) && seconds is > 0 and <= 86400
             ? TimeSpan.FromSeconds(seconds)
             : throw new ArgumentException($"{option}: expected seconds, more than 0 and at most 86400");
 }

@@ -30,8 +30,10 @@ public sealed class TargetSessionTicketTests() : Akka.TestKit.Xunit2.TestKit("ak
         async Task<(IActorRef Session, ChannelTicket Ticket)> OpenWithTicketAsync(string session)
         {
             var actor = Sys.ActorOf(TargetSessionActor.Props("alpha", session, services));
-            Assert.IsType<TargetOpened>(await actor.Ask<ITargetMessage>(new OpenTarget("alpha", session, new JobRef("job-1", "nightly", "s-1", "hourly"), vm, "tiny01", sr), Step));
-            var reply = await actor.Ask<ITargetMessage>(new ExpectTargetImport("alpha", session, "disk-1", new VhdShape(2 << 20, [0], null, 2 << 20)), Step);
+            var job = new JobRef("job-1", "nightly", "s-1", "hourly");
+            Assert.IsType<TargetOpened>(await actor.Ask<ITargetMessage>(new OpenTarget("alpha", session, job, vm, "tiny01", sr), Step));
+            var shape = new VhdShape(2 << 20, [0], null, 2 << 20);
+            var reply = await actor.Ask<ITargetMessage>(new ExpectTargetImport("alpha", session, "disk-1", shape), Step);
             return (actor, Assert.IsType<TargetImportTicket>(reply).Ticket);
         }
 
@@ -49,5 +51,10 @@ public sealed class TargetSessionTicketTests() : Akka.TestKit.Xunit2.TestKit("ak
     /// <summary>The ticket's sender is refused because the receiver no longer expects it (not for any other reason).</summary>
     private async Task RefusedAsync(ChannelTicket ticket)
         => await EventFilter.Warning(contains: $"(transfer {ticket.TransferId}): no such transfer expected").ExpectOneAsync(async () =>
-            await Assert.ThrowsAsync<ChannelRefusedException>(() => ChannelSender.SendAsync(new TcpChannelTransport(Sys), ticket, Source.Empty<PooledBlock>(), Sys.Materializer())));
+        {
+            // The refusal, or a broken connection when the receiver closed with the end frame in flight; the log says why.
+            var error = await Assert.ThrowsAnyAsync<Exception>(() =>
+                ChannelSender.SendAsync(new TcpChannelTransport(Sys), ticket, Source.Empty<PooledBlock>(), Sys.Materializer()));
+            Assert.True(error is ChannelRefusedException or Akka.Streams.StreamTcpException, error.ToString());
+        });
 }

@@ -42,11 +42,13 @@ public sealed class TlsTests() : Akka.TestKit.Xunit2.TestKit("akka.loglevel = WA
     {
         using var certificate = SelfSigned("receiver.xcr");
         var pin = TlsChannelTransport.Fingerprint(certificate);
-        await using var receiver = new ChannelReceiver(Sys.Materializer(), Sys.Log, new ChannelLimits { HandshakeTimeout = TimeSpan.FromSeconds(1) });
+        var limits = new ChannelLimits { HandshakeTimeout = TimeSpan.FromSeconds(1) };
+        await using var receiver = new ChannelReceiver(Sys.Materializer(), Sys.Log, limits);
         await receiver.StartAsync(new TlsChannelTransport(certificate, pin), "127.0.0.1", 0);
 
         using var peer = await RawPeer.ConnectAsync(receiver.Endpoint);
-        await EventFilter.Warning(new Regex(@"refused a connection from 127\.0\.0\.1:\d+: no TLS handshake within 1 s")).ExpectOneAsync(async () =>
+        var refusal = new Regex(@"refused a connection from 127\.0\.0\.1:\d+: no TLS handshake within 1 s");
+        await EventFilter.Warning(refusal).ExpectOneAsync(async () =>
             Assert.True(await peer.ClosedWithinAsync(TimeSpan.FromSeconds(5)), "a peer silent in the TLS handshake stayed connected"));
         await AwaitConditionAsync(() => Task.FromResult(receiver.Connections == 0), TimeSpan.FromSeconds(5));
     }

@@ -31,7 +31,8 @@ public sealed class DataChannelGuardTests : IDisposable
             Assert.True(await warm.ClosedWithinAsync(TimeSpan.FromSeconds(10)), "a warm-up connection stayed open");
         }
 
-        await Poll.UntilAsync(() => Refusals(node, "no such transfer expected") == 3, "3 warm-up refusals in the node's log", TimeSpan.FromSeconds(20));
+        await Poll.UntilAsync(() => Refusals(node, "no such transfer expected") == 3, "3 warm-up refusals in the node's log",
+            TimeSpan.FromSeconds(20));
         await node.GetAsync("/api/node");
         var before = ResidentBytes(node);
 
@@ -43,7 +44,8 @@ public sealed class DataChannelGuardTests : IDisposable
                 strangers.Add(await RawPeer.ConnectAsync(data));
             }
 
-            await Task.WhenAll(strangers.Select(s => s.TrySendAsync([.. RawPeer.Header('B', Announced), .. bulk], TimeSpan.FromSeconds(20))));
+            byte[] frame = [.. RawPeer.Header('B', Announced), .. bulk];
+            await Task.WhenAll(strangers.Select(s => s.TrySendAsync(frame, TimeSpan.FromSeconds(20))));
             var closed = await Task.WhenAll(strangers.Select(s => s.ClosedWithinAsync(TimeSpan.FromSeconds(10))));
             var after = ResidentBytes(node);
             Assert.True(after - before < 20 * 1024 * 1024, $"the node's RSS went from {before >> 20} MiB to {after >> 20} MiB");
@@ -74,13 +76,16 @@ public sealed class DataChannelGuardTests : IDisposable
 
             var opened = System.Diagnostics.Stopwatch.StartNew();
             var early = await Task.WhenAll(silent.Select(s => s.ClosedWithinAsync(TimeSpan.FromSeconds(2))));
-            Assert.True(early.Count(closed => closed) == 1, $"{early.Count(closed => closed)} of 25 connections closed at once, 1 expected:\n{node.Process.Stderr}");
-            await Poll.UntilAsync(() => Refusals(node, "24 connections open already") == 1, "the refusal beyond the limit in the node's log", TimeSpan.FromSeconds(10));
+            var atOnce = early.Count(closed => closed);
+            Assert.True(atOnce == 1, $"{atOnce} of 25 connections closed at once, 1 expected:\n{node.Process.Stderr}");
+            await Poll.UntilAsync(() => Refusals(node, "24 connections open already") == 1, "the refusal beyond the limit in the log",
+                TimeSpan.FromSeconds(10));
 
             var late = await Task.WhenAll(silent.Where((_, i) => !early[i]).Select(s => s.ClosedWithinAsync(TimeSpan.FromSeconds(20))));
             Assert.All(late, Assert.True);
             Assert.InRange(opened.Elapsed, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(7)); // 3 s after they opened, not the default 10
-            await Poll.UntilAsync(() => Refusals(node, "no hello within 3 s") == 24, "24 handshake timeouts in the node's log", TimeSpan.FromSeconds(10));
+            await Poll.UntilAsync(() => Refusals(node, "no hello within 3 s") == 24, "24 handshake timeouts in the node's log",
+                TimeSpan.FromSeconds(10));
         }
         finally
         {
@@ -92,6 +97,6 @@ public sealed class DataChannelGuardTests : IDisposable
         => Regex.Matches(node.Process.Stderr, @"refused a connection from 127\.0\.0\.1:\d+\b.*" + Regex.Escape(reason)).Count;
 
     private static long ResidentBytes(NodeProcess node)
-        => long.Parse(File.ReadAllLines($"/proc/{node.Process.ProgramPid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        => long.Parse(File.ReadAllLines($"/proc/{node.Process.ProgramPid}/status")
+            .First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
 }
