@@ -13,7 +13,8 @@ public sealed record TargetServices(IPoolRegistry Pools, Func<Task<ChannelReceiv
 /// One run's work on one SR of the agent's pool, on the agent's node: its own XAPI session and a
 /// <see cref="TargetSr"/>. Each request's work runs off the actor and its reply is piped to the run; blocks come
 /// over the data channel into the same import sink a local target uses. A session the run abandons (its node
-/// died) rolls back and stops after a quiet period.
+/// died) rolls back and stops after a quiet period. The data channel tickets it issued and nobody used are
+/// forgotten when it rolls back or stops: no token of a failed run admits anyone afterwards.
 /// </summary>
 public sealed class TargetSessionActor : ReceiveActor
 {
@@ -22,6 +23,9 @@ public sealed class TargetSessionActor : ReceiveActor
     private readonly string session;
     private readonly TargetServices services;
     private readonly CancellationTokenSource stopping = new();
+
+    /// <summary>Tickets issued (filled off the actor, by the steps' tasks), by transfer id.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ChannelReceiver> tickets = new(StringComparer.Ordinal);
     private XapiClient? client;
     private TargetSr? side;
 
@@ -48,7 +52,9 @@ public sealed class TargetSessionActor : ReceiveActor
         {
             var sink = await Side.ImportTo(m.Disk, _ => { }, stopping.Token)(m.Shape).ConfigureAwait(false);
             var receiver = await services.Receiver().ConfigureAwait(false);
-            return new TargetImportTicket(pool, session, receiver.Expect($"{session}/{m.Disk}", sink));
+            var ticket = receiver.Expect($"{session}/{m.Disk}", sink);
+            tickets[ticket.TransferId] = receiver;
+            return new TargetImportTicket(pool, session, ticket);
         }));
         Receive<CommitTarget>(m => Reply(async () =>
         {
@@ -60,12 +66,14 @@ public sealed class TargetSessionActor : ReceiveActor
             new TargetReply(pool, session, Values: [await Side.HealthCheckAsync(m.RestorePointUuid, m.SrUuid, m.Timeout, stopping.Token).ConfigureAwait(false)])));
         Receive<RollBackTarget>(_ => Reply(async () =>
         {
+            ForgetTickets();
             await Side.RollBackAsync().ConfigureAwait(false);
             return new TargetReply(pool, session);
         }));
         Receive<CloseTarget>(_ => Context.Stop(Self));
         Receive<ReceiveTimeout>(_ =>
         {
+            ForgetTickets();
             side?.RollBackAsync().PipeTo(Self, success: () => new CloseTarget(pool, session), failure: _ => new CloseTarget(pool, session));
             Context.SetReceiveTimeout(null);
         });
@@ -77,8 +85,21 @@ public sealed class TargetSessionActor : ReceiveActor
 
     protected override void PostStop()
     {
+        ForgetTickets();
         stopping.Cancel();
         client?.DisposeAsync().AsTask().ContinueWith(_ => stopping.Dispose(), TaskScheduler.Default);
+    }
+
+    /// <summary>Withdraws the tickets of this session still unused (a used one is gone from its receiver already).</summary>
+    private void ForgetTickets()
+    {
+        foreach (var (transferId, receiver) in tickets)
+        {
+            if (tickets.TryRemove(transferId, out _))
+            {
+                receiver.Forget(transferId);
+            }
+        }
     }
 
     /// <summary>Runs a step off the actor; its result, or the failure, goes back to the run.</summary>

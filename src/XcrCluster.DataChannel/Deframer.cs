@@ -18,14 +18,23 @@ public sealed record Frame(byte Type, byte[] Buffer, int Length)
 /// TCP chunks in, whole frames out, each payload copied once into a pooled buffer (no per-block allocation: the
 /// measured difference between 0.6 and 1 GB/s, dataplane.md). A complete frame waits for demand (backpressure);
 /// completion is deferred until it has been pushed (the pitfall a slow consumer shows). Oversized or truncated
-/// frames fail the stream.
+/// frames fail the stream, at their header: nothing is allocated for a frame that is refused.
 /// </summary>
 public sealed class Deframer : GraphStage<FlowShape<ByteString, Frame>>
 {
     private readonly Inlet<ByteString> @in = new("deframer.in");
     private readonly Outlet<Frame> @out = new("deframer.out");
+    private readonly int firstFrameLimit;
 
-    public Deframer() => Shape = new FlowShape<ByteString, Frame>(@in, @out);
+    /// <param name="firstFrameLimit">The largest first frame (a receiver passes <see cref="Frames.MaxHello"/>: a
+    /// peer is not trusted before its hello). With a limit below <see cref="Frames.MaxPayload"/>, the frame after the
+    /// first is not started until it is asked for, so nothing larger than the first frame is buffered before the
+    /// consumer has accepted it.</param>
+    public Deframer(int firstFrameLimit = Frames.MaxPayload)
+    {
+        this.firstFrameLimit = firstFrameLimit;
+        Shape = new FlowShape<ByteString, Frame>(@in, @out);
+    }
 
     public override FlowShape<ByteString, Frame> Shape { get; }
 
@@ -42,6 +51,7 @@ public sealed class Deframer : GraphStage<FlowShape<ByteString, Frame>>
         private int payloadLength;
         private int payloadFill;
         private bool finishing;
+        private long pushed;
 
         public Logic(Deframer stage)
             : base(stage.Shape)
@@ -92,12 +102,19 @@ public sealed class Deframer : GraphStage<FlowShape<ByteString, Frame>>
                     Push(stage.@out, new Frame(header[0], payload, payloadLength));
                     payload = null;
                     headerFill = 0;
+                    pushed++;
                     continue;
                 }
 
                 if (offset >= span.Length)
                 {
                     break;
+                }
+
+                if (payload is null && headerFill == 0 && pushed == 1 && stage.firstFrameLimit < Frames.MaxPayload
+                    && !IsAvailable(stage.@out))
+                {
+                    return; // the second frame waits (with the chunk it starts in) for the consumer to accept the first
                 }
 
                 if (payload is null)
@@ -112,9 +129,12 @@ public sealed class Deframer : GraphStage<FlowShape<ByteString, Frame>>
                     }
 
                     payloadLength = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(1));
-                    if (payloadLength is < 0 or > Frames.MaxPayload)
+                    var limit = pushed == 0 ? Math.Min(stage.firstFrameLimit, Frames.MaxPayload) : Frames.MaxPayload;
+                    if (payloadLength < 0 || payloadLength > limit)
                     {
-                        FailStage(new InvalidDataException($"data channel: frame of {payloadLength} bytes refused"));
+                        FailStage(new InvalidDataException(pushed == 0 && limit < Frames.MaxPayload
+                            ? $"data channel: a first frame of {payloadLength} bytes announced, more than a hello's {limit}: refused"
+                            : $"data channel: frame of {payloadLength} bytes refused"));
                         return;
                     }
 

@@ -27,7 +27,17 @@ public static class Frames
     /// fits many times over; VHD blocks are at most 32 MiB).</summary>
     public const int MaxPayload = 33 * 1024 * 1024;
 
-    public static ByteString EncodeHello(string transferId, string token) => Text(Hello, transferId + "\n" + token);
+    /// <summary>The largest hello (transfer id and token): the most a receiver buffers for a peer it does not know
+    /// yet, so the first frame of a connection announcing more is refused at its header.</summary>
+    public const int MaxHello = 4096;
+
+    public static ByteString EncodeHello(string transferId, string token)
+    {
+        var hello = Text(Hello, transferId + "\n" + token);
+        return hello.Count <= HeaderSize + MaxHello
+            ? hello
+            : throw new ArgumentException($"data channel: a hello of {hello.Count - HeaderSize} bytes, more than {MaxHello}");
+    }
 
     public static (string TransferId, string Token) DecodeHello(ReadOnlySpan<byte> payload)
     {

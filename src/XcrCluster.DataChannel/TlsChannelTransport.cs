@@ -23,7 +23,7 @@ public sealed class TlsChannelTransport(X509Certificate2? certificate, string pi
     /// <summary>The SHA-256 fingerprint senders pin, as hex.</summary>
     public static string Fingerprint(X509Certificate2 certificate) => Convert.ToHexString(SHA256.HashData(certificate.RawData));
 
-    public Task<IChannelBinding> BindAsync(string host, int port, Func<Flow<ByteString, ByteString, NotUsed>> handler, IMaterializer materializer)
+    public Task<IChannelBinding> BindAsync(string host, int port, ChannelListener channelListener, IMaterializer materializer)
     {
         var serverCertificate = certificate ?? throw new InvalidOperationException("a TLS receiver needs its certificate");
         var listener = new TcpListener(IPAddress.Parse(host), port);
@@ -43,7 +43,14 @@ public sealed class TlsChannelTransport(X509Certificate2? certificate, string pi
                     return;
                 }
 
-                _ = ServeAsync(client, serverCertificate, handler(), materializer);
+                if (channelListener.Connection(client.Client.RemoteEndPoint!) is { } handler)
+                {
+                    _ = ServeAsync(client, serverCertificate, handler, channelListener.HandshakeTimeout, materializer);
+                }
+                else
+                {
+                    client.Dispose(); // over the limit: closed before any TLS work
+                }
             }
         });
         return Task.FromResult<IChannelBinding>(new Binding(listener, stop));
@@ -92,24 +99,42 @@ public sealed class TlsChannelTransport(X509Certificate2? certificate, string pi
         return (client, ssl);
     }
 
-    private static async Task ServeAsync(TcpClient client, X509Certificate2 serverCertificate, Flow<ByteString, ByteString, NotUsed> handler, IMaterializer materializer)
+    private static async Task ServeAsync(TcpClient client, X509Certificate2 serverCertificate,
+        Flow<ByteString, ByteString, NotUsed> handler, TimeSpan handshakeTimeout, IMaterializer materializer)
     {
         var ssl = new SslStream(client.GetStream(), leaveInnerStreamOpen: false);
         try
         {
-            await ssl.AuthenticateAsServerAsync(serverCertificate).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
-        {
-            await ssl.DisposeAsync().ConfigureAwait(false);
-            client.Dispose();
-            return;
-        }
+            // A peer that never finishes the handshake must not hold the connection (and its slot) for ever.
+            Exception? refused = null;
+            using (var timeout = new CancellationTokenSource(handshakeTimeout))
+            {
+                try
+                {
+                    var options = new SslServerAuthenticationOptions { ServerCertificate = serverCertificate };
+                    await ssl.AuthenticateAsServerAsync(options, timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+                {
+                    // An IOException: the receiver reads a TimeoutException as its own "no hello".
+                    refused = new IOException($"no TLS handshake within {handshakeTimeout.TotalSeconds:0.###} s");
+                }
+                catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
+                {
+                    refused = new InvalidDataException("TLS handshake failed: " + e.Message, e);
+                }
+            }
 
-        var inbound = Read(() => Task.FromResult(ssl));
-        try
-        {
-            await inbound.Via(handler).RunForeach(bytes => ssl.Write(bytes.ToArray()), materializer).ConfigureAwait(false);
+            if (refused is not null)
+            {
+                // The receiver hears why (and logs it with the peer's address); nothing goes back over a failed handshake.
+                await Source.Failed<ByteString>(refused).Via(handler).RunWith(Sink.Ignore<ByteString>(), materializer)
+                    .ConfigureAwait(false);
+                return;
+            }
+
+            await Read(() => Task.FromResult(ssl)).Via(handler).RunForeach(bytes => ssl.Write(bytes.ToArray()), materializer)
+                .ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidDataException or TimeoutException)
         {

@@ -13,8 +13,8 @@ public sealed class LazyTransport(Func<ActorSystem> system) : IChannelTransport
 {
     private readonly Lazy<TcpChannelTransport> tcp = new(() => new TcpChannelTransport(system()));
 
-    public Task<IChannelBinding> BindAsync(string host, int port, Func<Flow<ByteString, ByteString, NotUsed>> handler, IMaterializer materializer)
-        => tcp.Value.BindAsync(host, port, handler, materializer);
+    public Task<IChannelBinding> BindAsync(string host, int port, ChannelListener listener, IMaterializer materializer)
+        => tcp.Value.BindAsync(host, port, listener, materializer);
 
     public Flow<ByteString, ByteString, NotUsed> Connect(string host, int port) => tcp.Value.Connect(host, port);
 }

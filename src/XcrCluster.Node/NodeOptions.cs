@@ -1,5 +1,6 @@
 using System.Net;
 using XcrCluster.Actors;
+using XcrCluster.DataChannel;
 
 namespace XcrCluster.Node;
 
@@ -8,7 +9,8 @@ namespace XcrCluster.Node;
 /// (all roles, every pool) persisting to SQLite in ~/.local/share/xcr.</summary>
 public sealed record NodeOptions
 {
-    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--port AKKA_PORT] [--data-port PORT] [--roles control,pool-NAME] [--seed-nodes ADDR,...] [--postgres CONNECTION] [--data-tls-cert FILE.pfx] [--data-compress]";
+    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--port AKKA_PORT] [--data-port PORT] [--roles control,pool-NAME] [--seed-nodes ADDR,...] [--postgres CONNECTION] [--data-tls-cert FILE.pfx] [--data-compress] "
+        + "[--data-max-connections N] [--data-handshake-timeout SECONDS] [--data-ticket-lifetime SECONDS]";
 
     public string DataDir { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "xcr");
 
@@ -33,6 +35,10 @@ public sealed record NodeOptions
     /// <summary>LZ4 on blocks this node sends to other nodes (a slow WAN and compressible disks; it costs CPU).</summary>
     public bool DataCompress { get; init; }
 
+    /// <summary>What the data channel grants peers before they prove who they are: connections open at once
+    /// (64), seconds to say hello or finish a TLS handshake (10), seconds an issued ticket waits for its sender (600).</summary>
+    public ChannelLimits DataLimits { get; init; } = new();
+
     public string? Postgres { get; init; }
 
     public static NodeOptions Parse(string[] args)
@@ -53,10 +59,31 @@ public sealed record NodeOptions
                 "--postgres" => options with { Postgres = Value() },
                 "--data-compress" => options with { DataCompress = true },
                 "--data-tls-cert" => options with { DataTlsCertificate = File.Exists(Value()) ? args[i] : throw new ArgumentException($"--data-tls-cert {args[i]}: no such file") },
+                "--data-max-connections" => options with
+                {
+                    DataLimits = options.DataLimits with
+                    {
+                        MaxConnections = int.TryParse(Value(), out var max) && max > 0
+                            ? max
+                            : throw new ArgumentException("--data-max-connections: expected a positive number"),
+                    },
+                },
+                "--data-handshake-timeout" => options with
+                {
+                    DataLimits = options.DataLimits with { HandshakeTimeout = Seconds(args[i], Value()) },
+                },
+                "--data-ticket-lifetime" => options with { DataLimits = options.DataLimits with { TicketLifetime = Seconds(args[i], Value()) } },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }
 
         return options;
     }
+
+    /// <summary>A positive number of seconds (fractions allowed), up to a day.</summary>
+    private static TimeSpan Seconds(string option, string value)
+        => double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture,
+                out var seconds) && seconds is > 0 and <= 86400
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new ArgumentException($"{option}: expected seconds, more than 0 and at most 86400");
 }

@@ -75,7 +75,7 @@ builder.Services.AddAkka("xcr", (akka, services) =>
                 ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(path, Environment.GetEnvironmentVariable("XCR_DATA_TLS_PASSWORD"))
                 : null;
             var fingerprint = certificate is null ? null : TlsChannelTransport.Fingerprint(certificate);
-            var receiver = new ChannelReceiver(system.Materializer(), system.Log) { TlsFingerprint = fingerprint };
+            var receiver = new ChannelReceiver(system.Materializer(), system.Log, options.DataLimits) { TlsFingerprint = fingerprint };
             receiver.StartAsync(certificate is null ? new TcpChannelTransport(system) : new TlsChannelTransport(certificate, fingerprint!), options.Http.Address.ToString(), options.DataPort)
                 .ContinueWith(t => t.IsCompletedSuccessfully ? channel.TrySetResult(receiver) : channel.TrySetException(t.Exception!.GetBaseException()), TaskScheduler.Default);
         });

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using XcrCluster.Vhd;
@@ -34,6 +35,22 @@ public sealed class TlsTests() : Akka.TestKit.Xunit2.TestKit("akka.loglevel = WA
         using var impostor = SelfSigned("impostor.xcr");
         await Assert.ThrowsAnyAsync<System.Security.Authentication.AuthenticationException>(() => ChannelSender.SendAsync(new TlsChannelTransport(null, TlsChannelTransport.Fingerprint(impostor)), other,
             Source.Single(new PooledBlock(Block(9), [], 1)), Sys.Materializer(), stallTimeout: TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task A_peer_that_does_not_finish_the_tls_handshake_is_closed_and_logged_after_the_handshake_timeout()
+    {
+        using var certificate = SelfSigned("receiver.xcr");
+        var pin = TlsChannelTransport.Fingerprint(certificate);
+        var limits = new ChannelLimits { HandshakeTimeout = TimeSpan.FromSeconds(1) };
+        await using var receiver = new ChannelReceiver(Sys.Materializer(), Sys.Log, limits);
+        await receiver.StartAsync(new TlsChannelTransport(certificate, pin), "127.0.0.1", 0);
+
+        using var peer = await RawPeer.ConnectAsync(receiver.Endpoint);
+        var refusal = new Regex(@"refused a connection from 127\.0\.0\.1:\d+: no TLS handshake within 1 s");
+        await EventFilter.Warning(refusal).ExpectOneAsync(async () =>
+            Assert.True(await peer.ClosedWithinAsync(TimeSpan.FromSeconds(5)), "a peer silent in the TLS handshake stayed connected"));
+        await AwaitConditionAsync(() => Task.FromResult(receiver.Connections == 0), TimeSpan.FromSeconds(5));
     }
 
     private static VhdBlock Block(int index)

@@ -44,6 +44,10 @@ public sealed class NodeProcess : IDisposable
         return JsonNode.Parse(text)!;
     }
 
+    /// <summary>What a started node wrote to DIR/endpoint: http, akka and data addresses by name.</summary>
+    public static Dictionary<string, string> Endpoint(string dataDir)
+        => File.ReadAllLines(Path.Combine(dataDir, "endpoint")).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+
     /// <summary>Registers a simulated pool under a name with its credentials.</summary>
     public Task<JsonNode> AddPoolAsync(string name, SimHost pool)
         => PostAsync("/api/pools", new { name, url = pool.Url.ToString(), username = pool.Pool.Options.User, password = pool.Pool.Options.Password });

@@ -30,9 +30,9 @@ public sealed class TwoNodeTests : IAsyncLifetime
     public async Task A_pool_agent_runs_on_the_node_with_its_role_and_serves_runs_started_on_the_control_node()
     {
         using var control = await NodeProcess.StartAsync(first, "--roles", "control,pool-alpha");
-        var seed = Endpoint(first)["akka"];
+        var seed = NodeProcess.Endpoint(first)["akka"];
         using var near = await StartNearNodeAsync();
-        var nearAddress = Endpoint(second)["akka"];
+        var nearAddress = NodeProcess.Endpoint(second)["akka"];
 
         var cluster = await control.GetAsync("/api/cluster");
         Assert.Equal(2, cluster["members"]!.AsArray().Count(m => m!["status"]!.GetValue<string>() == "Up"));
@@ -156,7 +156,7 @@ public sealed class TwoNodeTests : IAsyncLifetime
 
         using (await StartNearNodeAsync(copyKey: false))
         {
-            await Poll.UntilAsync(async () => (await control.GetAsync("/api/pools/beta/load"))["node"]!.GetValue<string>() == Endpoint(second)["akka"], "pool beta's agent on the restarted node");
+            await Poll.UntilAsync(async () => (await control.GetAsync("/api/pools/beta/load"))["node"]!.GetValue<string>() == NodeProcess.Endpoint(second)["akka"], "pool beta's agent on the restarted node");
             var next = await control.AwaitRunAsync(jobId, await control.RunAsync(jobId));
             Assert.True(next["status"]!.GetValue<string>() == "success", NodeProcess.Describe(next));
             Assert.False(next["full"]!.GetValue<bool>());
@@ -232,7 +232,7 @@ public sealed class TwoNodeTests : IAsyncLifetime
             File.Copy(Path.Combine(first, "cluster.key"), Path.Combine(second, "cluster.key"));
         }
 
-        return await NodeProcess.StartAsync(second, ["--roles", "pool-beta", "--seed-nodes", Endpoint(first)["akka"], .. extra ?? []]);
+        return await NodeProcess.StartAsync(second, ["--roles", "pool-beta", "--seed-nodes", NodeProcess.Endpoint(first)["akka"], .. extra ?? []]);
     }
 
     private static byte[] SelfSignedPkcs12(string name)
@@ -243,7 +243,4 @@ public sealed class TwoNodeTests : IAsyncLifetime
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
         return certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12);
     }
-
-    private static Dictionary<string, string> Endpoint(string dataDir)
-        => File.ReadAllLines(Path.Combine(dataDir, "endpoint")).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
 }
