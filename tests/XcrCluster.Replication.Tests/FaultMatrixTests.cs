@@ -41,11 +41,10 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
         await PoolInvariants.AssertNextRunIsExactDeltaAsync(pools, vm, target);
     }
 
-    /// <summary>XAPI ends an export body by closing the connection, so a body cut short ends cleanly: only the VHD itself
-    /// tells it is short.</summary>
+    /// <summary>Exports end by closing the connection as XAPI's do (the simulator's default), so a body cut short ends
+    /// cleanly: only the VHD itself tells it is short.</summary>
     private static void Apply(string fault, Faults source, Faults target)
     {
-        source.CloseDelimitedExports = true;
         switch (fault)
         {
             case "clean close": source.CloseExportAfterBytes = 3 << 20; break;
