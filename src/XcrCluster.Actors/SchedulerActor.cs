@@ -60,6 +60,7 @@ public sealed class SchedulerActor : BoundedJournalActor, IWithTimers
                 log.Warning("scheduler: job {0} ({1}), run {2} refused for VM {3}: {4}", started.JobName, started.JobId, started.RunId, refused.Vm, refused.Reason);
             }
         });
+        Command<GetState>(_ => Sender.Tell(state));
         Command<Status.Failure>(failure => log.Warning("scheduler: a run could not be started: {0}", failure.Cause.Message));
     }
 
@@ -89,6 +90,12 @@ public sealed class SchedulerActor : BoundedJournalActor, IWithTimers
     {
         var (runId, vms) = await JobRunner.StartAsync(await actors().ConfigureAwait(false), job, job.Schedule(fired.ScheduleId)!, $"schedule {fired.Due:yyyy-MM-dd HH:mm:ss}Z").ConfigureAwait(false);
         return new Started(job.Id, job.Name, runId, [.. vms.Where(v => !v.Accepted)]);
+    }
+
+    /// <summary>Asks for the <see cref="SchedulerState"/> (on this node: it is not serialized).</summary>
+    public sealed class GetState
+    {
+        public static readonly GetState Instance = new();
     }
 
     private sealed class Tick
