@@ -64,22 +64,33 @@ public static class ReplicationHosting
         => builder.WithSingletonProxy<ControlPlane>("control-plane", new ClusterSingletonOptions { Role = role });
 
     /// <summary>The scheduler singleton (runs of due schedules), on nodes with the given role; after a journal failure
-    /// it starts again with <paramref name="backoff"/> (<see cref="SingletonBackoff.Default"/>).</summary>
+    /// it starts again with <paramref name="backoff"/> (else <see cref="SingletonBackoff.FromConfig"/>).</summary>
     public static AkkaConfigurationBuilder WithScheduler(this AkkaConfigurationBuilder builder, string? role = null, SingletonBackoff? backoff = null)
-        => builder.WithSingleton<Scheduler>("scheduler", (backoff ?? SingletonBackoff.Default).Supervise(SchedulerActor.Props(), "scheduler"),
+        => builder.WithSingleton<Scheduler>("scheduler",
+            (system, _, _) => (backoff ?? SingletonBackoff.FromConfig(system.Settings.Config)).Supervise(SchedulerActor.Props(), "scheduler"),
             new ClusterSingletonOptions { Role = role });
 
     /// <summary>The control plane singleton (pools, jobs) and its proxy, on nodes with the given role; after a journal
-    /// failure it starts again with <paramref name="backoff"/> (<see cref="SingletonBackoff.Default"/>).</summary>
+    /// failure it starts again with <paramref name="backoff"/> (else <see cref="SingletonBackoff.FromConfig"/>).</summary>
     public static AkkaConfigurationBuilder WithControlPlane(this AkkaConfigurationBuilder builder, string? role = null, SingletonBackoff? backoff = null)
-        => builder.WithSingleton<ControlPlane>("control-plane", (backoff ?? SingletonBackoff.Default).Supervise(ControlPlaneActor.Props(), "book"),
+        => builder.WithSingleton<ControlPlane>("control-plane",
+            (system, _, _) => (backoff ?? SingletonBackoff.FromConfig(system.Settings.Config)).Supervise(ControlPlaneActor.Props(), "book"),
             new ClusterSingletonOptions { Role = role });
 
     /// <summary>This node's pool agents router (<see cref="PoolAgentsActor"/>): starts the agent singletons of the
-    /// pools this node serves and routes slot requests to every pool's agent. Needs the control plane proxy.</summary>
+    /// pools this node serves and routes slot requests to every pool's agent. Needs the control plane proxy. Without
+    /// <paramref name="limits"/>, the bounds come from the configuration (<see cref="PoolLimitsFrom"/>).</summary>
     public static AkkaConfigurationBuilder WithPoolAgents(this AkkaConfigurationBuilder builder, PoolLimits? limits = null, TargetServices? targets = null)
         => builder.WithActors((system, registry) => registry.Register<PoolAgents>(
-            system.ActorOf(PoolAgentsActor.Props(() => registry.GetAsync<ControlPlane>(), limits, targets), "pool-agents")));
+            system.ActorOf(PoolAgentsActor.Props(() => registry.GetAsync<ControlPlane>(), limits ?? PoolLimitsFrom(system.Settings.Config), targets),
+                "pool-agents")));
+
+    /// <summary>Xen Orchestra's limits, and <c>xcr.pool-slots { max-hold, max-wait }</c> (hocon/base.hocon) bounding a lease and a wait.</summary>
+    public static PoolLimits PoolLimitsFrom(Config config) => new()
+    {
+        MaxHold = config.GetTimeSpan("xcr.pool-slots.max-hold", PoolLimits.DefaultMaxHold, allowInfinite: false),
+        MaxWait = config.GetTimeSpan("xcr.pool-slots.max-wait", PoolLimits.DefaultMaxWait, allowInfinite: false),
+    };
 
     /// <summary>The SQL journal and snapshot store from hocon/persistence.sql.hocon.</summary>
     public static AkkaConfigurationBuilder WithSqlPersistence(this AkkaConfigurationBuilder builder, string provider, string connectionString)

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Configuration;
 using Akka.Pattern;
 
 namespace XcrCluster.Actors;
@@ -13,6 +14,12 @@ namespace XcrCluster.Actors;
 public sealed record SingletonBackoff(TimeSpan Min, TimeSpan Max, double RandomFactor = 0.2)
 {
     public static SingletonBackoff Default { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+
+    /// <summary><c>xcr.singleton-backoff { min, max, random-factor }</c> (hocon/base.hocon), else <see cref="Default"/>.</summary>
+    public static SingletonBackoff FromConfig(Config config) => new(
+        config.GetTimeSpan("xcr.singleton-backoff.min", Default.Min, allowInfinite: false),
+        config.GetTimeSpan("xcr.singleton-backoff.max", Default.Max, allowInfinite: false),
+        config.GetDouble("xcr.singleton-backoff.random-factor", Default.RandomFactor));
 
     /// <summary>The supervisor's props: the singleton, forwarding messages to <paramref name="child"/> (dropped to
     /// dead letters while it is stopped: askers retry, see <see cref="ControlPlaneClient"/>).</summary>
