@@ -24,7 +24,8 @@ public static class ControlPlaneClient
     public static Task<T> AskAsync<T>(IActorRef controlPlane, IControlMessage command, TimeSpan deadline, CancellationToken ct = default)
         => AskAsync<T>(() => Task.FromResult(controlPlane), command, deadline, ct);
 
-    public static async Task<T> AskAsync<T>(Func<Task<IActorRef>> controlPlane, IControlMessage command, TimeSpan deadline, CancellationToken ct = default)
+    public static async Task<T> AskAsync<T>(
+        Func<Task<IActorRef>> controlPlane, IControlMessage command, TimeSpan deadline, CancellationToken ct = default)
     {
         var request = command as ControlRequest ?? new ControlRequest(Guid.NewGuid().ToString(), command);
         var clock = Stopwatch.StartNew();

@@ -19,9 +19,11 @@ public sealed class NoRebalanceAllocationStrategy(IShardAllocationStrategy alloc
 
     public void Start(ActorSystem system) => (allocation as IActorSystemDependentAllocationStrategy)?.Start(system);
 
-    public Task<IActorRef> AllocateShard(IActorRef requester, string shardId, IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations)
-        => allocation.AllocateShard(requester, shardId, currentShardAllocations);
+    public Task<IActorRef> AllocateShard(IActorRef requester, string shardId,
+        IImmutableDictionary<IActorRef, IImmutableList<string>> allocations)
+        => allocation.AllocateShard(requester, shardId, allocations);
 
-    public Task<IImmutableSet<string>> Rebalance(IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations, IImmutableSet<string> rebalanceInProgress)
+    public Task<IImmutableSet<string>> Rebalance(
+        IImmutableDictionary<IActorRef, IImmutableList<string>> allocations, IImmutableSet<string> inProgress)
         => Task.FromResult<IImmutableSet<string>>(ImmutableHashSet<string>.Empty);
 }

@@ -89,7 +89,8 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
         Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberRemoved));
         // Checked a few times per bound, so a lease or a request goes at most a quarter late (and at least every 10 s).
         var bound = slots.Limits.MaxHold < slots.Limits.MaxWait ? slots.Limits.MaxHold : slots.Limits.MaxWait;
-        Timers.StartPeriodicTimer("expire", Expire.Instance, TimeSpan.FromTicks(Math.Clamp(bound.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond * 10)));
+        var every = Math.Clamp(bound.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond * 10);
+        Timers.StartPeriodicTimer("expire", Expire.Instance, TimeSpan.FromTicks(every));
     }
 
     protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
@@ -116,20 +117,22 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
 
     private static string Reason(Exception e) => (e is AggregateException a ? a.GetBaseException() : e).Message;
 
-    private void Expired((PoolSlots State, IReadOnlyList<AcquireSlots> Reclaimed, IReadOnlyList<AcquireSlots> TimedOut, IReadOnlyList<AcquireSlots> Granted) result)
+    private void Expired(SlotExpiry result)
     {
         foreach (var lease in result.Reclaimed)
         {
+            var holder = lease.OwnerNode.Length > 0 ? $"node {lease.OwnerNode}" : "an unknown node";
             log.Warning("pool {0}: lease {1} ({2} {3} slot(s)) of {4} held longer than {5}: reclaimed", pool, lease.LeaseId, lease.Count,
-                lease.Kind.ToString().ToLowerInvariant(), lease.OwnerNode.Length > 0 ? $"node {lease.OwnerNode}" : "an unknown node", slots.Limits.MaxHold);
+                lease.Kind.ToString().ToLowerInvariant(), holder, slots.Limits.MaxHold);
         }
 
         foreach (var request in result.TimedOut)
         {
             if (askers.Remove(request.LeaseId, out var asker))
             {
+                var kind = request.Kind.ToString().ToLowerInvariant();
                 asker.Tell(new SlotsRefused(pool, request.LeaseId,
-                    $"pool {pool}: no {request.Kind.ToString().ToLowerInvariant()} slot free within {slots.Limits.MaxWait} (its limit is {slots.Limits.Capacity(request.Kind)})"));
+                    $"pool {pool}: no {kind} slot free within {result.State.Limits.MaxWait} (limit {result.State.Limits.Capacity(request.Kind)})"));
             }
         }
 

@@ -37,8 +37,9 @@ public static class ReplicationHosting
     private static ClusterShardingSettings RegionSettings(ActorSystem system, string? role)
     {
         var own = $"remember-entities = on\nstate-store-mode = persistence\n{(role is null ? "" : $"role = \"{role}\"")}";
-        return ClusterShardingSettings.Create(ConfigurationFactory.ParseString(own).WithFallback(system.Settings.Config.GetConfig("akka.cluster.sharding")),
-            system.Settings.Config.GetConfig("akka.cluster.singleton"));
+        var config = system.Settings.Config;
+        return ClusterShardingSettings.Create(ConfigurationFactory.ParseString(own).WithFallback(config.GetConfig("akka.cluster.sharding")),
+            config.GetConfig("akka.cluster.singleton"));
     }
 
     /// <summary>DistributedPubSub's mediator on every node from the start (run progress, <see cref="RunProgressTopic"/>),
@@ -65,14 +66,17 @@ public static class ReplicationHosting
 
     /// <summary>The scheduler singleton (runs of due schedules), on nodes with the given role; after a journal failure
     /// it starts again with <paramref name="backoff"/> (else <see cref="SingletonBackoff.FromConfig"/>).</summary>
-    public static AkkaConfigurationBuilder WithScheduler(this AkkaConfigurationBuilder builder, string? role = null, SingletonBackoff? backoff = null)
+    public static AkkaConfigurationBuilder WithScheduler(
+        this AkkaConfigurationBuilder builder, string? role = null, SingletonBackoff? backoff = null)
         => builder.WithSingleton<Scheduler>("scheduler",
-            (system, _, _) => (backoff ?? SingletonBackoff.FromConfig(system.Settings.Config)).Supervise(SchedulerActor.Props(), "scheduler"),
+            (system, _, _) => (backoff ?? SingletonBackoff.FromConfig(system.Settings.Config))
+                .Supervise(SchedulerActor.Props(), "scheduler"),
             new ClusterSingletonOptions { Role = role });
 
     /// <summary>The control plane singleton (pools, jobs) and its proxy, on nodes with the given role; after a journal
     /// failure it starts again with <paramref name="backoff"/> (else <see cref="SingletonBackoff.FromConfig"/>).</summary>
-    public static AkkaConfigurationBuilder WithControlPlane(this AkkaConfigurationBuilder builder, string? role = null, SingletonBackoff? backoff = null)
+    public static AkkaConfigurationBuilder WithControlPlane(
+        this AkkaConfigurationBuilder builder, string? role = null, SingletonBackoff? backoff = null)
         => builder.WithSingleton<ControlPlane>("control-plane",
             (system, _, _) => (backoff ?? SingletonBackoff.FromConfig(system.Settings.Config)).Supervise(ControlPlaneActor.Props(), "book"),
             new ClusterSingletonOptions { Role = role });
@@ -82,10 +86,11 @@ public static class ReplicationHosting
     /// <paramref name="limits"/>, the bounds come from the configuration (<see cref="PoolLimitsFrom"/>).</summary>
     public static AkkaConfigurationBuilder WithPoolAgents(this AkkaConfigurationBuilder builder, PoolLimits? limits = null, TargetServices? targets = null)
         => builder.WithActors((system, registry) => registry.Register<PoolAgents>(
-            system.ActorOf(PoolAgentsActor.Props(() => registry.GetAsync<ControlPlane>(), limits ?? PoolLimitsFrom(system.Settings.Config), targets),
-                "pool-agents")));
+            system.ActorOf(PoolAgentsActor.Props(
+                () => registry.GetAsync<ControlPlane>(), limits ?? PoolLimitsFrom(system.Settings.Config), targets), "pool-agents")));
 
-    /// <summary>Xen Orchestra's limits, and <c>xcr.pool-slots { max-hold, max-wait }</c> (hocon/base.hocon) bounding a lease and a wait.</summary>
+    /// <summary>Xen Orchestra's limits, and <c>xcr.pool-slots { max-hold, max-wait }</c> (hocon/base.hocon) bounding a lease
+    /// and a wait.</summary>
     public static PoolLimits PoolLimitsFrom(Config config) => new()
     {
         MaxHold = config.GetTimeSpan("xcr.pool-slots.max-hold", PoolLimits.DefaultMaxHold, allowInfinite: false),
@@ -120,5 +125,8 @@ public static class ReplicationHosting
 
     /// <summary>SQLite in a data directory: the embedded default (one node, nothing to set up).</summary>
     public static string SqliteConnection(string dataDir, TimeSpan? busyTimeout = null)
-        => $"Data Source={Path.Combine(dataDir, "xcr.db")};Default Timeout={Math.Max(1, (int)(busyTimeout ?? SqliteBusyTimeout).TotalSeconds)}";
+    {
+        var seconds = Math.Max(1, (int)(busyTimeout ?? SqliteBusyTimeout).TotalSeconds);
+        return $"Data Source={Path.Combine(dataDir, "xcr.db")};Default Timeout={seconds}";
+    }
 }

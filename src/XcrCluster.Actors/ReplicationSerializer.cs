@@ -103,7 +103,11 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
 
     public override int Identifier => SerializerId;
 
-    public static IReadOnlyCollection<Type> BoundTypes => [typeof(IReplicatedVmMessage), typeof(ReplicatedVmState), typeof(IControlMessage), typeof(ControlState), typeof(ControlBook), typeof(SchedulerState), typeof(IPoolAgentMessage), typeof(IRunProgressMessage)];
+    public static IReadOnlyCollection<Type> BoundTypes =>
+    [
+        typeof(IReplicatedVmMessage), typeof(ReplicatedVmState), typeof(IControlMessage), typeof(ControlState), typeof(ControlBook),
+        typeof(SchedulerState), typeof(IPoolAgentMessage), typeof(IRunProgressMessage),
+    ];
 
     public override string Manifest(object o) => Manifests.TryGetValue(o.GetType(), out var m) ? m : throw new ArgumentException($"no manifest for {o.GetType()}");
 
@@ -123,7 +127,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
             var element = JsonElement.ParseValue(ref reader);
             var manifest = element.GetProperty("manifest").GetString() ?? "";
             return Types.TryGetValue(manifest, out var type)
-                ? (IControlMessage)(element.GetProperty("value").Deserialize(type, options) ?? throw new SerializationException($"empty {manifest}"))
+                ? (IControlMessage)(element.GetProperty("value").Deserialize(type, options)
+                    ?? throw new SerializationException($"empty {manifest}"))
                 : throw new SerializationException($"unknown manifest {manifest}");
         }
 

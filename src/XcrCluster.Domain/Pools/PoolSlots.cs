@@ -40,7 +40,8 @@ public sealed record PoolSlots(PoolLimits Limits)
     public (PoolSlots State, IReadOnlyList<AcquireSlots> Granted) Acquire(AcquireSlots request, DateTimeOffset? now = null)
         => Held.ContainsKey(request.LeaseId) || Waiting.Any(w => w.LeaseId == request.LeaseId)
             ? (this, [])
-            : (this with { Waiting = Waiting.Add(request), Since = Since.SetItem(request.LeaseId, now ?? DateTimeOffset.UtcNow) }).Grant(now);
+            : (this with { Waiting = Waiting.Add(request), Since = Since.SetItem(request.LeaseId, now ?? DateTimeOffset.UtcNow) })
+                .Grant(now);
 
     public (PoolSlots State, IReadOnlyList<AcquireSlots> Granted) Release(string leaseId, DateTimeOffset? now = null)
         => Without([leaseId]).Grant(now);
@@ -51,13 +52,12 @@ public sealed record PoolSlots(PoolLimits Limits)
 
     /// <summary>Leases held longer than <see cref="PoolLimits.MaxHold"/> are reclaimed and requests waiting longer than
     /// <see cref="PoolLimits.MaxWait"/> dropped; what that frees is granted.</summary>
-    public (PoolSlots State, IReadOnlyList<AcquireSlots> Reclaimed, IReadOnlyList<AcquireSlots> TimedOut, IReadOnlyList<AcquireSlots> Granted) Expire(
-        DateTimeOffset now)
+    public SlotExpiry Expire(DateTimeOffset now)
     {
         List<AcquireSlots> reclaimed = [.. Held.Values.Where(l => now - Since.GetValueOrDefault(l.LeaseId, now) > Limits.MaxHold)];
         List<AcquireSlots> timedOut = [.. Waiting.Where(w => now - Since.GetValueOrDefault(w.LeaseId, now) > Limits.MaxWait)];
         var (state, granted) = Without([.. reclaimed.Concat(timedOut).Select(l => l.LeaseId)]).Grant(now);
-        return (state, reclaimed, timedOut, granted);
+        return new SlotExpiry(state, reclaimed, timedOut, granted);
     }
 
     private PoolSlots Without(IReadOnlyCollection<string> leaseIds) => this with
@@ -79,7 +79,9 @@ public sealed record PoolSlots(PoolLimits Limits)
             {
                 state = state with
                 {
-                    Waiting = state.Waiting.Remove(next), Held = state.Held.Add(next.LeaseId, next), Since = state.Since.SetItem(next.LeaseId, now ?? DateTimeOffset.UtcNow),
+                    Waiting = state.Waiting.Remove(next),
+                    Held = state.Held.Add(next.LeaseId, next),
+                    Since = state.Since.SetItem(next.LeaseId, now ?? DateTimeOffset.UtcNow),
                 };
                 granted.Add(next);
             }
@@ -88,3 +90,8 @@ public sealed record PoolSlots(PoolLimits Limits)
         return (state, granted);
     }
 }
+
+/// <summary>What <see cref="PoolSlots.Expire"/> did: the new state, the leases reclaimed, the requests dropped, and the
+/// leases granted with what that freed.</summary>
+public sealed record SlotExpiry(PoolSlots State, IReadOnlyList<AcquireSlots> Reclaimed, IReadOnlyList<AcquireSlots> TimedOut,
+    IReadOnlyList<AcquireSlots> Granted);
