@@ -71,7 +71,7 @@ public sealed class RebalanceTests() : Akka.TestKit.Xunit2.TestKit("akka.logleve
         await AwaitAssertAsync(async () => Assert.Equal(2, (await StatsAsync(region)).Regions.Count), TimeSpan.FromSeconds(60));
 
         // Many rebalance rounds (every 250 ms here): a move would stop an entity and cancel its run.
-        cancelled.ExpectNoMsg(TimeSpan.FromSeconds(3));
+        cancelled.ExpectNoMsg(TimeSpan.FromSeconds(5));
         var stats = await StatsAsync(region);
         Assert.Equal(shards, stats.Regions[AddressOf(one)].Stats.Count);
         Assert.Empty(stats.Regions[AddressOf(two)].Stats);
