@@ -5,18 +5,27 @@ using XcrCluster.Domain.Control;
 namespace XcrCluster.Actors;
 
 /// <summary>The control plane's bookkeeping (registered pools, jobs) as a persistent cluster singleton: it
-/// persists what <see cref="ControlState"/> decides and replies.</summary>
-public sealed class ControlPlaneActor : ReceivePersistentActor
+/// persists what <see cref="ControlBook"/> decides and replies. A snapshot every <see cref="SnapshotEvery"/> events,
+/// older events deleted once it is saved, so the journal stays short however long the cluster lives.</summary>
+public sealed class ControlPlaneActor : BoundedJournalActor
 {
-    private ControlState state = new();
+    public const int SnapshotEvery = 50;
+
+    private ControlBook book = new();
 
     public ControlPlaneActor()
     {
-        Recover<SnapshotOffer>(offer => state = (ControlState)offer.Snapshot);
-        Recover<IControlMessage>(e => state = state.Apply(e));
+        Recover<SnapshotOffer>(offer => book = offer.Snapshot switch
+        {
+            ControlBook saved => saved,
+            ControlState legacy => new ControlBook { State = legacy }, // snapshots from before request ids
+            var other => throw new InvalidOperationException($"control plane: unknown snapshot {other.GetType().Name}"),
+        });
+        Recover<IControlMessage>(e => book = book.Apply(e));
+        DeleteWhatSnapshotsCover("control plane");
         Command<IControlMessage>(command =>
         {
-            var (e, reply) = state.Process(command);
+            var (e, reply) = book.Process(command);
             if (e is null)
             {
                 Sender.Tell(reply);
@@ -26,8 +35,9 @@ public sealed class ControlPlaneActor : ReceivePersistentActor
             var sender = Sender;
             Persist(e, persisted =>
             {
-                state = state.Apply(persisted);
+                book = book.Apply(persisted);
                 sender.Tell(reply);
+                SnapshotOnEvery(SnapshotEvery, book);
             });
         });
     }
@@ -53,7 +63,8 @@ public sealed class ControlPoolRegistry(Func<Task<IActorRef>> controlPlane, Clus
 
     public async Task<Xapi.XapiEndpoint> EndpointAsync(string pool)
     {
-        var pools = await (await controlPlane().ConfigureAwait(false)).Ask<PoolList>(new GetPools(), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        var pools = await ControlPlaneClient.AskAsync<PoolList>(controlPlane, new GetPools(), TimeSpan.FromSeconds(30))
+            .ConfigureAwait(false);
         var p = pools.Pools.FirstOrDefault(x => x.Name == pool) ?? throw new KeyNotFoundException($"unknown pool \"{pool}\"");
         var tls = p.Fingerprint is { } fp ? Xapi.XapiTls.Pinned(fp) : p.AllowUnauthorized ? Xapi.XapiTls.AllowUnauthorized : Xapi.XapiTls.Verify;
         return Xapi.XapiEndpoint.Parse(p.Url, tls, new Xapi.XapiCredentials(p.User, new Xapi.Secret(key.Decrypt(p.EncryptedPassword))));

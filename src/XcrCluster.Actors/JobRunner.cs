@@ -22,7 +22,9 @@ public static class JobRunner
         var settings = schedule.Apply(job.Settings);
         var jobRef = new JobRef(job.Id, job.Name, schedule.Id, schedule.Name.Length > 0 ? schedule.Name : trigger);
         var chosen = job.Vms.Concat(await SmartAsync(actors.PoolAgents, job).ConfigureAwait(false)).Distinct(StringComparer.Ordinal).ToList();
-        await actors.ControlPlane.Ask<IControlMessage>(new RecordRun(new RunLaunch(runId, job.Id, schedule.Id, chosen, trigger, DateTimeOffset.UtcNow)), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        var launch = new RunLaunch(runId, job.Id, schedule.Id, chosen, trigger, DateTimeOffset.UtcNow);
+        await ControlPlaneClient.AskAsync<IControlMessage>(actors.ControlPlane, new RecordRun(launch), TimeSpan.FromSeconds(30))
+            .ConfigureAwait(false);
         var vms = new List<VmStart>();
         foreach (var vm in chosen)
         {

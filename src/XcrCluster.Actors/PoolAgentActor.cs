@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Event;
 using XcrCluster.Domain.Pools;
 using XcrCluster.Replication;
 using XcrCluster.Xapi;
@@ -11,17 +12,22 @@ namespace XcrCluster.Actors;
 /// every job of the cluster (snapshots and VDI transfers at once, as Xen Orchestra does), granting slots first
 /// come first served, hosts the target sessions of runs writing to its pool (<see cref="TargetSessionActor"/>), and
 /// reads the pool's live inventory (SRs, VMs, disks) for whoever asks. Leases of a node that leaves are released. Not persistent: after a hand-over the new agent starts empty.
+/// No wait is endless: a lease held longer than <see cref="PoolLimits.MaxHold"/> is reclaimed (with a warning naming its
+/// holder) and a request waiting longer than <see cref="PoolLimits.MaxWait"/> is answered <see cref="SlotsRefused"/>.
 /// </summary>
-public sealed class PoolAgentActor : ReceiveActor
+public sealed class PoolAgentActor : ReceiveActor, IWithTimers
 {
     /// <summary>Bounds an inventory read so the asker hears why before its own ask times out (the HTTP API waits 30 s).</summary>
     public static readonly TimeSpan InventoryTimeout = TimeSpan.FromSeconds(20);
 
     private readonly Dictionary<string, IActorRef> askers = new(StringComparer.Ordinal);
+    private readonly ILoggingAdapter log = Context.GetLogger();
+    private readonly string pool;
     private PoolSlots slots;
 
     public PoolAgentActor(string pool, PoolLimits limits, TargetServices? targets = null)
     {
+        this.pool = pool;
         slots = new PoolSlots(limits);
         Receive<OpenTarget>(open =>
         {
@@ -69,13 +75,23 @@ public sealed class PoolAgentActor : ReceiveActor
 
             ReadInventoryAsync(pool, targets.Pools).PipeTo(Sender, failure: e => new InventoryFailed(pool, Reason(e)));
         });
+        Receive<Expire>(_ => Expired(slots.Expire(DateTimeOffset.UtcNow)));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
     }
 
     public static Props Props(string pool, PoolLimits limits, TargetServices? targets = null) => Akka.Actor.Props.Create(() => new PoolAgentActor(pool, limits, targets));
 
-    protected override void PreStart() => Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberRemoved));
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart()
+    {
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberRemoved));
+        // Checked a few times per bound, so a lease or a request goes at most a quarter late (and at least every 10 s).
+        var bound = slots.Limits.MaxHold < slots.Limits.MaxWait ? slots.Limits.MaxHold : slots.Limits.MaxWait;
+        var every = Math.Clamp(bound.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond * 10);
+        Timers.StartPeriodicTimer("expire", Expire.Instance, TimeSpan.FromTicks(every));
+    }
 
     protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
 
@@ -94,7 +110,34 @@ public sealed class PoolAgentActor : ReceiveActor
         }
     }
 
+    private sealed class Expire
+    {
+        public static readonly Expire Instance = new();
+    }
+
     private static string Reason(Exception e) => (e is AggregateException a ? a.GetBaseException() : e).Message;
+
+    private void Expired(SlotExpiry result)
+    {
+        foreach (var lease in result.Reclaimed)
+        {
+            var holder = lease.OwnerNode.Length > 0 ? $"node {lease.OwnerNode}" : "an unknown node";
+            log.Warning("pool {0}: lease {1} ({2} {3} slot(s)) of {4} held longer than {5}: reclaimed", pool, lease.LeaseId, lease.Count,
+                lease.Kind.ToString().ToLowerInvariant(), holder, slots.Limits.MaxHold);
+        }
+
+        foreach (var request in result.TimedOut)
+        {
+            if (askers.Remove(request.LeaseId, out var asker))
+            {
+                var kind = request.Kind.ToString().ToLowerInvariant();
+                asker.Tell(new SlotsRefused(pool, request.LeaseId,
+                    $"pool {pool}: no {kind} slot free within {result.State.Limits.MaxWait} (limit {result.State.Limits.Capacity(request.Kind)})"));
+            }
+        }
+
+        Apply((result.State, result.Granted));
+    }
 
     private void Apply((PoolSlots State, IReadOnlyList<AcquireSlots> Granted) result)
     {

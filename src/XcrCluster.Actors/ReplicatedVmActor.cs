@@ -11,7 +11,7 @@ namespace XcrCluster.Actors;
 /// decides, replies, and starts the run — long work that runs outside the actor and comes back as a message.
 /// After a recovery a run that was going is recorded as interrupted, and the next queued run starts.
 /// </summary>
-public sealed class ReplicatedVmActor : ReceivePersistentActor
+public sealed class ReplicatedVmActor : BoundedJournalActor
 {
     /// <summary>A snapshot every this many events; older events are deleted once it is saved.</summary>
     public const int SnapshotEvery = 20;
@@ -67,10 +67,7 @@ public sealed class ReplicatedVmActor : ReceivePersistentActor
                 sender.Tell(e);
             });
         });
-        Command<SaveSnapshotSuccess>(success => DeleteMessages(success.Metadata.SequenceNr));
-        Command<SaveSnapshotFailure>(failure => log.Warning("VM {0}: snapshot not saved: {1}", state.VmUuid, failure.Cause.Message));
-        Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(failure => log.Warning("VM {0}: old events not deleted: {1}", state.VmUuid, failure.Cause.Message));
+        DeleteWhatSnapshotsCover($"VM {vmUuid}");
     }
 
     public override string PersistenceId { get; }
@@ -91,10 +88,7 @@ public sealed class ReplicatedVmActor : ReceivePersistentActor
             Start(started.Request);
         }
 
-        if (LastSequenceNr % SnapshotEvery == 0)
-        {
-            SaveSnapshot(state);
-        }
+        SnapshotOnEvery(SnapshotEvery, state);
     }
 
     /// <summary>Runs the replication off the actor; its result comes back as <see cref="RunCompleted"/>.</summary>

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Remote.Hosting;
 using Akka.Cluster.Sharding;
+using Akka.Configuration;
 using Akka.Hosting;
 using XcrCluster.Domain.Pools;
 using XcrCluster.Domain.Vm;
@@ -18,7 +19,8 @@ public static class ReplicationHosting
         => builder.WithCustomSerializer("xcr", ReplicationSerializer.BoundTypes, system => new ReplicationSerializer(system));
 
     /// <summary>The ReplicatedVm shard region: persistence state store with remember-entities (entities restart
-    /// after a node restart and record interrupted runs), on nodes with the given role.</summary>
+    /// after a node restart and record interrupted runs), on nodes with the given role; shards are never rebalanced
+    /// (<see cref="NoRebalanceAllocationStrategy"/>: a move would interrupt the runs going on in them).</summary>
     public static AkkaConfigurationBuilder WithReplicatedVms(this AkkaConfigurationBuilder builder, IRunExecutor executor, string? role = null)
         => builder
             .AddStartup((system, _) => CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "cancel-replications", async () =>
@@ -27,8 +29,18 @@ public static class ReplicationHosting
                 await executor.CancelAllAsync(TimeSpan.FromSeconds(40)).ConfigureAwait(false);
                 return Done.Instance;
             }))
-            .WithShardRegion<ReplicatedVmRegion>(ReplicatedVmMessageExtractor.RegionName, id => ReplicatedVmActor.Props(id, executor),
-                new ReplicatedVmMessageExtractor(), new ShardOptions { RememberEntities = true, StateStoreMode = StateStoreMode.Persistence, Role = role });
+            .WithActors((system, registry) => registry.Register<ReplicatedVmRegion>(ClusterSharding.Get(system).Start(
+                ReplicatedVmMessageExtractor.RegionName, id => ReplicatedVmActor.Props(id, executor), RegionSettings(system, role),
+                new ReplicatedVmMessageExtractor(), new NoRebalanceAllocationStrategy(), PoisonPill.Instance)));
+
+    /// <summary>What Akka.Hosting's ShardOptions would set (it has no allocation strategy, hence the region is started here).</summary>
+    private static ClusterShardingSettings RegionSettings(ActorSystem system, string? role)
+    {
+        var own = $"remember-entities = on\nstate-store-mode = persistence\n{(role is null ? "" : $"role = \"{role}\"")}";
+        var config = system.Settings.Config;
+        return ClusterShardingSettings.Create(ConfigurationFactory.ParseString(own).WithFallback(config.GetConfig("akka.cluster.sharding")),
+            config.GetConfig("akka.cluster.singleton"));
+    }
 
     /// <summary>DistributedPubSub's mediator on every node from the start (run progress, <see cref="RunProgressTopic"/>),
     /// so subscriptions made elsewhere reach it before its first publish.</summary>
@@ -52,19 +64,38 @@ public static class ReplicationHosting
     public static AkkaConfigurationBuilder WithControlPlaneProxy(this AkkaConfigurationBuilder builder, string role = ControlRole)
         => builder.WithSingletonProxy<ControlPlane>("control-plane", new ClusterSingletonOptions { Role = role });
 
-    /// <summary>The scheduler singleton (runs of due schedules), on nodes with the given role.</summary>
-    public static AkkaConfigurationBuilder WithScheduler(this AkkaConfigurationBuilder builder, string? role = null)
-        => builder.WithSingleton<Scheduler>("scheduler", SchedulerActor.Props(), new ClusterSingletonOptions { Role = role });
+    /// <summary>The scheduler singleton (runs of due schedules), on nodes with the given role; after a journal failure
+    /// it starts again with <paramref name="backoff"/> (else <see cref="SingletonBackoff.FromConfig"/>).</summary>
+    public static AkkaConfigurationBuilder WithScheduler(
+        this AkkaConfigurationBuilder builder, string? role = null, SingletonBackoff? backoff = null)
+        => builder.WithSingleton<Scheduler>("scheduler",
+            (system, _, _) => (backoff ?? SingletonBackoff.FromConfig(system.Settings.Config))
+                .Supervise(SchedulerActor.Props(), "scheduler"),
+            new ClusterSingletonOptions { Role = role });
 
-    /// <summary>The control plane singleton (pools, jobs) and its proxy, on nodes with the given role.</summary>
-    public static AkkaConfigurationBuilder WithControlPlane(this AkkaConfigurationBuilder builder, string? role = null)
-        => builder.WithSingleton<ControlPlane>("control-plane", ControlPlaneActor.Props(), new ClusterSingletonOptions { Role = role });
+    /// <summary>The control plane singleton (pools, jobs) and its proxy, on nodes with the given role; after a journal
+    /// failure it starts again with <paramref name="backoff"/> (else <see cref="SingletonBackoff.FromConfig"/>).</summary>
+    public static AkkaConfigurationBuilder WithControlPlane(
+        this AkkaConfigurationBuilder builder, string? role = null, SingletonBackoff? backoff = null)
+        => builder.WithSingleton<ControlPlane>("control-plane",
+            (system, _, _) => (backoff ?? SingletonBackoff.FromConfig(system.Settings.Config)).Supervise(ControlPlaneActor.Props(), "book"),
+            new ClusterSingletonOptions { Role = role });
 
     /// <summary>This node's pool agents router (<see cref="PoolAgentsActor"/>): starts the agent singletons of the
-    /// pools this node serves and routes slot requests to every pool's agent. Needs the control plane proxy.</summary>
+    /// pools this node serves and routes slot requests to every pool's agent. Needs the control plane proxy. Without
+    /// <paramref name="limits"/>, the bounds come from the configuration (<see cref="PoolLimitsFrom"/>).</summary>
     public static AkkaConfigurationBuilder WithPoolAgents(this AkkaConfigurationBuilder builder, PoolLimits? limits = null, TargetServices? targets = null)
         => builder.WithActors((system, registry) => registry.Register<PoolAgents>(
-            system.ActorOf(PoolAgentsActor.Props(() => registry.GetAsync<ControlPlane>(), limits, targets), "pool-agents")));
+            system.ActorOf(PoolAgentsActor.Props(
+                () => registry.GetAsync<ControlPlane>(), limits ?? PoolLimitsFrom(system.Settings.Config), targets), "pool-agents")));
+
+    /// <summary>Xen Orchestra's limits, and <c>xcr.pool-slots { max-hold, max-wait }</c> (hocon/base.hocon) bounding a lease
+    /// and a wait.</summary>
+    public static PoolLimits PoolLimitsFrom(Config config) => new()
+    {
+        MaxHold = config.GetTimeSpan("xcr.pool-slots.max-hold", PoolLimits.DefaultMaxHold, allowInfinite: false),
+        MaxWait = config.GetTimeSpan("xcr.pool-slots.max-wait", PoolLimits.DefaultMaxWait, allowInfinite: false),
+    };
 
     /// <summary>The SQL journal and snapshot store from hocon/persistence.sql.hocon.</summary>
     public static AkkaConfigurationBuilder WithSqlPersistence(this AkkaConfigurationBuilder builder, string provider, string connectionString)
@@ -88,6 +119,14 @@ public static class ReplicationHosting
         return reader.ReadToEnd();
     }
 
+    /// <summary>How long a SQLite statement waits for a lock another connection holds before it fails (Microsoft.Data.Sqlite's
+    /// own default): the journal's failures then reach the persistent actors, which start again (<see cref="SingletonBackoff"/>).</summary>
+    public static readonly TimeSpan SqliteBusyTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>SQLite in a data directory: the embedded default (one node, nothing to set up).</summary>
-    public static string SqliteConnection(string dataDir) => $"Data Source={Path.Combine(dataDir, "xcr.db")}";
+    public static string SqliteConnection(string dataDir, TimeSpan? busyTimeout = null)
+    {
+        var seconds = Math.Max(1, (int)(busyTimeout ?? SqliteBusyTimeout).TotalSeconds);
+        return $"Data Source={Path.Combine(dataDir, "xcr.db")};Default Timeout={seconds}";
+    }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.Serialization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
 using XcrCluster.Domain.Control;
@@ -64,6 +65,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(VmForgotten)] = "vm-forgotten",
         [typeof(AcquireSlots)] = "acquire-slots",
         [typeof(SlotsGranted)] = "slots-granted",
+        [typeof(SlotsRefused)] = "slots-refused",
         [typeof(ReleaseSlots)] = "release-slots",
         [typeof(GetPoolLoad)] = "get-pool-load",
         [typeof(PoolLoad)] = "pool-load",
@@ -86,15 +88,26 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(TargetFailed)] = "target-failed",
         [typeof(RunProgress)] = "run-progress",
         [typeof(RunEnded)] = "run-ended",
+        [typeof(ControlRequest)] = "control-request",
+        [typeof(ControlApplied)] = "control-applied",
+        [typeof(ControlBook)] = "control-book",
+        [typeof(SchedulerState)] = "scheduler-state",
     };
 
     private static readonly Dictionary<string, Type> Types = Manifests.ToDictionary(p => p.Value, p => p.Key);
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new PlainObjectConverter() } };
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new PlainObjectConverter(), new ControlMessageConverter() },
+    };
 
     public override int Identifier => SerializerId;
 
-    public static IReadOnlyCollection<Type> BoundTypes => [typeof(IReplicatedVmMessage), typeof(ReplicatedVmState), typeof(IControlMessage), typeof(ControlState), typeof(IPoolAgentMessage), typeof(IRunProgressMessage)];
+    public static IReadOnlyCollection<Type> BoundTypes =>
+    [
+        typeof(IReplicatedVmMessage), typeof(ReplicatedVmState), typeof(IControlMessage), typeof(ControlState), typeof(ControlBook),
+        typeof(SchedulerState), typeof(IPoolAgentMessage), typeof(IRunProgressMessage),
+    ];
 
     public override string Manifest(object o) => Manifests.TryGetValue(o.GetType(), out var m) ? m : throw new ArgumentException($"no manifest for {o.GetType()}");
 
@@ -104,4 +117,28 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         => Types.TryGetValue(manifest, out var type)
             ? JsonSerializer.Deserialize(bytes, type, Json) ?? throw new SerializationException($"empty {manifest}")
             : throw new SerializationException($"unknown manifest {manifest}");
+
+    /// <summary>A control message inside another (a request's command, an applied request's event and reply): its
+    /// manifest and its JSON.</summary>
+    private sealed class ControlMessageConverter : JsonConverter<IControlMessage>
+    {
+        public override IControlMessage Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            var element = JsonElement.ParseValue(ref reader);
+            var manifest = element.GetProperty("manifest").GetString() ?? "";
+            return Types.TryGetValue(manifest, out var type)
+                ? (IControlMessage)(element.GetProperty("value").Deserialize(type, options)
+                    ?? throw new SerializationException($"empty {manifest}"))
+                : throw new SerializationException($"unknown manifest {manifest}");
+        }
+
+        public override void Write(Utf8JsonWriter writer, IControlMessage value, JsonSerializerOptions options)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("manifest", Manifests[value.GetType()]);
+            writer.WritePropertyName("value");
+            JsonSerializer.Serialize(writer, value, value.GetType(), options);
+            writer.WriteEndObject();
+        }
+    }
 }

@@ -10,10 +10,14 @@ namespace XcrCluster.Actors;
 /// The scheduler, a persistent cluster singleton: every second it reads the jobs from the control plane and starts
 /// the runs of the schedules that are due, one per schedule however many occurrences were missed (it persists the
 /// occurrence it fired for). A run still going when the next is due is refused by the VM's entity and logged,
-/// not stacked; disabled schedules do nothing (jobs can still be run by hand).
+/// not stacked; disabled schedules do nothing (jobs can still be run by hand). The journal stays bounded (a snapshot
+/// every <see cref="SnapshotEvery"/> firings).
 /// </summary>
-public sealed class SchedulerActor : ReceivePersistentActor, IWithTimers
+public sealed class SchedulerActor : BoundedJournalActor, IWithTimers
 {
+    /// <summary>A snapshot every this many firings; older events are deleted once it is saved.</summary>
+    public const int SnapshotEvery = 50;
+
     private static readonly TimeSpan TickEvery = TimeSpan.FromSeconds(1);
     private readonly ILoggingAdapter log = Context.GetLogger();
     private SchedulerState state = new();
@@ -21,7 +25,9 @@ public sealed class SchedulerActor : ReceivePersistentActor, IWithTimers
 
     public SchedulerActor(Func<Task<IActorRef>> controlPlane, Func<Task<IActorRef>> region, Func<Task<IActorRef>> poolAgents)
     {
+        Recover<SnapshotOffer>(offer => state = (SchedulerState)offer.Snapshot);
         Recover<ScheduleFired>(fired => state = state.Apply(fired));
+        DeleteWhatSnapshotsCover("scheduler");
         Command<Tick>(_ =>
         {
             if (!busy)
@@ -37,6 +43,7 @@ public sealed class SchedulerActor : ReceivePersistentActor, IWithTimers
             PersistAll(due, fired =>
             {
                 state = state.Apply(fired);
+                SnapshotOnEvery(SnapshotEvery, state);
                 var job = jobs.Jobs.Single(j => j.Id == fired.JobId);
                 StartAsync(async () => new JobRunner.Targets(await region(), await controlPlane(), await poolAgents()), job, fired).PipeTo(Self);
             });
@@ -53,6 +60,7 @@ public sealed class SchedulerActor : ReceivePersistentActor, IWithTimers
                 log.Warning("scheduler: job {0} ({1}), run {2} refused for VM {3}: {4}", started.JobName, started.JobId, started.RunId, refused.Vm, refused.Reason);
             }
         });
+        Command<GetState>(_ => Sender.Tell(state));
         Command<Status.Failure>(failure => log.Warning("scheduler: a run could not be started: {0}", failure.Cause.Message));
     }
 
@@ -82,6 +90,12 @@ public sealed class SchedulerActor : ReceivePersistentActor, IWithTimers
     {
         var (runId, vms) = await JobRunner.StartAsync(await actors().ConfigureAwait(false), job, job.Schedule(fired.ScheduleId)!, $"schedule {fired.Due:yyyy-MM-dd HH:mm:ss}Z").ConfigureAwait(false);
         return new Started(job.Id, job.Name, runId, [.. vms.Where(v => !v.Accepted)]);
+    }
+
+    /// <summary>Asks for the <see cref="SchedulerState"/> (on this node: it is not serialized).</summary>
+    public sealed class GetState
+    {
+        public static readonly GetState Instance = new();
     }
 
     private sealed class Tick

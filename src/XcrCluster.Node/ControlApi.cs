@@ -72,9 +72,10 @@ public static class ControlApi
         return states;
     }
 
-    /// <summary>Asks the control plane singleton (pools, jobs).</summary>
+    /// <summary>Asks the control plane singleton (pools, jobs), sending again with the same request id while it restarts
+    /// (<see cref="ControlPlaneClient"/>), for <see cref="AskTimeout"/> at most.</summary>
     internal static async Task<T> ControlAsync<T>(ActorRegistry registry, IControlMessage message)
-        => await (await registry.GetAsync<ControlPlane>()).Ask<T>(message, AskTimeout);
+        => await ControlPlaneClient.AskAsync<T>(() => registry.GetAsync<ControlPlane>(), message, AskTimeout);
 
     internal static async Task<JobDefinition?> JobAsync(ActorRegistry registry, string id)
         => (await ControlAsync<JobReply>(registry, new GetJob(id))).Job;

@@ -12,7 +12,7 @@ public sealed class HoconTests
     public async Task The_shipped_defaults_apply_and_a_nodes_config_file_wins()
     {
         using var host = new HostBuilder().ConfigureServices(services => services.AddAkka("xcr", builder => builder
-            .AddHocon("akka.cluster.split-brain-resolver.stable-after = 7s", HoconAddMode.Prepend)
+            .AddHocon("akka.cluster.split-brain-resolver.stable-after = 7s\nxcr.pool-slots.max-wait = 5m", HoconAddMode.Prepend)
             .WithXcrClusterDefaults()
             .WithSqlPersistence("SQLite.MS", "Data Source=:memory:"))).Build();
         await host.StartAsync();
@@ -22,6 +22,9 @@ public sealed class HoconTests
         Assert.Equal(TimeSpan.FromSeconds(7), config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
         Assert.Equal(TimeSpan.FromSeconds(45), config.GetTimeSpan("akka.coordinated-shutdown.phases.before-cluster-shutdown.timeout"));
         Assert.Equal("SQLite.MS", config.GetString("akka.persistence.journal.sql.provider-name"));
+        Assert.Equal(SingletonBackoff.Default, SingletonBackoff.FromConfig(config));
+        var limits = ReplicationHosting.PoolLimitsFrom(config);
+        Assert.Equal((TimeSpan.FromHours(24), TimeSpan.FromMinutes(5)), (limits.MaxHold, limits.MaxWait));
         await host.StopAsync();
     }
 }

@@ -91,6 +91,39 @@ public sealed class PoolAgentTests() : Akka.TestKit.Xunit2.TestKit("""
         Assert.Contains("no XAPI access", failed.Reason);
     }
 
+    [Fact]
+    public async Task A_lease_held_past_the_pools_bound_is_reclaimed_with_a_warning_naming_its_holder()
+    {
+        var agents = await StartAgentsAsync(new PoolLimits(Snapshots: 1) { MaxHold = TimeSpan.FromMilliseconds(500) });
+        var gate = new PoolAgentGate(() => Task.FromResult(agents));
+        var node = Cluster.Get(Sys).SelfAddress.ToString();
+        await EventFilter.Warning(contains: $"of node {node} held longer than 00:00:00.5000000: reclaimed").ExpectOneAsync(TimeSpan.FromSeconds(30), async () =>
+        {
+            await gate.AcquireAsync("alpha", SlotKind.Snapshot, 1, default).WaitAsync(TimeSpan.FromSeconds(30)); // never given back
+            await gate.AcquireAsync("alpha", SlotKind.Snapshot, 1, default).WaitAsync(TimeSpan.FromSeconds(30));
+        });
+    }
+
+    [Fact]
+    public async Task A_request_waiting_past_the_pools_bound_fails_naming_the_pool()
+    {
+        var agents = await StartAgentsAsync(new PoolLimits(Snapshots: 1) { MaxWait = TimeSpan.FromMilliseconds(500) });
+        var gate = new PoolAgentGate(() => Task.FromResult(agents));
+        await using var held = await gate.AcquireAsync("alpha", SlotKind.Snapshot, 1, default).WaitAsync(TimeSpan.FromSeconds(30));
+        var refused = await Assert.ThrowsAsync<TimeoutException>(() => gate.AcquireAsync("alpha", SlotKind.Snapshot, 1, default).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.StartsWith("pool alpha: no snapshot slot free within 00:00:00.5", refused.Message);
+        await AwaitLoadAsync(agents, "alpha", new PoolLoad("alpha", 1, 0, 0));
+    }
+
+    private async Task<IActorRef> StartAgentsAsync(PoolLimits limits)
+    {
+        var cluster = Cluster.Get(Sys);
+        cluster.Join(cluster.SelfAddress);
+        await AwaitConditionAsync(() => Task.FromResult(cluster.SelfMember.Status == MemberStatus.Up), TimeSpan.FromSeconds(30));
+        var control = Sys.ActorOf(ControlPlaneActor.Props());
+        return Sys.ActorOf(PoolAgentsActor.Props(() => Task.FromResult(control), limits), "pool-agents");
+    }
+
     private async Task AwaitLoadAsync(IActorRef agents, string pool, PoolLoad expected)
         => await AwaitAssertAsync(async () => Assert.Equal(expected with { Node = Cluster.Get(Sys).SelfAddress.ToString() },
             await agents.Ask<PoolLoad>(new GetPoolLoad(pool), TimeSpan.FromSeconds(5))), TimeSpan.FromSeconds(30));

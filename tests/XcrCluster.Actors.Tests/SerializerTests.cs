@@ -95,6 +95,11 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new RunProgress("run-1", "job-1", "vm-1", "vdi-1", "disk 0", "sr-1", 12L << 20, 32L << 20, RunPhase.Export, DateTimeOffset.UnixEpoch),
             new RunProgress("run-1", "job-1", "vm-1", null, null, null, 0, 0, RunPhase.Snapshot, DateTimeOffset.UnixEpoch),
             new RunEnded("run-1", "vm-1", "success"),
+            new SlotsRefused("alpha", "lease-1", "pool alpha: no transfer slot free within 12:00:00"),
+            new ControlRequest("req-1", new RegisterPool(Pool)),
+            new ControlApplied("req-1", new PoolRegistered(Pool), new Done("alpha")),
+            new ControlBook().Apply(new ControlApplied("req-1", new JobDefined(Job), new Done("job-1"))),
+            new SchedulerState().Apply(new ScheduleFired("schedule-1", "job-1", DateTimeOffset.UnixEpoch)),
         ];
     }
 
@@ -121,6 +126,20 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
         Assert.IsType<bool>(record["ha_always_run"]);
         Assert.Equal("true", Assert.IsType<Dictionary<string, object?>>(record["platform"])["viridian"]);
         Assert.Equal(["a"], Assert.IsType<List<object?>>(record["tags"]));
+    }
+
+    [Fact]
+    public void A_request_and_the_book_carry_their_inner_messages_whole()
+    {
+        var book = new ControlBook().Apply(new ControlApplied("req-1", new JobDefined(Job), new Done("job-1")));
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(book);
+        var back = (ControlBook)serializer.FromBinary(serializer.ToBinary(book), serializer.Manifest(book));
+        Assert.Equal("nightly", back.State.Jobs["job-1"].Name);
+        Assert.Equal(new AppliedRequest("req-1", new Done("job-1")), Assert.Single(back.Applied));
+
+        var request = new ControlRequest("req-2", new AddSchedule("job-1", Job.Schedules[0]));
+        var command = Assert.IsType<AddSchedule>(((ControlRequest)serializer.FromBinary(serializer.ToBinary(request), "control-request")).Command);
+        Assert.Equal(Job.Schedules[0], command.Schedule);
     }
 
     [Theory]

@@ -21,6 +21,9 @@ public sealed record AcquireSlots(string Pool, SlotKind Kind, int Count, string 
 
 public sealed record SlotsGranted(string Pool, string LeaseId) : IPoolAgentMessage;
 
+/// <summary>The request waited longer than the pool's <see cref="PoolLimits.MaxWait"/> and was dropped.</summary>
+public sealed record SlotsRefused(string Pool, string LeaseId, string Reason) : IPoolAgentMessage;
+
 /// <summary>Gives a lease back, or withdraws a request still waiting.</summary>
 public sealed record ReleaseSlots(string Pool, string LeaseId) : IPoolAgentMessage;
 
