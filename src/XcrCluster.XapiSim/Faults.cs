@@ -62,6 +62,24 @@ public sealed class Faults
 
     public bool Hangs(string method) => Volatile.Read(ref hangCalls).Contains(method);
 
+    private long hangAfterCalls;
+    private long callsTowardHang;
+
+    /// <summary>After this many more calls (any method but login), every call hangs as with <see cref="HangCalls"/>: a
+    /// test stops the pool's world at a chosen call, e.g. to kill -9 the node there. Zero is off.</summary>
+    public long HangAfterCalls
+    {
+        get => Interlocked.Read(ref hangAfterCalls);
+        set
+        {
+            Interlocked.Exchange(ref callsTowardHang, 0);
+            Interlocked.Exchange(ref hangAfterCalls, value);
+        }
+    }
+
+    /// <summary>Counts one call toward <see cref="HangAfterCalls"/>; true once the calls allowed have been made.</summary>
+    public bool PastHangPoint() => Interlocked.Read(ref hangAfterCalls) is > 0 and var n && Interlocked.Increment(ref callsTowardHang) > n;
+
     /// <summary>Waits, without a thread, until the faults are cleared (returns) or <paramref name="cancel"/>
     /// fires (throws OperationCanceledException).</summary>
     public Task HangAsync(CancellationToken cancel) => Volatile.Read(ref hangRelease).Task.WaitAsync(cancel);
@@ -109,6 +127,7 @@ public sealed class Faults
         failCalls.Set([]);
         malformedReplies.Set([]);
         HangCalls = [];
+        HangAfterCalls = 0;
         ReleaseHungCalls();
     }
 

@@ -19,6 +19,7 @@ internal static class FaultsJson
         chunkedExports = f.ChunkedExports,
         failCalls = f.FailCalls.Select(r => new { method = r.Method, nth = r.Nth, code = r.Code, @params = r.Params ?? [] }),
         hangCalls = f.HangCalls.Order(StringComparer.Ordinal),
+        hangAfterCalls = f.HangAfterCalls,
         malformedReplies = f.MalformedReplies.Select(r => new { method = r.Method, nth = r.Nth }),
         closeExportAfterBytes = f.CloseExportAfterBytes,
         failExportTask = f.FailExportTask,
@@ -68,6 +69,7 @@ internal static class FaultsJson
             case "chunkedExports": f.ChunkedExports = p.Value.GetBoolean(); break;
             case "failCalls": f.SetFailCalls(Array(p.Value).Select(CallFailureOf)); break;
             case "hangCalls": f.HangCalls = Array(p.Value).Select(Method).ToList(); break;
+            case "hangAfterCalls": f.HangAfterCalls = NonNegative(p); break;
             case "malformedReplies": f.SetMalformedReplies(Array(p.Value).Select(MalformedReplyOf)); break;
             case "closeExportAfterBytes": f.CloseExportAfterBytes = NonNegative(p); break;
             case "failExportTask": f.FailExportTask = p.Value.GetBoolean(); break;

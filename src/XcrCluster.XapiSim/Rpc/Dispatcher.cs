@@ -128,7 +128,7 @@ public sealed class Dispatcher(SimPool pool)
             throw new XapiException(failure.Code, [.. failure.Params ?? []]);
         }
 
-        if (!pool.Faults.Hangs(name))
+        if (!pool.Faults.Hangs(name) && !pool.Faults.PastHangPoint())
         {
             return;
         }
