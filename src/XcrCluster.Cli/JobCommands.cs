@@ -34,7 +34,7 @@ public static class JobCommands
                 settings = new
                 {
                     copyRetention = r.GetValue(retention), fullInterval = r.GetValue(fullInterval), concurrency = r.GetValue(concurrency), maxExportRate = Rate(r.GetValue(maxRate)),
-                    retries = r.GetValue(retries), timeout = r.GetValue(timeout) is { } t ? Units.ParseDuration(t) ?? throw new CliException($"--timeout {t}: expected a duration such as 2h or 30m") : (TimeSpan?)null,
+                    retries = r.GetValue(retries), timeout = r.GetValue(timeout) is { } t ? Units.ParseDuration(t) ?? throw new CliException($"--timeout {t}: expected {Units.DurationHint}") : (TimeSpan?)null,
                 },
                 schedule = r.GetValue(cron) is { } expression ? new { cron = expression, timeZone = r.GetValue(timeZone), enabled = !r.GetValue(disabled) } : null,
             };

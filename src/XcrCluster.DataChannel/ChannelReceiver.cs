@@ -39,7 +39,10 @@ public sealed class ChannelReceiver : IAsyncDisposable
     /// <summary>Set when the receiver listens with TLS: tickets carry it for senders to pin.</summary>
     public string? TlsFingerprint { get; init; }
 
-    /// <summary>Where senders connect (the bound address; port 0 resolved).</summary>
+    /// <summary>The host tickets name (the node's --public-hostname when it listens on every address); the bound address when null.</summary>
+    public string? AdvertisedHost { get; init; }
+
+    /// <summary>Where the channel listens (the bound address; port 0 resolved).</summary>
     public IPEndPoint Endpoint => (IPEndPoint)(binding ?? throw new InvalidOperationException("not started")).LocalAddress;
 
     public async Task StartAsync(IChannelTransport transport, string host, int port)
@@ -55,7 +58,7 @@ public sealed class ChannelReceiver : IAsyncDisposable
             throw new InvalidOperationException($"transfer {transferId} is already expected");
         }
 
-        return new ChannelTicket(transferId, Endpoint.Address.ToString(), Endpoint.Port, token, TlsFingerprint);
+        return new ChannelTicket(transferId, AdvertisedHost ?? Endpoint.Address.ToString(), Endpoint.Port, token, TlsFingerprint);
     }
 
     /// <summary>Withdraws a transfer that will not come (the run failed before sending).</summary>
