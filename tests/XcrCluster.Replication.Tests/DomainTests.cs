@@ -1,5 +1,6 @@
 using XcrCluster.Domain;
 using XcrCluster.Domain.Control;
+using XcrCluster.Domain.Vm;
 
 namespace XcrCluster.Replication.Tests;
 
