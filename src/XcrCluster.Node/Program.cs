@@ -56,7 +56,7 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         akka.AddHocon(File.ReadAllText(config), HoconAddMode.Prepend);
     }
 
-    var (provider, connection) = options.Postgres is { } pg ? ("PostgreSQL.15", pg) : ("SQLite.MS", NodeFiles.PrivateSqlite(ReplicationHosting.SqliteConnection(options.DataDir)));
+    var (provider, connection) = options.Postgres is { } pg ? ("PostgreSQL.15", pg) : ("SQLite.MS", ReplicationHosting.SqliteConnection(options.DataDir));
     akka.ConfigureLoggers(loggers =>
         {
             loggers.LogLevel = Akka.Event.LogLevel.WarningLevel;
@@ -87,7 +87,7 @@ builder.Services.AddAkka("xcr", (akka, services) =>
     {
         var remote = new AgentTargets(() => Registry().GetAsync<PoolAgents>(), () => Cluster.Get(services.GetRequiredService<ActorSystem>()).SelfAddress.ToString(), gate,
             new LazyTransport(() => services.GetRequiredService<ActorSystem>()), options.DataCompress);
-        akka.WithSqlPersistence(provider, connection)
+        akka.WithSqlPersistence(provider, options.Postgres is null ? NodeFiles.PrivateSqlite(connection) : connection)
             .WithControlPlane(ReplicationHosting.ControlRole)
             .WithScheduler(ReplicationHosting.ControlRole)
             .WithReplicatedVms(new XapiRunExecutor(pools, gate, remote, RunProgressTopic.Publisher(() => services.GetRequiredService<ActorSystem>())), ReplicationHosting.ControlRole);
