@@ -141,7 +141,8 @@ public sealed class NodeClient : IDisposable
         }
         catch (System.Text.Json.JsonException)
         {
-            throw new CliException($"the node answered {(int)response.StatusCode} {response.ReasonPhrase} with something that is not JSON: {Cut(text)}");
+            throw new CliException(
+                $"the node answered {(int)response.StatusCode} {response.ReasonPhrase} with something that is not JSON: {Cut(text)}");
         }
 
         if (!response.IsSuccessStatusCode)

@@ -39,7 +39,8 @@ public sealed class ChannelReceiver : IAsyncDisposable
     /// <summary>Set when the receiver listens with TLS: tickets carry it for senders to pin.</summary>
     public string? TlsFingerprint { get; init; }
 
-    /// <summary>The host tickets name (the node's --public-hostname when it listens on every address); the bound address when null.</summary>
+    /// <summary>The host tickets name (the node's --public-hostname when it listens on every address); the bound address
+    /// when null.</summary>
     public string? AdvertisedHost { get; init; }
 
     /// <summary>Where the channel listens (the bound address; port 0 resolved).</summary>

@@ -37,6 +37,8 @@ public static class Units
             }
         }
 
-        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero && span <= MaxDuration ? span : null;
+        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero && span <= MaxDuration
+            ? span
+            : null;
     }
 }

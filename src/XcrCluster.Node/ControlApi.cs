@@ -1,11 +1,11 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Microsoft.AspNetCore.WebUtilities;
 using XcrCluster.Actors;
 using XcrCluster.Domain;
 using XcrCluster.Domain.Control;
 using XcrCluster.Domain.Pools;
 using XcrCluster.Domain.Vm;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace XcrCluster.Node;
 
@@ -17,13 +17,17 @@ namespace XcrCluster.Node;
 public static class ControlApi
 {
     /// <summary>A pool to register; <c>replace</c> must be true to register over a pool of the same name.</summary>
-    public sealed record PoolRequest(string? Name, string? Url, string? Username, string? Password, string? Fingerprint, bool AllowUnauthorized, bool Replace);
+    public sealed record PoolRequest(
+        string? Name, string? Url, string? Username, string? Password, string? Fingerprint, bool AllowUnauthorized, bool Replace);
 
     public static void Map(WebApplication app, string token, ClusterKey key)
     {
         // A bare status (no route, wrong method, ...) still gets a JSON body: clients read every error the same way.
-        app.UseStatusCodePages(context => context.HttpContext.Response.WriteAsJsonAsync(
-            new { error = $"{context.HttpContext.Response.StatusCode} {ReasonPhrases.GetReasonPhrase(context.HttpContext.Response.StatusCode)}" }));
+        app.UseStatusCodePages(context =>
+        {
+            var status = context.HttpContext.Response.StatusCode;
+            return context.HttpContext.Response.WriteAsJsonAsync(new { error = $"{status} {ReasonPhrases.GetReasonPhrase(status)}" });
+        });
         app.Use(async (context, next) =>
         {
             if (context.Request.Headers.Authorization.ToString() != $"Bearer {token}")
@@ -43,7 +47,8 @@ public static class ControlApi
                 var (status, error) = ErrorReply.Of(e, AskTimeout);
                 if (status == StatusCodes.Status500InternalServerError)
                 {
-                    context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ControlApi)).LogError(e, "{Method} {Path}", context.Request.Method, context.Request.Path);
+                    context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ControlApi))
+                        .LogError(e, "{Method} {Path}", context.Request.Method, context.Request.Path);
                 }
 
                 context.Response.Clear();
@@ -67,7 +72,9 @@ public static class ControlApi
     {
         var known = await ControlAsync<Known>(registry, new GetKnown());
         var job = jobId is null ? null : await JobAsync(registry, jobId);
-        var vms = jobId is null ? known.Vms : (job?.Vms ?? []).Concat(known.Runs.Where(r => r.JobId == jobId).SelectMany(r => r.Vms)).Distinct().Where(known.Vms.Contains);
+        var vms = jobId is null
+            ? known.Vms
+            : (job?.Vms ?? []).Concat(known.Runs.Where(r => r.JobId == jobId).SelectMany(r => r.Vms)).Distinct().Where(known.Vms.Contains);
         var region = await registry.GetAsync<ReplicatedVmRegion>();
         var states = new List<(string, ReplicatedVmState)>();
         foreach (var vm in vms)
@@ -81,13 +88,16 @@ public static class ControlApi
     /// <summary>A VM's replication state, or null when no job covers or covered it (the control plane's known VMs): asking the
     /// region about any other VM would start — and, with remember-entities, keep — an entity for it.</summary>
     internal static async Task<ReplicatedVmState?> KnownVmStateAsync(ActorRegistry registry, string vm)
-        => (await ControlAsync<Known>(registry, new GetKnown())).Vms.Contains(vm) ? await VmStateAsync(await registry.GetAsync<ReplicatedVmRegion>(), vm) : null;
+        => (await ControlAsync<Known>(registry, new GetKnown())).Vms.Contains(vm)
+            ? await VmStateAsync(await registry.GetAsync<ReplicatedVmRegion>(), vm)
+            : null;
 
     /// <summary>Asks a known VM's entity for its state (callers check the VM is known first).</summary>
     internal static Task<ReplicatedVmState> VmStateAsync(IActorRef region, string vm, CancellationToken ct = default)
         => AskPartAsync<ReplicatedVmState>(region, new GetVmStatus(vm), "the replicated-vm region", ct);
 
-    /// <summary>Asks a cluster part; no answer within <see cref="AskTimeout"/> is a <see cref="PartTimeoutException"/> naming it (503).</summary>
+    /// <summary>Asks a cluster part; no answer within <see cref="AskTimeout"/> is a <see cref="PartTimeoutException"/>
+    /// naming it (503).</summary>
     internal static async Task<T> AskPartAsync<T>(IActorRef part, object message, string name, CancellationToken ct = default)
     {
         try
@@ -113,6 +123,7 @@ public static class ControlApi
         Refused refused => Results.BadRequest(new { error = refused.Reason }),
         NotFound missing => Results.NotFound(new { error = missing.Reason }),
         Conflict conflict => Results.Conflict(new { error = conflict.Reason }),
-        _ => Results.Json(new { error = $"the control plane answered {reply.GetType().Name}, not the reply of a command" }, statusCode: StatusCodes.Status500InternalServerError),
+        _ => Results.Json(new { error = $"the control plane answered {reply.GetType().Name}, not the reply of a command" },
+            statusCode: StatusCodes.Status500InternalServerError),
     };
 }

@@ -88,7 +88,8 @@ public static class JobApi
             }
             catch (AskTimeoutException)
             {
-                throw new PartTimeoutException("starting the run: the control plane, the replicated-vm region or the source pool's agent", AskTimeout);
+                throw new PartTimeoutException("starting the run: the control plane, the replicated-vm region or the source pool's agent",
+                    AskTimeout);
             }
 
             return Results.Json(new { runId, vms = vms.Select(v => new { vm = v.Vm, accepted = v.Accepted, reason = v.Reason }) }, statusCode: StatusCodes.Status202Accepted);

@@ -36,7 +36,8 @@ public static class NodeFiles
         var path = new SqliteConnectionStringBuilder(connection).DataSource;
         if (!OperatingSystem.IsWindows() && !File.Exists(path))
         {
-            using var created = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerReadWrite });
+            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerReadWrite };
+            using var created = new FileStream(path, create);
         }
 
         return connection;

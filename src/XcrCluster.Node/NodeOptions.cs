@@ -3,13 +3,14 @@ using XcrCluster.Actors;
 
 namespace XcrCluster.Node;
 
-/// <summary>`xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--public-hostname HOST] [--port AKKA_PORT] [--roles a,b]
-/// [--seed-nodes akka.tcp://xcr@h:p,...] [--postgres CONNECTION] [--ask-timeout 30s]`. No options: a complete single-node cluster
-/// (all roles, every pool) persisting to SQLite in ~/.local/share/xcr.</summary>
+/// <summary>`xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--public-hostname HOST] [--port AKKA_PORT]
+/// [--roles a,b] [--seed-nodes akka.tcp://xcr@h:p,...] [--postgres CONNECTION] [--ask-timeout 30s] ...`. No options: a
+/// complete single-node cluster (all roles, every pool) persisting to SQLite in ~/.local/share/xcr.</summary>
 public sealed record NodeOptions
 {
-    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--public-hostname HOST] [--port AKKA_PORT] [--data-port PORT] "
-        + "[--roles control,pool-NAME] [--seed-nodes ADDR,...] [--postgres CONNECTION] [--data-tls-cert FILE.pfx] [--data-compress] [--ask-timeout 30s]";
+    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--public-hostname HOST] "
+        + "[--port AKKA_PORT] [--data-port PORT] [--roles control,pool-NAME] [--seed-nodes ADDR,...] [--postgres CONNECTION] "
+        + "[--data-tls-cert FILE.pfx] [--data-compress] [--ask-timeout 30s]";
 
     public string DataDir { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "xcr");
 
@@ -59,10 +60,17 @@ public sealed record NodeOptions
             {
                 "--data" => options with { DataDir = Value() },
                 "--http" => options with { Http = IPEndPoint.TryParse(Value(), out var http) ? http : throw new ArgumentException($"--http {args[i]}: expected ADDRESS:PORT") },
-                "--public-hostname" => options with { PublicHostname = Uri.CheckHostName(Value()) != UriHostNameType.Unknown ? args[i] : throw new ArgumentException($"--public-hostname {args[i]}: not a host name or address") },
+                "--public-hostname" => options with
+                {
+                    PublicHostname = Uri.CheckHostName(Value()) != UriHostNameType.Unknown
+                        ? args[i]
+                        : throw new ArgumentException($"--public-hostname {args[i]}: not a host name or address"),
+                },
                 "--ask-timeout" => options with
                 {
-                    AskTimeout = Domain.Units.ParseDuration(Value()) is { } t && t > TimeSpan.Zero ? t : throw new ArgumentException($"--ask-timeout {args[i]}: expected {Domain.Units.DurationHint}"),
+                    AskTimeout = Domain.Units.ParseDuration(Value()) is { } t && t > TimeSpan.Zero
+                        ? t
+                        : throw new ArgumentException($"--ask-timeout {args[i]}: expected {Domain.Units.DurationHint}"),
                 },
                 "--port" => options with { AkkaPort = int.TryParse(Value(), out var port) && port is >= 0 and < 65536 ? port : throw new ArgumentException("--port: expected 0-65535") },
                 "--data-port" => options with { DataPort = int.TryParse(Value(), out var data) && data is >= 0 and < 65536 ? data : throw new ArgumentException("--data-port: expected 0-65535") },
@@ -79,7 +87,8 @@ public sealed record NodeOptions
         // Other nodes would be told to reach 0.0.0.0: refuse at start rather than form a cluster nobody can join.
         if (options.ListensEverywhere && options.PublicHostname is null)
         {
-            throw new ArgumentException($"--http {options.Http} listens on every address: give --public-hostname HOST, the address other nodes and xcr reach this node at");
+            throw new ArgumentException(
+                $"--http {options.Http} listens on every address: give --public-hostname HOST, where other nodes and xcr reach this node");
         }
 
         return options;

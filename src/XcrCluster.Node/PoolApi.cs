@@ -68,7 +68,8 @@ public static class PoolApi
                 return Results.NotFound(new { error = $"no pool {name}" });
             }
 
-            var load = await AskPartAsync<PoolLoad>(await registry.GetAsync<PoolAgents>(), new GetPoolLoad(name), $"the agent of pool {name}");
+            var agents = await registry.GetAsync<PoolAgents>();
+            var load = await AskPartAsync<PoolLoad>(agents, new GetPoolLoad(name), $"the agent of pool {name}");
             return Results.Json(new { pool = name, snapshotsInUse = load.SnapshotsInUse, transfersInUse = load.TransfersInUse, waiting = load.Waiting, node = load.Node });
         });
     }
@@ -80,7 +81,8 @@ public static class PoolApi
         using var bounded = new CancellationTokenSource(LoginTimeout);
         try
         {
-            await using var client = await XapiClient.ConnectAsync(endpoint, new XapiClientOptions { CallTimeout = LoginTimeout }, bounded.Token);
+            var options = new XapiClientOptions { CallTimeout = LoginTimeout };
+            await using var client = await XapiClient.ConnectAsync(endpoint, options, bounded.Token);
             return null;
         }
         catch (XapiException e)

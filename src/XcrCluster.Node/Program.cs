@@ -63,7 +63,10 @@ builder.Services.AddAkka("xcr", (akka, services) =>
             loggers.ClearLoggers();
             loggers.AddLoggerFactory();
         })
-        .WithRemoting(new RemoteOptions { HostName = options.Http.Address.ToString(), PublicHostName = options.PublicHostname, Port = options.AkkaPort })
+        .WithRemoting(new RemoteOptions
+        {
+            HostName = options.Http.Address.ToString(), PublicHostName = options.PublicHostname, Port = options.AkkaPort,
+        })
         .WithClustering(new ClusterOptions { Roles = [.. options.Roles], SeedNodes = [.. options.SeedNodes] })
         .WithXcrClusterDefaults()
         .WithXcrSerializer()
@@ -76,10 +79,15 @@ builder.Services.AddAkka("xcr", (akka, services) =>
                 ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(path, Environment.GetEnvironmentVariable("XCR_DATA_TLS_PASSWORD"))
                 : null;
             var fingerprint = certificate is null ? null : TlsChannelTransport.Fingerprint(certificate);
-            var receiver = new ChannelReceiver(system.Materializer(), system.Log) { TlsFingerprint = fingerprint, AdvertisedHost = options.AdvertisedHost };
+            var receiver = new ChannelReceiver(system.Materializer(), system.Log)
+            {
+                TlsFingerprint = fingerprint, AdvertisedHost = options.AdvertisedHost,
+            };
             // Akka.Streams' TCP bind resolves its host and refuses 0.0.0.0: on every address, the channel listens where the
             // public hostname points (where senders are told to connect).
-            var host = options.ListensEverywhere ? System.Net.Dns.GetHostAddresses(options.AdvertisedHost)[0].ToString() : options.Http.Address.ToString();
+            var host = options.ListensEverywhere
+                ? System.Net.Dns.GetHostAddresses(options.AdvertisedHost)[0].ToString()
+                : options.Http.Address.ToString();
             receiver.StartAsync(certificate is null ? new TcpChannelTransport(system) : new TlsChannelTransport(certificate, fingerprint!), host, options.DataPort)
                 .ContinueWith(t => t.IsCompletedSuccessfully ? channel.TrySetResult(receiver) : channel.TrySetException(t.Exception!.GetBaseException()), TaskScheduler.Default);
         });
@@ -114,7 +122,8 @@ var up = new TaskCompletionSource();
 Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
 await up.Task.WaitAsync(TimeSpan.FromSeconds(60));
 var url = new UriBuilder("http", options.AdvertisedHost, new Uri(app.Urls.First()).Port).Uri.ToString().TrimEnd('/');
-var data = new UriBuilder("tcp", options.AdvertisedHost, (await channel.Task.WaitAsync(TimeSpan.FromSeconds(30))).Endpoint.Port).Uri.Authority;
+var dataPort = (await channel.Task.WaitAsync(TimeSpan.FromSeconds(30))).Endpoint.Port;
+var data = new UriBuilder("tcp", options.AdvertisedHost, dataPort).Uri.Authority;
 PrivateFile.Write(Path.Combine(options.DataDir, "endpoint"), $"http={url}\nakka={Cluster.Get(system).SelfAddress}\ndata={data}\n");
 stdout.WriteLine($"ready {url}");
 stdout.Flush();

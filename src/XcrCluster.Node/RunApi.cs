@@ -132,7 +132,7 @@ public static class RunApi
             // A VM of the run no job covers any more whose replicas were purged is forgotten: its entity is not asked.
             var state = known.Vms.Contains(vm) ? await VmStateAsync(region, vm) : null;
             var done = state?.History.LastOrDefault(h => h.RunId == runId);
-            var status = state is null ? "forgotten" : state.StatusOf(runId) ?? "refused"; // refused: in the run, never accepted by its entity
+            var status = state is null ? "forgotten" : state.StatusOf(runId) ?? "refused"; // refused: never accepted by its entity
             vms.Add(new { vm, status, full = done?.Result.Full, error = done?.Result.Error, sourceSnapshot = done?.Result.SourceSnapshotUuid, targets = done?.Result.Targets, log = done?.Result.Log,
                 tasks = done is null ? null : TaskTree.Build(vm, done.Result) });
         }

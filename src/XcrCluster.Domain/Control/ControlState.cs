@@ -61,11 +61,13 @@ public sealed record ControlState
     /// before it tries to log in with it.</summary>
     public static string? PoolInvalid(PoolRegistration p) => p switch
     {
-        _ when string.IsNullOrWhiteSpace(p.Name) || p.Name.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '-') => "name: letters, digits and '-' only",
-        _ when !Uri.TryCreate(p.Url, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https") => "url: an http(s) XAPI URL is required",
+        _ when string.IsNullOrWhiteSpace(p.Name) || p.Name.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '-')
+            => "name: letters, digits and '-' only",
+        _ when !Uri.TryCreate(p.Url, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https")
+            => "url: an http(s) XAPI URL is required",
         _ when p.User.Length == 0 => "username: required",
-        { Fingerprint: { } f } when f.Replace(":", "", StringComparison.Ordinal).Trim() is var hex && (hex.Length != 64 || !hex.All(Uri.IsHexDigit))
-            => "fingerprint: a SHA-256 fingerprint is 64 hex digits (colons allowed)",
+        { Fingerprint: { } f } when f.Replace(":", "", StringComparison.Ordinal).Trim() is var hex
+            && (hex.Length != 64 || !hex.All(Uri.IsHexDigit)) => "fingerprint: a SHA-256 fingerprint is 64 hex digits (colons allowed)",
         _ => null,
     };
 
