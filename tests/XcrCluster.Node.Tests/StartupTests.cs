@@ -1,15 +1,12 @@
 using System.Net;
-using System.Runtime.Versioning;
 using System.Text.Json.Nodes;
 
 namespace XcrCluster.Node.Tests;
 
 /// <summary>How `xcr-node` starts: what it advertises when it listens on every address (or its refusal without an address
-/// to advertise), bounded options, the modes of its data directory and database, and JSON errors when the control
-/// plane cannot answer.</summary>
+/// to advertise), bounded options, and JSON errors when the control plane cannot answer.</summary>
 public sealed class StartupTests : IDisposable
 {
-    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private readonly string dataDir = Path.Combine(Path.GetTempPath(), "xcr-node-start-" + Guid.NewGuid().ToString("N")[..12]);
 
     public void Dispose() => SimHost.DeleteDataDir(dataDir);
@@ -30,11 +27,8 @@ public sealed class StartupTests : IDisposable
     }
 
     [Fact]
-    [UnsupportedOSPlatform("windows")]
-    public async Task A_node_on_every_address_advertises_its_public_hostname_and_keeps_its_data_directory_and_database_private()
+    public async Task A_node_on_every_address_advertises_its_public_hostname()
     {
-        Directory.CreateDirectory(dataDir);
-        File.SetUnixFileMode(dataDir, OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         using var node = await NodeProcess.StartAsync(dataDir, "--http", "0.0.0.0:0", "--public-hostname", "localhost");
         Assert.Equal("localhost", node.Url.Host);
         var endpoint = File.ReadAllLines(Path.Combine(dataDir, "endpoint"));
@@ -42,14 +36,6 @@ public sealed class StartupTests : IDisposable
         Assert.StartsWith("akka=akka.tcp://xcr@localhost:", endpoint[1]);
         Assert.StartsWith("data=localhost:", endpoint[2]);
         Assert.StartsWith("akka.tcp://xcr@localhost:", (await node.GetAsync("/api/cluster"))["self"]!.GetValue<string>());
-
-        Assert.Equal(OwnerOnly, File.GetUnixFileMode(dataDir));
-        var database = Path.Combine(dataDir, "xcr.db");
-        Assert.True(File.Exists(database));
-        foreach (var file in Directory.GetFiles(dataDir, "xcr.db*"))
-        {
-            Assert.True(File.GetUnixFileMode(file) == (UnixFileMode.UserRead | UnixFileMode.UserWrite), $"{file}: {File.GetUnixFileMode(file)}");
-        }
     }
 
     [Fact]
