@@ -57,6 +57,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(GetKnown)] = "get-known",
         [typeof(Known)] = "known",
         [typeof(NotFound)] = "not-found",
+        [typeof(Conflict)] = "conflict",
         [typeof(JobDeleted)] = "job-deleted",
         [typeof(ScheduleAdded)] = "schedule-added",
         [typeof(ScheduleRemoved)] = "schedule-removed",

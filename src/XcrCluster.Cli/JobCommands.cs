@@ -34,7 +34,7 @@ public static class JobCommands
                 settings = new
                 {
                     copyRetention = r.GetValue(retention), fullInterval = r.GetValue(fullInterval), concurrency = r.GetValue(concurrency), maxExportRate = Rate(r.GetValue(maxRate)),
-                    retries = r.GetValue(retries), timeout = r.GetValue(timeout) is { } t ? Units.ParseDuration(t) ?? throw new CliException($"--timeout {t}: expected a duration such as 2h or 30m") : (TimeSpan?)null,
+                    retries = r.GetValue(retries), timeout = Timeout(r.GetValue(timeout)),
                 },
                 schedule = r.GetValue(cron) is { } expression ? new { cron = expression, timeZone = r.GetValue(timeZone), enabled = !r.GetValue(disabled) } : null,
             };
@@ -127,6 +127,10 @@ public static class JobCommands
 
         return targets;
     }
+
+    /// <summary>"2h", "30m": at most 7 days (the node refuses more too).</summary>
+    private static TimeSpan? Timeout(string? text) => text is null ? null
+        : Units.ParseDuration(text) ?? throw new CliException($"--timeout {text}: expected {Units.DurationHint}");
 
     /// <summary>"100MiB", "20MB", "5000000": bytes per second.</summary>
     private static long Rate(string? text) => string.IsNullOrEmpty(text) ? 0

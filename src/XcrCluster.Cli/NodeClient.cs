@@ -66,7 +66,7 @@ public sealed class NodeClient : IDisposable
             {
                 if (data.Length > 0)
                 {
-                    yield return new ServerEvent(name ?? "message", JsonNode.Parse(data.ToString()) ?? new JsonObject());
+                    yield return new ServerEvent(name ?? "message", ParseEvent(data.ToString()));
                 }
 
                 (name, data.Length) = (null, 0);
@@ -83,6 +83,18 @@ public sealed class NodeClient : IDisposable
             {
                 data.Append(data.Length > 0 ? "\n" : "").Append(value);
             }
+        }
+    }
+
+    private static JsonNode ParseEvent(string data)
+    {
+        try
+        {
+            return JsonNode.Parse(data) ?? new JsonObject();
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            throw new CliException($"the node sent an event that is not JSON: {Cut(data)}");
         }
     }
 
@@ -117,17 +129,35 @@ public sealed class NodeClient : IDisposable
         }
     }
 
-    /// <summary>The body as JSON, or the node's error as a <see cref="CliException"/>.</summary>
+    /// <summary>The body as JSON, or the node's error as a <see cref="CliException"/>. Something that is not JSON (a proxy's
+    /// HTML page, a truncated body) is one line too: the status and the start of the body.</summary>
     private static async Task<JsonNode> ReadAsync(HttpResponseMessage response)
     {
         var text = await response.Content.ReadAsStringAsync();
-        var json = text.Length == 0 ? null : JsonNode.Parse(text);
+        JsonNode? json;
+        try
+        {
+            json = text.Length == 0 ? null : JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            throw new CliException(
+                $"the node answered {(int)response.StatusCode} {response.ReasonPhrase} with something that is not JSON: {Cut(text)}");
+        }
+
         if (!response.IsSuccessStatusCode)
         {
             throw new CliException(json?["error"]?.GetValue<string>() ?? $"{(int)response.StatusCode} {response.ReasonPhrase}");
         }
 
         return json ?? new JsonObject();
+    }
+
+    /// <summary>The start of a body on one line (whitespace runs collapsed), at most 100 characters.</summary>
+    internal static string Cut(string text)
+    {
+        var line = string.Join(' ', text.Split((char[])[' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
+        return line.Length <= 100 ? line : line[..100] + "...";
     }
 }
 

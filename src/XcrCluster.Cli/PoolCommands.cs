@@ -15,6 +15,7 @@ public static class PoolCommands
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "read the password from standard input (else XCR_POOL_PASSWORD)" };
         var allowUnauthorized = new Option<bool>("--allow-unauthorized");
         var fingerprint = new Option<string?>("--fingerprint") { Description = "the pool master's certificate SHA-256" };
+        var replace = new Option<bool>("--replace") { Description = "replace the pool registered under this name (else refused)" };
         var poolAdd = cli.Api("add", "register a pool", async (r, client) =>
         {
             var url = r.GetValue(poolUrl)!;
@@ -28,10 +29,14 @@ public static class PoolCommands
                 throw new CliException("no password: give --password-stdin or XCR_POOL_PASSWORD (never on the command line)");
             }
 
-            var body = new { name = r.GetValue(poolName), url, username = parsed?.UserInfo.Length > 0 ? null : r.GetValue(username), password, fingerprint = r.GetValue(fingerprint), allowUnauthorized = r.GetValue(allowUnauthorized) };
+            var body = new
+            {
+                name = r.GetValue(poolName), url, username = parsed?.UserInfo.Length > 0 ? null : r.GetValue(username), password,
+                fingerprint = r.GetValue(fingerprint), allowUnauthorized = r.GetValue(allowUnauthorized), replace = r.GetValue(replace),
+            };
             var reply = await client.PostAsync("/api/pools", body);
             return await cli.Print(r, reply, d => [$"pool {d["id"]} registered"]);
-        }, poolName, poolUrl, username, passwordStdin, allowUnauthorized, fingerprint);
+        }, poolName, poolUrl, username, passwordStdin, allowUnauthorized, fingerprint, replace);
         var poolList = cli.Api("list", "registered pools", async (r, client) => await cli.Print(r, await client.GetAsync("/api/pools"),
             d => d.AsArray().Select(p => $"{p!["name"]} | {p["url"]} | {p["username"]}").Append($"Count: {d.AsArray().Count} pools")));
         yield return new Command("pool", "pools") { poolAdd, poolList };

@@ -45,7 +45,11 @@ public sealed class ChannelReceiver : IAsyncDisposable
     /// <summary>Set when the receiver listens with TLS: tickets carry it for senders to pin.</summary>
     public string? TlsFingerprint { get; init; }
 
-    /// <summary>Where senders connect (the bound address; port 0 resolved).</summary>
+    /// <summary>The host tickets name (the node's --public-hostname when it listens on every address); the bound address
+    /// when null.</summary>
+    public string? AdvertisedHost { get; init; }
+
+    /// <summary>Where the channel listens (the bound address; port 0 resolved).</summary>
     public IPEndPoint Endpoint => (IPEndPoint)(binding ?? throw new InvalidOperationException("not started")).LocalAddress;
 
     public async Task StartAsync(IChannelTransport transport, string host, int port)
@@ -64,7 +68,7 @@ public sealed class ChannelReceiver : IAsyncDisposable
         }
 
         ticket.Expiry = new Timer(_ => Expire(transferId, ticket), null, limits.TicketLifetime, Timeout.InfiniteTimeSpan);
-        return new ChannelTicket(transferId, Endpoint.Address.ToString(), Endpoint.Port, token, TlsFingerprint);
+        return new ChannelTicket(transferId, AdvertisedHost ?? Endpoint.Address.ToString(), Endpoint.Port, token, TlsFingerprint);
     }
 
     /// <summary>Withdraws a transfer that will not come (its run failed or rolled back): its token is refused from

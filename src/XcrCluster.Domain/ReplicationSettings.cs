@@ -44,6 +44,7 @@ public sealed record ReplicationSettings
         { MaxExportRate: < 0 } => "maxExportRate must be 0 (unlimited) or more",
         { SnapshotRetention: < 0 } => "snapshotRetention must be 0 or more",
         { Timeout: { } t } when t <= TimeSpan.Zero => "timeout must be positive",
+        { Timeout: { } t } when t > Units.MaxDuration => "timeout must be at most 7 days",
         { MaxUncoalescedVdis: < 0 } => "maxUncoalescedVdis must be 0 or more",
         { Retries: < 0 or > 10 } => "retries must be 0 to 10",
         { HealthCheckSr: { } sr } when !Guid.TryParse(sr, out _) => $"healthCheckSr \"{sr}\" is not an SR uuid",

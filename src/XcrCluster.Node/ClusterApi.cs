@@ -60,7 +60,8 @@ public static class ClusterApi
                 return Results.NotFound(new { error = $"no region {region}" });
             }
 
-            var stats = await sharding.ShardRegion(region).Ask<Akka.Cluster.Sharding.ShardRegionStats>(Akka.Cluster.Sharding.GetShardRegionStats.Instance, TimeSpan.FromSeconds(10));
+            var stats = await ControlApi.AskPartAsync<Akka.Cluster.Sharding.ShardRegionStats>(
+                sharding.ShardRegion(region), Akka.Cluster.Sharding.GetShardRegionStats.Instance, $"the {region} shard region");
             return Results.Json(new { region, shards = stats.Stats.OrderBy(s => s.Key).Select(s => new { id = s.Key, entities = s.Value }), failed = stats.Failed });
         });
         app.MapGet("/api/cluster", (ActorSystem system) =>

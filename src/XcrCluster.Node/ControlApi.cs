@@ -1,11 +1,11 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Microsoft.AspNetCore.WebUtilities;
 using XcrCluster.Actors;
 using XcrCluster.Domain;
 using XcrCluster.Domain.Control;
 using XcrCluster.Domain.Pools;
 using XcrCluster.Domain.Vm;
-using XcrCluster.Xapi;
 
 namespace XcrCluster.Node;
 
@@ -16,10 +16,18 @@ namespace XcrCluster.Node;
 /// </summary>
 public static class ControlApi
 {
-    public sealed record PoolRequest(string? Name, string? Url, string? Username, string? Password, string? Fingerprint, bool AllowUnauthorized);
+    /// <summary>A pool to register; <c>replace</c> must be true to register over a pool of the same name.</summary>
+    public sealed record PoolRequest(
+        string? Name, string? Url, string? Username, string? Password, string? Fingerprint, bool AllowUnauthorized, bool Replace);
 
     public static void Map(WebApplication app, string token, ClusterKey key)
     {
+        // A bare status (no route, wrong method, ...) still gets a JSON body: clients read every error the same way.
+        app.UseStatusCodePages(context =>
+        {
+            var status = context.HttpContext.Response.StatusCode;
+            return context.HttpContext.Response.WriteAsJsonAsync(new { error = $"{status} {ReasonPhrases.GetReasonPhrase(status)}" });
+        });
         app.Use(async (context, next) =>
         {
             if (context.Request.Headers.Authorization.ToString() != $"Bearer {token}")
@@ -34,16 +42,18 @@ public static class ControlApi
             {
                 await next();
             }
-            catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+            catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
             {
-                // A body that is not the JSON expected: say where (System.Text.Json names the path, e.g. $.settings.copyRetention).
-                context.Response.StatusCode = StatusCodes.Status400BadRequest;
-                await context.Response.WriteAsJsonAsync(new { error = e.InnerException is System.Text.Json.JsonException j ? $"body: {j.Message}" : e.Message });
-            }
-            catch (Exception e) when (e is XapiException or HttpRequestException or IOException && !context.Response.HasStarted)
-            {
-                context.Response.StatusCode = StatusCodes.Status502BadGateway;
-                await context.Response.WriteAsJsonAsync(new { error = $"a pool did not answer as expected: {e.Message}" });
+                var (status, error) = ErrorReply.Of(e, AskTimeout);
+                if (status == StatusCodes.Status500InternalServerError)
+                {
+                    context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ControlApi))
+                        .LogError(e, "{Method} {Path}", context.Request.Method, context.Request.Path);
+                }
+
+                context.Response.Clear();
+                context.Response.StatusCode = status;
+                await context.Response.WriteAsJsonAsync(new { error });
             }
         });
         PoolApi.Map(app, key);
@@ -54,22 +64,50 @@ public static class ControlApi
         EventsApi.Map(app, key);
     }
 
-    public static TimeSpan AskTimeout { get; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long a request waits for a cluster part (control plane, region, agent); `xcr-node --ask-timeout`.</summary>
+    public static TimeSpan AskTimeout { get; internal set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The replication state of every VM a job ever covered (or of one job's VMs, with those of its recorded runs).</summary>
     internal static async Task<List<(string Vm, ReplicatedVmState State)>> VmStatesAsync(ActorRegistry registry, string? jobId)
     {
         var known = await ControlAsync<Known>(registry, new GetKnown());
         var job = jobId is null ? null : await JobAsync(registry, jobId);
-        var vms = jobId is null ? known.Vms : (job?.Vms ?? []).Concat(known.Runs.Where(r => r.JobId == jobId).SelectMany(r => r.Vms)).Distinct();
+        var vms = jobId is null
+            ? known.Vms
+            : (job?.Vms ?? []).Concat(known.Runs.Where(r => r.JobId == jobId).SelectMany(r => r.Vms)).Distinct().Where(known.Vms.Contains);
         var region = await registry.GetAsync<ReplicatedVmRegion>();
         var states = new List<(string, ReplicatedVmState)>();
         foreach (var vm in vms)
         {
-            states.Add((vm, await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout)));
+            states.Add((vm, await VmStateAsync(region, vm)));
         }
 
         return states;
+    }
+
+    /// <summary>A VM's replication state, or null when no job covers or covered it (the control plane's known VMs): asking the
+    /// region about any other VM would start — and, with remember-entities, keep — an entity for it.</summary>
+    internal static async Task<ReplicatedVmState?> KnownVmStateAsync(ActorRegistry registry, string vm)
+        => (await ControlAsync<Known>(registry, new GetKnown())).Vms.Contains(vm)
+            ? await VmStateAsync(await registry.GetAsync<ReplicatedVmRegion>(), vm)
+            : null;
+
+    /// <summary>Asks a known VM's entity for its state (callers check the VM is known first).</summary>
+    internal static Task<ReplicatedVmState> VmStateAsync(IActorRef region, string vm, CancellationToken ct = default)
+        => AskPartAsync<ReplicatedVmState>(region, new GetVmStatus(vm), "the replicated-vm region", ct);
+
+    /// <summary>Asks a cluster part; no answer within <see cref="AskTimeout"/> is a <see cref="PartTimeoutException"/>
+    /// naming it (503).</summary>
+    internal static async Task<T> AskPartAsync<T>(IActorRef part, object message, string name, CancellationToken ct = default)
+    {
+        try
+        {
+            return await part.Ask<T>(message, AskTimeout, ct);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new PartTimeoutException(name, AskTimeout);
+        }
     }
 
     /// <summary>Asks the control plane singleton (pools, jobs), sending again with the same request id while it restarts
@@ -85,6 +123,8 @@ public static class ControlApi
         Done done => Results.Json(new { id = done.Id }),
         Refused refused => Results.BadRequest(new { error = refused.Reason }),
         NotFound missing => Results.NotFound(new { error = missing.Reason }),
-        _ => Results.StatusCode(StatusCodes.Status500InternalServerError),
+        Conflict conflict => Results.Conflict(new { error = conflict.Reason }),
+        _ => Results.Json(new { error = $"the control plane answered {reply.GetType().Name}, not the reply of a command" },
+            statusCode: StatusCodes.Status500InternalServerError),
     };
 }

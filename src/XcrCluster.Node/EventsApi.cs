@@ -109,7 +109,7 @@ public static class EventsApi
                         var region = await registry.GetAsync<ReplicatedVmRegion>(aborted);
                         foreach (var vm in tail.Going.ToList())
                         {
-                            var state = await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout, aborted);
+                            var state = await VmStateAsync(region, vm, aborted);
                             if (state.StatusOf(runId) is { } status && tail.End(vm, status))
                             {
                                 await VmEndAsync(sse, rates, runId, vm, status);

@@ -63,7 +63,7 @@ public static class InventoryApi
         var ofJobs = (await ControlAsync<Known>(registry, new GetKnown())).Vms.ToHashSet(StringComparer.Ordinal);
         var region = await registry.GetAsync<ReplicatedVmRegion>();
         var vms = inventories.SelectMany(i => i.Vms.Select(vm => (i.Pool, Vm: vm))).ToList();
-        async Task<ReplicatedVmState?> StateAsync(string vm) => ofJobs.Contains(vm) ? await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout) : null;
+        async Task<ReplicatedVmState?> StateAsync(string vm) => ofJobs.Contains(vm) ? await VmStateAsync(region, vm) : null;
         var states = await Task.WhenAll(vms.Select(v => StateAsync(v.Vm.Uuid)));
         return vms.Zip(states, object (v, state) => new
         {

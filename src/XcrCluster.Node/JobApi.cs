@@ -86,6 +86,11 @@ public static class JobApi
             {
                 return Results.Json(new { error = $"smart: {e.Message}" }, statusCode: StatusCodes.Status502BadGateway);
             }
+            catch (AskTimeoutException)
+            {
+                throw new PartTimeoutException("starting the run: the control plane, the replicated-vm region or the source pool's agent",
+                    AskTimeout);
+            }
 
             return Results.Json(new { runId, vms = vms.Select(v => new { vm = v.Vm, accepted = v.Accepted, reason = v.Reason }) }, statusCode: StatusCodes.Status202Accepted);
         });
@@ -127,11 +132,11 @@ public static class JobApi
         }
 
         var known = await ControlAsync<Known>(registry, new GetKnown());
-        var vms = job.Vms.Concat(known.Runs.Where(r => r.JobId == id).SelectMany(r => r.Vms)).Distinct().ToList();
+        var vms = job.Vms.Concat(known.Runs.Where(r => r.JobId == id).SelectMany(r => r.Vms)).Distinct().Where(known.Vms.Contains).ToList();
         var region = await registry.GetAsync<ReplicatedVmRegion>();
         foreach (var vm in vms)
         {
-            if ((await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout)).Current?.Job.JobId == id)
+            if ((await VmStateAsync(region, vm)).Current?.Job.JobId == id)
             {
                 return Results.Conflict(new { error = $"the job is running (VM {vm}): wait for the run to end" });
             }

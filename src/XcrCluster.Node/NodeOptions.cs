@@ -4,17 +4,32 @@ using XcrCluster.DataChannel;
 
 namespace XcrCluster.Node;
 
-/// <summary>`xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--port AKKA_PORT] [--roles a,b]
-/// [--seed-nodes akka.tcp://xcr@h:p,...] [--postgres CONNECTION]`. No options: a complete single-node cluster
-/// (all roles, every pool) persisting to SQLite in ~/.local/share/xcr.</summary>
+/// <summary>`xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--public-hostname HOST] [--port AKKA_PORT]
+/// [--roles a,b] [--seed-nodes akka.tcp://xcr@h:p,...] [--postgres CONNECTION] [--ask-timeout 30s] ...`. No options: a
+/// complete single-node cluster (all roles, every pool) persisting to SQLite in ~/.local/share/xcr.</summary>
 public sealed record NodeOptions
 {
-    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--port AKKA_PORT] [--data-port PORT] [--roles control,pool-NAME] [--seed-nodes ADDR,...] [--postgres CONNECTION] [--data-tls-cert FILE.pfx] [--data-compress] "
+    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--public-hostname HOST] "
+        + "[--port AKKA_PORT] [--data-port PORT] [--roles control,pool-NAME] [--seed-nodes ADDR,...] [--postgres CONNECTION] "
+        + "[--data-tls-cert FILE.pfx] [--data-compress] [--ask-timeout 30s] "
         + "[--data-max-connections N] [--data-handshake-timeout SECONDS] [--data-ticket-lifetime SECONDS]";
 
     public string DataDir { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "xcr");
 
     public IPEndPoint Http { get; init; } = new(IPAddress.Loopback, 0);
+
+    /// <summary>The host other nodes and xcr reach this node at: the Akka remoting hostname, the data channel's tickets, the
+    /// ready line and DIR/endpoint. Required when --http listens on every address (0.0.0.0 or [::]).</summary>
+    public string? PublicHostname { get; init; }
+
+    /// <summary>--http is 0.0.0.0 or [::]: every address of the machine.</summary>
+    public bool ListensEverywhere => Http.Address.Equals(IPAddress.Any) || Http.Address.Equals(IPAddress.IPv6Any);
+
+    /// <summary>What this node advertises: --public-hostname, else the --http address.</summary>
+    public string AdvertisedHost => PublicHostname ?? Http.Address.ToString();
+
+    /// <summary>How long an HTTP request waits for a cluster part before it answers 503.</summary>
+    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public int AkkaPort { get; init; }
 
@@ -51,6 +66,18 @@ public sealed record NodeOptions
             {
                 "--data" => options with { DataDir = Value() },
                 "--http" => options with { Http = IPEndPoint.TryParse(Value(), out var http) ? http : throw new ArgumentException($"--http {args[i]}: expected ADDRESS:PORT") },
+                "--public-hostname" => options with
+                {
+                    PublicHostname = Uri.CheckHostName(Value()) != UriHostNameType.Unknown
+                        ? args[i]
+                        : throw new ArgumentException($"--public-hostname {args[i]}: not a host name or address"),
+                },
+                "--ask-timeout" => options with
+                {
+                    AskTimeout = Domain.Units.ParseDuration(Value()) is { } t && t > TimeSpan.Zero
+                        ? t
+                        : throw new ArgumentException($"--ask-timeout {args[i]}: expected {Domain.Units.DurationHint}"),
+                },
                 "--port" => options with { AkkaPort = int.TryParse(Value(), out var port) && port is >= 0 and < 65536 ? port : throw new ArgumentException("--port: expected 0-65535") },
                 "--data-port" => options with { DataPort = int.TryParse(Value(), out var data) && data is >= 0 and < 65536 ? data : throw new ArgumentException("--data-port: expected 0-65535") },
                 "--roles" => options with { Roles = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
@@ -73,8 +100,15 @@ public sealed record NodeOptions
                     DataLimits = options.DataLimits with { HandshakeTimeout = Seconds(args[i], Value()) },
                 },
                 "--data-ticket-lifetime" => options with { DataLimits = options.DataLimits with { TicketLifetime = Seconds(args[i], Value()) } },
-                _ => throw new ArgumentException($"unknown option {args[i]}"),
+                _ => throw new ArgumentException($"unknown option {args[i]}; {Usage}"),
             };
+        }
+
+        // Other nodes would be told to reach 0.0.0.0: refuse at start rather than form a cluster nobody can join.
+        if (options.ListensEverywhere && options.PublicHostname is null)
+        {
+            throw new ArgumentException(
+                $"--http {options.Http} listens on every address: give --public-hostname HOST, where other nodes and xcr reach this node");
         }
 
         return options;

@@ -1,4 +1,3 @@
-using Akka.Actor;
 using Akka.Hosting;
 using XcrCluster.Actors;
 using XcrCluster.Domain.Control;
@@ -8,9 +7,13 @@ using static XcrCluster.Node.ControlApi;
 
 namespace XcrCluster.Node;
 
-/// <summary>Pools: register (the password sealed with the cluster key, never returned), list, load of the agent.</summary>
+/// <summary>Pools: register (after a login with what is given; the password sealed with the cluster key, never returned),
+/// list, load of the agent.</summary>
 public static class PoolApi
 {
+    /// <summary>The whole login of a registration (connection, TLS, session): a pool that does not answer by then is refused.</summary>
+    public static readonly TimeSpan LoginTimeout = TimeSpan.FromSeconds(20);
+
     public static void Map(WebApplication app, ClusterKey key)
     {
         app.MapPost("/api/pools", async (PoolRequest request, ActorRegistry registry) =>
@@ -33,7 +36,24 @@ public static class PoolApi
             var user = request.Username ?? endpoint.Credentials?.User ?? "";
             var password = request.Password ?? endpoint.Credentials?.Password.Reveal() ?? "";
             var pool = new PoolRegistration(request.Name ?? "", endpoint.Url.GetLeftPart(UriPartial.Authority), user, key.Encrypt(password), request.Fingerprint, request.AllowUnauthorized);
-            return Reply(await ControlAsync<IControlMessage>(registry, new RegisterPool(pool)));
+            if (ControlState.PoolInvalid(pool) is { } bad)
+            {
+                return Results.BadRequest(new { error = bad });
+            }
+
+            // Checked before the login too (the control plane checks again when storing): a taken name costs no login.
+            if (!request.Replace && (await ControlAsync<PoolList>(registry, new GetPools())).Pools.Any(p => p.Name == pool.Name))
+            {
+                return Results.Conflict(new { error = ControlState.PoolExists(pool.Name) });
+            }
+
+            var tls = pool.Fingerprint is { } fp ? XapiTls.Pinned(fp) : pool.AllowUnauthorized ? XapiTls.AllowUnauthorized : XapiTls.Verify;
+            if (await LoginErrorAsync(XapiEndpoint.Parse(pool.Url, tls, new XapiCredentials(user, new Secret(password)))) is { } failed)
+            {
+                return Results.BadRequest(new { error = $"login to {pool.Url}: {failed}" });
+            }
+
+            return Reply(await ControlAsync<IControlMessage>(registry, new RegisterPool(pool, request.Replace)));
         });
         app.MapGet("/api/pools", async (ActorRegistry registry) =>
         {
@@ -48,8 +68,41 @@ public static class PoolApi
                 return Results.NotFound(new { error = $"no pool {name}" });
             }
 
-            var load = await (await registry.GetAsync<PoolAgents>()).Ask<PoolLoad>(new GetPoolLoad(name), AskTimeout);
+            var agents = await registry.GetAsync<PoolAgents>();
+            var load = await AskPartAsync<PoolLoad>(agents, new GetPoolLoad(name), $"the agent of pool {name}");
             return Results.Json(new { pool = name, snapshotsInUse = load.SnapshotsInUse, transfersInUse = load.TransfersInUse, waiting = load.Waiting, node = load.Node });
         });
+    }
+
+    /// <summary>Logs in with what is about to be stored, then out: null, or why not in XAPI's words (e.g.
+    /// SESSION_AUTHENTICATION_FAILED) or the connection's (refused, certificate rejected, no answer in time).</summary>
+    private static async Task<string?> LoginErrorAsync(XapiEndpoint endpoint)
+    {
+        using var bounded = new CancellationTokenSource(LoginTimeout);
+        try
+        {
+            var options = new XapiClientOptions { CallTimeout = LoginTimeout };
+            await using var client = await XapiClient.ConnectAsync(endpoint, options, bounded.Token);
+            return null;
+        }
+        catch (XapiException e)
+        {
+            return e.Message;
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or System.Security.Authentication.AuthenticationException)
+        {
+            // "The SSL connection could not be established, see inner exception." alone says nothing: the chain does.
+            var reasons = new List<string>();
+            for (var x = e; x is not null; x = x.InnerException)
+            {
+                reasons.Add(x.Message.Replace(", see inner exception.", "", StringComparison.Ordinal).TrimEnd('.'));
+            }
+
+            return string.Join(": ", reasons.Distinct());
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
+        {
+            return $"no answer within {LoginTimeout.TotalSeconds:0} s";
+        }
     }
 }

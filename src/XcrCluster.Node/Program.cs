@@ -19,14 +19,15 @@ try
 catch (ArgumentException e)
 {
     Console.Error.WriteLine($"xcr-node: {e.Message}");
-    Console.Error.WriteLine(NodeOptions.Usage);
     return 2;
 }
+
+ControlApi.AskTimeout = options.AskTimeout;
 
 // Akka's StandardOutLogger writes to Console.Out: keep the real stdout for the ready line only.
 var stdout = Console.Out;
 Console.SetOut(Console.Error);
-Directory.CreateDirectory(options.DataDir);
+NodeFiles.PrepareDataDir(options.DataDir);
 var key = ClusterKey.Load(options.DataDir);
 var tokenPath = Path.Combine(options.DataDir, "token");
 if (!File.Exists(tokenPath))
@@ -62,7 +63,10 @@ builder.Services.AddAkka("xcr", (akka, services) =>
             loggers.ClearLoggers();
             loggers.AddLoggerFactory();
         })
-        .WithRemoting(new RemoteOptions { HostName = options.Http.Address.ToString(), Port = options.AkkaPort })
+        .WithRemoting(new RemoteOptions
+        {
+            HostName = options.Http.Address.ToString(), PublicHostName = options.PublicHostname, Port = options.AkkaPort,
+        })
         .WithClustering(new ClusterOptions { Roles = [.. options.Roles], SeedNodes = [.. options.SeedNodes] })
         .WithXcrClusterDefaults()
         .WithXcrSerializer()
@@ -75,15 +79,23 @@ builder.Services.AddAkka("xcr", (akka, services) =>
                 ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(path, Environment.GetEnvironmentVariable("XCR_DATA_TLS_PASSWORD"))
                 : null;
             var fingerprint = certificate is null ? null : TlsChannelTransport.Fingerprint(certificate);
-            var receiver = new ChannelReceiver(system.Materializer(), system.Log, options.DataLimits) { TlsFingerprint = fingerprint };
-            receiver.StartAsync(certificate is null ? new TcpChannelTransport(system) : new TlsChannelTransport(certificate, fingerprint!), options.Http.Address.ToString(), options.DataPort)
+            var receiver = new ChannelReceiver(system.Materializer(), system.Log, options.DataLimits)
+            {
+                TlsFingerprint = fingerprint, AdvertisedHost = options.AdvertisedHost,
+            };
+            // Akka.Streams' TCP bind resolves its host and refuses 0.0.0.0: on every address, the channel listens where the
+            // public hostname points (where senders are told to connect).
+            var host = options.ListensEverywhere
+                ? System.Net.Dns.GetHostAddresses(options.AdvertisedHost)[0].ToString()
+                : options.Http.Address.ToString();
+            receiver.StartAsync(certificate is null ? new TcpChannelTransport(system) : new TlsChannelTransport(certificate, fingerprint!), host, options.DataPort)
                 .ContinueWith(t => t.IsCompletedSuccessfully ? channel.TrySetResult(receiver) : channel.TrySetException(t.Exception!.GetBaseException()), TaskScheduler.Default);
         });
     if (options.Roles.Contains(ReplicationHosting.ControlRole))
     {
         var remote = new AgentTargets(() => Registry().GetAsync<PoolAgents>(), () => Cluster.Get(services.GetRequiredService<ActorSystem>()).SelfAddress.ToString(), gate,
             new LazyTransport(() => services.GetRequiredService<ActorSystem>()), options.DataCompress);
-        akka.WithSqlPersistence(provider, connection)
+        akka.WithSqlPersistence(provider, options.Postgres is null ? NodeFiles.PrivateSqlite(connection) : connection)
             .WithControlPlane(ReplicationHosting.ControlRole)
             .WithScheduler(ReplicationHosting.ControlRole)
             .WithReplicatedVms(new XapiRunExecutor(pools, gate, remote, RunProgressTopic.Publisher(() => services.GetRequiredService<ActorSystem>())), ReplicationHosting.ControlRole);
@@ -109,8 +121,9 @@ var system = app.Services.GetRequiredService<ActorSystem>();
 var up = new TaskCompletionSource();
 Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
 await up.Task.WaitAsync(TimeSpan.FromSeconds(60));
-var url = $"http://{options.Http.Address}:{new Uri(app.Urls.First()).Port}";
-var data = (await channel.Task.WaitAsync(TimeSpan.FromSeconds(30))).Endpoint;
+var url = new UriBuilder("http", options.AdvertisedHost, new Uri(app.Urls.First()).Port).Uri.ToString().TrimEnd('/');
+var dataPort = (await channel.Task.WaitAsync(TimeSpan.FromSeconds(30))).Endpoint.Port;
+var data = new UriBuilder("tcp", options.AdvertisedHost, dataPort).Uri.Authority;
 PrivateFile.Write(Path.Combine(options.DataDir, "endpoint"), $"http={url}\nakka={Cluster.Get(system).SelfAddress}\ndata={data}\n");
 stdout.WriteLine($"ready {url}");
 stdout.Flush();

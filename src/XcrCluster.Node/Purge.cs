@@ -63,12 +63,13 @@ internal static class Purge
 
     private static async Task ForgetAsync(ActorRegistry registry, IEnumerable<string> vms, IEnumerable<string> srs)
     {
+        var known = (await ControlApi.ControlAsync<Known>(registry, new GetKnown())).Vms;
         var region = await registry.GetAsync<ReplicatedVmRegion>();
-        foreach (var vm in vms)
+        foreach (var vm in vms.Where(known.Contains))
         {
             foreach (var sr in srs.Distinct())
             {
-                await region.Ask<IReplicatedVmMessage>(new ForgetReplicas(vm, sr), ControlApi.AskTimeout);
+                await ControlApi.AskPartAsync<IReplicatedVmMessage>(region, new ForgetReplicas(vm, sr), "the replicated-vm region");
             }
         }
     }

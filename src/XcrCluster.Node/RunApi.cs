@@ -29,20 +29,31 @@ public static class RunApi
         app.MapGet("/api/replicas", async (string? vm, ActorRegistry registry) =>
         {
             var jobs = (await ControlAsync<JobList>(registry, new GetJobs())).Jobs;
-            var runs = (await ControlAsync<Known>(registry, new GetKnown())).Runs;
-            var states = await VmStatesAsync(registry, null);
-            return Results.Json(states.Where(s => vm is null || s.Vm == vm).SelectMany(s => s.State.RestorePoints.Select(p =>
+            var known = await ControlAsync<Known>(registry, new GetKnown());
+            if (vm is not null && !known.Vms.Contains(vm))
             {
-                var covering = JobCoverage.Covering(jobs, runs, s.Vm, p.Key).Select(j => j.Id).ToList();
+                return Results.NotFound(new { error = $"no job covers or covered VM {vm}" });
+            }
+
+            var region = await registry.GetAsync<ReplicatedVmRegion>();
+            var states = new List<(string Vm, ReplicatedVmState State)>();
+            foreach (var v in vm is null ? known.Vms : [vm])
+            {
+                states.Add((v, await VmStateAsync(region, v)));
+            }
+
+            return Results.Json(states.SelectMany(s => s.State.RestorePoints.Select(p =>
+            {
+                var covering = JobCoverage.Covering(jobs, known.Runs, s.Vm, p.Key).Select(j => j.Id).ToList();
                 return new { vm = s.Vm, sr = p.Key, restorePoints = p.Value, jobs = covering, orphan = covering.Count == 0 };
             })));
         });
         app.MapDelete("/api/replicas/{vm}", async (string vm, string? sr, ActorRegistry registry) =>
         {
             var jobs = (await ControlAsync<JobList>(registry, new GetJobs())).Jobs;
-            var state = await (await registry.GetAsync<ReplicatedVmRegion>()).Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout);
-            var srs = sr is null ? state.RestorePoints.Keys.ToList() : [sr];
-            if (srs.Count == 0 || sr is not null && !state.RestorePoints.ContainsKey(sr))
+            var state = await KnownVmStateAsync(registry, vm);
+            var srs = state is null ? [] : sr is null ? state.RestorePoints.Keys.ToList() : [sr];
+            if (state is null || srs.Count == 0 || sr is not null && !state.RestorePoints.ContainsKey(sr))
             {
                 return Results.NotFound(new { error = $"no restore point of VM {vm}{(sr is null ? "" : " on SR " + sr)} is known" });
             }
@@ -64,15 +75,16 @@ public static class RunApi
         app.MapGet("/api/rpo", async (ActorRegistry registry) =>
         {
             var jobs = await ControlAsync<JobList>(registry, new GetJobs());
+            var known = (await ControlAsync<Known>(registry, new GetKnown())).Vms.ToHashSet(StringComparer.Ordinal);
             var region = await registry.GetAsync<ReplicatedVmRegion>();
             var now = DateTimeOffset.UtcNow;
             var rows = new List<object>();
             foreach (var job in jobs.Jobs)
             {
                 var period = ScheduleRules.Period(job, now);
-                foreach (var vm in job.Vms)
+                foreach (var vm in job.Vms.Where(known.Contains))
                 {
-                    var state = await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout);
+                    var state = await VmStateAsync(region, vm);
                     var lag = state.RpoLag(now);
                     rows.Add(new
                     {
@@ -88,8 +100,8 @@ public static class RunApi
         app.MapGet("/api/runs/{runId}", async (string runId, ActorRegistry registry) => await RunAsync(registry, runId, null));
         app.MapGet("/api/vms/{uuid}", async (string uuid, ActorRegistry registry) =>
         {
-            var state = await (await registry.GetAsync<ReplicatedVmRegion>()).Ask<ReplicatedVmState>(new GetVmStatus(uuid), AskTimeout);
-            return state.History.IsEmpty && state.Current is null
+            var state = await KnownVmStateAsync(registry, uuid);
+            return state is null || state.History.IsEmpty && state.Current is null
                 ? Results.NotFound(new { error = $"VM {uuid} was never replicated" })
                 : Results.Json(new
                 {
@@ -106,7 +118,8 @@ public static class RunApi
     /// <summary>A run as every VM of it saw it: status, full or delta, targets, log and task tree.</summary>
     private static async Task<IResult> RunAsync(ActorRegistry registry, string runId, string? jobId)
     {
-        var run = (await ControlAsync<Known>(registry, new GetKnown())).Runs.LastOrDefault(r => r.RunId == runId && (jobId is null || r.JobId == jobId));
+        var known = await ControlAsync<Known>(registry, new GetKnown());
+        var run = known.Runs.LastOrDefault(r => r.RunId == runId && (jobId is null || r.JobId == jobId));
         if (run is null)
         {
             return Results.NotFound(new { error = jobId is not null && await JobAsync(registry, jobId) is null ? $"no job {jobId}" : $"no run {runId}" });
@@ -116,9 +129,10 @@ public static class RunApi
         var vms = new List<object>();
         foreach (var vm in run.Vms)
         {
-            var state = await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout);
-            var done = state.History.LastOrDefault(h => h.RunId == runId);
-            var status = state.StatusOf(runId) ?? "refused"; // in the run, never accepted by its entity
+            // A VM of the run no job covers any more whose replicas were purged is forgotten: its entity is not asked.
+            var state = known.Vms.Contains(vm) ? await VmStateAsync(region, vm) : null;
+            var done = state?.History.LastOrDefault(h => h.RunId == runId);
+            var status = state is null ? "forgotten" : state.StatusOf(runId) ?? "refused"; // refused: never accepted by its entity
             vms.Add(new { vm, status, full = done?.Result.Full, error = done?.Result.Error, sourceSnapshot = done?.Result.SourceSnapshotUuid, targets = done?.Result.Targets, log = done?.Result.Log,
                 tasks = done is null ? null : TaskTree.Build(vm, done.Result) });
         }

@@ -40,6 +40,7 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new GetJob("job-1"),
             new Done("job-1"),
             new Refused("vms: one or more VM uuids"),
+            new Conflict("name: a pool named alpha is registered"),
             new PoolList([Pool]),
             new JobReply(Job),
             new PoolRegistered(Pool),

@@ -29,11 +29,18 @@ public sealed class NodeTests : IAsyncLifetime
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task The_default_node_serves_the_control_api_replicates_full_then_delta_and_stops_on_SIGTERM()
     {
+        // A data directory others can read is tightened; the database is created 0600 before SQLite writes to it.
+        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        Directory.CreateDirectory(dataDir);
+        File.SetUnixFileMode(dataDir, ownerOnly | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead);
         using var node = await NodeProcess.StartAsync(dataDir);
         Assert.Equal([$"ready {node.Url.ToString().TrimEnd('/')}"], node.Process.Stdout);
-        foreach (var file in new[] { "token", "endpoint", "cluster.key" })
+        Assert.Equal(ownerOnly, File.GetUnixFileMode(dataDir));
+        Assert.True(File.Exists(Path.Combine(dataDir, "xcr.db")));
+        foreach (var file in new[] { "token", "endpoint", "cluster.key" }.Select(f => Path.Combine(dataDir, f)).Concat(Directory.GetFiles(dataDir, "xcr.db*")))
         {
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dataDir, file)));
+            var mode = File.GetUnixFileMode(file);
+            Assert.True(mode == (UnixFileMode.UserRead | UnixFileMode.UserWrite), $"{file}: {mode}");
         }
 
         var endpoint = File.ReadAllText(Path.Combine(dataDir, "endpoint"));

@@ -51,7 +51,9 @@ public sealed record JobSchedule(string Id, string? Cron = null, string TimeZone
 /// found by id and the replicas of VMs no job covers any more are still listed (as orphans).</summary>
 public sealed record RunLaunch(string RunId, string JobId, string ScheduleId, IReadOnlyList<string> Vms, string Trigger, DateTimeOffset At);
 
-public sealed record RegisterPool(PoolRegistration Pool) : IControlMessage;
+/// <summary>Registers a pool; a pool of that name is replaced only when <paramref name="Replace"/> says so
+/// (else the reply is <see cref="Conflict"/>).</summary>
+public sealed record RegisterPool(PoolRegistration Pool, bool Replace = false) : IControlMessage;
 
 public sealed record DefineJob(JobDefinition Job) : IControlMessage;
 
@@ -93,6 +95,9 @@ public sealed record Refused(string Reason) : IControlMessage;
 
 /// <summary>The command names an id that does not exist (404-style).</summary>
 public sealed record NotFound(string Reason) : IControlMessage;
+
+/// <summary>The command collides with what exists and was not asked to replace it (409-style).</summary>
+public sealed record Conflict(string Reason) : IControlMessage;
 
 public sealed record PoolList(IReadOnlyList<PoolRegistration> Pools) : IControlMessage;
 

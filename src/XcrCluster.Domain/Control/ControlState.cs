@@ -19,9 +19,8 @@ public sealed record ControlState
 
     public (IControlMessage? Event, IControlMessage Reply) Process(IControlMessage command) => command switch
     {
-        RegisterPool { Pool: var p } when string.IsNullOrWhiteSpace(p.Name) || p.Name.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '-') => (null, new Refused("name: letters, digits and '-' only")),
-        RegisterPool { Pool: var p } when !Uri.TryCreate(p.Url, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https") => (null, new Refused("url: an http(s) XAPI URL is required")),
-        RegisterPool { Pool: var p } when p.User.Length == 0 => (null, new Refused("username: required")),
+        RegisterPool r when PoolInvalid(r.Pool) is { } bad => (null, new Refused(bad)),
+        RegisterPool r when !r.Replace && Pools.ContainsKey(r.Pool.Name) => (null, new Conflict(PoolExists(r.Pool.Name))),
         RegisterPool r => (new PoolRegistered(r.Pool), new Done(r.Pool.Name)),
         DefineJob d when Invalid(d.Job) is { } bad => (null, new Refused(bad)),
         DefineJob d => (new JobDefined(d.Job), new Done(d.Job.Id)),
@@ -57,6 +56,24 @@ public sealed record ControlState
         GetKnown => (null, new Known([.. KnownVms], Runs)),
         _ => (null, new Refused($"unknown command {command.GetType().Name}")),
     };
+
+    /// <summary>What is wrong with a pool registration, naming the field, or null. Public so the API refuses bad input
+    /// before it tries to log in with it.</summary>
+    public static string? PoolInvalid(PoolRegistration p) => p switch
+    {
+        _ when string.IsNullOrWhiteSpace(p.Name) || p.Name.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '-')
+            => "name: letters, digits and '-' only",
+        _ when !Uri.TryCreate(p.Url, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https")
+            => "url: an http(s) XAPI URL is required",
+        _ when p.User.Length == 0 => "username: required",
+        { Fingerprint: { } f } when f.Replace(":", "", StringComparison.Ordinal).Trim() is var hex
+            && (hex.Length != 64 || !hex.All(Uri.IsHexDigit)) => "fingerprint: a SHA-256 fingerprint is 64 hex digits (colons allowed)",
+        _ => null,
+    };
+
+    /// <summary>The refusal of a registration under a name already taken, saying how to replace it.</summary>
+    public static string PoolExists(string name)
+        => $"name: a pool named {name} is registered; replace it explicitly (\"replace\": true, xcr pool add --replace)";
 
     public ControlState Apply(IControlMessage e) => e switch
     {

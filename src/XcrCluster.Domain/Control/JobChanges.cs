@@ -37,7 +37,7 @@ public static class JobChanges
                     "concurrency" => job with { Settings = settings with { Concurrency = Int(value) } },
                     "maxExportRate" => job with { Settings = settings with { MaxExportRate = Units.ParseBytes(value) ?? throw new FormatException("a byte rate such as 100MiB or 0") } },
                     "snapshotRetention" => job with { Settings = settings with { SnapshotRetention = Int(value) } },
-                    "timeout" => job with { Settings = settings with { Timeout = value is "" or "0" ? null : Units.ParseDuration(value) ?? throw new FormatException("a duration such as 2h or 30m, or 0") } },
+                    "timeout" => job with { Settings = settings with { Timeout = value is "" or "0" ? null : Duration(value) } },
                     "retries" => job with { Settings = settings with { Retries = Int(value) } },
                     "deleteFirst" => job with { Settings = settings with { DeleteFirst = bool.TryParse(value, out var b) ? b : throw new FormatException("true or false") } },
                     "healthCheckSr" => job with { Settings = settings with { HealthCheckSr = value.Length == 0 ? null : value } },
@@ -69,6 +69,9 @@ public static class JobChanges
             .ToDictionary(p => p.from, p => p.to, StringComparer.Ordinal);
 
     private static string Canonical(string name) => Names.FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) ?? throw new KeyNotFoundException();
+
+    private static TimeSpan Duration(string value)
+        => Units.ParseDuration(value) ?? throw new FormatException(Units.DurationHint + ", or 0");
 
     private static int Int(string value) => int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : throw new FormatException("a whole number");
 
