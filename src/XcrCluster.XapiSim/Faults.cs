@@ -80,6 +80,9 @@ public sealed class Faults
     /// <summary>Counts one call toward <see cref="HangAfterCalls"/>; true once the calls allowed have been made.</summary>
     public bool PastHangPoint() => Interlocked.Read(ref hangAfterCalls) is > 0 and var n && Interlocked.Increment(ref callsTowardHang) > n;
 
+    /// <summary>A call is held by <see cref="HangAfterCalls"/> (the world of this pool stopped there).</summary>
+    public bool HangPointReached => Interlocked.Read(ref hangAfterCalls) is > 0 and var n && Interlocked.Read(ref callsTowardHang) > n;
+
     /// <summary>Waits, without a thread, until the faults are cleared (returns) or <paramref name="cancel"/>
     /// fires (throws OperationCanceledException).</summary>
     public Task HangAsync(CancellationToken cancel) => Volatile.Read(ref hangRelease).Task.WaitAsync(cancel);
