@@ -21,11 +21,10 @@ public static class ErrorReply
         // A body that is not the JSON expected: say where (System.Text.Json names the path, e.g. $.settings.copyRetention).
         BadHttpRequestException bad => (bad.StatusCode, bad.InnerException is JsonException j ? $"body: {j.Message}" : bad.Message),
         PartTimeoutException part => (StatusCodes.Status503ServiceUnavailable, part.Message),
-        XcrCluster.Actors.ControlPlaneUnavailableException down => (StatusCodes.Status503ServiceUnavailable, down.Message),
 
-        // Only the control plane is asked without a name (ControlApi.ControlAsync, ControlPoolRegistry); the other parts are
-        // asked through ControlApi.AskPartAsync.
-        AskTimeoutException => (StatusCodes.Status503ServiceUnavailable,
+        // The control plane is asked through ControlPlaneClient (retried with one request id until the deadline); the other
+        // parts through ControlApi.AskPartAsync, which names them.
+        XcrCluster.Actors.ControlPlaneUnavailableException or AskTimeoutException => (StatusCodes.Status503ServiceUnavailable,
             $"the control plane did not answer within {askTimeout.TotalSeconds:0.#} s (is a node with the control role up and reachable?)"),
         XapiException or HttpRequestException or IOException or TimeoutException
             => (StatusCodes.Status502BadGateway, $"a pool did not answer as expected: {e.Message}"),
