@@ -96,7 +96,5 @@ public sealed class DataChannelGuardTests : IDisposable
     private static int Refusals(NodeProcess node, string reason)
         => Regex.Matches(node.Process.Stderr, @"refused a connection from 127\.0\.0\.1:\d+\b.*" + Regex.Escape(reason)).Count;
 
-    private static long ResidentBytes(NodeProcess node)
-        => long.Parse(File.ReadAllLines($"/proc/{node.Process.ProgramPid}/status")
-            .First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+    private static long ResidentBytes(NodeProcess node) => node.ResidentBytes();
 }

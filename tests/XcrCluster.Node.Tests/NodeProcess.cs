@@ -106,6 +106,11 @@ public sealed class NodeProcess : IDisposable
         throw new InvalidOperationException($"GET {path} ended before an event {last}");
     }
 
+    /// <summary>The node's resident memory now (VmRSS of /proc/PID/status), in bytes.</summary>
+    public long ResidentBytes()
+        => long.Parse(File.ReadAllLines($"/proc/{Process.ProgramPid}/status")
+            .First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+
     public static string Describe(JsonNode node) => node.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
 
     public void Dispose()
