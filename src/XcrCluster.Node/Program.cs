@@ -74,6 +74,12 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         .WithPoolAgents(targets: new TargetServices(pools, () => channel.Task))
         .AddStartup((system, _) =>
         {
+            // Every XAPI request of this node names it (pools log the User-Agent): which node read or wrote what.
+            var version = typeof(NodeOptions).Assembly.GetName().Version?.ToString(3);
+            XcrCluster.Xapi.XapiClientOptions.ProcessUserAgent = $"xcr-node/{version} ({Cluster.Get(system).SelfAddress})";
+        })
+        .AddStartup((system, _) =>
+        {
             // The data channel: blocks of runs on other nodes whose target pools this node serves.
             var certificate = options.DataTlsCertificate is { } path
                 ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(path, Environment.GetEnvironmentVariable("XCR_DATA_TLS_PASSWORD"))

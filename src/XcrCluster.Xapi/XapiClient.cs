@@ -253,6 +253,8 @@ public sealed partial class XapiClient : IAsyncDisposable
             UseCookies = false,
         };
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => tls.Validate(certificate, errors);
-        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", options.UserAgent);
+        return http;
     }
 }

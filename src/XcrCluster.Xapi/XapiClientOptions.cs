@@ -37,4 +37,11 @@ public sealed record XapiClientOptions
 
     /// <summary>Origin reported to XAPI in session.login_with_password.</summary>
     public string Originator { get; init; } = "xcr";
+
+    /// <summary>How this process names itself to XAPI on every request (real XAPI logs it): a node sets
+    /// <see cref="ProcessUserAgent"/> once it knows its cluster address, so a pool's logs tell which node read or wrote.</summary>
+    public string UserAgent { get; init; } = ProcessUserAgent;
+
+    /// <summary>The User-Agent of clients made without one: <c>xcr/VERSION</c> until the process names itself.</summary>
+    public static string ProcessUserAgent { get; set; } = $"xcr/{typeof(XapiClientOptions).Assembly.GetName().Version?.ToString(3)}";
 }

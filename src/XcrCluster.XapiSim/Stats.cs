@@ -8,6 +8,20 @@ public sealed class Stats
     private readonly ConcurrentDictionary<string, Counter> endpoints = new();
     private readonly ConcurrentDictionary<string, Counter> vdis = new();
     private readonly ConcurrentDictionary<string, long> calls = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Counter> agents = new(StringComparer.Ordinal);
+
+    /// <summary>At most this many distinct User-Agents are told apart; later ones count as "other".</summary>
+    public const int MaxAgents = 64;
+
+    private Counter Agent(string? userAgent)
+    {
+        var name = string.IsNullOrEmpty(userAgent) ? "(none)" : userAgent.Length > 200 ? userAgent[..200] : userAgent;
+        return agents.TryGetValue(name, out var known) ? known : agents.Count < MaxAgents ? agents.GetOrAdd(name, _ => new Counter()) : agents.GetOrAdd("other", _ => new Counter());
+    }
+
+    /// <summary>Requests and bytes per User-Agent: which client (which node) read and wrote what.</summary>
+    public IReadOnlyDictionary<string, (long Requests, long Exported, long Imported)> ByAgent()
+        => agents.ToDictionary(p => p.Key, p => (p.Value.Requests, p.Value.Exported, p.Value.Imported), StringComparer.Ordinal);
 
     /// <summary>One XAPI call of a method the pool knows (Async.X counted as X), so tests can name "the nth call of X".</summary>
     public void Call(string method) => calls.AddOrUpdate(method, 1, (_, n) => n + 1);
@@ -15,18 +29,24 @@ public sealed class Stats
     /// <summary>Calls of each method so far (bounded by the methods the pool knows).</summary>
     public IReadOnlyDictionary<string, long> CallCounts() => calls.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
 
-    public void Request(string endpoint) => endpoints.GetOrAdd(endpoint, _ => new Counter()).AddRequest();
+    public void Request(string endpoint, string? userAgent = null)
+    {
+        endpoints.GetOrAdd(endpoint, _ => new Counter()).AddRequest();
+        Agent(userAgent).AddRequest();
+    }
 
-    public void Exported(string endpoint, string vdiUuid, long bytes)
+    public void Exported(string endpoint, string vdiUuid, long bytes, string? userAgent = null)
     {
         endpoints.GetOrAdd(endpoint, _ => new Counter()).AddExported(bytes);
         vdis.GetOrAdd(vdiUuid, _ => new Counter()).AddExported(bytes);
+        Agent(userAgent).AddExported(bytes);
     }
 
-    public void Imported(string endpoint, string vdiUuid, long bytes)
+    public void Imported(string endpoint, string vdiUuid, long bytes, string? userAgent = null)
     {
         endpoints.GetOrAdd(endpoint, _ => new Counter()).AddImported(bytes);
         vdis.GetOrAdd(vdiUuid, _ => new Counter()).AddImported(bytes);
+        Agent(userAgent).AddImported(bytes);
     }
 
     /// <summary>Requests an endpoint has served so far (0 if none).</summary>
@@ -45,6 +65,7 @@ public sealed class Stats
         endpoints = endpoints.ToDictionary(p => p.Key, p => p.Value.ToJson()),
         vdis = vdis.ToDictionary(p => p.Key, p => p.Value.ToJson()),
         calls = CallCounts(),
+        agents = agents.ToDictionary(p => p.Key, p => p.Value.ToJson()),
     };
 
     public void Clear()
@@ -52,6 +73,7 @@ public sealed class Stats
         endpoints.Clear();
         vdis.Clear();
         calls.Clear();
+        agents.Clear();
     }
 
     private sealed class Counter

@@ -70,6 +70,14 @@ public sealed class NodeTests : IAsyncLifetime
         Assert.True(delta["status"]!.GetValue<string>() == "success", NodeProcess.Describe(delta));
         Assert.False(delta["full"]!.GetValue<bool>());
 
+        // The node named itself to both pools: every byte read from alpha and written to beta is under its User-Agent.
+        var akka = NodeProcess.Endpoint(dataDir)["akka"];
+        var read = alpha.Pool.Stats.ByAgent().Single(a => a.Key.StartsWith("xcr-node/", StringComparison.Ordinal));
+        Assert.EndsWith($"({akka})", read.Key);
+        Assert.Equal(alpha.Pool.Stats.BytesExported("/export_raw_vdi"), read.Value.Exported);
+        var written = beta.Pool.Stats.ByAgent().Single(a => a.Key.StartsWith("xcr-node/", StringComparison.Ordinal));
+        Assert.Equal(beta.Pool.Stats.BytesImported("/import_raw_vdi"), written.Value.Imported);
+
         // Both pools' agents lent their slots to the runs and got them all back.
         foreach (var pool in new[] { "alpha", "beta" })
         {

@@ -142,7 +142,7 @@ internal static class ExportEndpoint
         await context.Response.StartAsync(context.RequestAborted);
         await context.Response.Body.FlushAsync(context.RequestAborted);
         await using var wire = new ShapedStream(context.Response.Body, faults.ExportBytesPerSecond, ExportFaults.Cut(transfer),
-            n => transfer.Pool.Stats.Exported("/export_raw_vdi", plan.VdiUuid, n));
+            n => transfer.Pool.Stats.Exported("/export_raw_vdi", plan.VdiUuid, n, transfer.Context.Request.Headers.UserAgent.ToString()));
         if (plan.HasBase && faults.FailDeltaExports)
         {
             await ExportFaults.DeltaFailureAsync(transfer, wire);

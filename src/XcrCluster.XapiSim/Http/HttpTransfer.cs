@@ -41,7 +41,7 @@ internal sealed class HttpTransfer : IDisposable
     public static async Task<HttpTransfer?> BeginAsync(SimServer server, HttpContext context, string endpoint, string label)
     {
         var pool = server.Pool;
-        pool.Stats.Request(endpoint);
+        pool.Stats.Request(endpoint, context.Request.Headers.UserAgent.ToString());
         var query = context.Request.Query;
         var taskId = query["task_id"].ToString();
         XapiObject? callerTask = null;

@@ -113,7 +113,7 @@ internal static class ImportEndpoint
             var context = transfer.Context;
             var cut = WireCut.Reset(context, faults.ResetImportAfterBytes);
             await using var wire = new ShapedStream(context.Request.Body, faults.ImportBytesPerSecond, cut,
-                n => pool.Stats.Imported("/import_raw_vdi", vdi.Uuid, n));
+                n => pool.Stats.Imported("/import_raw_vdi", vdi.Uuid, n, context.Request.Headers.UserAgent.ToString()));
             using (var staging = storage.BeginImport(vdi.Str("location")))
             {
                 var progress = new Action<long>(done => transfer.SetProgress((double)done / length));

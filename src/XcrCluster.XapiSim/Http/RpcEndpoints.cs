@@ -23,7 +23,7 @@ public static class RpcEndpoints
     private static async Task JsonAsync(HttpContext context, SimServer server)
     {
         var pool = server.Pool;
-        pool.Stats.Request("/jsonrpc");
+        pool.Stats.Request("/jsonrpc", context.Request.Headers.UserAgent.ToString());
         if (pool.Faults.DisableJsonRpc)
         {
             // An old host without JSON-RPC: /jsonrpc falls through to the XML-RPC handler, which cannot parse the
@@ -65,7 +65,7 @@ public static class RpcEndpoints
     private static async Task XmlAsync(HttpContext context, SimServer server)
     {
         var pool = server.Pool;
-        pool.Stats.Request(context.Request.Path.Value is "/" or "/RPC2" or "/xmlrpc" ? context.Request.Path.Value : "/");
+        pool.Stats.Request(context.Request.Path.Value is "/" or "/RPC2" or "/xmlrpc" ? context.Request.Path.Value : "/", context.Request.Headers.UserAgent.ToString());
         string method;
         List<object?> parameters;
         try
