@@ -137,8 +137,8 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
             {
                 var kind = request.Kind.ToString().ToLowerInvariant();
                 asker.Tell(new SlotsRefused(pool, request.LeaseId,
-                    $"pool {pool}: no {kind} slot free " +
-                        $"within {result.State.Limits.MaxWait} (limit {result.State.Limits.Capacity(request.Kind)})"));
+                    $"pool {pool}: no {kind} slot free "
+                        + $"within {result.State.Limits.MaxWait} (limit {result.State.Limits.Capacity(request.Kind)})"));
             }
         }
 

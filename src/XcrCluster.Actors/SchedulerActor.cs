@@ -78,7 +78,7 @@ public sealed class SchedulerActor : BoundedJournalActor, IWithTimers
     /// <summary>In a node: the control plane, the region and the pool agents come from Akka.Hosting's registry.</summary>
     public static Props Props() => Akka.Actor.Props.Create(() => new SchedulerActor(
         () => ActorRegistry.For(Context.System).GetAsync<ControlPlane>(default),
-            () => ActorRegistry.For(Context.System).GetAsync<ReplicatedVmRegion>(default),
+        () => ActorRegistry.For(Context.System).GetAsync<ReplicatedVmRegion>(default),
         () => ActorRegistry.For(Context.System).GetAsync<PoolAgents>(default)));
 
     protected override void PreStart()

@@ -35,11 +35,11 @@ public static class JobCommands
             var body = new
             {
                 name = r.GetValue(jobName), sourcePool = r.GetValue(sourcePool), vms = r.GetValue(vms) ?? [], smart = r.GetValue(smart),
-                    targets,
+                targets,
                 settings = new
                 {
                     copyRetention = r.GetValue(retention), fullInterval = r.GetValue(fullInterval), concurrency = r.GetValue(concurrency),
-                        maxExportRate = Rate(r.GetValue(maxRate)),
+                    maxExportRate = Rate(r.GetValue(maxRate)),
                     retries = r.GetValue(retries), timeout = Timeout(r.GetValue(timeout)),
                 },
                 schedule = r.GetValue(cron) is { } expression
@@ -48,14 +48,12 @@ public static class JobCommands
             return await cli.Print(r, await client.PostAsync("/api/jobs", body), d => [$"job {d["id"]}", $"schedule {d["scheduleId"]}"]);
         }, jobName, sourcePool, vms, smart, srs, retention, fullInterval, concurrency, maxRate, cron, timeZone, disabled, retries, timeout);
         var jobId = new Argument<string>("job-id");
-        var jobShow =
-            cli.Api("show", "a job", async (r, client) =>
-            await cli.Print(r, await client.GetAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}"),
+        var jobShow = cli.Api("show", "a job", async (r, client) => await cli.Print(r,
+            await client.GetAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}"),
             d => [d.ToJsonString(CliContext.Indented)]), jobId);
         var wait = new Option<bool>("--wait") { Description =
             "wait for the end; exit 0 when every VM succeeded, 2 when some were skipped or failed, 1 when all failed" };
-        var runSchedule =
-            new Option<string?>("--schedule") { Description =
+        var runSchedule = new Option<string?>("--schedule") { Description =
             "the schedule whose settings and restore points the run uses (default: the job's first)" };
         var jobRun = cli.Api("run", "run a job now", async (r, client) =>
         {
@@ -98,9 +96,8 @@ public static class JobCommands
         var jobEnable = cli.Api("enable", "turn the job's schedules on", async (r, client) => await cli.Print(r,
             await client.PostAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}/enable", new { }),
                 d => [$"job {d["id"]} enabled"]), jobId);
-        var jobDisable = cli.Api("disable", "turn the job's schedules off (it can still be run by hand)",
-            async (r, client) => await cli.Print(r,
-            await client.PostAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}/disable", new { }),
+        var jobDisable = cli.Api("disable", "turn the job's schedules off (it can still be run by hand)", async (r, client) =>
+            await cli.Print(r, await client.PostAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}/disable", new { }),
                 d => [$"job {d["id"]} disabled"]), jobId);
         var changes = new Argument<string[]>("setting=value") { Description = $"one or more of: {string.Join(", ", JobChanges.Names)}",
             Arity = ArgumentArity.OneOrMore };

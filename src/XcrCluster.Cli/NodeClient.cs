@@ -31,8 +31,8 @@ public sealed class NodeClient : IDisposable
             : File.Exists(Path.Combine(dir, "token")) ? File.ReadAllText(Path.Combine(dir, "token")).Trim() : null;
         if (node is null || !Uri.TryCreate(node, UriKind.Absolute, out var url))
         {
-            throw new CliException($"no node to talk to: give --node URL or XCR_NODE, or run xcr where the node's data " +
-                $"directory ({dir}) is");
+            throw new CliException($"no node to talk to: give --node URL or XCR_NODE, or run xcr where the node's data "
+                + $"directory ({dir}) is");
         }
 
         return new NodeClient(url,

@@ -24,8 +24,8 @@ public static class PoolCommands
                 : Environment.GetEnvironmentVariable("XCR_POOL_PASSWORD");
             if (Uri.TryCreate(url, UriKind.Absolute, out var parsed) && parsed.UserInfo.Contains(':', StringComparison.Ordinal))
             {
-                await cli.Error.WriteLineAsync("xcr: warning: a password in the URL ends up in shell history and process lists; prefer " +
-                    "--password-stdin");
+                await cli.Error.WriteLineAsync("xcr: warning: a password in the URL ends up in shell history and process lists; "
+                    + "prefer --password-stdin");
             }
             else if (password is null)
             {

@@ -124,8 +124,8 @@ public static class Frames
             if (index < 0 || bitmapLength < 0 || rawLength < 0 || bitmapLength > payload.Length - 12
                 || bitmapLength + rawLength > buffer.Length)
             {
-                throw new InvalidDataException($"compressed block frame: index {index}, bitmap {bitmapLength}, data {rawLength} " +
-                    $"bytes do not fit");
+                throw new InvalidDataException($"compressed block frame: index {index}, bitmap {bitmapLength}, data {rawLength} "
+                    + $"bytes do not fit");
             }
 
             payload.Slice(12, bitmapLength).CopyTo(buffer);
@@ -137,8 +137,8 @@ public static class Frames
 
         if (index < 0 || bitmapLength < 0 || bitmapLength > payload.Length - 8)
         {
-            throw new InvalidDataException($"block frame: index {index}, bitmap {bitmapLength} bytes do not fit " +
-                $"the {payload.Length}-byte frame");
+            throw new InvalidDataException($"block frame: index {index}, bitmap {bitmapLength} bytes do not fit "
+                + $"the {payload.Length}-byte frame");
         }
 
         var rest = payload[(8 + bitmapLength)..];

@@ -55,7 +55,7 @@ public static class InventoryApi
         => Task.FromResult(inventories.SelectMany(i => i.Srs.Select(object (s) => new
         {
             pool = i.Pool, id = s.Uuid, name = s.Name, type = s.Type, shared = s.Shared, size = s.PhysicalSize,
-                used = s.PhysicalUtilisation, free = s.Free,
+            used = s.PhysicalUtilisation, free = s.Free,
         })));
 
     /// <summary>VM rows with their replication status. Only VMs a job ever covered have an entity worth asking: asking for any other

@@ -29,10 +29,8 @@ public static class JobApi
         app.MapPost("/api/jobs", async (JobRequest request, ActorRegistry registry) =>
         {
             // Without any schedule a job still gets one (by hand only): its id scopes the restore points and seeds.
-            var schedules =
-                (request.Schedules
-                ?? (request.Schedule is { } one ? [one] : [new ScheduleRequest(null, null, null, null, null, null, false)]))
-                .Select(Schedule).ToList();
+            var schedules = (request.Schedules ?? (request.Schedule is { } one ? [one]
+                : [new ScheduleRequest(null, null, null, null, null, null, false)])).Select(Schedule).ToList();
             SmartSelection? smart;
             try
             {
@@ -63,9 +61,8 @@ public static class JobApi
             await DeleteAsync(registry, key, id, purge == true));
         foreach (var (verb, enabled) in new[] { ("enable", true), ("disable", false) })
         {
-            app.MapPost($"/api/jobs/{{id}}/{verb}",
-                async (string id, ActorRegistry registry)
-                => Reply(await ControlAsync<IControlMessage>(registry, new EnableJob(id, enabled))));
+            app.MapPost($"/api/jobs/{{id}}/{verb}", async (string id, ActorRegistry registry) =>
+                Reply(await ControlAsync<IControlMessage>(registry, new EnableJob(id, enabled))));
             app.MapPost($"/api/jobs/{{id}}/schedules/{{scheduleId}}/{verb}", async (string id, string scheduleId, ActorRegistry registry) =>
                 Reply(await ControlAsync<IControlMessage>(registry, new EnableSchedule(id, scheduleId, enabled))));
         }
@@ -117,12 +114,12 @@ public static class JobApi
     private static object View(JobDefinition j) => new
     {
         id = j.Id, name = j.Name, scheduleId = j.ScheduleId, sourcePool = j.SourcePool, vms = j.Vms, smart = j.Smart,
-            targets = j.Targets.Select(t => new { pool = t.Pool, sr = t.SrUuid }),
+        targets = j.Targets.Select(t => new { pool = t.Pool, sr = t.SrUuid }),
         settings = j.Settings, defined = j.Defined,
         schedules = j.Schedules.Select(s => new
         {
             id = s.Id, name = s.Name, cron = s.Cron, timeZone = s.TimeZone, enabled = s.Enabled, copyRetention = s.CopyRetention,
-                fullInterval = s.FullInterval, forceFull = s.ForceFull,
+            fullInterval = s.FullInterval, forceFull = s.ForceFull,
             next = ScheduleRules.Next(s, DateTimeOffset.UtcNow),
         }),
     };
@@ -168,7 +165,7 @@ public static class JobApi
             ? new { id, purged = true,
                 message = $"deleted; purged {p.Snapshots} source snapshots, {p.RestorePoints} restore points and {p.Replicas} replica VMs" }
             : new { id, purged = false,
-                message = "deleted; its snapshots and restore points are kept on the pools and listed as orphans by `xcr replica list` " +
-                "(purge them with `xcr replica purge`)" });
+                message = "deleted; its snapshots and restore points are kept on the pools and listed as orphans by `xcr replica list` "
+                    + "(purge them with `xcr replica purge`)" });
     }
 }

@@ -80,10 +80,10 @@ public sealed record NodeOptions
                         ? t
                         : throw new ArgumentException($"--ask-timeout {args[i]}: expected {Domain.Units.DurationHint}"),
                 },
-                "--port" => options with { AkkaPort = int.TryParse(Value(), out var port)
-                    && port is >= 0 and < 65536 ? port : throw new ArgumentException("--port: expected 0-65535") },
-                "--data-port" => options with { DataPort = int.TryParse(Value(), out var data)
-                    && data is >= 0 and < 65536 ? data : throw new ArgumentException("--data-port: expected 0-65535") },
+                "--port" => options with { AkkaPort = int.TryParse(Value(), out var port) && port is >= 0 and < 65536 ? port
+                    : throw new ArgumentException("--port: expected 0-65535") },
+                "--data-port" => options with { DataPort = int.TryParse(Value(), out var data) && data is >= 0 and < 65536 ? data
+                    : throw new ArgumentException("--data-port: expected 0-65535") },
                 "--roles" =>
                     options with { Roles = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
                 "--seed-nodes" =>

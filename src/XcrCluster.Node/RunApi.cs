@@ -23,7 +23,7 @@ public static class RunApi
             return Results.Json(runs.OrderByDescending(r => r.Run.Started).Select(r => new
             {
                 id = r.Run.RunId, jobId = r.Run.JobId, vm = r.Vm, status = r.Run.Result.Status, full = r.Run.Result.Full,
-                    started = r.Run.Started, finished = r.Run.Finished,
+                started = r.Run.Started, finished = r.Run.Finished,
                 bytes = r.Run.Result.Targets.Sum(t => t.BytesSent), error = r.Run.Result.Error,
             }));
         });
@@ -62,9 +62,8 @@ public static class RunApi
             var runs = (await ControlAsync<Known>(registry, new GetKnown())).Runs;
             if (srs.SelectMany(s => JobCoverage.Covering(jobs, runs, vm, s)).FirstOrDefault() is { } covering)
             {
-                return Results.BadRequest(
-                    new { error = $"vm: still replicated by job {covering.Id} ({covering.Name}): remove it from the job first (xcr " +
-                    $"job set {covering.Id} vms=...)" });
+                return Results.BadRequest(new { error = $"vm: still replicated by job {covering.Id} ({covering.Name}): "
+                    + $"remove it from the job first (xcr job set {covering.Id} vms=...)" });
             }
 
             var purged = await Purge.ReplicasAsync(registry, key, vm, srs);
@@ -92,7 +91,7 @@ public static class RunApi
                     rows.Add(new
                     {
                         jobId = job.Id, job = job.Name, vm, lastSuccess = state.LastSuccess, lagSeconds = lag?.TotalSeconds,
-                            periodSeconds = period?.TotalSeconds,
+                        periodSeconds = period?.TotalSeconds,
                         violation = period is { } p && (lag is null || lag > 2 * p),
                     });
                 }

@@ -52,8 +52,8 @@ public static class HealthCheck
                 if (vm.PowerState == "Running" && vm.GuestMetrics != XapiValue.NullRef
                     && await c.CallAsync("VM_guest_metrics.get_PV_drivers_detected", vm.GuestMetrics).ConfigureAwait(false) is true)
                 {
-                    return $"the copy on SR {srUuid} started and its " +
-                        $"guest answered in {(DateTimeOffset.UtcNow - started).TotalSeconds:F1} s";
+                    return $"the copy on SR {srUuid} started and its "
+                        + $"guest answered in {(DateTimeOffset.UtcNow - started).TotalSeconds:F1} s";
                 }
 
                 try

@@ -126,7 +126,7 @@ public sealed class Pool(XapiClient client)
         {
             ["VM"] = vm, ["VDI"] = vdi, ["userdevice"] = userdevice, ["bootable"] = bootable, ["mode"] = mode, ["type"] = "Disk",
             ["empty"] = false, ["unpluggable"] = unpluggable, ["qos_algorithm_type"] = "",
-                ["qos_algorithm_params"] = new Dictionary<string, object?>(),
+            ["qos_algorithm_params"] = new Dictionary<string, object?>(),
             ["other_config"] = marker is { } m ? new Dictionary<string, object?> { [m.Key] = m.Value } : new Dictionary<string, object?>(),
         }).ConfigureAwait(false))!;
 

@@ -68,8 +68,8 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
         await Pool.SetOtherConfigAsync("VM", vm.Ref, new Dictionary<string, string?> { [XoMetadata.CopyOf] = snapshot.Uuid })
             .ConfigureAwait(false);
         await Pool.Client.CallAsync("VM.set_name_description", vm.Ref,
-            $"{snapshot.NameDescription} -- last " +
-                $"replication: {datetime.Replace(":", "", StringComparison.Ordinal)} {commit.BytesRead} B read").ConfigureAwait(false);
+            $"{snapshot.NameDescription} -- last replication: "
+                + $"{datetime.Replace(":", "", StringComparison.Ordinal)} {commit.BytesRead} B read").ConfigureAwait(false);
 
         // The commit point.
         var name = XoMetadata.TargetSnapshotName(sourceVmName, scope.Job.JobName, scope.Job.ScheduleName, commit.TransferStart);
@@ -107,7 +107,7 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
             ["start_on"] = XoMetadata.Importing };
         var otherConfig = ((Dictionary<string, object?>?)record.GetValueOrDefault("other_config") ?? [])
             .Where(p => !p.Key.StartsWith("xo:", StringComparison.Ordinal) && !p.Key.StartsWith("xcr:", StringComparison.Ordinal))
-                .ToDictionary();
+            .ToDictionary();
         otherConfig.Remove("auto_poweron");
         otherConfig[RunScope.ImportingKey] = scope.Marker;
         record["other_config"] = otherConfig;

@@ -96,8 +96,8 @@ public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
         };
         if (!allowed || (vm.PowerState != "Halted" && !CreatedHere(vm.Ref) && !IsCreatedMark(vm.OtherConfig)))
         {
-            throw new InvalidOperationException($"refusing to destroy VM {vm.Uuid} ({vm.NameLabel}, {vm.PowerState}) as {reason}: a run " +
-                $"destroys only what it made");
+            throw new InvalidOperationException($"refusing to destroy VM {vm.Uuid} ({vm.NameLabel}, {vm.PowerState}) as {reason}: a run "
+                + $"destroys only what it made");
         }
 
         var disks = await Pool.DisksAsync(vm).ConfigureAwait(false);
@@ -135,8 +135,8 @@ public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
             };
         if (!allowed)
         {
-            throw new InvalidOperationException($"refusing to destroy VDI {vdi.Uuid} ({vdi.NameLabel}) as {reason}: a run destroys " +
-                $"only what it made");
+            throw new InvalidOperationException($"refusing to destroy VDI {vdi.Uuid} ({vdi.NameLabel}) as {reason}: a run destroys "
+                + $"only what it made");
         }
 
         try

@@ -34,14 +34,14 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
     {
         if (vm.Tags.Contains(XoMetadata.MemoryBackupTag))
         {
-            throw new RunRefusedException($"memory (checkpoint) replication is not supported: remove the tag " +
-                $"{XoMetadata.MemoryBackupTag} to replicate the disks only");
+            throw new RunRefusedException($"memory (checkpoint) replication is not supported: remove the tag "
+                + $"{XoMetadata.MemoryBackupTag} to replicate the disks only");
         }
 
         if (disks.FirstOrDefault(d => d.VirtualSize > XoMetadata.MaxVhdDiskSize) is { } large)
         {
-            throw new RunRefusedException($"disk {large.NameLabel} is {large.VirtualSize / (1024.0 * 1024 * 1024 * 1024):F2} TiB: disks " +
-                $"over 2 TiB (the VHD limit, 2040 GiB) need qcow2 transfers, not supported yet");
+            throw new RunRefusedException($"disk {large.NameLabel} is {large.VirtualSize / (1024.0 * 1024 * 1024 * 1024):F2} TiB: disks "
+                + $"over 2 TiB (the VHD limit, 2040 GiB) need qcow2 transfers, not supported yet");
         }
     }
 
@@ -89,8 +89,8 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
 
             if (uncoalesced > tolerance)
             {
-                throw new RunRefusedException($"unhealthy VDI chain: {disk.NameLabel} has {uncoalesced} uncoalesced base " +
-                    $"copies (tolerance {tolerance})", skipped: true);
+                throw new RunRefusedException($"unhealthy VDI chain: {disk.NameLabel} has {uncoalesced} uncoalesced base "
+                    + $"copies (tolerance {tolerance})", skipped: true);
             }
         }
     }

@@ -47,8 +47,8 @@ public sealed class TargetReplica(Pool pool, SrRecord sr, JobRef job, string sou
         var candidate = await CandidateAsync(ct).ConfigureAwait(false);
         var refusal = candidate is null ? null : await WhyNotContinuedAsync(candidate, ct).ConfigureAwait(false);
         LiveTarget = refusal is null ? candidate : null;
-        Note = refusal is null ? null : $"replica {candidate!.Uuid} ({candidate.NameLabel}) is left as it is ({refusal}): a new replica " +
-            $"is built from the last restore point";
+        Note = refusal is null ? null : $"replica {candidate!.Uuid} ({candidate.NameLabel}) is left as it is ({refusal}): a new replica "
+            + $"is built from the last restore point";
     }
 
     private bool IsOfThisJob(IReadOnlyDictionary<string, string> oc)

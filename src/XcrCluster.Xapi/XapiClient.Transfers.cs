@@ -34,8 +34,8 @@ public sealed partial class XapiClient
                 }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
-                    throw new TimeoutException($"export of VDI {vdi}: no response " +
-                        $"from {url.Host} within {options.CallTimeout.TotalSeconds:F0} s");
+                    throw new TimeoutException($"export of VDI {vdi}: no response "
+                        + $"from {url.Host} within {options.CallTimeout.TotalSeconds:F0} s");
                 }
 
                 if (response.StatusCode is HttpStatusCode.Found or HttpStatusCode.RedirectKeepVerb

@@ -49,8 +49,8 @@ public sealed record ControlState
             (null, new Refused($"schedule {e.ScheduleId} has no cron: it runs by hand only")),
         EnableSchedule e => (new ScheduleEnabled(e.JobId, e.ScheduleId, e.Enabled), new Done(e.ScheduleId)),
         EnableJob e when !Jobs.ContainsKey(e.Id) => (null, new NotFound($"no job {e.Id}")),
-        EnableJob e when Jobs[e.Id].Schedules.All(s => s.Cron is null)
-            => (null, new Refused($"job {e.Id} has no schedule with a cron: it runs by hand only")),
+        EnableJob e when Jobs[e.Id].Schedules.All(s => s.Cron is null) =>
+            (null, new Refused($"job {e.Id} has no schedule with a cron: it runs by hand only")),
         EnableJob e => (new JobEnabled(e.Id, e.Enabled), new Done(e.Id)),
         RecordRun r => (new RunRecorded(r.Run), new Done(r.Run.RunId)),
         ForgetVm f when JobCoverage.Covering(Jobs.Values, Runs, f.Vm).Count > 0 => (null, new Refused($"vm: {f.Vm} is still in a job")),

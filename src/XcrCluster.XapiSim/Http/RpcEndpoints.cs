@@ -130,7 +130,7 @@ public static class RpcEndpoints
         context.Response.StatusCode = StatusCodes.Status500InternalServerError;
         context.Response.Headers.ContentType = "text/html";
         await context.Response.Body.WriteAsync(
-            Encoding.UTF8.GetBytes($"<html><body><h1>HTTP 500 internal server " +
-            $"error</h1>{System.Net.WebUtility.HtmlEncode(message)}</body></html>"));
+            Encoding.UTF8.GetBytes("<html><body><h1>HTTP 500 internal server error</h1>"
+                + $"{System.Net.WebUtility.HtmlEncode(message)}</body></html>"));
     }
 }
