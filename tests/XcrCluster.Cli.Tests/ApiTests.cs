@@ -51,14 +51,14 @@ public sealed class ApiTests(ApiTests.Node node) : IClassFixture<ApiTests.Node>
         { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["web01"],"targets":[{"pool":"beta","sr":"{{{Uuid}}}"}]}""",
             400, "vms:" },
         { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":[]}""", 400, "targets:" },
-        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":[""" +
-            $$$"""{"pool":"beta","sr":"{{{Uuid}}}"}],"settings":{"copyRetention":0}}""", 400, "settings: copyRetention" },
-        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":[""" +
-            $$$"""{"pool":"beta","sr":"{{{Uuid}}}"}],"settings":{"copyRetention":"many"}}""", 400, "$.settings.copyRetention" },
-        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":[""" +
-            $$$"""{"pool":"beta","sr":"{{{Uuid}}}"}],"schedule":{"cron":"61 * * * *"}}""", 400, "schedule: cron" },
-        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":[""" +
-            $$$"""{"pool":"beta","sr":"{{{Uuid}}}"}],"schedule":{"cron":"* * * * *","timeZone":"Mars/Olympus"}}""",
+        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":["""
+            + $$$"""{"pool":"beta","sr":"{{{Uuid}}}"}],"settings":{"copyRetention":0}}""", 400, "settings: copyRetention" },
+        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":["""
+            + $$$"""{"pool":"beta","sr":"{{{Uuid}}}"}],"settings":{"copyRetention":"many"}}""", 400, "$.settings.copyRetention" },
+        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":["""
+            + $$$"""{"pool":"beta","sr":"{{{Uuid}}}"}],"schedule":{"cron":"61 * * * *"}}""", 400, "schedule: cron" },
+        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":["""
+            + $$$"""{"pool":"beta","sr":"{{{Uuid}}}"}],"schedule":{"cron":"* * * * *","timeZone":"Mars/Olympus"}}""",
             400, "schedule: timezone" },
         { "POST", "/api/jobs",
             $$$"""{"name":"j","sourcePool":"alpha","smart":"pool=alpha,colour=red","targets":[{"pool":"beta","sr":"{{{Uuid}}}"}]}""", 400,
