@@ -15,8 +15,7 @@ public sealed class PlainObjectConverter : JsonConverter<object>
     private static object? ToPlain(JsonElement element) => element.ValueKind switch
     {
         JsonValueKind.String => element.GetString(),
-        JsonValueKind.Number => element.TryGetInt64(out var l) ? (object)l
-            : element.GetDouble(), // not a ternary of long and double: that would widen to double
+        JsonValueKind.Number => element.TryGetInt64(out var l) ? (object)l : element.GetDouble(), // not a ternary of long and double: that would widen to double
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         JsonValueKind.Object => element.EnumerateObject().ToDictionary(p => p.Name, p => ToPlain(p.Value)),
