@@ -66,7 +66,8 @@ public sealed class ControlPoolRegistry(Func<Task<IActorRef>> controlPlane, Clus
         var pools = await ControlPlaneClient.AskAsync<PoolList>(controlPlane, new GetPools(), TimeSpan.FromSeconds(30))
             .ConfigureAwait(false);
         var p = pools.Pools.FirstOrDefault(x => x.Name == pool) ?? throw new KeyNotFoundException($"unknown pool \"{pool}\"");
-        var tls = p.Fingerprint is { } fp ? Xapi.XapiTls.Pinned(fp) : p.AllowUnauthorized ? Xapi.XapiTls.AllowUnauthorized : Xapi.XapiTls.Verify;
+        var tls = p.Fingerprint is { } fp ? Xapi.XapiTls.Pinned(fp) : p.AllowUnauthorized ? Xapi.XapiTls.AllowUnauthorized
+            : Xapi.XapiTls.Verify;
         return Xapi.XapiEndpoint.Parse(p.Url, tls, new Xapi.XapiCredentials(p.User, new Xapi.Secret(key.Decrypt(p.EncryptedPassword))));
     }
 }

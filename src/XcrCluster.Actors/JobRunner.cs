@@ -16,12 +16,14 @@ public static class JobRunner
 
     public sealed record Targets(IActorRef Region, IActorRef ControlPlane, IActorRef PoolAgents);
 
-    public static async Task<(string RunId, IReadOnlyList<VmStart> Vms)> StartAsync(Targets actors, JobDefinition job, JobSchedule schedule, string trigger)
+    public static async Task<(string RunId, IReadOnlyList<VmStart> Vms)> StartAsync(Targets actors, JobDefinition job, JobSchedule schedule,
+        string trigger)
     {
         var runId = Guid.NewGuid().ToString();
         var settings = schedule.Apply(job.Settings);
         var jobRef = new JobRef(job.Id, job.Name, schedule.Id, schedule.Name.Length > 0 ? schedule.Name : trigger);
-        var chosen = job.Vms.Concat(await SmartAsync(actors.PoolAgents, job).ConfigureAwait(false)).Distinct(StringComparer.Ordinal).ToList();
+        var chosen = job.Vms.Concat(await SmartAsync(actors.PoolAgents, job).ConfigureAwait(false)).Distinct(StringComparer.Ordinal)
+            .ToList();
         var launch = new RunLaunch(runId, job.Id, schedule.Id, chosen, trigger, DateTimeOffset.UtcNow);
         await ControlPlaneClient.AskAsync<IControlMessage>(actors.ControlPlane, new RecordRun(launch), TimeSpan.FromSeconds(30))
             .ConfigureAwait(false);
@@ -45,7 +47,8 @@ public static class JobRunner
             return [];
         }
 
-        var reply = await poolAgents.Ask<IPoolAgentMessage>(new GetInventory(job.SourcePool), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        var reply = await poolAgents.Ask<IPoolAgentMessage>(new GetInventory(job.SourcePool), TimeSpan.FromSeconds(30))
+            .ConfigureAwait(false);
         return reply is PoolInventory inventory
             ? [.. smart.Select(inventory.Vms, job.Id).Select(v => v.Uuid)]
             : throw new InvalidOperationException($"pool {job.SourcePool}: {(reply as InventoryFailed)?.Reason ?? "no inventory"}");

@@ -11,9 +11,9 @@ namespace XcrCluster.Actors;
 /// The agent of one pool, a cluster singleton on the nodes serving that pool: it enforces the pool's limits across
 /// every job of the cluster (snapshots and VDI transfers at once, as Xen Orchestra does), granting slots first
 /// come first served, hosts the target sessions of runs writing to its pool (<see cref="TargetSessionActor"/>), and
-/// reads the pool's live inventory (SRs, VMs, disks) for whoever asks. Leases of a node that leaves are released. Not persistent: after a hand-over the new agent starts empty.
-/// No wait is endless: a lease held longer than <see cref="PoolLimits.MaxHold"/> is reclaimed (with a warning naming its
-/// holder) and a request waiting longer than <see cref="PoolLimits.MaxWait"/> is answered <see cref="SlotsRefused"/>.
+/// reads the pool's live inventory (SRs, VMs, disks) for whoever asks. Leases of a node that leaves are released. Not persistent: after a
+/// hand-over the new agent starts empty. No wait is endless: a lease held longer than <see cref="PoolLimits.MaxHold"/> is reclaimed (with a
+/// warning naming its holder) and a request waiting longer than <see cref="PoolLimits.MaxWait"/> is answered <see cref="SlotsRefused"/>.
 /// </summary>
 public sealed class PoolAgentActor : ReceiveActor, IWithTimers
 {
@@ -38,7 +38,8 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
             }
 
             var name = Uri.EscapeDataString(open.Session);
-            (Context.Child(name).IsNobody() ? Context.ActorOf(TargetSessionActor.Props(pool, open.Session, targets), name) : Context.Child(name)).Forward(open);
+            (Context.Child(name).IsNobody() ? Context.ActorOf(TargetSessionActor.Props(pool, open.Session, targets), name)
+                : Context.Child(name)).Forward(open);
         });
         Receive<ITargetMessage>(message =>
         {
@@ -63,7 +64,8 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
             Apply(slots.Release(release.LeaseId));
         });
         Receive<ClusterEvent.MemberRemoved>(removed => Apply(slots.ReleaseNode(removed.Member.Address.ToString())));
-        Receive<GetPoolLoad>(_ => Sender.Tell(new PoolLoad(pool, slots.InUse(SlotKind.Snapshot), slots.InUse(SlotKind.Transfer), slots.Waiting.Count,
+        Receive<GetPoolLoad>(
+            _ => Sender.Tell(new PoolLoad(pool, slots.InUse(SlotKind.Snapshot), slots.InUse(SlotKind.Transfer), slots.Waiting.Count,
             Cluster.Get(Context.System).SelfAddress.ToString())));
         Receive<GetInventory>(_ =>
         {
@@ -80,13 +82,15 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
     }
 
-    public static Props Props(string pool, PoolLimits limits, TargetServices? targets = null) => Akka.Actor.Props.Create(() => new PoolAgentActor(pool, limits, targets));
+    public static Props Props(string pool, PoolLimits limits, TargetServices? targets = null)
+        => Akka.Actor.Props.Create(() => new PoolAgentActor(pool, limits, targets));
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     protected override void PreStart()
     {
-        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberRemoved));
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+            typeof(ClusterEvent.MemberRemoved));
         // Checked a few times per bound, so a lease or a request goes at most a quarter late (and at least every 10 s).
         var bound = slots.Limits.MaxHold < slots.Limits.MaxWait ? slots.Limits.MaxHold : slots.Limits.MaxWait;
         var every = Math.Clamp(bound.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond * 10);
@@ -101,7 +105,8 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
         using var deadline = new CancellationTokenSource(InventoryTimeout);
         try
         {
-            await using var client = await XapiClient.ConnectAsync(await pools.EndpointAsync(pool).ConfigureAwait(false), ct: deadline.Token).ConfigureAwait(false);
+            await using var client = await XapiClient.ConnectAsync(await pools.EndpointAsync(pool).ConfigureAwait(false),
+                ct: deadline.Token).ConfigureAwait(false);
             return await new Pool(client) { Name = pool }.InventoryAsync(deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
@@ -132,7 +137,8 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
             {
                 var kind = request.Kind.ToString().ToLowerInvariant();
                 asker.Tell(new SlotsRefused(pool, request.LeaseId,
-                    $"pool {pool}: no {kind} slot free within {result.State.Limits.MaxWait} (limit {result.State.Limits.Capacity(request.Kind)})"));
+                    $"pool {pool}: no {kind} slot free "
+                        + $"within {result.State.Limits.MaxWait} (limit {result.State.Limits.Capacity(request.Kind)})"));
             }
         }
 

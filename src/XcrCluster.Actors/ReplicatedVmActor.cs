@@ -72,7 +72,8 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
 
     public override string PersistenceId { get; }
 
-    public static Props Props(string vmUuid, IRunExecutor executor) => Akka.Actor.Props.Create(() => new ReplicatedVmActor(vmUuid, executor));
+    public static Props Props(string vmUuid, IRunExecutor executor)
+        => Akka.Actor.Props.Create(() => new ReplicatedVmActor(vmUuid, executor));
 
     protected override void PostStop()
     {
@@ -100,7 +101,8 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
         // The entity's own materializer: a run's streams are its children and stop with it (passivation, node leaving).
         materializer ??= Context.Materializer();
         executor.ExecuteAsync(request, materializer, token).ContinueWith(
-            t => new RunCompleted(t.IsCompletedSuccessfully ? t.Result : Failed(request, t.Exception?.GetBaseException().Message ?? "cancelled")),
+            t => new RunCompleted(t.IsCompletedSuccessfully ? t.Result
+                : Failed(request, t.Exception?.GetBaseException().Message ?? "cancelled")),
             TaskScheduler.Default).PipeTo(Self);
     }
 

@@ -21,9 +21,11 @@ public static class ReplicationHosting
     /// <summary>The ReplicatedVm shard region: persistence state store with remember-entities (entities restart
     /// after a node restart and record interrupted runs), on nodes with the given role; shards are never rebalanced
     /// (<see cref="NoRebalanceAllocationStrategy"/>: a move would interrupt the runs going on in them).</summary>
-    public static AkkaConfigurationBuilder WithReplicatedVms(this AkkaConfigurationBuilder builder, IRunExecutor executor, string? role = null)
+    public static AkkaConfigurationBuilder WithReplicatedVms(this AkkaConfigurationBuilder builder, IRunExecutor executor,
+        string? role = null)
         => builder
-            .AddStartup((system, _) => CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "cancel-replications", async () =>
+            .AddStartup((system, _) => CoordinatedShutdown.Get(system)
+                .AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "cancel-replications", async () =>
             {
                 // Runs are cancelled and clean up on the pools while this node is still a member.
                 await executor.CancelAllAsync(TimeSpan.FromSeconds(40)).ConfigureAwait(false);
@@ -58,7 +60,8 @@ public static class ReplicationHosting
 
     /// <summary>On nodes without the control role: a proxy to the ReplicatedVm region on the control nodes.</summary>
     public static AkkaConfigurationBuilder WithReplicatedVmProxy(this AkkaConfigurationBuilder builder, string role = ControlRole)
-        => builder.WithShardRegionProxy<ReplicatedVmRegion>(ReplicatedVmMessageExtractor.RegionName, role, new ReplicatedVmMessageExtractor());
+        => builder.WithShardRegionProxy<ReplicatedVmRegion>(ReplicatedVmMessageExtractor.RegionName, role,
+            new ReplicatedVmMessageExtractor());
 
     /// <summary>On nodes without the control role: a proxy to the control plane singleton.</summary>
     public static AkkaConfigurationBuilder WithControlPlaneProxy(this AkkaConfigurationBuilder builder, string role = ControlRole)
@@ -84,7 +87,8 @@ public static class ReplicationHosting
     /// <summary>This node's pool agents router (<see cref="PoolAgentsActor"/>): starts the agent singletons of the
     /// pools this node serves and routes slot requests to every pool's agent. Needs the control plane proxy. Without
     /// <paramref name="limits"/>, the bounds come from the configuration (<see cref="PoolLimitsFrom"/>).</summary>
-    public static AkkaConfigurationBuilder WithPoolAgents(this AkkaConfigurationBuilder builder, PoolLimits? limits = null, TargetServices? targets = null)
+    public static AkkaConfigurationBuilder WithPoolAgents(this AkkaConfigurationBuilder builder, PoolLimits? limits = null,
+        TargetServices? targets = null)
         => builder.WithActors((system, registry) => registry.Register<PoolAgents>(
             system.ActorOf(PoolAgentsActor.Props(
                 () => registry.GetAsync<ControlPlane>(), limits ?? PoolLimitsFrom(system.Settings.Config), targets), "pool-agents")));
@@ -98,7 +102,8 @@ public static class ReplicationHosting
     };
 
     /// <summary>The SQL journal and snapshot store from hocon/persistence.sql.hocon.</summary>
-    public static AkkaConfigurationBuilder WithSqlPersistence(this AkkaConfigurationBuilder builder, string provider, string connectionString)
+    public static AkkaConfigurationBuilder WithSqlPersistence(this AkkaConfigurationBuilder builder, string provider,
+        string connectionString)
         => builder.AddHocon(PersistenceHocon(provider, connectionString), HoconAddMode.Prepend);
 
     /// <summary>hocon/base.hocon, cluster.hocon and failure-detector.hocon (shutdown, IO buffers, downing, sharding,
@@ -110,11 +115,13 @@ public static class ReplicationHosting
 
     public static string PersistenceHocon(string provider, string connectionString)
         => Embedded("persistence.sql.hocon").Replace("@PROVIDER@", provider, StringComparison.Ordinal)
-            .Replace("@CONNECTION@", connectionString.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal), StringComparison.Ordinal);
+            .Replace("@CONNECTION@", connectionString.Replace("\\", "\\\\", StringComparison.Ordinal)
+                .Replace("\"", "\\\"", StringComparison.Ordinal), StringComparison.Ordinal);
 
     private static string Embedded(string name)
     {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(name) ?? throw new InvalidOperationException($"{name} not embedded");
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"{name} not embedded");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }

@@ -10,8 +10,8 @@ using XcrCluster.Domain.Vm;
 namespace XcrCluster.Actors;
 
 /// <summary>
-/// JSON for everything the ReplicatedVm entities and the control plane persist or send (and run progress, sent only), with manifests that are names we own (never
-/// CLR type names), so renaming a class cannot orphan the journal. A new message needs a new manifest here
+/// JSON for everything the ReplicatedVm entities and the control plane persist or send (and run progress, sent only), with manifests that
+/// are names we own (never CLR type names), so renaming a class cannot orphan the journal. A new message needs a new manifest here
 /// and a round-trip test.
 /// </summary>
 public sealed class ReplicationSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
@@ -110,7 +110,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         typeof(SchedulerState), typeof(IPoolAgentMessage), typeof(IRunProgressMessage),
     ];
 
-    public override string Manifest(object o) => Manifests.TryGetValue(o.GetType(), out var m) ? m : throw new ArgumentException($"no manifest for {o.GetType()}");
+    public override string Manifest(object o) => Manifests.TryGetValue(o.GetType(), out var m) ? m
+        : throw new ArgumentException($"no manifest for {o.GetType()}");
 
     public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
 

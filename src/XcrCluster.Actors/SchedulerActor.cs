@@ -45,7 +45,8 @@ public sealed class SchedulerActor : BoundedJournalActor, IWithTimers
                 state = state.Apply(fired);
                 SnapshotOnEvery(SnapshotEvery, state);
                 var job = jobs.Jobs.Single(j => j.Id == fired.JobId);
-                StartAsync(async () => new JobRunner.Targets(await region(), await controlPlane(), await poolAgents()), job, fired).PipeTo(Self);
+                StartAsync(async () => new JobRunner.Targets(await region(), await controlPlane(), await poolAgents()), job, fired)
+                    .PipeTo(Self);
             });
         });
         Command<JobsUnavailable>(e =>
@@ -57,7 +58,8 @@ public sealed class SchedulerActor : BoundedJournalActor, IWithTimers
         {
             foreach (var refused in started.Refused)
             {
-                log.Warning("scheduler: job {0} ({1}), run {2} refused for VM {3}: {4}", started.JobName, started.JobId, started.RunId, refused.Vm, refused.Reason);
+                log.Warning("scheduler: job {0} ({1}), run {2} refused for VM {3}: {4}", started.JobName, started.JobId, started.RunId,
+                    refused.Vm, refused.Reason);
             }
         });
         Command<GetState>(_ => Sender.Tell(state));
@@ -70,11 +72,13 @@ public sealed class SchedulerActor : BoundedJournalActor, IWithTimers
 
     /// <summary>Without pool agents (tests), a job with a smart selection fails to start.</summary>
     public static Props Props(Func<Task<IActorRef>> controlPlane, Func<Task<IActorRef>> region, Func<Task<IActorRef>>? poolAgents = null)
-        => Akka.Actor.Props.Create(() => new SchedulerActor(controlPlane, region, poolAgents ?? (() => Task.FromResult<IActorRef>(ActorRefs.Nobody))));
+        => Akka.Actor.Props.Create(() => new SchedulerActor(controlPlane, region,
+            poolAgents ?? (() => Task.FromResult<IActorRef>(ActorRefs.Nobody))));
 
     /// <summary>In a node: the control plane, the region and the pool agents come from Akka.Hosting's registry.</summary>
     public static Props Props() => Akka.Actor.Props.Create(() => new SchedulerActor(
-        () => ActorRegistry.For(Context.System).GetAsync<ControlPlane>(default), () => ActorRegistry.For(Context.System).GetAsync<ReplicatedVmRegion>(default),
+        () => ActorRegistry.For(Context.System).GetAsync<ControlPlane>(default),
+        () => ActorRegistry.For(Context.System).GetAsync<ReplicatedVmRegion>(default),
         () => ActorRegistry.For(Context.System).GetAsync<PoolAgents>(default)));
 
     protected override void PreStart()
@@ -88,7 +92,8 @@ public sealed class SchedulerActor : BoundedJournalActor, IWithTimers
 
     private static async Task<Started> StartAsync(Func<Task<JobRunner.Targets>> actors, JobDefinition job, ScheduleFired fired)
     {
-        var (runId, vms) = await JobRunner.StartAsync(await actors().ConfigureAwait(false), job, job.Schedule(fired.ScheduleId)!, $"schedule {fired.Due:yyyy-MM-dd HH:mm:ss}Z").ConfigureAwait(false);
+        var (runId, vms) = await JobRunner.StartAsync(await actors().ConfigureAwait(false), job, job.Schedule(fired.ScheduleId)!,
+            $"schedule {fired.Due:yyyy-MM-dd HH:mm:ss}Z").ConfigureAwait(false);
         return new Started(job.Id, job.Name, runId, [.. vms.Where(v => !v.Accepted)]);
     }
 

@@ -37,17 +37,22 @@ public sealed class TargetSessionActor : ReceiveActor
         Context.SetReceiveTimeout(Abandoned);
         Receive<OpenTarget>(m => Reply(async () =>
         {
-            client = await XapiClient.ConnectAsync(await services.Pools.EndpointAsync(pool).ConfigureAwait(false), ct: stopping.Token).ConfigureAwait(false);
-            side = (TargetSr)await new TargetSpec(new Pool(client) { Name = pool }, m.SrUuid).OpenAsync(m.Job, m.VmUuid, m.VmName, stopping.Token).ConfigureAwait(false);
+            client = await XapiClient.ConnectAsync(await services.Pools.EndpointAsync(pool).ConfigureAwait(false), ct: stopping.Token)
+                .ConfigureAwait(false);
+            side = (TargetSr)await new TargetSpec(new Pool(client) { Name = pool }, m.SrUuid)
+                .OpenAsync(m.Job, m.VmUuid, m.VmName, stopping.Token).ConfigureAwait(false);
             return new TargetOpened(pool, session, side.SrName);
         }));
-        Receive<RemoveTargetLeftovers>(_ => Reply(async () => new TargetReply(pool, session, await Side.RemoveLeftoversAsync(stopping.Token).ConfigureAwait(false))));
+        Receive<RemoveTargetLeftovers>(
+            _ => Reply(async () => new TargetReply(pool, session, await Side.RemoveLeftoversAsync(stopping.Token).ConfigureAwait(false))));
         Receive<FindTargetBases>(m => Reply(async () =>
         {
             await Side.FindBasesAsync(m.SnapshotVdiUuids, stopping.Token).ConfigureAwait(false);
             return new TargetReply(pool, session, Values: [.. m.SnapshotVdiUuids.Where(Side.HasBase)]);
         }));
-        Receive<PrepareTargetDisk>(m => Reply(async () => new TargetReply(pool, session, Values: [await Side.PrepareDiskAsync(m.Source, m.BaseSnapshotVdiUuid).ConfigureAwait(false)])));
+        Receive<PrepareTargetDisk>(
+            m => Reply(async () => new TargetReply(pool, session,
+            Values: [await Side.PrepareDiskAsync(m.Source, m.BaseSnapshotVdiUuid).ConfigureAwait(false)])));
         Receive<ExpectTargetImport>(m => Reply(async () =>
         {
             var sink = await Side.ImportTo(m.Disk, _ => { }, stopping.Token)(m.Shape).ConfigureAwait(false);
@@ -61,9 +66,11 @@ public sealed class TargetSessionActor : ReceiveActor
             var (vm, restorePoint) = await Side.CommitAsync(m.Commit).ConfigureAwait(false);
             return new TargetReply(pool, session, Values: [vm, restorePoint]);
         }));
-        Receive<PruneTarget>(m => Reply(async () => new TargetReply(pool, session, await Side.PruneAsync(m.Keep, stopping.Token).ConfigureAwait(false))));
+        Receive<PruneTarget>(
+            m => Reply(async () => new TargetReply(pool, session, await Side.PruneAsync(m.Keep, stopping.Token).ConfigureAwait(false))));
         Receive<HealthCheckTarget>(m => Reply(async () =>
-            new TargetReply(pool, session, Values: [await Side.HealthCheckAsync(m.RestorePointUuid, m.SrUuid, m.Timeout, stopping.Token).ConfigureAwait(false)])));
+            new TargetReply(pool, session,
+                Values: [await Side.HealthCheckAsync(m.RestorePointUuid, m.SrUuid, m.Timeout, stopping.Token).ConfigureAwait(false)])));
         Receive<RollBackTarget>(_ => Reply(async () =>
         {
             ForgetTickets();
@@ -81,7 +88,8 @@ public sealed class TargetSessionActor : ReceiveActor
 
     private TargetSr Side => side ?? throw new InvalidOperationException("the target session was not opened");
 
-    public static Props Props(string pool, string session, TargetServices services) => Akka.Actor.Props.Create(() => new TargetSessionActor(pool, session, services));
+    public static Props Props(string pool, string session, TargetServices services)
+        => Akka.Actor.Props.Create(() => new TargetSessionActor(pool, session, services));
 
     protected override void PostStop()
     {
@@ -107,7 +115,8 @@ public sealed class TargetSessionActor : ReceiveActor
     {
         var run = Sender;
         Task.Run(work).ContinueWith(
-            t => t.IsCompletedSuccessfully ? t.Result : new TargetFailed(pool, session, t.Exception?.GetBaseException().Message ?? "cancelled"),
+            t => t.IsCompletedSuccessfully ? t.Result
+                : new TargetFailed(pool, session, t.Exception?.GetBaseException().Message ?? "cancelled"),
             TaskScheduler.Default).PipeTo(run);
     }
 }

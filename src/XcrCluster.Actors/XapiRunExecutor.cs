@@ -10,7 +10,8 @@ namespace XcrCluster.Actors;
 /// request (endpoints from the registry), takes the pools' slots at the gate (their pool agents), and reports
 /// what the engine did. With <paramref name="publish"/> the run's progress and its end go out as
 /// <see cref="IRunProgressMessage"/>s (<see cref="RunProgressTopic"/>).</summary>
-public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null, IRemoteTargets? remote = null, Action<IRunProgressMessage>? publish = null) : IRunExecutor
+public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null, IRemoteTargets? remote = null,
+    Action<IRunProgressMessage>? publish = null) : IRunExecutor
 {
     private readonly ConcurrentDictionary<string, (CancellationTokenSource Cancel, Task Run)> active = new(StringComparer.Ordinal);
 
@@ -35,7 +36,8 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
                 }
 
                 var now = DateTimeOffset.UtcNow;
-                warnings.Add(new LogLine("Retry the VM backup due to an error", "warning", now, now, null, $"attempt {attempt}: {result.Error}", null));
+                warnings.Add(new LogLine("Retry the VM backup due to an error", "warning", now, now, null,
+                    $"attempt {attempt}: {result.Error}", null));
             }
         }
         finally
@@ -72,7 +74,8 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
             {
                 if (!clients.TryGetValue(name, out var client))
                 {
-                    client = await XapiClient.ConnectAsync(await pools.EndpointAsync(name).ConfigureAwait(false), ct: ct).ConfigureAwait(false);
+                    client = await XapiClient.ConnectAsync(await pools.EndpointAsync(name).ConfigureAwait(false), ct: ct)
+                        .ConfigureAwait(false);
                     clients[name] = client;
                 }
 
@@ -98,7 +101,8 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
         {
             // Whatever failed before the engine took over (a pool unreachable, a key that does not open, a reply that
             // does not parse): the VM's run failed, nothing was made, and it is retried per `retries`.
-            return new RunResult(request.RunId, "failure", e is XapiException or TimeoutException ? e.Message : $"{e.GetType().Name}: {e.Message}", false, null, [], []);
+            return new RunResult(request.RunId, "failure",
+                e is XapiException or TimeoutException ? e.Message : $"{e.GetType().Name}: {e.Message}", false, null, [], []);
         }
         finally
         {
@@ -129,5 +133,6 @@ public interface IPoolRegistry
 /// <summary>A fixed set of pools (tests, the demo, a node's config file).</summary>
 public sealed class StaticPoolRegistry(IReadOnlyDictionary<string, XapiEndpoint> pools) : IPoolRegistry
 {
-    public Task<XapiEndpoint> EndpointAsync(string pool) => pools.TryGetValue(pool, out var endpoint) ? Task.FromResult(endpoint) : throw new KeyNotFoundException($"unknown pool \"{pool}\"");
+    public Task<XapiEndpoint> EndpointAsync(string pool) => pools.TryGetValue(pool, out var endpoint) ? Task.FromResult(endpoint)
+        : throw new KeyNotFoundException($"unknown pool \"{pool}\"");
 }

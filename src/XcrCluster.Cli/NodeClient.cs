@@ -24,15 +24,19 @@ public sealed class NodeClient : IDisposable
         var dir = Environment.GetEnvironmentVariable("XCR_DATA") is { Length: > 0 } data ? data
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "xcr");
         node ??= Environment.GetEnvironmentVariable("XCR_NODE") is { Length: > 0 } n ? n
-            : File.Exists(Path.Combine(dir, "endpoint")) ? File.ReadAllLines(Path.Combine(dir, "endpoint")).FirstOrDefault(l => l.StartsWith("http=", StringComparison.Ordinal))?[5..] : null;
+            : File.Exists(Path.Combine(dir, "endpoint"))
+                ? File.ReadAllLines(Path.Combine(dir, "endpoint"))
+                .FirstOrDefault(l => l.StartsWith("http=", StringComparison.Ordinal))?[5..] : null;
         token ??= Environment.GetEnvironmentVariable("XCR_TOKEN") is { Length: > 0 } t ? t
             : File.Exists(Path.Combine(dir, "token")) ? File.ReadAllText(Path.Combine(dir, "token")).Trim() : null;
         if (node is null || !Uri.TryCreate(node, UriKind.Absolute, out var url))
         {
-            throw new CliException($"no node to talk to: give --node URL or XCR_NODE, or run xcr where the node's data directory ({dir}) is");
+            throw new CliException($"no node to talk to: give --node URL or XCR_NODE, or run xcr where the node's data "
+                + $"directory ({dir}) is");
         }
 
-        return new NodeClient(url, token ?? throw new CliException($"no token for {url}: give --token or XCR_TOKEN, or read it from the node's data directory"));
+        return new NodeClient(url,
+            token ?? throw new CliException($"no token for {url}: give --token or XCR_TOKEN, or read it from the node's data directory"));
     }
 
     public Task<JsonNode> GetAsync(string path) => SendAsync(HttpMethod.Get, path, null);

@@ -12,17 +12,20 @@ public static class PoolCommands
         var poolName = new Argument<string>("name");
         var poolUrl = new Argument<string>("xapi-url");
         var username = new Option<string>("--username") { DefaultValueFactory = _ => "root" };
-        var passwordStdin = new Option<bool>("--password-stdin") { Description = "read the password from standard input (else XCR_POOL_PASSWORD)" };
+        var passwordStdin =
+            new Option<bool>("--password-stdin") { Description = "read the password from standard input (else XCR_POOL_PASSWORD)" };
         var allowUnauthorized = new Option<bool>("--allow-unauthorized");
         var fingerprint = new Option<string?>("--fingerprint") { Description = "the pool master's certificate SHA-256" };
         var replace = new Option<bool>("--replace") { Description = "replace the pool registered under this name (else refused)" };
         var poolAdd = cli.Api("add", "register a pool", async (r, client) =>
         {
             var url = r.GetValue(poolUrl)!;
-            var password = r.GetValue(passwordStdin) ? (await cli.Input.ReadLineAsync())?.TrimEnd('\r') : Environment.GetEnvironmentVariable("XCR_POOL_PASSWORD");
+            var password = r.GetValue(passwordStdin) ? (await cli.Input.ReadLineAsync())?.TrimEnd('\r')
+                : Environment.GetEnvironmentVariable("XCR_POOL_PASSWORD");
             if (Uri.TryCreate(url, UriKind.Absolute, out var parsed) && parsed.UserInfo.Contains(':', StringComparison.Ordinal))
             {
-                await cli.Error.WriteLineAsync("xcr: warning: a password in the URL ends up in shell history and process lists; prefer --password-stdin");
+                await cli.Error.WriteLineAsync("xcr: warning: a password in the URL ends up in shell history and process lists; "
+                    + "prefer --password-stdin");
             }
             else if (password is null)
             {

@@ -199,7 +199,8 @@ public sealed class ChannelReceiver : IAsyncDisposable
                         case Frames.End when !ended:
                             ended = true;
                             var sent = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(frame.Payload);
-                            return sent == blocks ? [] : throw new InvalidDataException($"data channel: {sent} blocks sent, {blocks} received");
+                            return sent == blocks ? []
+                                : throw new InvalidDataException($"data channel: {sent} blocks sent, {blocks} received");
                         default:
                             throw new InvalidDataException($"data channel: unexpected frame '{(char)frame.Type}'");
                     }

@@ -121,9 +121,11 @@ public static class Frames
         if (type == CompressedBlock)
         {
             var rawLength = payload.Length >= 12 ? BinaryPrimitives.ReadInt32BigEndian(payload[8..]) : -1;
-            if (index < 0 || bitmapLength < 0 || rawLength < 0 || bitmapLength > payload.Length - 12 || bitmapLength + rawLength > buffer.Length)
+            if (index < 0 || bitmapLength < 0 || rawLength < 0 || bitmapLength > payload.Length - 12
+                || bitmapLength + rawLength > buffer.Length)
             {
-                throw new InvalidDataException($"compressed block frame: index {index}, bitmap {bitmapLength}, data {rawLength} bytes do not fit");
+                throw new InvalidDataException($"compressed block frame: index {index}, bitmap {bitmapLength}, data {rawLength} "
+                    + $"bytes do not fit");
             }
 
             payload.Slice(12, bitmapLength).CopyTo(buffer);
@@ -135,14 +137,16 @@ public static class Frames
 
         if (index < 0 || bitmapLength < 0 || bitmapLength > payload.Length - 8)
         {
-            throw new InvalidDataException($"block frame: index {index}, bitmap {bitmapLength} bytes do not fit the {payload.Length}-byte frame");
+            throw new InvalidDataException($"block frame: index {index}, bitmap {bitmapLength} bytes do not fit "
+                + $"the {payload.Length}-byte frame");
         }
 
         var rest = payload[(8 + bitmapLength)..];
         int dataLength;
         if (type == ZeroBlock)
         {
-            dataLength = rest.Length == 4 ? BinaryPrimitives.ReadInt32BigEndian(rest) : throw new InvalidDataException("zero block frame: bad trailer");
+            dataLength = rest.Length == 4 ? BinaryPrimitives.ReadInt32BigEndian(rest)
+                : throw new InvalidDataException("zero block frame: bad trailer");
             if (dataLength < 0 || bitmapLength + dataLength > buffer.Length)
             {
                 throw new InvalidDataException($"zero block frame: {dataLength} data bytes");
@@ -178,10 +182,12 @@ public static class Frames
         var bitmapLength = BinaryPrimitives.ReadInt32BigEndian(payload[4..]);
         if (type == CompressedBlock)
         {
-            return payload.Length >= 12 ? bitmapLength + BinaryPrimitives.ReadInt32BigEndian(payload[8..]) : throw new InvalidDataException("compressed block frame: truncated header");
+            return payload.Length >= 12 ? bitmapLength + BinaryPrimitives.ReadInt32BigEndian(payload[8..])
+                : throw new InvalidDataException("compressed block frame: truncated header");
         }
 
-        return type == ZeroBlock && payload.Length >= 12 ? bitmapLength + BinaryPrimitives.ReadInt32BigEndian(payload[^4..]) : payload.Length - 8;
+        return type == ZeroBlock && payload.Length >= 12 ? bitmapLength + BinaryPrimitives.ReadInt32BigEndian(payload[^4..])
+            : payload.Length - 8;
     }
 
     internal static void WriteHeader(Span<byte> frame, byte type, int payload)

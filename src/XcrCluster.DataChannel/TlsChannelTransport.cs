@@ -85,7 +85,8 @@ public sealed class TlsChannelTransport(X509Certificate2? certificate, string pi
         return Source.UnfoldAsync(0, async _ =>
         {
             var n = await (await stream().ConfigureAwait(false)).ReadAsync(buffer).ConfigureAwait(false);
-            return n == 0 ? Akka.Util.Option<(int, ByteString)>.None : Akka.Util.Option<(int, ByteString)>.Create((0, ByteString.CopyFrom(buffer, 0, n)));
+            return n == 0 ? Akka.Util.Option<(int, ByteString)>.None
+                : Akka.Util.Option<(int, ByteString)>.Create((0, ByteString.CopyFrom(buffer, 0, n)));
         });
     }
 
@@ -94,7 +95,9 @@ public sealed class TlsChannelTransport(X509Certificate2? certificate, string pi
         var client = new TcpClient { NoDelay = true };
         await client.ConnectAsync(host, port).ConfigureAwait(false);
         var ssl = new SslStream(client.GetStream(), leaveInnerStreamOpen: false,
-            (_, presented, _, _) => presented is not null && string.Equals(Convert.ToHexString(SHA256.HashData(presented.GetRawCertData())), pinnedSha256, StringComparison.OrdinalIgnoreCase));
+            (_, presented, _, _) => presented is not null
+                && string.Equals(Convert.ToHexString(SHA256.HashData(presented.GetRawCertData())), pinnedSha256,
+                StringComparison.OrdinalIgnoreCase));
         await ssl.AuthenticateAsClientAsync(host).ConfigureAwait(false);
         return (client, ssl);
     }

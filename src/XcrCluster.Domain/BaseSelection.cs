@@ -46,7 +46,8 @@ public static class BaseSelection
         int fullInterval,
         out int deltaChainLength)
     {
-        var newest = jobSnapshots.Where(s => s.Exported).GroupBy(s => s.Datetime).OrderByDescending(g => g.Key, StringComparer.Ordinal).FirstOrDefault();
+        var newest = jobSnapshots.Where(s => s.Exported).GroupBy(s => s.Datetime).OrderByDescending(g => g.Key, StringComparer.Ordinal)
+            .FirstOrDefault();
         deltaChainLength = newest?.Max(s => s.DeltaChainLength) ?? 0;
         if (newest is null)
         {

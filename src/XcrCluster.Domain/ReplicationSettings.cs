@@ -48,7 +48,8 @@ public sealed record ReplicationSettings
         { MaxUncoalescedVdis: < 0 } => "maxUncoalescedVdis must be 0 or more",
         { Retries: < 0 or > 10 } => "retries must be 0 to 10",
         { HealthCheckSr: { } sr } when !Guid.TryParse(sr, out _) => $"healthCheckSr \"{sr}\" is not an SR uuid",
-        { NetworkMapping: { } map } when map.FirstOrDefault(p => !Guid.TryParse(p.Key, out _) || !Guid.TryParse(p.Value, out _)) is { Key: { } from } bad
+        { NetworkMapping: { } map } when map.FirstOrDefault(p => !Guid.TryParse(p.Key, out _) || !Guid.TryParse(p.Value, out _))
+            is { Key: { } from } bad
             => $"networkMapping \"{from}={bad.Value}\": source and target network uuids expected",
         _ => null,
     };

@@ -5,7 +5,8 @@ namespace XcrCluster.Domain;
 /// <summary>Sizes and durations as operators type them ("100MiB", "20MB", "2h", "90s"). Pure.</summary>
 public static class Units
 {
-    private static readonly (string Suffix, long Factor)[] Bytes = [("KiB", 1L << 10), ("MiB", 1L << 20), ("GiB", 1L << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)];
+    private static readonly (string Suffix, long Factor)[] Bytes =
+        [("KiB", 1L << 10), ("MiB", 1L << 20), ("GiB", 1L << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)];
 
     /// <summary>The longest duration any setting takes (a job's timeout, the node's ask timeout): longer is a typo, and
     /// near TimeSpan's range it overflows (or, as a CancelAfter, throws inside an actor).</summary>
@@ -20,7 +21,8 @@ public static class Units
     public static long? ParseBytes(string text)
     {
         var (suffix, factor) = Bytes.FirstOrDefault(u => text.EndsWith(u.Suffix, StringComparison.OrdinalIgnoreCase), ("", 1));
-        return long.TryParse(text[..^suffix.Length], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= long.MaxValue / factor ? n * factor : null;
+        return long.TryParse(text[..^suffix.Length], NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            && n <= long.MaxValue / factor ? n * factor : null;
     }
 
     /// <summary>A duration: a number with a unit (ms, s, m, h, d) or a TimeSpan ("01:30:00"), from 0 to
@@ -30,7 +32,8 @@ public static class Units
     {
         foreach (var (suffix, seconds) in Times.OrderByDescending(t => t.Suffix.Length))
         {
-            if (text.EndsWith(suffix, StringComparison.Ordinal) && double.TryParse(text[..^suffix.Length], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n))
+            if (text.EndsWith(suffix, StringComparison.Ordinal)
+                && double.TryParse(text[..^suffix.Length], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n))
             {
                 // NaN and infinities fail the comparison too.
                 return n * seconds is var total && total >= 0 && total <= MaxDuration.TotalSeconds ? TimeSpan.FromSeconds(total) : null;

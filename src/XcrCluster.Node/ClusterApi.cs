@@ -16,7 +16,8 @@ public static class ClusterApi
             {
                 address = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString(),
                 roles = Akka.Cluster.Cluster.Get(system).SelfRoles.Order(),
-                channel = new { endpoint = receiver.Endpoint.ToString(), tls = receiver.TlsFingerprint is not null, transfersReceived = transfers, bytesReceived = bytes },
+                channel = new { endpoint = receiver.Endpoint.ToString(), tls = receiver.TlsFingerprint is not null,
+                    transfersReceived = transfers, bytesReceived = bytes },
             });
         });
         app.MapPost("/api/cluster/{action}", (string action, string? address, ActorSystem system) =>
@@ -37,7 +38,8 @@ public static class ClusterApi
             var member = cluster.State.Members.FirstOrDefault(m => m.Address.ToString() == address);
             if (member is null)
             {
-                return address is null ? Results.BadRequest(new { error = "address: required" }) : Results.NotFound(new { error = $"no member {address}" });
+                return address is null ? Results.BadRequest(new { error = "address: required" })
+                    : Results.NotFound(new { error = $"no member {address}" });
             }
 
             if (action == "leave")
@@ -51,7 +53,8 @@ public static class ClusterApi
 
             return Results.Json(new { address = member.Address.ToString(), action });
         });
-        app.MapGet("/api/sharding/regions", (ActorSystem system) => Results.Json(Akka.Cluster.Sharding.ClusterSharding.Get(system).ShardTypeNames.Order()));
+        app.MapGet("/api/sharding/regions", (ActorSystem system) =>
+            Results.Json(Akka.Cluster.Sharding.ClusterSharding.Get(system).ShardTypeNames.Order()));
         app.MapGet("/api/sharding/regions/{region}", async (string region, ActorSystem system) =>
         {
             var sharding = Akka.Cluster.Sharding.ClusterSharding.Get(system);
@@ -62,7 +65,8 @@ public static class ClusterApi
 
             var stats = await ControlApi.AskPartAsync<Akka.Cluster.Sharding.ShardRegionStats>(
                 sharding.ShardRegion(region), Akka.Cluster.Sharding.GetShardRegionStats.Instance, $"the {region} shard region");
-            return Results.Json(new { region, shards = stats.Stats.OrderBy(s => s.Key).Select(s => new { id = s.Key, entities = s.Value }), failed = stats.Failed });
+            return Results.Json(new { region, shards = stats.Stats.OrderBy(s => s.Key).Select(s => new { id = s.Key, entities = s.Value }),
+                failed = stats.Failed });
         });
         app.MapGet("/api/cluster", (ActorSystem system) =>
         {
@@ -70,7 +74,9 @@ public static class ClusterApi
             return Results.Json(new
             {
                 self = cluster.SelfAddress.ToString(),
-                members = cluster.State.Members.Select(m => new { address = m.Address.ToString(), roles = m.Roles.Order(), status = m.Status.ToString(), version = m.AppVersion.ToString() }),
+                members = cluster.State.Members.Select(
+                    m => new { address = m.Address.ToString(), roles = m.Roles.Order(), status = m.Status.ToString(),
+                    version = m.AppVersion.ToString() }),
                 unreachable = cluster.State.Unreachable.Select(m => m.Address.ToString()),
             });
         });

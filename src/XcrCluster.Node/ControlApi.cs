@@ -34,7 +34,8 @@ public static class ControlApi
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 context.Response.Headers.WWWAuthenticate = "Bearer";
-                await context.Response.WriteAsJsonAsync(new { error = "a bearer token is required (see the node's data directory, file token)" });
+                await context.Response.WriteAsJsonAsync(
+                    new { error = "a bearer token is required (see the node's data directory, file token)" });
                 return;
             }
 

@@ -47,7 +47,9 @@ public static class EventsApi
             var sse = await Sse.StartAsync(context);
             await foreach (var item in Drain(feed, context.RequestAborted))
             {
-                await (item is EventFeed.MemberChange m ? sse.EventAsync("member", new { address = m.Address, roles = m.Roles, status = m.Status }) : sse.CommentAsync("keep-alive"));
+                await (item is EventFeed.MemberChange m
+                    ? sse.EventAsync("member", new { address = m.Address, roles = m.Roles, status = m.Status })
+                    : sse.CommentAsync("keep-alive"));
             }
         }));
     }
@@ -131,12 +133,15 @@ public static class EventsApi
 
         if (tail.IsOver)
         {
-            await sse.EventAsync("end", new { runId, vms = tail.Ended.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => new { vm = v.Key, status = v.Value }) });
+            await sse.EventAsync("end",
+                new { runId, vms = tail.Ended.OrderBy(v => v.Key, StringComparer.Ordinal)
+                .Select(v => new { vm = v.Key, status = v.Value }) });
         }
     }
 
     /// <summary>The feed's items until the client leaves (then the enumeration just ends) or the feed stops.</summary>
-    private static async IAsyncEnumerable<object> Drain(EventFeed feed, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken aborted)
+    private static async IAsyncEnumerable<object> Drain(EventFeed feed,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken aborted)
     {
         while (true)
         {
@@ -168,7 +173,8 @@ public static class EventsApi
     private static object Progress(RunProgress p, ProgressRates rates)
     {
         var (bytesPerSecond, etaSeconds) = rates.Observe(p);
-        return new { runId = p.RunId, jobId = p.JobId, vm = p.VmUuid, disk = p.Disk, diskName = p.DiskName, sr = p.Sr, bytes = p.Bytes, total = p.Total, bytesPerSecond, etaSeconds, phase = p.Phase, at = p.At };
+        return new { runId = p.RunId, jobId = p.JobId, vm = p.VmUuid, disk = p.Disk, diskName = p.DiskName, sr = p.Sr, bytes = p.Bytes,
+            total = p.Total, bytesPerSecond, etaSeconds, phase = p.Phase, at = p.At };
     }
 
     /// <summary>text/event-stream on a response: one event or comment at a time, flushed; a client that left ends

@@ -23,7 +23,8 @@ public static class InventoryApi
     }
 
     /// <summary>Reads one pool (or every registered pool, at once) through its agent and turns the inventories into rows.</summary>
-    private static async Task<IResult> ListAsync(ActorRegistry registry, string? pool, Func<ActorRegistry, IReadOnlyList<PoolInventory>, Task<IEnumerable<object>>> rows)
+    private static async Task<IResult> ListAsync(ActorRegistry registry, string? pool,
+        Func<ActorRegistry, IReadOnlyList<PoolInventory>, Task<IEnumerable<object>>> rows)
     {
         var registered = (await ControlAsync<PoolList>(registry, new GetPools())).Pools.Select(p => p.Name).ToList();
         if (pool is not null && !registered.Contains(pool))
@@ -53,7 +54,8 @@ public static class InventoryApi
     private static Task<IEnumerable<object>> SrRows(ActorRegistry registry, IReadOnlyList<PoolInventory> inventories)
         => Task.FromResult(inventories.SelectMany(i => i.Srs.Select(object (s) => new
         {
-            pool = i.Pool, id = s.Uuid, name = s.Name, type = s.Type, shared = s.Shared, size = s.PhysicalSize, used = s.PhysicalUtilisation, free = s.Free,
+            pool = i.Pool, id = s.Uuid, name = s.Name, type = s.Type, shared = s.Shared, size = s.PhysicalSize,
+            used = s.PhysicalUtilisation, free = s.Free,
         })));
 
     /// <summary>VM rows with their replication status. Only VMs a job ever covered have an entity worth asking: asking for any other

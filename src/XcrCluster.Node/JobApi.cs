@@ -14,10 +14,12 @@ namespace XcrCluster.Node;
 /// now, schedules added, removed, switched on and off.</summary>
 public static class JobApi
 {
-    public sealed record ScheduleRequest(string? Cron, string? TimeZone, bool? Enabled, string? Name, int? CopyRetention, int? FullInterval, bool ForceFull);
+    public sealed record ScheduleRequest(string? Cron, string? TimeZone, bool? Enabled, string? Name, int? CopyRetention, int? FullInterval,
+        bool ForceFull);
 
     /// <summary>A new job; <c>smart</c> as `xcr job create --smart` takes it: pool=alpha,tag=web,power=Running,exclude=test.</summary>
-    public sealed record JobRequest(string? Name, string? SourcePool, List<string>? Vms, string? Smart, List<TargetRequest>? Targets, ReplicationSettings? Settings,
+    public sealed record JobRequest(string? Name, string? SourcePool, List<string>? Vms, string? Smart, List<TargetRequest>? Targets,
+        ReplicationSettings? Settings,
         ScheduleRequest? Schedule, List<ScheduleRequest>? Schedules);
 
     public sealed record TargetRequest(string? Pool, string? Sr);
@@ -27,7 +29,8 @@ public static class JobApi
         app.MapPost("/api/jobs", async (JobRequest request, ActorRegistry registry) =>
         {
             // Without any schedule a job still gets one (by hand only): its id scopes the restore points and seeds.
-            var schedules = (request.Schedules ?? (request.Schedule is { } one ? [one] : [new ScheduleRequest(null, null, null, null, null, null, false)])).Select(Schedule).ToList();
+            var schedules = (request.Schedules ?? (request.Schedule is { } one ? [one]
+                : [new ScheduleRequest(null, null, null, null, null, null, false)])).Select(Schedule).ToList();
             SmartSelection? smart;
             try
             {
@@ -39,22 +42,27 @@ public static class JobApi
             }
 
             var job = new JobDefinition(Guid.NewGuid().ToString(), request.Name ?? "", request.SourcePool ?? "", request.Vms ?? [],
-                [.. (request.Targets ?? []).Select(t => new TargetRef(t.Pool ?? "", t.Sr ?? ""))], request.Settings ?? new ReplicationSettings())
+                [.. (request.Targets ?? []).Select(t => new TargetRef(t.Pool ?? "", t.Sr ?? ""))],
+                    request.Settings ?? new ReplicationSettings())
             {
                 Schedules = schedules, Defined = DateTimeOffset.UtcNow, Smart = smart,
             };
             var reply = await ControlAsync<IControlMessage>(registry, new DefineJob(job));
-            return reply is Done ? Results.Json(new { id = job.Id, scheduleId = job.ScheduleId, schedules = schedules.Select(s => s.Id) }) : Reply(reply);
+            return reply is Done ? Results.Json(new { id = job.Id, scheduleId = job.ScheduleId, schedules = schedules.Select(s => s.Id) })
+                : Reply(reply);
         });
-        app.MapGet("/api/jobs", async (ActorRegistry registry) => Results.Json((await ControlAsync<JobList>(registry, new GetJobs())).Jobs.Select(View)));
+        app.MapGet("/api/jobs", async (ActorRegistry registry) =>
+            Results.Json((await ControlAsync<JobList>(registry, new GetJobs())).Jobs.Select(View)));
         app.MapGet("/api/jobs/{id}", async (string id, ActorRegistry registry) =>
             await JobAsync(registry, id) is { } job ? Results.Json(View(job)) : Results.NotFound(new { error = $"no job {id}" }));
         app.MapPatch("/api/jobs/{id}", async (string id, Dictionary<string, JsonElement> changes, ActorRegistry registry) =>
             Reply(await ControlAsync<IControlMessage>(registry, new ChangeJob(id, changes.ToDictionary(c => c.Key, c => Text(c.Value))))));
-        app.MapDelete("/api/jobs/{id}", async (string id, bool? purge, ActorRegistry registry) => await DeleteAsync(registry, key, id, purge == true));
+        app.MapDelete("/api/jobs/{id}", async (string id, bool? purge, ActorRegistry registry) =>
+            await DeleteAsync(registry, key, id, purge == true));
         foreach (var (verb, enabled) in new[] { ("enable", true), ("disable", false) })
         {
-            app.MapPost($"/api/jobs/{{id}}/{verb}", async (string id, ActorRegistry registry) => Reply(await ControlAsync<IControlMessage>(registry, new EnableJob(id, enabled))));
+            app.MapPost($"/api/jobs/{{id}}/{verb}", async (string id, ActorRegistry registry) =>
+                Reply(await ControlAsync<IControlMessage>(registry, new EnableJob(id, enabled))));
             app.MapPost($"/api/jobs/{{id}}/schedules/{{scheduleId}}/{verb}", async (string id, string scheduleId, ActorRegistry registry) =>
                 Reply(await ControlAsync<IControlMessage>(registry, new EnableSchedule(id, scheduleId, enabled))));
         }
@@ -75,7 +83,8 @@ public static class JobApi
                 return Results.NotFound(new { error = $"no schedule {schedule} in job {id}" });
             }
 
-            var actors = new JobRunner.Targets(await registry.GetAsync<ReplicatedVmRegion>(), await registry.GetAsync<ControlPlane>(), await registry.GetAsync<PoolAgents>());
+            var actors = new JobRunner.Targets(await registry.GetAsync<ReplicatedVmRegion>(), await registry.GetAsync<ControlPlane>(),
+                await registry.GetAsync<PoolAgents>());
             IReadOnlyList<JobRunner.VmStart> vms;
             string runId;
             try
@@ -92,7 +101,8 @@ public static class JobApi
                     AskTimeout);
             }
 
-            return Results.Json(new { runId, vms = vms.Select(v => new { vm = v.Vm, accepted = v.Accepted, reason = v.Reason }) }, statusCode: StatusCodes.Status202Accepted);
+            return Results.Json(new { runId, vms = vms.Select(v => new { vm = v.Vm, accepted = v.Accepted, reason = v.Reason }) },
+                statusCode: StatusCodes.Status202Accepted);
         });
     }
 
@@ -103,11 +113,13 @@ public static class JobApi
 
     private static object View(JobDefinition j) => new
     {
-        id = j.Id, name = j.Name, scheduleId = j.ScheduleId, sourcePool = j.SourcePool, vms = j.Vms, smart = j.Smart, targets = j.Targets.Select(t => new { pool = t.Pool, sr = t.SrUuid }),
+        id = j.Id, name = j.Name, scheduleId = j.ScheduleId, sourcePool = j.SourcePool, vms = j.Vms, smart = j.Smart,
+        targets = j.Targets.Select(t => new { pool = t.Pool, sr = t.SrUuid }),
         settings = j.Settings, defined = j.Defined,
         schedules = j.Schedules.Select(s => new
         {
-            id = s.Id, name = s.Name, cron = s.Cron, timeZone = s.TimeZone, enabled = s.Enabled, copyRetention = s.CopyRetention, fullInterval = s.FullInterval, forceFull = s.ForceFull,
+            id = s.Id, name = s.Name, cron = s.Cron, timeZone = s.TimeZone, enabled = s.Enabled, copyRetention = s.CopyRetention,
+            fullInterval = s.FullInterval, forceFull = s.ForceFull,
             next = ScheduleRules.Next(s, DateTimeOffset.UtcNow),
         }),
     };
@@ -150,7 +162,10 @@ public static class JobApi
         }
 
         return Results.Json(purged is { } p
-            ? new { id, purged = true, message = $"deleted; purged {p.Snapshots} source snapshots, {p.RestorePoints} restore points and {p.Replicas} replica VMs" }
-            : new { id, purged = false, message = "deleted; its snapshots and restore points are kept on the pools and listed as orphans by `xcr replica list` (purge them with `xcr replica purge`)" });
+            ? new { id, purged = true,
+                message = $"deleted; purged {p.Snapshots} source snapshots, {p.RestorePoints} restore points and {p.Replicas} replica VMs" }
+            : new { id, purged = false,
+                message = "deleted; its snapshots and restore points are kept on the pools and listed as orphans by `xcr replica list` "
+                    + "(purge them with `xcr replica purge`)" });
     }
 }

@@ -14,7 +14,8 @@ public sealed record NodeOptions
         + "[--data-tls-cert FILE.pfx] [--data-compress] [--ask-timeout 30s] "
         + "[--data-max-connections N] [--data-handshake-timeout SECONDS] [--data-ticket-lifetime SECONDS]";
 
-    public string DataDir { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "xcr");
+    public string DataDir { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local",
+        "share", "xcr");
 
     public IPEndPoint Http { get; init; } = new(IPAddress.Loopback, 0);
 
@@ -65,7 +66,8 @@ public sealed record NodeOptions
             options = args[i] switch
             {
                 "--data" => options with { DataDir = Value() },
-                "--http" => options with { Http = IPEndPoint.TryParse(Value(), out var http) ? http : throw new ArgumentException($"--http {args[i]}: expected ADDRESS:PORT") },
+                "--http" => options with { Http = IPEndPoint.TryParse(Value(), out var http) ? http
+                    : throw new ArgumentException($"--http {args[i]}: expected ADDRESS:PORT") },
                 "--public-hostname" => options with
                 {
                     PublicHostname = Uri.CheckHostName(Value()) != UriHostNameType.Unknown
@@ -78,14 +80,20 @@ public sealed record NodeOptions
                         ? t
                         : throw new ArgumentException($"--ask-timeout {args[i]}: expected {Domain.Units.DurationHint}"),
                 },
-                "--port" => options with { AkkaPort = int.TryParse(Value(), out var port) && port is >= 0 and < 65536 ? port : throw new ArgumentException("--port: expected 0-65535") },
-                "--data-port" => options with { DataPort = int.TryParse(Value(), out var data) && data is >= 0 and < 65536 ? data : throw new ArgumentException("--data-port: expected 0-65535") },
-                "--roles" => options with { Roles = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
-                "--seed-nodes" => options with { SeedNodes = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
-                "--config" => options with { ConfigFile = File.Exists(Value()) ? args[i] : throw new ArgumentException($"--config {args[i]}: no such file") },
+                "--port" => options with { AkkaPort = int.TryParse(Value(), out var port) && port is >= 0 and < 65536 ? port
+                    : throw new ArgumentException("--port: expected 0-65535") },
+                "--data-port" => options with { DataPort = int.TryParse(Value(), out var data) && data is >= 0 and < 65536 ? data
+                    : throw new ArgumentException("--data-port: expected 0-65535") },
+                "--roles" =>
+                    options with { Roles = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
+                "--seed-nodes" =>
+                    options with { SeedNodes = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
+                "--config" => options with { ConfigFile = File.Exists(Value()) ? args[i]
+                    : throw new ArgumentException($"--config {args[i]}: no such file") },
                 "--postgres" => options with { Postgres = Value() },
                 "--data-compress" => options with { DataCompress = true },
-                "--data-tls-cert" => options with { DataTlsCertificate = File.Exists(Value()) ? args[i] : throw new ArgumentException($"--data-tls-cert {args[i]}: no such file") },
+                "--data-tls-cert" => options with { DataTlsCertificate = File.Exists(Value()) ? args[i]
+                    : throw new ArgumentException($"--data-tls-cert {args[i]}: no such file") },
                 "--data-max-connections" => options with
                 {
                     DataLimits = options.DataLimits with
@@ -99,7 +107,8 @@ public sealed record NodeOptions
                 {
                     DataLimits = options.DataLimits with { HandshakeTimeout = Seconds(args[i], Value()) },
                 },
-                "--data-ticket-lifetime" => options with { DataLimits = options.DataLimits with { TicketLifetime = Seconds(args[i], Value()) } },
+                "--data-ticket-lifetime" =>
+                    options with { DataLimits = options.DataLimits with { TicketLifetime = Seconds(args[i], Value()) } },
                 _ => throw new ArgumentException($"unknown option {args[i]}; {Usage}"),
             };
         }

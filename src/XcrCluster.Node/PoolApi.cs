@@ -35,7 +35,8 @@ public static class PoolApi
 
             var user = request.Username ?? endpoint.Credentials?.User ?? "";
             var password = request.Password ?? endpoint.Credentials?.Password.Reveal() ?? "";
-            var pool = new PoolRegistration(request.Name ?? "", endpoint.Url.GetLeftPart(UriPartial.Authority), user, key.Encrypt(password), request.Fingerprint, request.AllowUnauthorized);
+            var pool = new PoolRegistration(request.Name ?? "", endpoint.Url.GetLeftPart(UriPartial.Authority), user, key.Encrypt(password),
+                request.Fingerprint, request.AllowUnauthorized);
             if (ControlState.PoolInvalid(pool) is { } bad)
             {
                 return Results.BadRequest(new { error = bad });
@@ -58,7 +59,9 @@ public static class PoolApi
         app.MapGet("/api/pools", async (ActorRegistry registry) =>
         {
             var pools = await ControlAsync<PoolList>(registry, new GetPools());
-            return Results.Json(pools.Pools.Select(p => new { name = p.Name, url = p.Url, username = p.User, fingerprint = p.Fingerprint, allowUnauthorized = p.AllowUnauthorized }));
+            return Results.Json(
+                pools.Pools.Select(p => new { name = p.Name, url = p.Url, username = p.User, fingerprint = p.Fingerprint,
+                allowUnauthorized = p.AllowUnauthorized }));
         });
         app.MapGet("/api/pools/{name}/load", async (string name, ActorRegistry registry) =>
         {
@@ -70,7 +73,8 @@ public static class PoolApi
 
             var agents = await registry.GetAsync<PoolAgents>();
             var load = await AskPartAsync<PoolLoad>(agents, new GetPoolLoad(name), $"the agent of pool {name}");
-            return Results.Json(new { pool = name, snapshotsInUse = load.SnapshotsInUse, transfersInUse = load.TransfersInUse, waiting = load.Waiting, node = load.Node });
+            return Results.Json(new { pool = name, snapshotsInUse = load.SnapshotsInUse, transfersInUse = load.TransfersInUse,
+                waiting = load.Waiting, node = load.Node });
         });
     }
 

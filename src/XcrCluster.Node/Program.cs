@@ -56,7 +56,8 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         akka.AddHocon(File.ReadAllText(config), HoconAddMode.Prepend);
     }
 
-    var (provider, connection) = options.Postgres is { } pg ? ("PostgreSQL.15", pg) : ("SQLite.MS", ReplicationHosting.SqliteConnection(options.DataDir));
+    var (provider, connection) = options.Postgres is { } pg ? ("PostgreSQL.15", pg)
+        : ("SQLite.MS", ReplicationHosting.SqliteConnection(options.DataDir));
     akka.ConfigureLoggers(loggers =>
         {
             loggers.LogLevel = Akka.Event.LogLevel.WarningLevel;
@@ -82,7 +83,8 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         {
             // The data channel: blocks of runs on other nodes whose target pools this node serves.
             var certificate = options.DataTlsCertificate is { } path
-                ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(path, Environment.GetEnvironmentVariable("XCR_DATA_TLS_PASSWORD"))
+                ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(path,
+                    Environment.GetEnvironmentVariable("XCR_DATA_TLS_PASSWORD"))
                 : null;
             var fingerprint = certificate is null ? null : TlsChannelTransport.Fingerprint(certificate);
             var receiver = new ChannelReceiver(system.Materializer(), system.Log, options.DataLimits)
@@ -94,17 +96,21 @@ builder.Services.AddAkka("xcr", (akka, services) =>
             var host = options.ListensEverywhere
                 ? System.Net.Dns.GetHostAddresses(options.AdvertisedHost)[0].ToString()
                 : options.Http.Address.ToString();
-            receiver.StartAsync(certificate is null ? new TcpChannelTransport(system) : new TlsChannelTransport(certificate, fingerprint!), host, options.DataPort)
-                .ContinueWith(t => t.IsCompletedSuccessfully ? channel.TrySetResult(receiver) : channel.TrySetException(t.Exception!.GetBaseException()), TaskScheduler.Default);
+            receiver.StartAsync(certificate is null ? new TcpChannelTransport(system) : new TlsChannelTransport(certificate, fingerprint!),
+                host, options.DataPort)
+                .ContinueWith(t => t.IsCompletedSuccessfully ? channel.TrySetResult(receiver)
+                    : channel.TrySetException(t.Exception!.GetBaseException()), TaskScheduler.Default);
         });
     if (options.Roles.Contains(ReplicationHosting.ControlRole))
     {
-        var remote = new AgentTargets(() => Registry().GetAsync<PoolAgents>(), () => Cluster.Get(services.GetRequiredService<ActorSystem>()).SelfAddress.ToString(), gate,
+        var remote = new AgentTargets(() => Registry().GetAsync<PoolAgents>(),
+            () => Cluster.Get(services.GetRequiredService<ActorSystem>()).SelfAddress.ToString(), gate,
             new LazyTransport(() => services.GetRequiredService<ActorSystem>()), options.DataCompress);
         akka.WithSqlPersistence(provider, options.Postgres is null ? NodeFiles.PrivateSqlite(connection) : connection)
             .WithControlPlane(ReplicationHosting.ControlRole)
             .WithScheduler(ReplicationHosting.ControlRole)
-            .WithReplicatedVms(new XapiRunExecutor(pools, gate, remote, RunProgressTopic.Publisher(() => services.GetRequiredService<ActorSystem>())), ReplicationHosting.ControlRole);
+            .WithReplicatedVms(new XapiRunExecutor(pools, gate, remote,
+                RunProgressTopic.Publisher(() => services.GetRequiredService<ActorSystem>())), ReplicationHosting.ControlRole);
     }
     else
     {

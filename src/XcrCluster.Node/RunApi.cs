@@ -22,7 +22,8 @@ public static class RunApi
 
             return Results.Json(runs.OrderByDescending(r => r.Run.Started).Select(r => new
             {
-                id = r.Run.RunId, jobId = r.Run.JobId, vm = r.Vm, status = r.Run.Result.Status, full = r.Run.Result.Full, started = r.Run.Started, finished = r.Run.Finished,
+                id = r.Run.RunId, jobId = r.Run.JobId, vm = r.Vm, status = r.Run.Result.Status, full = r.Run.Result.Full,
+                started = r.Run.Started, finished = r.Run.Finished,
                 bytes = r.Run.Result.Targets.Sum(t => t.BytesSent), error = r.Run.Result.Error,
             }));
         });
@@ -61,7 +62,8 @@ public static class RunApi
             var runs = (await ControlAsync<Known>(registry, new GetKnown())).Runs;
             if (srs.SelectMany(s => JobCoverage.Covering(jobs, runs, vm, s)).FirstOrDefault() is { } covering)
             {
-                return Results.BadRequest(new { error = $"vm: still replicated by job {covering.Id} ({covering.Name}): remove it from the job first (xcr job set {covering.Id} vms=...)" });
+                return Results.BadRequest(new { error = $"vm: still replicated by job {covering.Id} ({covering.Name}): "
+                    + $"remove it from the job first (xcr job set {covering.Id} vms=...)" });
             }
 
             var purged = await Purge.ReplicasAsync(registry, key, vm, srs);
@@ -88,7 +90,8 @@ public static class RunApi
                     var lag = state.RpoLag(now);
                     rows.Add(new
                     {
-                        jobId = job.Id, job = job.Name, vm, lastSuccess = state.LastSuccess, lagSeconds = lag?.TotalSeconds, periodSeconds = period?.TotalSeconds,
+                        jobId = job.Id, job = job.Name, vm, lastSuccess = state.LastSuccess, lagSeconds = lag?.TotalSeconds,
+                        periodSeconds = period?.TotalSeconds,
                         violation = period is { } p && (lag is null || lag > 2 * p),
                     });
                 }
@@ -96,7 +99,8 @@ public static class RunApi
 
             return Results.Json(rows);
         });
-        app.MapGet("/api/jobs/{id}/runs/{runId}", async (string id, string runId, ActorRegistry registry) => await RunAsync(registry, runId, id));
+        app.MapGet("/api/jobs/{id}/runs/{runId}", async (string id, string runId, ActorRegistry registry) =>
+            await RunAsync(registry, runId, id));
         app.MapGet("/api/runs/{runId}", async (string runId, ActorRegistry registry) => await RunAsync(registry, runId, null));
         app.MapGet("/api/vms/{uuid}", async (string uuid, ActorRegistry registry) =>
         {
@@ -110,7 +114,9 @@ public static class RunApi
                     lastSuccess = state.LastSuccess,
                     rpoLagSeconds = state.RpoLag(DateTimeOffset.UtcNow)?.TotalSeconds,
                     restorePoints = state.RestorePoints,
-                    runs = state.History.Select(h => new { id = h.RunId, jobId = h.JobId, h.Started, h.Finished, status = h.Result.Status, full = h.Result.Full, error = h.Result.Error }),
+                    runs = state.History.Select(h =>
+                        new { id = h.RunId, jobId = h.JobId, h.Started, h.Finished, status = h.Result.Status, full = h.Result.Full,
+                        error = h.Result.Error }),
                 });
         });
     }
@@ -122,7 +128,8 @@ public static class RunApi
         var run = known.Runs.LastOrDefault(r => r.RunId == runId && (jobId is null || r.JobId == jobId));
         if (run is null)
         {
-            return Results.NotFound(new { error = jobId is not null && await JobAsync(registry, jobId) is null ? $"no job {jobId}" : $"no run {runId}" });
+            return Results.NotFound(
+                new { error = jobId is not null && await JobAsync(registry, jobId) is null ? $"no job {jobId}" : $"no run {runId}" });
         }
 
         var region = await registry.GetAsync<ReplicatedVmRegion>();
@@ -133,7 +140,8 @@ public static class RunApi
             var state = known.Vms.Contains(vm) ? await VmStateAsync(region, vm) : null;
             var done = state?.History.LastOrDefault(h => h.RunId == runId);
             var status = state is null ? "forgotten" : state.StatusOf(runId) ?? "refused"; // refused: never accepted by its entity
-            vms.Add(new { vm, status, full = done?.Result.Full, error = done?.Result.Error, sourceSnapshot = done?.Result.SourceSnapshotUuid, targets = done?.Result.Targets, log = done?.Result.Log,
+            vms.Add(new { vm, status, full = done?.Result.Full, error = done?.Result.Error,
+                sourceSnapshot = done?.Result.SourceSnapshotUuid, targets = done?.Result.Targets, log = done?.Result.Log,
                 tasks = done is null ? null : TaskTree.Build(vm, done.Result) });
         }
 

@@ -11,21 +11,25 @@ namespace XcrCluster.Replication;
 /// </summary>
 public static class HealthCheck
 {
-    public static async Task<string> RunAsync(RunScope scope, string restorePointUuid, string srUuid, string sourceVmName, TimeSpan timeout, CancellationToken ct)
+    public static async Task<string> RunAsync(RunScope scope, string restorePointUuid, string srUuid, string sourceVmName, TimeSpan timeout,
+        CancellationToken ct)
     {
         var pool = scope.Pool;
         var c = pool.Client;
         var point = await pool.VmRefAsync(restorePointUuid).ConfigureAwait(false);
         var sr = await c.GetRefByUuidAsync<SrRecord>(srUuid, ct).ConfigureAwait(false);
         string copy;
-        await pool.SetOtherConfigAsync("VM", point, new Dictionary<string, string?> { [RunScope.ImportingKey] = scope.Marker }).ConfigureAwait(false);
+        await pool.SetOtherConfigAsync("VM", point, new Dictionary<string, string?> { [RunScope.ImportingKey] = scope.Marker })
+            .ConfigureAwait(false);
         try
         {
-            copy = scope.CreatedVm((string)(await c.CallAsync("VM.copy", point, $"Health Check - {sourceVmName}", sr).ConfigureAwait(false))!);
+            copy = scope.CreatedVm(
+                (string)(await c.CallAsync("VM.copy", point, $"Health Check - {sourceVmName}", sr).ConfigureAwait(false))!);
         }
         finally
         {
-            await pool.SetOtherConfigAsync("VM", point, new Dictionary<string, string?> { [RunScope.ImportingKey] = null }).ConfigureAwait(false);
+            await pool.SetOtherConfigAsync("VM", point, new Dictionary<string, string?> { [RunScope.ImportingKey] = null })
+                .ConfigureAwait(false);
         }
 
         try
@@ -34,7 +38,8 @@ public static class HealthCheck
             await c.CallAsync("VM.add_tags", copy, "xo:no-bak=Health Check").ConfigureAwait(false);
             foreach (var vif in (await pool.VmAsync(copy).ConfigureAwait(false)).Vifs)
             {
-                await c.CallAsync("VIF.destroy", vif).ConfigureAwait(false); // isolated: the copy must not meet the network as the source VM
+                await c.CallAsync("VIF.destroy", vif)
+                    .ConfigureAwait(false); // isolated: the copy must not meet the network as the source VM
             }
 
             var started = DateTimeOffset.UtcNow;
@@ -47,7 +52,8 @@ public static class HealthCheck
                 if (vm.PowerState == "Running" && vm.GuestMetrics != XapiValue.NullRef
                     && await c.CallAsync("VM_guest_metrics.get_PV_drivers_detected", vm.GuestMetrics).ConfigureAwait(false) is true)
                 {
-                    return $"the copy on SR {srUuid} started and its guest answered in {(DateTimeOffset.UtcNow - started).TotalSeconds:F1} s";
+                    return $"the copy on SR {srUuid} started and its "
+                        + $"guest answered in {(DateTimeOffset.UtcNow - started).TotalSeconds:F1} s";
                 }
 
                 try
@@ -62,7 +68,8 @@ public static class HealthCheck
         }
         finally
         {
-            await scope.DestroyVmAsync(await pool.VmAsync(copy).ConfigureAwait(false), DestroyReason.CreatedByThisRun).ConfigureAwait(false);
+            await scope.DestroyVmAsync(await pool.VmAsync(copy).ConfigureAwait(false), DestroyReason.CreatedByThisRun)
+                .ConfigureAwait(false);
         }
     }
 }

@@ -25,7 +25,8 @@ public sealed class Pool(XapiClient client)
     /// can: ignore_vdis exists since xapi 21.4 (XCP-ng 8.3), so it is sent only when a disk is left out, and a pool
     /// that answers MESSAGE_PARAMETER_COUNT_MISMATCH is asked again without it, as Xen Orchestra does
     /// (xo-cr-semantics.md §2.7). <c>Ignored</c> tells whether the pool left them out; if not, the caller must.</summary>
-    public async Task<(string Ref, bool Ignored)> SnapshotAsync(string vm, string name, IReadOnlyList<object?> ignoredVdis, CancellationToken ct = default)
+    public async Task<(string Ref, bool Ignored)> SnapshotAsync(string vm, string name, IReadOnlyList<object?> ignoredVdis,
+        CancellationToken ct = default)
     {
         await using var slot = await Gate.AcquireAsync(Name, Domain.Pools.SlotKind.Snapshot, 1, ct).ConfigureAwait(false);
         if (ignoredVdis.Count > 0)
@@ -77,16 +78,20 @@ public sealed class Pool(XapiClient client)
         var srs = await srsRead.ConfigureAwait(false);
         var vdis = (await vdisRead.ConfigureAwait(false)).ToDictionary(v => v.Ref, StringComparer.Ordinal);
         var srUuids = srs.ToDictionary(s => s.Ref, s => s.Uuid, StringComparer.Ordinal);
-        var disksOf = (await vbdsRead.ConfigureAwait(false)).Where(v => v.IsDisk && vdis.ContainsKey(v.Vdi)).ToLookup(v => v.Vm, v => (Vbd: v, Vdi: vdis[v.Vdi]), StringComparer.Ordinal);
-        var vms = (await vmsRead.ConfigureAwait(false)).Where(vm => !vm.IsATemplate && !vm.IsASnapshot && !vm.IsControlDomain).Select(vm => new VmInfo(
+        var disksOf = (await vbdsRead.ConfigureAwait(false)).Where(v => v.IsDisk && vdis.ContainsKey(v.Vdi))
+            .ToLookup(v => v.Vm, v => (Vbd: v, Vdi: vdis[v.Vdi]), StringComparer.Ordinal);
+        var vms = (await vmsRead.ConfigureAwait(false)).Where(vm => !vm.IsATemplate && !vm.IsASnapshot && !vm.IsControlDomain)
+            .Select(vm => new VmInfo(
             vm.Uuid, vm.NameLabel, vm.PowerState, vm.Tags,
-            [.. ByUserdevice(disksOf[vm.Ref]).Select(d => new DiskInfo(d.Vdi.Uuid, d.Vdi.NameLabel, d.Vdi.VirtualSize, srUuids.GetValueOrDefault(d.Vdi.Sr, "")))],
+            [.. ByUserdevice(disksOf[vm.Ref]).Select(
+                d => new DiskInfo(d.Vdi.Uuid, d.Vdi.NameLabel, d.Vdi.VirtualSize, srUuids.GetValueOrDefault(d.Vdi.Sr, "")))],
             VmInfo.IsReplicaRecord(vm.OtherConfig, vm.BlockedOperations.Keys, vm.Tags),
             vm.OtherConfig.GetValueOrDefault(XoMetadata.Job),
             vm.BlockedOperations.ContainsKey("start")));
         return new PoolInventory(
             Name,
-            [.. srs.Select(s => new SrInfo(s.Uuid, s.NameLabel, s.Type, s.Shared, s.PhysicalSize, s.PhysicalUtilisation)).OrderBy(s => s.Name, StringComparer.Ordinal).ThenBy(s => s.Uuid, StringComparer.Ordinal)],
+            [.. srs.Select(s => new SrInfo(s.Uuid, s.NameLabel, s.Type, s.Shared, s.PhysicalSize, s.PhysicalUtilisation))
+                .OrderBy(s => s.Name, StringComparer.Ordinal).ThenBy(s => s.Uuid, StringComparer.Ordinal)],
             [.. vms.OrderBy(v => v.Name, StringComparer.Ordinal).ThenBy(v => v.Uuid, StringComparer.Ordinal)],
             DateTimeOffset.UtcNow);
     }
@@ -112,13 +117,16 @@ public sealed class Pool(XapiClient client)
     public Task SetMapAsync(string cls, string @ref, string field, IReadOnlyDictionary<string, string?> entries)
         => Client.SetMapEntriesAsync(cls, @ref, field, entries);
 
-    /// <summary>Attaches a disk to a halted VM; <paramref name="marker"/> (key, value) marks the VBD from the call that creates it.</summary>
-    public async Task<string> AttachAsync(string vm, string vdi, string userdevice, bool bootable, string mode, (string Key, string Value)? marker,
+    /// <summary>Attaches a disk to a halted VM; <paramref name="marker"/> (key, value) marks the VBD from the call that creates
+    /// it.</summary>
+    public async Task<string> AttachAsync(string vm, string vdi, string userdevice, bool bootable, string mode,
+        (string Key, string Value)? marker,
         bool unpluggable = true)
         => (string)(await Client.CallAsync("VBD.create", new Dictionary<string, object?>
         {
             ["VM"] = vm, ["VDI"] = vdi, ["userdevice"] = userdevice, ["bootable"] = bootable, ["mode"] = mode, ["type"] = "Disk",
-            ["empty"] = false, ["unpluggable"] = unpluggable, ["qos_algorithm_type"] = "", ["qos_algorithm_params"] = new Dictionary<string, object?>(),
+            ["empty"] = false, ["unpluggable"] = unpluggable, ["qos_algorithm_type"] = "",
+            ["qos_algorithm_params"] = new Dictionary<string, object?>(),
             ["other_config"] = marker is { } m ? new Dictionary<string, object?> { [m.Key] = m.Value } : new Dictionary<string, object?>(),
         }).ConfigureAwait(false))!;
 

@@ -27,8 +27,10 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
         {
             vm = await Pool.VmAsync(liveTarget.Ref).ConfigureAwait(false);
             var disks = await Pool.DisksAsync(vm).ConfigureAwait(false);
-            await Pool.SetOtherConfigAsync("VM", vm.Ref, new Dictionary<string, string?> { [RunScope.CommittingKey] = scope.Marker }).ConfigureAwait(false);
-            await Pool.SetOtherConfigAsync("VM", vm.Ref, new Dictionary<string, string?> { [RunScope.PreviousDisksKey] = ReplicaRecovery.Encode(disks) })
+            await Pool.SetOtherConfigAsync("VM", vm.Ref, new Dictionary<string, string?> { [RunScope.CommittingKey] = scope.Marker })
+                .ConfigureAwait(false);
+            await Pool.SetOtherConfigAsync("VM", vm.Ref,
+                new Dictionary<string, string?> { [RunScope.PreviousDisksKey] = ReplicaRecovery.Encode(disks) })
                 .ConfigureAwait(false);
             await Pool.SetMapAsync("VM", vm.Ref, "blocked_operations", new Dictionary<string, string?>
             {
@@ -47,11 +49,13 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
         await ReplicaSettings.ApplyAsync(Pool, vm, snapshot).ConfigureAwait(false);
         foreach (var (vbd, from, to) in commit.Disks)
         {
-            await Pool.AttachAsync(vm.Ref, to, vbd.Userdevice, vbd.Bootable, vbd.Mode, (RunScope.ImportingKey, scope.Marker), vbd.Unpluggable).ConfigureAwait(false);
+            await Pool.AttachAsync(vm.Ref, to, vbd.Userdevice, vbd.Bootable, vbd.Mode, (RunScope.ImportingKey, scope.Marker),
+                vbd.Unpluggable).ConfigureAwait(false);
             await Pool.Client.CallAsync("VDI.set_name_label", to, from.NameLabel).ConfigureAwait(false);
 
             // Attached to the marked replica, the disk is explained by it; the restore point must not inherit the key.
-            await Pool.SetOtherConfigAsync("VDI", to, new Dictionary<string, string?> { [RunScope.ImportingKey] = null }).ConfigureAwait(false);
+            await Pool.SetOtherConfigAsync("VDI", to, new Dictionary<string, string?> { [RunScope.ImportingKey] = null })
+                .ConfigureAwait(false);
         }
 
         vm = await Pool.VmAsync(vm.Ref).ConfigureAwait(false);
@@ -61,9 +65,11 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
             [XoMetadata.Sr] = sr.Uuid, [XoMetadata.Datetime] = datetime, [XoMetadata.QcowFix] = "true",
             [XoMetadata.Job] = scope.Job.JobId, [XoMetadata.Schedule] = scope.Job.ScheduleId, [XoMetadata.Vm] = scope.SourceVmUuid,
         }).ConfigureAwait(false);
-        await Pool.SetOtherConfigAsync("VM", vm.Ref, new Dictionary<string, string?> { [XoMetadata.CopyOf] = snapshot.Uuid }).ConfigureAwait(false);
+        await Pool.SetOtherConfigAsync("VM", vm.Ref, new Dictionary<string, string?> { [XoMetadata.CopyOf] = snapshot.Uuid })
+            .ConfigureAwait(false);
         await Pool.Client.CallAsync("VM.set_name_description", vm.Ref,
-            $"{snapshot.NameDescription} -- last replication: {datetime.Replace(":", "", StringComparison.Ordinal)} {commit.BytesRead} B read").ConfigureAwait(false);
+            $"{snapshot.NameDescription} -- last replication: "
+                + $"{datetime.Replace(":", "", StringComparison.Ordinal)} {commit.BytesRead} B read").ConfigureAwait(false);
 
         // The commit point.
         var name = XoMetadata.TargetSnapshotName(sourceVmName, scope.Job.JobName, scope.Job.ScheduleName, commit.TransferStart);
@@ -77,17 +83,18 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
     /// names an object of the source pool.</summary>
     private static readonly HashSet<string> CreateFields =
     [
-        "name_label", "name_description", "user_version", "is_a_template", "affinity", "memory_target", "memory_static_max", "memory_dynamic_max",
-        "memory_dynamic_min", "memory_static_min", "VCPUs_params", "VCPUs_max", "VCPUs_at_startup", "actions_after_shutdown", "actions_after_reboot",
-        "actions_after_crash", "PV_bootloader", "PV_kernel", "PV_ramdisk", "PV_args", "PV_bootloader_args", "PV_legacy_args", "HVM_boot_policy",
-        "HVM_boot_params", "HVM_shadow_multiplier", "platform", "PCI_bus", "other_config", "recommendations", "xenstore_data", "ha_always_run",
-        "ha_restart_priority", "tags", "blocked_operations", "protection_policy", "is_snapshot_from_vmpp", "appliance", "start_delay",
-        "shutdown_delay", "order", "suspend_SR", "version", "generation_id", "hardware_platform_version", "has_vendor_device", "reference_label",
-        "domain_type", "NVRAM",
+        "name_label", "name_description", "user_version", "is_a_template", "affinity", "memory_target", "memory_static_max",
+        "memory_dynamic_max", "memory_dynamic_min", "memory_static_min", "VCPUs_params", "VCPUs_max", "VCPUs_at_startup",
+        "actions_after_shutdown", "actions_after_reboot", "actions_after_crash", "PV_bootloader", "PV_kernel", "PV_ramdisk", "PV_args",
+        "PV_bootloader_args", "PV_legacy_args", "HVM_boot_policy", "HVM_boot_params", "HVM_shadow_multiplier", "platform", "PCI_bus",
+        "other_config", "recommendations", "xenstore_data", "ha_always_run", "ha_restart_priority", "tags", "blocked_operations",
+        "protection_policy", "is_snapshot_from_vmpp", "appliance", "start_delay", "shutdown_delay", "order", "suspend_SR", "version",
+        "generation_id", "hardware_platform_version", "has_vendor_device", "reference_label", "domain_type", "NVRAM",
     ];
 
     /// <summary>A new replica, marked by VM.create itself (and its VIFs by VIF.create), start blocked while importing.</summary>
-    private async Task<VmRecord> CreateVmAsync(VmRecord snapshot, IReadOnlyDictionary<string, object?> snapshotRecord, IReadOnlyList<SourceVif> vifs,
+    private async Task<VmRecord> CreateVmAsync(VmRecord snapshot, IReadOnlyDictionary<string, object?> snapshotRecord,
+        IReadOnlyList<SourceVif> vifs,
         IReadOnlyDictionary<string, string>? mapping)
     {
         var record = snapshotRecord.Where(p => CreateFields.Contains(p.Key)).ToDictionary();
@@ -96,9 +103,11 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
         record["suspend_SR"] = XapiValue.NullRef;
         record["ha_always_run"] = false;
         record["name_label"] = $"[Importing…] {snapshot.NameLabel}";
-        record["blocked_operations"] = new Dictionary<string, object?> { ["start"] = XoMetadata.Importing, ["start_on"] = XoMetadata.Importing };
+        record["blocked_operations"] = new Dictionary<string, object?> { ["start"] = XoMetadata.Importing,
+            ["start_on"] = XoMetadata.Importing };
         var otherConfig = ((Dictionary<string, object?>?)record.GetValueOrDefault("other_config") ?? [])
-            .Where(p => !p.Key.StartsWith("xo:", StringComparison.Ordinal) && !p.Key.StartsWith("xcr:", StringComparison.Ordinal)).ToDictionary();
+            .Where(p => !p.Key.StartsWith("xo:", StringComparison.Ordinal) && !p.Key.StartsWith("xcr:", StringComparison.Ordinal))
+            .ToDictionary();
         otherConfig.Remove("auto_poweron");
         otherConfig[RunScope.ImportingKey] = scope.Marker;
         record["other_config"] = otherConfig;

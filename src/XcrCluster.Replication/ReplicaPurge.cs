@@ -27,10 +27,12 @@ public static class ReplicaPurge
 
     /// <summary>The restore points on the SR of a job (any job when null) for the given source VMs (all when null),
     /// then each live replica they were taken of once no other restore point hangs on it.</summary>
-    public static async Task<(int RestorePoints, int Replicas)> TargetAsync(Pool target, string srUuid, string? jobId, IReadOnlySet<string>? vms)
+    public static async Task<(int RestorePoints, int Replicas)> TargetAsync(Pool target, string srUuid, string? jobId,
+        IReadOnlySet<string>? vms)
     {
         var all = await target.Client.GetAllRecordsAsync<VmRecord>().ConfigureAwait(false);
-        var points = all.Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.Sr) == srUuid && v.OtherConfig.ContainsKey(XoMetadata.CopyOf)
+        var points = all.Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.Sr) == srUuid
+            && v.OtherConfig.ContainsKey(XoMetadata.CopyOf)
             && (jobId is null || v.OtherConfig.GetValueOrDefault(XoMetadata.Job) == jobId) && Matches(v, vms)).ToList();
         foreach (var point in points)
         {
@@ -43,7 +45,8 @@ public static class ReplicaPurge
             var vm = await target.VmAsync(live).ConfigureAwait(false);
 
             // A replica someone started or released (its start no longer blocked by replication) is theirs now.
-            if (vm.Snapshots.Count == 0 && vm.PowerState == "Halted" && vm.BlockedOperations.GetValueOrDefault("start") == XoMetadata.StartBlocked)
+            if (vm.Snapshots.Count == 0 && vm.PowerState == "Halted"
+                && vm.BlockedOperations.GetValueOrDefault("start") == XoMetadata.StartBlocked)
             {
                 await target.DestroyVmAsync(vm).ConfigureAwait(false);
                 replicas++;
@@ -53,5 +56,6 @@ public static class ReplicaPurge
         return (points.Count, replicas);
     }
 
-    private static bool Matches(VmRecord v, IReadOnlySet<string>? vms) => vms is null || vms.Contains(v.OtherConfig.GetValueOrDefault(XoMetadata.Vm) ?? "");
+    private static bool Matches(VmRecord v, IReadOnlySet<string>? vms)
+        => vms is null || vms.Contains(v.OtherConfig.GetValueOrDefault(XoMetadata.Vm) ?? "");
 }

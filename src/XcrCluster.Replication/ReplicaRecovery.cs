@@ -31,7 +31,8 @@ public static class ReplicaRecovery
         {
             var snapshot = await pool.VmAsync(snapshotRef).ConfigureAwait(false);
             var held = await pool.DisksAsync(snapshot).ConfigureAwait(false);
-            var consistent = disks.Count == 0 ? scope.IsMarked(snapshot.OtherConfig) : held.Count == disks.Count && held.All(h => current.Contains(h.Vdi.SnapshotOf));
+            var consistent = disks.Count == 0 ? scope.IsMarked(snapshot.OtherConfig)
+                : held.Count == disks.Count && held.All(h => current.Contains(h.Vdi.SnapshotOf));
             if (consistent)
             {
                 return await RollForwardAsync(scope, replica, snapshot).ConfigureAwait(false);
@@ -47,13 +48,15 @@ public static class ReplicaRecovery
     {
         var pool = scope.Pool;
         // The record of the old disks goes first and the marker last: a replica is unmarked only when it is done.
-        var markers = new Dictionary<string, string?> { [RunScope.PreviousDisksKey] = null, [RunScope.ImportingKey] = null, [RunScope.CommittingKey] = null };
+        var markers = new Dictionary<string, string?> { [RunScope.PreviousDisksKey] = null, [RunScope.ImportingKey] = null,
+            [RunScope.CommittingKey] = null };
         await pool.SetOtherConfigAsync("VM", restorePoint.Ref, markers).ConfigureAwait(false);
         var removed = 0;
         var disks = await pool.DisksAsync(replica).ConfigureAwait(false);
         foreach (var previous in Decode(replica.OtherConfig.GetValueOrDefault(RunScope.PreviousDisksKey)))
         {
-            if (disks.All(d => d.Vdi.Uuid != previous.VdiUuid) && await TryVdiAsync(pool, previous.VdiUuid).ConfigureAwait(false) is { } old)
+            if (disks.All(d => d.Vdi.Uuid != previous.VdiUuid)
+                && await TryVdiAsync(pool, previous.VdiUuid).ConfigureAwait(false) is { } old)
             {
                 // Not quietly: the replica stays marked until its old disks are gone, so a failure here is finished later.
                 await scope.DestroyVdiAsync(old, DestroyReason.ReplacedReplicaDisk, quiet: false).ConfigureAwait(false);
@@ -68,7 +71,8 @@ public static class ReplicaRecovery
         }).ConfigureAwait(false);
         foreach (var (_, vdi) in disks)
         {
-            await pool.SetOtherConfigAsync("VDI", vdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = null }).ConfigureAwait(false);
+            await pool.SetOtherConfigAsync("VDI", vdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = null })
+                .ConfigureAwait(false);
             scope.Kept(vdi.Ref);
         }
 

@@ -10,7 +10,8 @@ public static class ReplicaSettings
     public static async Task ApplyAsync(Pool pool, VmRecord vm, VmRecord snapshot)
     {
         var c = pool.Client;
-        await c.CallAsync("VM.set_memory_limits", vm.Ref, snapshot.MemoryStaticMin, snapshot.MemoryStaticMax, snapshot.MemoryDynamicMin, snapshot.MemoryDynamicMax)
+        await c.CallAsync("VM.set_memory_limits", vm.Ref, snapshot.MemoryStaticMin, snapshot.MemoryStaticMax, snapshot.MemoryDynamicMin,
+            snapshot.MemoryDynamicMax)
             .ConfigureAwait(false);
         await c.CallAsync("VM.set_VCPUs_max", vm.Ref, snapshot.VcpusMax).ConfigureAwait(false);
         await c.CallAsync("VM.set_VCPUs_at_startup", vm.Ref, snapshot.VcpusAtStartup).ConfigureAwait(false);
@@ -30,5 +31,6 @@ public static class ReplicaSettings
         await pool.SetOtherConfigAsync("VM", vm.Ref, new Dictionary<string, string?> { ["auto_poweron"] = null }).ConfigureAwait(false);
     }
 
-    private static Dictionary<string, object?> ToMap(IReadOnlyDictionary<string, string> map) => map.ToDictionary(p => p.Key, p => (object?)p.Value);
+    private static Dictionary<string, object?> ToMap(IReadOnlyDictionary<string, string> map)
+        => map.ToDictionary(p => p.Key, p => (object?)p.Value);
 }

@@ -89,13 +89,15 @@ public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
         var allowed = reason switch
         {
             DestroyReason.CreatedByThisRun => CreatedHere(vm.Ref),
-            DestroyReason.LeftoverOfInterruptedRun => IsCreatedMark(vm.OtherConfig) || (vm.IsASnapshot && vm.NameLabel == XoMetadata.TempSnapshotName),
+            DestroyReason.LeftoverOfInterruptedRun => IsCreatedMark(vm.OtherConfig)
+                || (vm.IsASnapshot && vm.NameLabel == XoMetadata.TempSnapshotName),
             DestroyReason.Retention => vm.IsASnapshot && IsJobSnapshot(vm.OtherConfig),
             _ => false,
         };
         if (!allowed || (vm.PowerState != "Halted" && !CreatedHere(vm.Ref) && !IsCreatedMark(vm.OtherConfig)))
         {
-            throw new InvalidOperationException($"refusing to destroy VM {vm.Uuid} ({vm.NameLabel}, {vm.PowerState}) as {reason}: a run destroys only what it made");
+            throw new InvalidOperationException($"refusing to destroy VM {vm.Uuid} ({vm.NameLabel}, {vm.PowerState}) as {reason}: a run "
+                + $"destroys only what it made");
         }
 
         var disks = await Pool.DisksAsync(vm).ConfigureAwait(false);
@@ -109,7 +111,8 @@ public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
         created.Remove(vm.Ref);
         foreach (var (_, vdi) in disks)
         {
-            await DestroyVdiAsync(vdi, reason == DestroyReason.Retention ? DestroyReason.Retention : DestroyReason.CreatedByThisRun, quiet: true, owner: vm)
+            await DestroyVdiAsync(vdi, reason == DestroyReason.Retention ? DestroyReason.Retention : DestroyReason.CreatedByThisRun,
+                quiet: true, owner: vm)
                 .ConfigureAwait(false);
         }
     }
@@ -132,7 +135,8 @@ public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
             };
         if (!allowed)
         {
-            throw new InvalidOperationException($"refusing to destroy VDI {vdi.Uuid} ({vdi.NameLabel}) as {reason}: a run destroys only what it made");
+            throw new InvalidOperationException($"refusing to destroy VDI {vdi.Uuid} ({vdi.NameLabel}) as {reason}: a run destroys "
+                + $"only what it made");
         }
 
         try
@@ -155,5 +159,6 @@ public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
 
     private bool IsJobSnapshot(IReadOnlyDictionary<string, string> otherConfig)
         => otherConfig.GetValueOrDefault(XoMetadata.Vm) == SourceVmUuid
-            && (otherConfig.GetValueOrDefault(XoMetadata.Job) == Job.JobId || otherConfig.GetValueOrDefault(XoMetadata.Schedule) == Job.ScheduleId);
+            && (otherConfig.GetValueOrDefault(XoMetadata.Job) == Job.JobId
+                || otherConfig.GetValueOrDefault(XoMetadata.Schedule) == Job.ScheduleId);
 }

@@ -24,7 +24,8 @@ public sealed class TransferResult
 /// target prepare the disk it imports into (a clone of its base for a delta, a new disk for a full). An error of
 /// the export itself is thrown: no target can have the disk.
 /// </summary>
-public sealed class RunTransfer(Pool source, IReadOnlyList<ITargetSpec> specs, IReadOnlyList<ITargetSide> targets, IMaterializer materializer,
+public sealed class RunTransfer(Pool source, IReadOnlyList<ITargetSpec> specs, IReadOnlyList<ITargetSide> targets,
+    IMaterializer materializer,
     Throttle? throttle, RunLog log, IProgress<TransferProgress>? progress)
 {
     public async Task<IReadOnlyList<TransferResult>> RunAsync(SourceVm side, VmRecord snapshot, List<DiskBase> bases,
@@ -46,7 +47,8 @@ public sealed class RunTransfer(Pool source, IReadOnlyList<ITargetSpec> specs, I
             var start = log.Now;
 
             // One transfer slot on the source pool for the export and one per target on its pool, for the whole disk.
-            await using var slots = await PoolSlotLeases.AcquireAsync([(source.Name, source.Gate), .. open.Select(i => (specs[i].PoolName, specs[i].Gate))],
+            await using var slots = await PoolSlotLeases.AcquireAsync(
+                [(source.Name, source.Gate), .. open.Select(i => (specs[i].PoolName, specs[i].Gate))],
                 SlotKind.Transfer, ct).ConfigureAwait(false);
             VdiExport export;
             try
@@ -55,7 +57,8 @@ public sealed class RunTransfer(Pool source, IReadOnlyList<ITargetSpec> specs, I
             }
             catch (Exception e) when (baseVdi is not null && !ct.IsCancellationRequested)
             {
-                log.Add($"export {vdi.NameLabel}", "warning", start, message: $"can't compute delta {vdi.Uuid} from {baseVdi.Uuid}, fall back to a full: {e.Message}");
+                log.Add($"export {vdi.NameLabel}", "warning", start,
+                    message: $"can't compute delta {vdi.Uuid} from {baseVdi.Uuid}, fall back to a full: {e.Message}");
                 bases[index] = bases[index] with { BaseSnapshotVdiUuid = null, Reason = FullReason.DeltaNotComputable };
                 (baseUuid, baseVdi) = (null, null);
                 export = await side.OpenExportAsync(vdi, null, ct).ConfigureAwait(false);
@@ -90,7 +93,8 @@ public sealed class RunTransfer(Pool source, IReadOnlyList<ITargetSpec> specs, I
                 {
                     var (i, _) = lanes[k];
                     results[i].Error ??= errors[k].Error?.Message;
-                    log.Add($"transfer {vdi.NameLabel}", errors[k].Error is null ? "success" : "failure", start, errors[k].Error is null ? errors[k].Sent : null,
+                    log.Add($"transfer {vdi.NameLabel}", errors[k].Error is null ? "success" : "failure", start,
+                        errors[k].Error is null ? errors[k].Sent : null,
                         errors[k].Error?.Message ?? describe, targets[i].SrUuid);
                 }
             }
@@ -99,7 +103,8 @@ public sealed class RunTransfer(Pool source, IReadOnlyList<ITargetSpec> specs, I
         return results;
     }
 
-    private async Task<List<(Exception? Error, long Sent)>> CopyAsync(VdiExport export, VdiRecord vdi, string? liveUuid, List<(int Index, string Target)> lanes,
+    private async Task<List<(Exception? Error, long Sent)>> CopyAsync(VdiExport export, VdiRecord vdi, string? liveUuid,
+        List<(int Index, string Target)> lanes,
         List<TransferResult> results, CancellationToken ct)
     {
         var sent = new long[lanes.Count];
@@ -108,7 +113,8 @@ public sealed class RunTransfer(Pool source, IReadOnlyList<ITargetSpec> specs, I
             sent[k] = length;
             results[l.Index].Bytes += length;
         }, ct)).ToList();
-        var disk = progress is { } sink ? new DiskProgress(sink, liveUuid ?? vdi.Uuid, vdi.NameLabel, [.. lanes.Select(l => targets[l.Index].SrUuid)], log.Clock) : null;
+        var disk = progress is { } sink ? new DiskProgress(sink, liveUuid ?? vdi.Uuid, vdi.NameLabel,
+            [.. lanes.Select(l => targets[l.Index].SrUuid)], log.Clock) : null;
         var errors = await BlockFanOut.CopyAsync(export.Content, imports, materializer, ct, throttle, disk).ConfigureAwait(false);
         return [.. errors.Select((e, k) => (e, sent[k]))];
     }

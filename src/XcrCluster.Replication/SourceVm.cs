@@ -34,12 +34,14 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
     {
         if (vm.Tags.Contains(XoMetadata.MemoryBackupTag))
         {
-            throw new RunRefusedException($"memory (checkpoint) replication is not supported: remove the tag {XoMetadata.MemoryBackupTag} to replicate the disks only");
+            throw new RunRefusedException($"memory (checkpoint) replication is not supported: remove the tag "
+                + $"{XoMetadata.MemoryBackupTag} to replicate the disks only");
         }
 
         if (disks.FirstOrDefault(d => d.VirtualSize > XoMetadata.MaxVhdDiskSize) is { } large)
         {
-            throw new RunRefusedException($"disk {large.NameLabel} is {large.VirtualSize / (1024.0 * 1024 * 1024 * 1024):F2} TiB: disks over 2 TiB (the VHD limit, 2040 GiB) need qcow2 transfers, not supported yet");
+            throw new RunRefusedException($"disk {large.NameLabel} is {large.VirtualSize / (1024.0 * 1024 * 1024 * 1024):F2} TiB: disks "
+                + $"over 2 TiB (the VHD limit, 2040 GiB) need qcow2 transfers, not supported yet");
         }
     }
 
@@ -56,12 +58,15 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
 
         // Our own entry is never "what it was before": a run killed before restoring left it, and saving it would
         // block migration for good.
-        var previous = operations.ToDictionary(op => op, op => Vm.BlockedOperations.GetValueOrDefault(op) is { } reason && reason != XoMetadata.MigrationBlocked ? reason : null);
-        await pool.Client.SetMapEntriesAsync("VM", Vm.Ref, "blocked_operations", operations.ToDictionary(op => op, string? (_) => XoMetadata.MigrationBlocked)).ConfigureAwait(false);
+        var previous = operations.ToDictionary(op => op,
+            op => Vm.BlockedOperations.GetValueOrDefault(op) is { } reason && reason != XoMetadata.MigrationBlocked ? reason : null);
+        await pool.Client.SetMapEntriesAsync("VM", Vm.Ref, "blocked_operations",
+            operations.ToDictionary(op => op, string? (_) => XoMetadata.MigrationBlocked)).ConfigureAwait(false);
         return async () =>
         {
             await pool.Client.SetMapEntriesAsync("VM", Vm.Ref, "blocked_operations", previous).ConfigureAwait(false);
-            await pool.Client.CallAsync("VM.update_allowed_operations", Vm.Ref).ConfigureAwait(false); // XAPI keeps stale allowed_operations otherwise
+            await pool.Client.CallAsync("VM.update_allowed_operations", Vm.Ref)
+                .ConfigureAwait(false); // XAPI keeps stale allowed_operations otherwise
         };
     }
 
@@ -84,7 +89,8 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
 
             if (uncoalesced > tolerance)
             {
-                throw new RunRefusedException($"unhealthy VDI chain: {disk.NameLabel} has {uncoalesced} uncoalesced base copies (tolerance {tolerance})", skipped: true);
+                throw new RunRefusedException($"unhealthy VDI chain: {disk.NameLabel} has {uncoalesced} uncoalesced base "
+                    + $"copies (tolerance {tolerance})", skipped: true);
             }
         }
     }
@@ -108,13 +114,15 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
 
                 // VDI-level metadata (XO 5.96+), else the VM-level metadata of older XO and xo-cr-seed.
                 var meta = vdi.OtherConfig.ContainsKey(XoMetadata.Job) ? vdi.OtherConfig : vmLevel;
-                if (meta.GetValueOrDefault(XoMetadata.Job) != job.JobId || meta.GetValueOrDefault(XoMetadata.Vm) != Vm.Uuid || !meta.TryGetValue(XoMetadata.Datetime, out var datetime))
+                if (meta.GetValueOrDefault(XoMetadata.Job) != job.JobId || meta.GetValueOrDefault(XoMetadata.Vm) != Vm.Uuid
+                    || !meta.TryGetValue(XoMetadata.Datetime, out var datetime))
                 {
                     continue;
                 }
 
                 var chain = int.TryParse(meta.GetValueOrDefault(XoMetadata.DeltaChainLength), out var n) ? n : 0;
-                result.Add(new JobSnapshot(snapshot.Ref, vdi, new SourceSnapshotDisk(vdi.Uuid, liveUuid, datetime, meta.GetValueOrDefault(XoMetadata.Exported) == "true", chain)));
+                result.Add(new JobSnapshot(snapshot.Ref, vdi,
+                    new SourceSnapshotDisk(vdi.Uuid, liveUuid, datetime, meta.GetValueOrDefault(XoMetadata.Exported) == "true", chain)));
             }
         }
 
@@ -128,8 +136,10 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
     /// and its disks (content key = each VDI's own uuid), then given its final name.</summary>
     public async Task<VmRecord> SnapshotAsync(DateTimeOffset timestamp)
     {
-        var ignored = (await pool.DisksAsync(Vm).ConfigureAwait(false)).Where(d => d.Vdi.NameLabel.Contains(XoMetadata.NoBackupMarker, StringComparison.Ordinal)).ToList();
-        var (snapshotRef, left) = await pool.SnapshotAsync(Vm.Ref, XoMetadata.TempSnapshotName, [.. ignored.Select(d => (object?)d.Vdi.Ref)]).ConfigureAwait(false);
+        var ignored = (await pool.DisksAsync(Vm).ConfigureAwait(false))
+            .Where(d => d.Vdi.NameLabel.Contains(XoMetadata.NoBackupMarker, StringComparison.Ordinal)).ToList();
+        var (snapshotRef, left) = await pool.SnapshotAsync(Vm.Ref, XoMetadata.TempSnapshotName,
+            [.. ignored.Select(d => (object?)d.Vdi.Ref)]).ConfigureAwait(false);
         scope.CreatedVm(snapshotRef);
         if (!left)
         {
@@ -149,10 +159,12 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
         }).ConfigureAwait(false);
         foreach (var (_, vdi) in await pool.DisksAsync(snapshot).ConfigureAwait(false))
         {
-            await pool.SetOtherConfigAsync("VDI", vdi.Ref, new Dictionary<string, string?> { [XoMetadata.ContentKey] = vdi.Uuid }).ConfigureAwait(false);
+            await pool.SetOtherConfigAsync("VDI", vdi.Ref, new Dictionary<string, string?> { [XoMetadata.ContentKey] = vdi.Uuid })
+                .ConfigureAwait(false);
         }
 
-        await pool.Client.CallAsync("VM.set_name_label", snapshotRef, XoMetadata.SnapshotName(job.JobName, Vm.NameLabel)).ConfigureAwait(false);
+        await pool.Client.CallAsync("VM.set_name_label", snapshotRef, XoMetadata.SnapshotName(job.JobName, Vm.NameLabel))
+            .ConfigureAwait(false);
         Vm = await pool.VmAsync(Vm.Ref).ConfigureAwait(false);
         return await pool.VmAsync(snapshotRef).ConfigureAwait(false);
     }
@@ -193,7 +205,8 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
             {
                 await scope.DestroyVmAsync(snapshot, DestroyReason.LeftoverOfInterruptedRun).ConfigureAwait(false);
             }
-            else if (snapshot.OtherConfig.GetValueOrDefault(XoMetadata.Job) == job.JobId && snapshot.OtherConfig.GetValueOrDefault(XoMetadata.Schedule) == job.ScheduleId
+            else if (snapshot.OtherConfig.GetValueOrDefault(XoMetadata.Job) == job.JobId
+                && snapshot.OtherConfig.GetValueOrDefault(XoMetadata.Schedule) == job.ScheduleId
                 && snapshot.OtherConfig.ContainsKey(XoMetadata.Datetime))
             {
                 jobSnapshots.Add(snapshot);
@@ -208,7 +221,8 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
 
         // A snapshot never exported (its run was interrupted: a crash, kill -9) is no base for anything.
         var unexported = jobSnapshots.Where(s => s.Ref != keep && s.OtherConfig.GetValueOrDefault(XoMetadata.Exported) != "true").ToList();
-        foreach (var old in unexported.Concat(Retention.OldEntries(retention, jobSnapshots.Except(unexported).Where(s => s.Ref != keep), s => s.OtherConfig[XoMetadata.Datetime])))
+        foreach (var old in unexported.Concat(Retention.OldEntries(retention, jobSnapshots.Except(unexported).Where(s => s.Ref != keep),
+            s => s.OtherConfig[XoMetadata.Datetime])))
         {
             await scope.DestroyVmAsync(old, DestroyReason.Retention).ConfigureAwait(false);
         }
@@ -216,7 +230,8 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
 
     /// <summary>A snapshot no target completed is no base for anything: it goes at once.</summary>
     public async Task DiscardAsync(VmRecord snapshot)
-        => await scope.DestroyVmAsync(await pool.VmAsync(snapshot.Ref).ConfigureAwait(false), DestroyReason.CreatedByThisRun).ConfigureAwait(false);
+        => await scope.DestroyVmAsync(await pool.VmAsync(snapshot.Ref).ConfigureAwait(false), DestroyReason.CreatedByThisRun)
+            .ConfigureAwait(false);
 
     public Task<VdiExport> OpenExportAsync(VdiRecord snapshotVdi, VdiRecord? baseVdi, CancellationToken ct)
         => pool.Client.ExportVdiAsync(snapshotVdi.Ref, VdiFormat.Vhd, baseVdi?.Ref, ct: ct);

@@ -21,8 +21,10 @@ public static class TargetLeftovers
             removed += 1 + await ReplicaRecovery.RecoverAsync(scope, vm).ConfigureAwait(false);
         }
 
-        var markers = new Dictionary<string, string?> { [RunScope.PreviousDisksKey] = null, [RunScope.ImportingKey] = null, [RunScope.CommittingKey] = null };
-        foreach (var point in (await pool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false)).Where(v => v.IsASnapshot && scope.IsMarked(v.OtherConfig)))
+        var markers = new Dictionary<string, string?> { [RunScope.PreviousDisksKey] = null, [RunScope.ImportingKey] = null,
+            [RunScope.CommittingKey] = null };
+        foreach (var point in (await pool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false))
+            .Where(v => v.IsASnapshot && scope.IsMarked(v.OtherConfig)))
         {
             await pool.SetOtherConfigAsync("VM", point.Ref, markers).ConfigureAwait(false);
             removed++;
@@ -33,7 +35,8 @@ public static class TargetLeftovers
         {
             if (vdi.IsASnapshot || vdi.Vbds.Count > 0)
             {
-                await pool.SetOtherConfigAsync("VDI", vdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = null }).ConfigureAwait(false);
+                await pool.SetOtherConfigAsync("VDI", vdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = null })
+                    .ConfigureAwait(false);
             }
             else
             {

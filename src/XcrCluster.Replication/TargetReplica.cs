@@ -29,11 +29,13 @@ public sealed class TargetReplica(Pool pool, SrRecord sr, JobRef job, string sou
     public async Task FindAsync(IReadOnlyList<string> snapshotVdiUuids, CancellationToken ct)
     {
         var onSr = (await pool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false))
-            .Where(v => v.Sr == sr.Ref && v.Managed && !v.OtherConfig.ContainsKey(RunScope.ImportingKey) && !v.OtherConfig.ContainsKey(RunScope.CommittingKey))
+            .Where(v => v.Sr == sr.Ref && v.Managed && !v.OtherConfig.ContainsKey(RunScope.ImportingKey)
+                && !v.OtherConfig.ContainsKey(RunScope.CommittingKey))
             .ToList();
         foreach (var uuid in snapshotVdiUuids)
         {
-            var found = onSr.Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.CopyOf) == uuid && IsOfThisJob(v.OtherConfig))
+            var found = onSr.Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.CopyOf) == uuid
+                && IsOfThisJob(v.OtherConfig))
                 .OrderByDescending(v => v.OtherConfig.GetValueOrDefault(XoMetadata.Datetime), StringComparer.Ordinal).FirstOrDefault()
                 ?? onSr.FirstOrDefault(v => !v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.CopyOf) == uuid);
             if (found is not null)
@@ -45,7 +47,8 @@ public sealed class TargetReplica(Pool pool, SrRecord sr, JobRef job, string sou
         var candidate = await CandidateAsync(ct).ConfigureAwait(false);
         var refusal = candidate is null ? null : await WhyNotContinuedAsync(candidate, ct).ConfigureAwait(false);
         LiveTarget = refusal is null ? candidate : null;
-        Note = refusal is null ? null : $"replica {candidate!.Uuid} ({candidate.NameLabel}) is left as it is ({refusal}): a new replica is built from the last restore point";
+        Note = refusal is null ? null : $"replica {candidate!.Uuid} ({candidate.NameLabel}) is left as it is ({refusal}): a new replica "
+            + $"is built from the last restore point";
     }
 
     private bool IsOfThisJob(IReadOnlyDictionary<string, string> oc)

@@ -53,14 +53,16 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         if (baseSnapshotVdiUuid is not null)
         {
             var baseVdi = replica.Bases[baseSnapshotVdiUuid];
-            await Pool.SetOtherConfigAsync("VDI", baseVdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = scope.Marker }).ConfigureAwait(false);
+            await Pool.SetOtherConfigAsync("VDI", baseVdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = scope.Marker })
+                .ConfigureAwait(false);
             try
             {
                 vdi = scope.CreatedVdi((string)(await c.CallAsync("VDI.clone", baseVdi.Ref).ConfigureAwait(false))!);
             }
             finally
             {
-                await Pool.SetOtherConfigAsync("VDI", baseVdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = null }).ConfigureAwait(false);
+                await Pool.SetOtherConfigAsync("VDI", baseVdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = null })
+                    .ConfigureAwait(false);
             }
 
             if (source.VirtualSize > baseVdi.VirtualSize)
@@ -71,7 +73,8 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
             await c.CallAsync("VDI.set_name_label", vdi, $"[Importing] {source.NameLabel}").ConfigureAwait(false);
             await Pool.SetOtherConfigAsync("VDI", vdi, new Dictionary<string, string?>
             {
-                [XoMetadata.CopyOf] = source.Uuid, [XoMetadata.ContentKey] = source.Uuid, [XoMetadata.Datetime] = null, [XoMetadata.Exported] = null,
+                [XoMetadata.CopyOf] = source.Uuid, [XoMetadata.ContentKey] = source.Uuid, [XoMetadata.Datetime] = null,
+                    [XoMetadata.Exported] = null,
             }).ConfigureAwait(false);
             return vdi;
         }
@@ -118,7 +121,8 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
                 }
                 else
                 {
-                    await scope.DestroyVdiAsync(await Pool.VdiAsync(@ref).ConfigureAwait(false), DestroyReason.CreatedByThisRun).ConfigureAwait(false);
+                    await scope.DestroyVdiAsync(await Pool.VdiAsync(@ref).ConfigureAwait(false), DestroyReason.CreatedByThisRun)
+                        .ConfigureAwait(false);
                 }
             }
             catch (XapiException e) when (e.Code == "HANDLE_INVALID")
@@ -140,7 +144,8 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         var points = (await Pool.Client.GetAllRecordsAsync<VmRecord>().ConfigureAwait(false)).Where(v =>
         {
             var oc = v.OtherConfig;
-            return v.Ref != except && v.IsASnapshot && oc.GetValueOrDefault(XoMetadata.Schedule) == scope.Job.ScheduleId && oc.GetValueOrDefault(XoMetadata.Sr) == Sr.Uuid
+            return v.Ref != except && v.IsASnapshot && oc.GetValueOrDefault(XoMetadata.Schedule) == scope.Job.ScheduleId
+                && oc.GetValueOrDefault(XoMetadata.Sr) == Sr.Uuid
                 && oc.GetValueOrDefault(XoMetadata.Vm) == scope.SourceVmUuid && oc.ContainsKey(XoMetadata.Datetime) && !scope.IsMarked(oc);
         }).ToList();
         var old = Retention.OldEntries(keep, points, v => v.OtherConfig[XoMetadata.Datetime]).ToList();
@@ -150,8 +155,10 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         }
 
         // Disks of restore points retention removed earlier whose destroy failed then: retention finishes them now.
-        var orphans = (await Pool.Client.GetAllRecordsAsync<VdiRecord>().ConfigureAwait(false)).Where(v => v.Sr == Sr.Ref && v.IsASnapshot && v.Vbds.Count == 0
-            && v.OtherConfig.GetValueOrDefault(XoMetadata.Schedule) == scope.Job.ScheduleId && v.OtherConfig.GetValueOrDefault(XoMetadata.Vm) == scope.SourceVmUuid).ToList();
+        var orphans = (await Pool.Client.GetAllRecordsAsync<VdiRecord>().ConfigureAwait(false))
+            .Where(v => v.Sr == Sr.Ref && v.IsASnapshot && v.Vbds.Count == 0
+            && v.OtherConfig.GetValueOrDefault(XoMetadata.Schedule) == scope.Job.ScheduleId
+            && v.OtherConfig.GetValueOrDefault(XoMetadata.Vm) == scope.SourceVmUuid).ToList();
         foreach (var orphan in orphans)
         {
             await scope.DestroyVdiAsync(orphan, DestroyReason.Retention).ConfigureAwait(false);

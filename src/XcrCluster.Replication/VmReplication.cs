@@ -13,7 +13,8 @@ namespace XcrCluster.Replication;
 /// targets, commit per target, then the source snapshot marked exported (only if every target succeeded)
 /// and old job snapshots rotated. Reports a task log; never throws for a VM-level failure.
 /// </summary>
-public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> targets, JobRef job, ReplicationSettings settings, IMaterializer materializer, TimeProvider? time = null)
+public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> targets, JobRef job, ReplicationSettings settings,
+    IMaterializer materializer, TimeProvider? time = null)
 {
     private readonly RunLog log = new(time ?? TimeProvider.System);
     private readonly Throttle? throttle = Throttle.For(settings.MaxExportRate, time);
@@ -63,7 +64,8 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             var vifs = await SourceVifsAsync(snapshot).ConfigureAwait(false);
             foreach (var (target, result) in srs.Zip(results))
             {
-                var commit = new TargetCommit(snapshot, record, result.Disks, vifs, transferStart, result.Bytes, settings.CopyRetention) { NetworkMapping = settings.NetworkMapping };
+                var commit = new TargetCommit(snapshot, record, result.Disks, vifs, transferStart, result.Bytes,
+                    settings.CopyRetention) { NetworkMapping = settings.NetworkMapping };
                 outcomes.Add(await CommitAsync(target, commit, result, bases).ConfigureAwait(false));
             }
 
@@ -87,7 +89,8 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             await side.RotateSnapshotsAsync(settings.SnapshotRetention, succeeded ? settled.Ref : null).ConfigureAwait(false);
             var failed = outcomes.Where(o => !o.Succeeded).ToList();
             return new RunReport(failed.Count == 0 ? RunStatus.Success : RunStatus.Failed,
-                failed.Count == 0 ? null : string.Join("; ", failed.Select(f => $"SR {f.SrUuid}: {f.Error}")), snapshotUuid, bases, outcomes, log.Entries);
+                failed.Count == 0 ? null : string.Join("; ", failed.Select(f => $"SR {f.SrUuid}: {f.Error}")), snapshotUuid, bases,
+                    outcomes, log.Entries);
         }
         catch (RunRefusedException e)
         {
@@ -125,7 +128,8 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
     };
 
     /// <summary>Each target: what an interrupted run left is removed, then the bases it can continue from are found.</summary>
-    private async Task OpenTargetsAsync(VmRecord vm, List<ITargetSide> srs, IReadOnlyList<SourceVm.JobSnapshot> jobSnapshots, CancellationToken ct)
+    private async Task OpenTargetsAsync(VmRecord vm, List<ITargetSide> srs, IReadOnlyList<SourceVm.JobSnapshot> jobSnapshots,
+        CancellationToken ct)
     {
         foreach (var target in targets)
         {
@@ -134,7 +138,9 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             var start = log.Now;
             if (await targetSr.RemoveLeftoversAsync(ct).ConfigureAwait(false) is > 0 and var leftovers)
             {
-                log.Add("cleanup", "warning", start, message: $"removed or repaired {leftovers} objects an interrupted run left on SR {targetSr.SrName}", target: targetSr.SrUuid);
+                log.Add("cleanup", "warning", start,
+                    message: $"removed or repaired {leftovers} objects an interrupted run left on SR {targetSr.SrName}",
+                    target: targetSr.SrUuid);
             }
 
             await targetSr.FindBasesAsync([.. jobSnapshots.Select(s => s.Disk.SnapshotVdiUuid)], ct).ConfigureAwait(false);
@@ -154,7 +160,8 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             var start = log.Now;
             if (await target.PruneAsync(keep, ct).ConfigureAwait(false) is > 0 and var pruned)
             {
-                log.Add("delete first", "success", start, message: $"removed {pruned} old restore points before the transfer", target: target.SrUuid);
+                log.Add("delete first", "success", start, message: $"removed {pruned} old restore points before the transfer",
+                    target: target.SrUuid);
             }
         }
     }
@@ -164,14 +171,17 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
 
     /// <summary>Each new restore point started as a copy on the health-check SR; a guest that does not answer is a
     /// failed task in the log (the restore point itself is complete and kept).</summary>
-    private async Task HealthChecksAsync(IReadOnlyList<ITargetSide> srs, IEnumerable<TargetOutcome> outcomes, string checkSr, CancellationToken ct)
+    private async Task HealthChecksAsync(IReadOnlyList<ITargetSide> srs, IEnumerable<TargetOutcome> outcomes, string checkSr,
+        CancellationToken ct)
     {
         foreach (var (target, outcome) in srs.Zip(outcomes).Where(p => p.Second is { Succeeded: true, RestorePointUuid: not null }))
         {
             var start = log.Now;
             try
             {
-                log.Add("health check", "success", start, message: await target.HealthCheckAsync(outcome.RestorePointUuid!, checkSr, HealthCheckTimeout, ct).ConfigureAwait(false),
+                log.Add("health check", "success", start,
+                    message: await target.HealthCheckAsync(outcome.RestorePointUuid!, checkSr, HealthCheckTimeout, ct)
+                    .ConfigureAwait(false),
                     target: target.SrUuid);
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
@@ -219,7 +229,8 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
         }
     }
 
-    private async Task<TargetOutcome> CommitAsync(ITargetSide target, TargetCommit commit, TransferResult result, IReadOnlyList<DiskBase> bases)
+    private async Task<TargetOutcome> CommitAsync(ITargetSide target, TargetCommit commit, TransferResult result,
+        IReadOnlyList<DiskBase> bases)
     {
         var full = bases.Any(b => b.BaseSnapshotVdiUuid is null);
         if (result.Error is null)
@@ -227,7 +238,8 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             Progress?.Report(new TransferProgress(RunPhase.Commit, Sr: target.SrUuid));
             try
             {
-                var (vm, restorePoint) = await log.StepAsync("target snapshot", () => target.CommitAsync(commit), target.SrUuid).ConfigureAwait(false);
+                var (vm, restorePoint) = await log.StepAsync("target snapshot", () => target.CommitAsync(commit), target.SrUuid)
+                    .ConfigureAwait(false);
                 return new TargetOutcome(target.SrUuid, true, null, vm, restorePoint, result.Bytes, full);
             }
             catch (Exception e)

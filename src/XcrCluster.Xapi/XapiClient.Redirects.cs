@@ -47,7 +47,8 @@ public sealed partial class XapiClient
         return addresses.Contains(host);
     }
 
-    private XapiProtocolException Malformed(Uri from, string problem) => new(XapiProtocolException.Name(from), from.AbsolutePath.Trim('/'), problem);
+    private XapiProtocolException Malformed(Uri from, string problem)
+        => new(XapiProtocolException.Name(from), from.AbsolutePath.Trim('/'), problem);
 
     /// <summary>A URL's host as host.address spells it (an IPv6 address without brackets).</summary>
     private static string HostOf(Uri url) => url.Host.Trim('[', ']');

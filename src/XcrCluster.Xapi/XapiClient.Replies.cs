@@ -25,7 +25,8 @@ public sealed partial class XapiClient
         }
     }
 
-    internal XapiProtocolException Malformed(string method, string problem, Exception? inner = null) => new(EndpointName, method, problem, inner);
+    internal XapiProtocolException Malformed(string method, string problem, Exception? inner = null)
+        => new(EndpointName, method, problem, inner);
 
     private TimeoutException CallTimedOut(string method, TimeSpan bound)
         => new($"{method} on {EndpointName} took longer than {bound.TotalSeconds:F0} s");
@@ -42,12 +43,14 @@ public sealed partial class XapiClient
     {
         if (options.MaxResponseBytes < 1 || options.MaxResponseBytes >= Array.MaxLength)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), $"MaxResponseBytes must be between 1 and {Array.MaxLength - 1}, not {options.MaxResponseBytes}");
+            throw new ArgumentOutOfRangeException(nameof(options),
+                $"MaxResponseBytes must be between 1 and {Array.MaxLength - 1}, not {options.MaxResponseBytes}");
         }
 
         if (options.TaskTimeout <= TimeSpan.Zero || options.TaskTimeout.TotalMilliseconds > int.MaxValue)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), $"TaskTimeout must be positive and at most {TimeSpan.FromMilliseconds(int.MaxValue)}, not {options.TaskTimeout}");
+            throw new ArgumentOutOfRangeException(nameof(options),
+                $"TaskTimeout must be positive and at most {TimeSpan.FromMilliseconds(int.MaxValue)}, not {options.TaskTimeout}");
         }
     }
 }

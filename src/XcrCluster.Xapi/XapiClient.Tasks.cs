@@ -12,7 +12,8 @@ public sealed partial class XapiClient
     /// (task.result is an XML-RPC &lt;value&gt; fragment on both transports); a failed task raises its error;
     /// cancelling <paramref name="ct"/> cancels the task on the pool, and so does passing <paramref name="timeout"/>
     /// (default <see cref="XapiClientOptions.TaskTimeout"/>), which then raises a TimeoutException.</summary>
-    public async Task<object?> CallTaskAsync(string method, IReadOnlyList<object?> args, CancellationToken ct = default, TimeSpan? timeout = null)
+    public async Task<object?> CallTaskAsync(string method, IReadOnlyList<object?> args, CancellationToken ct = default,
+        TimeSpan? timeout = null)
     {
         var asyncMethod = "Async." + method;
         var task = AsString(asyncMethod, await CallAsync(asyncMethod, args, CancellationToken.None).ConfigureAwait(false));
@@ -95,7 +96,8 @@ public sealed partial class XapiClient
                 {
                     "success" => record,
                     "cancelled" => throw new OperationCanceledException($"task {record.NameLabel} was cancelled"),
-                    _ => throw (record.ErrorInfo.Count > 0 ? new XapiException(record.ErrorInfo[0], [.. record.ErrorInfo.Skip(1)]) : new XapiException("INTERNAL_ERROR", "task failed without error_info")),
+                    _ => throw (record.ErrorInfo.Count > 0 ? new XapiException(record.ErrorInfo[0], [.. record.ErrorInfo.Skip(1)])
+                        : new XapiException("INTERNAL_ERROR", "task failed without error_info")),
                 };
             }
 
@@ -103,7 +105,8 @@ public sealed partial class XapiClient
             {
                 try
                 {
-                    var batch = AsMap("event.from", await CallAsync("event.from", [new List<object?> { "task" }, token!, EventWait.TotalSeconds], ct,
+                    var batch = AsMap("event.from",
+                        await CallAsync("event.from", [new List<object?> { "task" }, token!, EventWait.TotalSeconds], ct,
                         EventWait + TimeSpan.FromSeconds(10)).ConfigureAwait(false));
                     token = batch.GetValueOrDefault("token") as string ?? token;
                     continue;

@@ -13,12 +13,14 @@ public sealed partial class XapiClient
     /// backpressure, tied to a task. Follows XAPI's 302 to the host that holds the disk (only within the pool,
     /// same scheme: see XapiClient.Redirects.cs); a stalled body fails after the stall timeout.
     /// </summary>
-    public async Task<VdiExport> ExportVdiAsync(string vdi, VdiFormat format, string? baseVdi = null, Action<long>? progress = null, CancellationToken ct = default)
+    public async Task<VdiExport> ExportVdiAsync(string vdi, VdiFormat format, string? baseVdi = null, Action<long>? progress = null,
+        CancellationToken ct = default)
     {
         var task = await CreateTaskAsync($"xcr export {vdi}", "", ct).ConfigureAwait(false);
         try
         {
-            var query = $"vdi={Uri.EscapeDataString(vdi)}&format={Format(format)}" + (baseVdi is null ? "" : $"&base={Uri.EscapeDataString(baseVdi)}");
+            var query = $"vdi={Uri.EscapeDataString(vdi)}&format={Format(format)}"
+                + (baseVdi is null ? "" : $"&base={Uri.EscapeDataString(baseVdi)}");
             var url = TransferUrl("export_raw_vdi/", query, task);
             for (var hop = 0; ; hop++)
             {
@@ -27,14 +29,17 @@ public sealed partial class XapiClient
                 HttpResponseMessage response;
                 try
                 {
-                    response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, url), HttpCompletionOption.ResponseHeadersRead, headers.Token).ConfigureAwait(false);
+                    response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, url), HttpCompletionOption.ResponseHeadersRead,
+                        headers.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
-                    throw new TimeoutException($"export of VDI {vdi}: no response from {url.Host} within {options.CallTimeout.TotalSeconds:F0} s");
+                    throw new TimeoutException($"export of VDI {vdi}: no response "
+                        + $"from {url.Host} within {options.CallTimeout.TotalSeconds:F0} s");
                 }
 
-                if (response.StatusCode is HttpStatusCode.Found or HttpStatusCode.RedirectKeepVerb && response.Headers.Location is { } location && hop < MaxRedirects)
+                if (response.StatusCode is HttpStatusCode.Found or HttpStatusCode.RedirectKeepVerb
+                    && response.Headers.Location is { } location && hop < MaxRedirects)
                 {
                     response.Dispose();
                     url = await FollowableRedirectAsync(url, location, $"the export of VDI {vdi}", ct).ConfigureAwait(false);
@@ -46,7 +51,8 @@ public sealed partial class XapiClient
                 {
                     using (response)
                     {
-                        throw new HttpRequestException($"export of VDI {vdi}: HTTP {(int)response.StatusCode} from {url.Host}", null, response.StatusCode);
+                        throw new HttpRequestException($"export of VDI {vdi}: HTTP {(int)response.StatusCode} from {url.Host}", null,
+                            response.StatusCode);
                     }
                 }
 
@@ -55,7 +61,8 @@ public sealed partial class XapiClient
                 {
                     using var first = CancellationTokenSource.CreateLinkedTokenSource(ct);
                     first.CancelAfter(options.StallTimeout);
-                    body = await ExportBodyCheck.CheckAsync(await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false), $"export of VDI {vdi}", first.Token)
+                    body = await ExportBodyCheck.CheckAsync(await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false),
+                        $"export of VDI {vdi}", first.Token)
                         .ConfigureAwait(false);
                 }
                 catch
@@ -79,13 +86,15 @@ public sealed partial class XapiClient
     /// PUT /import_raw_vdi with an exact Content-Length (XAPI refuses chunked uploads) from any stream, tied to
     /// a task; returns the VDI ref the task reports. A peer that stops reading fails after the stall timeout.
     /// </summary>
-    public async Task<string> ImportVdiAsync(string vdi, Stream content, long length, VdiFormat format, Action<long>? progress = null, CancellationToken ct = default)
+    public async Task<string> ImportVdiAsync(string vdi, Stream content, long length, VdiFormat format, Action<long>? progress = null,
+        CancellationToken ct = default)
     {
         var task = await CreateTaskAsync($"xcr import {vdi}", "", ct).ConfigureAwait(false);
         try
         {
             var url = TransferUrl("import_raw_vdi/", $"vdi={Uri.EscapeDataString(vdi)}&format={Format(format)}", task);
-            await using var guard = new StallGuardStream(content, options.StallTimeout, $"import into VDI {vdi}", progress, leaveOpen: true);
+            await using var guard = new StallGuardStream(content, options.StallTimeout, $"import into VDI {vdi}", progress,
+                leaveOpen: true);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, guard.Token);
             var body = new StreamContent(guard, 1 << 20);
             body.Headers.ContentLength = length;
@@ -94,16 +103,20 @@ public sealed partial class XapiClient
             request.Headers.ExpectContinue = false;
             try
             {
-                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token)
+                    .ConfigureAwait(false);
                 if (response.StatusCode != HttpStatusCode.OK)
                 {
-                    throw new HttpRequestException($"import into VDI {vdi}: HTTP {(int)response.StatusCode} from {url.Host}", null, response.StatusCode);
+                    throw new HttpRequestException($"import into VDI {vdi}: HTTP {(int)response.StatusCode} from {url.Host}", null,
+                        response.StatusCode);
                 }
 
                 await BoundedBody.DrainAsync(response.Content, options.MaxResponseBytes,
-                    problem => new XapiProtocolException(XapiProtocolException.Name(url), "import_raw_vdi", $"reply refused: {problem}"), linked.Token).ConfigureAwait(false);
+                    problem => new XapiProtocolException(XapiProtocolException.Name(url), "import_raw_vdi", $"reply refused: {problem}"),
+                        linked.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (guard.HasStalled && !ct.IsCancellationRequested && e is OperationCanceledException or HttpRequestException or IOException)
+            catch (Exception e) when (guard.HasStalled && !ct.IsCancellationRequested
+                && e is OperationCanceledException or HttpRequestException or IOException)
             {
                 throw guard.StallError();
             }

@@ -33,7 +33,8 @@ public sealed partial class XapiClient : IAsyncDisposable
             MaxRetryAttempts = Math.Max(1, options.ReadRetries),
             Delay = options.RetryDelay,
             BackoffType = DelayBackoffType.Exponential,
-            ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>(e => e.StatusCode is null).Handle<IOException>().Handle<SocketException>(),
+            ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>(e => e.StatusCode is null).Handle<IOException>()
+                .Handle<SocketException>(),
             OnRetry = args =>
             {
                 Log($"retrying a read after {args.Outcome.Exception?.GetType().Name} (attempt {args.AttemptNumber + 1})");
@@ -50,7 +51,8 @@ public sealed partial class XapiClient : IAsyncDisposable
     /// <summary>host:port of the master, as errors name the pool.</summary>
     public string EndpointName => XapiProtocolException.Name(Endpoint.Url);
 
-    public static async Task<XapiClient> ConnectAsync(XapiEndpoint endpoint, XapiClientOptions? options = null, CancellationToken ct = default)
+    public static async Task<XapiClient> ConnectAsync(XapiEndpoint endpoint, XapiClientOptions? options = null,
+        CancellationToken ct = default)
     {
         if (endpoint.Credentials is null)
         {
@@ -86,7 +88,8 @@ public sealed partial class XapiClient : IAsyncDisposable
                 bounded.CancelAfter(timeout ?? options.CallTimeout);
                 Task<object?> Once(CancellationToken token) => transport.CallAsync(method, [used, .. args], token);
                 return readOnly
-                    ? await readRetry.ExecuteAsync(async token => await Once(token).ConfigureAwait(false), bounded.Token).ConfigureAwait(false)
+                    ? await readRetry.ExecuteAsync(async token => await Once(token).ConfigureAwait(false), bounded.Token)
+                        .ConfigureAwait(false)
                     : await Once(bounded.Token).ConfigureAwait(false);
             }
             catch (XapiException e) when (e.Code == "SESSION_INVALID" && attempt == 0)
@@ -112,7 +115,8 @@ public sealed partial class XapiClient : IAsyncDisposable
         where T : IXapiRecord<T>
     {
         var method = $"{T.ClassName}.get_all_records";
-        return AsMap(method, await CallAsync(method, [], ct).ConfigureAwait(false)).Select(p => T.From(p.Key, AsMap(method, p.Value))).ToList();
+        return AsMap(method, await CallAsync(method, [], ct).ConfigureAwait(false)).Select(p => T.From(p.Key, AsMap(method, p.Value)))
+            .ToList();
     }
 
     public async Task<string> GetRefByUuidAsync<T>(string uuid, CancellationToken ct = default)
@@ -145,7 +149,8 @@ public sealed partial class XapiClient : IAsyncDisposable
         }
     }
 
-    public async Task SetMapEntriesAsync(string cls, string @ref, string field, IReadOnlyDictionary<string, string?> entries, CancellationToken ct = default)
+    public async Task SetMapEntriesAsync(string cls, string @ref, string field, IReadOnlyDictionary<string, string?> entries,
+        CancellationToken ct = default)
     {
         foreach (var (key, value) in entries)
         {
@@ -201,7 +206,8 @@ public sealed partial class XapiClient : IAsyncDisposable
                     object? result;
                     try
                     {
-                        result = await transport.CallAsync(login, [credentials.User, credentials.Password.Reveal(), "1.1", options.Originator], bounded.Token)
+                        result = await transport.CallAsync(login,
+                            [credentials.User, credentials.Password.Reveal(), "1.1", options.Originator], bounded.Token)
                             .ConfigureAwait(false);
                     }
                     catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -239,7 +245,8 @@ public sealed partial class XapiClient : IAsyncDisposable
     {
         var dot = method.IndexOf('.');
         var name = dot < 0 ? method : method[(dot + 1)..];
-        return !method.StartsWith("Async.", StringComparison.Ordinal) && (name.StartsWith("get_", StringComparison.Ordinal) || method == "event.from");
+        return !method.StartsWith("Async.", StringComparison.Ordinal)
+            && (name.StartsWith("get_", StringComparison.Ordinal) || method == "event.from");
     }
 
     private static HttpClient CreateHttpClient(XapiTls tls, XapiClientOptions options)

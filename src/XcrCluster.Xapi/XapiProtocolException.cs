@@ -26,6 +26,7 @@ public sealed class XapiProtocolException : XapiException
         : $"{bytes.ToString(CultureInfo.InvariantCulture)} bytes";
 
     /// <summary>Whether a decoder's exception means the reply was malformed (rather than a bug or an I/O error).</summary>
-    public static bool IsMalformedReply(Exception e) => e is not ObjectDisposedException and (System.Text.Json.JsonException or System.Xml.XmlException or FormatException
+    public static bool IsMalformedReply(Exception e)
+        => e is not ObjectDisposedException and (System.Text.Json.JsonException or System.Xml.XmlException or FormatException
         or InvalidOperationException or InvalidCastException or OverflowException or ArgumentException or KeyNotFoundException);
 }

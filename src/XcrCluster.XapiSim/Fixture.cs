@@ -28,8 +28,10 @@ public sealed record Fixture
             return Default;
         }
 
-        var options = new JsonSerializerOptions { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
-        return JsonSerializer.Deserialize<Fixture>(File.ReadAllText(path), options) ?? throw new InvalidDataException($"{path}: empty fixture");
+        var options = new JsonSerializerOptions { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip,
+            AllowTrailingCommas = true };
+        return JsonSerializer.Deserialize<Fixture>(File.ReadAllText(path), options)
+            ?? throw new InvalidDataException($"{path}: empty fixture");
     }
 
     /// <summary>One host, two SRs, one network, three VMs (one with two disks), 256 MiB to 1 GiB, partly random.</summary>
@@ -40,7 +42,9 @@ public sealed record Fixture
         Networks = [new FixtureNetwork("Pool-wide network associated with eth0")],
         Vms =
         [
-            new FixtureVm("web01", "Running", Disks: [new FixtureDisk(256 * MiB, Fill: new DiskFill("random", 1, 0.3)), new FixtureDisk(512 * MiB, Fill: new DiskFill("random", 2, 0.2))], Cdrom: true),
+            new FixtureVm("web01", "Running",
+                Disks: [new FixtureDisk(256 * MiB, Fill: new DiskFill("random", 1, 0.3)),
+                new FixtureDisk(512 * MiB, Fill: new DiskFill("random", 2, 0.2))], Cdrom: true),
             new FixtureVm("db01", "Halted", Disks: [new FixtureDisk(1024 * MiB, Fill: new DiskFill("random", 3, 0.1))]),
             new FixtureVm("tiny01", "Running", Disks: [new FixtureDisk(256 * MiB, Fill: new DiskFill("random", 4, 0.5))]),
         ],
@@ -82,7 +86,9 @@ public sealed record Fixture
             });
             foreach (var host in s.Shared ? hosts : [master])
             {
-                db.Create(Schemas.Pbd, new Dictionary<string, object?> { ["host"] = host.Ref, ["SR"] = sr.Ref, ["device_config"] = new Dictionary<string, object?> { ["location"] = "/var/run/sr-mount/" + sr.Uuid } });
+                db.Create(Schemas.Pbd,
+                    new Dictionary<string, object?> { ["host"] = host.Ref, ["SR"] = sr.Ref,
+                    ["device_config"] = new Dictionary<string, object?> { ["location"] = "/var/run/sr-mount/" + sr.Uuid } });
             }
 
             return sr;
@@ -90,7 +96,8 @@ public sealed record Fixture
 
         var networks = (Networks.Count > 0 ? Networks : Default.Networks).Select((n, i) =>
         {
-            var network = db.Create(Schemas.Network, new Dictionary<string, object?> { ["name_label"] = n.Name, ["bridge"] = n.Bridge ?? $"xenbr{i}" });
+            var network = db.Create(Schemas.Network,
+                new Dictionary<string, object?> { ["name_label"] = n.Name, ["bridge"] = n.Bridge ?? $"xenbr{i}" });
             foreach (var host in hosts)
             {
                 db.Create(Schemas.Pif, new Dictionary<string, object?>
@@ -174,7 +181,8 @@ public sealed record Fixture
         for (var i = 0; i < disks.Count; i++)
         {
             var d = disks[i];
-            var sr = d.Sr is null ? srs[0] : srs.FirstOrDefault(s => s.Str("name_label") == d.Sr) ?? throw new InvalidDataException($"VM {spec.Name}: no SR named {d.Sr}");
+            var sr = d.Sr is null ? srs[0] : srs.FirstOrDefault(s => s.Str("name_label") == d.Sr)
+                ?? throw new InvalidDataException($"VM {spec.Name}: no SR named {d.Sr}");
             var vdi = Vdis.Create(pool, new Dictionary<string, object?>
             {
                 ["SR"] = sr.Ref,
@@ -212,7 +220,8 @@ public sealed record Fixture
         var vifs = spec.Vifs ?? [new FixtureVif(null)];
         for (var i = 0; i < vifs.Count; i++)
         {
-            var network = vifs[i].Network is null ? networks[0] : networks.FirstOrDefault(n => n.Str("name_label") == vifs[i].Network) ?? throw new InvalidDataException($"VM {spec.Name}: no network named {vifs[i].Network}");
+            var network = vifs[i].Network is null ? networks[0] : networks.FirstOrDefault(n => n.Str("name_label") == vifs[i].Network)
+                ?? throw new InvalidDataException($"VM {spec.Name}: no network named {vifs[i].Network}");
             db.Create(Schemas.Vif, new Dictionary<string, object?>
             {
                 ["VM"] = vm.Ref,

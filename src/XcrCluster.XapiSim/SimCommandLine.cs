@@ -38,7 +38,8 @@ public static class SimCommandLine
         Console.Out.WriteLine($"listening {server.Url.GetLeftPart(UriPartial.Authority)}");
         Console.Out.Flush();
         var stop = new TaskCompletionSource();
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
         {
             c.Cancel = true;
             stop.TrySetResult();
@@ -96,7 +97,8 @@ public static class SimCommandLine
             PoolName = pool ?? options.PoolName,
             User = user ?? options.User,
             // XCR_SIM_PASSWORD keeps the pool password out of the process list (tests check /proc/*/cmdline).
-            Password = password ?? (Environment.GetEnvironmentVariable("XCR_SIM_PASSWORD") is { Length: > 0 } fromEnv ? fromEnv : options.Password),
+            Password = password
+                ?? (Environment.GetEnvironmentVariable("XCR_SIM_PASSWORD") is { Length: > 0 } fromEnv ? fromEnv : options.Password),
             CollectorInterval = collector ?? options.CollectorInterval,
             XapiVersion = xapiVersion ?? options.XapiVersion,
         };

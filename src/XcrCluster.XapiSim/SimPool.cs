@@ -72,7 +72,8 @@ public sealed class SimPool : IDisposable
     /// <summary>Hosts in --listen order: the first is the master.</summary>
     public IReadOnlyList<XapiObject> Hosts => Db.All(Schemas.Host).OrderBy(h => h.MapValue("other_config", "sim:index") ?? "").ToList();
 
-    public SrStorage StorageOf(XapiObject sr) => storages.GetOrAdd(sr.Uuid, uuid => new SrStorage(Path.Combine(Options.DataDir, "sr", uuid)));
+    public SrStorage StorageOf(XapiObject sr) => storages.GetOrAdd(sr.Uuid,
+        uuid => new SrStorage(Path.Combine(Options.DataDir, "sr", uuid)));
 
     public SrStorage StorageOfVdi(XapiObject vdi) => StorageOf(Db.Get(Schemas.Sr, vdi.Str("SR")));
 

@@ -43,13 +43,15 @@ public sealed class ExecutorRetryTests
         }
 
         Once();
-        var withoutRetry = await executor.ExecuteAsync(new ReplicateVm(vm, "run-1", "alpha", job, targets, new ReplicationSettings { MaxUncoalescedVdis = 4 }),
+        var withoutRetry = await executor.ExecuteAsync(
+            new ReplicateVm(vm, "run-1", "alpha", job, targets, new ReplicationSettings { MaxUncoalescedVdis = 4 }),
             system.Materializer(), CancellationToken.None);
         Assert.Equal("failure", withoutRetry.Status);
         Assert.DoesNotContain(withoutRetry.Log, l => l.Name == "Retry the VM backup due to an error");
 
         Once();
-        var retried = await executor.ExecuteAsync(new ReplicateVm(vm, "run-2", "alpha", job, targets, new ReplicationSettings { Retries = 1, MaxUncoalescedVdis = 4 }),
+        var retried = await executor.ExecuteAsync(
+            new ReplicateVm(vm, "run-2", "alpha", job, targets, new ReplicationSettings { Retries = 1, MaxUncoalescedVdis = 4 }),
             system.Materializer(), CancellationToken.None);
         Assert.True(retried.Status == "success", retried.Error);
         Assert.Contains(retried.Log, l => l.Name == "Retry the VM backup due to an error");

@@ -43,7 +43,8 @@ public sealed class JournalBoundTests : IDisposable
                 await node.Runs.Reader.ReadAsync(all.Token);
             }
 
-            await Poll.UntilAsync(async () => (await node.AskAsync<Known>(new GetKnown())).Runs.Count == Schedules, "every run recorded", TimeSpan.FromSeconds(60));
+            await Poll.UntilAsync(async () => (await node.AskAsync<Known>(new GetKnown())).Runs.Count == Schedules, "every run recorded",
+                TimeSpan.FromSeconds(60));
             await Poll.UntilAsync(() => SqliteControlNode.JournalEvents(dataDir, "scheduler") < SchedulerActor.SnapshotEvery,
                 "the scheduler's old events deleted", TimeSpan.FromSeconds(30));
             await Poll.UntilAsync(() => SqliteControlNode.JournalEvents(dataDir, "control-plane") < ControlPlaneActor.SnapshotEvery,

@@ -34,9 +34,11 @@ public sealed class JournalFailureTests : IDisposable
         }
 
         // The scheduler's next firing cannot be written; then a registration cannot be either.
-        await Poll.UntilAsync(() => node.Errors.Any(e => e.Contains("scheduler", StringComparison.Ordinal)), "the scheduler's journal failure", TimeSpan.FromSeconds(30));
+        await Poll.UntilAsync(() => node.Errors.Any(e => e.Contains("scheduler", StringComparison.Ordinal)),
+            "the scheduler's journal failure", TimeSpan.FromSeconds(30));
         var registration = node.AskAsync<IControlMessage>(new RegisterPool(SqliteControlNode.Pool("beta")), TimeSpan.FromSeconds(90));
-        await Poll.UntilAsync(() => node.Errors.Any(e => e.Contains("control-plane", StringComparison.Ordinal)), "the control plane's journal failure", TimeSpan.FromSeconds(30));
+        await Poll.UntilAsync(() => node.Errors.Any(e => e.Contains("control-plane", StringComparison.Ordinal)),
+            "the control plane's journal failure", TimeSpan.FromSeconds(30));
         Assert.False(registration.IsCompleted);
 
         while (node.Runs.Reader.TryRead(out _))

@@ -22,7 +22,8 @@ public sealed class PoolAgentTests() : Akka.TestKit.Xunit2.TestKit("""
         cluster.Join(cluster.SelfAddress);
         AwaitCondition(() => cluster.SelfMember.Status == MemberStatus.Up, TimeSpan.FromSeconds(30));
         var control = Sys.ActorOf(ControlPlaneActor.Props());
-        var agents = Sys.ActorOf(PoolAgentsActor.Props(() => Task.FromResult(control), new PoolLimits(Snapshots: 2, Transfers: 3)), "pool-agents");
+        var agents = Sys.ActorOf(PoolAgentsActor.Props(() => Task.FromResult(control), new PoolLimits(Snapshots: 2, Transfers: 3)),
+            "pool-agents");
         var gate = new PoolAgentGate(() => Task.FromResult(agents));
         var timeout = TimeSpan.FromSeconds(30);
 
@@ -64,7 +65,8 @@ public sealed class PoolAgentTests() : Akka.TestKit.Xunit2.TestKit("""
             ["down"] = Xapi.XapiEndpoint.Parse("http://root:password@127.0.0.1:1"),
         });
         var control = Sys.ActorOf(ControlPlaneActor.Props());
-        var targets = new TargetServices(registry, () => Task.FromException<DataChannel.ChannelReceiver>(new InvalidOperationException("no data channel in this test")));
+        var targets = new TargetServices(registry,
+            () => Task.FromException<DataChannel.ChannelReceiver>(new InvalidOperationException("no data channel in this test")));
         var agents = Sys.ActorOf(PoolAgentsActor.Props(() => Task.FromResult(control), targets: targets), "pool-agents");
         var timeout = TimeSpan.FromSeconds(30);
 
@@ -75,7 +77,8 @@ public sealed class PoolAgentTests() : Akka.TestKit.Xunit2.TestKit("""
 
         var down = Assert.IsType<InventoryFailed>(await agents.Ask<IPoolAgentMessage>(new GetInventory("down"), timeout));
         Assert.Contains("127.0.0.1:1", down.Reason);
-        Assert.Contains("unknown pool", Assert.IsType<InventoryFailed>(await agents.Ask<IPoolAgentMessage>(new GetInventory("nosuch"), timeout)).Reason);
+        Assert.Contains("unknown pool",
+            Assert.IsType<InventoryFailed>(await agents.Ask<IPoolAgentMessage>(new GetInventory("nosuch"), timeout)).Reason);
     }
 
     [Fact]
@@ -86,7 +89,8 @@ public sealed class PoolAgentTests() : Akka.TestKit.Xunit2.TestKit("""
         AwaitCondition(() => cluster.SelfMember.Status == MemberStatus.Up, TimeSpan.FromSeconds(30));
         var control = Sys.ActorOf(ControlPlaneActor.Props());
         var agents = Sys.ActorOf(PoolAgentsActor.Props(() => Task.FromResult(control)), "pool-agents");
-        var failed = Assert.IsType<InventoryFailed>(await agents.Ask<IPoolAgentMessage>(new GetInventory("alpha"), TimeSpan.FromSeconds(30)));
+        var failed = Assert.IsType<InventoryFailed>(
+            await agents.Ask<IPoolAgentMessage>(new GetInventory("alpha"), TimeSpan.FromSeconds(30)));
         Assert.Equal("alpha", failed.Pool);
         Assert.Contains("no XAPI access", failed.Reason);
     }
@@ -97,7 +101,8 @@ public sealed class PoolAgentTests() : Akka.TestKit.Xunit2.TestKit("""
         var agents = await StartAgentsAsync(new PoolLimits(Snapshots: 1) { MaxHold = TimeSpan.FromMilliseconds(500) });
         var gate = new PoolAgentGate(() => Task.FromResult(agents));
         var node = Cluster.Get(Sys).SelfAddress.ToString();
-        await EventFilter.Warning(contains: $"of node {node} held longer than 00:00:00.5000000: reclaimed").ExpectOneAsync(TimeSpan.FromSeconds(30), async () =>
+        await EventFilter.Warning(contains: $"of node {node} held longer than 00:00:00.5000000: reclaimed")
+            .ExpectOneAsync(TimeSpan.FromSeconds(30), async () =>
         {
             await gate.AcquireAsync("alpha", SlotKind.Snapshot, 1, default).WaitAsync(TimeSpan.FromSeconds(30)); // never given back
             await gate.AcquireAsync("alpha", SlotKind.Snapshot, 1, default).WaitAsync(TimeSpan.FromSeconds(30));
@@ -110,7 +115,8 @@ public sealed class PoolAgentTests() : Akka.TestKit.Xunit2.TestKit("""
         var agents = await StartAgentsAsync(new PoolLimits(Snapshots: 1) { MaxWait = TimeSpan.FromMilliseconds(500) });
         var gate = new PoolAgentGate(() => Task.FromResult(agents));
         await using var held = await gate.AcquireAsync("alpha", SlotKind.Snapshot, 1, default).WaitAsync(TimeSpan.FromSeconds(30));
-        var refused = await Assert.ThrowsAsync<TimeoutException>(() => gate.AcquireAsync("alpha", SlotKind.Snapshot, 1, default).WaitAsync(TimeSpan.FromSeconds(30)));
+        var refused = await Assert.ThrowsAsync<TimeoutException>(
+            () => gate.AcquireAsync("alpha", SlotKind.Snapshot, 1, default).WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.StartsWith("pool alpha: no snapshot slot free within 00:00:00.5", refused.Message);
         await AwaitLoadAsync(agents, "alpha", new PoolLoad("alpha", 1, 0, 0));
     }

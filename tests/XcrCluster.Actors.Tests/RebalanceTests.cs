@@ -41,7 +41,8 @@ public sealed class RebalanceTests() : Akka.TestKit.Xunit2.TestKit("akka.logleve
         return host;
     }
 
-    private static async Task<IActorRef> RegionAsync(IHost node) => await node.Services.GetRequiredService<ActorRegistry>().GetAsync<ReplicatedVmRegion>();
+    private static async Task<IActorRef> RegionAsync(IHost node)
+        => await node.Services.GetRequiredService<ActorRegistry>().GetAsync<ReplicatedVmRegion>();
 
     private static Address AddressOf(IHost node) => Cluster.Get(node.Services.GetRequiredService<ActorSystem>()).SelfAddress;
 

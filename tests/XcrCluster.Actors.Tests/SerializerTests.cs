@@ -11,7 +11,8 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly PoolRegistration Pool = new("alpha", "https://10.0.0.1", "root", "c2VjcmV0", null, true);
 
-    private static readonly JobDefinition Job = new("job-1", "nightly", "alpha", [Guid.NewGuid().ToString()], [new TargetRef("alpha", "sr-1")], new Domain.ReplicationSettings())
+    private static readonly JobDefinition Job = new("job-1", "nightly", "alpha", [Guid.NewGuid().ToString()],
+        [new TargetRef("alpha", "sr-1")], new Domain.ReplicationSettings())
     {
         Schedules = [new JobSchedule("schedule-1", "*/15 * * * *", "Europe/Paris") { CopyRetention = 3, ForceFull = true }],
     };
@@ -76,7 +77,8 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new PoolLoad("alpha", 1, 12, 4),
             new GetInventory("alpha"),
             new PoolInventory("alpha", [new SrInfo("sr-1", "Local storage", "ext", false, 100L << 30, 3L << 30)],
-                [new VmInfo("vm-1", "web01", "Running", ["web", "prod"], [new DiskInfo("vdi-1", "web01 disk 0", 1L << 30, "sr-1")], false, "job-1", true)],
+                [new VmInfo("vm-1", "web01", "Running", ["web", "prod"], [new DiskInfo("vdi-1", "web01 disk 0", 1L << 30, "sr-1")], false,
+                    "job-1", true)],
                 DateTimeOffset.UnixEpoch),
             new InventoryFailed("alpha", "Connection refused (127.0.0.1:1)"),
             new OpenTarget("beta", "s-1", new Domain.JobRef("job-1", "nightly", "schedule-1", "hourly"), "vm-1", "web01", "sr-1"),
@@ -84,7 +86,8 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new RemoveTargetLeftovers("beta", "s-1"),
             new FindTargetBases("beta", "s-1", ["vdi-1", "vdi-2"]),
             new PrepareTargetDisk("beta", "s-1", Vdi, "vdi-0"),
-            new ExpectTargetImport("beta", "s-1", "OpaqueRef:disk", new Vhd.VhdShape(1L << 30, [0, 5, 9], new Vhd.VhdParent(Guid.NewGuid(), "parent.vhd", 12345), 2 << 20)),
+            new ExpectTargetImport("beta", "s-1", "OpaqueRef:disk",
+                new Vhd.VhdShape(1L << 30, [0, 5, 9], new Vhd.VhdParent(Guid.NewGuid(), "parent.vhd", 12345), 2 << 20)),
             new TargetImportTicket("beta", "s-1", new DataChannel.ChannelTicket("s-1/disk", "127.0.0.1", 40123, "ab12")),
             new CommitTarget("beta", "s-1", Commit),
             new RollBackTarget("beta", "s-1"),
@@ -93,7 +96,8 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new CloseTarget("beta", "s-1"),
             new TargetReply("beta", "s-1", 2, ["OpaqueRef:vm", "rp-1"]),
             new TargetFailed("beta", "s-1", "SR_BACKEND_FAILURE_44"),
-            new RunProgress("run-1", "job-1", "vm-1", "vdi-1", "disk 0", "sr-1", 12L << 20, 32L << 20, RunPhase.Export, DateTimeOffset.UnixEpoch),
+            new RunProgress("run-1", "job-1", "vm-1", "vdi-1", "disk 0", "sr-1", 12L << 20, 32L << 20, RunPhase.Export,
+                DateTimeOffset.UnixEpoch),
             new RunProgress("run-1", "job-1", "vm-1", null, null, null, 0, 0, RunPhase.Snapshot, DateTimeOffset.UnixEpoch),
             new RunEnded("run-1", "vm-1", "success"),
             new SlotsRefused("alpha", "lease-1", "pool alpha: no transfer slot free within 12:00:00"),
@@ -106,15 +110,22 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
 
     private static readonly Xapi.Records.VdiRecord Vdi = Xapi.Records.VdiRecord.From("OpaqueRef:vdi", new Dictionary<string, object?>
     {
-        ["uuid"] = "vdi-1", ["name_label"] = "disk 0", ["virtual_size"] = 1L << 30, ["other_config"] = new Dictionary<string, object?> { ["xo:copy_of"] = "x" },
+        ["uuid"] = "vdi-1", ["name_label"] = "disk 0", ["virtual_size"] = 1L << 30,
+        ["other_config"] = new Dictionary<string, object?> { ["xo:copy_of"] = "x" },
     });
 
     /// <summary>A commit carries the source snapshot's raw record: its values must come back as plain XAPI values.</summary>
     private static readonly Replication.TargetCommit Commit = new(
-        Xapi.Records.VmRecord.From("OpaqueRef:snap", new Dictionary<string, object?> { ["uuid"] = "snap-1", ["name_label"] = "web01", ["VCPUs_max"] = 2L }),
-        new Dictionary<string, object?> { ["name_label"] = "web01", ["VCPUs_max"] = 2L, ["platform"] = new Dictionary<string, object?> { ["viridian"] = "true" }, ["tags"] = new List<object?> { "a" }, ["ha_always_run"] = false },
-        [new Replication.TargetDisk(Xapi.Records.VbdRecord.From("OpaqueRef:vbd", new Dictionary<string, object?> { ["userdevice"] = "0", ["type"] = "Disk" }), Vdi, "OpaqueRef:target")],
-        [new Replication.SourceVif(Xapi.Records.VifRecord.From("OpaqueRef:vif", new Dictionary<string, object?> { ["MAC"] = "aa:bb:cc:dd:ee:ff", ["device"] = "0" }), new Domain.NetworkInfo("OpaqueRef:net", "net-1", "LAN", -1))],
+        Xapi.Records.VmRecord.From("OpaqueRef:snap",
+            new Dictionary<string, object?> { ["uuid"] = "snap-1", ["name_label"] = "web01", ["VCPUs_max"] = 2L }),
+        new Dictionary<string, object?> { ["name_label"] = "web01", ["VCPUs_max"] = 2L,
+            ["platform"] = new Dictionary<string, object?> { ["viridian"] = "true" }, ["tags"] = new List<object?> { "a" },
+            ["ha_always_run"] = false },
+        [new Replication.TargetDisk(Xapi.Records.VbdRecord.From("OpaqueRef:vbd",
+            new Dictionary<string, object?> { ["userdevice"] = "0", ["type"] = "Disk" }), Vdi, "OpaqueRef:target")],
+        [new Replication.SourceVif(Xapi.Records.VifRecord.From("OpaqueRef:vif",
+            new Dictionary<string, object?> { ["MAC"] = "aa:bb:cc:dd:ee:ff", ["device"] = "0" }),
+            new Domain.NetworkInfo("OpaqueRef:net", "net-1", "LAN", -1))],
         DateTimeOffset.UnixEpoch, 4096, 2);
 
     [Fact]
@@ -139,7 +150,8 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(new AppliedRequest("req-1", new Done("job-1")), Assert.Single(back.Applied));
 
         var request = new ControlRequest("req-2", new AddSchedule("job-1", Job.Schedules[0]));
-        var command = Assert.IsType<AddSchedule>(((ControlRequest)serializer.FromBinary(serializer.ToBinary(request), "control-request")).Command);
+        var command =
+            Assert.IsType<AddSchedule>(((ControlRequest)serializer.FromBinary(serializer.ToBinary(request), "control-request")).Command);
         Assert.Equal(Job.Schedules[0], command.Schedule);
     }
 
@@ -152,7 +164,8 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
         var manifest = serializer.Manifest(message);
         Assert.DoesNotContain(".", manifest);
         var back = serializer.FromBinary(serializer.ToBinary(message), manifest);
-        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(message, message.GetType()), System.Text.Json.JsonSerializer.Serialize(back, back.GetType()));
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(message, message.GetType()),
+            System.Text.Json.JsonSerializer.Serialize(back, back.GetType()));
     }
 
     public SerializerTests()

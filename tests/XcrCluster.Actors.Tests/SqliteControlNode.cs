@@ -84,7 +84,8 @@ public sealed class SqliteControlNode : IAsyncDisposable
 
     private sealed class Collector : ReceiveActor
     {
-        public Collector(ConcurrentQueue<string> errors) => Receive<Error>(e => errors.Enqueue($"{e.LogSource}: {e.Message} {e.Cause?.Message}"));
+        public Collector(ConcurrentQueue<string> errors)
+            => Receive<Error>(e => errors.Enqueue($"{e.LogSource}: {e.Message} {e.Cause?.Message}"));
     }
 
     private sealed class AcceptingRegion : ReceiveActor

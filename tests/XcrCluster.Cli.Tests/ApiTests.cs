@@ -20,14 +20,16 @@ public sealed class ApiTests(ApiTests.Node node) : IClassFixture<ApiTests.Node>
             await AddPoolsAsync();
             using var http = Http();
             using var job = await http.PostAsync("/api/jobs", new StringContent(
-                $$$"""{"name":"fixture","sourcePool":"alpha","vms":["{{{FixtureVm}}}"],"targets":[{"pool":"beta","sr":"{{{Uuid}}}"}]}""", Encoding.UTF8, "application/json"));
+                $$$"""{"name":"fixture","sourcePool":"alpha","vms":["{{{FixtureVm}}}"],"targets":[{"pool":"beta","sr":"{{{Uuid}}}"}]}""",
+                    Encoding.UTF8, "application/json"));
             JobId = JsonNode.Parse(await job.Content.ReadAsStringAsync())!["id"]!.GetValue<string>();
         }
 
         public HttpClient Client(string? token = "") => Http(token);
 
         /// <summary>Placeholders of the cases filled in: {job}, {alpha} (its URL), {password}.</summary>
-        public string Fill(string text) => text.Replace("{job}", JobId, StringComparison.Ordinal).Replace("{alpha}", Alpha.Url.ToString(), StringComparison.Ordinal)
+        public string Fill(string text) => text.Replace("{job}", JobId, StringComparison.Ordinal)
+            .Replace("{alpha}", Alpha.Url.ToString(), StringComparison.Ordinal)
             .Replace("{password}", Password, StringComparison.Ordinal);
     }
 
@@ -43,14 +45,24 @@ public sealed class ApiTests(ApiTests.Node node) : IClassFixture<ApiTests.Node>
         { "POST", "/api/pools", """{"name":"gamma","url":"ftp://192.0.2.1","username":"root","password":"p"}""", 400, "url:" },
         { "POST", "/api/pools", """{"name":"gamma","username":"root"}""", 400, "url: required" },
         { "POST", "/api/pools", "this is not json", 400, "body:" },
-        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"nosuch","vms":["{{{Uuid}}}"],"targets":[{"pool":"beta","sr":"{{{Uuid}}}"}]}""", 400, "sourcePool: unknown pool \"nosuch\"" },
-        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["web01"],"targets":[{"pool":"beta","sr":"{{{Uuid}}}"}]}""", 400, "vms:" },
+        { "POST", "/api/jobs",
+            $$$"""{"name":"j","sourcePool":"nosuch","vms":["{{{Uuid}}}"],"targets":[{"pool":"beta","sr":"{{{Uuid}}}"}]}""", 400,
+            "sourcePool: unknown pool \"nosuch\"" },
+        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["web01"],"targets":[{"pool":"beta","sr":"{{{Uuid}}}"}]}""",
+            400, "vms:" },
         { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":[]}""", 400, "targets:" },
-        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":[{"pool":"beta","sr":"{{{Uuid}}}"}],"settings":{"copyRetention":0}}""", 400, "settings: copyRetention" },
-        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":[{"pool":"beta","sr":"{{{Uuid}}}"}],"settings":{"copyRetention":"many"}}""", 400, "$.settings.copyRetention" },
-        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":[{"pool":"beta","sr":"{{{Uuid}}}"}],"schedule":{"cron":"61 * * * *"}}""", 400, "schedule: cron" },
-        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":[{"pool":"beta","sr":"{{{Uuid}}}"}],"schedule":{"cron":"* * * * *","timeZone":"Mars/Olympus"}}""", 400, "schedule: timezone" },
-        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","smart":"pool=alpha,colour=red","targets":[{"pool":"beta","sr":"{{{Uuid}}}"}]}""", 400, "smart:" },
+        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":["""
+            + $$$"""{"pool":"beta","sr":"{{{Uuid}}}"}],"settings":{"copyRetention":0}}""", 400, "settings: copyRetention" },
+        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":["""
+            + $$$"""{"pool":"beta","sr":"{{{Uuid}}}"}],"settings":{"copyRetention":"many"}}""", 400, "$.settings.copyRetention" },
+        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":["""
+            + $$$"""{"pool":"beta","sr":"{{{Uuid}}}"}],"schedule":{"cron":"61 * * * *"}}""", 400, "schedule: cron" },
+        { "POST", "/api/jobs", $$$"""{"name":"j","sourcePool":"alpha","vms":["{{{Uuid}}}"],"targets":["""
+            + $$$"""{"pool":"beta","sr":"{{{Uuid}}}"}],"schedule":{"cron":"* * * * *","timeZone":"Mars/Olympus"}}""",
+            400, "schedule: timezone" },
+        { "POST", "/api/jobs",
+            $$$"""{"name":"j","sourcePool":"alpha","smart":"pool=alpha,colour=red","targets":[{"pool":"beta","sr":"{{{Uuid}}}"}]}""", 400,
+            "smart:" },
         { "PATCH", $"/api/jobs/{Uuid}", """{"retries":"1"}""", 404, "no job" },
         { "DELETE", $"/api/jobs/{Uuid}", null, 404, "no job" },
         { "POST", $"/api/jobs/{Uuid}/run", "{}", 404, "no job" },
@@ -73,10 +85,14 @@ public sealed class ApiTests(ApiTests.Node node) : IClassFixture<ApiTests.Node>
         { "PATCH", "/api/jobs/{job}", """{"timeout":1e30}""", 400, "timeout: \"1e30\" is not valid" },
 
         // A pool is logged in to before it is stored; a taken name needs "replace".
-        { "POST", "/api/pools", """{"name":"alpha","url":"{alpha}","username":"root","password":"{password}"}""", 409, "replace it explicitly" },
-        { "POST", "/api/pools", """{"name":"gamma","url":"{alpha}","username":"root","password":"wrong"}""", 400, "SESSION_AUTHENTICATION_FAILED" },
-        { "POST", "/api/pools", """{"name":"gamma","url":"http://127.0.0.1:1","username":"root","password":"p"}""", 400, "login to http://127.0.0.1:1: " },
-        { "POST", "/api/pools", """{"name":"gamma","url":"{alpha}","username":"root","password":"{password}","fingerprint":"abc"}""", 400, "fingerprint:" },
+        { "POST", "/api/pools", """{"name":"alpha","url":"{alpha}","username":"root","password":"{password}"}""", 409,
+            "replace it explicitly" },
+        { "POST", "/api/pools", """{"name":"gamma","url":"{alpha}","username":"root","password":"wrong"}""", 400,
+            "SESSION_AUTHENTICATION_FAILED" },
+        { "POST", "/api/pools", """{"name":"gamma","url":"http://127.0.0.1:1","username":"root","password":"p"}""", 400,
+            "login to http://127.0.0.1:1: " },
+        { "POST", "/api/pools", """{"name":"gamma","url":"{alpha}","username":"root","password":"{password}","fingerprint":"abc"}""", 400,
+            "fingerprint:" },
 
         // Unknown VMs are answered without asking the region; every error is JSON.
         { "GET", $"/api/vms/{Uuid}", null, 404, $"VM {Uuid}" },
@@ -87,11 +103,13 @@ public sealed class ApiTests(ApiTests.Node node) : IClassFixture<ApiTests.Node>
 
     [Theory]
     [MemberData(nameof(BadRequests))]
-    public async Task Bad_input_and_unknown_ids_are_refused_and_nothing_is_written(string method, string path, string? body, int status, string message)
+    public async Task Bad_input_and_unknown_ids_are_refused_and_nothing_is_written(string method, string path, string? body, int status,
+        string message)
     {
         using var http = node.Client();
         var before = (await http.GetStringAsync("/api/pools"), await http.GetStringAsync("/api/jobs"));
-        using var request = new HttpRequestMessage(new HttpMethod(method), node.Fill(path)) { Content = body is null ? null : new StringContent(node.Fill(body), Encoding.UTF8, "application/json") };
+        using var request = new HttpRequestMessage(new HttpMethod(method),
+            node.Fill(path)) { Content = body is null ? null : new StringContent(node.Fill(body), Encoding.UTF8, "application/json") };
         using var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(status == (int)response.StatusCode, $"{method} {path}: {(int)response.StatusCode} {text}");
@@ -103,17 +121,22 @@ public sealed class ApiTests(ApiTests.Node node) : IClassFixture<ApiTests.Node>
     public async Task Reads_of_unknown_vms_create_no_entity_in_the_region()
     {
         using var http = node.Client();
-        async Task<int> EntitiesAsync() => JsonNode.Parse(await http.GetStringAsync("/api/sharding/regions/replicated-vm"))!["shards"]!.AsArray().Sum(s => s!["entities"]!.GetValue<int>());
+        async Task<int> EntitiesAsync()
+            => JsonNode.Parse(await http.GetStringAsync("/api/sharding/regions/replicated-vm"))!["shards"]!.AsArray()
+            .Sum(s => s!["entities"]!.GetValue<int>());
 
         // The fixture job's VM is known: asking about it may start its entity, once.
         Assert.Equal(FixtureVm, JsonNode.Parse(await http.GetStringAsync("/api/rpo"))!.AsArray().Single()!["vm"]!.GetValue<string>());
         var before = await EntitiesAsync();
         var unknown = Guid.NewGuid().ToString();
-        foreach (var (method, path) in new[] { ("GET", $"/api/vms/{unknown}"), ("GET", $"/api/replicas?vm={unknown}"), ("DELETE", $"/api/replicas/{unknown}"),
-            ("DELETE", $"/api/replicas/{unknown}?sr={Uuid}"), ("GET", "/api/replicas"), ("GET", "/api/runs"), ("GET", $"/api/runs/{unknown}") })
+        foreach (var (method, path) in new[] { ("GET", $"/api/vms/{unknown}"), ("GET", $"/api/replicas?vm={unknown}"),
+            ("DELETE", $"/api/replicas/{unknown}"),
+            ("DELETE", $"/api/replicas/{unknown}?sr={Uuid}"), ("GET", "/api/replicas"), ("GET", "/api/runs"),
+                ("GET", $"/api/runs/{unknown}") })
         {
             using var response = await http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
-            Assert.True(response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.OK, $"{method} {path}: {(int)response.StatusCode}");
+            Assert.True(response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.OK,
+                $"{method} {path}: {(int)response.StatusCode}");
         }
 
         Assert.Equal(before, await EntitiesAsync());
@@ -130,7 +153,9 @@ public sealed class ApiTests(ApiTests.Node node) : IClassFixture<ApiTests.Node>
         foreach (var token in new[] { null, "wrong" })
         {
             using var http = node.Client(token);
-            using var response = await http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{}", Encoding.UTF8, "application/json") });
+            using var response = await http.SendAsync(
+                new HttpRequestMessage(new HttpMethod(method),
+                path) { Content = new StringContent("{}", Encoding.UTF8, "application/json") });
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
             Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
         }

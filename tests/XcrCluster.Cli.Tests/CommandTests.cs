@@ -15,7 +15,8 @@ public sealed class CommandTests : NodeAndPools
         Assert.DoesNotContain(Password, pools.Stdout);
 
         var vm = await Alpha.UuidAsync("VM", "tiny01");
-        var created = await XcrAsync("", "job", "create", "nightly", "--pool", "alpha", "--vm", vm, "--sr", $"beta:{await Beta.UuidAsync("SR", "Local storage")}", "--retention", "2", "--max-rate", "100MiB");
+        var created = await XcrAsync("", "job", "create", "nightly", "--pool", "alpha", "--vm", vm, "--sr",
+            $"beta:{await Beta.UuidAsync("SR", "Local storage")}", "--retention", "2", "--max-rate", "100MiB");
         Assert.Equal(0, created.Code);
         var lines = created.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("job ", lines[0]);
@@ -69,7 +70,8 @@ public sealed class CommandTests : NodeAndPools
     {
         await AddPoolsAsync();
         var vm = await Alpha.UuidAsync("VM", "tiny01");
-        var created = await XcrAsync("", "job", "create", "every-5s", "--pool", "alpha", "--vm", vm, "--sr", $"beta:{await Beta.UuidAsync("SR", "Local storage")}",
+        var created = await XcrAsync("", "job", "create", "every-5s", "--pool", "alpha", "--vm", vm, "--sr",
+            $"beta:{await Beta.UuidAsync("SR", "Local storage")}",
             "--cron", "*/5 * * * * *", "--timezone", "Europe/Paris");
         Assert.True(created.Code == 0, created.Stderr);
 
@@ -94,7 +96,8 @@ public sealed class CommandTests : NodeAndPools
         Assert.Equal(0, (await XcrAsync("", "job", "disable", jobId)).Code);
         Assert.Contains("(disabled)", (await XcrAsync("", "job", "list")).Stdout);
 
-        var bad = await XcrAsync("", "job", "create", "never", "--pool", "alpha", "--vm", vm, "--sr", $"beta:{Guid.NewGuid()}", "--cron", "61 * * * *");
+        var bad = await XcrAsync("", "job", "create", "never", "--pool", "alpha", "--vm", vm, "--sr", $"beta:{Guid.NewGuid()}", "--cron",
+            "61 * * * *");
         Assert.Equal(1, bad.Code);
         Assert.Contains("schedule: cron", bad.Stderr);
     }
@@ -115,11 +118,13 @@ public sealed class CommandTests : NodeAndPools
         Assert.Contains($"beta | {betaSr} | Local storage | ext | 100.0 GiB | ", allSrs);
         Assert.EndsWith("Count: 4 SRs", allSrs.Trim());
 
-        var (web01, db01, tiny01) = (await Alpha.UuidAsync("VM", "web01"), await Alpha.UuidAsync("VM", "db01"), await Alpha.UuidAsync("VM", "tiny01"));
+        var (web01, db01, tiny01) = (await Alpha.UuidAsync("VM", "web01"), await Alpha.UuidAsync("VM", "db01"),
+            await Alpha.UuidAsync("VM", "tiny01"));
         var vms = await XcrAsync("", "vm", "list", "--pool", "alpha");
         Assert.True(vms.Code == 0, vms.Stderr);
         Assert.Equal(
-            [$"alpha | {db01} | db01 | Halted | 1 disks | - | not replicated", $"alpha | {tiny01} | tiny01 | Running | 1 disks | - | not replicated",
+            [$"alpha | {db01} | db01 | Halted | 1 disks | - | not replicated",
+                $"alpha | {tiny01} | tiny01 | Running | 1 disks | - | not replicated",
                 $"alpha | {web01} | web01 | Running | 2 disks | - | not replicated", "Count: 3 VMs"],
             vms.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
 
@@ -140,7 +145,8 @@ public sealed class CommandTests : NodeAndPools
 
         // The query form, and the replication history of one VM beside it.
         using var http = Http();
-        var tiny = JsonNode.Parse(await http.GetStringAsync("/api/vms?pool=alpha"))!.AsArray().Single(v => v!["id"]!.GetValue<string>() == tiny01)!;
+        var tiny = JsonNode.Parse(await http.GetStringAsync("/api/vms?pool=alpha"))!.AsArray()
+            .Single(v => v!["id"]!.GetValue<string>() == tiny01)!;
         Assert.Equal("success", tiny["lastStatus"]!.GetValue<string>());
         Assert.Null(tiny["running"]);
         Assert.Single(JsonNode.Parse(await http.GetStringAsync($"/api/vms/{tiny01}"))!["runs"]!.AsArray());
@@ -187,12 +193,14 @@ public sealed class CommandTests : NodeAndPools
         Assert.Contains($"VM {vm} -> SR {sr}: commit", lines);
 
         // Once the books have it, a tail of the finished run replies at once from them, as lines or JSON.
-        await Poll.UntilAsync(async () => (await XcrAsync("", "run", "show", runId)).Stdout.Contains($"VM {vm}: success", StringComparison.Ordinal), "the run in the books", TimeSpan.FromSeconds(30));
+        await Poll.UntilAsync(async () => (await XcrAsync("", "run", "show", runId))
+            .Stdout.Contains($"VM {vm}: success", StringComparison.Ordinal), "the run in the books", TimeSpan.FromSeconds(30));
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var again = await XcrAsync("", "run", "tail", runId).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal((0, $"VM {vm}: success"), (again.Code, again.Stdout.Trim()));
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"{watch.Elapsed} for a finished run");
-        var json = (await XcrAsync("", "run", "tail", runId, "--json").WaitAsync(TimeSpan.FromSeconds(30))).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        var json = (await XcrAsync("", "run", "tail", runId, "--json").WaitAsync(TimeSpan.FromSeconds(30)))
+            .Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
         Assert.Equal(["vm-end", "end"], json.Select(e => e["event"]!.GetValue<string>()));
         Assert.Equal("success", json[1]["data"]!["vms"]![0]!["status"]!.GetValue<string>());
         Assert.Contains("no run", (await XcrAsync("", "run", "tail", "no-such-run")).Stderr);
@@ -220,11 +228,15 @@ public sealed class CommandTests : NodeAndPools
     [InlineData(1, "no job", "job", "run", "no-such-job", "--wait")]
     [InlineData(1, "url:", "pool", "add", "gamma", "ftp://nowhere", "--password-stdin")]
     [InlineData(1, "no password", "pool", "add", "gamma", "https://192.0.2.1")]
-    [InlineData(1, "expected an SR uuid or POOL:SR-UUID", "job", "create", "j", "--pool", "alpha", "--vm", "00000000-0000-0000-0000-000000000000", "--sr", "nocolon")]
-    [InlineData(1, "--max-rate lots", "job", "create", "j", "--pool", "alpha", "--vm", "00000000-0000-0000-0000-000000000000", "--sr", "a:b", "--max-rate", "lots")]
+    [InlineData(1, "expected an SR uuid or POOL:SR-UUID", "job", "create", "j", "--pool", "alpha", "--vm",
+        "00000000-0000-0000-0000-000000000000", "--sr", "nocolon")]
+    [InlineData(1, "--max-rate lots", "job", "create", "j", "--pool", "alpha", "--vm", "00000000-0000-0000-0000-000000000000", "--sr",
+        "a:b", "--max-rate", "lots")]
     [InlineData(2, "--pool", "job", "create", "j", "--vm", "x", "--sr", "a:b")]
-    [InlineData(1, "--timeout 8d: expected a duration such as 2h or 30m, at most 7d", "job", "create", "j", "--pool", "alpha", "--vm", "00000000-0000-0000-0000-000000000000", "--sr", "a:b", "--timeout", "8d")]
-    [InlineData(1, "--timeout 99999999999h: expected a duration", "job", "create", "j", "--pool", "alpha", "--vm", "00000000-0000-0000-0000-000000000000", "--sr", "a:b", "--timeout", "99999999999h")]
+    [InlineData(1, "--timeout 8d: expected a duration such as 2h or 30m, at most 7d", "job", "create", "j", "--pool", "alpha", "--vm",
+        "00000000-0000-0000-0000-000000000000", "--sr", "a:b", "--timeout", "8d")]
+    [InlineData(1, "--timeout 99999999999h: expected a duration", "job", "create", "j", "--pool", "alpha", "--vm",
+        "00000000-0000-0000-0000-000000000000", "--sr", "a:b", "--timeout", "99999999999h")]
     [InlineData(2, "usage: xcr", "frobnicate")]
     public async Task Bad_input_gets_one_clear_line_and_an_exit_code(int code, string message, params string[] args)
     {

@@ -23,13 +23,15 @@ public sealed class NonJsonReplyTests
         {
             context.Response.StatusCode = status;
             context.Response.ContentType = "text/html";
-            await context.Response.WriteAsync("<html>\n<head><title>Bad Gateway</title></head>\n<body>" + new string('x', 2000) + "</body></html>\n");
+            await context.Response.WriteAsync("<html>\n<head><title>Bad Gateway</title></head>\n<body>" + new string('x', 2000)
+                + "</body></html>\n");
         });
         await app.StartAsync();
 
         var output = new StringWriter();
         var error = new StringWriter();
-        var code = await XcrCommand.RunAsync(["pool", "list", "--node", app.Urls.First(), "--token", "t"], output, error, new StringReader(""));
+        var code = await XcrCommand.RunAsync(["pool", "list", "--node", app.Urls.First(), "--token", "t"], output, error,
+            new StringReader(""));
         Assert.Equal(1, code);
         var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith($"xcr: the node answered {status} ", line);

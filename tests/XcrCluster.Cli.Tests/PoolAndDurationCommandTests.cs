@@ -24,7 +24,8 @@ public sealed class PoolAndDurationCommandTests : NodeAndPools
         Assert.Equal(1, taken.Code);
         Assert.Contains("--replace", taken.Stderr);
         Assert.Equal(Alpha.Url.GetLeftPart(UriPartial.Authority), (await PoolsAsync())["alpha"]);
-        Assert.Equal(0, (await XcrAsync(Password + "\n", "pool", "add", "alpha", Beta.Url.ToString(), "--password-stdin", "--replace")).Code);
+        Assert.Equal(0,
+            (await XcrAsync(Password + "\n", "pool", "add", "alpha", Beta.Url.ToString(), "--password-stdin", "--replace")).Code);
         Assert.Equal(Beta.Url.GetLeftPart(UriPartial.Authority), (await PoolsAsync())["alpha"]);
 
         // TLS: the certificate is checked as it will be at every connection (a pinned fingerprint, or the system's roots).
@@ -39,7 +40,9 @@ public sealed class PoolAndDurationCommandTests : NodeAndPools
         }
 
         Assert.DoesNotContain("gamma", (await PoolsAsync()).Keys);
-        Assert.Equal(0, (await XcrAsync(Password + "\n", "pool", "add", "gamma", tls.Url.ToString(), "--password-stdin", "--fingerprint", fingerprint)).Code);
+        Assert.Equal(0,
+            (await XcrAsync(Password + "\n", "pool", "add", "gamma", tls.Url.ToString(), "--password-stdin", "--fingerprint",
+            fingerprint)).Code);
         Assert.Contains("gamma", (await PoolsAsync()).Keys);
     }
 
@@ -47,14 +50,16 @@ public sealed class PoolAndDurationCommandTests : NodeAndPools
     public async Task A_timeout_beyond_7_days_or_overflowing_is_refused_naming_the_setting()
     {
         await AddPoolsAsync();
-        var created = await XcrAsync("", "job", "create", "bounded", "--pool", "alpha", "--vm", Guid.NewGuid().ToString(), "--sr", $"beta:{Guid.NewGuid()}", "--timeout", "7d");
+        var created = await XcrAsync("", "job", "create", "bounded", "--pool", "alpha", "--vm", Guid.NewGuid().ToString(), "--sr",
+            $"beta:{Guid.NewGuid()}", "--timeout", "7d");
         Assert.True(created.Code == 0, created.Stderr);
         var jobId = Lines(created.Stdout)[0]["job ".Length..];
         foreach (var bad in new[] { "8d", "169h", "99999999999h", "1e30s" })
         {
             var set = await XcrAsync("", "job", "set", jobId, $"timeout={bad}");
             Assert.Equal(1, set.Code);
-            Assert.StartsWith($"xcr: timeout: \"{bad}\" is not valid: a duration such as 2h or 30m, at most 7d", Assert.Single(Lines(set.Stderr)));
+            Assert.StartsWith($"xcr: timeout: \"{bad}\" is not valid: a duration such as 2h or 30m, at most 7d",
+                Assert.Single(Lines(set.Stderr)));
         }
 
         Assert.Equal("7.00:00:00", JsonNode.Parse(await OkAsync("job", "show", jobId))!["settings"]!["timeout"]!.GetValue<string>());
@@ -63,7 +68,8 @@ public sealed class PoolAndDurationCommandTests : NodeAndPools
     }
 
     private async Task<Dictionary<string, string>> PoolsAsync()
-        => JsonNode.Parse(await OkAsync("pool", "list", "--json"))!.AsArray().ToDictionary(p => p!["name"]!.GetValue<string>(), p => p!["url"]!.GetValue<string>());
+        => JsonNode.Parse(await OkAsync("pool", "list", "--json"))!.AsArray()
+            .ToDictionary(p => p!["name"]!.GetValue<string>(), p => p!["url"]!.GetValue<string>());
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

@@ -30,7 +30,8 @@ public sealed class ChannelTests() : Akka.TestKit.Xunit2.TestKit("""
         }).MapMaterializedValue(t => (Task)t));
 
         var blocks = Enumerable.Range(0, 12).Select(i => Block(i, zero: i % 3 == 0)).ToList();
-        var sent = await ChannelSender.SendAsync(transport, ticket, Source.From(blocks.Select(b => new PooledBlock(b, [], 1))), Sys.Materializer());
+        var sent = await ChannelSender.SendAsync(transport, ticket, Source.From(blocks.Select(b => new PooledBlock(b, [], 1))),
+            Sys.Materializer());
 
         Assert.Equal(12L * (BlockData + Bitmap), sent);
         Assert.Equal(blocks.Select(b => (b.Index, Hash(b))), received);
@@ -54,7 +55,8 @@ public sealed class ChannelTests() : Akka.TestKit.Xunit2.TestKit("""
         var compressible = new byte[Bitmap + BlockData];
         text.AsSpan(0, BlockData).CopyTo(compressible.AsSpan(Bitmap));
         VhdBlock[] blocks = [new(0, compressible.AsMemory(0, Bitmap), compressible.AsMemory(Bitmap)), Block(1)];
-        await ChannelSender.SendAsync(transport, ticket, Source.From(blocks.Select(b => new PooledBlock(b, [], 1))), Sys.Materializer(), compress: true);
+        await ChannelSender.SendAsync(transport, ticket, Source.From(blocks.Select(b => new PooledBlock(b, [], 1))), Sys.Materializer(),
+            compress: true);
 
         Assert.Equal(blocks.Select(Hash), received);
         Assert.InRange(transport.BytesSent, BlockData + Bitmap, BlockData + Bitmap + BlockData / 10);
@@ -70,14 +72,16 @@ public sealed class ChannelTests() : Akka.TestKit.Xunit2.TestKit("""
         var wrong = ticket with { Token = new string('0', 64) };
         await EventFilter.Warning(contains: "(transfer t2)").ExpectOneAsync(async () =>
         {
-            var error = await Assert.ThrowsAsync<ChannelRefusedException>(() => ChannelSender.SendAsync(transport, wrong, Source.Single(new PooledBlock(Block(0), [], 1)), Sys.Materializer()));
+            var error = await Assert.ThrowsAsync<ChannelRefusedException>(
+                () => ChannelSender.SendAsync(transport, wrong, Source.Single(new PooledBlock(Block(0), [], 1)), Sys.Materializer()));
             Assert.Contains("refused", error.Message);
         });
 
         // The stray connection did not break the transfer: the real sender gets in once, a replay does not.
         await ChannelSender.SendAsync(transport, ticket, Source.Single(new PooledBlock(Block(1), [], 1)), Sys.Materializer());
         await EventFilter.Warning(contains: "(transfer t2)").ExpectOneAsync(() =>
-            Assert.ThrowsAsync<ChannelRefusedException>(() => ChannelSender.SendAsync(transport, ticket, Source.Single(new PooledBlock(Block(1), [], 1)), Sys.Materializer())));
+            Assert.ThrowsAsync<ChannelRefusedException>(
+                () => ChannelSender.SendAsync(transport, ticket, Source.Single(new PooledBlock(Block(1), [], 1)), Sys.Materializer())));
         Assert.DoesNotContain(ticket.Token, ticket.ToString());
     }
 
@@ -112,10 +116,14 @@ public sealed class ChannelTests() : Akka.TestKit.Xunit2.TestKit("""
     {
         await using var receiver = await StartReceiverAsync();
         var never = new TaskCompletionSource<NotUsed>();
-        var ticket = receiver.Expect("t5", Flow.Create<PooledBlock>().SelectAsync(1, _ => never.Task).ToMaterialized(Sink.Ignore<NotUsed>(), Keep.Right).MapMaterializedValue(t => (Task)t));
+        var ticket =
+            receiver.Expect("t5", Flow.Create<PooledBlock>().SelectAsync(1, _ => never.Task)
+            .ToMaterialized(Sink.Ignore<NotUsed>(), Keep.Right).MapMaterializedValue(t => (Task)t));
         var block = Block(3);
         var endless = Source.Repeat(0).Select(_ => new PooledBlock(block, [], 1));
-        await Assert.ThrowsAnyAsync<TimeoutException>(() => ChannelSender.SendAsync(new TcpChannelTransport(Sys), ticket, endless, Sys.Materializer(), stallTimeout: TimeSpan.FromSeconds(2)));
+        await Assert.ThrowsAnyAsync<TimeoutException>(
+            () => ChannelSender.SendAsync(new TcpChannelTransport(Sys), ticket, endless, Sys.Materializer(),
+            stallTimeout: TimeSpan.FromSeconds(2)));
     }
 
     private async Task<ChannelReceiver> StartReceiverAsync()

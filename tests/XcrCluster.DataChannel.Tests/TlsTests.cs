@@ -26,14 +26,16 @@ public sealed class TlsTests() : Akka.TestKit.Xunit2.TestKit("akka.loglevel = WA
             b.Release();
         }).MapMaterializedValue(t => (Task)t));
         var blocks = Enumerable.Range(0, 6).Select(i => Block(i)).ToList();
-        var sent = await ChannelSender.SendAsync(new TlsChannelTransport(null, pin), ticket, Source.From(blocks.Select(b => new PooledBlock(b, [], 1))), Sys.Materializer());
+        var sent = await ChannelSender.SendAsync(new TlsChannelTransport(null, pin), ticket,
+            Source.From(blocks.Select(b => new PooledBlock(b, [], 1))), Sys.Materializer());
 
         Assert.Equal(6L * (512 + (1 << 20)), sent);
         Assert.Equal(blocks.Select(b => Convert.ToHexString(SHA256.HashData(b.Data.Span))), received);
 
         var other = receiver.Expect("tls-2", Sink.Ignore<PooledBlock>().MapMaterializedValue(t => (Task)t));
         using var impostor = SelfSigned("impostor.xcr");
-        await Assert.ThrowsAnyAsync<System.Security.Authentication.AuthenticationException>(() => ChannelSender.SendAsync(new TlsChannelTransport(null, TlsChannelTransport.Fingerprint(impostor)), other,
+        await Assert.ThrowsAnyAsync<System.Security.Authentication.AuthenticationException>(
+            () => ChannelSender.SendAsync(new TlsChannelTransport(null, TlsChannelTransport.Fingerprint(impostor)), other,
             Source.Single(new PooledBlock(Block(9), [], 1)), Sys.Materializer(), stallTimeout: TimeSpan.FromSeconds(10)));
     }
 

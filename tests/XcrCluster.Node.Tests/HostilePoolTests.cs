@@ -15,12 +15,14 @@ public sealed class HostilePoolTests
             await node.GetAsync("/api/pools"); // warmed up
             var before = node.ResidentBytes();
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            var refused = await node.PostAsync("/api/pools", new { name = "evil", url = hostile.Url.ToString(), username = "root", password = "x" }, 400);
+            var refused = await node.PostAsync("/api/pools",
+                new { name = "evil", url = hostile.Url.ToString(), username = "root", password = "x" }, 400);
             var error = refused["error"]!.GetValue<string>();
             Assert.Contains(hostile.Authority, error);
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"answered after {watch.Elapsed}");
             var grown = node.ResidentBytes() - before;
-            Assert.True(grown < 200L << 20, $"the node grew by {grown >> 20} MiB while the pool sent {hostile.BytesSent >> 20} MiB ({error})");
+            Assert.True(grown < 200L << 20,
+                $"the node grew by {grown >> 20} MiB while the pool sent {hostile.BytesSent >> 20} MiB ({error})");
             Assert.Empty((await node.GetAsync("/api/pools")).AsArray());
         }
         finally

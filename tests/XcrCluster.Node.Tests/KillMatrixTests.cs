@@ -43,7 +43,8 @@ public sealed class KillMatrixTests(ITestOutputHelper output) : IAsyncLifetime
             var job = await node.PostAsync("/api/jobs", new
             {
                 name = "kill", sourcePool = "alpha", vms = new[] { vm },
-                targets = new[] { new { pool = "beta", sr = await beta.UuidAsync("SR", "Local storage") } }, settings = new { copyRetention = 2 },
+                targets = new[] { new { pool = "beta", sr = await beta.UuidAsync("SR", "Local storage") } },
+                settings = new { copyRetention = 2 },
             });
             jobId = job["id"]!.GetValue<string>();
             await AssertExactAsync(node, jobId, full: true);
@@ -52,7 +53,8 @@ public sealed class KillMatrixTests(ITestOutputHelper output) : IAsyncLifetime
             (alphaCalls, betaCalls, deltaBytes) = (Calls(alpha), Calls(beta), beta.Pool.Stats.BytesImported("/import_raw_vdi"));
             GuestWorkload.Write(alpha.Pool, vm, 0, 4, 1);
             await AssertExactAsync(node, jobId, full: false);
-            (alphaCalls, betaCalls, deltaBytes) = (Calls(alpha) - alphaCalls, Calls(beta) - betaCalls, beta.Pool.Stats.BytesImported("/import_raw_vdi") - deltaBytes);
+            (alphaCalls, betaCalls, deltaBytes) = (Calls(alpha) - alphaCalls, Calls(beta) - betaCalls,
+                beta.Pool.Stats.BytesImported("/import_raw_vdi") - deltaBytes);
         }
 
         var blocked = await BlockedAsync(vm);
@@ -119,7 +121,8 @@ public sealed class KillMatrixTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(run["status"]!.GetValue<string>() == "success", $"{trial}: {NodeProcess.Describe(run)}");
         Assert.True(run["full"]!.GetValue<bool>() == full, $"{trial}: {NodeProcess.Describe(run)}");
         var restorePoint = run["targets"]!.AsArray().Single()!["restorePointUuid"]!.GetValue<string>();
-        Assert.Equal(await alpha.DiskChecksumsAsync(run["sourceSnapshot"]!.GetValue<string>()), await beta.DiskChecksumsAsync(restorePoint));
+        Assert.Equal(await alpha.DiskChecksumsAsync(run["sourceSnapshot"]!.GetValue<string>()),
+            await beta.DiskChecksumsAsync(restorePoint));
     }
 
     private async Task<Dictionary<string, object?>> BlockedAsync(string vm)
@@ -137,8 +140,10 @@ public sealed class KillMatrixTests(ITestOutputHelper output) : IAsyncLifetime
             foreach (var record in await beta.AllRecordsAsync(cls))
             {
                 var keys = ((Dictionary<string, object?>)record["other_config"]!).Keys;
-                Assert.False(keys.Any(k => k.StartsWith("xcr:", StringComparison.Ordinal)), $"{trial}: {cls} {record["uuid"]} keeps a marker");
-                Assert.False(((string)record["name_label"]!).StartsWith("[Importing", StringComparison.Ordinal), $"{trial}: {cls} {record["name_label"]}");
+                Assert.False(keys.Any(k => k.StartsWith("xcr:", StringComparison.Ordinal)),
+                    $"{trial}: {cls} {record["uuid"]} keeps a marker");
+                Assert.False(((string)record["name_label"]!).StartsWith("[Importing", StringComparison.Ordinal),
+                    $"{trial}: {cls} {record["name_label"]}");
             }
         }
 
@@ -147,7 +152,8 @@ public sealed class KillMatrixTests(ITestOutputHelper output) : IAsyncLifetime
         {
             var oc = (Dictionary<string, object?>)snapshot["other_config"]!;
             Assert.NotEqual("xo-backup-temp-snapshot-name", snapshot["name_label"]);
-            Assert.True(!oc.ContainsKey("xo:backup:job") || oc.GetValueOrDefault("xo:backup:exported") as string == "true", $"{trial}: unexported {snapshot["uuid"]}");
+            Assert.True(!oc.ContainsKey("xo:backup:job") || oc.GetValueOrDefault("xo:backup:exported") as string == "true",
+                $"{trial}: unexported {snapshot["uuid"]}");
         }
     }
 }

@@ -13,7 +13,8 @@ public sealed class NodeProcess : IDisposable
         Process = process;
         Url = url;
         Http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) };
-        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", File.ReadAllText(Path.Combine(dataDir, "token")).Trim());
+        Http.DefaultRequestHeaders.Authorization =
+            new AuthenticationHeaderValue("Bearer", File.ReadAllText(Path.Combine(dataDir, "token")).Trim());
     }
 
     public ProgramProcess Process { get; }
@@ -50,7 +51,8 @@ public sealed class NodeProcess : IDisposable
 
     /// <summary>Registers a simulated pool under a name with its credentials.</summary>
     public Task<JsonNode> AddPoolAsync(string name, SimHost pool)
-        => PostAsync("/api/pools", new { name, url = pool.Url.ToString(), username = pool.Pool.Options.User, password = pool.Pool.Options.Password });
+        => PostAsync("/api/pools",
+            new { name, url = pool.Url.ToString(), username = pool.Pool.Options.User, password = pool.Pool.Options.Password });
 
     /// <summary>Starts a run of the job and returns its id.</summary>
     public async Task<string> RunAsync(string jobId)
@@ -78,7 +80,8 @@ public sealed class NodeProcess : IDisposable
         }
     }
 
-    /// <summary>A server-sent event stream's events (name, JSON data) up to and including the first named <paramref name="last"/>.</summary>
+    /// <summary>A server-sent event stream's events (name, JSON data) up to and including the first named
+    /// <paramref name="last"/>.</summary>
     public async Task<List<(string Name, JsonNode Data)>> EventsUntilAsync(string path, string last, TimeSpan limit)
     {
         using var timeout = new CancellationTokenSource(limit);

@@ -37,7 +37,8 @@ public sealed class NodeTests : IAsyncLifetime
         Assert.Equal([$"ready {node.Url.ToString().TrimEnd('/')}"], node.Process.Stdout);
         Assert.Equal(ownerOnly, File.GetUnixFileMode(dataDir));
         Assert.True(File.Exists(Path.Combine(dataDir, "xcr.db")));
-        foreach (var file in new[] { "token", "endpoint", "cluster.key" }.Select(f => Path.Combine(dataDir, f)).Concat(Directory.GetFiles(dataDir, "xcr.db*")))
+        foreach (var file in new[] { "token", "endpoint", "cluster.key" }.Select(f => Path.Combine(dataDir, f))
+            .Concat(Directory.GetFiles(dataDir, "xcr.db*")))
         {
             var mode = File.GetUnixFileMode(file);
             Assert.True(mode == (UnixFileMode.UserRead | UnixFileMode.UserWrite), $"{file}: {mode}");
@@ -82,7 +83,8 @@ public sealed class NodeTests : IAsyncLifetime
         foreach (var pool in new[] { "alpha", "beta" })
         {
             var load = await node.GetAsync($"/api/pools/{pool}/load");
-            Assert.Equal(0, load["snapshotsInUse"]!.GetValue<int>() + load["transfersInUse"]!.GetValue<int>() + load["waiting"]!.GetValue<int>());
+            Assert.Equal(0, load["snapshotsInUse"]!.GetValue<int>() + load["transfersInUse"]!.GetValue<int>()
+                + load["waiting"]!.GetValue<int>());
         }
 
         var status = await node.GetAsync($"/api/vms/{vm}");
@@ -201,7 +203,8 @@ public sealed class NodeTests : IAsyncLifetime
         var sr = await beta.UuidAsync("SR", "Local storage");
         var job = await node.PostAsync("/api/jobs", new
         {
-            name = "nightly", sourcePool = "alpha", vms = new[] { vm }, targets = new[] { new { pool = "beta", sr } }, settings = new { copyRetention = 2 },
+            name = "nightly", sourcePool = "alpha", vms = new[] { vm }, targets = new[] { new { pool = "beta", sr } },
+            settings = new { copyRetention = 2 },
         });
         Assert.NotNull(job["scheduleId"]);
         return (job["id"]!.GetValue<string>(), vm, sr);
@@ -214,16 +217,19 @@ public sealed class NodeTests : IAsyncLifetime
         using (var rpc = beta.Json())
         {
             await rpc.LoginAsync("root", BetaPassword);
-            var names = (await rpc.AllRecordsAsync("VDI")).Values.Concat((await rpc.AllRecordsAsync("VM")).Values).Select(r => (string)r["name_label"]!).ToList();
+            var names = (await rpc.AllRecordsAsync("VDI")).Values.Concat((await rpc.AllRecordsAsync("VM")).Values)
+                .Select(r => (string)r["name_label"]!).ToList();
             Assert.DoesNotContain(names, n => n.StartsWith("[Importing", StringComparison.Ordinal));
         }
 
         using var source = alpha.Json();
         await source.LoginAsync("root", AlphaPassword);
-        var snapshots = (await source.AllRecordsAsync("VM")).Values.Where(r => r["is_a_snapshot"] is true && (string)r["snapshot_of"]! != "OpaqueRef:NULL"
+        var snapshots = (await source.AllRecordsAsync("VM"))
+            .Values.Where(r => r["is_a_snapshot"] is true && (string)r["snapshot_of"]! != "OpaqueRef:NULL"
             && ((Dictionary<string, object?>)r["other_config"]!).GetValueOrDefault("xo:backup:vm") as string == vm).ToList();
         Assert.NotEmpty(snapshots);
-        Assert.All(snapshots, s => Assert.Equal("true", ((Dictionary<string, object?>)s["other_config"]!).GetValueOrDefault("xo:backup:exported")));
+        Assert.All(snapshots,
+            s => Assert.Equal("true", ((Dictionary<string, object?>)s["other_config"]!).GetValueOrDefault("xo:backup:exported")));
     }
 
     private void AssertNoPasswordIn(string output)
@@ -233,7 +239,8 @@ public sealed class NodeTests : IAsyncLifetime
         foreach (var file in Directory.GetFiles(dataDir))
         {
             var bytes = System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(file));
-            Assert.False(bytes.Contains(AlphaPassword, StringComparison.Ordinal) || bytes.Contains(BetaPassword, StringComparison.Ordinal), $"a pool password is in {file}");
+            Assert.False(bytes.Contains(AlphaPassword, StringComparison.Ordinal) || bytes.Contains(BetaPassword, StringComparison.Ordinal),
+                $"a pool password is in {file}");
         }
     }
 }

@@ -16,7 +16,8 @@ public sealed class StartupTests : IDisposable
     [InlineData("--public-hostname", "--http", "[::]:0")]
     [InlineData("--ask-timeout 8d: expected a duration such as 2h or 30m, at most 7d", "--ask-timeout", "8d")]
     [InlineData("--ask-timeout 99999999999h", "--ask-timeout", "99999999999h")]
-    public async Task A_node_without_an_address_to_advertise_or_with_an_unbounded_option_refuses_to_start_in_one_line(string message, params string[] options)
+    public async Task A_node_without_an_address_to_advertise_or_with_an_unbounded_option_refuses_to_start_in_one_line(string message,
+        params string[] options)
     {
         var (code, stdout, stderr) = await ProgramProcess.RunToEndAsync(ProgramProcess.Node, null, null, ["--data", dataDir, .. options]);
         Assert.Equal(2, code);
@@ -48,7 +49,8 @@ public sealed class StartupTests : IDisposable
             using var response = await node.Http.GetAsync(path);
             var text = await response.Content.ReadAsStringAsync();
             Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"GET {path}: {(int)response.StatusCode} {text}");
-            Assert.Equal("the control plane did not answer within 2 s (is a node with the control role up and reachable?)", JsonNode.Parse(text)!["error"]!.GetValue<string>());
+            Assert.Equal("the control plane did not answer within 2 s (is a node with the control role up and reachable?)",
+                JsonNode.Parse(text)!["error"]!.GetValue<string>());
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"GET {path} took {watch.Elapsed}");
         }
 

@@ -51,7 +51,8 @@ public sealed class TwoNodeTests : IAsyncLifetime
         var vm = await alpha.UuidAsync("VM", "tiny01");
         var job = await control.PostAsync("/api/jobs", new
         {
-            name = "across", sourcePool = "alpha", vms = new[] { vm }, targets = new[] { new { pool = "beta", sr = await beta.UuidAsync("SR", "Local storage") } },
+            name = "across", sourcePool = "alpha", vms = new[] { vm },
+            targets = new[] { new { pool = "beta", sr = await beta.UuidAsync("SR", "Local storage") } },
         });
         var jobId = job["id"]!.GetValue<string>();
         alpha.Pool.Faults.ExportBytesPerSecond = 3L << 20; // a few seconds of export: progress to see
@@ -89,7 +90,8 @@ public sealed class TwoNodeTests : IAsyncLifetime
         var vm = await alpha.UuidAsync("VM", "web01");
         var job = await control.PostAsync("/api/jobs", new
         {
-            name = "hop", sourcePool = "alpha", vms = new[] { vm }, targets = new[] { new { pool = "beta", sr = await beta.UuidAsync("SR", "Local storage") } },
+            name = "hop", sourcePool = "alpha", vms = new[] { vm },
+            targets = new[] { new { pool = "beta", sr = await beta.UuidAsync("SR", "Local storage") } },
             settings = new { copyRetention = 2 },
         });
         var jobId = job["id"]!.GetValue<string>();
@@ -102,7 +104,8 @@ public sealed class TwoNodeTests : IAsyncLifetime
             Assert.Equal(full, result["full"]!.GetValue<bool>());
             Assert.True(beta.Pool.Stats.BytesImported("/import_raw_vdi") > imported);
             var restorePoint = result["targets"]![0]!["restorePointUuid"]!.GetValue<string>();
-            Assert.Equal(await alpha.DiskChecksumsAsync(result["sourceSnapshot"]!.GetValue<string>()), await beta.DiskChecksumsAsync(restorePoint));
+            Assert.Equal(await alpha.DiskChecksumsAsync(result["sourceSnapshot"]!.GetValue<string>()),
+                await beta.DiskChecksumsAsync(restorePoint));
 
             // The blocks went through the far node's data channel: one transfer per disk.
             var channel = (await near.GetAsync("/api/node"))["channel"]!;
@@ -128,7 +131,8 @@ public sealed class TwoNodeTests : IAsyncLifetime
             await control.AddPoolAsync("beta", beta);
             var job = await control.PostAsync("/api/jobs", new
             {
-                name = "hop", sourcePool = "alpha", vms = new[] { vm }, targets = new[] { new { pool = "beta", sr = await beta.UuidAsync("SR", "Local storage") } },
+                name = "hop", sourcePool = "alpha", vms = new[] { vm },
+                targets = new[] { new { pool = "beta", sr = await beta.UuidAsync("SR", "Local storage") } },
             });
             jobId = job["id"]!.GetValue<string>();
             var full = await control.AwaitRunAsync(jobId, await control.RunAsync(jobId));
@@ -156,7 +160,9 @@ public sealed class TwoNodeTests : IAsyncLifetime
 
         using (await StartNearNodeAsync(copyKey: false))
         {
-            await Poll.UntilAsync(async () => (await control.GetAsync("/api/pools/beta/load"))["node"]!.GetValue<string>() == NodeProcess.Endpoint(second)["akka"], "pool beta's agent on the restarted node");
+            await Poll.UntilAsync(
+                async () => (await control.GetAsync("/api/pools/beta/load"))["node"]!.GetValue<string>() == NodeProcess.Endpoint(
+                second)["akka"], "pool beta's agent on the restarted node");
             var next = await control.AwaitRunAsync(jobId, await control.RunAsync(jobId));
             Assert.True(next["status"]!.GetValue<string>() == "success", NodeProcess.Describe(next));
             Assert.False(next["full"]!.GetValue<bool>());
@@ -168,7 +174,8 @@ public sealed class TwoNodeTests : IAsyncLifetime
     public async Task A_1_GiB_transfer_across_nodes_keeps_every_member_reachable_and_the_source_node_under_300_MB_with_a_slow_import()
     {
         await alpha.DisposeAsync();
-        var big = SimHost.SmallFixture with { Vms = [new XapiSim.FixtureVm("big01", "Running", Disks: [new XapiSim.FixtureDisk(1L << 30, Fill: new DiskFill("random", 5, 1.0))])] };
+        var big = SimHost.SmallFixture with { Vms =
+            [new XapiSim.FixtureVm("big01", "Running", Disks: [new XapiSim.FixtureDisk(1L << 30, Fill: new DiskFill("random", 5, 1.0))])] };
         alpha = await SimHost.StartAsync(o => o with { PoolName = "alpha", Fixture = big });
         using var control = await NodeProcess.StartAsync(first, "--roles", "control,pool-alpha");
         using var near = await StartNearNodeAsync();
@@ -177,7 +184,8 @@ public sealed class TwoNodeTests : IAsyncLifetime
         var vm = await alpha.UuidAsync("VM", "big01");
         var job = await control.PostAsync("/api/jobs", new
         {
-            name = "big", sourcePool = "alpha", vms = new[] { vm }, targets = new[] { new { pool = "beta", sr = await beta.UuidAsync("SR", "Local storage") } },
+            name = "big", sourcePool = "alpha", vms = new[] { vm },
+            targets = new[] { new { pool = "beta", sr = await beta.UuidAsync("SR", "Local storage") } },
         });
         var jobId = job["id"]!.GetValue<string>();
 
@@ -232,13 +240,15 @@ public sealed class TwoNodeTests : IAsyncLifetime
             File.Copy(Path.Combine(first, "cluster.key"), Path.Combine(second, "cluster.key"));
         }
 
-        return await NodeProcess.StartAsync(second, ["--roles", "pool-beta", "--seed-nodes", NodeProcess.Endpoint(first)["akka"], .. extra ?? []]);
+        return await NodeProcess.StartAsync(second,
+            ["--roles", "pool-beta", "--seed-nodes", NodeProcess.Endpoint(first)["akka"], .. extra ?? []]);
     }
 
     private static byte[] SelfSignedPkcs12(string name)
     {
         using var key = System.Security.Cryptography.RSA.Create(2048);
-        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={name}", key, System.Security.Cryptography.HashAlgorithmName.SHA256,
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={name}", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256,
             System.Security.Cryptography.RSASignaturePadding.Pkcs1);
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
         return certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12);

@@ -68,7 +68,8 @@ public sealed class DataSafetyTests
         Assert.True(next.Status == RunStatus.Success, next.Error);
         Assert.False(next.IsFull);
         Assert.NotEqual(replicaUuid, next.Targets[0].TargetVmUuid);
-        Assert.Contains(next.Log, l => l.Name == "replica" && l.Message!.Contains("changed since its last restore point", StringComparison.Ordinal));
+        Assert.Contains(next.Log, l => l.Name == "replica"
+            && l.Message!.Contains("changed since its last restore point", StringComparison.Ordinal));
         Assert.Equal(changed, await TwoPools.ChecksumsAsync(pools.TargetSim, pools.Target, replicaUuid));
         await ReplicationRunTests.AssertRestorePointEqualsSnapshotAsync(pools, next);
     }
@@ -103,7 +104,8 @@ public sealed class DataSafetyTests
         var vm = await pools.SourceVmAsync("db01");
         foreach (var op in new[] { "pool_migrate", "migrate_send" })
         {
-            await pools.Source.Client.CallAsync("VM.add_to_blocked_operations", vm.Ref, op, XoMetadata.MigrationBlocked); // what kill -9 leaves
+            await pools.Source.Client.CallAsync("VM.add_to_blocked_operations", vm.Ref, op,
+                XoMetadata.MigrationBlocked); // what kill -9 leaves
         }
 
         var run = await pools.Replication(new ReplicationSettings(), await pools.TargetAsync()).RunAsync(vm.Uuid);
@@ -133,8 +135,10 @@ public sealed class DataSafetyTests
         await Assert.ThrowsAsync<Xapi.XapiException>(() => pools.Target.VmAsync(marked));
 
         var other = (string)(await pools.Target.Client.CallAsync("VM.clone", personal.Ref, "someone else's"))!;
-        await pools.Target.SetOtherConfigAsync("VM", other, new Dictionary<string, string?> { [RunScope.ImportingKey] = "another-job/another-vm" });
-        await Assert.ThrowsAsync<InvalidOperationException>(async () => await scope.DestroyVmAsync(await pools.Target.VmAsync(other), DestroyReason.LeftoverOfInterruptedRun));
+        await pools.Target.SetOtherConfigAsync("VM", other,
+            new Dictionary<string, string?> { [RunScope.ImportingKey] = "another-job/another-vm" });
+        await Assert.ThrowsAsync<InvalidOperationException>(
+            async () => await scope.DestroyVmAsync(await pools.Target.VmAsync(other), DestroyReason.LeftoverOfInterruptedRun));
         Assert.Equal("Halted", (await pools.Target.VmAsync(personal.Ref)).PowerState); // still there, untouched
     }
 }

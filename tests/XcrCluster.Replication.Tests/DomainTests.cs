@@ -12,7 +12,8 @@ public sealed class DomainTests
     [Fact]
     public void Without_an_exported_snapshot_every_disk_is_full()
     {
-        var bases = BaseSelection.Select(["a", "b"], [new SourceSnapshotDisk("sa", "a", "20260101T00:00:00Z", Exported: false, 0)], [Everywhere], 0, out var chain);
+        var bases = BaseSelection.Select(["a", "b"], [new SourceSnapshotDisk("sa", "a", "20260101T00:00:00Z", Exported: false, 0)],
+            [Everywhere], 0, out var chain);
         Assert.All(bases, b => Assert.Equal(FullReason.NoExportedSnapshot, b.Reason));
         Assert.Equal(0, chain);
     }
@@ -43,7 +44,8 @@ public sealed class DomainTests
     [InlineData(0, 100, false)]
     public void Full_interval_forces_a_full_once_the_chain_is_long_enough(int fullInterval, int chain, bool full)
     {
-        var bases = BaseSelection.Select(["a"], [new SourceSnapshotDisk("s", "a", "20260101T00:00:00Z", true, chain)], [Everywhere], fullInterval, out _);
+        var bases = BaseSelection.Select(["a"], [new SourceSnapshotDisk("s", "a", "20260101T00:00:00Z", true, chain)], [Everywhere],
+            fullInterval, out _);
         Assert.Equal(full ? FullReason.FullIntervalReached : FullReason.None, bases[0].Reason);
         Assert.Equal(full ? 0 : chain + 1, BaseSelection.NextDeltaChainLength(bases, chain));
     }
@@ -75,7 +77,8 @@ public sealed class DomainTests
     [InlineData("168h", 604800)]
     [InlineData("01:30:00", 5400)]
     [InlineData("7.00:00:00", 604800)]
-    public void Durations_up_to_7_days_parse(string text, double seconds) => Assert.Equal(TimeSpan.FromSeconds(seconds), Units.ParseDuration(text));
+    public void Durations_up_to_7_days_parse(string text, double seconds)
+        => Assert.Equal(TimeSpan.FromSeconds(seconds), Units.ParseDuration(text));
 
     [Theory]
     [InlineData("8d")]
@@ -88,7 +91,8 @@ public sealed class DomainTests
     [InlineData("10675199.02:48:05")]
     [InlineData("-1:00:00")]
     [InlineData("soon")]
-    public void Durations_above_7_days_overflowing_or_malformed_are_refused_without_throwing(string text) => Assert.Null(Units.ParseDuration(text));
+    public void Durations_above_7_days_overflowing_or_malformed_are_refused_without_throwing(string text)
+        => Assert.Null(Units.ParseDuration(text));
 
     [Theory]
     [InlineData("99999999999h")]
@@ -96,7 +100,8 @@ public sealed class DomainTests
     [InlineData("1e30s")]
     public void A_job_change_to_a_timeout_out_of_range_names_the_field(string value)
     {
-        var job = new JobDefinition("j", "nightly", "alpha", [Guid.NewGuid().ToString()], [new TargetRef("beta", Guid.NewGuid().ToString())], new ReplicationSettings());
+        var job = new JobDefinition("j", "nightly", "alpha", [Guid.NewGuid().ToString()],
+            [new TargetRef("beta", Guid.NewGuid().ToString())], new ReplicationSettings());
         var (changed, error) = JobChanges.Apply(job, new Dictionary<string, string> { ["timeout"] = value });
         Assert.Null(changed);
         Assert.StartsWith($"timeout: \"{value}\" is not valid: a duration such as 2h or 30m, at most 7d", error);
@@ -121,7 +126,8 @@ public sealed class DomainTests
         Assert.Equal("https://192.0.2.11", state.Apply(registered!).Pools["alpha"].Url);
 
         Assert.IsType<Done>(state.Process(new RegisterPool(alpha with { Name = "beta" })).Reply);
-        Assert.StartsWith("fingerprint:", Assert.IsType<Refused>(state.Process(new RegisterPool(alpha with { Name = "beta", Fingerprint = "abc" })).Reply).Reason);
+        Assert.StartsWith("fingerprint:",
+            Assert.IsType<Refused>(state.Process(new RegisterPool(alpha with { Name = "beta", Fingerprint = "abc" })).Reply).Reason);
         Assert.Null(ControlState.PoolInvalid(alpha with { Fingerprint = string.Join(':', Enumerable.Repeat("ab", 32)) }));
         Assert.StartsWith("name:", ControlState.PoolInvalid(alpha with { Name = "bad name" }));
         Assert.StartsWith("url:", ControlState.PoolInvalid(alpha with { Url = "ftp://x" }));

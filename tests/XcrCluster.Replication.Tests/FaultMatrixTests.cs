@@ -22,7 +22,8 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
         return (pools, vm.Uuid, target, new Dictionary<string, string>(vm.BlockedOperations));
     }
 
-    public static TheoryData<string> EarlyEnds => ["clean close", "reset", "http 500", "task fails", "task cancelled", "malformed reply", "snapshot fails", "sr full", "import reset"];
+    public static TheoryData<string> EarlyEnds => ["clean close", "reset", "http 500", "task fails", "task cancelled", "malformed reply",
+        "snapshot fails", "sr full", "import reset"];
 
     [Theory]
     [MemberData(nameof(EarlyEnds))]
@@ -118,7 +119,8 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
         var run = await pools.Replication(new ReplicationSettings(), target).RunAsync(vm);
         Assert.True(run.Status == RunStatus.Success, run.Error);
         var after = pools.TargetSim.Pool.Stats.CallCounts();
-        return [.. after.Where(p => Changes(p.Key)).SelectMany(p => Enumerable.Range(1, (int)(p.Value - before.GetValueOrDefault(p.Key))).Select(n => (p.Key, n)))
+        return [.. after.Where(p => Changes(p.Key))
+            .SelectMany(p => Enumerable.Range(1, (int)(p.Value - before.GetValueOrDefault(p.Key))).Select(n => (p.Key, n)))
             .OrderBy(s => s.Key, StringComparer.Ordinal).ThenBy(s => s.n)];
     }
 

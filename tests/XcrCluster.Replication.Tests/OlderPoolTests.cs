@@ -8,7 +8,8 @@ namespace XcrCluster.Replication.Tests;
 /// left out, and dropped when the pool answers MESSAGE_PARAMETER_COUNT_MISMATCH, as Xen Orchestra does.</summary>
 public sealed class OlderPoolTests
 {
-    private static Task<TwoPools> OldSourceAsync() => TwoPools.StartAsync(o => o with { XapiVersion = "1.20" }, o => o with { XapiVersion = "1.20" });
+    private static Task<TwoPools> OldSourceAsync()
+        => TwoPools.StartAsync(o => o with { XapiVersion = "1.20" }, o => o with { XapiVersion = "1.20" });
 
     [Fact]
     public async Task A_vm_without_excluded_disks_replicates_from_an_8_2_pool()
@@ -53,7 +54,8 @@ public sealed class OlderPoolTests
         var vm = await pools.SourceVmAsync("db01");
         var impatient = await pools.ConnectAsync(pools.SourceSim, new XapiClientOptions { TaskTimeout = TimeSpan.FromSeconds(2) });
         pools.SourceSim.Pool.Faults.HangCalls = ["VM.snapshot"];
-        var run = await new VmReplication(impatient, [await pools.TargetAsync()], TwoPools.Job, new ReplicationSettings(), pools.Materializer).RunAsync(vm.Uuid);
+        var run = await new VmReplication(impatient, [await pools.TargetAsync()], TwoPools.Job, new ReplicationSettings(),
+            pools.Materializer).RunAsync(vm.Uuid);
         Assert.Equal(RunStatus.Failed, run.Status);
         Assert.Contains("VM.snapshot", run.Error);
         pools.SourceSim.Pool.Faults.Clear();

@@ -28,7 +28,8 @@ public static class PoolInvariants
     /// source has no temporary or unexported job snapshot and its blocked operations are <paramref name="blockedBefore"/>.</summary>
     /// <remarks>Not <paramref name="strict"/> (right after a failed step): a restore point disk whose destroy failed may
     /// wait, explained by its job metadata, for the next run's retention.</remarks>
-    public static async Task AssertCleanAsync(TwoPools pools, string sourceVm, IReadOnlyDictionary<string, string> blockedBefore, bool strict = false)
+    public static async Task AssertCleanAsync(TwoPools pools, string sourceVm, IReadOnlyDictionary<string, string> blockedBefore,
+        bool strict = false)
     {
         var vms = await pools.Target.Client.GetAllRecordsAsync<VmRecord>();
         var vdis = await pools.Target.Client.GetAllRecordsAsync<VdiRecord>();
@@ -36,14 +37,17 @@ public static class PoolInvariants
         Assert.DoesNotContain(vdis, v => v.OtherConfig.Keys.Any(k => k.StartsWith("xcr:", StringComparison.Ordinal)));
         Assert.DoesNotContain(vms, v => v.NameLabel.StartsWith("[Importing", StringComparison.Ordinal));
         Assert.DoesNotContain(vdis, v => v.NameLabel.StartsWith("[Importing", StringComparison.Ordinal));
-        Assert.DoesNotContain(vdis, v => v.Managed && (strict || !v.IsASnapshot) && v.Vbds.Count == 0 && v.OtherConfig.ContainsKey(XoMetadata.Sr));
-        foreach (var replica in vms.Where(v => !v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.Sr) is not null && v.PowerState == "Halted"
+        Assert.DoesNotContain(vdis, v => v.Managed && (strict || !v.IsASnapshot) && v.Vbds.Count == 0
+            && v.OtherConfig.ContainsKey(XoMetadata.Sr));
+        foreach (var replica in vms.Where(v => !v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.Sr) is not null
+            && v.PowerState == "Halted"
             && v.BlockedOperations.GetValueOrDefault("start") == XoMetadata.StartBlocked))
         {
             // Runs within one second share a datetime: the replica holds one of its newest restore points.
             var points = vms.Where(p => p.IsASnapshot && p.SnapshotOf == replica.Ref).ToList();
             Assert.True(points.Count > 0, $"replica {replica.Uuid} ({replica.NameLabel}) has no restore point: "
-                + string.Join("; ", vms.Where(v => v.OtherConfig.ContainsKey(XoMetadata.Sr)).Select(v => $"{v.Uuid} {v.NameLabel} snapshot={v.IsASnapshot} of={v.SnapshotOf} "
+                + string.Join("; ", vms.Where(v => v.OtherConfig.ContainsKey(XoMetadata.Sr))
+                    .Select(v => $"{v.Uuid} {v.NameLabel} snapshot={v.IsASnapshot} of={v.SnapshotOf} "
                 + string.Join(",", v.OtherConfig.Select(p => p.Key + "=" + p.Value)))));
             var newest = points.Select(p => p.OtherConfig.GetValueOrDefault(XoMetadata.Datetime) ?? "").Max(StringComparer.Ordinal);
             var held = await TwoPools.ChecksumsAsync(pools.TargetSim, pools.Target, replica.Uuid);
@@ -53,7 +57,9 @@ public static class PoolInvariants
                 matches |= held.SequenceEqual(await TwoPools.ChecksumsAsync(pools.TargetSim, pools.Target, point.Uuid));
             }
 
-            Assert.True(matches, $"replica {replica.Uuid} ({replica.NameLabel}, {points.Count} restore points) does not hold its newest restore point ({newest})");
+            Assert.True(matches,
+                $"replica {replica.Uuid} ({replica.NameLabel}, {points.Count} restore points) does not hold its newest "
+                    + $"restore point ({newest})");
         }
 
         var source = await pools.Source.VmAsync(await pools.Source.VmRefAsync(sourceVm));
@@ -70,7 +76,8 @@ public static class PoolInvariants
     }
 
     /// <summary>The run after a trial: a delta whose restore point holds exactly its source snapshot.</summary>
-    public static async Task AssertNextRunIsExactDeltaAsync(TwoPools pools, string sourceVm, TargetSpec target, ReplicationSettings? settings = null)
+    public static async Task AssertNextRunIsExactDeltaAsync(TwoPools pools, string sourceVm, TargetSpec target,
+        ReplicationSettings? settings = null)
     {
         GuestWorkload.Write(pools.SourceSim.Pool, sourceVm, 0, 2, 77);
         pools.CollectGarbage(); // as the pools' collectors do between runs (paused in tests)

@@ -65,7 +65,8 @@ public abstract class HostileReply
     {
         internal override async Task<bool> WriteAsync(NetworkStream stream, HostileRequest request, Action<long> sent, CancellationToken ct)
         {
-            var framing = declaredLength is { } length ? $"Content-Length: {length}" : chunked ? "Transfer-Encoding: chunked" : "Connection: close";
+            var framing = declaredLength is { } length ? $"Content-Length: {length}" : chunked ? "Transfer-Encoding: chunked"
+                : "Connection: close";
             await WriteAsciiAsync(stream, $"HTTP/1.1 200 OK\r\nContent-Type: {JsonRpc.ContentType}\r\n{framing}\r\n\r\n", ct);
             const string opening = "{\"jsonrpc\":\"2.0\",\"result\":\"";
             var piece = Encoding.ASCII.GetBytes(opening.PadRight(pause is null ? FastChunk : 32, 'a'));

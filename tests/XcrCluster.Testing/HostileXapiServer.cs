@@ -126,7 +126,8 @@ public sealed class HostileXapiServer : IAsyncDisposable
 
         var lines = Encoding.ASCII.GetString([.. head]).Split("\r\n");
         var requestLine = lines[0].Split(' ');
-        var length = lines.Skip(1).Select(l => l.Split(':', 2)).Where(p => p.Length == 2 && p[0].Trim().Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+        var length = lines.Skip(1).Select(l => l.Split(':', 2))
+            .Where(p => p.Length == 2 && p[0].Trim().Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
             .Select(p => long.Parse(p[1].Trim())).FirstOrDefault();
         if (length > MaxRequestBodyBytes)
         {
@@ -153,4 +154,5 @@ public sealed class HostileXapiServer : IAsyncDisposable
 
 /// <summary>One request as the hostile server saw it: an RPC call (JSON-RPC when <see cref="Json"/> is set,
 /// else XML-RPC) or another HTTP request (<see cref="RpcMethod"/> null).</summary>
-public sealed record HostileRequest(string HttpMethod, string Target, string? RpcMethod, IReadOnlyList<object?> Params, JsonRpc.Request? Json);
+public sealed record HostileRequest(string HttpMethod, string Target, string? RpcMethod, IReadOnlyList<object?> Params,
+    JsonRpc.Request? Json);

@@ -62,10 +62,12 @@ public sealed class ProgramProcess : IDisposable
     public int Pid => process.Id;
 
     /// <summary>The program's own process (the child of the `timeout` wrapper), for /proc readings.</summary>
-    public int ProgramPid => int.Parse(File.ReadAllText($"/proc/{Pid}/task/{Pid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]);
+    public int ProgramPid =>
+        int.Parse(File.ReadAllText($"/proc/{Pid}/task/{Pid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]);
 
     /// <summary>Peak resident memory of the program so far (VmHWM), in bytes.</summary>
-    public long PeakResidentBytes => long.Parse(File.ReadAllLines($"/proc/{ProgramPid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+    public long PeakResidentBytes =>
+        long.Parse(File.ReadAllLines($"/proc/{ProgramPid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
         .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
 
     public IReadOnlyList<string> Stdout
@@ -94,10 +96,12 @@ public sealed class ProgramProcess : IDisposable
     public static Task<(ProgramProcess Process, Uri Url)> StartAsync(params string[] args) => StartAsync(Sim, args);
 
     /// <summary>Starts a program and waits for its ready line.</summary>
-    public static Task<(ProgramProcess Process, Uri Url)> StartAsync(Program program, params string[] args) => StartAsync(program, null, args);
+    public static Task<(ProgramProcess Process, Uri Url)> StartAsync(Program program, params string[] args)
+        => StartAsync(program, null, args);
 
     /// <summary>Starts a program with more environment variables and waits for its ready line.</summary>
-    public static async Task<(ProgramProcess Process, Uri Url)> StartAsync(Program program, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static async Task<(ProgramProcess Process, Uri Url)> StartAsync(Program program,
+        IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var sim = Start(program, environment, null, args);
         try
@@ -116,9 +120,11 @@ public sealed class ProgramProcess : IDisposable
     public static ProgramProcess Start(Program program, params string[] args) => Start(program, null, null, args);
 
     /// <summary>Starts a program with more environment variables and, if given, this text on its standard input.</summary>
-    public static ProgramProcess Start(Program program, IReadOnlyDictionary<string, string>? environment, string? stdin, params string[] args)
+    public static ProgramProcess Start(Program program, IReadOnlyDictionary<string, string>? environment, string? stdin,
+        params string[] args)
     {
-        var psi = new ProcessStartInfo("timeout") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null };
+        var psi = new ProcessStartInfo("timeout") { RedirectStandardOutput = true, RedirectStandardError = true,
+            RedirectStandardInput = stdin is not null };
 
         // A simulator server (not a subcommand) runs the xapi of XCR_SIM_XAPI_VERSION unless the test names one.
         var server = args.Length > 0 && args[0].StartsWith("--", StringComparison.Ordinal);
@@ -137,7 +143,8 @@ public sealed class ProgramProcess : IDisposable
             psi.Environment[name] = value;
         }
 
-        var started = new ProgramProcess(Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start"), program.ReadyPrefix);
+        var started = new ProgramProcess(Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start"),
+            program.ReadyPrefix);
         if (stdin is not null)
         {
             started.process.StandardInput.Write(stdin);
@@ -148,7 +155,8 @@ public sealed class ProgramProcess : IDisposable
     }
 
     /// <summary>Runs a command of one of our programs to its end (2 minutes at most).</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToEndAsync(Program program, IReadOnlyDictionary<string, string>? environment, string? stdin, params string[] args)
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToEndAsync(Program program,
+        IReadOnlyDictionary<string, string>? environment, string? stdin, params string[] args)
     {
         using var run = Start(program, environment, stdin, args);
         var code = await run.WaitForExitAsync();
@@ -203,7 +211,8 @@ public sealed class ProgramProcess : IDisposable
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             // The configuration the tests were built in, so a stale build of the other one is never picked.
-            foreach (var configuration in AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? ["Debug"] : (string[])["Release"])
+            foreach (var configuration in AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? ["Debug"]
+                : (string[])["Release"])
             {
                 var candidate = Path.Combine(dir.FullName, "src", project, "bin", configuration, "net10.0", dll);
                 if (File.Exists(candidate))

@@ -43,7 +43,9 @@ public sealed class SimHost : IAsyncDisposable
     {
         Vms =
         [
-            new FixtureVm("web01", "Running", Disks: [new FixtureDisk(32 * MiB, Fill: new DiskFill("random", 1, 0.3)), new FixtureDisk(16 * MiB, Fill: new DiskFill("random", 2, 0.5))], Cdrom: true),
+            new FixtureVm("web01", "Running",
+                Disks: [new FixtureDisk(32 * MiB, Fill: new DiskFill("random", 1, 0.3)),
+                new FixtureDisk(16 * MiB, Fill: new DiskFill("random", 2, 0.5))], Cdrom: true),
             new FixtureVm("db01", "Halted", Disks: [new FixtureDisk(64 * MiB, Fill: new DiskFill("random", 3, 0.2))]),
             new FixtureVm("tiny01", "Running", Disks: [new FixtureDisk(17 * MiB + 512, Fill: new DiskFill("random", 4, 0.5))]),
         ],
@@ -92,7 +94,8 @@ public sealed class SimHost : IAsyncDisposable
 
     /// <summary>The VMs (snapshots included) whose other_config has this key with this value.</summary>
     public async Task<List<Dictionary<string, object?>>> VmsWithAsync(string key, string value)
-        => [.. (await AllRecordsAsync("VM")).Where(r => r["other_config"] is Dictionary<string, object?> oc && oc.GetValueOrDefault(key) as string == value)];
+        => [.. (await AllRecordsAsync("VM")).Where(r => r["other_config"] is Dictionary<string, object?> oc
+            && oc.GetValueOrDefault(key) as string == value)];
 
     /// <summary>Keep the data directory when disposed, so a restart test can start a new host on it.</summary>
     public bool KeepData { get; set; }

@@ -18,26 +18,34 @@ public sealed class ProtocolErrorTests
 
     private static readonly Dictionary<string, Case> Cases = new()
     {
-        ["truncated json"] = new("json", _ => HostileReply.Raw("{\"jsonrpc\":\"2.0\",\"result\":{\"OpaqueRef:1\":"), "VM.get_all_records", AllVms),
+        ["truncated json"] = new("json", _ => HostileReply.Raw("{\"jsonrpc\":\"2.0\",\"result\":{\"OpaqueRef:1\":"), "VM.get_all_records",
+            AllVms),
         ["json array"] = new("json", _ => HostileReply.Raw("[1,2,3]"), "VM.get_all_records", AllVms),
         ["json without result"] = new("json", _ => HostileReply.Raw("{\"jsonrpc\":\"2.0\",\"id\":1}"), "VM.get_all_records", AllVms),
-        ["json error of the wrong type"] = new("json", _ => HostileReply.Raw("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1,\"message\":5},\"id\":1}"),
+        ["json error of the wrong type"] = new("json",
+            _ => HostileReply.Raw("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1,\"message\":5},\"id\":1}"),
             "VM.get_all_records", AllVms),
-        ["json duplicate keys"] = new("json", _ => HostileReply.Raw("{\"jsonrpc\":\"2.0\",\"result\":{\"a\":{},\"a\":{}},\"id\":1}"), "VM.get_all_records", AllVms),
+        ["json duplicate keys"] = new("json", _ => HostileReply.Raw("{\"jsonrpc\":\"2.0\",\"result\":{\"a\":{},\"a\":{}},\"id\":1}"),
+            "VM.get_all_records", AllVms),
         ["records that are not a map"] = new("json", _ => HostileReply.Result("not a map"), "VM.get_all_records", AllVms),
         ["a record that is not a map"] = new("json", _ => HostileReply.Result(new Dictionary<string, object?> { ["OpaqueRef:1"] = 7L }),
             "VM.get_all_records", AllVms),
-        ["a ref that is not a string"] = new("json", _ => HostileReply.Result(new Dictionary<string, object?>()), "task.create", c => c.CreateTaskAsync("t")),
-        ["truncated xml"] = new("xml", _ => HostileReply.Raw(XmlSuccessOpen + "<value><struct><member>", Xml), "VM.get_all_records", AllVms),
-        ["xml int that is no number"] = new("xml", _ => HostileReply.Raw(XmlSuccessOpen + "<value><int>x</int></value>" + XmlSuccessClose, Xml),
+        ["a ref that is not a string"] = new("json", _ => HostileReply.Result(new Dictionary<string, object?>()), "task.create",
+            c => c.CreateTaskAsync("t")),
+        ["truncated xml"] = new("xml", _ => HostileReply.Raw(XmlSuccessOpen + "<value><struct><member>", Xml), "VM.get_all_records",
+            AllVms),
+        ["xml int that is no number"] = new("xml",
+            _ => HostileReply.Raw(XmlSuccessOpen + "<value><int>x</int></value>" + XmlSuccessClose, Xml),
             "VM.get_all_records", AllVms),
         ["xml of an unknown type"] = new("xml", _ => HostileReply.Raw(XmlSuccessOpen + "<value><blob/></value>" + XmlSuccessClose, Xml),
             "VM.get_all_records", AllVms),
         ["xml with a dtd"] = new("xml", _ => HostileReply.Raw("<?xml version=\"1.0\"?><!DOCTYPE m [<!ENTITY a \"aaaaaaaaaa\">]>"
             + "<methodResponse><params><param><value>&a;</value></param></params></methodResponse>", Xml), "VM.get_name_label",
             c => c.CallAsync("VM.get_name_label", "OpaqueRef:vm")),
-        ["xml without a value"] = new("xml", _ => HostileReply.Raw("<?xml version=\"1.0\"?><methodResponse/>", Xml), "VM.get_all_records", AllVms),
-        ["a task result that is not xml"] = new("json", TaskWithResult("<value><broken"), "VM.snapshot", c => c.CallTaskAsync("VM.snapshot", ["OpaqueRef:vm", "s"])),
+        ["xml without a value"] = new("xml", _ => HostileReply.Raw("<?xml version=\"1.0\"?><methodResponse/>", Xml), "VM.get_all_records",
+            AllVms),
+        ["a task result that is not xml"] = new("json", TaskWithResult("<value><broken"), "VM.snapshot",
+            c => c.CallTaskAsync("VM.snapshot", ["OpaqueRef:vm", "s"])),
     };
 
     public static TheoryData<string> Names => [.. Cases.Keys];
@@ -48,7 +56,8 @@ public sealed class ProtocolErrorTests
     {
         var c = Cases[name];
         await using var server = HostileXapiServer.Start(HostileXapiServer.LoginThen(c.Reply));
-        await using var client = await XapiClient.ConnectAsync(HostileServerTests.Endpoint(server), new XapiClientOptions { Transport = c.Transport });
+        await using var client = await XapiClient.ConnectAsync(HostileServerTests.Endpoint(server),
+            new XapiClientOptions { Transport = c.Transport });
         var e = await Assert.ThrowsAnyAsync<XapiException>(() => c.Act(client).WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal("XCR_PROTOCOL_ERROR", e.Code);
         Assert.Contains(server.Authority, e.Message);
@@ -70,7 +79,8 @@ public sealed class ProtocolErrorTests
     {
         { } m when m.StartsWith("Async.", StringComparison.Ordinal) => HostileReply.Result("OpaqueRef:task"),
         "event.inject" => HostileReply.Error("MESSAGE_METHOD_UNKNOWN", "event.inject"),
-        "task.get_record" => HostileReply.Result(new Dictionary<string, object?> { ["status"] = "success", ["result"] = result, ["name_label"] = "t" }),
+        "task.get_record" =>
+            HostileReply.Result(new Dictionary<string, object?> { ["status"] = "success", ["result"] = result, ["name_label"] = "t" }),
         _ => HostileReply.Result(""),
     };
 }

@@ -5,7 +5,8 @@ namespace XcrCluster.Xapi.Tests;
 public sealed class RedirectPolicyTests
 {
     /// <summary>A one-host pool at 127.0.0.1 that redirects every export to <paramref name="location"/>.</summary>
-    private static HostileXapiServer PoolRedirectingTo(Func<HostileRequest, string> location) => HostileXapiServer.Start(HostileXapiServer.LoginThen(r => r switch
+    private static HostileXapiServer PoolRedirectingTo(Func<HostileRequest, string> location)
+        => HostileXapiServer.Start(HostileXapiServer.LoginThen(r => r switch
     {
         { RpcMethod: "task.create" } => HostileReply.Result("OpaqueRef:task"),
         { RpcMethod: "host.get_all_records" } => HostileReply.Result(new Dictionary<string, object?>

@@ -14,7 +14,8 @@ public sealed class TaskTimeoutTests
         { RpcMethod: "task.create" } => HostileReply.Result("OpaqueRef:never"),
         { RpcMethod: { } m } when m.StartsWith("Async.", StringComparison.Ordinal) => HostileReply.Result("OpaqueRef:never"),
         { RpcMethod: "event.inject" } => HostileReply.Error("MESSAGE_METHOD_UNKNOWN", "event.inject"),
-        { RpcMethod: "task.get_record" } => HostileReply.Result(new Dictionary<string, object?> { ["status"] = "pending", ["name_label"] = "endless" }),
+        { RpcMethod: "task.get_record" } => HostileReply.Result(
+            new Dictionary<string, object?> { ["status"] = "pending", ["name_label"] = "endless" }),
         { RpcMethod: null } => HostileReply.Raw("0123456789", "application/octet-stream"),
         _ => HostileReply.Result(""),
     }));
@@ -31,7 +32,8 @@ public sealed class TaskTimeoutTests
         await using var sim = await ClientPools.StartAsync();
         await using var client = await ClientPools.ConnectAsync(sim);
         var task = await client.CreateTaskAsync("never settles");
-        var e = await Assert.ThrowsAsync<TimeoutException>(() => client.WaitForTaskAsync(task, timeout: Short).WaitAsync(TimeSpan.FromSeconds(60)));
+        var e = await Assert.ThrowsAsync<TimeoutException>(
+            () => client.WaitForTaskAsync(task, timeout: Short).WaitAsync(TimeSpan.FromSeconds(60)));
         AssertNamesTaskAndPool(e, task, client.EndpointName);
         Assert.Contains("never settles", e.Message);
         Assert.Equal("cancelling", (await client.GetRecordAsync<TaskRecord>(task)).Status);
@@ -64,7 +66,8 @@ public sealed class TaskTimeoutTests
     public async Task An_import_whose_task_never_settles_times_out_after_the_upload()
     {
         await using var pool = PoolWithEndlessTasks();
-        await using var client = await XapiClient.ConnectAsync(HostileServerTests.Endpoint(pool), new XapiClientOptions { TaskTimeout = Short });
+        await using var client = await XapiClient.ConnectAsync(HostileServerTests.Endpoint(pool),
+            new XapiClientOptions { TaskTimeout = Short });
         using var body = new MemoryStream(new byte[64 * 1024]);
         var e = await Assert.ThrowsAsync<TimeoutException>(() => client.ImportVdiAsync("OpaqueRef:vdi", body, body.Length, VdiFormat.Raw)
             .WaitAsync(TimeSpan.FromSeconds(60)));
@@ -76,7 +79,8 @@ public sealed class TaskTimeoutTests
     public async Task An_export_whose_task_never_settles_times_out_on_completion()
     {
         await using var pool = PoolWithEndlessTasks();
-        await using var client = await XapiClient.ConnectAsync(HostileServerTests.Endpoint(pool), new XapiClientOptions { TaskTimeout = Short });
+        await using var client = await XapiClient.ConnectAsync(HostileServerTests.Endpoint(pool),
+            new XapiClientOptions { TaskTimeout = Short });
         await using var export = await client.ExportVdiAsync("OpaqueRef:vdi", VdiFormat.Raw);
         await export.Content.CopyToAsync(Stream.Null);
         var e = await Assert.ThrowsAsync<TimeoutException>(() => export.CompleteAsync().WaitAsync(TimeSpan.FromSeconds(60)));

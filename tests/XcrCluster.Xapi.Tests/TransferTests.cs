@@ -69,7 +69,8 @@ public sealed class TransferTests
         var first = (string)(await client.CallTaskAsync("VM.snapshot", [vm.Ref, "first"]))!;
         using (var http = new HttpClient())
         {
-            var write = await http.PostAsync(new Uri(sim.Url, "sim/guest-write"), new StringContent($"{{\"vm\":\"{vm.Uuid}\",\"blocks\":3,\"seed\":5}}", System.Text.Encoding.UTF8, "application/json"));
+            var write = await http.PostAsync(new Uri(sim.Url, "sim/guest-write"),
+                new StringContent($"{{\"vm\":\"{vm.Uuid}\",\"blocks\":3,\"seed\":5}}", System.Text.Encoding.UTF8, "application/json"));
             write.EnsureSuccessStatusCode();
         }
 
@@ -110,7 +111,8 @@ public sealed class TransferTests
         const long size = 8L * 1024 * 1024;
         var target = (string)(await client.CallAsync("VDI.create", new Dictionary<string, object?>
         {
-            ["SR"] = sr.Ref, ["virtual_size"] = size, ["name_label"] = "import", ["type"] = "user", ["sharable"] = false, ["read_only"] = false,
+            ["SR"] = sr.Ref, ["virtual_size"] = size, ["name_label"] = "import", ["type"] = "user", ["sharable"] = false,
+            ["read_only"] = false,
             ["other_config"] = new Dictionary<string, object?>(),
         }))!;
         var data = new byte[size];

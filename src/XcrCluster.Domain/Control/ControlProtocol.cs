@@ -9,12 +9,14 @@ public interface IControlMessage
 }
 
 /// <summary>A registered pool. The credentials are only ever held encrypted with the cluster key.</summary>
-public sealed record PoolRegistration(string Name, string Url, string User, string EncryptedPassword, string? Fingerprint, bool AllowUnauthorized);
+public sealed record PoolRegistration(string Name, string Url, string User, string EncryptedPassword, string? Fingerprint,
+    bool AllowUnauthorized);
 
 /// <summary>A job: VMs by uuid on one source pool and/or a smart selection resolved at each run, target SRs, settings,
 /// and one or more schedules (the first is the one a run by hand and a seed use). Like Xen Orchestra, restore points
 /// and snapshots are scoped by schedule.</summary>
-public sealed record JobDefinition(string Id, string Name, string SourcePool, IReadOnlyList<string> Vms, IReadOnlyList<TargetRef> Targets, ReplicationSettings Settings)
+public sealed record JobDefinition(string Id, string Name, string SourcePool, IReadOnlyList<string> Vms, IReadOnlyList<TargetRef> Targets,
+    ReplicationSettings Settings)
 {
     public IReadOnlyList<JobSchedule> Schedules { get; init; } = [];
 

@@ -38,14 +38,19 @@ public sealed record ControlState
         AddSchedule a when Jobs[a.JobId].Schedule(a.Schedule.Id) is not null => (null, new Refused($"schedule {a.Schedule.Id} exists")),
         AddSchedule a when ScheduleInvalid(a.Schedule) is { } bad => (null, new Refused(bad)),
         AddSchedule a => (new ScheduleAdded(a.JobId, a.Schedule), new Done(a.Schedule.Id)),
-        RemoveSchedule r when Jobs.GetValueOrDefault(r.JobId)?.Schedule(r.ScheduleId) is null => (null, new NotFound($"no schedule {r.ScheduleId} in job {r.JobId}")),
-        RemoveSchedule r when Jobs[r.JobId].Schedules.Count == 1 => (null, new Refused("schedule: a job keeps at least one schedule (its id scopes the restore points)")),
+        RemoveSchedule r when Jobs.GetValueOrDefault(r.JobId)?.Schedule(r.ScheduleId) is null =>
+            (null, new NotFound($"no schedule {r.ScheduleId} in job {r.JobId}")),
+        RemoveSchedule r when Jobs[r.JobId].Schedules.Count == 1 =>
+            (null, new Refused("schedule: a job keeps at least one schedule (its id scopes the restore points)")),
         RemoveSchedule r => (new ScheduleRemoved(r.JobId, r.ScheduleId), new Done(r.ScheduleId)),
-        EnableSchedule e when Jobs.GetValueOrDefault(e.JobId)?.Schedule(e.ScheduleId) is null => (null, new NotFound($"no schedule {e.ScheduleId} in job {e.JobId}")),
-        EnableSchedule e when Jobs[e.JobId].Schedule(e.ScheduleId)!.Cron is null => (null, new Refused($"schedule {e.ScheduleId} has no cron: it runs by hand only")),
+        EnableSchedule e when Jobs.GetValueOrDefault(e.JobId)?.Schedule(e.ScheduleId) is null =>
+            (null, new NotFound($"no schedule {e.ScheduleId} in job {e.JobId}")),
+        EnableSchedule e when Jobs[e.JobId].Schedule(e.ScheduleId)!.Cron is null =>
+            (null, new Refused($"schedule {e.ScheduleId} has no cron: it runs by hand only")),
         EnableSchedule e => (new ScheduleEnabled(e.JobId, e.ScheduleId, e.Enabled), new Done(e.ScheduleId)),
         EnableJob e when !Jobs.ContainsKey(e.Id) => (null, new NotFound($"no job {e.Id}")),
-        EnableJob e when Jobs[e.Id].Schedules.All(s => s.Cron is null) => (null, new Refused($"job {e.Id} has no schedule with a cron: it runs by hand only")),
+        EnableJob e when Jobs[e.Id].Schedules.All(s => s.Cron is null) =>
+            (null, new Refused($"job {e.Id} has no schedule with a cron: it runs by hand only")),
         EnableJob e => (new JobEnabled(e.Id, e.Enabled), new Done(e.Id)),
         RecordRun r => (new RunRecorded(r.Run), new Done(r.Run.RunId)),
         ForgetVm f when JobCoverage.Covering(Jobs.Values, Runs, f.Vm).Count > 0 => (null, new Refused($"vm: {f.Vm} is still in a job")),
@@ -80,11 +85,15 @@ public sealed record ControlState
         PoolRegistered r => this with { Pools = Pools.SetItem(r.Pool.Name, r.Pool) },
         JobDefined d => this with { Jobs = Jobs.SetItem(d.Job.Id, d.Job), KnownVms = KnownVms.Union(d.Job.Vms) },
         JobDeleted d => this with { Jobs = Jobs.Remove(d.Id) },
-        JobEnabled x => Change(x.Id, j => j with { Schedules = [.. j.Schedules.Select(s => s.Cron is null ? s : s with { Enabled = x.Enabled })] }),
+        JobEnabled x =>
+            Change(x.Id, j => j with { Schedules = [.. j.Schedules.Select(s => s.Cron is null ? s : s with { Enabled = x.Enabled })] }),
         ScheduleAdded a => Change(a.JobId, j => j with { Schedules = [.. j.Schedules, a.Schedule] }),
         ScheduleRemoved r => Change(r.JobId, j => j with { Schedules = [.. j.Schedules.Where(s => s.Id != r.ScheduleId)] }),
-        ScheduleEnabled x => Change(x.JobId, j => j with { Schedules = [.. j.Schedules.Select(s => s.Id == x.ScheduleId ? s with { Enabled = x.Enabled } : s)] }),
-        RunRecorded r => this with { Runs = Runs.Count >= RunsKept ? Runs.RemoveAt(0).Add(r.Run) : Runs.Add(r.Run), KnownVms = KnownVms.Union(r.Run.Vms) },
+        ScheduleEnabled x =>
+            Change(x.JobId,
+            j => j with { Schedules = [.. j.Schedules.Select(s => s.Id == x.ScheduleId ? s with { Enabled = x.Enabled } : s)] }),
+        RunRecorded r => this with { Runs = Runs.Count >= RunsKept ? Runs.RemoveAt(0).Add(r.Run) : Runs.Add(r.Run),
+            KnownVms = KnownVms.Union(r.Run.Vms) },
         VmForgotten f => this with { KnownVms = KnownVms.Remove(f.Vm) },
         _ => this,
     };
@@ -97,9 +106,11 @@ public sealed record ControlState
     {
         _ when string.IsNullOrWhiteSpace(j.Name) => "name: required",
         _ when !Pools.ContainsKey(j.SourcePool) => $"sourcePool: unknown pool \"{j.SourcePool}\"",
-        _ when j.Vms.Count == 0 && j.Smart is null || j.Vms.Any(v => !Guid.TryParse(v, out _)) => "vms: one or more VM uuids, or a smart selection",
+        _ when j.Vms.Count == 0 && j.Smart is null
+            || j.Vms.Any(v => !Guid.TryParse(v, out _)) => "vms: one or more VM uuids, or a smart selection",
         _ when j.Smart?.Validate() is { } bad => $"smart: {bad}",
-        _ when j.Smart is { } smart && smart.Pool != j.SourcePool => $"smart: pool \"{smart.Pool}\" is not the job's source pool \"{j.SourcePool}\"",
+        _ when j.Smart is { } smart && smart.Pool != j.SourcePool =>
+            $"smart: pool \"{smart.Pool}\" is not the job's source pool \"{j.SourcePool}\"",
         _ when j.Targets.Count == 0 => "targets: one or more target SRs",
         _ when j.Targets.FirstOrDefault(t => !Pools.ContainsKey(t.Pool)) is { } t => $"targets: unknown pool \"{t.Pool}\"",
         _ when j.Targets.FirstOrDefault(t => !Guid.TryParse(t.SrUuid, out _)) is { } t => $"targets: \"{t.SrUuid}\" is not an SR uuid",

@@ -35,13 +35,18 @@ public static class JobChanges
                     "copyRetention" => job with { Settings = settings with { CopyRetention = Int(value) } },
                     "fullInterval" => job with { Settings = settings with { FullInterval = Int(value) } },
                     "concurrency" => job with { Settings = settings with { Concurrency = Int(value) } },
-                    "maxExportRate" => job with { Settings = settings with { MaxExportRate = Units.ParseBytes(value) ?? throw new FormatException("a byte rate such as 100MiB or 0") } },
+                    "maxExportRate" =>
+                        job with { Settings = settings with { MaxExportRate = Units.ParseBytes(value)
+                        ?? throw new FormatException("a byte rate such as 100MiB or 0") } },
                     "snapshotRetention" => job with { Settings = settings with { SnapshotRetention = Int(value) } },
                     "timeout" => job with { Settings = settings with { Timeout = value is "" or "0" ? null : Duration(value) } },
                     "retries" => job with { Settings = settings with { Retries = Int(value) } },
-                    "deleteFirst" => job with { Settings = settings with { DeleteFirst = bool.TryParse(value, out var b) ? b : throw new FormatException("true or false") } },
+                    "deleteFirst" =>
+                        job with { Settings = settings with { DeleteFirst = bool.TryParse(value, out var b) ? b
+                        : throw new FormatException("true or false") } },
                     "healthCheckSr" => job with { Settings = settings with { HealthCheckSr = value.Length == 0 ? null : value } },
-                    "networkMapping" => job with { Settings = settings with { NetworkMapping = value.Length == 0 ? null : Mapping(value) } },
+                    "networkMapping" =>
+                        job with { Settings = settings with { NetworkMapping = value.Length == 0 ? null : Mapping(value) } },
                     "maxUncoalescedVdis" => job with { Settings = settings with { MaxUncoalescedVdis = Int(value) } },
                     _ => throw new KeyNotFoundException(),
                 };
@@ -61,19 +66,24 @@ public static class JobChanges
 
     /// <summary>POOL:SR-UUID, as `xcr job create --sr` takes it.</summary>
     public static TargetRef Target(string text)
-        => text.Split(':', 2) is [{ Length: > 0 } pool, { Length: > 0 } sr] ? new TargetRef(pool, sr) : throw new FormatException($"{text}: expected POOL:SR-UUID");
+        => text.Split(':', 2) is [{ Length: > 0 } pool, { Length: > 0 } sr] ? new TargetRef(pool, sr)
+            : throw new FormatException($"{text}: expected POOL:SR-UUID");
 
     /// <summary>SOURCE-NETWORK=TARGET-NETWORK pairs, comma-separated.</summary>
     public static IReadOnlyDictionary<string, string> Mapping(string text)
-        => List(text).Select(p => p.Split('=', 2) is [{ Length: > 0 } from, { Length: > 0 } to] ? (from, to) : throw new FormatException($"{p}: expected SOURCE-NETWORK=TARGET-NETWORK"))
+        => List(text).Select(p => p.Split('=', 2) is [{ Length: > 0 } from, { Length: > 0 } to] ? (from, to)
+            : throw new FormatException($"{p}: expected SOURCE-NETWORK=TARGET-NETWORK"))
             .ToDictionary(p => p.from, p => p.to, StringComparer.Ordinal);
 
-    private static string Canonical(string name) => Names.FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) ?? throw new KeyNotFoundException();
+    private static string Canonical(string name) => Names.FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new KeyNotFoundException();
 
     private static TimeSpan Duration(string value)
         => Units.ParseDuration(value) ?? throw new FormatException(Units.DurationHint + ", or 0");
 
-    private static int Int(string value) => int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : throw new FormatException("a whole number");
+    private static int Int(string value) => int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n
+        : throw new FormatException("a whole number");
 
-    private static List<string> List(string value) => [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+    private static List<string> List(string value)
+        => [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
 }

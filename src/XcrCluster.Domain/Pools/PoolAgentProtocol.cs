@@ -32,7 +32,8 @@ public sealed record GetPoolLoad(string Pool) : IPoolAgentMessage;
 /// <summary>A pool's slots in use and waiting, and the node its agent runs on.</summary>
 public sealed record PoolLoad(string Pool, int SnapshotsInUse, int TransfersInUse, int Waiting, string Node = "") : IPoolAgentMessage;
 
-/// <summary>Asks the pool's agent to read the pool live: the reply is a <see cref="PoolInventory"/> or <see cref="InventoryFailed"/>.</summary>
+/// <summary>Asks the pool's agent to read the pool live: the reply is a <see cref="PoolInventory"/> or
+/// <see cref="InventoryFailed"/>.</summary>
 public sealed record GetInventory(string Pool) : IPoolAgentMessage;
 
 /// <summary>The pool could not be read (unreachable, refused the login, timed out, or the agent's node has no XAPI access).</summary>

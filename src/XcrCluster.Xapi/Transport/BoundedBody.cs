@@ -12,7 +12,8 @@ internal static class BoundedBody
     /// <summary>The body's bytes. A declared length is read into one array of that size; a body without one into
     /// chunks that grow to 4 MiB (kept, not copied on growth, so reaching the cap leaves no garbage of twice its
     /// size behind) and are joined once at the end.</summary>
-    public static async Task<ReadOnlyMemory<byte>> ReadAsync(HttpContent content, long cap, Func<string, Exception> tooLarge, CancellationToken ct)
+    public static async Task<ReadOnlyMemory<byte>> ReadAsync(HttpContent content, long cap, Func<string, Exception> tooLarge,
+        CancellationToken ct)
     {
         var declared = content.Headers.ContentLength;
         if (declared > cap)

@@ -7,7 +7,8 @@ namespace XcrCluster.Xapi.Transport;
 
 /// <summary>JSON-RPC on POST /jsonrpc or XML-RPC on POST /, over one shared HttpClient. A reply is read up to
 /// <paramref name="maxResponseBytes"/> and must decode: anything else is an <see cref="XapiProtocolException"/>.</summary>
-public sealed class HttpRpcTransport(HttpClient http, Uri baseUrl, bool json, long maxResponseBytes = XapiClientOptions.DefaultMaxResponseBytes)
+public sealed class HttpRpcTransport(HttpClient http, Uri baseUrl, bool json,
+    long maxResponseBytes = XapiClientOptions.DefaultMaxResponseBytes)
     : IXapiTransport
 {
     private readonly string endpoint = XapiProtocolException.Name(baseUrl);
@@ -35,7 +36,8 @@ public sealed class HttpRpcTransport(HttpClient http, Uri baseUrl, bool json, lo
             throw new HttpRequestException($"{method}: HTTP {(int)response.StatusCode} from {baseUrl}", null, response.StatusCode);
         }
 
-        var body = await BoundedBody.ReadAsync(response.Content, maxResponseBytes, problem => new XapiProtocolException(endpoint, method, $"reply refused: {problem}"), ct)
+        var body = await BoundedBody.ReadAsync(response.Content, maxResponseBytes,
+            problem => new XapiProtocolException(endpoint, method, $"reply refused: {problem}"), ct)
             .ConfigureAwait(false);
         try
         {
@@ -49,7 +51,8 @@ public sealed class HttpRpcTransport(HttpClient http, Uri baseUrl, bool json, lo
 }
 
 /// <summary>JSON-RPC first; on a server that does not speak it, XML-RPC from then on (as XAPI clients do).</summary>
-public sealed class AutoTransport(HttpClient http, Uri baseUrl, long maxResponseBytes = XapiClientOptions.DefaultMaxResponseBytes) : IXapiTransport
+public sealed class AutoTransport(HttpClient http, Uri baseUrl,
+    long maxResponseBytes = XapiClientOptions.DefaultMaxResponseBytes) : IXapiTransport
 {
     private IXapiTransport current = new HttpRpcTransport(http, baseUrl, json: true, maxResponseBytes);
 

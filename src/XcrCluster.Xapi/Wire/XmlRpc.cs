@@ -141,7 +141,8 @@ public static class XmlRpc
             throw new XapiException("Fault", f?.GetValueOrDefault("faultString")?.ToString() ?? "");
         }
 
-        var element = doc.SelectSingleNode("/methodResponse/params/param/value") as XmlElement ?? throw new FormatException("no <methodResponse> value");
+        var element = doc.SelectSingleNode("/methodResponse/params/param/value") as XmlElement
+            ?? throw new FormatException("no <methodResponse> value");
         var value = DecodeValue(element);
         if (value is not Dictionary<string, object?> wrapper || !wrapper.TryGetValue("Status", out var status))
         {
@@ -154,7 +155,8 @@ public static class XmlRpc
         }
 
         var description = (wrapper.GetValueOrDefault("ErrorDescription") as List<object?> ?? []).Select(x => x?.ToString() ?? "").ToList();
-        throw description.Count == 0 ? new XapiException("INTERNAL_ERROR", "empty ErrorDescription") : new XapiException(description[0], [.. description.Skip(1)]);
+        throw description.Count == 0 ? new XapiException("INTERNAL_ERROR", "empty ErrorDescription")
+            : new XapiException(description[0], [.. description.Skip(1)]);
     }
 
     public static (string Method, List<object?> Params) DecodeCall(string xml)
@@ -203,7 +205,8 @@ public static class XmlRpc
             "struct" => typed.ChildNodes.OfType<XmlElement>().Where(m => m.Name == "member").ToDictionary(
                 m => m["name"]?.InnerText ?? "",
                 m => m["value"] is { } v ? DecodeValue(v, depth + 1) : null),
-            "array" => (typed["data"]?.ChildNodes.OfType<XmlElement>().Where(v => v.Name == "value").Select(v => DecodeValue(v, depth + 1)).ToList()) ?? [],
+            "array" => (typed["data"]?.ChildNodes.OfType<XmlElement>().Where(v => v.Name == "value").Select(v => DecodeValue(v, depth + 1))
+                .ToList()) ?? [],
             _ => throw new FormatException($"unknown XML-RPC type <{typed.Name}>"),
         };
     }

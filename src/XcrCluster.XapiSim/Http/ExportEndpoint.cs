@@ -101,13 +101,15 @@ internal static class ExportEndpoint
             try
             {
                 var blockCount = VhdHeader.BlockCountFor(vdi.Int("virtual_size"), VhdConstants.DefaultBlockSize);
-                var blocks = baseChain is null ? BlockSelection.Full(chain, blockCount) : BlockSelection.Delta(chain, baseChain, blockCount);
+                var blocks = baseChain is null ? BlockSelection.Full(chain, blockCount)
+                    : BlockSelection.Delta(chain, baseChain, blockCount);
                 VhdParent? parent = null;
                 if (baseVdi is not null)
                 {
                     var path = storage.PathOf(baseVdi.Str("location"));
                     using var own = VhdFile.Open(path, new VhdOpenOptions { ResolveParent = false });
-                    parent = new VhdParent(own.Footer.UniqueId, Path.GetFileName(path), VhdConstants.ToVhdTimestamp(File.GetLastWriteTimeUtc(path)));
+                    parent = new VhdParent(own.Footer.UniqueId, Path.GetFileName(path),
+                        VhdConstants.ToVhdTimestamp(File.GetLastWriteTimeUtc(path)));
                 }
 
                 var disk = storage.Open(vdi.Str("location"));

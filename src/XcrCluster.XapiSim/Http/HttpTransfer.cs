@@ -112,7 +112,9 @@ internal sealed class HttpTransfer : IDisposable
             Context.Response.StatusCode = StatusCodes.Status404NotFound;
             Context.Response.Headers.Connection = "close";
             Context.Response.Headers.ContentType = "text/html";
-            await Context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes($"<html><body><h1>HTTP 404 not found</h1>{System.Net.WebUtility.HtmlEncode(string.Join(" ", error.Description))}</body></html>"));
+            await Context.Response.Body.WriteAsync(
+                Encoding.UTF8.GetBytes("<html><body><h1>HTTP 404 not found</h1>"
+                    + $"{System.Net.WebUtility.HtmlEncode(string.Join(" ", error.Description))}</body></html>"));
         }
     }
 

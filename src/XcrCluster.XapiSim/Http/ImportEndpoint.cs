@@ -153,7 +153,8 @@ internal static class ImportEndpoint
         var reader = await VhdStreamReader.OpenAsync(wire, ct);
         if (reader.Header.BlockSize != target.BlockSize)
         {
-            throw new XapiException("VDI_IO_ERROR", "Device I/O errors", $"block size {reader.Header.BlockSize} differs from the VDI's {target.BlockSize}");
+            throw new XapiException("VDI_IO_ERROR", "Device I/O errors",
+                $"block size {reader.Header.BlockSize} differs from the VDI's {target.BlockSize}");
         }
 
         await foreach (var block in reader.ReadBlocksAsync(ct))

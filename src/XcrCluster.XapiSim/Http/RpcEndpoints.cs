@@ -28,7 +28,8 @@ public static class RpcEndpoints
         {
             // An old host without JSON-RPC: /jsonrpc falls through to the XML-RPC handler, which cannot parse the
             // body. Clients recognise the text/xml answer and switch to XML-RPC for good.
-            await WriteAsync(context, XmlRpc.ContentType, Encoding.UTF8.GetBytes(XmlRpc.EncodeFailure(["INTERNAL_ERROR", "JSON-RPC is not supported by this host"])));
+            await WriteAsync(context, XmlRpc.ContentType,
+                Encoding.UTF8.GetBytes(XmlRpc.EncodeFailure(["INTERNAL_ERROR", "JSON-RPC is not supported by this host"])));
             return;
         }
 
@@ -128,6 +129,8 @@ public static class RpcEndpoints
     {
         context.Response.StatusCode = StatusCodes.Status500InternalServerError;
         context.Response.Headers.ContentType = "text/html";
-        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes($"<html><body><h1>HTTP 500 internal server error</h1>{System.Net.WebUtility.HtmlEncode(message)}</body></html>"));
+        await context.Response.Body.WriteAsync(
+            Encoding.UTF8.GetBytes("<html><body><h1>HTTP 500 internal server error</h1>"
+                + $"{System.Net.WebUtility.HtmlEncode(message)}</body></html>"));
     }
 }

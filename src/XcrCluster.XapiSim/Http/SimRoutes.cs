@@ -33,7 +33,8 @@ internal static class SimRoutes
         });
         app.MapPost("/sim/guest-write", (GuestWrite request) => Xapi(() =>
         {
-            var (vdi, blocks) = GuestWorkload.Write(pool, request.Vm, request.Disk, request.Blocks, request.Seed, request.Offsets?.Select(o => (int)(o / Vhd.VhdConstants.DefaultBlockSize)).ToList());
+            var (vdi, blocks) = GuestWorkload.Write(pool, request.Vm, request.Disk, request.Blocks, request.Seed,
+                request.Offsets?.Select(o => (int)(o / Vhd.VhdConstants.DefaultBlockSize)).ToList());
             return new { vdi, blocks };
         }));
         app.MapGet("/sim/checksum", (string vdi) => Xapi(() => new { vdi, sha256 = GuestWorkload.Checksum(pool, vdi) }));

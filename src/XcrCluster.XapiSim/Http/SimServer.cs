@@ -109,7 +109,8 @@ public sealed class SimServer : IAsyncDisposable
             var endpoint = IPEndPoint.Parse(entry);
             if (endpoint.Port == 0)
             {
-                var shared = result.Count > 0 && result.All(e => !e.Address.Equals(endpoint.Address)) ? result[0].Port : FreePort(endpoint.Address);
+                var shared = result.Count > 0 && result.All(e => !e.Address.Equals(endpoint.Address)) ? result[0].Port
+                    : FreePort(endpoint.Address);
                 endpoint = new IPEndPoint(endpoint.Address, shared);
             }
 

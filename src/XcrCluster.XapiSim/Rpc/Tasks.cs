@@ -10,7 +10,8 @@ public static class Tasks
 {
     public const string Cancelled = "TASK_CANCELLED";
 
-    public static XapiObject Create(XapiDatabase db, string label, string description, string hostRef) => db.Create(Schemas.Task, new Dictionary<string, object?>
+    public static XapiObject Create(XapiDatabase db, string label, string description, string hostRef)
+        => db.Create(Schemas.Task, new Dictionary<string, object?>
     {
         ["name_label"] = label,
         ["name_description"] = description,

@@ -67,7 +67,9 @@ internal static class VmMessages
         var ignored = call.Args.Has(2) ? call.Args.Set(2).OfType<string>().ToHashSet() : [];
         var fields = VmCopies.Record(call.Db, vm, call.Args.String(1), isSnapshot: true);
         var snapshot = call.Db.Create(Schemas.Vm, fields);
-        CreateOrRollBack(call, snapshot, () => CopyDevices(call, vm, snapshot, vbd => ignored.Contains(vbd.Str("VDI")) ? null : Vdis.Snapshot(call.Pool, Vdi(call, vbd), isSnapshot: true), keepMacs: true));
+        CreateOrRollBack(call, snapshot,
+            () => CopyDevices(call, vm, snapshot, vbd => ignored.Contains(vbd.Str("VDI")) ? null
+            : Vdis.Snapshot(call.Pool, Vdi(call, vbd), isSnapshot: true), keepMacs: true));
         call.Db.Set(vm, "parent", snapshot.Ref);
         return snapshot.Ref;
     }
@@ -84,7 +86,9 @@ internal static class VmMessages
         var sr = srRef is null or XapiValue.NullRef ? null : call.Db.Get(Schemas.Sr, srRef);
         var fields = VmCopies.Record(call.Db, vm, call.Args.String(1), isSnapshot: false);
         var copy = call.Db.Create(Schemas.Vm, fields);
-        CreateOrRollBack(call, copy, () => CopyDevices(call, vm, copy, vbd => full ? FullCopy(call, Vdi(call, vbd), sr) : Vdis.Snapshot(call.Pool, Vdi(call, vbd), isSnapshot: false), keepMacs: false));
+        CreateOrRollBack(call, copy,
+            () => CopyDevices(call, vm, copy, vbd => full ? FullCopy(call, Vdi(call, vbd), sr)
+            : Vdis.Snapshot(call.Pool, Vdi(call, vbd), isSnapshot: false), keepMacs: false));
         return copy.Ref;
     }
 
