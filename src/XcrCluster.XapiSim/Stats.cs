@@ -16,7 +16,8 @@ public sealed class Stats
     private Counter Agent(string? userAgent)
     {
         var name = string.IsNullOrEmpty(userAgent) ? "(none)" : userAgent.Length > 200 ? userAgent[..200] : userAgent;
-        return agents.TryGetValue(name, out var known) ? known : agents.Count < MaxAgents ? agents.GetOrAdd(name, _ => new Counter()) : agents.GetOrAdd("other", _ => new Counter());
+        return agents.TryGetValue(name, out var known) ? known
+            : agents.GetOrAdd(agents.Count < MaxAgents ? name : "other", _ => new Counter());
     }
 
     /// <summary>Requests and bytes per User-Agent: which client (which node) read and wrote what.</summary>

@@ -66,7 +66,8 @@ public static class RpcEndpoints
     private static async Task XmlAsync(HttpContext context, SimServer server)
     {
         var pool = server.Pool;
-        pool.Stats.Request(context.Request.Path.Value is "/" or "/RPC2" or "/xmlrpc" ? context.Request.Path.Value : "/", context.Request.Headers.UserAgent.ToString());
+        var path = context.Request.Path.Value is "/" or "/RPC2" or "/xmlrpc" ? context.Request.Path.Value : "/";
+        pool.Stats.Request(path, context.Request.Headers.UserAgent.ToString());
         string method;
         List<object?> parameters;
         try
