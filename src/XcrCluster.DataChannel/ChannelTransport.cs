@@ -32,7 +32,7 @@ public interface IChannelBinding : IAsyncDisposable
 }
 
 /// <summary>Akka.Streams TCP (Tcp.Bind / OutgoingConnection): 1.1-1.4 GB/s here with the akka.io.tcp buffers of
-/// hocon/base.hocon, against 60-90 MB/s for StreamRefs over Akka.Remote (dataplane.md).</summary>
+/// hocon/base.hocon, against 60-90 MB/s for StreamRefs over Akka.Remote (docs/engineering-notes.md §1).</summary>
 public sealed class TcpChannelTransport(ActorSystem system) : IChannelTransport
 {
     public async Task<IChannelBinding> BindAsync(string host, int port, ChannelListener listener, IMaterializer materializer)

@@ -16,7 +16,7 @@ public sealed record Frame(byte Type, byte[] Buffer, int Length)
 
 /// <summary>
 /// TCP chunks in, whole frames out, each payload copied once into a pooled buffer (no per-block allocation: the
-/// measured difference between 0.6 and 1 GB/s, dataplane.md). A complete frame waits for demand (backpressure);
+/// measured difference between 0.6 and 1 GB/s, docs/engineering-notes.md §4). A complete frame waits for demand (backpressure);
 /// completion is deferred until it has been pushed (the pitfall a slow consumer shows). Oversized or truncated
 /// frames fail the stream, at their header: nothing is allocated for a frame that is refused.
 /// </summary>

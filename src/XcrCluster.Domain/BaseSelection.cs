@@ -34,7 +34,7 @@ public sealed record DiskBase(string LiveVdiUuid, string? BaseSnapshotVdiUuid, F
 }
 
 /// <summary>
-/// Xen Orchestra's base selection (xo-cr-semantics.md §2.5): the newest group of exported job snapshots (same
+/// Xen Orchestra's base selection (docs/xen-orchestra.md §6): the newest group of exported job snapshots (same
 /// datetime), kept only for disks that every target can continue (intersection over targets), then fullInterval.
 /// </summary>
 public static class BaseSelection

@@ -3,7 +3,7 @@ namespace XcrCluster.Domain;
 /// <summary>A network as the mapping sees it: its VLAN is the first PIF's (-1 untagged, null without PIF).</summary>
 public sealed record NetworkInfo(string Ref, string Uuid, string Name, long? Vlan, bool IsDefault = false);
 
-/// <summary>Where a replica's VIF goes on the target pool (xo-cr-semantics.md §2.9 step 4, XO #2093): the network
+/// <summary>Where a replica's VIF goes on the target pool (docs/xen-orchestra.md §10, XO #2093): the network
 /// with the same uuid (same pool), else the same VLAN and name, else the first network of that VLAN, else the
 /// pool's default network (the management one), else the first.</summary>
 public static class NetworkMapping

@@ -1,6 +1,6 @@
 namespace XcrCluster.Domain;
 
-/// <summary>A job's settings for one schedule, with Xen Orchestra's defaults (xo-cr-semantics.md §7).</summary>
+/// <summary>A job's settings for one schedule, with Xen Orchestra's defaults (docs/xen-orchestra.md §13).</summary>
 public sealed record ReplicationSettings
 {
     /// <summary>Restore points kept per target SR (including the new one).</summary>

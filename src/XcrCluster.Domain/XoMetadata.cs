@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace XcrCluster.Domain;
 
-/// <summary>Xen Orchestra's other_config contract (xo-cr-semantics.md §1): the keys both tools read and write,
+/// <summary>Xen Orchestra's other_config contract (docs/xen-orchestra.md §2): the keys both tools read and write,
 /// and the strings and formats that go with them.</summary>
 public static class XoMetadata
 {

@@ -4,7 +4,7 @@ using XcrCluster.Xapi.Wire;
 namespace XcrCluster.Replication;
 
 /// <summary>
-/// Xen Orchestra's health check (xo-cr-semantics.md §2.12): a copy of the restore point on the SR, tagged never to
+/// Xen Orchestra's health check (docs/xen-orchestra.md §12): a copy of the restore point on the SR, tagged never to
 /// be backed up, started without VIFs; healthy once it runs with PV drivers detected. The copy carries the run's
 /// marker from VM.copy itself (inherited from the restore point, marked for the length of the call) and is
 /// destroyed whatever happens.

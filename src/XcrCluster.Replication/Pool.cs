@@ -24,7 +24,7 @@ public sealed class Pool(XapiClient client)
     /// <summary>VM.snapshot within the pool's snapshot limit, leaving out <paramref name="ignoredVdis"/> where the pool
     /// can: ignore_vdis exists since xapi 21.4 (XCP-ng 8.3), so it is sent only when a disk is left out, and a pool
     /// that answers MESSAGE_PARAMETER_COUNT_MISMATCH is asked again without it, as Xen Orchestra does
-    /// (xo-cr-semantics.md §2.7). <c>Ignored</c> tells whether the pool left them out; if not, the caller must.</summary>
+    /// (docs/xen-orchestra.md §8). <c>Ignored</c> tells whether the pool left them out; if not, the caller must.</summary>
     public async Task<(string Ref, bool Ignored)> SnapshotAsync(string vm, string name, IReadOnlyList<object?> ignoredVdis,
         CancellationToken ct = default)
     {

@@ -4,7 +4,7 @@ using XcrCluster.Xapi.Records;
 namespace XcrCluster.Replication;
 
 /// <summary>The source snapshot's settings on the replica (memory atomically, CPUs, boot, name, tags), as Xen
-/// Orchestra's update mode does (xo-cr-semantics.md §2.10 step 1); HA is switched off on a replica.</summary>
+/// Orchestra's update mode does (docs/xen-orchestra.md §10); HA is switched off on a replica.</summary>
 public static class ReplicaSettings
 {
     public static async Task ApplyAsync(Pool pool, VmRecord vm, VmRecord snapshot)

@@ -20,7 +20,7 @@ public sealed class TransferResult
 /// <summary>
 /// The disks of one run, one export each fanned out to every target still in the run. The export is opened first:
 /// when the source cannot compute a delta from the base, that disk falls back to a full with the reason recorded
-/// (Xen Orchestra: "can't compute delta … fall back to a full", xo-cr-semantics.md §2.8), and only then does each
+/// (Xen Orchestra: "can't compute delta … fall back to a full", docs/xen-orchestra.md §9), and only then does each
 /// target prepare the disk it imports into (a clone of its base for a delta, a new disk for a full). An error of
 /// the export itself is thrown: no target can have the disk.
 /// </summary>

@@ -4,7 +4,7 @@ using XcrCluster.Xapi.Records;
 
 namespace XcrCluster.Replication;
 
-/// <summary>The source side of a run (xo-cr-semantics.md §2.2–2.8, 2.11): checks, job snapshot discovery,
+/// <summary>The source side of a run (docs/xen-orchestra.md §4–§9, §11): checks, job snapshot discovery,
 /// the snapshot with its metadata, marking it exported, and rotating old job snapshots.</summary>
 public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
 {
@@ -170,7 +170,7 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
     }
 
     /// <summary>A pool without ignore_vdis snapshotted every disk: the snapshots of the disks left out go (Xen
-    /// Orchestra's fallback for old XAPI deletes them from the snapshot afterwards, xo-cr-semantics.md §2.7).</summary>
+    /// Orchestra's fallback for old XAPI deletes them from the snapshot afterwards, docs/xen-orchestra.md §8).</summary>
     private async Task RemoveDisksAsync(string snapshotRef, IReadOnlyCollection<string> liveVdis)
     {
         foreach (var (vbd, vdi) in await pool.DisksAsync(await pool.VmAsync(snapshotRef).ConfigureAwait(false)).ConfigureAwait(false))

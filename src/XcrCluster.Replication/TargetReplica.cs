@@ -11,7 +11,7 @@ namespace XcrCluster.Replication;
 /// (the newest restore point disk of this job, else a plain disk marked as a copy of it: older layouts and seeds),
 /// and the replica VM those disks belong to — only when it can be continued in place: halted, start still blocked
 /// by replication, and its disks still equal to its last restore point (no block changed, checked with a delta
-/// export's header as Xen Orchestra does, xo-cr-semantics.md §2.6). A replica someone started, changed or deleted is
+/// export's header as Xen Orchestra does, docs/xen-orchestra.md §7). A replica someone started, changed or deleted is
 /// left as it is; the run then builds a new replica from the last restore point, still as a delta.
 /// </summary>
 public sealed class TargetReplica(Pool pool, SrRecord sr, JobRef job, string sourceVmUuid)

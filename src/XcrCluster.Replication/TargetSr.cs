@@ -5,7 +5,7 @@ using XcrCluster.Xapi.Records;
 namespace XcrCluster.Replication;
 
 /// <summary>
-/// One target SR of a run (xo-cr-semantics.md §2.6, 2.9, 2.10) with one deliberate difference: every disk is
+/// One target SR of a run (docs/xen-orchestra.md §7, §10, §11) with one deliberate difference: every disk is
 /// imported into a clone of the last restore point's disk (or a new VDI) and the replica is switched to those
 /// disks only when all imports succeeded, so a failure leaves nothing new visible. What the run creates carries
 /// the marker of its creating call (<see cref="RunScope"/>); the commit protocol is in <see cref="ReplicaCommit"/>,

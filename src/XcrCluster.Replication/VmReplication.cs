@@ -8,7 +8,7 @@ using XcrCluster.Xapi.Records;
 namespace XcrCluster.Replication;
 
 /// <summary>
-/// One run of one VM to one or more target SRs, in Xen Orchestra's order (xo-cr-semantics.md §2.3): checks,
+/// One run of one VM to one or more target SRs, in Xen Orchestra's order (docs/xen-orchestra.md §4): checks,
 /// job snapshots, base selection across every target, the snapshot, one export per disk fanned out to all
 /// targets, commit per target, then the source snapshot marked exported (only if every target succeeded)
 /// and old job snapshots rotated. Reports a task log; never throws for a VM-level failure.

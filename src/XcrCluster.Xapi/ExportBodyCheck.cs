@@ -4,7 +4,7 @@ namespace XcrCluster.Xapi;
 
 /// <summary>
 /// XAPI sometimes answers an export with 200 and a body that is itself a whole `HTTP/1.1 500 …` response (xen-api
-/// issue 4603; Xen Orchestra's checkVdiExport reads the first 5 bytes for it, xapi-vhd.md "GET /export_raw_vdi").
+/// issue 4603; Xen Orchestra's checkVdiExport reads the first 5 bytes for it, docs/xapi.md §6).
 /// The first bytes of the body are read here: an embedded error fails the export at once (so a delta that cannot be
 /// computed falls back to a full), anything else is handed on unread.
 /// </summary>

@@ -65,6 +65,12 @@ public sealed partial class XapiClient
                         $"export of VDI {vdi}", first.Token)
                         .ConfigureAwait(false);
                 }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    response.Dispose();
+                    throw new TimeoutException(
+                        $"export of VDI {vdi}: no data moved for {options.StallTimeout.TotalSeconds:F0} s (after 0 bytes)");
+                }
                 catch
                 {
                     response.Dispose();

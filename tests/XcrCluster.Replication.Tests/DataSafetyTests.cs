@@ -5,7 +5,7 @@ using XcrCluster.XapiSim.Storage;
 namespace XcrCluster.Replication.Tests;
 
 /// <summary>A run never destroys what a user may need: replicas someone started, changed or deleted, VMs a person
-/// made; it only removes what runs made (xo-cr-semantics.md §2.6, §9).</summary>
+/// made; it only removes what runs made (docs/xen-orchestra.md §7, §15).</summary>
 public sealed class DataSafetyTests
 {
     private static async Task<(TwoPools Pools, VmRecord Vm, TargetSpec Target, RunReport First)> ReplicatedOnceAsync(string vmName = "db01")

@@ -5,7 +5,7 @@ using XcrCluster.XapiSim.Storage;
 
 namespace XcrCluster.Replication.Tests;
 
-/// <summary>What a run leaves on both pools (xo-cr-semantics.md §2.10 "Resulting objects"), and what a failed
+/// <summary>What a run leaves on both pools (docs/xen-orchestra.md §10 "Resulting objects"), and what a failed
 /// run leaves: nothing new, the live target equal to its last restore point, a delta next time.</summary>
 public sealed class MetadataAndFailureTests
 {

@@ -3,7 +3,7 @@ using XcrCluster.Domain.Pools;
 
 namespace XcrCluster.Replication.Tests;
 
-/// <summary>Smart selection as Xen Orchestra does it (xo-cr-semantics.md §2.1, §4): tags, power state, exclusions,
+/// <summary>Smart selection as Xen Orchestra does it (docs/xen-orchestra.md §3): tags, power state, exclusions,
 /// and what is never selected; and the text form an operator types.</summary>
 public sealed class SmartSelectionTests
 {

@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 
 namespace XcrCluster.Vhd.Tests;
 
-/// <summary>The on-disk structures byte by byte, against the spec (xapi-vhd.md Part B).</summary>
+/// <summary>The on-disk structures byte by byte, against the spec (docs/xapi.md §9).</summary>
 public sealed class StructureTests
 {
     private const long KiB = 1024;

@@ -5,7 +5,7 @@ namespace XcrCluster.XapiSim.Tests;
 
 /// <summary>Xen Orchestra's real seed tool (`xo-cr-seed` from @xen-orchestra/cr-seed-cli 1.0.2) run against two
 /// simulated pools, with a seed built the XAPI way (VDI.create + PUT /import_raw_vdi + VM.create + VBD.create);
-/// it must leave exactly the metadata of xo-cr-semantics.md §10.</summary>
+/// it must leave exactly the metadata of docs/xen-orchestra.md §16.</summary>
 [Collection("processes")]
 public sealed class XoCrSeedTests
 {

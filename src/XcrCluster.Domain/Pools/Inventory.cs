@@ -22,7 +22,7 @@ public sealed record VmInfo(string Uuid, string Name, string PowerState, IReadOn
     /// <summary>
     /// Made by replication (ours or Xen Orchestra's): a VM of a backup job with start blocked (a live replica), a copy of a
     /// snapshot (<c>xo:copy_of</c>), or one tagged <c>Continuous Replication</c> (a live replica keeps the tag after the job
-    /// keys are reset, xo-cr-semantics.md §2.10).
+    /// keys are reset, docs/xen-orchestra.md §10).
     /// </summary>
     public static bool IsReplicaRecord(IReadOnlyDictionary<string, string> otherConfig, IEnumerable<string> blockedOperations, IEnumerable<string> tags)
         => (otherConfig.ContainsKey(XoMetadata.Job) && blockedOperations.Contains("start"))

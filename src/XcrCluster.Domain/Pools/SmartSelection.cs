@@ -1,7 +1,7 @@
 namespace XcrCluster.Domain.Pools;
 
 /// <summary>
-/// Smart mode (xo-cr-semantics.md §2.1): the VMs of a job are whatever VMs of <paramref name="Pool"/> match at run
+/// Smart mode (docs/xen-orchestra.md §3): the VMs of a job are whatever VMs of <paramref name="Pool"/> match at run
 /// time — every tag of <paramref name="Tags"/> (empty: any), the power state (null: any), none of
 /// <paramref name="ExcludedTags"/>. As Xen Orchestra does, what replication made and VMs tagged <c>xo:no-bak</c> or
 /// <c>xo:no-bak=reason</c> are never selected.
