@@ -115,15 +115,11 @@ public sealed class ExportFaultTests
         var second = (await SimPools.DisksAsync(client, await SimPools.SnapshotAsync(client, vm, "b")))[0];
         await SetFaultsAsync(sim, new { failDeltaExports = true });
 
-        // XAPI has sent its 200 when vhd-tool fails: the client reads an HTTP 500 page as the body (xen-api #4603).
-        await using (var delta = await client.ExportVdiAsync(second.Ref, VdiFormat.Vhd, first.Ref))
-        {
-            var body = new MemoryStream();
-            await delta.Content.CopyToAsync(body);
-            Assert.StartsWith("HTTP/1.1 500 Internal Error\r\n", Encoding.ASCII.GetString(body.ToArray()));
-            var e = await Assert.ThrowsAsync<XapiException>(() => delta.CompleteAsync());
-            Assert.Equal(["INTERNAL_ERROR", ExportFaults.DeltaFailure], e.Description);
-        }
+        // XAPI has sent its 200 when vhd-tool fails: the body is an HTTP 500 page (xen-api #4603), which the client
+        // recognises from its first bytes (ExportWireTests reads the page itself off the wire).
+        var e = await Assert.ThrowsAsync<XapiException>(() => client.ExportVdiAsync(second.Ref, VdiFormat.Vhd, first.Ref));
+        Assert.Equal("VDI_IO_ERROR", e.Code);
+        Assert.Contains("HTTP/1.1 500 Internal Error", e.Message);
 
         await using var full = await client.ExportVdiAsync(second.Ref, VdiFormat.Raw);
         Assert.Equal(disk.VirtualSize, await ReadAllAsync(full));
