@@ -2,7 +2,7 @@ using XcrCluster.Domain;
 using XcrCluster.Domain.Control;
 using XcrCluster.Domain.Vm;
 
-namespace XcrCluster.Replication.Tests;
+namespace XcrCluster.Domain.Tests;
 
 /// <summary>A job's life in the control plane's pure state: settings changed by name (all or none), schedules added,
 /// removed and switched, deletion, the runs and VMs it remembers for orphans.</summary>

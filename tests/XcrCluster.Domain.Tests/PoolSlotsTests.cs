@@ -1,6 +1,6 @@
 using XcrCluster.Domain.Pools;
 
-namespace XcrCluster.Replication.Tests;
+namespace XcrCluster.Domain.Tests;
 
 /// <summary>The pure per-pool limits: capacity per kind, first come first served, oversized requests, node loss.</summary>
 public sealed class PoolSlotsTests

@@ -1,6 +1,6 @@
 using XcrCluster.Domain.Vm;
 
-namespace XcrCluster.Replication.Tests;
+namespace XcrCluster.Domain.Tests;
 
 /// <summary>What a listener computes from a run's samples (rate, time left) and how a tail knows the run ended.</summary>
 public sealed class RunTailTests

@@ -1,7 +1,7 @@
 using XcrCluster.Domain;
 using XcrCluster.Domain.Pools;
 
-namespace XcrCluster.Replication.Tests;
+namespace XcrCluster.Domain.Tests;
 
 /// <summary>Smart selection as Xen Orchestra does it (docs/xen-orchestra.md §3): tags, power state, exclusions,
 /// and what is never selected; and the text form an operator types.</summary>

@@ -2,7 +2,7 @@ using XcrCluster.Domain;
 using XcrCluster.Domain.Control;
 using XcrCluster.Domain.Vm;
 
-namespace XcrCluster.Replication.Tests;
+namespace XcrCluster.Domain.Tests;
 
 /// <summary>The pure rules: base selection, fullInterval, retention, settings, durations, pool registration, formats.</summary>
 public sealed class DomainTests

@@ -2,7 +2,7 @@ using XcrCluster.Domain;
 using XcrCluster.Domain.Control;
 using XcrCluster.Domain.Vm;
 
-namespace XcrCluster.Replication.Tests;
+namespace XcrCluster.Domain.Tests;
 
 /// <summary>When schedules are due: cron with seconds, time zones and DST, missed occurrences run once, disabled
 /// schedules never.</summary>

@@ -1,6 +1,6 @@
 using XcrCluster.Domain.Vm;
 
-namespace XcrCluster.Replication.Tests;
+namespace XcrCluster.Domain.Tests;
 
 /// <summary>The run's task tree built from the flat log: run > VM > snapshot / export per SR > transfer > target snapshot.</summary>
 public sealed class TaskTreeTests
