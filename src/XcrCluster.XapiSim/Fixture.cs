@@ -171,7 +171,7 @@ public sealed record Fixture
         });
         if (running)
         {
-            db.Set(vm, "guest_metrics", VmMessages.CreateGuestMetrics(db).Ref);
+            db.Set(vm, "guest_metrics", VmPower.CreateGuestMetrics(db).Ref);
         }
 
         var devices = "abcdefghijklmnop";

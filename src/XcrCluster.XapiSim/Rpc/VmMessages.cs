@@ -8,7 +8,7 @@ namespace XcrCluster.XapiSim.Rpc;
 /// <summary>
 /// VM lifecycle and copies, with XAPI's semantics (xapi_vm_clone.ml; the new record in <see cref="VmCopies"/>):
 /// a snapshot is a halted template with is_a_snapshot, snapshot_of, the same MACs and snapshot VDIs; a clone or
-/// copy is a VM with new MACs. Power operations honour blocked_operations.
+/// copy is a VM with new MACs. Power operations are in <see cref="VmPower"/>.
 /// </summary>
 internal static class VmMessages
 {
@@ -25,9 +25,9 @@ internal static class VmMessages
         table.Add("VM.clone", 2, call => Copy(call, "clone", full: false, srRef: null));
         table.Add("VM.copy", 3, call => Copy(call, "copy", full: true, srRef: call.Args.String(2)));
         table.Add("VM.destroy", 1, Destroy);
-        table.Add("VM.start", 3, Start);
-        table.Add("VM.clean_shutdown", 1, call => Shutdown(call, "clean_shutdown"));
-        table.Add("VM.hard_shutdown", 1, call => Shutdown(call, "hard_shutdown"));
+        table.Add("VM.start", 3, VmPower.Start);
+        table.Add("VM.clean_shutdown", 1, call => VmPower.Shutdown(call, "clean_shutdown"));
+        table.Add("VM.hard_shutdown", 1, call => VmPower.Shutdown(call, "hard_shutdown"));
         table.Add("VM.set_memory_limits", 5, call =>
         {
             var vm = call.Get(Schemas.Vm, 0);
@@ -176,82 +176,9 @@ internal static class VmMessages
             call.Db.Delete(vif);
         }
 
-        DropGuestMetrics(call, vm);
+        VmPower.DropGuestMetrics(call, vm);
         call.Db.Delete(vm);
         return "";
-    }
-
-    private static object? Start(Call call)
-    {
-        var vm = call.Get(Schemas.Vm, 0);
-        CheckNotBlocked(vm, "start");
-        if (vm.Bool("is_a_template"))
-        {
-            throw new XapiException("VM_IS_TEMPLATE", vm.Ref);
-        }
-
-        if (vm.Str("power_state") != "Halted")
-        {
-            throw new XapiException("VM_BAD_POWER_STATE", vm.Ref, "halted", vm.Str("power_state").ToLowerInvariant());
-        }
-
-        var paused = call.Args.Bool(1);
-        SetPower(call, vm, paused ? "Paused" : "Running", attached: true);
-        var metrics = CreateGuestMetrics(call.Db);
-        call.Db.Set(vm, "guest_metrics", metrics.Ref);
-        return "";
-    }
-
-    /// <summary>What a started guest with PV drivers reports, so health checks can wait on it.</summary>
-    internal static XapiObject CreateGuestMetrics(XapiDatabase db) => db.Create(Schemas.GuestMetrics, new Dictionary<string, object?>
-    {
-        ["os_version"] = new Dictionary<string, object?> { ["name"] = "Simulated Linux", ["distro"] = "sim" },
-        ["PV_drivers_version"] = new Dictionary<string, object?> { ["major"] = "8", ["minor"] = "3", ["micro"] = "0" },
-        ["PV_drivers_up_to_date"] = true,
-        ["PV_drivers_detected"] = true,
-        ["live"] = true,
-        ["last_updated"] = DateTime.UtcNow,
-        ["can_use_hotplug_vbd"] = "yes",
-        ["can_use_hotplug_vif"] = "yes",
-    });
-
-    private static object? Shutdown(Call call, string operation)
-    {
-        var vm = call.Get(Schemas.Vm, 0);
-        CheckNotBlocked(vm, operation);
-        if (vm.Str("power_state") == "Halted")
-        {
-            throw new XapiException("VM_BAD_POWER_STATE", vm.Ref, "running", "halted");
-        }
-
-        SetPower(call, vm, "Halted", attached: false);
-        DropGuestMetrics(call, vm);
-        return "";
-    }
-
-    private static void SetPower(Call call, XapiObject vm, string state, bool attached)
-    {
-        vm.Fields["power_state"] = state;
-        vm.Fields["resident_on"] = attached ? call.HostRef : XapiValue.NullRef;
-        vm.Fields["domid"] = attached ? (long)Random.Shared.Next(1, 1000) : -1L;
-        call.Db.Touch(vm);
-        foreach (var device in call.Db.Where(Schemas.Vbd, "VM", vm.Ref).Concat(call.Db.Where(Schemas.Vif, "VM", vm.Ref)))
-        {
-            call.Db.Set(device, "currently_attached", attached);
-        }
-    }
-
-    private static void DropGuestMetrics(Call call, XapiObject vm)
-    {
-        if (call.Db.TryGet(vm.Str("guest_metrics"), out var metrics))
-        {
-            call.Db.Delete(metrics);
-        }
-
-        if (call.Db.TryGet(vm.Ref, out _))
-        {
-            call.Db.Set(vm, "guest_metrics", XapiValue.NullRef);
-        }
     }
 
     /// <summary>OPERATION_BLOCKED [vm, reason] when the operation is in blocked_operations.</summary>
