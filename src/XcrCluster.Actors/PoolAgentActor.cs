@@ -10,7 +10,8 @@ namespace XcrCluster.Actors;
 /// <summary>
 /// The agent of one pool, a cluster singleton on the nodes serving that pool: it enforces the pool's limits across
 /// every job of the cluster (snapshots and VDI transfers at once, as Xen Orchestra does), granting slots first
-/// come first served, hosts the target sessions of runs writing to its pool (<see cref="TargetSessionActor"/>), and
+/// come first served, hosts the source sessions of runs reading from its pool (<see cref="SourceSessionActor"/>) and the
+/// target sessions of runs writing to it (<see cref="TargetSessionActor"/>), and
 /// reads the pool's live inventory (SRs, VMs, disks) for whoever asks. Leases of a node that leaves are released. Not persistent: after a
 /// hand-over the new agent starts empty. No wait is endless: a lease held longer than <see cref="PoolLimits.MaxHold"/> is reclaimed (with a
 /// warning naming its holder) and a request waiting longer than <see cref="PoolLimits.MaxWait"/> is answered <see cref="SlotsRefused"/>.
@@ -52,6 +53,21 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
             {
                 session.Forward(message);
             }
+        });
+        Receive<RunSource>(run =>
+        {
+            // One attempt per VM at a time: a new one while the last still ends (its orchestrator gone, it is undoing what
+            // it made) is refused, and retried per `retries` like any failed attempt.
+            var name = "source-" + Uri.EscapeDataString(run.Request.VmUuid);
+            var refusal = targets is null ? $"the node of pool {pool}'s agent has no XAPI access"
+                : !Context.Child(name).IsNobody() ? $"an earlier run of this VM is still ending on pool {pool}'s agent" : null;
+            if (refusal is not null)
+            {
+                Sender.Tell(new SourceFinished(pool, run.Session, LocalRun.Failed(run.Request, refusal)));
+                return;
+            }
+
+            Context.ActorOf(SourceSessionActor.Props(pool, targets!), name).Forward(run);
         });
         Receive<AcquireSlots>(request =>
         {

@@ -29,6 +29,7 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
         this.limits = limits;
         this.targets = targets;
         Receive<ITargetMessage>(message => Agent(message.Pool).Forward(message));
+        Receive<RunSource>(message => Agent(message.Pool).Forward(message));
         Receive<AcquireSlots>(request => Agent(request.Pool).Forward(request with { OwnerNode = cluster.SelfAddress.ToString() }));
         Receive<ReleaseSlots>(release => Agent(release.Pool).Forward(release));
         Receive<GetPoolLoad>(get => Agent(get.Pool).Forward(get));

@@ -28,7 +28,7 @@ public static class ReplicationHosting
                 .AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "cancel-replications", async () =>
             {
                 // Runs are cancelled and clean up on the pools while this node is still a member.
-                await executor.CancelAllAsync(TimeSpan.FromSeconds(40)).ConfigureAwait(false);
+                await executor.CancelAllAsync(CancelGrace).ConfigureAwait(false);
                 return Done.Instance;
             }))
             .WithActors((system, registry) => registry.Register<ReplicatedVmRegion>(ClusterSharding.Get(system).Start(
@@ -86,12 +86,30 @@ public static class ReplicationHosting
 
     /// <summary>This node's pool agents router (<see cref="PoolAgentsActor"/>): starts the agent singletons of the
     /// pools this node serves and routes slot requests to every pool's agent. Needs the control plane proxy. Without
-    /// <paramref name="limits"/>, the bounds come from the configuration (<see cref="PoolLimitsFrom"/>).</summary>
+    /// <paramref name="limits"/>, the bounds come from the configuration (<see cref="PoolLimitsFrom"/>). <paramref name="services"/>
+    /// (made once the actor system exists) lends the agents XAPI access and the data channel; runs going on their source
+    /// sessions are cancelled when the node stops, and given the same grace as the executor's to clean up.</summary>
     public static AkkaConfigurationBuilder WithPoolAgents(this AkkaConfigurationBuilder builder, PoolLimits? limits = null,
-        TargetServices? targets = null)
-        => builder.WithActors((system, registry) => registry.Register<PoolAgents>(
-            system.ActorOf(PoolAgentsActor.Props(
-                () => registry.GetAsync<ControlPlane>(), limits ?? PoolLimitsFrom(system.Settings.Config), targets), "pool-agents")));
+        Func<ActorSystem, IActorRegistry, TargetServices>? services = null)
+        => builder.WithActors((system, registry) =>
+        {
+            var targets = services?.Invoke(system, registry);
+            if (targets is not null)
+            {
+                CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "cancel-source-sessions", async () =>
+                {
+                    await targets.Running.CancelAllAsync(CancelGrace).ConfigureAwait(false);
+                    return Done.Instance;
+                });
+            }
+
+            registry.Register<PoolAgents>(system.ActorOf(PoolAgentsActor.Props(
+                () => registry.GetAsync<ControlPlane>(), limits ?? PoolLimitsFrom(system.Settings.Config), targets), "pool-agents"));
+        });
+
+    /// <summary>How long a stopping node waits for its cancelled runs to clean up on the pools (within
+    /// hocon/base.hocon's before-cluster-shutdown phase timeout).</summary>
+    public static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(40);
 
     /// <summary>Xen Orchestra's limits, and <c>xcr.pool-slots { max-hold, max-wait }</c> (hocon/base.hocon) bounding a lease
     /// and a wait.</summary>

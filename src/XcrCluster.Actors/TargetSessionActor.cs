@@ -5,9 +5,17 @@ using XcrCluster.Xapi;
 
 namespace XcrCluster.Actors;
 
-/// <summary>What a node lends its pool agents for target work: pool endpoints (credentials unsealed here, at
-/// connection time) and its data channel receiver.</summary>
-public sealed record TargetServices(IPoolRegistry Pools, Func<Task<ChannelReceiver>> Receiver);
+/// <summary>What a node lends its pool agents: pool endpoints (credentials unsealed here, at connection time) and its
+/// data channel receiver for target work; for source work (<see cref="SourceSessionActor"/>) the pools' slots, the
+/// targets on other nodes, and the registry of the runs going here (cancelled when the node stops).</summary>
+public sealed record TargetServices(IPoolRegistry Pools, Func<Task<ChannelReceiver>> Receiver)
+{
+    public IPoolGate? Gate { get; init; }
+
+    public IRemoteTargets? Remote { get; init; }
+
+    public RunRegistry Running { get; init; } = new();
+}
 
 /// <summary>
 /// One run's work on one SR of the agent's pool, on the agent's node: its own XAPI session and a

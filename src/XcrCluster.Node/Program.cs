@@ -72,45 +72,31 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         .WithXcrClusterDefaults()
         .WithXcrSerializer()
         .WithRunProgress()
-        .WithPoolAgents(targets: new TargetServices(pools, () => channel.Task))
+        .WithDataChannel(options, channel)
+        .WithPoolAgents(services: (system, registry) => new TargetServices(pools, () => channel.Task)
+        {
+            // A source session here sends to targets on other nodes over this node's data channel transport.
+            Gate = gate,
+            Remote = new AgentTargets(() => registry.GetAsync<PoolAgents>(), () => Cluster.Get(system).SelfAddress.ToString(), gate,
+                new TcpChannelTransport(system), options.DataCompress),
+        })
         .AddStartup((system, _) =>
         {
             // Every XAPI request of this node names it (pools log the User-Agent): which node read or wrote what.
             var version = typeof(NodeOptions).Assembly.GetName().Version?.ToString(3);
             XcrCluster.Xapi.XapiClientOptions.ProcessUserAgent = $"xcr-node/{version} ({Cluster.Get(system).SelfAddress})";
-        })
-        .AddStartup((system, _) =>
-        {
-            // The data channel: blocks of runs on other nodes whose target pools this node serves.
-            var certificate = options.DataTlsCertificate is { } path
-                ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(path,
-                    Environment.GetEnvironmentVariable("XCR_DATA_TLS_PASSWORD"))
-                : null;
-            var fingerprint = certificate is null ? null : TlsChannelTransport.Fingerprint(certificate);
-            var receiver = new ChannelReceiver(system.Materializer(), system.Log, options.DataLimits)
-            {
-                TlsFingerprint = fingerprint, AdvertisedHost = options.AdvertisedHost,
-            };
-            // Akka.Streams' TCP bind resolves its host and refuses 0.0.0.0: on every address, the channel listens where the
-            // public hostname points (where senders are told to connect).
-            var host = options.ListensEverywhere
-                ? System.Net.Dns.GetHostAddresses(options.AdvertisedHost)[0].ToString()
-                : options.Http.Address.ToString();
-            receiver.StartAsync(certificate is null ? new TcpChannelTransport(system) : new TlsChannelTransport(certificate, fingerprint!),
-                host, options.DataPort)
-                .ContinueWith(t => t.IsCompletedSuccessfully ? channel.TrySetResult(receiver)
-                    : channel.TrySetException(t.Exception!.GetBaseException()), TaskScheduler.Default);
         });
     if (options.Roles.Contains(ReplicationHosting.ControlRole))
     {
-        var remote = new AgentTargets(() => Registry().GetAsync<PoolAgents>(),
-            () => Cluster.Get(services.GetRequiredService<ActorSystem>()).SelfAddress.ToString(), gate,
-            new LazyTransport(() => services.GetRequiredService<ActorSystem>()), options.DataCompress);
+        // The executor orchestrates: each attempt runs on the node serving the source pool (its agent's source session).
+        var executor = new XapiRunExecutor(pools, gate, publish: RunProgressTopic.Publisher(() => services.GetRequiredService<ActorSystem>()))
+        {
+            Sources = new AgentSources(() => Registry().GetAsync<PoolAgents>(), () => services.GetRequiredService<ActorSystem>()),
+        };
         akka.WithSqlPersistence(provider, options.Postgres is null ? NodeFiles.PrivateSqlite(connection) : connection)
             .WithControlPlane(ReplicationHosting.ControlRole)
             .WithScheduler(ReplicationHosting.ControlRole)
-            .WithReplicatedVms(new XapiRunExecutor(pools, gate, remote,
-                RunProgressTopic.Publisher(() => services.GetRequiredService<ActorSystem>())), ReplicationHosting.ControlRole);
+            .WithReplicatedVms(executor, ReplicationHosting.ControlRole);
     }
     else
     {

@@ -29,6 +29,19 @@ public sealed class NodeProcess : IDisposable
         return new NodeProcess(process, url, dataDir);
     }
 
+    /// <summary>A node joining the cluster of the node on <paramref name="seedDir"/> with the given roles. Every node of a
+    /// cluster shares the cluster key (it unseals the pools' credentials itself): copied unless the directory has one.</summary>
+    public static async Task<NodeProcess> JoinAsync(string dataDir, string seedDir, string roles, params string[] extra)
+    {
+        Directory.CreateDirectory(dataDir);
+        if (!File.Exists(Path.Combine(dataDir, "cluster.key")))
+        {
+            File.Copy(Path.Combine(seedDir, "cluster.key"), Path.Combine(dataDir, "cluster.key"));
+        }
+
+        return await StartAsync(dataDir, ["--roles", roles, "--seed-nodes", Endpoint(seedDir)["akka"], .. extra]);
+    }
+
     public async Task<JsonNode> PostAsync(string path, object body, int expected = 200)
     {
         using var response = await Http.PostAsJsonAsync(path, body);

@@ -158,7 +158,7 @@ public sealed class TwoNodeTests : IAsyncLifetime
         beta.Pool.Faults.Clear();
         Assert.Equal(await beta.DiskChecksumsAsync(restorePoint), await beta.DiskChecksumsAsync(liveTarget));
 
-        using (await StartNearNodeAsync(copyKey: false))
+        using (await StartNearNodeAsync())
         {
             await Poll.UntilAsync(
                 async () => (await control.GetAsync("/api/pools/beta/load"))["node"]!.GetValue<string>() == NodeProcess.Endpoint(
@@ -232,19 +232,8 @@ public sealed class TwoNodeTests : IAsyncLifetime
         return [.. (await rpc.AllRecordsAsync(cls)).Values.Select(r => (string)r["name_label"]!).Order()];
     }
 
-    /// <summary>The node near pool beta, joining the first; every node of a cluster shares the cluster key, so it
-    /// unseals beta's credentials itself.</summary>
-    private async Task<NodeProcess> StartNearNodeAsync(bool copyKey = true, string[]? extra = null)
-    {
-        Directory.CreateDirectory(second);
-        if (copyKey)
-        {
-            File.Copy(Path.Combine(first, "cluster.key"), Path.Combine(second, "cluster.key"));
-        }
-
-        return await NodeProcess.StartAsync(second,
-            ["--roles", "pool-beta", "--seed-nodes", NodeProcess.Endpoint(first)["akka"], .. extra ?? []]);
-    }
+    /// <summary>The node near pool beta, joining the first (a restarted one keeps the key it has).</summary>
+    private Task<NodeProcess> StartNearNodeAsync(string[]? extra = null) => NodeProcess.JoinAsync(second, first, "pool-beta", extra ?? []);
 
     private static byte[] SelfSignedPkcs12(string name)
     {

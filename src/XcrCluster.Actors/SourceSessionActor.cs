@@ -1,0 +1,59 @@
+using Akka.Actor;
+using Akka.Streams;
+using XcrCluster.Domain.Vm;
+
+namespace XcrCluster.Actors;
+
+/// <summary>
+/// One attempt of a run on the node serving its source pool, under that pool's agent (the mirror of
+/// <see cref="TargetSessionActor"/>): it opens the source pool's XAPI session here, checks the VM, blocks migration,
+/// snapshots, exports each disk once and streams its blocks to every target (the local import when the target pool's
+/// agent runs here, the data channel otherwise), and answers with the result. The orchestrator (the VM entity's
+/// executor, on a control node) only asks and waits: it watches this session, and this session watches it back — an
+/// orchestrator gone (its node died) cancels the attempt, which then removes what it made.
+/// </summary>
+public sealed class SourceSessionActor : ReceiveActor
+{
+    private readonly CancellationTokenSource cancel = new();
+    private IActorRef? orchestrator;
+
+    public SourceSessionActor(string pool, TargetServices services)
+    {
+        Receive<RunSource>(run =>
+        {
+            orchestrator = Sender;
+            Context.Watch(orchestrator);
+            orchestrator.Tell(new SourceStarted(pool, run.Session));
+            var self = Self;
+            var request = run.Request;
+            // The session's own materializer: the attempt's streams stop with it (the agent moving, the node stopping).
+            var materializer = Context.Materializer();
+            var reporter = new RunProgressTopic.Reporter(request, p => self.Tell(p));
+            services.Running.TrackAsync(request.RunId,
+                    token => new LocalRun(services.Pools, services.Gate, services.Remote).RunAsync(request, materializer, reporter, token),
+                    cancel.Token)
+                .ContinueWith(t => new SourceFinished(pool, run.Session, t.IsCompletedSuccessfully ? t.Result
+                    : LocalRun.Failed(request, t.Exception?.GetBaseException().Message ?? "cancelled")), TaskScheduler.Default)
+                .PipeTo(self);
+        });
+
+        // Progress and the result go back through this actor, so the orchestrator sees them in order.
+        Receive<IRunProgressMessage>(progress => orchestrator?.Tell(progress));
+        Receive<SourceFinished>(finished =>
+        {
+            orchestrator?.Tell(finished);
+            Context.Stop(Self);
+        });
+        Receive<CancelSource>(_ => cancel.Cancel());
+        Receive<Terminated>(_ => cancel.Cancel());
+    }
+
+    public static Props Props(string pool, TargetServices services) => Akka.Actor.Props.Create(() => new SourceSessionActor(pool, services));
+
+    protected override void PostStop()
+    {
+        // An attempt still going when its session stops (the agent moved, the node is stopping) is cancelled: it cleans up
+        // on the pools in the background (the node's shutdown waits for it, RunRegistry).
+        cancel.Cancel();
+    }
+}
