@@ -1,0 +1,139 @@
+using Akka.Actor;
+using Akka.Cluster;
+using XcrCluster.Domain;
+using XcrCluster.Domain.Vm;
+using XcrCluster.Xapi;
+
+namespace XcrCluster.Actors.Tests;
+
+/// <summary>An attempt of a run sent to the source pool's agent (<see cref="AgentSources"/>, <see cref="SourceSessionActor"/>):
+/// it runs there and comes back with its result and progress; cancelled, orphaned or cut off, it leaves the pools as
+/// they were, and the orchestrator always hears how it ended.</summary>
+public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit("""
+    akka.actor.provider = cluster
+    akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+    akka.cluster.roles = ["pool-all"]
+    akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+    akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+    akka.loglevel = WARNING
+    """), IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private SimHost alpha = null!;
+    private SimHost beta = null!;
+    private IActorRef agents = null!;
+    private ReplicateVm request = null!;
+
+    public async Task InitializeAsync()
+    {
+        alpha = await SimHost.StartAsync(o => o with { PoolName = "alpha" });
+        beta = await SimHost.StartAsync(o => o with { PoolName = "beta" });
+        var cluster = Cluster.Get(Sys);
+        cluster.Join(cluster.SelfAddress);
+        AwaitCondition(() => cluster.SelfMember.Status == MemberStatus.Up, Timeout);
+        var registry = new StaticPoolRegistry(new Dictionary<string, XapiEndpoint>
+        {
+            ["alpha"] = XapiEndpoint.Parse($"http://root:password@{alpha.Url.Authority}"),
+            ["beta"] = XapiEndpoint.Parse($"http://root:password@{beta.Url.Authority}"),
+        });
+        var control = Sys.ActorOf(ControlPlaneActor.Props());
+        var services = new TargetServices(registry,
+            () => Task.FromException<DataChannel.ChannelReceiver>(new InvalidOperationException("no data channel in this test")));
+        agents = Sys.ActorOf(PoolAgentsActor.Props(() => Task.FromResult(control), targets: services), "pool-agents");
+        request = new ReplicateVm(await alpha.UuidAsync("VM", "tiny01"), "run-1", "alpha", new JobRef("job-1", "near", "schedule-1", "by hand"),
+            [new TargetRef("beta", await beta.UuidAsync("SR", "Local storage"))], new ReplicationSettings());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await alpha.DisposeAsync();
+        await beta.DisposeAsync();
+    }
+
+    private string SessionPath => $"/user/pool-agents/agent-alpha/agent/source-{request.VmUuid}";
+
+    private AgentSources Sources => new(() => Task.FromResult(agents), () => Sys);
+
+    [Fact]
+    public async Task An_attempt_runs_on_the_source_pools_agent_and_comes_back_with_its_result_and_progress_in_order()
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<IRunProgressMessage>();
+        var result = await Sources.RunAsync(request, seen.Enqueue, default).WaitAsync(Timeout);
+        Assert.True(result.Status == "success", result.Error);
+        Assert.True(result.Full);
+        var phases = seen.OfType<RunProgress>().Select(p => p.Phase).Distinct().ToList();
+        Assert.Equal([RunPhase.Snapshot, RunPhase.Export, RunPhase.Commit, RunPhase.Done], phases);
+    }
+
+    [Fact]
+    public async Task A_cancelled_attempt_removes_what_it_made_and_says_so()
+    {
+        var before = await NamesAsync();
+        alpha.Pool.Faults.ExportBytesPerSecond = 1 << 20;
+        using var cancel = new CancellationTokenSource();
+        var run = Sources.RunAsync(request, _ => { }, cancel.Token);
+        await Poll.UntilAsync(() => beta.Pool.Stats.BytesImported("/import_raw_vdi") > 0, "the import to start");
+        await cancel.CancelAsync();
+        var result = await run.WaitAsync(Timeout);
+        Assert.Equal("failure", result.Status);
+        Assert.Contains("cancelled", result.Error);
+        Assert.Equal(before, await NamesAsync());
+    }
+
+    [Fact]
+    public async Task An_attempt_whose_orchestrator_is_gone_is_cancelled_and_a_new_one_is_refused_until_it_has_cleaned_up()
+    {
+        var before = await NamesAsync();
+        alpha.Pool.Faults.ExportBytesPerSecond = 1 << 20;
+        var orchestrator = CreateTestProbe();
+        agents.Tell(new RunSource("alpha", "s-1", request), orchestrator);
+        orchestrator.ExpectMsg<SourceStarted>(Timeout);
+        await Poll.UntilAsync(() => beta.Pool.Stats.BytesImported("/import_raw_vdi") > 0, "the import to start");
+
+        var second = CreateTestProbe();
+        agents.Tell(new RunSource("alpha", "s-2", request with { RunId = "run-2" }), second);
+        Assert.Contains("still ending", second.ExpectMsg<SourceFinished>(Timeout).Result.Error);
+
+        Sys.Stop(orchestrator.Ref);
+        await Poll.UntilAsync(async () => (await NamesAsync()).SequenceEqual(before), "the pools as they were", Timeout);
+        await Poll.UntilAsync(async () => (await Sys.ActorSelection(SessionPath).Ask<ActorIdentity>(new Identify(1))).Subject is null,
+            "the session to end");
+        alpha.Pool.Faults.Clear();
+        var result = await Sources.RunAsync(request with { RunId = "run-3" }, _ => { }, default).WaitAsync(Timeout);
+        Assert.True(result.Status == "success", result.Error);
+    }
+
+    [Fact]
+    public async Task An_attempt_whose_session_stops_mid_run_fails_at_once_and_leaves_the_pools_as_they_were()
+    {
+        var before = await NamesAsync();
+        alpha.Pool.Faults.ExportBytesPerSecond = 1 << 20;
+        var run = Sources.RunAsync(request, _ => { }, default);
+        await Poll.UntilAsync(() => beta.Pool.Stats.BytesImported("/import_raw_vdi") > 0, "the import to start");
+        // What the agent's node leaving does to its sessions.
+        Sys.ActorSelection(SessionPath).Tell(PoisonPill.Instance);
+        var result = await run.WaitAsync(Timeout);
+        Assert.Contains("stopped during the run", result.Error);
+        await Poll.UntilAsync(async () => (await NamesAsync()).SequenceEqual(before), "the pools as they were", Timeout);
+    }
+
+    /// <summary>Every VM and VDI of both pools by name (snapshots and imports included), but the base copies a destroyed
+    /// snapshot leaves until the pool's garbage collector coalesces it (paused in tests).</summary>
+    private async Task<List<string>> NamesAsync()
+    {
+        var names = new List<string>();
+        foreach (var sim in new[] { alpha, beta })
+        {
+            using var rpc = sim.Json();
+            await rpc.LoginAsync();
+            foreach (var cls in new[] { "VM", "VDI" })
+            {
+                names.AddRange((await rpc.AllRecordsAsync(cls)).Values.Select(r => (string)r["name_label"]!).Where(n => n != "base copy")
+                    .Select(n => $"{sim.Pool.Options.PoolName}/{cls}/{n}"));
+            }
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+}
