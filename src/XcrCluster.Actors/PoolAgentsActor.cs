@@ -2,6 +2,7 @@ using System.Text;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Tools.Singleton;
+using Akka.Streams;
 using XcrCluster.Domain.Control;
 using XcrCluster.Domain.Pools;
 
@@ -27,7 +28,7 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
     public PoolAgentsActor(Func<Task<IActorRef>> controlPlane, PoolLimits limits, TargetServices? targets)
     {
         this.limits = limits;
-        this.targets = targets;
+        this.targets = targets is { Materializer: null } ? targets with { Materializer = Context.System.Materializer() } : targets;
         Receive<ITargetMessage>(message => Agent(message.Pool).Forward(message));
         Receive<RunSource>(message => Agent(message.Pool).Forward(message));
         Receive<AcquireSlots>(request => Agent(request.Pool).Forward(request with { OwnerNode = cluster.SelfAddress.ToString() }));

@@ -40,7 +40,13 @@ public sealed class RemoteTargetSide(string pool, string session, string srUuid,
     public async Task<int> RemoveLeftoversAsync(CancellationToken ct) => ((TargetReply)await AskAsync(new RemoveTargetLeftovers(pool, session), ct).ConfigureAwait(false)).Count;
 
     public async Task FindBasesAsync(IReadOnlyList<string> snapshotVdiUuids, CancellationToken ct)
-        => bases = [.. ((TargetReply)await AskAsync(new FindTargetBases(pool, session, snapshotVdiUuids), ct).ConfigureAwait(false)).Values ?? []];
+    {
+        var found = (TargetReply)await AskAsync(new FindTargetBases(pool, session, snapshotVdiUuids), ct).ConfigureAwait(false);
+        bases = [.. found.Values ?? []];
+        ReplicaNote = found.Note;
+    }
+
+    public string? ReplicaNote { get; private set; }
 
     public bool HasBase(string snapshotVdiUuid) => bases.Contains(snapshotVdiUuid);
 

@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Streams;
 using XcrCluster.Domain.Vm;
 
 namespace XcrCluster.Actors;
@@ -26,14 +25,16 @@ public sealed class SourceSessionActor : ReceiveActor
             orchestrator.Tell(new SourceStarted(pool, run.Session));
             var self = Self;
             var request = run.Request;
-            // The session's own materializer: the attempt's streams stop with it (the agent moving, the node stopping).
-            var materializer = Context.Materializer();
+            var materializer = services.Materializer ?? throw new InvalidOperationException("the agents' services have no materializer");
             var reporter = new RunProgressTopic.Reporter(request, p => self.Tell(p));
             services.Running.TrackAsync(request.RunId,
                     token => new LocalRun(services.Pools, services.Gate, services.Remote).RunAsync(request, materializer, reporter, token),
                     cancel.Token)
-                .ContinueWith(t => new SourceFinished(pool, run.Session, t.IsCompletedSuccessfully ? t.Result
-                    : LocalRun.Failed(request, t.Exception?.GetBaseException().Message ?? "cancelled")), TaskScheduler.Default)
+                .ContinueWith(t =>
+                {
+                    return new SourceFinished(pool, run.Session, t.IsCompletedSuccessfully ? t.Result
+                        : LocalRun.Failed(request, t.Exception?.GetBaseException().Message ?? "cancelled"));
+                }, TaskScheduler.Default)
                 .PipeTo(self);
         });
 

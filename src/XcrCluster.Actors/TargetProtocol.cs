@@ -39,7 +39,9 @@ public sealed record HealthCheckTarget(string Pool, string Session, string Resto
 
 public sealed record CloseTarget(string Pool, string Session) : ITargetMessage;
 
-/// <summary>The answer of a step: a count, the snapshot disks with a base, a disk id, or the replica and restore point.</summary>
-public sealed record TargetReply(string Pool, string Session, int Count = 0, IReadOnlyList<string>? Values = null) : ITargetMessage;
+/// <summary>The answer of a step: a count, the snapshot disks with a base (and why the replica found is not continued in
+/// place, if it is not), a disk id, or the replica and restore point.</summary>
+public sealed record TargetReply(string Pool, string Session, int Count = 0, IReadOnlyList<string>? Values = null, string? Note = null)
+    : ITargetMessage;
 
 public sealed record TargetFailed(string Pool, string Session, string Error) : ITargetMessage;

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Streams;
 using XcrCluster.DataChannel;
 using XcrCluster.Replication;
 using XcrCluster.Xapi;
@@ -15,6 +16,11 @@ public sealed record TargetServices(IPoolRegistry Pools, Func<Task<ChannelReceiv
     public IRemoteTargets? Remote { get; init; }
 
     public RunRegistry Running { get; init; } = new();
+
+    /// <summary>Where source sessions run their streams: one for the node, outliving every session (a session that stops
+    /// cancels its attempt, whose streams then end through the cancellation and undo what they made — cut off under it, a
+    /// channel sender's end would never be awaited). Made by <see cref="PoolAgentsActor"/> when not given.</summary>
+    public IMaterializer? Materializer { get; init; }
 }
 
 /// <summary>
@@ -56,7 +62,7 @@ public sealed class TargetSessionActor : ReceiveActor
         Receive<FindTargetBases>(m => Reply(async () =>
         {
             await Side.FindBasesAsync(m.SnapshotVdiUuids, stopping.Token).ConfigureAwait(false);
-            return new TargetReply(pool, session, Values: [.. m.SnapshotVdiUuids.Where(Side.HasBase)]);
+            return new TargetReply(pool, session, Values: [.. m.SnapshotVdiUuids.Where(Side.HasBase)], Note: Side.ReplicaNote);
         }));
         Receive<PrepareTargetDisk>(
             m => Reply(async () => new TargetReply(pool, session,

@@ -19,6 +19,10 @@ public interface ITargetSide
 
     bool HasBase(string snapshotVdiUuid);
 
+    /// <summary>After <see cref="FindBasesAsync"/>: why the replica found could not be continued in place (started,
+    /// changed, deleted), if it could not; the run's log says it.</summary>
+    string? ReplicaNote { get; }
+
     /// <summary>The disk this run imports into (a clone of the base, or new); returns its id on the target pool.</summary>
     Task<string> PrepareDiskAsync(VdiRecord source, string? baseSnapshotVdiUuid);
 

@@ -144,7 +144,7 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             }
 
             await targetSr.FindBasesAsync([.. jobSnapshots.Select(s => s.Disk.SnapshotVdiUuid)], ct).ConfigureAwait(false);
-            if (targetSr is TargetSr { ReplicaNote: { } note })
+            if (targetSr.ReplicaNote is { } note)
             {
                 log.Add("replica", "warning", start, message: note, target: targetSr.SrUuid);
             }

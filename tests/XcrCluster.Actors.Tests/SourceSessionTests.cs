@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Streams;
 using XcrCluster.Domain;
 using XcrCluster.Domain.Vm;
 using XcrCluster.Xapi;
@@ -22,6 +23,7 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit("""
     private SimHost alpha = null!;
     private SimHost beta = null!;
     private IActorRef agents = null!;
+    private DataChannel.ChannelReceiver receiver = null!;
     private ReplicateVm request = null!;
 
     public async Task InitializeAsync()
@@ -37,8 +39,14 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit("""
             ["beta"] = XapiEndpoint.Parse($"http://root:password@{beta.Url.Authority}"),
         });
         var control = Sys.ActorOf(ControlPlaneActor.Props());
-        var services = new TargetServices(registry,
-            () => Task.FromException<DataChannel.ChannelReceiver>(new InvalidOperationException("no data channel in this test")));
+        // Every target is treated as on another node: its steps go to a target session, its blocks over the data channel.
+        receiver = new DataChannel.ChannelReceiver(Sys.Materializer(), Sys.Log);
+        await receiver.StartAsync(new DataChannel.TcpChannelTransport(Sys), "127.0.0.1", 0);
+        var services = new TargetServices(registry, () => Task.FromResult(receiver))
+        {
+            Remote = new AgentTargets(() => Task.FromResult(agents), () => "akka.tcp://elsewhere@127.0.0.1:1", Replication.OpenGate.Instance,
+                new DataChannel.TcpChannelTransport(Sys)),
+        };
         agents = Sys.ActorOf(PoolAgentsActor.Props(() => Task.FromResult(control), targets: services), "pool-agents");
         request = new ReplicateVm(await alpha.UuidAsync("VM", "tiny01"), "run-1", "alpha", new JobRef("job-1", "near", "schedule-1", "by hand"),
             [new TargetRef("beta", await beta.UuidAsync("SR", "Local storage"))], new ReplicationSettings());
@@ -46,6 +54,7 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit("""
 
     public async Task DisposeAsync()
     {
+        await receiver.DisposeAsync();
         await alpha.DisposeAsync();
         await beta.DisposeAsync();
     }
@@ -63,6 +72,27 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit("""
         Assert.True(result.Full);
         var phases = seen.OfType<RunProgress>().Select(p => p.Phase).Distinct().ToList();
         Assert.Equal([RunPhase.Snapshot, RunPhase.Export, RunPhase.Commit, RunPhase.Done], phases);
+    }
+
+    [Fact]
+    public async Task A_replica_started_by_hand_is_left_as_it_is_and_the_log_says_so_from_a_target_session()
+    {
+        var first = await Sources.RunAsync(request, _ => { }, default).WaitAsync(Timeout);
+        Assert.True(first.Status == "success", first.Error);
+        Assert.True(receiver.Received.Transfers > 0, "the blocks went over the data channel");
+        using (var rpc = beta.Json())
+        {
+            await rpc.LoginAsync();
+            var replica = await rpc.CallAsync("VM.get_by_uuid", first.Targets[0].TargetVmUuid!);
+            await rpc.CallAsync("VM.remove_from_blocked_operations", replica, "start");
+            await rpc.CallAsync("VM.start", replica, false, false);
+        }
+
+        var next = await Sources.RunAsync(request with { RunId = "run-2" }, _ => { }, default).WaitAsync(Timeout);
+        Assert.True(next.Status == "success", next.Error);
+        Assert.False(next.Full);
+        Assert.NotEqual(first.Targets[0].TargetVmUuid, next.Targets[0].TargetVmUuid);
+        Assert.Contains(next.Log, l => l.Name == "replica" && l.Message!.Contains("running", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -95,7 +125,7 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit("""
         Assert.Contains("still ending", second.ExpectMsg<SourceFinished>(Timeout).Result.Error);
 
         Sys.Stop(orchestrator.Ref);
-        await Poll.UntilAsync(async () => (await NamesAsync()).SequenceEqual(before), "the pools as they were", Timeout);
+        await PoolsAsBeforeAsync(before);
         await Poll.UntilAsync(async () => (await Sys.ActorSelection(SessionPath).Ask<ActorIdentity>(new Identify(1))).Subject is null,
             "the session to end");
         alpha.Pool.Faults.Clear();
@@ -114,7 +144,20 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit("""
         Sys.ActorSelection(SessionPath).Tell(PoisonPill.Instance);
         var result = await run.WaitAsync(Timeout);
         Assert.Contains("stopped during the run", result.Error);
-        await Poll.UntilAsync(async () => (await NamesAsync()).SequenceEqual(before), "the pools as they were", Timeout);
+        await PoolsAsBeforeAsync(before);
+    }
+
+    /// <summary>Waits for the pools to be as they were; if they do not get there, shows the difference.</summary>
+    private async Task PoolsAsBeforeAsync(List<string> before)
+    {
+        try
+        {
+            await Poll.UntilAsync(async () => (await NamesAsync()).SequenceEqual(before), "the pools as they were", Timeout);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Equal(before, await NamesAsync());
+        }
     }
 
     /// <summary>Every VM and VDI of both pools by name (snapshots and imports included), but the base copies a destroyed
