@@ -104,10 +104,10 @@ public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
         if (vm.PowerState != "Halted")
         {
             // Only a health-check copy a run started (this one, or an interrupted one: it carries the marker).
-            await Pool.Client.CallAsync("VM.hard_shutdown", vm.Ref).ConfigureAwait(false);
+            await Pool.HardShutdownVmAsync(vm.Ref).ConfigureAwait(false);
         }
 
-        await Pool.Client.CallAsync("VM.destroy", vm.Ref).ConfigureAwait(false);
+        await Pool.DestroyVmObjectAsync(vm.Ref).ConfigureAwait(false);
         created.Remove(vm.Ref);
         foreach (var (_, vdi) in disks)
         {
@@ -144,7 +144,7 @@ public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
             var current = await Pool.VdiAsync(vdi.Ref).ConfigureAwait(false);
             if (current.Vbds.Count == 0)
             {
-                await Pool.Client.CallAsync("VDI.destroy", vdi.Ref).ConfigureAwait(false);
+                await Pool.DestroyVdiObjectAsync(vdi.Ref).ConfigureAwait(false);
             }
 
             created.Remove(vdi.Ref);
