@@ -61,7 +61,8 @@ public sealed partial class Pool
     public Task AddTagAsync(string vm, string tag) => Client.CallAsync("VM.add_tags", vm, tag);
 
     /// <summary>VM.set_tags: the VM's tags become exactly <paramref name="tags"/>.</summary>
-    public Task SetTagsAsync(string vm, IEnumerable<string> tags) => Client.CallAsync("VM.set_tags", vm, tags.Select(t => (object?)t).ToList());
+    public Task SetTagsAsync(string vm, IEnumerable<string> tags)
+        => Client.CallAsync("VM.set_tags", vm, tags.Select(t => (object?)t).ToList());
 
     /// <summary>VM.update_allowed_operations: XAPI keeps stale allowed_operations after blocked_operations change otherwise.</summary>
     public Task UpdateAllowedOperationsAsync(string vm) => Client.CallAsync("VM.update_allowed_operations", vm);

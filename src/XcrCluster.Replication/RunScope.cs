@@ -27,7 +27,8 @@ public enum DestroyReason
 /// source), (3) replica disks of this job that the committed replica replaced, and (4) restore points and job
 /// snapshots that retention removes. Never anything else: not a started replica, not a running VM, not a VM a
 /// person made. Every destroy of a run goes through <see cref="DestroyVmAsync"/> or <see cref="DestroyVdiAsync"/>,
-/// which check the record against the reason and refuse otherwise.
+/// which check the record against the reason and refuse otherwise; they alone call the Pool's unchecked destroys
+/// (<c>DestroyVmObjectAsync</c>, <c>DestroyVdiObjectAsync</c>; TypedXapiTests holds it).
 /// </summary>
 public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
 {
