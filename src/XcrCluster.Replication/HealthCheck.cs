@@ -1,4 +1,3 @@
-using XcrCluster.Xapi.Records;
 using XcrCluster.Xapi.Wire;
 
 namespace XcrCluster.Replication;
@@ -15,42 +14,40 @@ public static class HealthCheck
         CancellationToken ct)
     {
         var pool = scope.Pool;
-        var c = pool.Client;
         var point = await pool.VmRefAsync(restorePointUuid).ConfigureAwait(false);
-        var sr = await c.GetRefByUuidAsync<SrRecord>(srUuid, ct).ConfigureAwait(false);
+        var sr = await pool.SrRefAsync(srUuid, ct).ConfigureAwait(false);
         string copy;
-        await pool.SetOtherConfigAsync("VM", point, new Dictionary<string, string?> { [RunScope.ImportingKey] = scope.Marker })
+        await pool.SetVmOtherConfigAsync(point, new Dictionary<string, string?> { [RunScope.ImportingKey] = scope.Marker })
             .ConfigureAwait(false);
         try
         {
-            copy = scope.CreatedVm(
-                (string)(await c.CallAsync("VM.copy", point, $"Health Check - {sourceVmName}", sr).ConfigureAwait(false))!);
+            copy = scope.CreatedVm(await pool.CopyVmAsync(point, $"Health Check - {sourceVmName}", sr).ConfigureAwait(false));
         }
         finally
         {
-            await pool.SetOtherConfigAsync("VM", point, new Dictionary<string, string?> { [RunScope.ImportingKey] = null })
+            await pool.SetVmOtherConfigAsync(point, new Dictionary<string, string?> { [RunScope.ImportingKey] = null })
                 .ConfigureAwait(false);
         }
 
         try
         {
-            await c.CallAsync("VM.set_is_a_template", copy, false).ConfigureAwait(false);
-            await c.CallAsync("VM.add_tags", copy, "xo:no-bak=Health Check").ConfigureAwait(false);
+            await pool.SetIsATemplateAsync(copy, false).ConfigureAwait(false);
+            await pool.AddTagAsync(copy, "xo:no-bak=Health Check").ConfigureAwait(false);
             foreach (var vif in (await pool.VmAsync(copy).ConfigureAwait(false)).Vifs)
             {
-                await c.CallAsync("VIF.destroy", vif)
+                await pool.DestroyVifAsync(vif)
                     .ConfigureAwait(false); // isolated: the copy must not meet the network as the source VM
             }
 
             var started = DateTimeOffset.UtcNow;
-            await c.CallAsync("VM.start", copy, false, true).ConfigureAwait(false);
+            await pool.StartVmAsync(copy, startPaused: false, force: true).ConfigureAwait(false);
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
             limit.CancelAfter(timeout);
             while (true)
             {
                 var vm = await pool.VmAsync(copy).ConfigureAwait(false);
                 if (vm.PowerState == "Running" && vm.GuestMetrics != XapiValue.NullRef
-                    && await c.CallAsync("VM_guest_metrics.get_PV_drivers_detected", vm.GuestMetrics).ConfigureAwait(false) is true)
+                    && await pool.PvDriversDetectedAsync(vm.GuestMetrics).ConfigureAwait(false))
                 {
                     return $"the copy on SR {srUuid} started and its "
                         + $"guest answered in {(DateTimeOffset.UtcNow - started).TotalSeconds:F1} s";

@@ -27,18 +27,18 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
         {
             vm = await Pool.VmAsync(liveTarget.Ref).ConfigureAwait(false);
             var disks = await Pool.DisksAsync(vm).ConfigureAwait(false);
-            await Pool.SetOtherConfigAsync("VM", vm.Ref, new Dictionary<string, string?> { [RunScope.CommittingKey] = scope.Marker })
+            await Pool.SetVmOtherConfigAsync(vm.Ref, new Dictionary<string, string?> { [RunScope.CommittingKey] = scope.Marker })
                 .ConfigureAwait(false);
-            await Pool.SetOtherConfigAsync("VM", vm.Ref,
+            await Pool.SetVmOtherConfigAsync(vm.Ref,
                 new Dictionary<string, string?> { [RunScope.PreviousDisksKey] = ReplicaRecovery.Encode(disks) })
                 .ConfigureAwait(false);
-            await Pool.SetMapAsync("VM", vm.Ref, "blocked_operations", new Dictionary<string, string?>
+            await Pool.SetBlockedOperationsAsync(vm.Ref, new Dictionary<string, string?>
             {
                 ["start"] = XoMetadata.Importing, ["start_on"] = XoMetadata.Importing,
             }).ConfigureAwait(false);
             foreach (var (vbd, _) in disks)
             {
-                await Pool.Client.CallAsync("VBD.destroy", vbd.Ref).ConfigureAwait(false);
+                await Pool.DestroyVbdAsync(vbd.Ref).ConfigureAwait(false);
             }
         }
         else
@@ -51,10 +51,10 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
         {
             await Pool.AttachAsync(vm.Ref, to, vbd.Userdevice, vbd.Bootable, vbd.Mode, (RunScope.ImportingKey, scope.Marker),
                 vbd.Unpluggable).ConfigureAwait(false);
-            await Pool.Client.CallAsync("VDI.set_name_label", to, from.NameLabel).ConfigureAwait(false);
+            await Pool.SetVdiNameLabelAsync(to, from.NameLabel).ConfigureAwait(false);
 
             // Attached to the marked replica, the disk is explained by it; the restore point must not inherit the key.
-            await Pool.SetOtherConfigAsync("VDI", to, new Dictionary<string, string?> { [RunScope.ImportingKey] = null })
+            await Pool.SetVdiOtherConfigAsync(to, new Dictionary<string, string?> { [RunScope.ImportingKey] = null })
                 .ConfigureAwait(false);
         }
 
@@ -65,9 +65,9 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
             [XoMetadata.Sr] = sr.Uuid, [XoMetadata.Datetime] = datetime, [XoMetadata.QcowFix] = "true",
             [XoMetadata.Job] = scope.Job.JobId, [XoMetadata.Schedule] = scope.Job.ScheduleId, [XoMetadata.Vm] = scope.SourceVmUuid,
         }).ConfigureAwait(false);
-        await Pool.SetOtherConfigAsync("VM", vm.Ref, new Dictionary<string, string?> { [XoMetadata.CopyOf] = snapshot.Uuid })
+        await Pool.SetVmOtherConfigAsync(vm.Ref, new Dictionary<string, string?> { [XoMetadata.CopyOf] = snapshot.Uuid })
             .ConfigureAwait(false);
-        await Pool.Client.CallAsync("VM.set_name_description", vm.Ref,
+        await Pool.SetVmNameDescriptionAsync(vm.Ref,
             $"{snapshot.NameDescription} -- last replication: "
                 + $"{datetime.Replace(":", "", StringComparison.Ordinal)} {commit.BytesRead} B read").ConfigureAwait(false);
 
@@ -111,12 +111,12 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
         otherConfig.Remove("auto_poweron");
         otherConfig[RunScope.ImportingKey] = scope.Marker;
         record["other_config"] = otherConfig;
-        var vm = scope.CreatedVm((string)(await Pool.Client.CallAsync("VM.create", record).ConfigureAwait(false))!);
+        var vm = scope.CreatedVm(await Pool.CreateVmAsync(record).ConfigureAwait(false));
         var networks = await Pool.NetworksAsync().ConfigureAwait(false);
         foreach (var vif in vifs)
         {
             var network = NetworkMapping.Choose(vif.Network, networks, mapping);
-            await Pool.Client.CallAsync("VIF.create", new Dictionary<string, object?>
+            await Pool.CreateVifAsync(new Dictionary<string, object?>
             {
                 ["VM"] = vm, ["network"] = network.Ref, ["device"] = vif.Record.Device, ["MAC"] = vif.Record.Mac, ["MTU"] = vif.Record.Mtu,
                 ["other_config"] = new Dictionary<string, object?> { [RunScope.ImportingKey] = scope.Marker }, ["qos_algorithm_type"] = "",

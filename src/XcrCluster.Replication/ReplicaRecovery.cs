@@ -50,7 +50,7 @@ public static class ReplicaRecovery
         // The record of the old disks goes first and the marker last: a replica is unmarked only when it is done.
         var markers = new Dictionary<string, string?> { [RunScope.PreviousDisksKey] = null, [RunScope.ImportingKey] = null,
             [RunScope.CommittingKey] = null };
-        await pool.SetOtherConfigAsync("VM", restorePoint.Ref, markers).ConfigureAwait(false);
+        await pool.SetVmOtherConfigAsync(restorePoint.Ref, markers).ConfigureAwait(false);
         var removed = 0;
         var disks = await pool.DisksAsync(replica).ConfigureAwait(false);
         foreach (var previous in Decode(replica.OtherConfig.GetValueOrDefault(RunScope.PreviousDisksKey)))
@@ -65,18 +65,18 @@ public static class ReplicaRecovery
         }
 
         await pool.ResetAsync(await pool.VmAsync(replica.Ref).ConfigureAwait(false)).ConfigureAwait(false);
-        await pool.SetMapAsync("VM", replica.Ref, "blocked_operations", new Dictionary<string, string?>
+        await pool.SetBlockedOperationsAsync(replica.Ref, new Dictionary<string, string?>
         {
             ["start"] = XoMetadata.StartBlocked, ["start_on"] = XoMetadata.StartBlocked,
         }).ConfigureAwait(false);
         foreach (var (_, vdi) in disks)
         {
-            await pool.SetOtherConfigAsync("VDI", vdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = null })
+            await pool.SetVdiOtherConfigAsync(vdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = null })
                 .ConfigureAwait(false);
             scope.Kept(vdi.Ref);
         }
 
-        await pool.SetOtherConfigAsync("VM", replica.Ref, markers).ConfigureAwait(false); // the replica is committed
+        await pool.SetVmOtherConfigAsync(replica.Ref, markers).ConfigureAwait(false); // the replica is committed
         scope.Kept(replica.Ref);
         return removed;
     }
@@ -98,7 +98,7 @@ public static class ReplicaRecovery
         var removed = 0;
         foreach (var (vbd, vdi) in disks.Where(d => recorded && previous.All(p => p.VdiUuid != d.Vdi.Uuid)))
         {
-            await pool.Client.CallAsync("VBD.destroy", vbd.Ref).ConfigureAwait(false);
+            await pool.DestroyVbdAsync(vbd.Ref).ConfigureAwait(false);
             await scope.DestroyVdiAsync(vdi, DestroyReason.ReplacedReplicaDisk).ConfigureAwait(false);
             removed++;
         }
@@ -111,11 +111,11 @@ public static class ReplicaRecovery
             }
         }
 
-        await pool.SetMapAsync("VM", replica.Ref, "blocked_operations", new Dictionary<string, string?>
+        await pool.SetBlockedOperationsAsync(replica.Ref, new Dictionary<string, string?>
         {
             ["start"] = XoMetadata.StartBlocked, ["start_on"] = XoMetadata.StartBlocked,
         }).ConfigureAwait(false);
-        await pool.SetOtherConfigAsync("VM", replica.Ref, new Dictionary<string, string?>
+        await pool.SetVmOtherConfigAsync(replica.Ref, new Dictionary<string, string?>
         {
             [RunScope.PreviousDisksKey] = null, [RunScope.CommittingKey] = null,
         }).ConfigureAwait(false);
@@ -126,7 +126,7 @@ public static class ReplicaRecovery
     {
         try
         {
-            return await pool.VdiAsync(await pool.Client.GetRefByUuidAsync<VdiRecord>(uuid).ConfigureAwait(false)).ConfigureAwait(false);
+            return await pool.VdiAsync(await pool.VdiRefAsync(uuid).ConfigureAwait(false)).ConfigureAwait(false);
         }
         catch (Xapi.XapiException e) when (e.Code is "UUID_INVALID" or "HANDLE_INVALID")
         {

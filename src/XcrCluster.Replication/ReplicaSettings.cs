@@ -9,28 +9,24 @@ public static class ReplicaSettings
 {
     public static async Task ApplyAsync(Pool pool, VmRecord vm, VmRecord snapshot)
     {
-        var c = pool.Client;
-        await c.CallAsync("VM.set_memory_limits", vm.Ref, snapshot.MemoryStaticMin, snapshot.MemoryStaticMax, snapshot.MemoryDynamicMin,
+        await pool.SetMemoryLimitsAsync(vm.Ref, snapshot.MemoryStaticMin, snapshot.MemoryStaticMax, snapshot.MemoryDynamicMin,
             snapshot.MemoryDynamicMax)
             .ConfigureAwait(false);
-        await c.CallAsync("VM.set_VCPUs_max", vm.Ref, snapshot.VcpusMax).ConfigureAwait(false);
-        await c.CallAsync("VM.set_VCPUs_at_startup", vm.Ref, snapshot.VcpusAtStartup).ConfigureAwait(false);
-        await c.CallAsync("VM.set_name_label", vm.Ref, snapshot.NameLabel).ConfigureAwait(false);
-        await c.CallAsync("VM.set_platform", vm.Ref, ToMap(snapshot.Platform)).ConfigureAwait(false);
-        await c.CallAsync("VM.set_HVM_boot_policy", vm.Ref, snapshot.HvmBootPolicy).ConfigureAwait(false);
-        await c.CallAsync("VM.set_HVM_boot_params", vm.Ref, ToMap(snapshot.HvmBootParams)).ConfigureAwait(false);
+        await pool.SetVcpusMaxAsync(vm.Ref, snapshot.VcpusMax).ConfigureAwait(false);
+        await pool.SetVcpusAtStartupAsync(vm.Ref, snapshot.VcpusAtStartup).ConfigureAwait(false);
+        await pool.SetVmNameLabelAsync(vm.Ref, snapshot.NameLabel).ConfigureAwait(false);
+        await pool.SetPlatformAsync(vm.Ref, snapshot.Platform).ConfigureAwait(false);
+        await pool.SetHvmBootPolicyAsync(vm.Ref, snapshot.HvmBootPolicy).ConfigureAwait(false);
+        await pool.SetHvmBootParamsAsync(vm.Ref, snapshot.HvmBootParams).ConfigureAwait(false);
         var tags = snapshot.Tags.Append(XoMetadata.ReplicaTag).Distinct().ToList();
-        var ha = (string?)await c.CallAsync("VM.get_ha_restart_priority", vm.Ref).ConfigureAwait(false);
+        var ha = await pool.HaRestartPriorityAsync(vm.Ref).ConfigureAwait(false);
         if (!string.IsNullOrEmpty(ha))
         {
-            await c.CallAsync("VM.set_ha_restart_priority", vm.Ref, "").ConfigureAwait(false);
+            await pool.SetHaRestartPriorityAsync(vm.Ref, "").ConfigureAwait(false);
             tags.Add(XoMetadata.HaDisabledTag);
         }
 
-        await c.CallAsync("VM.set_tags", vm.Ref, tags.Distinct().Select(t => (object?)t).ToList()).ConfigureAwait(false);
-        await pool.SetOtherConfigAsync("VM", vm.Ref, new Dictionary<string, string?> { ["auto_poweron"] = null }).ConfigureAwait(false);
+        await pool.SetTagsAsync(vm.Ref, tags.Distinct()).ConfigureAwait(false);
+        await pool.SetVmOtherConfigAsync(vm.Ref, new Dictionary<string, string?> { ["auto_poweron"] = null }).ConfigureAwait(false);
     }
-
-    private static Dictionary<string, object?> ToMap(IReadOnlyDictionary<string, string> map)
-        => map.ToDictionary(p => p.Key, p => (object?)p.Value);
 }

@@ -27,7 +27,8 @@ public enum DestroyReason
 /// source), (3) replica disks of this job that the committed replica replaced, and (4) restore points and job
 /// snapshots that retention removes. Never anything else: not a started replica, not a running VM, not a VM a
 /// person made. Every destroy of a run goes through <see cref="DestroyVmAsync"/> or <see cref="DestroyVdiAsync"/>,
-/// which check the record against the reason and refuse otherwise.
+/// which check the record against the reason and refuse otherwise; they alone call the Pool's unchecked destroys
+/// (<c>DestroyVmObjectAsync</c>, <c>DestroyVdiObjectAsync</c>; TypedXapiTests holds it).
 /// </summary>
 public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
 {
@@ -104,10 +105,10 @@ public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
         if (vm.PowerState != "Halted")
         {
             // Only a health-check copy a run started (this one, or an interrupted one: it carries the marker).
-            await Pool.Client.CallAsync("VM.hard_shutdown", vm.Ref).ConfigureAwait(false);
+            await Pool.HardShutdownVmAsync(vm.Ref).ConfigureAwait(false);
         }
 
-        await Pool.Client.CallAsync("VM.destroy", vm.Ref).ConfigureAwait(false);
+        await Pool.DestroyVmObjectAsync(vm.Ref).ConfigureAwait(false);
         created.Remove(vm.Ref);
         foreach (var (_, vdi) in disks)
         {
@@ -144,7 +145,7 @@ public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
             var current = await Pool.VdiAsync(vdi.Ref).ConfigureAwait(false);
             if (current.Vbds.Count == 0)
             {
-                await Pool.Client.CallAsync("VDI.destroy", vdi.Ref).ConfigureAwait(false);
+                await Pool.DestroyVdiObjectAsync(vdi.Ref).ConfigureAwait(false);
             }
 
             created.Remove(vdi.Ref);

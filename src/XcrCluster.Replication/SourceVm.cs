@@ -60,13 +60,12 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
         // block migration for good.
         var previous = operations.ToDictionary(op => op,
             op => Vm.BlockedOperations.GetValueOrDefault(op) is { } reason && reason != XoMetadata.MigrationBlocked ? reason : null);
-        await pool.Client.SetMapEntriesAsync("VM", Vm.Ref, "blocked_operations",
+        await pool.SetBlockedOperationsAsync(Vm.Ref,
             operations.ToDictionary(op => op, string? (_) => XoMetadata.MigrationBlocked)).ConfigureAwait(false);
         return async () =>
         {
-            await pool.Client.SetMapEntriesAsync("VM", Vm.Ref, "blocked_operations", previous).ConfigureAwait(false);
-            await pool.Client.CallAsync("VM.update_allowed_operations", Vm.Ref)
-                .ConfigureAwait(false); // XAPI keeps stale allowed_operations otherwise
+            await pool.SetBlockedOperationsAsync(Vm.Ref, previous).ConfigureAwait(false);
+            await pool.UpdateAllowedOperationsAsync(Vm.Ref).ConfigureAwait(false); // XAPI keeps stale allowed_operations otherwise
         };
     }
 
@@ -146,7 +145,7 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
             await RemoveDisksAsync(snapshotRef, [.. ignored.Select(d => d.Vdi.Ref)]).ConfigureAwait(false);
         }
 
-        await pool.Client.CallAsync("VM.set_is_a_template", snapshotRef, false).ConfigureAwait(false);
+        await pool.SetIsATemplateAsync(snapshotRef, false).ConfigureAwait(false);
         var snapshot = await pool.VmAsync(snapshotRef).ConfigureAwait(false);
         await pool.StampAsync(snapshot, new Dictionary<string, string?>
         {
@@ -159,11 +158,11 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
         }).ConfigureAwait(false);
         foreach (var (_, vdi) in await pool.DisksAsync(snapshot).ConfigureAwait(false))
         {
-            await pool.SetOtherConfigAsync("VDI", vdi.Ref, new Dictionary<string, string?> { [XoMetadata.ContentKey] = vdi.Uuid })
+            await pool.SetVdiOtherConfigAsync(vdi.Ref, new Dictionary<string, string?> { [XoMetadata.ContentKey] = vdi.Uuid })
                 .ConfigureAwait(false);
         }
 
-        await pool.Client.CallAsync("VM.set_name_label", snapshotRef, XoMetadata.SnapshotName(job.JobName, Vm.NameLabel))
+        await pool.SetVmNameLabelAsync(snapshotRef, XoMetadata.SnapshotName(job.JobName, Vm.NameLabel))
             .ConfigureAwait(false);
         Vm = await pool.VmAsync(Vm.Ref).ConfigureAwait(false);
         return await pool.VmAsync(snapshotRef).ConfigureAwait(false);
@@ -178,7 +177,7 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
             if (liveVdis.Contains(vdi.SnapshotOf))
             {
                 scope.CreatedVdi(vdi.Ref); // made by this run's VM.snapshot
-                await pool.Client.CallAsync("VBD.destroy", vbd.Ref).ConfigureAwait(false);
+                await pool.DestroyVbdAsync(vbd.Ref).ConfigureAwait(false);
                 await scope.DestroyVdiAsync(vdi, DestroyReason.CreatedByThisRun, quiet: false).ConfigureAwait(false);
             }
         }

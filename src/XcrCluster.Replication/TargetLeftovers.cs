@@ -26,7 +26,7 @@ public static class TargetLeftovers
         foreach (var point in (await pool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false))
             .Where(v => v.IsASnapshot && scope.IsMarked(v.OtherConfig)))
         {
-            await pool.SetOtherConfigAsync("VM", point.Ref, markers).ConfigureAwait(false);
+            await pool.SetVmOtherConfigAsync(point.Ref, markers).ConfigureAwait(false);
             removed++;
         }
 
@@ -35,7 +35,7 @@ public static class TargetLeftovers
         {
             if (vdi.IsASnapshot || vdi.Vbds.Count > 0)
             {
-                await pool.SetOtherConfigAsync("VDI", vdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = null })
+                await pool.SetVdiOtherConfigAsync(vdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = null })
                     .ConfigureAwait(false);
             }
             else

@@ -48,30 +48,29 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
     /// that creates it — a clone inherits the marker its source carries for the length of the clone call.</summary>
     public async Task<string> PrepareDiskAsync(VdiRecord source, string? baseSnapshotVdiUuid)
     {
-        var c = Pool.Client;
         string vdi;
         if (baseSnapshotVdiUuid is not null)
         {
             var baseVdi = replica.Bases[baseSnapshotVdiUuid];
-            await Pool.SetOtherConfigAsync("VDI", baseVdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = scope.Marker })
+            await Pool.SetVdiOtherConfigAsync(baseVdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = scope.Marker })
                 .ConfigureAwait(false);
             try
             {
-                vdi = scope.CreatedVdi((string)(await c.CallAsync("VDI.clone", baseVdi.Ref).ConfigureAwait(false))!);
+                vdi = scope.CreatedVdi(await Pool.CloneVdiAsync(baseVdi.Ref).ConfigureAwait(false));
             }
             finally
             {
-                await Pool.SetOtherConfigAsync("VDI", baseVdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = null })
+                await Pool.SetVdiOtherConfigAsync(baseVdi.Ref, new Dictionary<string, string?> { [RunScope.ImportingKey] = null })
                     .ConfigureAwait(false);
             }
 
             if (source.VirtualSize > baseVdi.VirtualSize)
             {
-                await c.CallTaskAsync("VDI.resize", [vdi, source.VirtualSize]).ConfigureAwait(false);
+                await Pool.ResizeVdiAsync(vdi, source.VirtualSize).ConfigureAwait(false);
             }
 
-            await c.CallAsync("VDI.set_name_label", vdi, $"[Importing] {source.NameLabel}").ConfigureAwait(false);
-            await Pool.SetOtherConfigAsync("VDI", vdi, new Dictionary<string, string?>
+            await Pool.SetVdiNameLabelAsync(vdi, $"[Importing] {source.NameLabel}").ConfigureAwait(false);
+            await Pool.SetVdiOtherConfigAsync(vdi, new Dictionary<string, string?>
             {
                 [XoMetadata.CopyOf] = source.Uuid, [XoMetadata.ContentKey] = source.Uuid, [XoMetadata.Datetime] = null,
                     [XoMetadata.Exported] = null,
@@ -79,7 +78,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
             return vdi;
         }
 
-        return scope.CreatedVdi((string)(await c.CallAsync("VDI.create", new Dictionary<string, object?>
+        return scope.CreatedVdi(await Pool.CreateVdiAsync(new Dictionary<string, object?>
         {
             ["name_label"] = $"[Importing] {source.NameLabel}", ["name_description"] = source.NameDescription, ["SR"] = Sr.Ref,
             ["virtual_size"] = source.VirtualSize, ["type"] = source.Type, ["sharable"] = source.Sharable, ["read_only"] = false,
@@ -89,7 +88,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
             },
             ["tags"] = source.Tags.Select(t => (object?)t).ToList(), ["xenstore_data"] = new Dictionary<string, object?>(),
             ["sm_config"] = new Dictionary<string, object?>(),
-        }).ConfigureAwait(false))!);
+        }).ConfigureAwait(false));
     }
 
     /// <summary>All disks arrived: the replica (made now if there is none to continue) gets them and a restore point;

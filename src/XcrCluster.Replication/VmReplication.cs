@@ -60,7 +60,7 @@ public sealed class VmReplication(Pool source, IReadOnlyList<ITargetSpec> target
             var transferStart = log.Now;
             var results = await new RunTransfer(source, targets, srs, materializer, throttle, log, Progress)
                 .RunAsync(side, snapshot, bases, jobSnapshots, live, ct).ConfigureAwait(false);
-            var record = (Dictionary<string, object?>)(await source.Client.CallAsync("VM.get_record", snapshot.Ref).ConfigureAwait(false))!;
+            var record = await source.VmFieldsAsync(snapshot.Ref).ConfigureAwait(false);
             var vifs = await SourceVifsAsync(snapshot).ConfigureAwait(false);
             foreach (var (target, result) in srs.Zip(results))
             {
