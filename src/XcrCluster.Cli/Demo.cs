@@ -116,9 +116,11 @@ public static class Demo
     }
 
     /// <summary>Runs the job, waits for its end, prints the report and checks the restore point against the source snapshot.</summary>
-    private static async Task<bool> RunJobAsync(NodeClient client, string jobId, SimPool alpha, SimPool beta, int number, string expected, TextWriter output)
+    private static async Task<bool> RunJobAsync(NodeClient client, string jobId, SimPool alpha, SimPool beta, int number, string expected,
+        TextWriter output)
     {
-        async Task<(long Exported, long Imported)> Counters() => ((await alpha.BytesAsync()).Exported, (await beta.BytesAsync()).Imported);
+        async Task<(long Exported, long Imported)> Counters()
+            => ((await alpha.BytesAsync()).Exported, (await beta.BytesAsync()).Imported);
 
         var before = await Counters();
         var clock = Stopwatch.StartNew();

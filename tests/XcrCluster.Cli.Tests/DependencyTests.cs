@@ -26,7 +26,8 @@ public sealed class DependencyTests
     {
         var next = Directory.EnumerateFiles(XcrDir, "*.dll").Select(Path.GetFileName).ToList();
         Assert.Contains("xcr.dll", next);
-        Assert.DoesNotContain(next, f => NodeOnly.Any(n => f!.StartsWith(n, StringComparison.OrdinalIgnoreCase)) || f == "xcr-xapi-sim.dll");
+        Assert.DoesNotContain(next,
+            f => NodeOnly.Any(n => f!.StartsWith(n, StringComparison.OrdinalIgnoreCase)) || f == "xcr-xapi-sim.dll");
         Assert.True(File.Exists(Path.Combine(XcrDir, "runtime", "node", "xcr-node.dll")), "xcr-node in runtime/node");
         Assert.True(File.Exists(Path.Combine(XcrDir, "runtime", "sim", "xcr-xapi-sim.dll")), "xcr-xapi-sim in runtime/sim");
     }
