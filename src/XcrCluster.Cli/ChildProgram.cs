@@ -2,11 +2,17 @@ using System.Diagnostics;
 
 namespace XcrCluster.Cli;
 
-/// <summary>One of our servers (xcr-node, xcr-xapi-sim) started by `xcr demo` from the directory xcr runs from (never
-/// through `dotnet run`), its stdout and stderr in a log file so it can outlive xcr (--keep); its ready line
+/// <summary>One of our servers (xcr-node, xcr-xapi-sim) started by `xcr demo` from its folder under runtime/ next to xcr
+/// (never through `dotnet run`), its stdout and stderr in a log file so it can outlive xcr (--keep); its ready line
 /// ("ready URL", "listening URL") is read from that log.</summary>
 public sealed class ChildProgram : IDisposable
 {
+    /// <summary>The simulated pool, in runtime/sim/.</summary>
+    public static readonly Server Sim = new("sim", "xcr-xapi-sim.dll", "listening ");
+
+    /// <summary>The cluster node, in runtime/node/.</summary>
+    public static readonly Server Node = new("node", "xcr-node.dll", "ready ");
+
     private readonly Process process;
     private bool detached;
 
@@ -20,12 +26,15 @@ public sealed class ChildProgram : IDisposable
 
     public string Log { get; }
 
-    public static async Task<(ChildProgram Program, Uri Url)> StartAsync(string dll, string readyPrefix, string log, params string[] args)
+    public static async Task<(ChildProgram Program, Uri Url)> StartAsync(Server server, string log, params string[] args)
     {
-        var path = Path.Combine(AppContext.BaseDirectory, dll);
+        var (dll, readyPrefix) = (server.Dll, server.ReadyPrefix);
+        var path = server.Path;
         if (!File.Exists(path))
         {
-            throw new CliException($"{dll} is not next to xcr ({AppContext.BaseDirectory}): build the solution");
+            // A published xcr ships without the servers (they carry Akka and the SQL drivers): the demo needs a build.
+            throw new CliException($"{dll} is not in {Path.GetDirectoryName(path)}: the demo runs from a build "
+                + "(dotnet run --project src/XcrCluster.Cli -c Release -- demo)");
         }
 
         // exec: the shell becomes the program, so its PID is the program's and a kill reaches it.
@@ -54,6 +63,12 @@ public sealed class ChildProgram : IDisposable
 
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>A server of the demo: its folder under runtime/, its assembly and the prefix of its ready line.</summary>
+    public sealed record Server(string Folder, string Dll, string ReadyPrefix)
+    {
+        public string Path => System.IO.Path.Combine(AppContext.BaseDirectory, "runtime", Folder, Dll);
     }
 
     /// <summary>Leaves the program running after xcr exits (`xcr demo --keep`).</summary>

@@ -1,9 +1,5 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using XcrCluster.Xapi;
-using XcrCluster.XapiSim;
 
 namespace XcrCluster.Cli;
 
@@ -12,13 +8,16 @@ namespace XcrCluster.Cli;
 /// directory, driven through the node's HTTP API as an operator would: pools registered, a job created for VM
 /// "web01" (pool alpha to pool beta), a full run, the guest writes 8 blocks, a delta run. Byte counts come from the
 /// simulators' own counters and each restore point is checked against the source snapshot it came from.
-/// `--keep` leaves everything running and prints how to use xcr against it.
+/// `--keep` leaves everything running and prints how to use xcr against it. The servers are found in runtime/ next to
+/// xcr, where its build puts them (see XcrCluster.Cli.csproj).
 /// </summary>
 public static class Demo
 {
     private const int GuestBlocks = 8;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, Fixture? fixture = null)
+    /// <param name="fixture">The simulated pools' shape as xcr-xapi-sim reads it (JSON, tests use small disks); null: its
+    /// embedded default.</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, string? fixture = null)
     {
         var keep = args.Contains("--keep");
         var dataIndex = Array.IndexOf(args, "--data");
@@ -31,28 +30,28 @@ public static class Demo
         {
             output.WriteLine($"xcr demo: data in {dir}");
             string[] fixtureArgs = fixture is null ? [] : ["--fixture", WriteFixture(dir, fixture)];
-            async Task<Uri> Start(string dll, string ready, string name, params string[] a)
+            async Task<Uri> Start(ChildProgram.Server server, string name, params string[] a)
             {
-                var (child, url) = await ChildProgram.StartAsync(dll, ready, Path.Combine(dir, name + ".log"), a);
+                var (child, url) = await ChildProgram.StartAsync(server, Path.Combine(dir, name + ".log"), a);
                 children.Add(child);
                 return url;
             }
 
-            var sims = await Task.WhenAll(new[] { "alpha", "beta" }.Select(pool => Start("xcr-xapi-sim.dll", "listening ", "pool-" + pool,
+            var sims = await Task.WhenAll(new[] { "alpha", "beta" }.Select(pool => Start(ChildProgram.Sim, "pool-" + pool,
                 ["--listen", "127.0.0.1:0", "--data", Path.Combine(dir, "pool-" + pool), "--pool-name", pool, .. fixtureArgs])));
-            var (alpha, beta) = (sims[0], sims[1]);
-            output.WriteLine($"  pool alpha (source) at {alpha}, pool beta (target) at {beta} (xcr-xapi-sim)");
+            using var http = new HttpClient();
+            var (alpha, beta) = (new SimPool(http, sims[0]), new SimPool(http, sims[1]));
+            output.WriteLine($"  pool alpha (source) at {alpha.Url}, pool beta (target) at {beta.Url} (xcr-xapi-sim)");
             var nodeDir = Path.Combine(dir, "node");
-            var node = await Start("xcr-node.dll", "ready ", "node", "--data", nodeDir, "--http", "127.0.0.1:0");
+            var node = await Start(ChildProgram.Node, "node", "--data", nodeDir, "--http", "127.0.0.1:0");
             var token = (await File.ReadAllTextAsync(Path.Combine(nodeDir, "token"))).Trim();
             output.WriteLine($"  one-node cluster up at {node} (xcr-node, SQLite journal in {nodeDir})");
 
             using var client = NodeClient.Connect(node.ToString(), token);
-            using var sim = new HttpClient();
-            foreach (var (name, url) in new[] { ("alpha", alpha), ("beta", beta) })
+            foreach (var (name, pool) in new[] { ("alpha", alpha), ("beta", beta) })
             {
                 // The simulators' default credentials; the password travels in the request body only.
-                await client.PostAsync("/api/pools", new { name, url = url.ToString(), username = "root", password = "password" });
+                await client.PostAsync("/api/pools", new { name, url = pool.Url.ToString(), username = "root", password = "password" });
             }
 
             var (vm, sr) = await LocateAsync(client);
@@ -60,12 +59,10 @@ public static class Demo
             var jobId = job["id"]!.GetValue<string>();
             output.WriteLine($"  pools alpha and beta registered; job {jobId} replicates web01 ({vm}) to beta's SR {sr}, keeping 2 restore points");
 
-            var full = await RunJobAsync(client, sim, jobId, alpha, beta, 1, "full", output);
-            var written = await sim.PostAsJsonAsync(new Uri(alpha, "/sim/guest-write"), new { vm, blocks = GuestBlocks, seed = 7 });
-            written.EnsureSuccessStatusCode();
-            await sim.PostAsJsonAsync(new Uri(alpha, "/sim/collector"), new { run = true });
+            var full = await RunJobAsync(client, jobId, alpha, beta, 1, "full", output);
+            await alpha.GuestWriteAsync(vm, GuestBlocks, seed: 7);
             output.WriteLine($"  the guest wrote {GuestBlocks} blocks of 2 MiB on its first disk");
-            var delta = await RunJobAsync(client, sim, jobId, alpha, beta, 2, "delta", output);
+            var delta = await RunJobAsync(client, jobId, alpha, beta, 2, "delta", output);
 
             output.WriteLine("  xcr replica list:");
             await XcrCommand.RunAsync(["replica", "list", "--node", node.ToString(), "--token", token], new IndentedWriter(output, "    "), output, TextReader.Null);
@@ -84,7 +81,7 @@ public static class Demo
 
             return ok ? 0 : 1;
         }
-        catch (Exception e) when (e is CliException or HttpRequestException or XapiException or IOException)
+        catch (Exception e) when (e is CliException or HttpRequestException or IOException)
         {
             output.WriteLine($"xcr demo: FAILED: {e.Message}");
             return 1;
@@ -103,10 +100,10 @@ public static class Demo
         }
     }
 
-    private static string WriteFixture(string dir, Fixture fixture)
+    private static string WriteFixture(string dir, string fixture)
     {
         var path = Path.Combine(dir, "fixture.json");
-        File.WriteAllText(path, JsonSerializer.Serialize(fixture));
+        File.WriteAllText(path, fixture);
         return path;
     }
 
@@ -118,17 +115,12 @@ public static class Demo
         return (vm, sr);
     }
 
-    private static XapiEndpoint Endpoint(Uri sim) => XapiEndpoint.Parse($"http://root:password@{sim.Authority}");
-
     /// <summary>Runs the job, waits for its end, prints the report and checks the restore point against the source snapshot.</summary>
-    private static async Task<bool> RunJobAsync(NodeClient client, HttpClient sim, string jobId, Uri alpha, Uri beta, int number, string expected, TextWriter output)
+    private static async Task<bool> RunJobAsync(NodeClient client, string jobId, SimPool alpha, SimPool beta, int number, string expected,
+        TextWriter output)
     {
         async Task<(long Exported, long Imported)> Counters()
-        {
-            var a = await sim.GetFromJsonAsync<JsonNode>(new Uri(alpha, "/sim/stats"));
-            var b = await sim.GetFromJsonAsync<JsonNode>(new Uri(beta, "/sim/stats"));
-            return (Bytes(a!, "bytesExported", "/export_raw_vdi"), Bytes(b!, "bytesImported", "/import_raw_vdi"));
-        }
+            => ((await alpha.BytesAsync()).Exported, (await beta.BytesAsync()).Imported);
 
         var before = await Counters();
         var clock = Stopwatch.StartNew();
@@ -162,25 +154,9 @@ public static class Demo
         }
 
         var point = result["targets"]!.AsArray()[0]!["restorePointUuid"]!.GetValue<string>();
-        var same = await ChecksumsAsync(alpha, sim, result["sourceSnapshot"]!.GetValue<string>()) == await ChecksumsAsync(beta, sim, point);
+        var same = await alpha.ChecksumsAsync(result["sourceSnapshot"]!.GetValue<string>()) == await beta.ChecksumsAsync(point);
         output.WriteLine($"  restore point {point} {(same ? "equals" : "DIFFERS FROM")} the source snapshot");
         return same;
-    }
-
-    private static long Bytes(JsonNode stats, string field, string path) => stats["endpoints"]?[path]?[field]?.GetValue<long>() ?? 0;
-
-    /// <summary>The SHA-256 of each disk of a VM (userdevice order), from the simulator.</summary>
-    private static async Task<string> ChecksumsAsync(Uri pool, HttpClient sim, string vmUuid)
-    {
-        await using var client = await XapiClient.ConnectAsync(Endpoint(pool));
-        var p = new Replication.Pool(client);
-        var sums = new List<string>();
-        foreach (var (_, vdi) in await p.DisksAsync(await p.VmAsync(await p.VmRefAsync(vmUuid))))
-        {
-            sums.Add((await sim.GetFromJsonAsync<JsonNode>(new Uri(pool, $"/sim/checksum?vdi={vdi.Uuid}")))!["sha256"]!.GetValue<string>());
-        }
-
-        return string.Join(",", sums);
     }
 
     /// <summary>Another command's lines, indented under the demo's.</summary>

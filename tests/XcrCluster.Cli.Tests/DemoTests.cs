@@ -8,7 +8,7 @@ public sealed class DemoTests
     public async Task The_demo_replicates_full_then_delta_and_verifies_the_replica()
     {
         var output = new StringWriter();
-        var code = await Demo.RunAsync([], output, SimHost.SmallFixture);
+        var code = await Demo.RunAsync([], output, System.Text.Json.JsonSerializer.Serialize(SimHost.SmallFixture));
         var text = output.ToString();
         Assert.True(code == 0, text);
         Assert.Contains("run 1: success, full", text);
