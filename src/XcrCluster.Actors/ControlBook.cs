@@ -5,13 +5,13 @@ namespace XcrCluster.Actors;
 
 /// <summary>A control plane command sent with a request id (<see cref="ControlPlaneClient"/>): sent again after a lost
 /// answer, it is applied once and answered as the first time.</summary>
-public sealed record ControlRequest(string RequestId, IControlMessage Command) : IControlMessage;
+public sealed record ControlRequest(string RequestId, IControlRequest Command) : IControlRequest;
 
 /// <summary>The event of a <see cref="ControlRequest"/>: the control state's event, the request id and the reply.</summary>
-public sealed record ControlApplied(string RequestId, IControlMessage Event, IControlMessage Reply) : IControlMessage;
+public sealed record ControlApplied(string RequestId, IControlEvent Event, IControlReply Reply) : IControlEvent;
 
 /// <summary>A request the control plane applied and what it answered.</summary>
-public sealed record AppliedRequest(string RequestId, IControlMessage Reply);
+public sealed record AppliedRequest(string RequestId, IControlReply Reply);
 
 /// <summary>What the control plane persists and snapshots: the <see cref="ControlState"/> and the ids of the last
 /// <see cref="RequestsKept"/> requests it applied (bounded: a retry comes within seconds, never thousands of
@@ -24,7 +24,7 @@ public sealed record ControlBook
 
     public ImmutableList<AppliedRequest> Applied { get; init; } = [];
 
-    public (IControlMessage? Event, IControlMessage Reply) Process(IControlMessage command) => command switch
+    public (IControlEvent? Event, IControlReply Reply) Process(IControlRequest command) => command switch
     {
         ControlRequest r when Applied.Find(a => a.RequestId == r.RequestId) is { } done => (null, done.Reply),
         ControlRequest r => State.Process(r.Command) switch
@@ -35,7 +35,7 @@ public sealed record ControlBook
         _ => State.Process(command),
     };
 
-    public ControlBook Apply(IControlMessage e) => e switch
+    public ControlBook Apply(IControlEvent e) => e switch
     {
         ControlApplied a => this with
         {

@@ -21,9 +21,9 @@ public sealed class ControlPlaneActor : BoundedJournalActor
             ControlState legacy => new ControlBook { State = legacy }, // snapshots from before request ids
             var other => throw new InvalidOperationException($"control plane: unknown snapshot {other.GetType().Name}"),
         });
-        Recover<IControlMessage>(e => book = book.Apply(e));
+        Recover<IControlEvent>(e => book = book.Apply(e));
         DeleteWhatSnapshotsCover("control plane");
-        Command<IControlMessage>(command =>
+        Command<IControlRequest>(command =>
         {
             var (e, reply) = book.Process(command);
             if (e is null)

@@ -21,11 +21,13 @@ public static class ControlPlaneClient
 
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(200);
 
-    public static Task<T> AskAsync<T>(IActorRef controlPlane, IControlMessage command, TimeSpan deadline, CancellationToken ct = default)
+    public static Task<T> AskAsync<T>(IActorRef controlPlane, IControlRequest command, TimeSpan deadline, CancellationToken ct = default)
+        where T : IControlReply
         => AskAsync<T>(() => Task.FromResult(controlPlane), command, deadline, ct);
 
     public static async Task<T> AskAsync<T>(
-        Func<Task<IActorRef>> controlPlane, IControlMessage command, TimeSpan deadline, CancellationToken ct = default)
+        Func<Task<IActorRef>> controlPlane, IControlRequest command, TimeSpan deadline, CancellationToken ct = default)
+        where T : IControlReply
     {
         var request = command as ControlRequest ?? new ControlRequest(Guid.NewGuid().ToString(), command);
         var clock = Stopwatch.StartNew();

@@ -25,7 +25,7 @@ public static class JobRunner
         var chosen = job.Vms.Concat(await SmartAsync(actors.PoolAgents, job).ConfigureAwait(false)).Distinct(StringComparer.Ordinal)
             .ToList();
         var launch = new RunLaunch(runId, job.Id, schedule.Id, chosen, trigger, DateTimeOffset.UtcNow);
-        await ControlPlaneClient.AskAsync<IControlMessage>(actors.ControlPlane, new RecordRun(launch), TimeSpan.FromSeconds(30))
+        await ControlPlaneClient.AskAsync<IControlReply>(actors.ControlPlane, new RecordRun(launch), TimeSpan.FromSeconds(30))
             .ConfigureAwait(false);
         var vms = new List<VmStart>();
         foreach (var vm in chosen)

@@ -125,26 +125,34 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
             : throw new SerializationException($"unknown manifest {manifest}");
 
     /// <summary>A control message inside another (a request's command, an applied request's event and reply): its
-    /// manifest and its JSON.</summary>
-    private sealed class ControlMessageConverter : JsonConverter<IControlMessage>
+    /// manifest and its JSON, whichever family the property is declared with.</summary>
+    private sealed class ControlMessageConverter : JsonConverterFactory
     {
-        public override IControlMessage Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-        {
-            var element = JsonElement.ParseValue(ref reader);
-            var manifest = element.GetProperty("manifest").GetString() ?? "";
-            return Types.TryGetValue(manifest, out var type)
-                ? (IControlMessage)(element.GetProperty("value").Deserialize(type, options)
-                    ?? throw new SerializationException($"empty {manifest}"))
-                : throw new SerializationException($"unknown manifest {manifest}");
-        }
+        public override bool CanConvert(Type typeToConvert) => typeToConvert.IsInterface && typeof(IControlMessage).IsAssignableFrom(typeToConvert);
 
-        public override void Write(Utf8JsonWriter writer, IControlMessage value, JsonSerializerOptions options)
+        public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options)
+            => (JsonConverter)Activator.CreateInstance(typeof(Family<>).MakeGenericType(typeToConvert))!;
+
+        private sealed class Family<T> : JsonConverter<T>
+            where T : class, IControlMessage
         {
-            writer.WriteStartObject();
-            writer.WriteString("manifest", Manifests[value.GetType()]);
-            writer.WritePropertyName("value");
-            JsonSerializer.Serialize(writer, value, value.GetType(), options);
-            writer.WriteEndObject();
+            public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+            {
+                var element = JsonElement.ParseValue(ref reader);
+                var manifest = element.GetProperty("manifest").GetString() ?? "";
+                return Types.TryGetValue(manifest, out var type) && typeof(T).IsAssignableFrom(type)
+                    ? (T)(element.GetProperty("value").Deserialize(type, options) ?? throw new SerializationException($"empty {manifest}"))
+                    : throw new SerializationException($"unknown {typeof(T).Name} manifest {manifest}");
+            }
+
+            public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("manifest", Manifests[value.GetType()]);
+                writer.WritePropertyName("value");
+                JsonSerializer.Serialize(writer, value, value.GetType(), options);
+                writer.WriteEndObject();
+            }
         }
     }
 }

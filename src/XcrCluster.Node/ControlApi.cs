@@ -113,13 +113,14 @@ public static class ControlApi
 
     /// <summary>Asks the control plane singleton (pools, jobs), sending again with the same request id while it restarts
     /// (<see cref="ControlPlaneClient"/>), for <see cref="AskTimeout"/> at most.</summary>
-    internal static async Task<T> ControlAsync<T>(ActorRegistry registry, IControlMessage message)
+    internal static async Task<T> ControlAsync<T>(ActorRegistry registry, IControlRequest message)
+        where T : IControlReply
         => await ControlPlaneClient.AskAsync<T>(() => registry.GetAsync<ControlPlane>(), message, AskTimeout);
 
     internal static async Task<JobDefinition?> JobAsync(ActorRegistry registry, string id)
         => (await ControlAsync<JobReply>(registry, new GetJob(id))).Job;
 
-    internal static IResult Reply(IControlMessage reply) => reply switch
+    internal static IResult Reply(IControlReply reply) => reply switch
     {
         Done done => Results.Json(new { id = done.Id }),
         Refused refused => Results.BadRequest(new { error = refused.Reason }),

@@ -47,7 +47,7 @@ public static class JobApi
             {
                 Schedules = schedules, Defined = DateTimeOffset.UtcNow, Smart = smart,
             };
-            var reply = await ControlAsync<IControlMessage>(registry, new DefineJob(job));
+            var reply = await ControlAsync<IControlReply>(registry, new DefineJob(job));
             return reply is Done ? Results.Json(new { id = job.Id, scheduleId = job.ScheduleId, schedules = schedules.Select(s => s.Id) })
                 : Reply(reply);
         });
@@ -56,21 +56,21 @@ public static class JobApi
         app.MapGet("/api/jobs/{id}", async (string id, ActorRegistry registry) =>
             await JobAsync(registry, id) is { } job ? Results.Json(View(job)) : Results.NotFound(new { error = $"no job {id}" }));
         app.MapPatch("/api/jobs/{id}", async (string id, Dictionary<string, JsonElement> changes, ActorRegistry registry) =>
-            Reply(await ControlAsync<IControlMessage>(registry, new ChangeJob(id, changes.ToDictionary(c => c.Key, c => Text(c.Value))))));
+            Reply(await ControlAsync<IControlReply>(registry, new ChangeJob(id, changes.ToDictionary(c => c.Key, c => Text(c.Value))))));
         app.MapDelete("/api/jobs/{id}", async (string id, bool? purge, ActorRegistry registry) =>
             await DeleteAsync(registry, key, id, purge == true));
         foreach (var (verb, enabled) in new[] { ("enable", true), ("disable", false) })
         {
             app.MapPost($"/api/jobs/{{id}}/{verb}", async (string id, ActorRegistry registry) =>
-                Reply(await ControlAsync<IControlMessage>(registry, new EnableJob(id, enabled))));
+                Reply(await ControlAsync<IControlReply>(registry, new EnableJob(id, enabled))));
             app.MapPost($"/api/jobs/{{id}}/schedules/{{scheduleId}}/{verb}", async (string id, string scheduleId, ActorRegistry registry) =>
-                Reply(await ControlAsync<IControlMessage>(registry, new EnableSchedule(id, scheduleId, enabled))));
+                Reply(await ControlAsync<IControlReply>(registry, new EnableSchedule(id, scheduleId, enabled))));
         }
 
         app.MapPost("/api/jobs/{id}/schedules", async (string id, ScheduleRequest request, ActorRegistry registry) =>
-            Reply(await ControlAsync<IControlMessage>(registry, new AddSchedule(id, Schedule(request)))));
+            Reply(await ControlAsync<IControlReply>(registry, new AddSchedule(id, Schedule(request)))));
         app.MapDelete("/api/jobs/{id}/schedules/{scheduleId}", async (string id, string scheduleId, ActorRegistry registry) =>
-            Reply(await ControlAsync<IControlMessage>(registry, new RemoveSchedule(id, scheduleId))));
+            Reply(await ControlAsync<IControlReply>(registry, new RemoveSchedule(id, scheduleId))));
         app.MapPost("/api/jobs/{id}/run", async (string id, string? schedule, ActorRegistry registry) =>
         {
             if (await JobAsync(registry, id) is not { } job)
@@ -155,7 +155,7 @@ public static class JobApi
         }
 
         var purged = purge ? await Purge.JobAsync(registry, key, job, vms) : null;
-        var reply = await ControlAsync<IControlMessage>(registry, new DeleteJob(id));
+        var reply = await ControlAsync<IControlReply>(registry, new DeleteJob(id));
         if (reply is not Done)
         {
             return Reply(reply);

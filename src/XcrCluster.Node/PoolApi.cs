@@ -54,7 +54,7 @@ public static class PoolApi
                 return Results.BadRequest(new { error = $"login to {pool.Url}: {failed}" });
             }
 
-            return Reply(await ControlAsync<IControlMessage>(registry, new RegisterPool(pool, request.Replace)));
+            return Reply(await ControlAsync<IControlReply>(registry, new RegisterPool(pool, request.Replace)));
         });
         app.MapGet("/api/pools", async (ActorRegistry registry) =>
         {

@@ -69,7 +69,7 @@ public static class RunApi
             var purged = await Purge.ReplicasAsync(registry, key, vm, srs);
             if (sr is null || state.RestorePoints.Count == 1)
             {
-                await ControlAsync<IControlMessage>(registry, new ForgetVm(vm));
+                await ControlAsync<IControlReply>(registry, new ForgetVm(vm));
             }
 
             return Results.Json(new { vm, srs, restorePoints = purged.RestorePoints, replicas = purged.Replicas });

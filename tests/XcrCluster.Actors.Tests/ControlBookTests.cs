@@ -8,7 +8,7 @@ public sealed class ControlBookTests
 {
     private static readonly RunLaunch Launch = new("run-1", "job-1", "s", [Guid.NewGuid().ToString()], "manual", DateTimeOffset.UnixEpoch);
 
-    private static ControlBook Send(ControlBook book, IControlMessage command, out IControlMessage reply)
+    private static ControlBook Send(ControlBook book, IControlRequest command, out IControlReply reply)
     {
         (var e, reply) = book.Process(command);
         return e is null ? book : book.Apply(e);

@@ -35,8 +35,8 @@ public sealed class JournalBoundTests : IDisposable
         SchedulerState fired;
         await using (var node = await SqliteControlNode.StartAsync(dataDir))
         {
-            Assert.IsType<Done>(await node.AskAsync<IControlMessage>(new RegisterPool(SqliteControlNode.Pool("alpha"))));
-            Assert.IsType<Done>(await node.AskAsync<IControlMessage>(new DefineJob(job)));
+            Assert.IsType<Done>(await node.AskAsync<IControlReply>(new RegisterPool(SqliteControlNode.Pool("alpha"))));
+            Assert.IsType<Done>(await node.AskAsync<IControlReply>(new DefineJob(job)));
             using var all = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             for (var i = 0; i < Schedules; i++)
             {

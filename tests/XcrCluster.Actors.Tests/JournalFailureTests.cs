@@ -19,8 +19,8 @@ public sealed class JournalFailureTests : IDisposable
     public async Task A_locked_database_delays_a_registration_and_a_schedule_but_both_complete_when_it_is_released()
     {
         await using var node = await SqliteControlNode.StartAsync(dataDir);
-        Assert.Equal(new Done("alpha"), await node.AskAsync<IControlMessage>(new RegisterPool(SqliteControlNode.Pool("alpha"))));
-        Assert.IsType<Done>(await node.AskAsync<IControlMessage>(new DefineJob(SqliteControlNode.EverySecond("job-1", "alpha"))));
+        Assert.Equal(new Done("alpha"), await node.AskAsync<IControlReply>(new RegisterPool(SqliteControlNode.Pool("alpha"))));
+        Assert.IsType<Done>(await node.AskAsync<IControlReply>(new DefineJob(SqliteControlNode.EverySecond("job-1", "alpha"))));
         using var first = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await node.Runs.Reader.ReadAsync(first.Token);
 
@@ -36,7 +36,7 @@ public sealed class JournalFailureTests : IDisposable
         // The scheduler's next firing cannot be written; then a registration cannot be either.
         await Poll.UntilAsync(() => node.Errors.Any(e => e.Contains("scheduler", StringComparison.Ordinal)),
             "the scheduler's journal failure", TimeSpan.FromSeconds(30));
-        var registration = node.AskAsync<IControlMessage>(new RegisterPool(SqliteControlNode.Pool("beta")), TimeSpan.FromSeconds(90));
+        var registration = node.AskAsync<IControlReply>(new RegisterPool(SqliteControlNode.Pool("beta")), TimeSpan.FromSeconds(90));
         await Poll.UntilAsync(() => node.Errors.Any(e => e.Contains("control-plane", StringComparison.Ordinal)),
             "the control plane's journal failure", TimeSpan.FromSeconds(30));
         Assert.False(registration.IsCompleted);

@@ -53,7 +53,8 @@ public sealed class SqliteControlNode : IAsyncDisposable
 
     public async Task<IActorRef> ControlPlaneAsync() => await host.Services.GetRequiredService<ActorRegistry>().GetAsync<ControlPlane>();
 
-    public async Task<T> AskAsync<T>(IControlMessage command, TimeSpan? deadline = null)
+    public async Task<T> AskAsync<T>(IControlRequest command, TimeSpan? deadline = null)
+        where T : IControlReply
         => await ControlPlaneClient.AskAsync<T>(ControlPlaneAsync, command, deadline ?? TimeSpan.FromSeconds(30));
 
     /// <summary>The events of a persistence id still in the journal.</summary>

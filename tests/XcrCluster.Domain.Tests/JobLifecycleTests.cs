@@ -24,14 +24,14 @@ public sealed class JobLifecycleTests
         return Step(state, new DefineJob(job));
     }
 
-    private static ControlState Step(ControlState state, IControlMessage command)
+    private static ControlState Step(ControlState state, IControlRequest command)
     {
         var (e, reply) = state.Process(command);
         Assert.True(e is not null, $"{command} was refused: {reply}");
         return state.Apply(e);
     }
 
-    private static string Refusal(ControlState state, IControlMessage command)
+    private static string Refusal(ControlState state, IControlRequest command)
     {
         var (e, reply) = state.Process(command);
         Assert.Null(e);

@@ -3,8 +3,34 @@ using XcrCluster.Domain.Vm;
 
 namespace XcrCluster.Domain.Control;
 
-/// <summary>Every message of the control plane singleton (pools and jobs); the serializer is bound to it.</summary>
+/// <summary>Every message of the control plane singleton (pools and jobs) and of the scheduler; the serializer is bound
+/// to it. Each belongs to one family below: what is asked (commands, queries), what is answered, what is persisted.</summary>
 public interface IControlMessage
+{
+}
+
+/// <summary>What the control plane is asked: a command (it may change the books) or a query (it never does).</summary>
+public interface IControlRequest : IControlMessage
+{
+}
+
+/// <summary>A change asked of the books: answered <see cref="Done"/> with an event persisted, or refused.</summary>
+public interface IControlCommand : IControlRequest
+{
+}
+
+/// <summary>A read of the books: answered at once, nothing persisted.</summary>
+public interface IControlQuery : IControlRequest
+{
+}
+
+/// <summary>Every answer of the control plane.</summary>
+public interface IControlReply : IControlMessage
+{
+}
+
+/// <summary>What the control plane persists; applied to <see cref="ControlState"/>.</summary>
+public interface IControlEvent : IControlMessage
 {
 }
 
@@ -55,73 +81,72 @@ public sealed record RunLaunch(string RunId, string JobId, string ScheduleId, IR
 
 /// <summary>Registers a pool; a pool of that name is replaced only when <paramref name="Replace"/> says so
 /// (else the reply is <see cref="Conflict"/>).</summary>
-public sealed record RegisterPool(PoolRegistration Pool, bool Replace = false) : IControlMessage;
+public sealed record RegisterPool(PoolRegistration Pool, bool Replace = false) : IControlCommand;
 
-public sealed record DefineJob(JobDefinition Job) : IControlMessage;
+public sealed record DefineJob(JobDefinition Job) : IControlCommand;
 
 /// <summary>`xcr job set`: settings by name with text values (see <see cref="JobChanges"/>).</summary>
-public sealed record ChangeJob(string Id, IReadOnlyDictionary<string, string> Changes) : IControlMessage;
+public sealed record ChangeJob(string Id, IReadOnlyDictionary<string, string> Changes) : IControlCommand;
 
-public sealed record DeleteJob(string Id) : IControlMessage;
+public sealed record DeleteJob(string Id) : IControlCommand;
 
-public sealed record AddSchedule(string JobId, JobSchedule Schedule) : IControlMessage;
+public sealed record AddSchedule(string JobId, JobSchedule Schedule) : IControlCommand;
 
-public sealed record RemoveSchedule(string JobId, string ScheduleId) : IControlMessage;
+public sealed record RemoveSchedule(string JobId, string ScheduleId) : IControlCommand;
 
 /// <summary>Turns one schedule on or off (<see cref="EnableJob"/> does it for every schedule of the job).</summary>
-public sealed record EnableSchedule(string JobId, string ScheduleId, bool Enabled) : IControlMessage;
+public sealed record EnableSchedule(string JobId, string ScheduleId, bool Enabled) : IControlCommand;
 
 /// <summary>Turns a job's schedules on or off (the job can always be run by hand).</summary>
-public sealed record EnableJob(string Id, bool Enabled) : IControlMessage;
+public sealed record EnableJob(string Id, bool Enabled) : IControlCommand;
 
-public sealed record RecordRun(RunLaunch Run) : IControlMessage;
+public sealed record RecordRun(RunLaunch Run) : IControlCommand;
 
 /// <summary>A VM's replicas were purged and no job covers it: it leaves the list of known VMs.</summary>
-public sealed record ForgetVm(string Vm) : IControlMessage;
+public sealed record ForgetVm(string Vm) : IControlCommand;
 
-public sealed record GetPools : IControlMessage;
+public sealed record GetPools : IControlQuery;
 
-public sealed record GetJob(string Id) : IControlMessage;
+public sealed record GetJob(string Id) : IControlQuery;
 
-public sealed record GetJobs : IControlMessage;
+public sealed record GetJobs : IControlQuery;
 
 /// <summary>Every VM a job ever replicated (jobs' VMs and the VMs of recorded runs), and the recorded runs.</summary>
-public sealed record GetKnown : IControlMessage;
+public sealed record GetKnown : IControlQuery;
 
-public sealed record Known(IReadOnlyList<string> Vms, IReadOnlyList<RunLaunch> Runs) : IControlMessage;
+public sealed record Known(IReadOnlyList<string> Vms, IReadOnlyList<RunLaunch> Runs) : IControlReply;
 
 /// <summary>Replies: what was stored, or why not (400-style, naming the field).</summary>
-public sealed record Done(string Id) : IControlMessage;
+public sealed record Done(string Id) : IControlReply;
 
-public sealed record Refused(string Reason) : IControlMessage;
+public sealed record Refused(string Reason) : IControlReply;
 
 /// <summary>The command names an id that does not exist (404-style).</summary>
-public sealed record NotFound(string Reason) : IControlMessage;
+public sealed record NotFound(string Reason) : IControlReply;
 
 /// <summary>The command collides with what exists and was not asked to replace it (409-style).</summary>
-public sealed record Conflict(string Reason) : IControlMessage;
+public sealed record Conflict(string Reason) : IControlReply;
 
-public sealed record PoolList(IReadOnlyList<PoolRegistration> Pools) : IControlMessage;
+public sealed record PoolList(IReadOnlyList<PoolRegistration> Pools) : IControlReply;
 
-public sealed record JobList(IReadOnlyList<JobDefinition> Jobs) : IControlMessage;
+public sealed record JobList(IReadOnlyList<JobDefinition> Jobs) : IControlReply;
 
-public sealed record JobReply(JobDefinition? Job) : IControlMessage;
+public sealed record JobReply(JobDefinition? Job) : IControlReply;
 
-// Events.
-public sealed record PoolRegistered(PoolRegistration Pool) : IControlMessage;
+public sealed record PoolRegistered(PoolRegistration Pool) : IControlEvent;
 
-public sealed record JobDefined(JobDefinition Job) : IControlMessage;
+public sealed record JobDefined(JobDefinition Job) : IControlEvent;
 
-public sealed record JobDeleted(string Id) : IControlMessage;
+public sealed record JobDeleted(string Id) : IControlEvent;
 
-public sealed record JobEnabled(string Id, bool Enabled) : IControlMessage;
+public sealed record JobEnabled(string Id, bool Enabled) : IControlEvent;
 
-public sealed record ScheduleAdded(string JobId, JobSchedule Schedule) : IControlMessage;
+public sealed record ScheduleAdded(string JobId, JobSchedule Schedule) : IControlEvent;
 
-public sealed record ScheduleRemoved(string JobId, string ScheduleId) : IControlMessage;
+public sealed record ScheduleRemoved(string JobId, string ScheduleId) : IControlEvent;
 
-public sealed record ScheduleEnabled(string JobId, string ScheduleId, bool Enabled) : IControlMessage;
+public sealed record ScheduleEnabled(string JobId, string ScheduleId, bool Enabled) : IControlEvent;
 
-public sealed record RunRecorded(RunLaunch Run) : IControlMessage;
+public sealed record RunRecorded(RunLaunch Run) : IControlEvent;
 
-public sealed record VmForgotten(string Vm) : IControlMessage;
+public sealed record VmForgotten(string Vm) : IControlEvent;

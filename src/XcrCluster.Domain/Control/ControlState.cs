@@ -17,7 +17,7 @@ public sealed record ControlState
 
     public ImmutableSortedSet<string> KnownVms { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 
-    public (IControlMessage? Event, IControlMessage Reply) Process(IControlMessage command) => command switch
+    public (IControlEvent? Event, IControlReply Reply) Process(IControlRequest command) => command switch
     {
         RegisterPool r when PoolInvalid(r.Pool) is { } bad => (null, new Refused(bad)),
         RegisterPool r when !r.Replace && Pools.ContainsKey(r.Pool.Name) => (null, new Conflict(PoolExists(r.Pool.Name))),
@@ -80,7 +80,7 @@ public sealed record ControlState
     public static string PoolExists(string name)
         => $"name: a pool named {name} is registered; replace it explicitly (\"replace\": true, xcr pool add --replace)";
 
-    public ControlState Apply(IControlMessage e) => e switch
+    public ControlState Apply(IControlEvent e) => e switch
     {
         PoolRegistered r => this with { Pools = Pools.SetItem(r.Pool.Name, r.Pool) },
         JobDefined d => this with { Jobs = Jobs.SetItem(d.Job.Id, d.Job), KnownVms = KnownVms.Union(d.Job.Vms) },

@@ -4,7 +4,12 @@ namespace XcrCluster.Domain.Control;
 
 /// <summary>Persisted by the scheduler: a schedule fired for this occurrence (so a restart neither repeats it nor
 /// runs the ones it missed more than once).</summary>
-public sealed record ScheduleFired(string ScheduleId, string JobId, DateTimeOffset Due) : IControlMessage;
+public sealed record ScheduleFired(string ScheduleId, string JobId, DateTimeOffset Due) : ISchedulerEvent;
+
+/// <summary>What the scheduler singleton persists (on the control plane's wire and serializer).</summary>
+public interface ISchedulerEvent : IControlMessage
+{
+}
 
 /// <summary>The last occurrence each schedule fired for. Pure.</summary>
 public sealed record SchedulerState
