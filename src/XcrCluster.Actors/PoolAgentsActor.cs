@@ -33,6 +33,7 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
         Receive<ReleaseSlots>(release => Agent(release.Pool).Forward(release));
         Receive<GetPoolLoad>(get => Agent(get.Pool).Forward(get));
         Receive<GetInventory>(get => Agent(get.Pool).Forward(get));
+        Receive<GetSrReplicas>(get => Agent(get.Pool).Forward(get));
         Receive<Refresh>(_ => FetchPoolsAsync(controlPlane).PipeTo(Self, failure: _ => new PoolList([])));
         Receive<PoolList>(list =>
         {

@@ -3,6 +3,7 @@ using Akka.Streams;
 using XcrCluster.Domain.Vm;
 using XcrCluster.Replication;
 using XcrCluster.Xapi;
+using RunStatus = XcrCluster.Domain.Vm.RunStatus;
 
 namespace XcrCluster.Actors;
 
@@ -20,7 +21,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         active[request.RunId] = (cancel, done.Task);
-        var status = "failure";
+        var status = RunStatus.Failed;
         try
         {
             // Xen Orchestra's nRetriesVmBackupFailures: a failed VM is tried again (each attempt cleans up after itself);
@@ -29,7 +30,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
             for (var attempt = 1; ; attempt++)
             {
                 var result = await RunAsync(request, materializer, cancel.Token).ConfigureAwait(false);
-                if (result.Status != "failure" || attempt > request.Settings.Retries || cancel.IsCancellationRequested)
+                if (result.Status != RunStatus.Failed || attempt > request.Settings.Retries || cancel.IsCancellationRequested)
                 {
                     status = result.Status;
                     return warnings.Count == 0 ? result : result with { Log = [.. warnings, .. result.Log] };
@@ -42,7 +43,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
         }
         finally
         {
-            publish?.Invoke(new RunEnded(request.RunId, request.VmUuid, status));
+            publish?.Invoke(new RunEnded(request.RunId, request.VmUuid, status.Name()));
             active.TryRemove(request.RunId, out _);
             done.SetResult();
         }
@@ -101,7 +102,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
         {
             // Whatever failed before the engine took over (a pool unreachable, a key that does not open, a reply that
             // does not parse): the VM's run failed, nothing was made, and it is retried per `retries`.
-            return new RunResult(request.RunId, "failure",
+            return new RunResult(request.RunId, RunStatus.Failed,
                 e is XapiException or TimeoutException ? e.Message : $"{e.GetType().Name}: {e.Message}", false, null, [], []);
         }
         finally
@@ -115,7 +116,10 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
 
     public static RunResult ToResult(string runId, RunReport report) => new(
         runId,
-        report.Status.ToString().ToLowerInvariant() switch { "success" => "success", "skipped" => "skipped", _ => "failure" },
+        report.Status switch
+        {
+            Replication.RunStatus.Success => RunStatus.Success, Replication.RunStatus.Skipped => RunStatus.Skipped, _ => RunStatus.Failed,
+        },
         report.Error,
         report.IsFull,
         report.SourceSnapshotUuid,

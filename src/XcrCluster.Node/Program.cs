@@ -110,7 +110,8 @@ builder.Services.AddAkka("xcr", (akka, services) =>
             .WithControlPlane(ReplicationHosting.ControlRole)
             .WithScheduler(ReplicationHosting.ControlRole)
             .WithReplicatedVms(new XapiRunExecutor(pools, gate, remote,
-                RunProgressTopic.Publisher(() => services.GetRequiredService<ActorSystem>())), ReplicationHosting.ControlRole);
+                RunProgressTopic.Publisher(() => services.GetRequiredService<ActorSystem>())), ReplicationHosting.ControlRole,
+                new AgentChainReader(() => Registry().GetAsync<PoolAgents>()));
     }
     else
     {
