@@ -88,6 +88,16 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
 
             ChainReads.ReadSrAsync(get, targets.Pools).PipeTo(Sender, failure: e => new SrReplicasFailed(pool, get.SrUuid, Reason(e)));
         });
+        Receive<PurgeOnPool>(purge =>
+        {
+            if (targets is null)
+            {
+                Sender.Tell(new PurgeFailed(pool, purge.SrUuid, $"the node of pool {pool}'s agent has no XAPI access (it serves no targets)"));
+                return;
+            }
+
+            AgentPurge.RunAsync(purge, targets.Pools).PipeTo(Sender, failure: e => new PurgeFailed(pool, purge.SrUuid, Reason(e)));
+        });
         Receive<Expire>(_ => Expired(slots.Expire(DateTimeOffset.UtcNow)));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.CurrentClusterState>(_ => { });

@@ -34,6 +34,7 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
         Receive<GetPoolLoad>(get => Agent(get.Pool).Forward(get));
         Receive<GetInventory>(get => Agent(get.Pool).Forward(get));
         Receive<GetSrReplicas>(get => Agent(get.Pool).Forward(get));
+        Receive<PurgeOnPool>(purge => Agent(purge.Pool).Forward(purge));
         Receive<Refresh>(_ => FetchPoolsAsync(controlPlane).PipeTo(Self, failure: _ => new PoolList([])));
         Receive<PoolList>(list =>
         {

@@ -10,7 +10,7 @@ namespace XcrCluster.Node;
 /// <summary>Runs and what they left: runs with their task trees, restore points, RPO, a VM's replication status.</summary>
 public static class RunApi
 {
-    public static void Map(WebApplication app, ClusterKey key)
+    public static void Map(WebApplication app)
     {
         app.MapGet("/api/runs", async (string? job, ActorRegistry registry) =>
         {
@@ -72,7 +72,8 @@ public static class RunApi
                     + $"remove it from the job first (xcr job set {covering.Id} vms=...)" });
             }
 
-            var purged = await Purge.ReplicasAsync(registry, key, vm, srs);
+            var purged = await Purge.ReplicasAsync(registry, vm,
+                [.. srs.Select(s => new TargetRef(state.Chains.First(c => c.Key.SrUuid == s).Pool, s))]);
             if (sr is null || known.Count == 1)
             {
                 await ControlAsync<IControlMessage>(registry, new ForgetVm(vm));

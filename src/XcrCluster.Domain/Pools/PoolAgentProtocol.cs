@@ -48,3 +48,13 @@ public sealed record SrReplicas(string Pool, XcrCluster.Domain.Vm.SrObservation 
 
 /// <summary>The SR could not be read (pool unreachable, timed out, the agent's node has no XAPI access).</summary>
 public sealed record SrReplicasFailed(string Pool, string SrUuid, string Reason) : IPoolAgentMessage;
+
+/// <summary>Removes from the pool what replication left (`xcr job delete --purge`, `xcr replica purge`), on the node serving
+/// it: with <paramref name="SrUuid"/>, the restore points on that SR of <paramref name="JobId"/> (any job when null) for
+/// <paramref name="Vms"/> (every VM when null) and their live replicas; without, the job's snapshots on this source pool.
+/// The reply is <see cref="PoolPurged"/> or <see cref="PurgeFailed"/>.</summary>
+public sealed record PurgeOnPool(string Pool, string? SrUuid, string? JobId, IReadOnlyList<string>? Vms) : IPoolAgentMessage;
+
+public sealed record PoolPurged(string Pool, string? SrUuid, int Snapshots, int RestorePoints, int Replicas) : IPoolAgentMessage;
+
+public sealed record PurgeFailed(string Pool, string? SrUuid, string Reason) : IPoolAgentMessage;
