@@ -92,7 +92,8 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
         {
             if (targets is null)
             {
-                Sender.Tell(new PurgeFailed(pool, purge.SrUuid, $"the node of pool {pool}'s agent has no XAPI access (it serves no targets)"));
+                Sender.Tell(new PurgeFailed(pool, purge.SrUuid,
+                    $"the node of pool {pool}'s agent has no XAPI access (it serves no targets)"));
                 return;
             }
 

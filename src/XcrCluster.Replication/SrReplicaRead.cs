@@ -33,7 +33,8 @@ public static class SrReplicaRead
         return new SrObservation(poolName, srUuid, points, live);
     }
 
-    /// <summary>The restore point's datetime (formatDateTime, <see cref="XoMetadata.FormatDateTime"/>), else XAPI's snapshot time.</summary>
+    /// <summary>The restore point's datetime (formatDateTime, <see cref="XoMetadata.FormatDateTime"/>), else XAPI's snapshot
+    /// time.</summary>
     private static DateTimeOffset? Time(VmRecord v)
         => DateTimeOffset.TryParseExact(v.OtherConfig.GetValueOrDefault(XoMetadata.Datetime), "yyyyMMdd'T'HH:mm:ss'Z'",
             CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) && at.Year > 1970 ? at

@@ -23,7 +23,8 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
     {
         var request = Requests.For("vm-1", "job-1", "run-1");
         var state = new ReplicatedVmState { VmUuid = "vm-1" }.Apply(new RunStarted("vm-1", request, DateTimeOffset.UnixEpoch))
-            .Apply(new TargetCommitted("vm-1", "run-1", Chain, "beta", "replica-1", new RestorePoint("rp-1", DateTimeOffset.UnixEpoch, 4096)))
+            .Apply(new TargetCommitted("vm-1", "run-1", Chain, "beta", "replica-1",
+                new RestorePoint("rp-1", DateTimeOffset.UnixEpoch, 4096)))
             .Apply(new ChainAdvanced("vm-1", "run-1", Chain, "snap-1", 0))
             .Apply(new RunFinished("vm-1", "job-1", Requests.Success("run-1"), DateTimeOffset.UnixEpoch.AddHours(1)));
         return

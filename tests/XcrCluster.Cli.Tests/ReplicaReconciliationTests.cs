@@ -7,12 +7,15 @@ namespace XcrCluster.Cli.Tests;
 /// all behind the product's back, are found at the next run's start, told in its log, and the replica listing follows.</summary>
 public sealed class ReplicaReconciliationTests : NodeAndPools
 {
+    private const StringComparison Ordinal = StringComparison.Ordinal;
+
     [Fact]
     public async Task Changes_made_on_the_target_pool_behind_xcr_s_back_show_in_the_next_run_s_log_and_the_listing()
     {
         await AddPoolsAsync();
         var (vm, sr) = (await Alpha.UuidAsync("VM", "tiny01"), await Beta.UuidAsync("SR", "Local storage"));
-        var jobId = (await OkAsync("job", "create", "hourly", "--pool", "alpha", "--vm", vm, "--sr", $"beta:{sr}")).Split('\n')[0]["job ".Length..].Trim();
+        var created = await OkAsync("job", "create", "hourly", "--pool", "alpha", "--vm", vm, "--sr", $"beta:{sr}");
+        var jobId = created.Split('\n')[0]["job ".Length..].Trim();
         await OkAsync("job", "set", jobId, "copyRetention=3");
         await RunAsync(jobId);
         await RunAsync(jobId);
@@ -44,9 +47,9 @@ public sealed class ReplicaReconciliationTests : NodeAndPools
         var (runId, run) = await RunAsync(jobId);
         var warnings = run["vms"]![0]!["log"]!.AsArray().Where(l => l!["status"]!.GetValue<string>() == "warning")
             .Select(l => l!["message"]!.GetValue<string>()).ToList();
-        Assert.Contains(warnings, w => w.Contains(oldest, StringComparison.Ordinal) && w.Contains("deleted outside xcr", StringComparison.Ordinal));
-        Assert.Contains(warnings, w => w.Contains(xoPoint, StringComparison.Ordinal) && w.Contains("not made by xcr", StringComparison.Ordinal));
-        Assert.Contains(warnings, w => w.Contains(replica, StringComparison.Ordinal) && w.Contains("is gone", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Contains(oldest, Ordinal) && w.Contains("deleted outside xcr", Ordinal));
+        Assert.Contains(warnings, w => w.Contains(xoPoint, Ordinal) && w.Contains("not made by xcr", Ordinal));
+        Assert.Contains(warnings, w => w.Contains(replica, Ordinal) && w.Contains("is gone", Ordinal));
         Assert.Contains("reconcile with the pool", await OkAsync("run", "show", runId));
 
         var after = Assert.Single(await ReplicasAsync())!;

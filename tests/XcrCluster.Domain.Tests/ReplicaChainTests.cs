@@ -60,7 +60,8 @@ public sealed class ReplicaChainTests
     public void A_failed_run_leaves_the_chain_and_a_full_resets_its_length()
     {
         var state = ThreeRuns();
-        var failed = new RunResult("r4", RunStatus.Failed, "boom", false, null, [new TargetResult("sr-1", false, "boom", null, null, 0)], []);
+        var failed = new RunResult("r4", RunStatus.Failed, "boom", false, null,
+            [new TargetResult("sr-1", false, "boom", null, null, 0)], []);
         (state, var events) = Run(state, Request("r4", 3), failed, T0.AddHours(3));
         Assert.IsType<RunFinished>(Assert.Single(events));
         Assert.Equal(["rp-1", "rp-2", "rp-3"], state.Chains[0].RestorePoints.Select(p => p.Uuid));
@@ -89,7 +90,10 @@ public sealed class ReplicaChainTests
         // rp-3 (the last exported snapshot's) deleted by hand, the replica deleted (its restore points' snapshot_of is
         // dangling), and one made by Xen Orchestra for another job.
         var seen = new SrObservation("b", "sr-1",
-            [Seen("rp-1", "snap-1", 0, replica: null), Seen("rp-2", "snap-2", 1, replica: null), Seen("xo-1", "xo-snap", 2, null, job: "xo")],
+            [
+                Seen("rp-1", "snap-1", 0, replica: null), Seen("rp-2", "snap-2", 1, replica: null),
+                Seen("xo-1", "xo-snap", 2, null, job: "xo"),
+            ],
             []);
         var events = state.Reconcile("r4", [seen], [new SrReadFailure("c", "sr-9", "timed out")], T0.AddHours(3));
         var reconciled = Assert.IsType<ChainsReconciled>(Assert.Single(events));

@@ -82,7 +82,8 @@ public static class ChainReconciliation
             return null;
         }
 
-        var points = seen.Select(s => knownPoints.FirstOrDefault(p => p.Uuid == s.Uuid) ?? new RestorePoint(s.Uuid, s.SnapshotTime, s.Size));
+        var points = seen.Select(s => knownPoints.FirstOrDefault(p => p.Uuid == s.Uuid)
+            ?? new RestorePoint(s.Uuid, s.SnapshotTime, s.Size));
         return new ReplicaChain(key, observed.Pool, replica, [.. points], baseSnapshot, length);
     }
 

@@ -28,8 +28,8 @@ public interface IReplicatedVmReply : IReplicatedVmMessage
 public sealed record TargetRef(string Pool, string SrUuid);
 
 /// <summary>Replicate this VM now for a job and schedule (from the scheduler or "run now").</summary>
-public sealed record ReplicateVm(string VmUuid, string RunId, string SourcePool, JobRef Job, IReadOnlyList<TargetRef> Targets, ReplicationSettings Settings)
-    : IReplicatedVmCommand;
+public sealed record ReplicateVm(string VmUuid, string RunId, string SourcePool, JobRef Job, IReadOnlyList<TargetRef> Targets,
+    ReplicationSettings Settings) : IReplicatedVmCommand;
 
 /// <summary>The VM's restore points on an SR (every SR when null) were purged from the pools: forget them.</summary>
 public sealed record ForgetReplicas(string VmUuid, string? SrUuid) : IReplicatedVmCommand;

@@ -3,7 +3,8 @@ using System.Collections.Immutable;
 namespace XcrCluster.Domain.Vm;
 
 /// <summary>One finished run, as kept in the VM's history.</summary>
-public sealed record RunRecord(string RunId, string JobId, string ScheduleId, DateTimeOffset Started, DateTimeOffset Finished, RunResult Result);
+public sealed record RunRecord(string RunId, string JobId, string ScheduleId, DateTimeOffset Started, DateTimeOffset Finished,
+    RunResult Result);
 
 /// <summary>
 /// One source VM: one run per job at a time (a second request from the same job is refused with Xen Orchestra's
@@ -75,7 +76,9 @@ public sealed partial record ReplicatedVmState
     /// <summary>After a recovery, a run that was going is lost: it is recorded as interrupted (its leftovers are
     /// found and removed by the next run on the pools).</summary>
     public IReadOnlyList<IReplicatedVmEvent> Recovered(DateTimeOffset now)
-        => Current is null ? [] : [new RunInterrupted(VmUuid, Current.RunId, Current.Job.JobId, now), .. Queue.Take(1).Select(q => (IReplicatedVmEvent)new RunStarted(VmUuid, q, now))];
+        => Current is null ? []
+            : [new RunInterrupted(VmUuid, Current.RunId, Current.Job.JobId, now),
+                .. Queue.Take(1).Select(q => (IReplicatedVmEvent)new RunStarted(VmUuid, q, now))];
 
     public ReplicatedVmState Apply(IReplicatedVmEvent e) => e switch
     {
@@ -94,7 +97,8 @@ public sealed partial record ReplicatedVmState
             new RunResult(i.RunId, RunStatus.Interrupted, "the node stopped during the run", false, null, [], CurrentWarnings), i.At),
         ChainsReconciled r => Reconciled(r),
         TargetCommitted c => Committed(c),
-        ChainAdvanced a => WithChain(a.Chain, chain => chain with { BaseSnapshotUuid = a.BaseSnapshotUuid, DeltaChainLength = a.DeltaChainLength }),
+        ChainAdvanced a => WithChain(a.Chain,
+            chain => chain with { BaseSnapshotUuid = a.BaseSnapshotUuid, DeltaChainLength = a.DeltaChainLength }),
         RestorePointsPruned p => WithChain(p.Chain,
             chain => chain with { RestorePoints = chain.RestorePoints.RemoveAll(r => p.RestorePointUuids.Contains(r.Uuid)) }),
         _ => this,

@@ -38,7 +38,9 @@ public static class RunStatusNames
 public sealed record RunResult(string RunId, RunStatus Status, string? Error, bool Full, string? SourceSnapshotUuid,
     IReadOnlyList<TargetResult> Targets, IReadOnlyList<LogLine> Log);
 
-public sealed record TargetResult(string SrUuid, bool Succeeded, string? Error, string? TargetVmUuid, string? RestorePointUuid, long BytesSent);
+public sealed record TargetResult(string SrUuid, bool Succeeded, string? Error, string? TargetVmUuid, string? RestorePointUuid,
+    long BytesSent);
 
 /// <summary>One line of a run's log; <paramref name="Status"/> is a task status ("success", "failure", "warning", ...).</summary>
-public sealed record LogLine(string Name, string Status, DateTimeOffset Start, DateTimeOffset End, long? Size, string? Message, string? Target);
+public sealed record LogLine(string Name, string Status, DateTimeOffset Start, DateTimeOffset End, long? Size, string? Message,
+    string? Target);
