@@ -156,4 +156,22 @@ public sealed class ReplicaChainTests
         Assert.Equal(RunStatus.Interrupted, last.Status);
         Assert.Contains("refused", Assert.Single(last.Log).Message);
     }
+
+    [Fact]
+    public void An_entity_from_before_the_chains_adopts_its_own_jobs_restore_points_and_still_names_foreign_ones()
+    {
+        // Its journal has runs but no chain event: what its jobs made is adopted quietly, Xen Orchestra's is not.
+        var old = new ReplicatedVmState { VmUuid = "vm" };
+        old = Apply(old, old.Process(Request("r1"), T0).Events);
+        old = old.Apply(new RunFinished("vm", "job", Success("r1", "rp-1"), T0));
+        Assert.False(old.ChainsTracked);
+        old = Apply(old, old.Process(Request("r2"), T0.AddHours(1)).Events);
+        var seen = new SrObservation("b", "sr-1", [Seen("rp-1", "snap-1", 0), Seen("xo-1", "xo-snap", 1, job: "xo")], ["replica"]);
+        var reconciled = Assert.IsType<ChainsReconciled>(Assert.Single(old.Reconcile("r2", [seen], [], T0.AddHours(1))));
+        Assert.Equal(["xo-1"], reconciled.Differences.Select(d => d.Subject));
+        var state = old.Apply(reconciled);
+        Assert.True(state.ChainsTracked);
+        var ours = state.Chains.Single(c => c.Key == Key);
+        Assert.Equal(("replica", "snap-1"), (ours.ReplicaVmUuid, ours.BaseSnapshotUuid));
+    }
 }

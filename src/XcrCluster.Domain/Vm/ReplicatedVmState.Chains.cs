@@ -17,14 +17,16 @@ public sealed partial record ReplicatedVmState
 
         var differences = new List<ChainDifference>();
         var changed = false;
+        var ownJobs = History.Select(h => h.JobId).Append(Current.Job.JobId).ToHashSet(StringComparer.Ordinal);
         foreach (var sr in observed)
         {
             var (chains, found) = ChainReconciliation.Reconcile(Chains, sr);
-            differences.AddRange(found);
+            differences.AddRange(found.Where(d => ChainsTracked || History.IsEmpty
+                || d.Kind != ChainDifferenceKind.RestorePointAdded || !ownJobs.Contains(d.Chain.JobId)));
             changed |= !SameChains(Chains.Where(c => c.Key.SrUuid == sr.SrUuid).ToList(), chains);
         }
 
-        return differences.Count == 0 && failures.Count == 0 && !changed ? []
+        return differences.Count == 0 && failures.Count == 0 && !changed && ChainsTracked ? []
             : [new ChainsReconciled(VmUuid, runId, observed, differences, failures, now)];
     }
 
@@ -82,6 +84,7 @@ public sealed partial record ReplicatedVmState
         return this with
         {
             Chains = chains,
+            ChainsTracked = true,
             CurrentWarnings = Current?.RunId == r.RunId ? CurrentWarnings.AddRange(warnings) : CurrentWarnings,
         };
     }
@@ -95,7 +98,7 @@ public sealed partial record ReplicatedVmState
             ReplicaVmUuid = c.ReplicaVmUuid ?? chain.ReplicaVmUuid,
             RestorePoints = chain.RestorePoints.RemoveAll(p => p.Uuid == c.RestorePoint.Uuid).Add(c.RestorePoint),
         };
-        return this with { Chains = Chains.Remove(chain).Add(updated) };
+        return this with { Chains = Chains.Remove(chain).Add(updated), ChainsTracked = true };
     }
 
     private static LogLine Warning(DateTimeOffset at, string sr, string message)

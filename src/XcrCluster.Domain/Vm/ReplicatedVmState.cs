@@ -33,6 +33,10 @@ public sealed partial record ReplicatedVmState
     /// <summary>Every chain of this VM on its targets, as last reconciled with the pools and advanced by runs.</summary>
     public ImmutableList<ReplicaChain> Chains { get; init; } = [];
 
+    /// <summary>False for an entity whose journal predates the chains (they were not recorded then): its first reconciliation
+    /// adopts the restore points of its own jobs without calling them foreign.</summary>
+    public bool ChainsTracked { get; init; }
+
     /// <summary>Warnings found for the current run before its result came (reconciliation), put first in its log.</summary>
     public ImmutableList<LogLine> CurrentWarnings { get; init; } = [];
 
