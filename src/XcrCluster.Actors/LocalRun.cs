@@ -2,6 +2,7 @@ using Akka.Streams;
 using XcrCluster.Domain.Vm;
 using XcrCluster.Replication;
 using XcrCluster.Xapi;
+using RunStatus = XcrCluster.Domain.Vm.RunStatus;
 
 namespace XcrCluster.Actors;
 
@@ -54,11 +55,14 @@ public sealed class LocalRun(IPoolRegistry pools, IPoolGate? gate = null, IRemot
         }
     }
 
-    public static RunResult Failed(ReplicateVm request, string error) => new(request.RunId, "failure", error, false, null, [], []);
+    public static RunResult Failed(ReplicateVm request, string error) => new(request.RunId, RunStatus.Failed, error, false, null, [], []);
 
     public static RunResult ToResult(string runId, RunReport report) => new(
         runId,
-        report.Status.ToString().ToLowerInvariant() switch { "success" => "success", "skipped" => "skipped", _ => "failure" },
+        report.Status switch
+        {
+            Replication.RunStatus.Success => RunStatus.Success, Replication.RunStatus.Skipped => RunStatus.Skipped, _ => RunStatus.Failed,
+        },
         report.Error,
         report.IsFull,
         report.SourceSnapshotUuid,

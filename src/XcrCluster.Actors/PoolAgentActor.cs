@@ -93,6 +93,28 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
 
             ReadInventoryAsync(pool, targets.Pools).PipeTo(Sender, failure: e => new InventoryFailed(pool, Reason(e)));
         });
+        Receive<GetSrReplicas>(get =>
+        {
+            if (targets is null)
+            {
+                Sender.Tell(new SrReplicasFailed(pool, get.SrUuid,
+                    $"the node of pool {pool}'s agent has no XAPI access (it serves no targets)"));
+                return;
+            }
+
+            ChainReads.ReadSrAsync(get, targets.Pools).PipeTo(Sender, failure: e => new SrReplicasFailed(pool, get.SrUuid, Reason(e)));
+        });
+        Receive<PurgeOnPool>(purge =>
+        {
+            if (targets is null)
+            {
+                Sender.Tell(new PurgeFailed(pool, purge.SrUuid,
+                    $"the node of pool {pool}'s agent has no XAPI access (it serves no targets)"));
+                return;
+            }
+
+            AgentPurge.RunAsync(purge, targets.Pools).PipeTo(Sender, failure: e => new PurgeFailed(pool, purge.SrUuid, Reason(e)));
+        });
         Receive<Expire>(_ => Expired(slots.Expire(DateTimeOffset.UtcNow)));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.CurrentClusterState>(_ => { });

@@ -35,6 +35,8 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
         Receive<ReleaseSlots>(release => Agent(release.Pool).Forward(release));
         Receive<GetPoolLoad>(get => Agent(get.Pool).Forward(get));
         Receive<GetInventory>(get => Agent(get.Pool).Forward(get));
+        Receive<GetSrReplicas>(get => Agent(get.Pool).Forward(get));
+        Receive<PurgeOnPool>(purge => Agent(purge.Pool).Forward(purge));
         Receive<Refresh>(_ => FetchPoolsAsync(controlPlane).PipeTo(Self, failure: _ => new PoolList([])));
         Receive<PoolList>(list =>
         {

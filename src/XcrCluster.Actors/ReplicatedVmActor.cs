@@ -9,7 +9,9 @@ namespace XcrCluster.Actors;
 /// <summary>
 /// The sharded persistent entity of one source VM. It only persists what <see cref="ReplicatedVmState"/>
 /// decides, replies, and starts the run — long work that runs outside the actor and comes back as a message.
-/// After a recovery a run that was going is recorded as interrupted, and the next queued run starts.
+/// Before a run starts, what its target SRs hold is read (<see cref="IChainReader"/>, off the actor) and the chains are
+/// reconciled with it; a failed read is a warning and the run goes on. After a recovery a run that was going is
+/// recorded as interrupted, and the next queued run starts.
 /// </summary>
 public sealed class ReplicatedVmActor : BoundedJournalActor
 {
@@ -17,14 +19,16 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
     public const int SnapshotEvery = 20;
 
     private readonly IRunExecutor executor;
+    private readonly IChainReader? chains;
     private readonly ILoggingAdapter log = Context.GetLogger();
     private ReplicatedVmState state;
     private CancellationTokenSource? running;
     private IMaterializer? materializer;
 
-    public ReplicatedVmActor(string vmUuid, IRunExecutor executor)
+    public ReplicatedVmActor(string vmUuid, IRunExecutor executor, IChainReader? chains = null)
     {
         this.executor = executor;
+        this.chains = chains;
         state = new ReplicatedVmState { VmUuid = vmUuid };
         PersistenceId = $"replicated-vm-{vmUuid}";
 
@@ -56,6 +60,24 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
                 }
             });
         });
+        Command<ChainsRead>(read =>
+        {
+            var events = state.Reconcile(read.RunId, read.Observed, read.Failures, DateTimeOffset.UtcNow);
+            if (events.Count == 0)
+            {
+                StartIfCurrent(read.RunId);
+                return;
+            }
+
+            PersistAll(events, e =>
+            {
+                AfterPersist(e);
+                if (e == events[^1])
+                {
+                    StartIfCurrent(read.RunId);
+                }
+            });
+        });
         Command<RunCompleted>(done => PersistAll(state.Finish(done.Result, DateTimeOffset.UtcNow), AfterPersist));
         Command<GetVmStatus>(_ => Sender.Tell(state));
         Command<ForgetReplicas>(forget =>
@@ -64,7 +86,7 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
             Persist(new ReplicasForgotten(forget.VmUuid, forget.SrUuid, DateTimeOffset.UtcNow), e =>
             {
                 AfterPersist(e);
-                sender.Tell(e);
+                sender.Tell(new ReplicasForgottenReply(e.VmUuid, e.SrUuid));
             });
         });
         DeleteWhatSnapshotsCover($"VM {vmUuid}");
@@ -72,8 +94,8 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
 
     public override string PersistenceId { get; }
 
-    public static Props Props(string vmUuid, IRunExecutor executor)
-        => Akka.Actor.Props.Create(() => new ReplicatedVmActor(vmUuid, executor));
+    public static Props Props(string vmUuid, IRunExecutor executor, IChainReader? chains = null)
+        => Akka.Actor.Props.Create(() => new ReplicatedVmActor(vmUuid, executor, chains));
 
     protected override void PostStop()
     {
@@ -86,10 +108,35 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
         state = state.Apply(e);
         if (e is RunStarted started)
         {
-            Start(started.Request);
+            Reconcile(started.Request);
         }
 
         SnapshotOnEvery(SnapshotEvery, state);
+    }
+
+    /// <summary>Reads the run's target SRs off the actor; the reads come back as <see cref="ChainsRead"/>, and the run starts
+    /// once the chains are reconciled with them.</summary>
+    private void Reconcile(ReplicateVm request)
+    {
+        if (chains is null)
+        {
+            Start(request);
+            return;
+        }
+
+        var known = state.Chains.Where(c => c.ReplicaVmUuid is not null && request.Targets.Any(t => t.SrUuid == c.Key.SrUuid))
+            .Select(c => c.ReplicaVmUuid!).Distinct().ToList();
+        chains.ReadAsync(request, known).PipeTo(Self, success: r => new ChainsRead(request.RunId, r.Observed, r.Failures),
+            failure: e => new ChainsRead(request.RunId, [],
+                [.. request.Targets.Select(t => new SrReadFailure(t.Pool, t.SrUuid, e.GetBaseException().Message))]));
+    }
+
+    private void StartIfCurrent(string runId)
+    {
+        if (state.Current is { } current && current.RunId == runId)
+        {
+            Start(current);
+        }
     }
 
     /// <summary>Runs the replication off the actor; its result comes back as <see cref="RunCompleted"/>.</summary>
@@ -106,8 +153,11 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
             TaskScheduler.Default).PipeTo(Self);
     }
 
-    private static RunResult Failed(ReplicateVm request, string error) => new(request.RunId, "failure", error, false, null, [], []);
+    private static RunResult Failed(ReplicateVm request, string error) => new(request.RunId, RunStatus.Failed, error, false, null, [], []);
 
     /// <summary>Internal: the run's outcome, piped back to the entity.</summary>
     public sealed record RunCompleted(RunResult Result);
+
+    /// <summary>Internal: what the run's target SRs hold, read before it starts.</summary>
+    public sealed record ChainsRead(string RunId, IReadOnlyList<SrObservation> Observed, IReadOnlyList<SrReadFailure> Failures);
 }

@@ -20,9 +20,10 @@ public static class ReplicationHosting
 
     /// <summary>The ReplicatedVm shard region: persistence state store with remember-entities (entities restart
     /// after a node restart and record interrupted runs), on nodes with the given role; shards are never rebalanced
-    /// (<see cref="NoRebalanceAllocationStrategy"/>: a move would interrupt the runs going on in them).</summary>
+    /// (<see cref="NoRebalanceAllocationStrategy"/>: a move would interrupt the runs going on in them). With <paramref name="chains"/>
+    /// each entity reconciles its chains with the target SRs before each run.</summary>
     public static AkkaConfigurationBuilder WithReplicatedVms(this AkkaConfigurationBuilder builder, IRunExecutor executor,
-        string? role = null)
+        string? role = null, IChainReader? chains = null)
         => builder
             .AddStartup((system, _) => CoordinatedShutdown.Get(system)
                 .AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "cancel-replications", async () =>
@@ -32,7 +33,7 @@ public static class ReplicationHosting
                 return Done.Instance;
             }))
             .WithActors((system, registry) => registry.Register<ReplicatedVmRegion>(ClusterSharding.Get(system).Start(
-                ReplicatedVmMessageExtractor.RegionName, id => ReplicatedVmActor.Props(id, executor), RegionSettings(system, role),
+                ReplicatedVmMessageExtractor.RegionName, id => ReplicatedVmActor.Props(id, executor, chains), RegionSettings(system, role),
                 new ReplicatedVmMessageExtractor(), new NoRebalanceAllocationStrategy(), PoisonPill.Instance)));
 
     /// <summary>What Akka.Hosting's ShardOptions would set (it has no allocation strategy, hence the region is started here).</summary>

@@ -2,6 +2,7 @@ using Akka.Streams;
 using XcrCluster.Domain.Vm;
 using XcrCluster.Replication;
 using XcrCluster.Xapi;
+using RunStatus = XcrCluster.Domain.Vm.RunStatus;
 
 namespace XcrCluster.Actors;
 
@@ -20,7 +21,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
 
     public async Task<RunResult> ExecuteAsync(ReplicateVm request, IMaterializer materializer, CancellationToken ct)
     {
-        var status = "failure";
+        var status = RunStatus.Failed;
         try
         {
             return await running.TrackAsync(request.RunId, async token =>
@@ -31,7 +32,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
                 for (var attempt = 1; ; attempt++)
                 {
                     var result = await AttemptAsync(request, materializer, token).ConfigureAwait(false);
-                    if (result.Status != "failure" || attempt > request.Settings.Retries || token.IsCancellationRequested)
+                    if (result.Status != RunStatus.Failed || attempt > request.Settings.Retries || token.IsCancellationRequested)
                     {
                         status = result.Status;
                         return warnings.Count == 0 ? result : result with { Log = [.. warnings, .. result.Log] };
@@ -45,7 +46,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
         }
         finally
         {
-            publish?.Invoke(new RunEnded(request.RunId, request.VmUuid, status));
+            publish?.Invoke(new RunEnded(request.RunId, request.VmUuid, status.Name()));
         }
     }
 

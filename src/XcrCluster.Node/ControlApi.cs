@@ -59,8 +59,8 @@ public static class ControlApi
         });
         PoolApi.Map(app, key);
         InventoryApi.Map(app, key);
-        JobApi.Map(app, key);
-        RunApi.Map(app, key);
+        JobApi.Map(app);
+        RunApi.Map(app);
         ClusterApi.Map(app, key);
         EventsApi.Map(app, key);
     }

@@ -24,7 +24,7 @@ public static class JobApi
 
     public sealed record TargetRequest(string? Pool, string? Sr);
 
-    public static void Map(WebApplication app, ClusterKey key)
+    public static void Map(WebApplication app)
     {
         app.MapPost("/api/jobs", async (JobRequest request, ActorRegistry registry) =>
         {
@@ -58,7 +58,7 @@ public static class JobApi
         app.MapPatch("/api/jobs/{id}", async (string id, Dictionary<string, JsonElement> changes, ActorRegistry registry) =>
             Reply(await ControlAsync<IControlReply>(registry, new ChangeJob(id, changes.ToDictionary(c => c.Key, c => Text(c.Value))))));
         app.MapDelete("/api/jobs/{id}", async (string id, bool? purge, ActorRegistry registry) =>
-            await DeleteAsync(registry, key, id, purge == true));
+            await DeleteAsync(registry, id, purge == true));
         foreach (var (verb, enabled) in new[] { ("enable", true), ("disable", false) })
         {
             app.MapPost($"/api/jobs/{{id}}/{verb}", async (string id, ActorRegistry registry) =>
@@ -136,7 +136,7 @@ public static class JobApi
 
     /// <summary>Deletes a job. Its snapshots and restore points stay on the pools (listed as orphans) unless purged;
     /// a running job is not deleted.</summary>
-    private static async Task<IResult> DeleteAsync(ActorRegistry registry, ClusterKey key, string id, bool purge)
+    private static async Task<IResult> DeleteAsync(ActorRegistry registry, string id, bool purge)
     {
         if (await JobAsync(registry, id) is not { } job)
         {
@@ -154,7 +154,7 @@ public static class JobApi
             }
         }
 
-        var purged = purge ? await Purge.JobAsync(registry, key, job, vms) : null;
+        var purged = purge ? await Purge.JobAsync(registry, job, vms) : null;
         var reply = await ControlAsync<IControlReply>(registry, new DeleteJob(id));
         if (reply is not Done)
         {

@@ -96,7 +96,7 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         akka.WithSqlPersistence(provider, options.Postgres is null ? NodeFiles.PrivateSqlite(connection) : connection)
             .WithControlPlane(ReplicationHosting.ControlRole)
             .WithScheduler(ReplicationHosting.ControlRole)
-            .WithReplicatedVms(executor, ReplicationHosting.ControlRole);
+            .WithReplicatedVms(executor, ReplicationHosting.ControlRole, new AgentChainReader(() => Registry().GetAsync<PoolAgents>()));
     }
     else
     {

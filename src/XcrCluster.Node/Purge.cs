@@ -2,63 +2,66 @@ using Akka.Actor;
 using Akka.Hosting;
 using XcrCluster.Actors;
 using XcrCluster.Domain.Control;
+using XcrCluster.Domain.Pools;
 using XcrCluster.Domain.Vm;
-using XcrCluster.Replication;
-using XcrCluster.Xapi;
-using XcrCluster.Xapi.Records;
 
 namespace XcrCluster.Node;
 
-/// <summary>What `--purge` and `xcr replica purge` remove from the pools, then make the VMs' entities forget.</summary>
+/// <summary>What `--purge` and `xcr replica purge` remove from the pools — each pool's part by its agent, on the node
+/// serving that pool (<see cref="PurgeOnPool"/>) — then make the VMs' entities forget.</summary>
 internal static class Purge
 {
     public sealed record Counts(int Snapshots, int RestorePoints, int Replicas);
 
     /// <summary>Everything a job left: its snapshots on the source pool, its restore points and replicas on every target SR.</summary>
-    public static async Task<Counts> JobAsync(ActorRegistry registry, ClusterKey key, JobDefinition job, IReadOnlyList<string> vms)
+    public static async Task<Counts> JobAsync(ActorRegistry registry, JobDefinition job, IReadOnlyList<string> vms)
     {
-        var pools = new ControlPoolRegistry(() => registry.GetAsync<ControlPlane>(), key);
-        int snapshots, points = 0, replicas = 0;
-        await using (var source = await XapiClient.ConnectAsync(await pools.EndpointAsync(job.SourcePool)))
+        var snapshots = (await OnPoolAsync(registry, new PurgeOnPool(job.SourcePool, null, job.Id, null))).Snapshots;
+        int points = 0, replicas = 0;
+        foreach (var target in job.Targets)
         {
-            snapshots = await ReplicaPurge.SourceSnapshotsAsync(new Pool(source), job.Id, null);
-        }
-
-        foreach (var targets in job.Targets.GroupBy(t => t.Pool))
-        {
-            await using var client = await XapiClient.ConnectAsync(await pools.EndpointAsync(targets.Key));
-            foreach (var target in targets)
-            {
-                var (p, r) = await ReplicaPurge.TargetAsync(new Pool(client), target.SrUuid, job.Id, null);
-                (points, replicas) = (points + p, replicas + r);
-            }
+            var purged = await OnPoolAsync(registry, new PurgeOnPool(target.Pool, target.SrUuid, job.Id, null));
+            (points, replicas) = (points + purged.RestorePoints, replicas + purged.Replicas);
         }
 
         await ForgetAsync(registry, vms, job.Targets.Select(t => t.SrUuid));
         return new Counts(snapshots, points, replicas);
     }
 
-    /// <summary>One VM's restore points and replica on the given SRs, whichever job made them; each SR is looked for
-    /// on every registered pool.</summary>
-    public static async Task<Counts> ReplicasAsync(ActorRegistry registry, ClusterKey key, string vm, IReadOnlyList<string> srs)
+    /// <summary>One VM's restore points and replica on the given SRs (each on the pool the VM's chains name), whichever job
+    /// made them.</summary>
+    public static async Task<Counts> ReplicasAsync(ActorRegistry registry, string vm, IReadOnlyList<TargetRef> srs)
     {
-        var pools = new ControlPoolRegistry(() => registry.GetAsync<ControlPlane>(), key);
         int points = 0, replicas = 0;
-        var left = new HashSet<string>(srs, StringComparer.Ordinal);
-        foreach (var pool in (await ControlApi.ControlAsync<PoolList>(registry, new GetPools())).Pools)
+        foreach (var target in srs)
         {
-            await using var client = await XapiClient.ConnectAsync(await pools.EndpointAsync(pool.Name));
-            var here = (await client.GetAllRecordsAsync<SrRecord>()).Select(s => s.Uuid).Where(left.Contains).ToList();
-            foreach (var sr in here)
-            {
-                var (p, r) = await ReplicaPurge.TargetAsync(new Pool(client), sr, null, new HashSet<string> { vm });
-                (points, replicas) = (points + p, replicas + r);
-                left.Remove(sr);
-            }
+            var purged = await OnPoolAsync(registry, new PurgeOnPool(target.Pool, target.SrUuid, null, [vm]));
+            (points, replicas) = (points + purged.RestorePoints, replicas + purged.Replicas);
         }
 
-        await ForgetAsync(registry, [vm], srs);
+        await ForgetAsync(registry, [vm], srs.Select(s => s.SrUuid));
         return new Counts(0, points, replicas);
+    }
+
+    /// <summary>The pool's agent does the purge; a failure is the pool's (502), no answer the agent's (503).</summary>
+    private static async Task<PoolPurged> OnPoolAsync(ActorRegistry registry, PurgeOnPool purge)
+    {
+        var agents = await registry.GetAsync<PoolAgents>();
+        var wait = AgentPurge.Timeout + TimeSpan.FromSeconds(10);
+        try
+        {
+            return await agents.Ask<IPoolAgentMessage>(purge, wait) switch
+            {
+                PoolPurged purged => purged,
+                // An IOException is what ErrorReply answers 502 for, with the pool's reason.
+                PurgeFailed failed => throw new IOException($"pool {failed.Pool}: {failed.Reason}"),
+                var other => throw new InvalidOperationException($"pool {purge.Pool}'s agent answered {other.GetType().Name}"),
+            };
+        }
+        catch (AskTimeoutException)
+        {
+            throw new PartTimeoutException($"pool {purge.Pool}'s agent", wait);
+        }
     }
 
     private static async Task ForgetAsync(ActorRegistry registry, IEnumerable<string> vms, IEnumerable<string> srs)

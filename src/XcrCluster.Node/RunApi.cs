@@ -10,7 +10,7 @@ namespace XcrCluster.Node;
 /// <summary>Runs and what they left: runs with their task trees, restore points, RPO, a VM's replication status.</summary>
 public static class RunApi
 {
-    public static void Map(WebApplication app, ClusterKey key)
+    public static void Map(WebApplication app)
     {
         app.MapGet("/api/runs", async (string? job, ActorRegistry registry) =>
         {
@@ -43,18 +43,24 @@ public static class RunApi
                 states.Add((v, await VmStateAsync(region, v)));
             }
 
-            return Results.Json(states.SelectMany(s => s.State.RestorePoints.Select(p =>
+            return Results.Json(states.SelectMany(s => s.State.BySr().Select(p =>
             {
-                var covering = JobCoverage.Covering(jobs, known.Runs, s.Vm, p.Key).Select(j => j.Id).ToList();
-                return new { vm = s.Vm, sr = p.Key, restorePoints = p.Value, jobs = covering, orphan = covering.Count == 0 };
+                var covering = JobCoverage.Covering(jobs, known.Runs, s.Vm, p.SrUuid).Select(j => j.Id).ToList();
+                return new
+                {
+                    vm = s.Vm, sr = p.SrUuid, restorePoints = RestorePointUuids(p.Chains),
+                    replicas = p.Chains.Select(c => c.ReplicaVmUuid).OfType<string>().Distinct().ToList(),
+                    chains = p.Chains.Select(Chain), jobs = covering, orphan = covering.Count == 0,
+                };
             })));
         });
         app.MapDelete("/api/replicas/{vm}", async (string vm, string? sr, ActorRegistry registry) =>
         {
             var jobs = (await ControlAsync<JobList>(registry, new GetJobs())).Jobs;
             var state = await KnownVmStateAsync(registry, vm);
-            var srs = state is null ? [] : sr is null ? state.RestorePoints.Keys.ToList() : [sr];
-            if (state is null || srs.Count == 0 || sr is not null && !state.RestorePoints.ContainsKey(sr))
+            var known = state?.BySr().Select(p => p.SrUuid).ToList() ?? [];
+            var srs = sr is null ? known : [sr];
+            if (state is null || srs.Count == 0 || sr is not null && !known.Contains(sr))
             {
                 return Results.NotFound(new { error = $"no restore point of VM {vm}{(sr is null ? "" : " on SR " + sr)} is known" });
             }
@@ -66,8 +72,9 @@ public static class RunApi
                     + $"remove it from the job first (xcr job set {covering.Id} vms=...)" });
             }
 
-            var purged = await Purge.ReplicasAsync(registry, key, vm, srs);
-            if (sr is null || state.RestorePoints.Count == 1)
+            var purged = await Purge.ReplicasAsync(registry, vm,
+                [.. srs.Select(s => new TargetRef(state.Chains.First(c => c.Key.SrUuid == s).Pool, s))]);
+            if (sr is null || known.Count == 1)
             {
                 await ControlAsync<IControlReply>(registry, new ForgetVm(vm));
             }
@@ -113,13 +120,25 @@ public static class RunApi
                     running = state.Current?.RunId,
                     lastSuccess = state.LastSuccess,
                     rpoLagSeconds = state.RpoLag(DateTimeOffset.UtcNow)?.TotalSeconds,
-                    restorePoints = state.RestorePoints,
+                    restorePoints = state.BySr().ToDictionary(p => p.SrUuid, p => RestorePointUuids(p.Chains)),
+                    chains = state.Chains.Select(Chain),
                     runs = state.History.Select(h =>
                         new { id = h.RunId, jobId = h.JobId, h.Started, h.Finished, status = h.Result.Status, full = h.Result.Full,
                         error = h.Result.Error }),
                 });
         });
     }
+
+    /// <summary>The restore points of an SR's chains, oldest first.</summary>
+    private static List<string> RestorePointUuids(IEnumerable<ReplicaChain> chains)
+        => [.. chains.SelectMany(c => c.RestorePoints).OrderBy(p => p.SnapshotTime).Select(p => p.Uuid)];
+
+    private static object Chain(ReplicaChain c) => new
+    {
+        jobId = c.Key.JobId, scheduleId = c.Key.ScheduleId, sr = c.Key.SrUuid, pool = c.Pool, replica = c.ReplicaVmUuid,
+        baseSnapshot = c.BaseSnapshotUuid, deltaChainLength = c.DeltaChainLength,
+        restorePoints = c.RestorePoints.Select(p => new { uuid = p.Uuid, time = p.SnapshotTime, size = p.Size }),
+    };
 
     /// <summary>A run as every VM of it saw it: status, full or delta, targets, log and task tree.</summary>
     private static async Task<IResult> RunAsync(ActorRegistry registry, string runId, string? jobId)

@@ -4,6 +4,7 @@ using XcrCluster.Domain;
 using XcrCluster.Domain.Vm;
 using XcrCluster.Replication;
 using XcrCluster.Xapi;
+using RunStatus = XcrCluster.Domain.Vm.RunStatus;
 
 namespace XcrCluster.Actors.Tests;
 
@@ -46,14 +47,14 @@ public sealed class ExecutorRetryTests
         var withoutRetry = await executor.ExecuteAsync(
             new ReplicateVm(vm, "run-1", "alpha", job, targets, new ReplicationSettings { MaxUncoalescedVdis = 4 }),
             system.Materializer(), CancellationToken.None);
-        Assert.Equal("failure", withoutRetry.Status);
+        Assert.Equal(RunStatus.Failed, withoutRetry.Status);
         Assert.DoesNotContain(withoutRetry.Log, l => l.Name == "Retry the VM backup due to an error");
 
         Once();
         var retried = await executor.ExecuteAsync(
             new ReplicateVm(vm, "run-2", "alpha", job, targets, new ReplicationSettings { Retries = 1, MaxUncoalescedVdis = 4 }),
             system.Materializer(), CancellationToken.None);
-        Assert.True(retried.Status == "success", retried.Error);
+        Assert.True(retried.Status == RunStatus.Success, retried.Error);
         Assert.Contains(retried.Log, l => l.Name == "Retry the VM backup due to an error");
         Assert.True(retried.Full); // the failed attempts left no base behind them: nothing half-made is taken for one
     }

@@ -84,7 +84,7 @@ public sealed class RebalanceTests() : Akka.TestKit.Xunit2.TestKit("akka.logleve
             {
                 var state = await region.Ask<ReplicatedVmState>(new GetVmStatus(request.VmUuid), TimeSpan.FromSeconds(5));
                 Assert.Null(state.Current);
-                Assert.Equal("success", Assert.Single(state.History).Result.Status);
+                Assert.Equal(RunStatus.Success, Assert.Single(state.History).Result.Status);
             }, TimeSpan.FromSeconds(30));
         }
 

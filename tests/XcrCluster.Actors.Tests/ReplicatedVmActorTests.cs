@@ -33,7 +33,7 @@ public sealed class ReplicatedVmActorTests() : Akka.TestKit.Xunit2.TestKit("""
             var state = ExpectMsg<ReplicatedVmState>();
             Assert.Null(state.Current);
             Assert.Equal([first.RunId, other.RunId], state.History.Select(h => h.RunId));
-            Assert.Equal(["rp-1", "rp-2"], state.RestorePoints["sr-1"]);
+            Assert.Equal(["rp-1", "rp-2"], state.Chains.SelectMany(c => c.RestorePoints).Select(p => p.Uuid));
             Assert.NotNull(state.RpoLag(DateTimeOffset.UtcNow));
         });
     }
@@ -59,7 +59,7 @@ public sealed class ReplicatedVmActorTests() : Akka.TestKit.Xunit2.TestKit("""
         var state = ExpectMsg<ReplicatedVmState>();
         var interrupted = Assert.Single(state.History);
         Assert.Equal(lost.RunId, interrupted.RunId);
-        Assert.Equal("interrupted", interrupted.Result.Status);
+        Assert.Equal(RunStatus.Interrupted, interrupted.Result.Status);
         Assert.Equal(queued.RunId, state.Current?.RunId);
     }
 
@@ -72,4 +72,69 @@ public sealed class ReplicatedVmActorTests() : Akka.TestKit.Xunit2.TestKit("""
         vm.Tell(Requests.For("vm-3", "job-a") with { Targets = [] }, TestActor);
         Assert.Contains("no target", ExpectMsg<RunRejected>().Reason);
     }
+
+    [Fact]
+    public void The_run_starts_once_its_targets_are_read_and_what_differs_opens_its_log()
+    {
+        var executor = new ManualExecutor();
+        var reader = new ManualChainReader();
+        var vm = Sys.ActorOf(ReplicatedVmActor.Props("vm-4", executor, reader));
+        var first = Requests.For("vm-4", "job-a");
+        vm.Tell(first, TestActor);
+        ExpectMsg<RunAccepted>();
+        AwaitCondition(() => reader.Asked.Count == 1);
+        Assert.Empty(executor.Started); // not before the read came back
+        var xo = new ObservedRestorePoint("xo-1", "xo-job", "xo-schedule", DateTimeOffset.UnixEpoch, 10, "xo-snap", "xo-replica");
+        reader.Answer(new SrObservation("b", "sr-1", [xo], ["xo-replica"]));
+        AwaitCondition(() => executor.Started.Contains(first.RunId));
+        executor.Complete(Requests.Success(first.RunId, "rp-1"));
+
+        // The second run: the read fails, the run goes on, and the replica the first made is asked about.
+        var second = Requests.For("vm-4", "job-a");
+        AwaitAssert(() =>
+        {
+            vm.Tell(second, TestActor);
+            ExpectMsg<RunAccepted>(TimeSpan.FromMilliseconds(200));
+        });
+        AwaitCondition(() => reader.Asked.Count == 2);
+        Assert.Equal(["target-vm", "xo-replica"], reader.Asked[1].Order());
+        reader.Fail(new TimeoutException("no answer within 20 s"));
+        AwaitCondition(() => executor.Started.Contains(second.RunId));
+        executor.Complete(Requests.Success(second.RunId, "rp-2"));
+        AwaitAssert(() =>
+        {
+            vm.Tell(new GetVmStatus("vm-4"), TestActor);
+            var state = ExpectMsg<ReplicatedVmState>();
+            Assert.Equal(2, state.History.Count);
+            var log = state.History[0].Result.Log;
+            Assert.Equal(ReplicatedVmState.ReconcileLogName, log[0].Name);
+            Assert.Contains("xo-1", log[0].Message);
+            Assert.Contains("no answer within 20 s", state.History[1].Result.Log[0].Message);
+            Assert.Equal(["rp-1", "rp-2"], state.Chains.Single(c => c.Key.JobId == "job-a").RestorePoints.Select(p => p.Uuid));
+            Assert.Equal(["xo-1"], state.Chains.Single(c => c.Key.JobId == "xo-job").RestorePoints.Select(p => p.Uuid));
+        });
+    }
+}
+
+/// <summary>A chain reader the test answers by hand, recording the known replicas it was given.</summary>
+internal sealed class ManualChainReader : IChainReader
+{
+    private TaskCompletionSource<(IReadOnlyList<SrObservation>, IReadOnlyList<SrReadFailure>)> pending = new();
+
+    public List<IReadOnlyList<string>> Asked { get; } = [];
+
+    public Task<(IReadOnlyList<SrObservation> Observed, IReadOnlyList<SrReadFailure> Failures)> ReadAsync(ReplicateVm request,
+        IReadOnlyList<string> knownReplicas)
+    {
+        lock (Asked)
+        {
+            pending = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            Asked.Add(knownReplicas);
+            return pending.Task;
+        }
+    }
+
+    public void Answer(SrObservation observed) => pending.SetResult(([observed], []));
+
+    public void Fail(Exception e) => pending.SetException(e);
 }

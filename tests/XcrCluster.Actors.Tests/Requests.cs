@@ -9,7 +9,7 @@ internal static class Requests
         => new(vm, run.Length > 0 ? run : Guid.NewGuid().ToString(), source, new JobRef(job, job + " name", job + "-schedule", "hourly"),
             [new TargetRef(target, sr)], new ReplicationSettings { CopyRetention = 2 });
 
-    public static RunResult Success(string run, string point = "rp-1") => new(run, "success", null, true, "snap-1",
+    public static RunResult Success(string run, string point = "rp-1") => new(run, RunStatus.Success, null, true, "snap-1",
         [new TargetResult("sr-1", true, null, "target-vm", point, 4096)], [new LogLine("snapshot", "success", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, null, null)]);
 }
 

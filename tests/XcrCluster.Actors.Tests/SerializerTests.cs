@@ -23,6 +23,9 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
     {
         var request = Requests.For("vm-1", "job-1", "run-1");
         var state = new ReplicatedVmState { VmUuid = "vm-1" }.Apply(new RunStarted("vm-1", request, DateTimeOffset.UnixEpoch))
+            .Apply(new TargetCommitted("vm-1", "run-1", Chain, "beta", "replica-1",
+                new RestorePoint("rp-1", DateTimeOffset.UnixEpoch, 4096)))
+            .Apply(new ChainAdvanced("vm-1", "run-1", Chain, "snap-1", 0))
             .Apply(new RunFinished("vm-1", "job-1", Requests.Success("run-1"), DateTimeOffset.UnixEpoch.AddHours(1)));
         return
         [
@@ -70,6 +73,20 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new VmForgotten("vm-1"),
             new ForgetReplicas("vm-1", "sr-1"),
             new ReplicasForgotten("vm-1", null, DateTimeOffset.UnixEpoch),
+            new ReplicasForgottenReply("vm-1", "sr-1"),
+            new ChainsReconciled("vm-1", "run-1", [Observation],
+                [new ChainDifference(ChainDifferenceKind.ChainBroken, Chain, "snap-1", "chain broken")],
+                [new SrReadFailure("gamma", "sr-9", "timed out")], DateTimeOffset.UnixEpoch),
+            new TargetCommitted("vm-1", "run-1", Chain, "beta", null, new RestorePoint("rp-1", null, 0)),
+            new ChainAdvanced("vm-1", "run-1", Chain, null, null),
+            new RestorePointsPruned("vm-1", "run-1", Chain, ["rp-0"]),
+            new GetSrReplicas("beta", "sr-1", "vm-1", ["replica-1"]),
+            new SrReplicas("beta", Observation),
+            new SrReplicasFailed("beta", "sr-1", "Connection refused"),
+            new PurgeOnPool("beta", "sr-1", null, ["vm-1"]),
+            new PurgeOnPool("alpha", null, "job-1", null),
+            new PoolPurged("beta", "sr-1", 0, 3, 1),
+            new PurgeFailed("beta", null, "Connection refused"),
             new AcquireSlots("alpha", SlotKind.Transfer, 3, "lease-1", "akka.tcp://xcr@127.0.0.1:4053"),
             new SlotsGranted("alpha", "lease-1"),
             new ReleaseSlots("alpha", "lease-1"),
@@ -110,6 +127,27 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new ControlBook().Apply(new ControlApplied("req-1", new JobDefined(Job), new Done("job-1"))),
             new SchedulerState().Apply(new ScheduleFired("schedule-1", "job-1", DateTimeOffset.UnixEpoch)),
         ];
+    }
+
+    private static readonly ChainKey Chain = new("job-1", "schedule-1", "sr-1");
+
+    private static readonly SrObservation Observation = new("beta", "sr-1",
+        [new ObservedRestorePoint("rp-1", "job-1", "schedule-1", DateTimeOffset.UnixEpoch, 4096, "snap-1", "replica-1")], ["replica-1"]);
+
+    /// <summary>What the journal holds from before the status was an enum and the chains existed still reads.</summary>
+    [Fact]
+    public void Events_and_snapshots_of_the_previous_format_still_read()
+    {
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(new GetVmStatus("vm-1"));
+        var finished = (RunFinished)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes("""
+            {"vmUuid":"vm-1","jobId":"job-1","result":{"runId":"run-1","status":"failure","error":"boom","full":false,
+             "sourceSnapshotUuid":null,"targets":[],"log":[]},"at":"2026-01-01T00:00:00+00:00"}
+            """), "run-finished");
+        Assert.Equal(RunStatus.Failed, finished.Result.Status);
+        var state = (ReplicatedVmState)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes("""
+            {"vmUuid":"vm-1","queue":[],"history":[],"restorePoints":{"sr-1":["rp-1"]},"lastSuccess":null}
+            """), "vm-state");
+        Assert.Empty(state.Chains);
     }
 
     private static readonly Xapi.Records.VdiRecord Vdi = Xapi.Records.VdiRecord.From("OpaqueRef:vdi", new Dictionary<string, object?>

@@ -88,7 +88,7 @@ public sealed class ShardedSqliteTests : IAsyncLifetime
             var region = await node.Services.GetRequiredService<ActorRegistry>().GetAsync<ReplicatedVmRegion>();
             Assert.False((await region.Ask<RunAccepted>(Request(), TimeSpan.FromSeconds(30))).Queued);
             var state = await AwaitIdleAsync(region, vmUuid, 1);
-            Assert.True(state.History[0].Result.Status == "success", state.History[0].Result.Error);
+            Assert.True(state.History[0].Result.Status == RunStatus.Success, state.History[0].Result.Error);
             Assert.True(state.History[0].Result.Full);
             await node.StopAsync();
         }
@@ -102,9 +102,9 @@ public sealed class ShardedSqliteTests : IAsyncLifetime
             XapiSim.Storage.GuestWorkload.Write(source.Pool, vmUuid, 0, 2, 4);
             await region.Ask<RunAccepted>(Request(), TimeSpan.FromSeconds(30));
             var state = await AwaitIdleAsync(region, vmUuid, 2);
-            Assert.True(state.History[1].Result.Status == "success", state.History[1].Result.Error);
+            Assert.True(state.History[1].Result.Status == RunStatus.Success, state.History[1].Result.Error);
             Assert.False(state.History[1].Result.Full);
-            Assert.Single(state.RestorePoints[srUuid]);
+            Assert.Single(Assert.Single(state.Chains, c => c.Key.SrUuid == srUuid).RestorePoints);
             await node.StopAsync();
         }
     }

@@ -68,7 +68,7 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit("""
     {
         var seen = new System.Collections.Concurrent.ConcurrentQueue<IRunProgressMessage>();
         var result = await Sources.RunAsync(request, seen.Enqueue, default).WaitAsync(Timeout);
-        Assert.True(result.Status == "success", result.Error);
+        Assert.True(result.Status == RunStatus.Success, result.Error);
         Assert.True(result.Full);
         var phases = seen.OfType<RunProgress>().Select(p => p.Phase).Distinct().ToList();
         Assert.Equal([RunPhase.Snapshot, RunPhase.Export, RunPhase.Commit, RunPhase.Done], phases);
@@ -78,7 +78,7 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit("""
     public async Task A_replica_started_by_hand_is_left_as_it_is_and_the_log_says_so_from_a_target_session()
     {
         var first = await Sources.RunAsync(request, _ => { }, default).WaitAsync(Timeout);
-        Assert.True(first.Status == "success", first.Error);
+        Assert.True(first.Status == RunStatus.Success, first.Error);
         Assert.True(receiver.Received.Transfers > 0, "the blocks went over the data channel");
         using (var rpc = beta.Json())
         {
@@ -89,7 +89,7 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit("""
         }
 
         var next = await Sources.RunAsync(request with { RunId = "run-2" }, _ => { }, default).WaitAsync(Timeout);
-        Assert.True(next.Status == "success", next.Error);
+        Assert.True(next.Status == RunStatus.Success, next.Error);
         Assert.False(next.Full);
         Assert.NotEqual(first.Targets[0].TargetVmUuid, next.Targets[0].TargetVmUuid);
         Assert.Contains(next.Log, l => l.Name == "replica" && l.Message!.Contains("running", StringComparison.Ordinal));
@@ -105,7 +105,7 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit("""
         await Poll.UntilAsync(() => beta.Pool.Stats.BytesImported("/import_raw_vdi") > 0, "the import to start");
         await cancel.CancelAsync();
         var result = await run.WaitAsync(Timeout);
-        Assert.Equal("failure", result.Status);
+        Assert.Equal(RunStatus.Failed, result.Status);
         Assert.Contains("cancelled", result.Error);
         Assert.Equal(before, await NamesAsync());
     }
@@ -130,7 +130,7 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit("""
             "the session to end");
         alpha.Pool.Faults.Clear();
         var result = await Sources.RunAsync(request with { RunId = "run-3" }, _ => { }, default).WaitAsync(Timeout);
-        Assert.True(result.Status == "success", result.Error);
+        Assert.True(result.Status == RunStatus.Success, result.Error);
     }
 
     [Fact]

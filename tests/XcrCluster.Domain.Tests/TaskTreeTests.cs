@@ -13,7 +13,7 @@ public sealed class TaskTreeTests
     [Fact]
     public void Lines_of_a_target_go_under_its_export_and_parents_span_their_children()
     {
-        var result = new RunResult("r1", "failure", "SR b: reset", false, "snap", [new TargetResult("a", true, null, "vm-a", "rp-a", 300), new TargetResult("b", false, "reset", null, null, 0)],
+        var result = new RunResult("r1", RunStatus.Failed, "SR b: reset", false, "snap", [new TargetResult("a", true, null, "vm-a", "rp-a", 300), new TargetResult("b", false, "reset", null, null, 0)],
         [
             Line("snapshot", 0, 2),
             Line("transfer disk 0", 2, 10, "a", 300, message: "delta"),
@@ -37,7 +37,7 @@ public sealed class TaskTreeTests
     [Fact]
     public void An_interrupted_run_has_a_vm_task_and_no_export()
     {
-        var run = TaskTree.Build("vm-1", new RunResult("r2", "interrupted", "the node stopped during the run", false, null, [], []));
+        var run = TaskTree.Build("vm-1", new RunResult("r2", RunStatus.Interrupted, "the node stopped during the run", false, null, [], []));
         var vm = Assert.Single(run.Children);
         Assert.Empty(vm.Children);
         Assert.Equal("interrupted", vm.Status);

@@ -38,3 +38,23 @@ public sealed record GetInventory(string Pool) : IPoolAgentMessage;
 
 /// <summary>The pool could not be read (unreachable, refused the login, timed out, or the agent's node has no XAPI access).</summary>
 public sealed record InventoryFailed(string Pool, string Reason) : IPoolAgentMessage;
+
+/// <summary>Asks the pool's agent what one SR holds for a source VM: every restore point (any job, by Xen Orchestra's
+/// metadata) and which of <paramref name="KnownReplicas"/> (replica VM uuids) still exist. The reply is
+/// <see cref="SrReplicas"/> or <see cref="SrReplicasFailed"/>.</summary>
+public sealed record GetSrReplicas(string Pool, string SrUuid, string VmUuid, IReadOnlyList<string> KnownReplicas) : IPoolAgentMessage;
+
+public sealed record SrReplicas(string Pool, XcrCluster.Domain.Vm.SrObservation Observation) : IPoolAgentMessage;
+
+/// <summary>The SR could not be read (pool unreachable, timed out, the agent's node has no XAPI access).</summary>
+public sealed record SrReplicasFailed(string Pool, string SrUuid, string Reason) : IPoolAgentMessage;
+
+/// <summary>Removes from the pool what replication left (`xcr job delete --purge`, `xcr replica purge`), on the node serving
+/// it: with <paramref name="SrUuid"/>, the restore points on that SR of <paramref name="JobId"/> (any job when null) for
+/// <paramref name="Vms"/> (every VM when null) and their live replicas; without, the job's snapshots on this source pool.
+/// The reply is <see cref="PoolPurged"/> or <see cref="PurgeFailed"/>.</summary>
+public sealed record PurgeOnPool(string Pool, string? SrUuid, string? JobId, IReadOnlyList<string>? Vms) : IPoolAgentMessage;
+
+public sealed record PoolPurged(string Pool, string? SrUuid, int Snapshots, int RestorePoints, int Replicas) : IPoolAgentMessage;
+
+public sealed record PurgeFailed(string Pool, string? SrUuid, string Reason) : IPoolAgentMessage;

@@ -20,8 +20,8 @@ public static class TaskTree
             var status = outcome is null ? own.Any(c => c.Status == "failure") ? "failure" : "interrupted" : outcome.Succeeded ? "success" : "failure";
             return Node($"export to SR {sr}", status, outcome?.BytesSent, outcome?.Error, own);
         });
-        var vm = Node($"VM {vmUuid}", result.Status, null, result.Error, [.. lines.Where(l => l.Target is null).Select(Leaf), .. exports]);
-        return Node($"run {result.RunId}", result.Status, result.Targets.Sum(t => t.BytesSent), result.Error, [vm]);
+        var vm = Node($"VM {vmUuid}", result.Status.Name(), null, result.Error, [.. lines.Where(l => l.Target is null).Select(Leaf), .. exports]);
+        return Node($"run {result.RunId}", result.Status.Name(), result.Targets.Sum(t => t.BytesSent), result.Error, [vm]);
     }
 
     private static TaskNode Leaf(LogLine line) => new(line.Name, line.Status, line.Start, line.End, line.Size, line.Message, []);

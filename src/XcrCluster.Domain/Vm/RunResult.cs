@@ -1,0 +1,46 @@
+using System.Text.Json.Serialization;
+
+namespace XcrCluster.Domain.Vm;
+
+/// <summary>How a VM's run ended. The JSON names are those the API, `xcr` and the journal have always shown
+/// ("success", "failure", "skipped", "interrupted"), whichever serializer options are in use.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<RunStatus>))]
+public enum RunStatus
+{
+    [JsonStringEnumMemberName("success")]
+    Success,
+
+    [JsonStringEnumMemberName("failure")]
+    Failed,
+
+    /// <summary>A condition that clears by itself (e.g. an unhealthy chain): not retried.</summary>
+    [JsonStringEnumMemberName("skipped")]
+    Skipped,
+
+    /// <summary>The node running it stopped; recorded when the entity recovers.</summary>
+    [JsonStringEnumMemberName("interrupted")]
+    Interrupted,
+}
+
+public static class RunStatusNames
+{
+    /// <summary>The status as the API shows it (the JSON name).</summary>
+    public static string Name(this RunStatus status) => status switch
+    {
+        RunStatus.Success => "success",
+        RunStatus.Skipped => "skipped",
+        RunStatus.Interrupted => "interrupted",
+        _ => "failure",
+    };
+}
+
+/// <summary>How a run ended, as the entity records it (the engine's report, flattened to stable data).</summary>
+public sealed record RunResult(string RunId, RunStatus Status, string? Error, bool Full, string? SourceSnapshotUuid,
+    IReadOnlyList<TargetResult> Targets, IReadOnlyList<LogLine> Log);
+
+public sealed record TargetResult(string SrUuid, bool Succeeded, string? Error, string? TargetVmUuid, string? RestorePointUuid,
+    long BytesSent);
+
+/// <summary>One line of a run's log; <paramref name="Status"/> is a task status ("success", "failure", "warning", ...).</summary>
+public sealed record LogLine(string Name, string Status, DateTimeOffset Start, DateTimeOffset End, long? Size, string? Message,
+    string? Target);
