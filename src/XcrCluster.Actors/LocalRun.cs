@@ -2,7 +2,6 @@ using Akka.Streams;
 using XcrCluster.Domain.Vm;
 using XcrCluster.Replication;
 using XcrCluster.Xapi;
-using RunStatus = XcrCluster.Domain.Vm.RunStatus;
 
 namespace XcrCluster.Actors;
 
@@ -37,8 +36,11 @@ public sealed class LocalRun(IPoolRegistry pools, IPoolGate? gate = null, IRemot
                     ?? new TargetSpec(await Connect(target.Pool).ConfigureAwait(false), target.SrUuid));
             }
 
-            var replication = new VmReplication(source, targets, request.Job, request.Settings, materializer) { Progress = progress };
-            return ToResult(request.RunId, await replication.RunAsync(request.VmUuid, ct).ConfigureAwait(false));
+            var replication = new VmReplication(source, targets, request.Job, request.Settings, materializer)
+            {
+                Progress = progress, RunId = request.RunId,
+            };
+            return await replication.RunAsync(request.VmUuid, ct).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -56,16 +58,4 @@ public sealed class LocalRun(IPoolRegistry pools, IPoolGate? gate = null, IRemot
     }
 
     public static RunResult Failed(ReplicateVm request, string error) => new(request.RunId, RunStatus.Failed, error, false, null, [], []);
-
-    public static RunResult ToResult(string runId, RunReport report) => new(
-        runId,
-        report.Status switch
-        {
-            Replication.RunStatus.Success => RunStatus.Success, Replication.RunStatus.Skipped => RunStatus.Skipped, _ => RunStatus.Failed,
-        },
-        report.Error,
-        report.IsFull,
-        report.SourceSnapshotUuid,
-        [.. report.Targets.Select(t => new TargetResult(t.SrUuid, t.Succeeded, t.Error, t.TargetVmUuid, t.RestorePointUuid, t.BytesSent))],
-        [.. report.Log.Select(l => new LogLine(l.Name, l.Status, l.Start, l.End, l.Size, l.Message, l.Target))]);
 }

@@ -2,7 +2,6 @@ using Akka.Streams;
 using XcrCluster.Domain.Vm;
 using XcrCluster.Replication;
 using XcrCluster.Xapi;
-using RunStatus = XcrCluster.Domain.Vm.RunStatus;
 
 namespace XcrCluster.Actors;
 

@@ -1,10 +1,12 @@
+using XcrCluster.Domain.Vm;
+
 namespace XcrCluster.Replication;
 
 /// <summary>A run's task log (run > VM > snapshot / export per SR > transfer > target snapshot), written from the
 /// run and its transfers; thread-safe.</summary>
 public sealed class RunLog(TimeProvider clock)
 {
-    private readonly List<TaskEntry> entries = [];
+    private readonly List<LogLine> entries = [];
 
     public DateTimeOffset Now => clock.GetUtcNow();
 
@@ -14,11 +16,11 @@ public sealed class RunLog(TimeProvider clock)
     {
         lock (entries)
         {
-            entries.Add(new TaskEntry(name, status, start, clock.GetUtcNow(), size, message, target));
+            entries.Add(new LogLine(name, status, start, clock.GetUtcNow(), size, message, target));
         }
     }
 
-    public IReadOnlyList<TaskEntry> Entries
+    public IReadOnlyList<LogLine> Entries
     {
         get
         {

@@ -128,10 +128,8 @@ public sealed partial class VmReplication
         }
     }
 
-    private async Task<TargetOutcome> CommitAsync(ITargetSide target, TargetCommit commit, TransferResult result,
-        IReadOnlyList<DiskBase> bases)
+    private async Task<TargetResult> CommitAsync(ITargetSide target, TargetCommit commit, TransferResult result)
     {
-        var full = bases.Any(b => b.BaseSnapshotVdiUuid is null);
         if (result.Error is null)
         {
             Progress?.Report(new TransferProgress(RunPhase.Commit, Sr: target.SrUuid));
@@ -139,7 +137,7 @@ public sealed partial class VmReplication
             {
                 var (vm, restorePoint) = await log.StepAsync("target snapshot", () => target.CommitAsync(commit), target.SrUuid)
                     .ConfigureAwait(false);
-                return new TargetOutcome(target.SrUuid, true, null, vm, restorePoint, result.Bytes, full);
+                return new TargetResult(target.SrUuid, true, null, vm, restorePoint, result.Bytes);
             }
             catch (Exception e)
             {
@@ -148,7 +146,7 @@ public sealed partial class VmReplication
         }
 
         await QuietlyAsync("rollback", target.RollBackAsync, target.SrUuid).ConfigureAwait(false);
-        return new TargetOutcome(target.SrUuid, false, result.Error, null, null, result.Bytes, full);
+        return new TargetResult(target.SrUuid, false, result.Error, null, null, result.Bytes);
     }
 
     /// <summary>The snapshot's VIFs with their networks, read on the source for targets that cannot.</summary>

@@ -19,13 +19,16 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
     private readonly RunLog log = new(time ?? TimeProvider.System);
     private readonly Throttle? throttle = Throttle.For(settings.MaxExportRate, time);
 
+    /// <summary>The run's id, stamped on its result.</summary>
+    public string RunId { get; init; } = "";
+
     /// <summary>Where the run says what it is doing (phases, and per disk and target the bytes so far, at most 4
     /// times a second each); reporting must be quick and never throw. Nothing when null.</summary>
     public IProgress<TransferProgress>? Progress { get; init; }
 
     /// <summary>Runs the VM once. Never throws for a failure of the run, whatever ended it (a pool error, a transfer
     /// cut short, a reply that does not parse, cancellation): what the run made is undone and the report says why.</summary>
-    public async Task<RunReport> RunAsync(string vmUuid, CancellationToken ct = default)
+    public async Task<RunResult> RunAsync(string vmUuid, CancellationToken ct = default)
     {
         var run = new Run();
         try
@@ -72,8 +75,11 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
         }
     }
 
-    private RunReport Report(Run run, RunStatus status, string? error)
-        => new(status, error, run.SnapshotUuid, run.Bases, run.Outcomes, log.Entries);
+    /// <summary>The run's result as the entity, the API and `xcr` take it: full when any disk was sent whole (or none was
+    /// reached).</summary>
+    private RunResult Report(Run run, RunStatus status, string? error)
+        => new(RunId, status, error, run.Bases.Count == 0 || run.Bases.Any(b => b.BaseSnapshotVdiUuid is null), run.SnapshotUuid,
+            [.. run.Outcomes], log.Entries) { Bases = [.. run.Bases] };
 
     /// <summary>Phase 1: the VM as the pool has it now: a VM this run may replicate, disks it can export, chains the pool
     /// has coalesced enough (else the VM is skipped).</summary>
@@ -121,7 +127,7 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
         {
             var commit = new TargetCommit(snapshot, record, result.Disks, vifs, run.TransferStart, result.Bytes,
                 settings.CopyRetention) { NetworkMapping = settings.NetworkMapping };
-            run.Outcomes.Add(await CommitAsync(target, commit, result, run.Bases).ConfigureAwait(false));
+            run.Outcomes.Add(await CommitAsync(target, commit, result).ConfigureAwait(false));
         }
     }
 
@@ -174,6 +180,6 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
 
         public IReadOnlyList<TransferResult> Results { get; set; } = [];
 
-        public List<TargetOutcome> Outcomes { get; } = [];
+        public List<TargetResult> Outcomes { get; } = [];
     }
 }

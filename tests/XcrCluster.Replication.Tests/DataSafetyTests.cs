@@ -1,3 +1,4 @@
+using XcrCluster.Domain.Vm;
 using XcrCluster.Domain;
 using XcrCluster.Xapi.Records;
 using XcrCluster.XapiSim.Storage;
@@ -8,7 +9,7 @@ namespace XcrCluster.Replication.Tests;
 /// made; it only removes what runs made (docs/xen-orchestra.md §7, §15).</summary>
 public sealed class DataSafetyTests
 {
-    private static async Task<(TwoPools Pools, VmRecord Vm, TargetSpec Target, RunReport First)> ReplicatedOnceAsync(string vmName = "db01")
+    private static async Task<(TwoPools Pools, VmRecord Vm, TargetSpec Target, RunResult First)> ReplicatedOnceAsync(string vmName = "db01")
     {
         var pools = await TwoPools.StartAsync();
         var vm = await pools.SourceVmAsync(vmName);
@@ -37,7 +38,7 @@ public sealed class DataSafetyTests
         GuestWorkload.Write(pools.SourceSim.Pool, vm.Uuid, 0, 2, 6);
         var next = await pools.Replication(new ReplicationSettings { CopyRetention = 3 }, target).RunAsync(vm.Uuid);
         Assert.True(next.Status == RunStatus.Success, next.Error);
-        Assert.False(next.IsFull);
+        Assert.False(next.Full);
         Assert.NotEqual(replicaUuid, next.Targets[0].TargetVmUuid);
         Assert.Contains(next.Log, l => l.Name == "replica" && l.Message!.Contains("running", StringComparison.Ordinal));
         await ReplicationRunTests.AssertRestorePointEqualsSnapshotAsync(pools, next);
@@ -66,7 +67,7 @@ public sealed class DataSafetyTests
 
         var next = await pools.Replication(new ReplicationSettings { CopyRetention = 3 }, target).RunAsync(vm.Uuid);
         Assert.True(next.Status == RunStatus.Success, next.Error);
-        Assert.False(next.IsFull);
+        Assert.False(next.Full);
         Assert.NotEqual(replicaUuid, next.Targets[0].TargetVmUuid);
         Assert.Contains(next.Log, l => l.Name == "replica"
             && l.Message!.Contains("changed since its last restore point", StringComparison.Ordinal));
@@ -92,7 +93,7 @@ public sealed class DataSafetyTests
             GuestWorkload.Write(pools.SourceSim.Pool, vm.Uuid, 0, 2, 10 + run);
             var next = await pools.Replication(new ReplicationSettings { CopyRetention = 3 }, target).RunAsync(vm.Uuid);
             Assert.True(next.Status == RunStatus.Success, next.Error);
-            Assert.False(next.IsFull);
+            Assert.False(next.Full);
             await ReplicationRunTests.AssertRestorePointEqualsSnapshotAsync(pools, next);
         }
     }

@@ -1,3 +1,4 @@
+using XcrCluster.Domain.Vm;
 using Xunit.Abstractions;
 using XcrCluster.Domain;
 using XcrCluster.XapiSim;
@@ -70,7 +71,7 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
         pools.SourceSim.Pool.Faults.FailDeltaExports = true;
         var run = await pools.Replication(new ReplicationSettings(), target).RunAsync(vm);
         Assert.True(run.Status == RunStatus.Success, run.Error);
-        Assert.True(run.IsFull);
+        Assert.True(run.Full);
         Assert.Equal(FullReason.DeltaNotComputable, Assert.Single(run.Bases).Reason);
         Assert.Contains(run.Log, l => l.Status == "warning" && l.Message!.Contains("can't compute delta", StringComparison.Ordinal));
         await ReplicationRunTests.AssertRestorePointEqualsSnapshotAsync(pools, run);

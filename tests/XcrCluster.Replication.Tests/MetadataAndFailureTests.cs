@@ -1,3 +1,4 @@
+using XcrCluster.Domain.Vm;
 using XcrCluster.Domain;
 using XcrCluster.Xapi;
 using XcrCluster.Xapi.Records;
@@ -144,7 +145,7 @@ public sealed class MetadataAndFailureTests
         // The failed run's snapshot was not marked exported: the base is still the first run's, so this is a delta.
         var next = await pools.Replication(new ReplicationSettings(), target).RunAsync(vm.Uuid);
         Assert.True(next.Status == RunStatus.Success, next.Error);
-        Assert.False(next.IsFull);
+        Assert.False(next.Full);
         await ReplicationRunTests.AssertRestorePointEqualsSnapshotAsync(pools, next);
     }
 
@@ -176,6 +177,6 @@ public sealed class MetadataAndFailureTests
         pools.CollectGarbage();
         var fourth = await pools.Replication(strict, sameSr).RunAsync(vm.Uuid);
         Assert.True(fourth.Status == RunStatus.Success, fourth.Error);
-        Assert.False(fourth.IsFull);
+        Assert.False(fourth.Full);
     }
 }

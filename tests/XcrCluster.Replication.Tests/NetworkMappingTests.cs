@@ -1,3 +1,4 @@
+using XcrCluster.Domain.Vm;
 using XcrCluster.Domain;
 using XcrCluster.Xapi.Records;
 using XcrCluster.XapiSim;

@@ -1,3 +1,4 @@
+using XcrCluster.Domain.Vm;
 using System.Net.Http.Json;
 using XcrCluster.Domain;
 using XcrCluster.Xapi.Records;
@@ -83,7 +84,7 @@ public static class PoolInvariants
         pools.CollectGarbage(); // as the pools' collectors do between runs (paused in tests)
         var next = await pools.Replication(settings ?? new ReplicationSettings(), target).RunAsync(sourceVm);
         Assert.True(next.Status == RunStatus.Success, next.Error);
-        Assert.False(next.IsFull, string.Join(", ", next.Bases.Select(b => b.Describe())));
+        Assert.False(next.Full, string.Join(", ", next.Bases.Select(b => b.Describe())));
         await ReplicationRunTests.AssertRestorePointEqualsSnapshotAsync(pools, next);
         var source = await pools.Source.VmAsync(await pools.Source.VmRefAsync(sourceVm));
         await AssertCleanAsync(pools, sourceVm, source.BlockedOperations, strict: true);

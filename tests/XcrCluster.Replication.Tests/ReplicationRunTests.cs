@@ -1,3 +1,4 @@
+using XcrCluster.Domain.Vm;
 using XcrCluster.Domain;
 using XcrCluster.Vhd;
 using XcrCluster.Xapi;
@@ -17,7 +18,7 @@ public sealed class ReplicationRunTests
         var replication = pools.Replication(new ReplicationSettings(), await pools.TargetAsync());
         var first = await replication.RunAsync(vm.Uuid);
         Assert.True(first.Status == RunStatus.Success, first.Error);
-        Assert.True(first.IsFull);
+        Assert.True(first.Full);
         Assert.Equal(FullReason.NoExportedSnapshot, Assert.Single(first.Bases).Reason);
         await AssertRestorePointEqualsSnapshotAsync(pools, first);
 
@@ -27,7 +28,7 @@ public sealed class ReplicationRunTests
         var importedBefore = pools.ImportedBytes;
         var second = await pools.Replication(new ReplicationSettings(), await pools.TargetAsync()).RunAsync(vm.Uuid);
         Assert.True(second.Status == RunStatus.Success, second.Error);
-        Assert.False(second.IsFull);
+        Assert.False(second.Full);
         Assert.Equal(1, pools.ExportRequests - exportsBefore);
         var disk = (await pools.Source.DisksAsync(vm)).Single().Vdi;
         Assert.Equal(VhdStreamWriter.ComputeLength(disk.VirtualSize, written.Count), pools.ImportedBytes - importedBefore);
@@ -36,7 +37,7 @@ public sealed class ReplicationRunTests
     }
 
     /// <summary>The restore point's disks hold exactly the source snapshot's content, and so does the live target.</summary>
-    internal static async Task AssertRestorePointEqualsSnapshotAsync(TwoPools pools, RunReport run)
+    internal static async Task AssertRestorePointEqualsSnapshotAsync(TwoPools pools, RunResult run)
     {
         var source = await TwoPools.ChecksumsAsync(pools.SourceSim, pools.Source, run.SourceSnapshotUuid!);
         foreach (var target in run.Targets)
@@ -64,7 +65,7 @@ public sealed class ReplicationRunTests
             Assert.Equal(2, pools.ExportRequests - exports); // one per disk, whatever the number of targets
             Assert.Equal(report.Targets[0].BytesSent, report.Targets[1].BytesSent);
             await AssertRestorePointEqualsSnapshotAsync(pools, report);
-            fulls.Add(report.IsFull);
+            fulls.Add(report.Full);
             if (run == 3)
             {
                 Assert.All(report.Bases, b => Assert.Equal(FullReason.FullIntervalReached, b.Reason));

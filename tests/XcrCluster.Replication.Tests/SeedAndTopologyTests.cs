@@ -1,3 +1,4 @@
+using XcrCluster.Domain.Vm;
 using XcrCluster.Domain;
 using XcrCluster.Xapi.Records;
 using XcrCluster.XapiSim.Storage;
@@ -22,7 +23,7 @@ public sealed class SeedAndTopologyTests
         var imported = pools.ImportedBytes;
         var run = await pools.Replication(new ReplicationSettings(), new TargetSpec(pools.Target, sr.Uuid)).RunAsync(vm.Uuid);
         Assert.True(run.Status == RunStatus.Success, run.Error);
-        Assert.False(run.IsFull);
+        Assert.False(run.Full);
         Assert.Equal(seed, run.Targets[0].TargetVmUuid);
         var disk = (await pools.Source.DisksAsync(vm)).Single().Vdi;
         Assert.Equal(Vhd.VhdStreamWriter.ComputeLength(disk.VirtualSize, written.Count), pools.ImportedBytes - imported);
@@ -63,7 +64,7 @@ public sealed class SeedAndTopologyTests
         pools.CollectGarbage();
         var third = await pools.Replication(new ReplicationSettings { CopyRetention = 2 }, target).RunAsync(vm.Uuid);
         Assert.True(third.Status == RunStatus.Success, third.Error);
-        Assert.False(third.IsFull);
+        Assert.False(third.Full);
         await ReplicationRunTests.AssertRestorePointEqualsSnapshotAsync(pools, third);
         Assert.Equal(2, (await TwoPools.ChecksumsAsync(pools.TargetSim, pools.Target, third.Targets[0].RestorePointUuid!)).Count);
         Assert.Equal(3, (await TwoPools.ChecksumsAsync(pools.TargetSim, pools.Target, second.Targets[0].RestorePointUuid!)).Count);

@@ -1,3 +1,4 @@
+using XcrCluster.Domain.Vm;
 using XcrCluster.Domain;
 using XcrCluster.Xapi.Records;
 using XcrCluster.XapiSim.Storage;
@@ -31,7 +32,7 @@ public sealed class TargetSettingsTests
                 var pruned = report.Log.Single(l => l.Name == "delete first");
                 Assert.Equal("removed 1 old restore points before the transfer", pruned.Message);
                 Assert.True(names.IndexOf("delete first") < names.FindIndex(n => n.StartsWith("transfer", StringComparison.Ordinal)));
-                Assert.False(report.IsFull); // the newest point, the delta's base, was kept
+                Assert.False(report.Full); // the newest point, the delta's base, was kept
             }
 
             Assert.Equal(Math.Min(run + 1, 2), (await RestorePointsAsync(pools, target.SrUuid)).Count);

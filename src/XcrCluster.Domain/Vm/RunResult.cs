@@ -34,13 +34,18 @@ public static class RunStatusNames
     };
 }
 
-/// <summary>How a run ended, as the entity records it (the engine's report, flattened to stable data).</summary>
+/// <summary>How a VM's run ended: one model from the engine to the entity's books, the API and `xcr`. Failed carries every
+/// target's own outcome; <see cref="Bases"/> says per disk what the run diffed against, or why it sent a full.</summary>
 public sealed record RunResult(string RunId, RunStatus Status, string? Error, bool Full, string? SourceSnapshotUuid,
-    IReadOnlyList<TargetResult> Targets, IReadOnlyList<LogLine> Log);
+    IReadOnlyList<TargetResult> Targets, IReadOnlyList<LogLine> Log)
+{
+    public IReadOnlyList<DiskBase> Bases { get; init; } = [];
+}
 
 public sealed record TargetResult(string SrUuid, bool Succeeded, string? Error, string? TargetVmUuid, string? RestorePointUuid,
     long BytesSent);
 
-/// <summary>One line of a run's log; <paramref name="Status"/> is a task status ("success", "failure", "warning", ...).</summary>
-public sealed record LogLine(string Name, string Status, DateTimeOffset Start, DateTimeOffset End, long? Size, string? Message,
-    string? Target);
+/// <summary>One line of a run's task log (run > VM > snapshot / export per SR > transfer > target snapshot);
+/// <paramref name="Status"/> is a task status ("success", "failure", "warning", ...).</summary>
+public sealed record LogLine(string Name, string Status, DateTimeOffset Start, DateTimeOffset End, long? Size = null, string? Message = null,
+    string? Target = null);
