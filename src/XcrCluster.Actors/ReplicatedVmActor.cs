@@ -124,7 +124,7 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
             return;
         }
 
-        var known = state.Chains.Where(c => c.ReplicaVmUuid is not null && request.Targets.Any(t => t.SrUuid == c.Key.SrUuid))
+        var known = state.Chains.Where(c => c.ReplicaVmUuid is not null && request.Targets.Any(t => t.SrUuid == c.Key.SrUuid.Value))
             .Select(c => c.ReplicaVmUuid!).Distinct().ToList();
         chains.ReadAsync(request, known).PipeTo(Self, success: r => new ChainsRead(request.RunId, r.Observed, r.Failures),
             failure: e => new ChainsRead(request.RunId, [],

@@ -73,7 +73,7 @@ public static class RunApi
             }
 
             var purged = await Purge.ReplicasAsync(registry, vm,
-                [.. srs.Select(s => new TargetRef(state.Chains.First(c => c.Key.SrUuid == s).Pool, s))]);
+                [.. srs.Select(s => new TargetRef(state.Chains.First(c => c.Key.SrUuid.Value == s).Pool, s))]);
             if (sr is null || known.Count == 1)
             {
                 await ControlAsync<IControlReply>(registry, new ForgetVm(vm));

@@ -110,8 +110,8 @@ public sealed class ReplicatedVmActorTests() : Akka.TestKit.Xunit2.TestKit("""
             Assert.Equal(ReplicatedVmState.ReconcileLogName, log[0].Name);
             Assert.Contains("xo-1", log[0].Message);
             Assert.Contains("no answer within 20 s", state.History[1].Result.Log[0].Message);
-            Assert.Equal(["rp-1", "rp-2"], state.Chains.Single(c => c.Key.JobId == "job-a").RestorePoints.Select(p => p.Uuid));
-            Assert.Equal(["xo-1"], state.Chains.Single(c => c.Key.JobId == "xo-job").RestorePoints.Select(p => p.Uuid));
+            Assert.Equal(["rp-1", "rp-2"], state.Chains.Single(c => c.Key.JobId.Value == "job-a").RestorePoints.Select(p => p.Uuid));
+            Assert.Equal(["xo-1"], state.Chains.Single(c => c.Key.JobId.Value == "xo-job").RestorePoints.Select(p => p.Uuid));
         });
     }
 }

@@ -129,7 +129,7 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
         ];
     }
 
-    private static readonly ChainKey Chain = new("job-1", "schedule-1", "sr-1");
+    private static readonly ChainKey Chain = new(new Domain.JobId("job-1"), new Domain.ScheduleId("schedule-1"), new Domain.SrId("sr-1"));
 
     private static readonly SrObservation Observation = new("beta", "sr-1",
         [new ObservedRestorePoint("rp-1", "job-1", "schedule-1", DateTimeOffset.UnixEpoch, 4096, "snap-1", "replica-1")], ["replica-1"]);

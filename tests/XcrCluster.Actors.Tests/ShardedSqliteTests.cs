@@ -104,7 +104,7 @@ public sealed class ShardedSqliteTests : IAsyncLifetime
             var state = await AwaitIdleAsync(region, vmUuid, 2);
             Assert.True(state.History[1].Result.Status == RunStatus.Success, state.History[1].Result.Error);
             Assert.False(state.History[1].Result.Full);
-            Assert.Single(Assert.Single(state.Chains, c => c.Key.SrUuid == srUuid).RestorePoints);
+            Assert.Single(Assert.Single(state.Chains, c => c.Key.SrUuid.Value == srUuid).RestorePoints);
             await node.StopAsync();
         }
     }

@@ -6,7 +6,7 @@ namespace XcrCluster.Domain.Tests;
 public sealed class ReplicaChainTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    private static readonly ChainKey Key = new("job", "job-schedule", "sr-1");
+    private static readonly ChainKey Key = new(new JobId("job"), new ScheduleId("job-schedule"), new SrId("sr-1"));
 
     private static ReplicateVm Request(string run, int retention = 2)
         => new("vm", run, "a", new JobRef("job", "job name", "job-schedule", "hourly"), [new TargetRef("b", "sr-1")],
@@ -108,7 +108,7 @@ public sealed class ReplicaChainTests
         var ours = state.Chains.Single(c => c.Key == Key);
         Assert.Equal((null, "snap-2", (int?)null), (ours.ReplicaVmUuid, ours.BaseSnapshotUuid, ours.DeltaChainLength));
         Assert.Equal(["rp-1", "rp-2"], ours.RestorePoints.Select(p => p.Uuid));
-        Assert.Equal(["xo-1"], state.Chains.Single(c => c.Key.JobId == "xo").RestorePoints.Select(p => p.Uuid));
+        Assert.Equal(["xo-1"], state.Chains.Single(c => c.Key.JobId == new JobId("xo")).RestorePoints.Select(p => p.Uuid));
 
         // The warnings open the run's log, the failed read first.
         var end = state.Finish(Success("r4", "rp-4", snapshot: "snap-4"), T0.AddHours(4));

@@ -15,8 +15,9 @@ public static class ChainReconciliation
     {
         var differences = new List<ChainDifference>();
         var chains = ImmutableList.CreateBuilder<ReplicaChain>();
-        var onSr = model.Where(c => c.Key.SrUuid == observed.SrUuid).ToList();
-        var seenByChain = observed.RestorePoints.GroupBy(p => new ChainKey(p.JobId, p.ScheduleId, observed.SrUuid))
+        var sr = new SrId(observed.SrUuid);
+        var onSr = model.Where(c => c.Key.SrUuid == sr).ToList();
+        var seenByChain = observed.RestorePoints.GroupBy(p => new ChainKey(new JobId(p.JobId), new ScheduleId(p.ScheduleId), sr))
             .ToDictionary(g => g.Key, g => g.OrderBy(p => p.SnapshotTime).ThenBy(p => p.Uuid, StringComparer.Ordinal).ToList());
         foreach (var key in onSr.Select(c => c.Key).Concat(seenByChain.Keys).Distinct())
         {

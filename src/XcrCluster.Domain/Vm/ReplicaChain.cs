@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace XcrCluster.Domain.Vm;
 
 /// <summary>One chain of a VM: what a job's schedule keeps on one target SR (retention counts per schedule and SR).</summary>
-public sealed record ChainKey(string JobId, string ScheduleId, string SrUuid);
+public sealed record ChainKey(JobId JobId, ScheduleId ScheduleId, SrId SrUuid);
 
 /// <summary>A restore point on a target SR: the replica's snapshot, when it was taken, and its size (the bytes its run
 /// sent, or the pool's physical utilisation of its disks when it was found on the pool).</summary>

@@ -22,8 +22,8 @@ public sealed partial record ReplicatedVmState
         {
             var (chains, found) = ChainReconciliation.Reconcile(Chains, sr);
             differences.AddRange(found.Where(d => ChainsTracked || History.IsEmpty
-                || d.Kind != ChainDifferenceKind.RestorePointAdded || !ownJobs.Contains(d.Chain.JobId)));
-            changed |= !SameChains(Chains.Where(c => c.Key.SrUuid == sr.SrUuid).ToList(), chains);
+                || d.Kind != ChainDifferenceKind.RestorePointAdded || !ownJobs.Contains(d.Chain.JobId.Value)));
+            changed |= !SameChains(Chains.Where(c => c.Key.SrUuid.Value == sr.SrUuid).ToList(), chains);
         }
 
         return differences.Count == 0 && failures.Count == 0 && !changed && ChainsTracked ? []
@@ -42,7 +42,7 @@ public sealed partial record ReplicatedVmState
         var events = new List<IReplicatedVmEvent>();
         foreach (var target in result.Targets.Where(t => t.Succeeded && t.RestorePointUuid is not null))
         {
-            var key = new ChainKey(Current.Job.JobId, Current.Job.ScheduleId, target.SrUuid);
+            var key = new ChainKey(new JobId(Current.Job.JobId), new ScheduleId(Current.Job.ScheduleId), new SrId(target.SrUuid));
             var chain = Chains.FirstOrDefault(c => c.Key == key);
             var pool = Current.Targets.FirstOrDefault(t => t.SrUuid == target.SrUuid)?.Pool ?? chain?.Pool ?? "";
             events.Add(new TargetCommitted(VmUuid, result.RunId, key, pool, target.TargetVmUuid,
@@ -75,12 +75,12 @@ public sealed partial record ReplicatedVmState
         foreach (var sr in r.Observed)
         {
             var (reconciled, _) = ChainReconciliation.Reconcile(chains, sr);
-            chains = chains.RemoveAll(c => c.Key.SrUuid == sr.SrUuid).AddRange(reconciled);
+            chains = chains.RemoveAll(c => c.Key.SrUuid.Value == sr.SrUuid).AddRange(reconciled);
         }
 
         var warnings = r.Failures.Select(f => Warning(r.At, f.SrUuid,
                 $"SR {f.SrUuid} of pool {f.Pool} could not be read ({f.Reason}): its replicas are taken as last known"))
-            .Concat(r.Differences.Select(d => Warning(r.At, d.Chain.SrUuid, d.Message)));
+            .Concat(r.Differences.Select(d => Warning(r.At, d.Chain.SrUuid.Value, d.Message)));
         return this with
         {
             Chains = chains,

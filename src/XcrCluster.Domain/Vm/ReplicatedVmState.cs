@@ -52,7 +52,7 @@ public sealed partial record ReplicatedVmState
 
     /// <summary>The restore points per target SR, oldest first within each chain.</summary>
     public IEnumerable<(string SrUuid, IReadOnlyList<ReplicaChain> Chains)> BySr()
-        => Chains.GroupBy(c => c.Key.SrUuid).Select(g => (g.Key, (IReadOnlyList<ReplicaChain>)[.. g]));
+        => Chains.GroupBy(c => c.Key.SrUuid).Select(g => (g.Key.Value, (IReadOnlyList<ReplicaChain>)[.. g]));
 
     /// <summary>Decides what a request to replicate causes: start now, queue behind another job, or refusal.</summary>
     public (IReadOnlyList<IReplicatedVmEvent> Events, IReplicatedVmReply Reply) Process(ReplicateVm request, DateTimeOffset now)
@@ -96,7 +96,7 @@ public sealed partial record ReplicatedVmState
         },
         RunQueued q => this with { VmUuid = q.VmUuid, Queue = Queue.Add(q.Request) },
         RunFinished f => Record(f.Result, f.At),
-        ReplicasForgotten f => this with { Chains = f.SrUuid is null ? [] : Chains.RemoveAll(c => c.Key.SrUuid == f.SrUuid) },
+        ReplicasForgotten f => this with { Chains = f.SrUuid is null ? [] : Chains.RemoveAll(c => c.Key.SrUuid.Value == f.SrUuid) },
         RunInterrupted i => Record(
             new RunResult(i.RunId, RunStatus.Interrupted, "the node stopped during the run", false, null, [], CurrentWarnings), i.At),
         ChainsReconciled r => Reconciled(r),
