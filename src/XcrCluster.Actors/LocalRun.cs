@@ -10,7 +10,7 @@ namespace XcrCluster.Actors;
 /// agent runs here) or the target pool's agent on another node, the blocks then going over the data channel.</summary>
 public sealed class LocalRun(IPoolRegistry pools, IPoolGate? gate = null, IRemoteTargets? remote = null)
 {
-    public async Task<RunResult> RunAsync(ReplicateVm request, IMaterializer materializer, IProgress<TransferProgress>? progress,
+    public async Task<RunResult> RunAsync(ReplicateVm request, IMaterializer materializer, IProgress<RunProgress>? progress,
         CancellationToken ct)
     {
         var clients = new Dictionary<string, XapiClient>(StringComparer.Ordinal);

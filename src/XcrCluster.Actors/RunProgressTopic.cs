@@ -18,12 +18,9 @@ public static class RunProgressTopic
         return message => mediator.Value.Tell(new Publish(Name, message));
     }
 
-    /// <summary>The engine's reports of one VM's run, stamped with the run and published.</summary>
-    public sealed class Reporter(ReplicateVm request, Action<IRunProgressMessage> publish, TimeProvider? time = null) : IProgress<TransferProgress>
+    /// <summary>The engine's samples (already the run's own <see cref="RunProgress"/>), handed on as they come, in order.</summary>
+    public sealed class Reporter(Action<IRunProgressMessage> publish) : IProgress<RunProgress>
     {
-        private readonly TimeProvider clock = time ?? TimeProvider.System;
-
-        public void Report(TransferProgress value) => publish(new RunProgress(request.RunId, request.Job.JobId, request.VmUuid, value.Disk, value.DiskName, value.Sr,
-            value.Bytes, value.Total, value.Phase, clock.GetUtcNow()));
+        public void Report(RunProgress value) => publish(value);
     }
 }

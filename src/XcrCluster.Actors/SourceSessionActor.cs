@@ -26,7 +26,7 @@ public sealed class SourceSessionActor : ReceiveActor
             var self = Self;
             var request = run.Request;
             var materializer = services.Materializer ?? throw new InvalidOperationException("the agents' services have no materializer");
-            var reporter = new RunProgressTopic.Reporter(request, p => self.Tell(p));
+            var reporter = new RunProgressTopic.Reporter(p => self.Tell(p));
             services.Running.TrackAsync(request.RunId,
                     token => new LocalRun(services.Pools, services.Gate, services.Remote).RunAsync(request, materializer, reporter, token),
                     cancel.Token)

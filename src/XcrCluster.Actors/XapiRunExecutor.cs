@@ -54,7 +54,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
     private Task<RunResult> AttemptAsync(ReplicateVm request, IMaterializer materializer, CancellationToken ct)
         => Sources is { } sources ? sources.RunAsync(request, message => publish?.Invoke(message), ct)
             : new LocalRun(pools, gate, remote).RunAsync(request, materializer,
-                publish is null ? null : new RunProgressTopic.Reporter(request, publish), ct);
+                publish is null ? null : new RunProgressTopic.Reporter(publish), ct);
 }
 
 /// <summary>Where a registered pool's XAPI is (URL, credentials, TLS choice), by pool name.</summary>

@@ -1,5 +1,6 @@
 using Akka.Streams;
 using XcrCluster.Domain;
+using XcrCluster.Domain.Vm;
 using XcrCluster.Domain.Pools;
 using XcrCluster.Xapi;
 using XcrCluster.Xapi.Records;
@@ -26,7 +27,7 @@ public sealed class TransferResult
 /// </summary>
 public sealed class RunTransfer(Pool source, IReadOnlyList<ITargetSpec> specs, IReadOnlyList<ITargetSide> targets,
     IMaterializer materializer,
-    Throttle? throttle, RunLog log, IProgress<TransferProgress>? progress)
+    Throttle? throttle, RunLog log, IProgress<RunProgress>? progress, RunProgress sample)
 {
     public async Task<IReadOnlyList<TransferResult>> RunAsync(SourceVm side, VmRecord snapshot, List<DiskBase> bases,
         IReadOnlyList<SourceVm.JobSnapshot> jobSnapshots, IReadOnlyList<(VbdRecord Vbd, VdiRecord Vdi)> live, CancellationToken ct)
@@ -113,7 +114,7 @@ public sealed class RunTransfer(Pool source, IReadOnlyList<ITargetSpec> specs, I
             sent[k] = length;
             results[l.Index].Bytes += length;
         }, ct)).ToList();
-        var disk = progress is { } sink ? new DiskProgress(sink, liveUuid ?? vdi.Uuid, vdi.NameLabel,
+        var disk = progress is { } sink ? new DiskProgress(sink, sample, liveUuid ?? vdi.Uuid, vdi.NameLabel,
             [.. lanes.Select(l => targets[l.Index].SrUuid)], log.Clock) : null;
         var errors = await BlockFanOut.CopyAsync(export.Content, imports, materializer, ct, throttle, disk).ConfigureAwait(false);
         return [.. errors.Select((e, k) => (e, sent[k]))];

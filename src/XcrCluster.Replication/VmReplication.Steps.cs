@@ -128,11 +128,11 @@ public sealed partial class VmReplication
         }
     }
 
-    private async Task<TargetResult> CommitAsync(ITargetSide target, TargetCommit commit, TransferResult result)
+    private async Task<TargetResult> CommitAsync(Run run, ITargetSide target, TargetCommit commit, TransferResult result)
     {
         if (result.Error is null)
         {
-            Progress?.Report(new TransferProgress(RunPhase.Commit, Sr: target.SrUuid));
+            Report(run, RunPhase.Commit, target.SrUuid);
             try
             {
                 var (vm, restorePoint) = await log.StepAsync("target snapshot", () => target.CommitAsync(commit), target.SrUuid)

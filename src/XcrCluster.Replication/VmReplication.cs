@@ -24,13 +24,13 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
 
     /// <summary>Where the run says what it is doing (phases, and per disk and target the bytes so far, at most 4
     /// times a second each); reporting must be quick and never throw. Nothing when null.</summary>
-    public IProgress<TransferProgress>? Progress { get; init; }
+    public IProgress<RunProgress>? Progress { get; init; }
 
     /// <summary>Runs the VM once. Never throws for a failure of the run, whatever ended it (a pool error, a transfer
     /// cut short, a reply that does not parse, cancellation): what the run made is undone and the report says why.</summary>
     public async Task<RunResult> RunAsync(string vmUuid, CancellationToken ct = default)
     {
-        var run = new Run();
+        var run = new Run { VmUuid = vmUuid };
         try
         {
             await CheckSourceAsync(run, vmUuid, ct).ConfigureAwait(false);
@@ -71,12 +71,19 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
                 await target.DisposeAsync().ConfigureAwait(false); // a remote target's session on its agent
             }
 
-            Progress?.Report(new TransferProgress(RunPhase.Done));
+            Report(run, RunPhase.Done);
         }
     }
 
     /// <summary>The run's result as the entity, the API and `xcr` take it: full when any disk was sent whole (or none was
     /// reached).</summary>
+    /// <summary>A progress sample of this run (VM-wide, or of one target SR).</summary>
+    private RunProgress Sample(Run run, string phase, string? sr = null)
+        => new(RunId, job.JobId, run.VmUuid, null, null, sr, 0, 0, phase, log.Now);
+
+    private void Report(Run run, string phase, string? sr = null, string? snapshot = null)
+        => Progress?.Report(Sample(run, phase, sr) with { Snapshot = snapshot });
+
     private RunResult Report(Run run, RunStatus status, string? error)
         => new(RunId, status, error, run.Bases.Count == 0 || run.Bases.Any(b => b.BaseSnapshotVdiUuid is null), run.SnapshotUuid,
             [.. run.Outcomes], log.Entries) { Bases = [.. run.Bases] };
@@ -104,16 +111,17 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
     private async Task SnapshotAsync(Run run)
     {
         await run.Side.CleanLiveMetadataAsync().ConfigureAwait(false);
-        Progress?.Report(new TransferProgress(RunPhase.Snapshot));
+        Report(run, RunPhase.Snapshot);
         run.Snapshot = await log.StepAsync("snapshot", () => run.Side.SnapshotAsync(log.Now)).ConfigureAwait(false);
         run.SnapshotUuid = run.Snapshot.Uuid;
+        Report(run, RunPhase.Snapshot, snapshot: run.SnapshotUuid); // the milestone: what an interrupted run left on the source
     }
 
     /// <summary>Phase 7: one export per disk, its blocks fanned out to every target.</summary>
     private async Task TransferAsync(Run run, CancellationToken ct)
     {
         run.TransferStart = log.Now;
-        run.Results = await new RunTransfer(source, targets, run.Srs, materializer, throttle, log, Progress)
+        run.Results = await new RunTransfer(source, targets, run.Srs, materializer, throttle, log, Progress, Sample(run, RunPhase.Export))
             .RunAsync(run.Side, run.Snapshot!, run.Bases, run.JobSnapshots, run.Live, ct).ConfigureAwait(false);
     }
 
@@ -127,7 +135,7 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
         {
             var commit = new TargetCommit(snapshot, record, result.Disks, vifs, run.TransferStart, result.Bytes,
                 settings.CopyRetention) { NetworkMapping = settings.NetworkMapping };
-            run.Outcomes.Add(await CommitAsync(target, commit, result).ConfigureAwait(false));
+            run.Outcomes.Add(await CommitAsync(run, target, commit, result).ConfigureAwait(false));
         }
     }
 
@@ -153,6 +161,8 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
     private sealed class Run
     {
         private SourceVm? side;
+
+        public string VmUuid { get; init; } = "";
 
         public SourceVm Side { get => side ?? throw new InvalidOperationException("the source was not checked"); set => side = value; }
 

@@ -47,7 +47,9 @@ public sealed class SchedulerTests() : Akka.TestKit.Xunit2.TestKit("""
     public async Task Runs_missed_while_down_run_once_and_not_again_after_a_restart()
     {
         var (control, region) = (CreateTestProbe(), CreateTestProbe());
-        var job = Job("0 * * * *", DateTimeOffset.UtcNow.AddHours(-5)); // five hourly runs missed
+        // Five hourly runs missed; hourly at half an hour from now, so no new occurrence falls within the test (at "0 * * * *"
+        // a run of the test across the full hour saw one more run, rightly).
+        var job = Job($"{(DateTimeOffset.UtcNow.Minute + 30) % 60} * * * *", DateTimeOffset.UtcNow.AddHours(-5));
         control.SetAutoPilot(new DelegateAutoPilot((sender, _) =>
         {
             sender.Tell(new JobList([job]));

@@ -10,11 +10,11 @@ namespace XcrCluster.Replication.Tests;
 /// total, at most 4 reports a second however many blocks go by.</summary>
 public sealed class ProgressTests
 {
-    private sealed class Recorder : IProgress<TransferProgress>
+    private sealed class Recorder : IProgress<RunProgress>
     {
-        public ConcurrentQueue<(TransferProgress Sample, DateTimeOffset At)> Reports { get; } = new();
+        public ConcurrentQueue<(RunProgress Sample, DateTimeOffset At)> Reports { get; } = new();
 
-        public void Report(TransferProgress value) => Reports.Enqueue((value, DateTimeOffset.UtcNow));
+        public void Report(RunProgress value) => Reports.Enqueue((value, DateTimeOffset.UtcNow));
     }
 
     [Fact]
@@ -30,7 +30,10 @@ public sealed class ProgressTests
         pools.SourceSim.Pool.Faults.ExportBytesPerSecond = 64L << 20; // 1 s and 0.5 s
         var recorder = new Recorder();
         var targets = new[] { await pools.TargetAsync("Local storage"), await pools.TargetAsync("Second storage") };
-        var replication = new VmReplication(pools.Source, targets, TwoPools.Job, new ReplicationSettings(), pools.Materializer) { Progress = recorder };
+        var replication = new VmReplication(pools.Source, targets, TwoPools.Job, new ReplicationSettings(), pools.Materializer)
+        {
+            Progress = recorder, RunId = "run-1",
+        };
         var report = await replication.RunAsync(vm.Uuid).WaitAsync(TimeSpan.FromMinutes(3));
         Assert.True(report.Status == RunStatus.Success, report.Error);
 
@@ -38,6 +41,10 @@ public sealed class ProgressTests
         var phases = reports.Select(r => r.Sample.Phase).Distinct().ToList();
         Assert.Equal([RunPhase.Snapshot, RunPhase.Export, RunPhase.Commit, RunPhase.Done], phases);
         Assert.Equal(RunPhase.Done, reports[^1].Sample.Phase);
+
+        // The run's own samples (one model to the API), and the snapshot milestone names what the run made on the source.
+        Assert.All(reports, r => Assert.Equal(("run-1", TwoPools.Job.JobId, vm.Uuid), (r.Sample.RunId, r.Sample.JobId, r.Sample.VmUuid)));
+        Assert.Equal(report.SourceSnapshotUuid, Assert.Single(reports, r => r.Sample.Snapshot is not null).Sample.Snapshot);
         Assert.Equal(targets.Select(t => t.SrUuid).Order(), reports.Where(r => r.Sample.Phase == RunPhase.Commit).Select(r => r.Sample.Sr!).Order());
 
         var live = (await pools.Source.DisksAsync(vm)).Select(d => d.Vdi.Uuid).Order().ToList();

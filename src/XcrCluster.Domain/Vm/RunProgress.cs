@@ -23,7 +23,12 @@ public static class RunPhase
 /// (source VDI uuid and name) received so far by one target SR out of the export's total (present blocks ×
 /// (bitmap + block)). Disk and SR are null for VM-wide phases; SR is set for a target's commit.</summary>
 public sealed record RunProgress(string RunId, string JobId, string VmUuid, string? Disk, string? DiskName, string? Sr, long Bytes, long Total, string Phase, DateTimeOffset At)
-    : IRunProgressMessage;
+    : IRunProgressMessage
+{
+    /// <summary>Set once the source snapshot is taken (a second <see cref="RunPhase.Snapshot"/> sample): the run's first
+    /// milestone, what an interrupted run left on the source pool.</summary>
+    public string? Snapshot { get; init; }
+}
 
 /// <summary>The VM's part of the run ended with this status (success, skipped, failure).</summary>
 public sealed record RunEnded(string RunId, string VmUuid, string Status) : IRunProgressMessage;

@@ -2,14 +2,11 @@ using XcrCluster.Domain.Vm;
 
 namespace XcrCluster.Replication;
 
-/// <summary>A progress sample of a run as the engine reports it (<see cref="VmReplication.Progress"/>): a phase
-/// (<see cref="RunPhase"/>) and, while exporting, one disk's bytes received by one target SR out of the
-/// export's total. A struct, so reporting allocates nothing in the engine.</summary>
-public readonly record struct TransferProgress(string Phase, string? Disk = null, string? DiskName = null, string? Sr = null, long Bytes = 0, long Total = 0);
-
-/// <summary>The progress of one disk's export to its targets: one <see cref="Lane"/> per target SR, each
-/// reporting at most every <see cref="Interval"/> (and always when it reaches the total).</summary>
-public sealed class DiskProgress(IProgress<TransferProgress> sink, string disk, string diskName, IReadOnlyList<string> srs, TimeProvider? time = null)
+/// <summary>The progress of one disk's export to its targets, reported as the run's own <see cref="RunProgress"/> samples
+/// (<paramref name="run"/> stamped with the disk, the SR, the bytes and the time): one <see cref="Lane"/> per target SR,
+/// each reporting at most every <see cref="Interval"/> (and always when it reaches the total).</summary>
+public sealed class DiskProgress(IProgress<RunProgress> sink, RunProgress run, string disk, string diskName, IReadOnlyList<string> srs,
+    TimeProvider? time = null)
 {
     /// <summary>At most 4 reports a second per disk and target.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
@@ -29,7 +26,9 @@ public sealed class DiskProgress(IProgress<TransferProgress> sink, string disk, 
         return lanes;
     }
 
-    private void Report(string sr, long bytes, long total) => sink.Report(new TransferProgress(RunPhase.Export, disk, diskName, sr, bytes, total));
+    private void Report(string sr, long bytes, long total)
+        => sink.Report(run with { Disk = disk, DiskName = diskName, Sr = sr, Bytes = bytes, Total = total, Phase = RunPhase.Export,
+            At = clock.GetUtcNow() });
 
     /// <summary>Counts one target's blocks. Called from that target's stream stage only (one thread at a time), so
     /// it needs no lock; per block it adds and reads the clock, nothing more.</summary>
