@@ -39,6 +39,9 @@ public sealed class ChannelReceiver : IAsyncDisposable
     /// <summary>Transfers accepted and consumed to the end, and their block bytes (for a node's status).</summary>
     public (long Transfers, long Bytes) Received => (Interlocked.Read(ref transfers), Interlocked.Read(ref bytes));
 
+    /// <summary>Tickets issued and not used, forgotten or expired yet (a failed run leaves none).</summary>
+    public int Waiting => expected.Count;
+
     /// <summary>Connections open now (admitted transfers and peers still to say hello).</summary>
     public int Connections => Volatile.Read(ref open);
 
