@@ -7,8 +7,8 @@ namespace XcrCluster.DataChannel;
 public static partial class Frames
 {
     /// <summary>Shared all-zero memory that Z frames' data points at (read-only: nothing writes into a block);
-    /// grown to the largest zero block seen, which <see cref="MaxPayload"/> bounds.</summary>
-    private static byte[] zeros = new byte[2 * 1024 * 1024];
+    /// grown on first use to the largest zero block seen, which <see cref="MaxPayload"/> bounds.</summary>
+    private static byte[] zeros = [];
 
     /// <summary>
     /// The block of a B, Z or C frame, decoded in place: the frame's pooled buffer becomes the block's (a B frame's
