@@ -7,7 +7,8 @@ namespace XcrCluster.DataChannel.Tests;
 
 /// <summary>Blocks stay pooled across the channel: the sender gives each block back once its frame is on the
 /// socket (and a buffer reused at once still arrives intact), the receiver decodes a block frame in the frame's own
-/// buffer (one buffer per block, no second one), and every buffer goes back to its pool.</summary>
+/// buffer (one buffer per block, no second one), and every buffer goes back to its pool. A transfer that fails
+/// half-way leaves no ticket behind.</summary>
 public sealed class PooledPathTests() : Akka.TestKit.Xunit2.TestKit("""
     akka.loglevel = WARNING
     akka.io.tcp { receive-buffer-size = 1m, send-buffer-size = 1m, maximum-frame-size = 512k }
@@ -80,6 +81,32 @@ public sealed class PooledPathTests() : Akka.TestKit.Xunit2.TestKit("""
         // One buffer per frame (hello, four blocks, end) and one more only to decompress the C frame into.
         Assert.Equal(1 + blocks.Length + 1 + 1, pool.Rented);
         Assert.Equal(pool.Rented, pool.Returned);
+    }
+
+    [Fact]
+    public async Task A_transfer_failing_while_it_sends_leaves_no_ticket_and_fails_its_sink()
+    {
+        await using var receiver = await StartReceiverAsync();
+        var taken = 0;
+        var sinkDone = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var ticket = receiver.Expect("fails", Sink.ForEach<PooledBlock>(b =>
+        {
+            taken++;
+            b.Release();
+        }).MapMaterializedValue(t =>
+        {
+            sinkDone.TrySetResult(t);
+            return (Task)t;
+        }));
+        Assert.Equal(1, receiver.Waiting);
+
+        var blocks = Source.From(Enumerable.Range(0, 3)).Select(i => i < 2 ? new PooledBlock(Block(i), [], 1)
+            : throw new IOException("the export broke"));
+        await Assert.ThrowsAnyAsync<Exception>(() => ChannelSender.SendAsync(new TcpChannelTransport(Sys), ticket, blocks, Sys.Materializer()));
+
+        Assert.Equal(0, receiver.Waiting); // used, so gone: no token of the failed run admits anyone
+        await Assert.ThrowsAnyAsync<Exception>(async () => await await sinkDone.Task);
+        Assert.InRange(taken, 0, 2);
     }
 
     private async Task<ChannelReceiver> StartReceiverAsync(CountingPool? pool = null)
