@@ -67,7 +67,8 @@ public static class FanOutBench
                 BlockFanOut.TargetSink remote = shape =>
                 {
                     var ticket = receiver.Expect(Guid.NewGuid().ToString("N"),
-                        ImportSink.Create(shape, async (body, _, ct) => await body.CopyToAsync(memory[0], 1 << 20, ct), CancellationToken.None));
+                        ImportSink.Create(shape, async (body, _, ct) => await body.CopyToAsync(memory[0], 1 << 20, ct),
+                            CancellationToken.None));
                     return Task.FromResult(ChannelSender.Sink(new TcpChannelTransport(near), ticket).MapMaterializedValue(t => (Task)t));
                 };
                 var errors = await BlockFanOut.CopyAsync(image, [remote], near.Materializer(), CancellationToken.None);

@@ -27,7 +27,8 @@ public sealed class Measure(int runs)
         }
 
         rows.Add(new Row(name, medium, baseline, bytes, best, bestCpu));
-        Console.Error.WriteLine($"  {name} ({medium}): {bytes / best.TotalSeconds / 1e6:F0} MB/s, {bytes / bestCpu.TotalSeconds / 1e6:F0} MB per CPU s");
+        Console.Error.WriteLine(
+            $"  {name} ({medium}): {bytes / best.TotalSeconds / 1e6:F0} MB/s, {bytes / bestCpu.TotalSeconds / 1e6:F0} MB per CPU s");
     }
 
     public void Print(TextWriter output)
@@ -38,7 +39,8 @@ public sealed class Measure(int runs)
         {
             var plain = rows.First(r => r.Baseline && r.Medium == row.Medium);
             var ratio = (row.Bytes / row.Best.TotalSeconds) / (plain.Bytes / plain.Best.TotalSeconds);
-            output.WriteLine($"| {row.Name} | {row.Medium} | {row.Bytes} | {row.Best.TotalSeconds:F3} | {row.Bytes / row.Best.TotalSeconds / 1e6:F0} | {ratio:F2} | "
+            output.WriteLine($"| {row.Name} | {row.Medium} | {row.Bytes} | {row.Best.TotalSeconds:F3} | "
+                + $"{row.Bytes / row.Best.TotalSeconds / 1e6:F0} | {ratio:F2} | "
                 + $"{row.BestCpu.TotalSeconds:F3} | {row.Bytes / row.BestCpu.TotalSeconds / 1e6:F0} |");
         }
     }

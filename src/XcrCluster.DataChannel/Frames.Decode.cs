@@ -59,14 +59,16 @@ public static partial class Frames
         var (index, bitmapLength, dataLength) = BlockHeader(type, payload);
         if (bitmapLength + dataLength > buffer.Length)
         {
-            throw new InvalidDataException($"block frame {index}: {bitmapLength + dataLength} bytes do not fit a {buffer.Length}-byte buffer");
+            throw new InvalidDataException(
+                $"block frame {index}: {bitmapLength + dataLength} bytes do not fit a {buffer.Length}-byte buffer");
         }
 
         switch (type)
         {
             case CompressedBlock:
                 payload.Slice(12, bitmapLength).CopyTo(buffer);
-                var unpacked = K4os.Compression.LZ4.LZ4Codec.Decode(payload[(12 + bitmapLength)..], buffer.AsSpan(bitmapLength, dataLength));
+                var unpacked = K4os.Compression.LZ4.LZ4Codec.Decode(
+                    payload[(12 + bitmapLength)..], buffer.AsSpan(bitmapLength, dataLength));
                 if (unpacked != dataLength)
                 {
                     throw new InvalidDataException($"compressed block frame {index}: {unpacked} bytes decoded, {dataLength} expected");

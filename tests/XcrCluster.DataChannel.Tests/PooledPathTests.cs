@@ -102,7 +102,8 @@ public sealed class PooledPathTests() : Akka.TestKit.Xunit2.TestKit("""
 
         var blocks = Source.From(Enumerable.Range(0, 3)).Select(i => i < 2 ? new PooledBlock(Block(i), [], 1)
             : throw new IOException("the export broke"));
-        await Assert.ThrowsAnyAsync<Exception>(() => ChannelSender.SendAsync(new TcpChannelTransport(Sys), ticket, blocks, Sys.Materializer()));
+        await Assert.ThrowsAnyAsync<Exception>(
+            () => ChannelSender.SendAsync(new TcpChannelTransport(Sys), ticket, blocks, Sys.Materializer()));
 
         Assert.Equal(0, receiver.Waiting); // used, so gone: no token of the failed run admits anyone
         await Assert.ThrowsAnyAsync<Exception>(async () => await await sinkDone.Task);
