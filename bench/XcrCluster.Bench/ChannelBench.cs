@@ -14,6 +14,7 @@ namespace XcrCluster.Bench;
 /// `xcr-bench channel`: 2 MiB VHD blocks from one actor system to another over loopback, both in this process:
 /// a raw socket copy of the same frames (the baseline), our data channel (Akka.Streams TCP) with and without LZ4
 /// on random and on compressible data, and Akka.Remote StreamRefs of byte[] (a quarter of the bytes: it is slow).
+/// The channel's blocks come in pooled buffers, as the run's export reader makes them.
 /// </summary>
 public static class ChannelBench
 {
@@ -52,7 +53,7 @@ public static class ChannelBench
                 await measure.AddAsync($"data channel, {name}{(lz4 ? ", LZ4" : "")}", "loopback", baseline: false, async () =>
                 {
                     var ticket = receiver.Expect(Guid.NewGuid().ToString(), Sink.ForEach<PooledBlock>(b => b.Release()).MapMaterializedValue(t => (Task)t));
-                    var blocks = Source.Repeat(new PooledBlock(block, [], 1)).Take(count);
+                    var blocks = Source.From(Enumerable.Range(0, count)).Select(_ => Pooled(block));
                     return await ChannelSender.SendAsync(transport, ticket, blocks, sender.Materializer(), compress: lz4);
                 });
             }
@@ -107,6 +108,19 @@ public static class ChannelBench
         }
 
         return await receive;
+    }
+
+    /// <summary>The block in a buffer of the shared pool, as the run's export reader hands it on (one copy, as a
+    /// read from the export is): what the sender does with the buffer afterwards (give it back or leave it to the
+    /// garbage collector) is part of what this bench measures.</summary>
+    internal static PooledBlock Pooled(VhdBlock template)
+    {
+        var buffer = PooledBlock.Rent(template.Bitmap.Length + template.Data.Length);
+        template.Bitmap.Span.CopyTo(buffer);
+        template.Data.Span.CopyTo(buffer.AsSpan(template.Bitmap.Length));
+        var block = new VhdBlock(template.Index, buffer.AsMemory(0, template.Bitmap.Length),
+            buffer.AsMemory(template.Bitmap.Length, template.Data.Length));
+        return new PooledBlock(block, buffer, 1);
     }
 
     private static VhdBlock Block(bool compressible)

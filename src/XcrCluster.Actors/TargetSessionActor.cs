@@ -69,6 +69,7 @@ public sealed class TargetSessionActor : ReceiveActor
             Values: [await Side.PrepareDiskAsync(m.Source, m.BaseSnapshotVdiUuid).ConfigureAwait(false)])));
         Receive<ExpectTargetImport>(m => Reply(async () =>
         {
+            // The sink opens the import with the first block that arrives: a ticket nobody uses opens nothing.
             var sink = await Side.ImportTo(m.Disk, _ => { }, stopping.Token)(m.Shape).ConfigureAwait(false);
             var receiver = await services.Receiver().ConfigureAwait(false);
             var ticket = receiver.Expect($"{session}/{m.Disk}", sink);

@@ -39,8 +39,15 @@ public sealed class ChannelReceiver : IAsyncDisposable
     /// <summary>Transfers accepted and consumed to the end, and their block bytes (for a node's status).</summary>
     public (long Transfers, long Bytes) Received => (Interlocked.Read(ref transfers), Interlocked.Read(ref bytes));
 
+    /// <summary>Tickets issued and not used, forgotten or expired yet (a failed run leaves none).</summary>
+    public int Waiting => expected.Count;
+
     /// <summary>Connections open now (admitted transfers and peers still to say hello).</summary>
     public int Connections => Volatile.Read(ref open);
+
+    /// <summary>Where frame buffers, and so the received blocks' buffers, come from: the shared pool unless set
+    /// (tests count rents and returns with their own).</summary>
+    public System.Buffers.ArrayPool<byte> BufferPool { get; init; } = System.Buffers.ArrayPool<byte>.Shared;
 
     /// <summary>Set when the receiver listens with TLS: tickets carry it for senders to pin.</summary>
     public string? TlsFingerprint { get; init; }
@@ -123,7 +130,7 @@ public sealed class ChannelReceiver : IAsyncDisposable
         var helloSeen = false;
         var inbound = Flow.Create<ByteString>()
             .IdleTimeout(limits.StallTimeout)
-            .Via(new Deframer(Frames.MaxHello))
+            .Via(new Deframer(Frames.MaxHello, BufferPool))
             .InitialTimeout(limits.HandshakeTimeout)
             .PrefixAndTail(1)
             .ToMaterialized(Sink.ForEach<(IImmutableList<Frame>, Source<Frame, NotUsed>)>(first =>
@@ -181,33 +188,27 @@ public sealed class ChannelReceiver : IAsyncDisposable
         var ended = false;
         var stream = rest.Concat(Source.Single(EndOfStream)).SelectMany(IEnumerable<PooledBlock> (frame) =>
             {
-                if (frame == EndOfStream)
+                if (ReferenceEquals(frame, EndOfStream))
                 {
                     return ended ? [] : throw new InvalidDataException("data channel: the sender stopped before the end of the transfer");
                 }
 
-                try
+                switch (frame.Type)
                 {
-                    switch (frame.Type)
-                    {
-                        case Frames.Block or Frames.ZeroBlock or Frames.CompressedBlock when !ended:
-                            var buffer = PooledBlock.Rent(Frames.DecodedSize(frame.Type, frame.Payload));
-                            blocks++;
-                            var block = new PooledBlock(Frames.DecodeBlock(frame.Type, frame.Payload, buffer), buffer, 1);
-                            received += block.Size;
-                            return [block];
-                        case Frames.End when !ended:
-                            ended = true;
-                            var sent = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(frame.Payload);
-                            return sent == blocks ? []
-                                : throw new InvalidDataException($"data channel: {sent} blocks sent, {blocks} received");
-                        default:
-                            throw new InvalidDataException($"data channel: unexpected frame '{(char)frame.Type}'");
-                    }
-                }
-                finally
-                {
-                    frame.Return();
+                    case Frames.Block or Frames.ZeroBlock or Frames.CompressedBlock when !ended:
+                        var block = Frames.TakeBlock(frame); // the frame's buffer is the block's now: no second copy
+                        blocks++;
+                        received += block.Size;
+                        return [block];
+                    case Frames.End when !ended:
+                        ended = true;
+                        var sent = frame.Length == 8 ? System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(frame.Payload) : -1;
+                        frame.Return();
+                        return sent == blocks ? []
+                            : throw new InvalidDataException($"data channel: {sent} blocks sent, {blocks} received");
+                    default:
+                        frame.Return();
+                        throw new InvalidDataException($"data channel: unexpected frame '{(char)frame.Type}'");
                 }
             });
         stream.RunWith(transfer.Sink, materializer).ContinueWith(t =>
@@ -227,7 +228,7 @@ public sealed class ChannelReceiver : IAsyncDisposable
         => new([.. text.Take(120).Select(c => char.IsControl(c) ? '?' : c)]);
 
     /// <summary>Follows the last frame of a connection, so the check that the end frame came runs after every block.</summary>
-    private static readonly Frame EndOfStream = new(0, [], 0);
+    private static readonly Frame EndOfStream = new(0, [], 0, System.Buffers.ArrayPool<byte>.Shared);
 
     /// <summary>An issued ticket: its token, where its blocks go, and the timer that forgets it unused.</summary>
     private sealed class Expected(string token, Sink<PooledBlock, Task> sink)

@@ -8,7 +8,9 @@ namespace XcrCluster.DataChannel;
 /// <summary>The sending end: connects to the ticket's receiver, presents the one-time token, streams the blocks
 /// with backpressure from the receiver's sink (LZ4 per block when asked: for WAN links and compressible disks),
 /// and ends once the receiver says every block was consumed.
-/// Block buffers are never released here: the socket may still hold them after a frame is emitted.</summary>
+/// Each block is released once its frame is written to the socket (<see cref="BlockEncoder"/>): blocks stay pooled
+/// across nodes, and the frame shares the block's memory, so the sender copies no block (the kernel's copy into
+/// the socket aside).</summary>
 public static class ChannelSender
 {
     /// <summary>Sends a source of blocks; returns the block bytes sent.</summary>
@@ -21,22 +23,17 @@ public static class ChannelSender
     public static Sink<PooledBlock, Task<long>> Sink(IChannelTransport transport, ChannelTicket ticket, CancellationToken ct = default,
         TimeSpan? stallTimeout = null, bool compress = false)
     {
-        var count = 0L;
         var bytes = 0L;
         var stall = stallTimeout ?? TimeSpan.FromSeconds(60);
         var lastProgress = Environment.TickCount64;
         var killSwitch = KillSwitches.Shared("channel-" + ticket.TransferId);
         return Flow.Create<PooledBlock>()
-            .Select(block =>
+            .Via(new BlockEncoder(compress, block =>
             {
-                count++;
                 bytes += block.Size;
                 Interlocked.Exchange(ref lastProgress, Environment.TickCount64);
-                return Frames.EncodeBlock(block.Block, compress);
-            })
+            }))
             .Prepend(Source.Single(Frames.EncodeHello(ticket.TransferId, ticket.Token)))
-            .Concat(Source.Single(ByteString.Empty))
-            .Select(frame => frame.IsEmpty ? Frames.EncodeEnd(count) : frame) // the marker passes after every block was counted
             .BackpressureTimeout(stall)
             .Via(killSwitch.Flow<ByteString>())
             .Via(transport.Connect(ticket.Host, ticket.Port))

@@ -15,7 +15,8 @@ public interface IChannelTransport
     Task<IChannelBinding> BindAsync(string host, int port, ChannelListener listener, IMaterializer materializer);
 
     /// <summary>A connection: bytes in are sent, bytes out are what the peer answers; the write side half-closes
-    /// when the input completes.</summary>
+    /// when the input completes. Its input asks for the next element only once the last one is written (no buffer
+    /// ahead of the socket): the sender gives a block's pooled buffer back on that demand (<see cref="BlockEncoder"/>).</summary>
     Flow<ByteString, ByteString, NotUsed> Connect(string host, int port);
 }
 

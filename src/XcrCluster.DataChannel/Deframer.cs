@@ -6,17 +6,19 @@ using Akka.Streams.Stage;
 
 namespace XcrCluster.DataChannel;
 
-/// <summary>One frame off the wire; its payload sits in a pooled buffer the consumer gives back with <see cref="Return"/>.</summary>
-public sealed record Frame(byte Type, byte[] Buffer, int Length)
+/// <summary>One frame off the wire; its payload sits in a buffer of <paramref name="Pool"/> that the consumer gives back
+/// with <see cref="Return"/> (or hands on: <see cref="Frames.TakeBlock"/>).</summary>
+public sealed record Frame(byte Type, byte[] Buffer, int Length, ArrayPool<byte> Pool)
 {
     public ReadOnlySpan<byte> Payload => Buffer.AsSpan(0, Length);
 
-    public void Return() => ArrayPool<byte>.Shared.Return(Buffer);
+    public void Return() => Pool.Return(Buffer);
 }
 
 /// <summary>
 /// TCP chunks in, whole frames out, each payload copied once into a pooled buffer (no per-block allocation: the
-/// measured difference between 0.6 and 1 GB/s, docs/engineering-notes.md §4). A complete frame waits for demand (backpressure);
+/// measured difference between 0.6 and 1 GB/s, docs/engineering-notes.md §4), which a block frame's block then
+/// keeps (<see cref="Frames.TakeBlock"/>: no second buffer). A complete frame waits for demand (backpressure);
 /// completion is deferred until it has been pushed (the pitfall a slow consumer shows). Oversized or truncated
 /// frames fail the stream, at their header: nothing is allocated for a frame that is refused.
 /// </summary>
@@ -25,14 +27,17 @@ public sealed class Deframer : GraphStage<FlowShape<ByteString, Frame>>
     private readonly Inlet<ByteString> @in = new("deframer.in");
     private readonly Outlet<Frame> @out = new("deframer.out");
     private readonly int firstFrameLimit;
+    private readonly ArrayPool<byte> pool;
 
     /// <param name="firstFrameLimit">The largest first frame (a receiver passes <see cref="Frames.MaxHello"/>: a
     /// peer is not trusted before its hello). With a limit below <see cref="Frames.MaxPayload"/>, the frame after the
     /// first is not started until it is asked for, so nothing larger than the first frame is buffered before the
     /// consumer has accepted it.</param>
-    public Deframer(int firstFrameLimit = Frames.MaxPayload)
+    /// <param name="pool">Where payload buffers come from (the shared pool when null; tests count with their own).</param>
+    public Deframer(int firstFrameLimit = Frames.MaxPayload, ArrayPool<byte>? pool = null)
     {
         this.firstFrameLimit = firstFrameLimit;
+        this.pool = pool ?? ArrayPool<byte>.Shared;
         Shape = new FlowShape<ByteString, Frame>(@in, @out);
     }
 
@@ -82,7 +87,7 @@ public sealed class Deframer : GraphStage<FlowShape<ByteString, Frame>>
         {
             if (payload is not null)
             {
-                ArrayPool<byte>.Shared.Return(payload);
+                stage.pool.Return(payload);
                 payload = null;
             }
         }
@@ -99,7 +104,7 @@ public sealed class Deframer : GraphStage<FlowShape<ByteString, Frame>>
                         return; // hold the frame (and the rest of the chunk) until there is demand
                     }
 
-                    Push(stage.@out, new Frame(header[0], payload, payloadLength));
+                    Push(stage.@out, new Frame(header[0], payload, payloadLength, stage.pool));
                     payload = null;
                     headerFill = 0;
                     pushed++;
@@ -138,7 +143,7 @@ public sealed class Deframer : GraphStage<FlowShape<ByteString, Frame>>
                         return;
                     }
 
-                    payload = ArrayPool<byte>.Shared.Rent(Math.Max(payloadLength, 1));
+                    payload = stage.pool.Rent(Math.Max(payloadLength, 1));
                     payloadFill = 0;
                     continue;
                 }

@@ -13,7 +13,7 @@ namespace XcrCluster.DataChannel;
 /// is smaller), then <c>E</c> (block count). Receiver to sender: one <c>S</c> status ("ok" or the
 /// error) when the transfer has been consumed, or refused.
 /// </summary>
-public static class Frames
+public static partial class Frames
 {
     public const byte Hello = (byte)'H';
     public const byte Block = (byte)'B';
@@ -105,89 +105,6 @@ public static class Frames
         }
 
         return ByteString.FromBytes(head).Concat(Share(block.Bitmap)).Concat(Share(block.Data));
-    }
-
-    /// <summary>Decodes a B or Z payload into <paramref name="buffer"/> (bitmap then data, as a VHD block holds
-    /// them); returns the block over that buffer.</summary>
-    public static VhdBlock DecodeBlock(byte type, ReadOnlySpan<byte> payload, byte[] buffer)
-    {
-        if (payload.Length < 8)
-        {
-            throw new InvalidDataException("block frame: truncated header");
-        }
-
-        var index = BinaryPrimitives.ReadInt32BigEndian(payload);
-        var bitmapLength = BinaryPrimitives.ReadInt32BigEndian(payload[4..]);
-        if (type == CompressedBlock)
-        {
-            var rawLength = payload.Length >= 12 ? BinaryPrimitives.ReadInt32BigEndian(payload[8..]) : -1;
-            if (index < 0 || bitmapLength < 0 || rawLength < 0 || bitmapLength > payload.Length - 12
-                || bitmapLength + rawLength > buffer.Length)
-            {
-                throw new InvalidDataException($"compressed block frame: index {index}, bitmap {bitmapLength}, data {rawLength} "
-                    + $"bytes do not fit");
-            }
-
-            payload.Slice(12, bitmapLength).CopyTo(buffer);
-            var unpacked = K4os.Compression.LZ4.LZ4Codec.Decode(payload[(12 + bitmapLength)..], buffer.AsSpan(bitmapLength, rawLength));
-            return unpacked == rawLength
-                ? new VhdBlock(index, buffer.AsMemory(0, bitmapLength), buffer.AsMemory(bitmapLength, rawLength))
-                : throw new InvalidDataException($"compressed block frame {index}: {unpacked} bytes decoded, {rawLength} expected");
-        }
-
-        if (index < 0 || bitmapLength < 0 || bitmapLength > payload.Length - 8)
-        {
-            throw new InvalidDataException($"block frame: index {index}, bitmap {bitmapLength} bytes do not fit "
-                + $"the {payload.Length}-byte frame");
-        }
-
-        var rest = payload[(8 + bitmapLength)..];
-        int dataLength;
-        if (type == ZeroBlock)
-        {
-            dataLength = rest.Length == 4 ? BinaryPrimitives.ReadInt32BigEndian(rest)
-                : throw new InvalidDataException("zero block frame: bad trailer");
-            if (dataLength < 0 || bitmapLength + dataLength > buffer.Length)
-            {
-                throw new InvalidDataException($"zero block frame: {dataLength} data bytes");
-            }
-
-            buffer.AsSpan(bitmapLength, dataLength).Clear();
-        }
-        else
-        {
-            dataLength = rest.Length;
-            rest.CopyTo(buffer.AsSpan(bitmapLength));
-        }
-
-        payload.Slice(8, bitmapLength).CopyTo(buffer);
-        return new VhdBlock(index, buffer.AsMemory(0, bitmapLength), buffer.AsMemory(bitmapLength, dataLength));
-    }
-
-    /// <summary>The size a decoded block needs: bitmap plus data, zero or compressed data included; a size
-    /// beyond any VHD block is refused before anything is allocated for it.</summary>
-    public static int DecodedSize(byte type, ReadOnlySpan<byte> payload)
-    {
-        var size = ClaimedSize(type, payload);
-        return size is >= 0 and <= MaxPayload ? size : throw new InvalidDataException($"block frame: a block of {size} bytes refused");
-    }
-
-    private static int ClaimedSize(byte type, ReadOnlySpan<byte> payload)
-    {
-        if (payload.Length < 8)
-        {
-            throw new InvalidDataException("block frame: truncated header");
-        }
-
-        var bitmapLength = BinaryPrimitives.ReadInt32BigEndian(payload[4..]);
-        if (type == CompressedBlock)
-        {
-            return payload.Length >= 12 ? bitmapLength + BinaryPrimitives.ReadInt32BigEndian(payload[8..])
-                : throw new InvalidDataException("compressed block frame: truncated header");
-        }
-
-        return type == ZeroBlock && payload.Length >= 12 ? bitmapLength + BinaryPrimitives.ReadInt32BigEndian(payload[^4..])
-            : payload.Length - 8;
     }
 
     internal static void WriteHeader(Span<byte> frame, byte type, int payload)

@@ -8,7 +8,8 @@ using XcrCluster.Vhd;
 namespace XcrCluster.Actors.Tests;
 
 /// <summary>A target session's data channel tickets do not outlive its run: those nobody used are forgotten when
-/// the session rolls back or stops, so their tokens admit no one afterwards.</summary>
+/// the session rolls back or stops, so their tokens admit no one afterwards; and a ticket opens no import on the
+/// pool before its blocks arrive.</summary>
 public sealed class TargetSessionTicketTests() : Akka.TestKit.Xunit2.TestKit("akka.loglevel = WARNING")
 {
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(30);
@@ -38,6 +39,7 @@ public sealed class TargetSessionTicketTests() : Akka.TestKit.Xunit2.TestKit("ak
         }
 
         var (rolledBack, first) = await OpenWithTicketAsync("s-rollback");
+        Assert.Equal(1, receiver.Waiting);
         Assert.IsType<TargetReply>(await rolledBack.Ask<ITargetMessage>(new RollBackTarget("alpha", "s-rollback"), Step));
         await RefusedAsync(first);
 
@@ -46,6 +48,11 @@ public sealed class TargetSessionTicketTests() : Akka.TestKit.Xunit2.TestKit("ak
         stopped.Tell(new CloseTarget("alpha", "s-stop"));
         ExpectTerminated(stopped); // sent once PostStop has run
         await RefusedAsync(second);
+        Assert.Equal(0, receiver.Waiting);
+
+        // No block ever came: no import was opened (no XAPI task for it, no import request).
+        Assert.Equal(0, alpha.Pool.Stats.Requests("/import_raw_vdi"));
+        Assert.False(alpha.Pool.Stats.CallCounts().ContainsKey("task.create"), "an import task was created for a ticket nobody used");
     }
 
     /// <summary>The ticket's sender is refused because the receiver no longer expects it (not for any other reason).</summary>

@@ -62,7 +62,7 @@ public sealed class TlsTests() : Akka.TestKit.Xunit2.TestKit("akka.loglevel = WA
         return new VhdBlock(index, buffer.AsMemory(0, 512), buffer.AsMemory(512));
     }
 
-    private static X509Certificate2 SelfSigned(string name)
+    internal static X509Certificate2 SelfSigned(string name)
     {
         using var key = RSA.Create(2048);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
