@@ -78,6 +78,14 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
                 }
             });
         });
+        Command<Progressed>(sample =>
+        {
+            var events = state.Observe(sample.Progress, DateTimeOffset.UtcNow);
+            if (events.Count > 0)
+            {
+                PersistAll(events, AfterPersist);
+            }
+        });
         Command<RunCompleted>(done => PersistAll(state.Finish(done.Result, DateTimeOffset.UtcNow), AfterPersist));
         Command<GetVmStatus>(_ => Sender.Tell(state));
         Command<ForgetReplicas>(forget =>
@@ -147,13 +155,17 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
         var token = running.Token;
         // The entity's own materializer: a run's streams are its children and stop with it (passivation, node leaving).
         materializer ??= Context.Materializer();
-        executor.ExecuteAsync(request, materializer, token).ContinueWith(
+        var self = Self;
+        executor.ExecuteAsync(request, materializer, token, sample => self.Tell(new Progressed(sample))).ContinueWith(
             t => new RunCompleted(t.IsCompletedSuccessfully ? t.Result
                 : Failed(request, t.Exception?.GetBaseException().Message ?? "cancelled")),
             TaskScheduler.Default).PipeTo(Self);
     }
 
     private static RunResult Failed(ReplicateVm request, string error) => new(request.RunId, RunStatus.Failed, error, false, null, [], []);
+
+    /// <summary>Internal: a progress sample of the running run (its milestones are persisted).</summary>
+    public sealed record Progressed(RunProgress Progress);
 
     /// <summary>Internal: the run's outcome, piped back to the entity.</summary>
     public sealed record RunCompleted(RunResult Result);

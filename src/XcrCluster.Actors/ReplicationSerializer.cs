@@ -98,6 +98,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(CloseTarget)] = "close-target",
         [typeof(TargetReply)] = "target-reply",
         [typeof(TargetFailed)] = "target-failed",
+        [typeof(SnapshotTaken)] = "snapshot-taken",
+        [typeof(DiskTransferred)] = "disk-transferred",
         [typeof(RunSource)] = "run-source",
         [typeof(SourceStarted)] = "source-started",
         [typeof(SourceFinished)] = "source-finished",

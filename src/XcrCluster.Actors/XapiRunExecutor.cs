@@ -18,7 +18,8 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
     /// <summary>Where attempts run; null: here.</summary>
     public ISourceRuns? Sources { get; init; }
 
-    public async Task<RunResult> ExecuteAsync(ReplicateVm request, IMaterializer materializer, CancellationToken ct)
+    public async Task<RunResult> ExecuteAsync(ReplicateVm request, IMaterializer materializer, CancellationToken ct,
+        Action<RunProgress>? progress = null)
     {
         var status = RunStatus.Failed;
         try
@@ -30,7 +31,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
                 var warnings = new List<LogLine>();
                 for (var attempt = 1; ; attempt++)
                 {
-                    var result = await AttemptAsync(request, materializer, token).ConfigureAwait(false);
+                    var result = await AttemptAsync(request, materializer, Forward(progress), token).ConfigureAwait(false);
                     if (result.Status != RunStatus.Failed || attempt > request.Settings.Retries || token.IsCancellationRequested)
                     {
                         status = result.Status;
@@ -51,10 +52,20 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
 
     public Task CancelAllAsync(TimeSpan grace) => running.CancelAllAsync(grace);
 
-    private Task<RunResult> AttemptAsync(ReplicateVm request, IMaterializer materializer, CancellationToken ct)
-        => Sources is { } sources ? sources.RunAsync(request, message => publish?.Invoke(message), ct)
-            : new LocalRun(pools, gate, remote).RunAsync(request, materializer,
-                publish is null ? null : new RunProgressTopic.Reporter(publish), ct);
+    /// <summary>Each sample to the topic and to the entity.</summary>
+    private Action<IRunProgressMessage> Forward(Action<RunProgress>? progress) => message =>
+    {
+        publish?.Invoke(message);
+        if (message is RunProgress sample)
+        {
+            progress?.Invoke(sample);
+        }
+    };
+
+    private Task<RunResult> AttemptAsync(ReplicateVm request, IMaterializer materializer, Action<IRunProgressMessage> forward,
+        CancellationToken ct)
+        => Sources is { } sources ? sources.RunAsync(request, forward, ct)
+            : new LocalRun(pools, gate, remote).RunAsync(request, materializer, new RunProgressTopic.Reporter(forward), ct);
 }
 
 /// <summary>Where a registered pool's XAPI is (URL, credentials, TLS choice), by pool name.</summary>

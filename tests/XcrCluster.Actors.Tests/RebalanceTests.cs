@@ -101,7 +101,8 @@ public sealed class RebalanceTests() : Akka.TestKit.Xunit2.TestKit("akka.logleve
 
         public int Running => Volatile.Read(ref running);
 
-        public async Task<RunResult> ExecuteAsync(ReplicateVm request, Akka.Streams.IMaterializer materializer, CancellationToken ct)
+        public async Task<RunResult> ExecuteAsync(ReplicateVm request, Akka.Streams.IMaterializer materializer, CancellationToken ct,
+        Action<RunProgress>? progress = null)
         {
             Interlocked.Increment(ref running);
             await using var registration = ct.Register(() => cancelled.Tell(request.RunId));

@@ -39,6 +39,44 @@ public sealed class ReplicatedVmActorTests() : Akka.TestKit.Xunit2.TestKit("""
     }
 
     [Fact]
+    public void A_run_lost_after_its_snapshot_is_recorded_with_the_milestones_it_reached_and_what_the_next_run_removes()
+    {
+        var executor = new ManualExecutor();
+        var vm = Sys.ActorOf(ReplicatedVmActor.Props("vm-3", executor));
+        var lost = Requests.For("vm-3", "job-a");
+        vm.Tell(lost, TestActor);
+        ExpectMsg<RunAccepted>();
+        AwaitCondition(() => executor.Started.Contains(lost.RunId));
+        var sample = new RunProgress(lost.RunId, "job-a", "vm-3", null, null, null, 0, 0, RunPhase.Snapshot, DateTimeOffset.UtcNow);
+        executor.Report(sample);
+        executor.Report(sample with { Snapshot = "snap-9" });
+        var export = sample with { Phase = RunPhase.Export, Disk = "vdi-1", DiskName = "disk 0", Sr = "sr-1", Total = 100 };
+        executor.Report(export with { Bytes = 40 });
+        executor.Report(export with { Bytes = 100 });
+        executor.Report(export with { Disk = "vdi-2", Bytes = 10 });
+        AwaitAssert(() =>
+        {
+            vm.Tell(new GetVmStatus("vm-3"), TestActor);
+            var state = ExpectMsg<ReplicatedVmState>();
+            Assert.Equal("snap-9", state.CurrentSnapshot);
+            Assert.Equal([new DiskTransfer("vdi-1", "sr-1")], state.CurrentTransfers);
+        });
+        Watch(vm);
+        Sys.Stop(vm);
+        ExpectTerminated(vm);
+
+        var again = Sys.ActorOf(ReplicatedVmActor.Props("vm-3", executor));
+        AwaitAssert(() =>
+        {
+            again.Tell(new GetVmStatus("vm-3"), TestActor);
+            var interrupted = Assert.Single(ExpectMsg<ReplicatedVmState>().History).Result;
+            Assert.Equal(RunStatus.Interrupted, interrupted.Status);
+            Assert.Equal("snap-9", interrupted.SourceSnapshotUuid);
+            Assert.Contains("after its snapshot snap-9; 1 disk transfer(s) had ended (vdi-1 to SR sr-1)", interrupted.Error);
+        });
+    }
+
+    [Fact]
     public void A_run_lost_with_its_node_is_recorded_as_interrupted_and_the_queue_goes_on()
     {
         var executor = new ManualExecutor();

@@ -20,12 +20,19 @@ internal sealed class ManualExecutor : IRunExecutor
 
     public IReadOnlyCollection<string> Started => [.. runs.Keys];
 
-    public Task<RunResult> ExecuteAsync(ReplicateVm request, Akka.Streams.IMaterializer materializer, CancellationToken ct)
+    public Task<RunResult> ExecuteAsync(ReplicateVm request, Akka.Streams.IMaterializer materializer, CancellationToken ct,
+        Action<RunProgress>? progress = null)
     {
         var tcs = runs.GetOrAdd(request.RunId, _ => new TaskCompletionSource<RunResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        samples[request.RunId] = progress ?? (_ => { });
         ct.Register(() => tcs.TrySetCanceled());
         return tcs.Task;
     }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Action<RunProgress>> samples = new();
+
+    /// <summary>A progress sample of a started run, as the engine would report it.</summary>
+    public void Report(RunProgress sample) => samples[sample.RunId](sample);
 
     public void Complete(RunResult result) => runs[result.RunId].SetResult(result);
 

@@ -33,3 +33,11 @@ public sealed record ChainAdvanced(string VmUuid, string RunId, ChainKey Chain, 
 /// <summary>Retention removed these restore points (the newest copyRetention of the schedule are kept).</summary>
 public sealed record RestorePointsPruned(string VmUuid, string RunId, ChainKey Chain, IReadOnlyList<string> RestorePointUuids)
     : IReplicatedVmEvent;
+
+/// <summary>Milestone of the current run: its source snapshot exists (what an interrupted run left on the source pool).</summary>
+public sealed record SnapshotTaken(string VmUuid, string RunId, string SnapshotUuid, DateTimeOffset At) : IReplicatedVmEvent;
+
+/// <summary>Milestone of the current run: one disk's blocks all reached one target SR (its import there is marked until
+/// the target commits).</summary>
+public sealed record DiskTransferred(string VmUuid, string RunId, string Disk, string SrUuid, long Bytes, DateTimeOffset At)
+    : IReplicatedVmEvent;

@@ -92,19 +92,22 @@ public sealed partial record ReplicatedVmState
             Current = s.Request,
             CurrentStarted = s.At,
             CurrentWarnings = [],
+            CurrentSnapshot = null,
+            CurrentTransfers = [],
             Queue = Queue.RemoveAll(q => q.RunId == s.Request.RunId),
         },
         RunQueued q => this with { VmUuid = q.VmUuid, Queue = Queue.Add(q.Request) },
         RunFinished f => Record(f.Result, f.At),
         ReplicasForgotten f => this with { Chains = f.SrUuid is null ? [] : Chains.RemoveAll(c => c.Key.SrUuid.Value == f.SrUuid) },
         RunInterrupted i => Record(
-            new RunResult(i.RunId, RunStatus.Interrupted, "the node stopped during the run", false, null, [], CurrentWarnings), i.At),
+            new RunResult(i.RunId, RunStatus.Interrupted, InterruptedReason(), false, CurrentSnapshot, [], CurrentWarnings), i.At),
         ChainsReconciled r => Reconciled(r),
         TargetCommitted c => Committed(c),
         ChainAdvanced a => WithChain(a.Chain,
             chain => chain with { BaseSnapshotUuid = a.BaseSnapshotUuid, DeltaChainLength = a.DeltaChainLength }),
         RestorePointsPruned p => WithChain(p.Chain,
             chain => chain with { RestorePoints = chain.RestorePoints.RemoveAll(r => p.RestorePointUuids.Contains(r.Uuid)) }),
+        SnapshotTaken or DiskTransferred => Milestone(e),
         _ => this,
     };
 
@@ -124,6 +127,8 @@ public sealed partial record ReplicatedVmState
             Current = null,
             CurrentStarted = null,
             CurrentWarnings = [],
+            CurrentSnapshot = null,
+            CurrentTransfers = [],
             History = history,
             LastSuccess = result.Status == RunStatus.Success ? CurrentStarted ?? at : LastSuccess,
         };
