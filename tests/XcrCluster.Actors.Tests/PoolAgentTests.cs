@@ -6,14 +6,7 @@ namespace XcrCluster.Actors.Tests;
 
 /// <summary>A pool's agent singleton, started on demand on a node serving every pool, enforcing the pool's limits
 /// for every run of the cluster through the gate runs use.</summary>
-public sealed class PoolAgentTests() : Akka.TestKit.Xunit2.TestKit("""
-    akka.actor.provider = cluster
-    akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-    akka.cluster.roles = ["pool-all"]
-    akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-    akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-    akka.loglevel = WARNING
-    """)
+public sealed class PoolAgentTests() : Akka.TestKit.Xunit2.TestKit(SingleNodeCluster.Config)
 {
     [Fact]
     public async Task Slots_are_granted_up_to_the_limits_first_come_first_served_and_given_back()

@@ -10,14 +10,7 @@ namespace XcrCluster.Actors.Tests;
 /// <summary>An attempt of a run sent to the source pool's agent (<see cref="AgentSources"/>, <see cref="SourceSessionActor"/>):
 /// it runs there and comes back with its result and progress; cancelled, orphaned or cut off, it leaves the pools as
 /// they were, and the orchestrator always hears how it ended.</summary>
-public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit("""
-    akka.actor.provider = cluster
-    akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-    akka.cluster.roles = ["pool-all"]
-    akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-    akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-    akka.loglevel = WARNING
-    """), IAsyncLifetime
+public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit(SingleNodeCluster.Config), IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private SimHost alpha = null!;

@@ -10,25 +10,13 @@ namespace XcrCluster.Node.Tests;
 /// its data directory; the interrupted run is recorded as such, the next run is a delta whose restore point holds
 /// exactly its source snapshot, and neither pool keeps anything no marker explains. docs/reliability.md lists it.
 /// </summary>
-public sealed class KillMatrixTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class KillMatrixTests : TwoPoolsTest
 {
     public const int Trials = 20;
-    private readonly string dataDir = Path.Combine(Path.GetTempPath(), "xcr-kill-" + Guid.NewGuid().ToString("N")[..12]);
-    private SimHost alpha = null!;
-    private SimHost beta = null!;
+    private readonly ITestOutputHelper output;
+    private readonly string dataDir;
 
-    public async Task InitializeAsync()
-    {
-        alpha = await SimHost.StartAsync(o => o with { PoolName = "alpha" });
-        beta = await SimHost.StartAsync(o => o with { PoolName = "beta" });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await alpha.DisposeAsync();
-        await beta.DisposeAsync();
-        SimHost.DeleteDataDir(dataDir);
-    }
+    public KillMatrixTests(ITestOutputHelper output) => (this.output, dataDir) = (output, DataDir("xcr-kill-"));
 
     [Fact]
     public async Task A_node_killed_at_any_point_of_a_run_leaves_both_pools_clean_and_the_next_run_is_an_exact_delta()

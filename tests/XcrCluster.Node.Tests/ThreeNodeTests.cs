@@ -5,29 +5,13 @@ namespace XcrCluster.Node.Tests;
 /// <summary>The design's shape across processes: a control node keeping the books only, a node near pool alpha and one
 /// near pool beta. A run's source side runs on alpha's node, its target side on beta's, and the blocks go from one to
 /// the other over the data channel: the control node orchestrates and touches neither the pools nor the bytes.</summary>
-public sealed class ThreeNodeTests : IAsyncLifetime
+public sealed class ThreeNodeTests : TwoPoolsTest
 {
-    private readonly string controlDir = Path.Combine(Path.GetTempPath(), "xcr-ctl-" + Guid.NewGuid().ToString("N")[..10]);
-    private readonly string alphaDir = Path.Combine(Path.GetTempPath(), "xcr-alpha-" + Guid.NewGuid().ToString("N")[..10]);
-    private readonly string betaDir = Path.Combine(Path.GetTempPath(), "xcr-beta-" + Guid.NewGuid().ToString("N")[..10]);
-    private SimHost alpha = null!;
-    private SimHost beta = null!;
+    private readonly string controlDir;
+    private readonly string alphaDir;
+    private readonly string betaDir;
 
-    public async Task InitializeAsync()
-    {
-        alpha = await SimHost.StartAsync(o => o with { PoolName = "alpha" });
-        beta = await SimHost.StartAsync(o => o with { PoolName = "beta" });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await alpha.DisposeAsync();
-        await beta.DisposeAsync();
-        foreach (var dir in new[] { controlDir, alphaDir, betaDir })
-        {
-            SimHost.DeleteDataDir(dir);
-        }
-    }
+    public ThreeNodeTests() => (controlDir, alphaDir, betaDir) = (DataDir("xcr-ctl-"), DataDir("xcr-alpha-"), DataDir("xcr-beta-"));
 
     [Fact]
     public async Task Each_pool_is_read_and_written_only_by_the_node_serving_it_and_the_control_node_moves_no_byte()

@@ -5,26 +5,12 @@ namespace XcrCluster.Node.Tests;
 /// <summary>Two xcr-node processes on loopback: the books (ReplicatedVm region, control plane, SQLite) on the first,
 /// pool beta's agent alone on the second, which joins with the Akka address from the first's DATA/endpoint
 /// (and follows runs executing on the first through its event stream).</summary>
-public sealed class TwoNodeTests : IAsyncLifetime
+public sealed class TwoNodeTests : TwoPoolsTest
 {
-    private readonly string first = Path.Combine(Path.GetTempPath(), "xcr-node1-" + Guid.NewGuid().ToString("N")[..10]);
-    private readonly string second = Path.Combine(Path.GetTempPath(), "xcr-node2-" + Guid.NewGuid().ToString("N")[..10]);
-    private SimHost alpha = null!;
-    private SimHost beta = null!;
+    private readonly string first;
+    private readonly string second;
 
-    public async Task InitializeAsync()
-    {
-        alpha = await SimHost.StartAsync(o => o with { PoolName = "alpha" });
-        beta = await SimHost.StartAsync(o => o with { PoolName = "beta" });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await alpha.DisposeAsync();
-        await beta.DisposeAsync();
-        SimHost.DeleteDataDir(first);
-        SimHost.DeleteDataDir(second);
-    }
+    public TwoNodeTests() => (first, second) = (DataDir("xcr-node1-"), DataDir("xcr-node2-"));
 
     [Fact]
     public async Task A_pool_agent_runs_on_the_node_with_its_role_and_serves_runs_started_on_the_control_node()
