@@ -23,7 +23,8 @@ public sealed class AgentTargetSpec(string pool, string srUuid, IActorRef poolAg
     {
         var session = $"{job.JobId}/{sourceVmUuid}/{srUuid}/{Guid.NewGuid():N}";
         var side = new RemoteTargetSide(pool, session, srUuid, poolAgents, transport, stepTimeout, compress);
-        side.SrName = ((TargetOpened)await side.AskAsync(new OpenTarget(pool, session, job, sourceVmUuid, sourceVmName, srUuid), ct).ConfigureAwait(false)).SrName;
+        side.SrName = (await side.AskAsync<TargetOpened>(new OpenTarget(pool, session, job, sourceVmUuid, sourceVmName, srUuid), ct)
+            .ConfigureAwait(false)).SrName;
         return side;
     }
 }
@@ -37,13 +38,14 @@ public sealed class RemoteTargetSide(string pool, string session, string srUuid,
 
     public string SrName { get; internal set; } = "";
 
-    public async Task<int> RemoveLeftoversAsync(CancellationToken ct) => ((TargetReply)await AskAsync(new RemoveTargetLeftovers(pool, session), ct).ConfigureAwait(false)).Count;
+    public async Task<int> RemoveLeftoversAsync(CancellationToken ct)
+        => (await AskAsync<LeftoversRemoved>(new RemoveTargetLeftovers(pool, session), ct).ConfigureAwait(false)).Count;
 
     public async Task FindBasesAsync(IReadOnlyList<string> snapshotVdiUuids, CancellationToken ct)
     {
-        var found = (TargetReply)await AskAsync(new FindTargetBases(pool, session, snapshotVdiUuids), ct).ConfigureAwait(false);
-        bases = [.. found.Values ?? []];
-        ReplicaNote = found.Note;
+        var found = await AskAsync<BasesFound>(new FindTargetBases(pool, session, snapshotVdiUuids), ct).ConfigureAwait(false);
+        bases = [.. found.SnapshotVdiUuids];
+        ReplicaNote = found.ReplicaNote;
     }
 
     public string? ReplicaNote { get; private set; }
@@ -51,11 +53,13 @@ public sealed class RemoteTargetSide(string pool, string session, string srUuid,
     public bool HasBase(string snapshotVdiUuid) => bases.Contains(snapshotVdiUuid);
 
     public async Task<string> PrepareDiskAsync(VdiRecord source, string? baseSnapshotVdiUuid)
-        => ((TargetReply)await AskAsync(new PrepareTargetDisk(pool, session, source, baseSnapshotVdiUuid), default).ConfigureAwait(false)).Values![0];
+        => (await AskAsync<DiskPrepared>(new PrepareTargetDisk(pool, session, source, baseSnapshotVdiUuid), default)
+            .ConfigureAwait(false)).Disk;
 
     public BlockFanOut.TargetSink ImportTo(string targetDisk, Action<long> imported, CancellationToken ct) => async shape =>
     {
-        var ticket = ((TargetImportTicket)await AskAsync(new ExpectTargetImport(pool, session, targetDisk, shape), ct).ConfigureAwait(false)).Ticket;
+        var ticket = (await AskAsync<TargetImportTicket>(new ExpectTargetImport(pool, session, targetDisk, shape), ct)
+            .ConfigureAwait(false)).Ticket;
         var length = new VhdStreamWriter(Stream.Null, shape.VirtualSize, shape.PresentBlocks, shape.Parent, shape.BlockSize).Length;
         return ChannelSender.Sink(ticket.Transport(transport), ticket, ct, compress: compress).MapMaterializedValue(async sent =>
         {
@@ -66,17 +70,20 @@ public sealed class RemoteTargetSide(string pool, string session, string srUuid,
 
     public async Task<(string TargetVm, string RestorePoint)> CommitAsync(TargetCommit commit)
     {
-        var values = ((TargetReply)await AskAsync(new CommitTarget(pool, session, commit), default).ConfigureAwait(false)).Values!;
-        return (values[0], values[1]);
+        var committed = await AskAsync<ReplicaCommitted>(new CommitTarget(pool, session, commit), default).ConfigureAwait(false);
+        return (committed.ReplicaVm, committed.RestorePoint);
     }
 
     /// <summary>Short: a rollback that cannot reach the agent (its node died) is left to the next run's cleanup.</summary>
-    public async Task RollBackAsync() => await AskAsync(new RollBackTarget(pool, session), default, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+    public async Task RollBackAsync()
+        => await AskAsync<TargetRolledBack>(new RollBackTarget(pool, session), default, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
 
-    public async Task<int> PruneAsync(int keep, CancellationToken ct) => ((TargetReply)await AskAsync(new PruneTarget(pool, session, keep), ct).ConfigureAwait(false)).Count;
+    public async Task<int> PruneAsync(int keep, CancellationToken ct)
+        => (await AskAsync<TargetPruned>(new PruneTarget(pool, session, keep), ct).ConfigureAwait(false)).Count;
 
     public async Task<string> HealthCheckAsync(string restorePointUuid, string srUuid, TimeSpan timeout, CancellationToken ct)
-        => ((TargetReply)await AskAsync(new HealthCheckTarget(pool, session, restorePointUuid, srUuid, timeout), ct, timeout + stepTimeout).ConfigureAwait(false)).Values![0];
+        => (await AskAsync<HealthChecked>(new HealthCheckTarget(pool, session, restorePointUuid, srUuid, timeout), ct,
+            timeout + stepTimeout).ConfigureAwait(false)).Seen;
 
     public ValueTask DisposeAsync()
     {
@@ -84,20 +91,28 @@ public sealed class RemoteTargetSide(string pool, string session, string srUuid,
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>One step on the agent; its failure becomes this target's failure (<see cref="TargetFailedException"/>).</summary>
-    internal async Task<ITargetMessage> AskAsync(ITargetMessage request, CancellationToken ct, TimeSpan? timeout = null)
+    /// <summary>One step on the agent, answered with its own reply; its failure becomes this target's failure
+    /// (<see cref="TargetFailedException"/>).</summary>
+    internal async Task<TReply> AskAsync<TReply>(ITargetRequest request, CancellationToken ct, TimeSpan? timeout = null)
+        where TReply : ITargetReply
     {
-        ITargetMessage reply;
+        ITargetReply reply;
         var limit = timeout ?? stepTimeout;
         try
         {
-            reply = await poolAgents.Ask<ITargetMessage>(request, limit, ct).ConfigureAwait(false);
+            reply = await poolAgents.Ask<ITargetReply>(request, limit, ct).ConfigureAwait(false);
         }
         catch (AskTimeoutException)
         {
-            throw new TargetFailedException($"pool {pool}'s agent did not answer {request.GetType().Name} within {limit.TotalSeconds:F0} s");
+            throw new TargetFailedException(
+                $"pool {pool}'s agent did not answer {request.GetType().Name} within {limit.TotalSeconds:F0} s");
         }
 
-        return reply is TargetFailed failed ? throw new TargetFailedException(failed.Error) : reply;
+        return reply switch
+        {
+            TReply expected => expected,
+            TargetFailed failed => throw new TargetFailedException(failed.Error),
+            _ => throw new TargetFailedException($"pool {pool}'s agent answered {request.GetType().Name} with {reply.GetType().Name}"),
+        };
     }
 }

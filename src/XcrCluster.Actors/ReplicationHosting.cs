@@ -97,7 +97,8 @@ public static class ReplicationHosting
             var targets = services?.Invoke(system, registry);
             if (targets is not null)
             {
-                CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "cancel-source-sessions", async () =>
+                var shutdown = CoordinatedShutdown.Get(system);
+                shutdown.AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "cancel-source-sessions", async () =>
                 {
                     await targets.Running.CancelAllAsync(CancelGrace).ConfigureAwait(false);
                     return Done.Instance;

@@ -96,7 +96,13 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(PruneTarget)] = "prune-target",
         [typeof(HealthCheckTarget)] = "health-check-target",
         [typeof(CloseTarget)] = "close-target",
-        [typeof(TargetReply)] = "target-reply",
+        [typeof(LeftoversRemoved)] = "leftovers-removed",
+        [typeof(BasesFound)] = "bases-found",
+        [typeof(DiskPrepared)] = "disk-prepared",
+        [typeof(ReplicaCommitted)] = "replica-committed",
+        [typeof(TargetRolledBack)] = "target-rolled-back",
+        [typeof(TargetPruned)] = "target-pruned",
+        [typeof(HealthChecked)] = "health-checked",
         [typeof(TargetFailed)] = "target-failed",
         [typeof(SnapshotTaken)] = "snapshot-taken",
         [typeof(DiskTransferred)] = "disk-transferred",
@@ -141,7 +147,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
     /// manifest and its JSON, whichever family the property is declared with.</summary>
     private sealed class ControlMessageConverter : JsonConverterFactory
     {
-        public override bool CanConvert(Type typeToConvert) => typeToConvert.IsInterface && typeof(IControlMessage).IsAssignableFrom(typeToConvert);
+        public override bool CanConvert(Type typeToConvert)
+            => typeToConvert.IsInterface && typeof(IControlMessage).IsAssignableFrom(typeToConvert);
 
         public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options)
             => (JsonConverter)Activator.CreateInstance(typeof(Family<>).MakeGenericType(typeToConvert))!;

@@ -49,7 +49,8 @@ public sealed class SourceSessionActor : ReceiveActor
         Receive<Terminated>(_ => cancel.Cancel());
     }
 
-    public static Props Props(string pool, TargetServices services) => Akka.Actor.Props.Create(() => new SourceSessionActor(pool, services));
+    public static Props Props(string pool, TargetServices services)
+        => Akka.Actor.Props.Create(() => new SourceSessionActor(pool, services));
 
     protected override void PostStop()
     {

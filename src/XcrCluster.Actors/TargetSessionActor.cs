@@ -58,15 +58,14 @@ public sealed class TargetSessionActor : ReceiveActor
             return new TargetOpened(pool, session, side.SrName);
         }));
         Receive<RemoveTargetLeftovers>(
-            _ => Reply(async () => new TargetReply(pool, session, await Side.RemoveLeftoversAsync(stopping.Token).ConfigureAwait(false))));
+            _ => Reply(async () => new LeftoversRemoved(pool, session, await Side.RemoveLeftoversAsync(stopping.Token).ConfigureAwait(false))));
         Receive<FindTargetBases>(m => Reply(async () =>
         {
             await Side.FindBasesAsync(m.SnapshotVdiUuids, stopping.Token).ConfigureAwait(false);
-            return new TargetReply(pool, session, Values: [.. m.SnapshotVdiUuids.Where(Side.HasBase)], Note: Side.ReplicaNote);
+            return new BasesFound(pool, session, [.. m.SnapshotVdiUuids.Where(Side.HasBase)], Side.ReplicaNote);
         }));
         Receive<PrepareTargetDisk>(
-            m => Reply(async () => new TargetReply(pool, session,
-            Values: [await Side.PrepareDiskAsync(m.Source, m.BaseSnapshotVdiUuid).ConfigureAwait(false)])));
+            m => Reply(async () => new DiskPrepared(pool, session, await Side.PrepareDiskAsync(m.Source, m.BaseSnapshotVdiUuid).ConfigureAwait(false))));
         Receive<ExpectTargetImport>(m => Reply(async () =>
         {
             // The sink opens the import with the first block that arrives: a ticket nobody uses opens nothing.
@@ -79,18 +78,18 @@ public sealed class TargetSessionActor : ReceiveActor
         Receive<CommitTarget>(m => Reply(async () =>
         {
             var (vm, restorePoint) = await Side.CommitAsync(m.Commit).ConfigureAwait(false);
-            return new TargetReply(pool, session, Values: [vm, restorePoint]);
+            return new ReplicaCommitted(pool, session, vm, restorePoint);
         }));
         Receive<PruneTarget>(
-            m => Reply(async () => new TargetReply(pool, session, await Side.PruneAsync(m.Keep, stopping.Token).ConfigureAwait(false))));
+            m => Reply(async () => new TargetPruned(pool, session, await Side.PruneAsync(m.Keep, stopping.Token).ConfigureAwait(false))));
         Receive<HealthCheckTarget>(m => Reply(async () =>
-            new TargetReply(pool, session,
-                Values: [await Side.HealthCheckAsync(m.RestorePointUuid, m.SrUuid, m.Timeout, stopping.Token).ConfigureAwait(false)])));
+            new HealthChecked(pool, session,
+                await Side.HealthCheckAsync(m.RestorePointUuid, m.SrUuid, m.Timeout, stopping.Token).ConfigureAwait(false))));
         Receive<RollBackTarget>(_ => Reply(async () =>
         {
             ForgetTickets();
             await Side.RollBackAsync().ConfigureAwait(false);
-            return new TargetReply(pool, session);
+            return new TargetRolledBack(pool, session);
         }));
         Receive<CloseTarget>(_ => Context.Stop(Self));
         Receive<ReceiveTimeout>(_ =>
@@ -126,7 +125,7 @@ public sealed class TargetSessionActor : ReceiveActor
     }
 
     /// <summary>Runs a step off the actor; its result, or the failure, goes back to the run.</summary>
-    private void Reply(Func<Task<ITargetMessage>> work)
+    private void Reply(Func<Task<ITargetReply>> work)
     {
         var run = Sender;
         Task.Run(work).ContinueWith(

@@ -40,7 +40,7 @@ public sealed class TargetSessionTicketTests() : Akka.TestKit.Xunit2.TestKit("ak
 
         var (rolledBack, first) = await OpenWithTicketAsync("s-rollback");
         Assert.Equal(1, receiver.Waiting);
-        Assert.IsType<TargetReply>(await rolledBack.Ask<ITargetMessage>(new RollBackTarget("alpha", "s-rollback"), Step));
+        Assert.IsType<TargetRolledBack>(await rolledBack.Ask<ITargetMessage>(new RollBackTarget("alpha", "s-rollback"), Step));
         await RefusedAsync(first);
 
         var (stopped, second) = await OpenWithTicketAsync("s-stop");

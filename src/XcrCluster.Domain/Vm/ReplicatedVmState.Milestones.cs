@@ -41,7 +41,8 @@ public sealed partial record ReplicatedVmState
         }
 
         var transfers = CurrentTransfers.IsEmpty ? "no disk transfer had ended"
-            : $"{CurrentTransfers.Count} disk transfer(s) had ended ({string.Join(", ", CurrentTransfers.Select(t => $"{t.Disk} to SR {t.Sr}"))})";
+            : $"{CurrentTransfers.Count} disk transfer(s) had ended "
+                + $"({string.Join(", ", CurrentTransfers.Select(t => $"{t.Disk} to SR {t.Sr}"))})";
         return $"the node stopped during the run, after its snapshot {CurrentSnapshot}; {transfers}: the next run removes the snapshot "
             + "and what the transfers made on the targets (marked xcr:importing) unless a target committed it";
     }
@@ -49,7 +50,8 @@ public sealed partial record ReplicatedVmState
     private ReplicatedVmState Milestone(IReplicatedVmEvent e) => e switch
     {
         SnapshotTaken s when Current?.RunId == s.RunId => this with { CurrentSnapshot = s.SnapshotUuid },
-        DiskTransferred d when Current?.RunId == d.RunId => this with { CurrentTransfers = CurrentTransfers.Add(new DiskTransfer(d.Disk, d.SrUuid)) },
+        DiskTransferred d when Current?.RunId == d.RunId
+            => this with { CurrentTransfers = CurrentTransfers.Add(new DiskTransfer(d.Disk, d.SrUuid)) },
         _ => this,
     };
 }

@@ -47,5 +47,5 @@ public sealed record TargetResult(string SrUuid, bool Succeeded, string? Error, 
 
 /// <summary>One line of a run's task log (run > VM > snapshot / export per SR > transfer > target snapshot);
 /// <paramref name="Status"/> is a task status ("success", "failure", "warning", ...).</summary>
-public sealed record LogLine(string Name, string Status, DateTimeOffset Start, DateTimeOffset End, long? Size = null, string? Message = null,
-    string? Target = null);
+public sealed record LogLine(string Name, string Status, DateTimeOffset Start, DateTimeOffset End, long? Size = null,
+    string? Message = null, string? Target = null);
