@@ -74,7 +74,8 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
         {
             var role = RoleFor(pool, cluster.State.Members.Append(cluster.SelfMember));
             proxy = Context.ActorOf(ClusterSingletonProxy.Props(Self.Path.ToStringWithoutAddress() + "/" + ManagerName(pool),
-                ClusterSingletonProxySettings.Create(Context.System).WithRole(role).WithSingletonName("agent")), "proxy-" + ActorName(pool));
+                ClusterSingletonProxySettings.Create(Context.System).WithRole(role).WithSingletonName("agent")),
+                "proxy-" + ActorName(pool));
             proxies[pool] = proxy;
         }
 
@@ -84,7 +85,8 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
     /// <summary>The singleton manager for the pool, on this node if it serves the pool.</summary>
     private void EnsureManager(string pool)
     {
-        var role = cluster.SelfRoles.Contains(PoolRole(pool)) ? PoolRole(pool) : cluster.SelfRoles.Contains(AllPoolsRole) ? AllPoolsRole : null;
+        var role = cluster.SelfRoles.Contains(PoolRole(pool)) ? PoolRole(pool)
+            : cluster.SelfRoles.Contains(AllPoolsRole) ? AllPoolsRole : null;
         if (role is null || !managers.Add(pool))
         {
             return;

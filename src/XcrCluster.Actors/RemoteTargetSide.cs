@@ -10,7 +10,8 @@ namespace XcrCluster.Actors;
 
 /// <summary>A target SR whose pool agent runs on another node: the run opens a session on the agent, asks it for
 /// each step, and sends each disk's blocks over the data channel with the ticket the agent's node issued.</summary>
-public sealed class AgentTargetSpec(string pool, string srUuid, IActorRef poolAgents, IPoolGate gate, IChannelTransport transport, TimeSpan stepTimeout, bool compress = false)
+public sealed class AgentTargetSpec(string pool, string srUuid, IActorRef poolAgents, IPoolGate gate, IChannelTransport transport,
+    TimeSpan stepTimeout, bool compress = false)
     : ITargetSpec
 {
     public string PoolName => pool;
@@ -29,7 +30,8 @@ public sealed class AgentTargetSpec(string pool, string srUuid, IActorRef poolAg
     }
 }
 
-public sealed class RemoteTargetSide(string pool, string session, string srUuid, IActorRef poolAgents, IChannelTransport transport, TimeSpan stepTimeout, bool compress)
+public sealed class RemoteTargetSide(string pool, string session, string srUuid, IActorRef poolAgents, IChannelTransport transport,
+    TimeSpan stepTimeout, bool compress)
     : ITargetSide, IAsyncDisposable
 {
     private HashSet<string> bases = new(StringComparer.Ordinal);

@@ -58,14 +58,16 @@ public sealed class TargetSessionActor : ReceiveActor
             return new TargetOpened(pool, session, side.SrName);
         }));
         Receive<RemoveTargetLeftovers>(
-            _ => Reply(async () => new LeftoversRemoved(pool, session, await Side.RemoveLeftoversAsync(stopping.Token).ConfigureAwait(false))));
+            _ => Reply(async () => new LeftoversRemoved(pool, session,
+                await Side.RemoveLeftoversAsync(stopping.Token).ConfigureAwait(false))));
         Receive<FindTargetBases>(m => Reply(async () =>
         {
             await Side.FindBasesAsync(m.SnapshotVdiUuids, stopping.Token).ConfigureAwait(false);
             return new BasesFound(pool, session, [.. m.SnapshotVdiUuids.Where(Side.HasBase)], Side.ReplicaNote);
         }));
         Receive<PrepareTargetDisk>(
-            m => Reply(async () => new DiskPrepared(pool, session, await Side.PrepareDiskAsync(m.Source, m.BaseSnapshotVdiUuid).ConfigureAwait(false))));
+            m => Reply(async () => new DiskPrepared(pool, session,
+                await Side.PrepareDiskAsync(m.Source, m.BaseSnapshotVdiUuid).ConfigureAwait(false))));
         Receive<ExpectTargetImport>(m => Reply(async () =>
         {
             // The sink opens the import with the first block that arrives: a ticket nobody uses opens nothing.

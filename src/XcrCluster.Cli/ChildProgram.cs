@@ -49,7 +49,8 @@ public sealed class ChildProgram : IDisposable
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
-            var ready = File.Exists(log) ? File.ReadLines(log).FirstOrDefault(l => l.StartsWith(readyPrefix, StringComparison.Ordinal)) : null;
+            var ready = File.Exists(log)
+                ? File.ReadLines(log).FirstOrDefault(l => l.StartsWith(readyPrefix, StringComparison.Ordinal)) : null;
             if (ready is not null)
             {
                 return (child, new Uri(ready[readyPrefix.Length..].Trim()));

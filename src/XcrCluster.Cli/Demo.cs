@@ -21,7 +21,8 @@ public static class Demo
     {
         var keep = args.Contains("--keep");
         var dataIndex = Array.IndexOf(args, "--data");
-        var dir = dataIndex >= 0 && dataIndex + 1 < args.Length ? Path.GetFullPath(args[dataIndex + 1]) : Path.Combine(Path.GetTempPath(), "xcr-demo-" + Guid.NewGuid().ToString("N")[..8]);
+        var dir = dataIndex >= 0 && dataIndex + 1 < args.Length ? Path.GetFullPath(args[dataIndex + 1])
+            : Path.Combine(Path.GetTempPath(), "xcr-demo-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
         var clock = Stopwatch.StartNew();
         var children = new List<ChildProgram>();
@@ -55,9 +56,14 @@ public static class Demo
             }
 
             var (vm, sr) = await LocateAsync(client);
-            var job = await client.PostAsync("/api/jobs", new { name = "demo", sourcePool = "alpha", vms = new[] { vm }, targets = new[] { new { pool = "beta", sr } }, settings = new { copyRetention = 2 } });
+            var job = await client.PostAsync("/api/jobs", new
+            {
+                name = "demo", sourcePool = "alpha", vms = new[] { vm }, targets = new[] { new { pool = "beta", sr } },
+                settings = new { copyRetention = 2 },
+            });
             var jobId = job["id"]!.GetValue<string>();
-            output.WriteLine($"  pools alpha and beta registered; job {jobId} replicates web01 ({vm}) to beta's SR {sr}, keeping 2 restore points");
+            output.WriteLine(
+                $"  pools alpha and beta registered; job {jobId} replicates web01 ({vm}) to beta's SR {sr}, keeping 2 restore points");
 
             var full = await RunJobAsync(client, jobId, alpha, beta, 1, "full", output);
             await alpha.GuestWriteAsync(vm, GuestBlocks, seed: 7);
@@ -65,9 +71,12 @@ public static class Demo
             var delta = await RunJobAsync(client, jobId, alpha, beta, 2, "delta", output);
 
             output.WriteLine("  xcr replica list:");
-            await XcrCommand.RunAsync(["replica", "list", "--node", node.ToString(), "--token", token], new IndentedWriter(output, "    "), output, TextReader.Null);
+            await XcrCommand.RunAsync(["replica", "list", "--node", node.ToString(), "--token", token], new IndentedWriter(output, "    "),
+                output, TextReader.Null);
             ok = full && delta;
-            output.WriteLine(ok ? $"xcr demo: done in {clock.Elapsed.TotalSeconds:F1} s — replica verified after the full and the delta run" : "xcr demo: FAILED");
+            output.WriteLine(ok
+                ? $"xcr demo: done in {clock.Elapsed.TotalSeconds:F1} s — replica verified after the full and the delta run"
+                : "xcr demo: FAILED");
             if (keep)
             {
                 children.ForEach(c => c.Detach());
@@ -110,8 +119,10 @@ public static class Demo
     /// <summary>web01 on alpha (its uuid) and beta's "Local storage" SR (its uuid), from the node's live inventory.</summary>
     private static async Task<(string Vm, string Sr)> LocateAsync(NodeClient client)
     {
-        var vm = (await client.GetAsync("/api/pools/alpha/vms")).AsArray().First(v => v!["name"]!.GetValue<string>() == "web01")!["id"]!.GetValue<string>();
-        var sr = (await client.GetAsync("/api/pools/beta/srs")).AsArray().First(s => s!["name"]!.GetValue<string>() == "Local storage")!["id"]!.GetValue<string>();
+        var vm = (await client.GetAsync("/api/pools/alpha/vms")).AsArray()
+            .First(v => v!["name"]!.GetValue<string>() == "web01")!["id"]!.GetValue<string>();
+        var sr = (await client.GetAsync("/api/pools/beta/srs")).AsArray()
+            .First(s => s!["name"]!.GetValue<string>() == "Local storage")!["id"]!.GetValue<string>();
         return (vm, sr);
     }
 
@@ -146,8 +157,10 @@ public static class Demo
         var imported = after.Imported - before.Imported;
         var status = result["status"]!.GetValue<string>();
         var full = result["full"]?.GetValue<bool>() == true;
-        output.WriteLine($"  run {number}: {status}, {(full ? "full" : "delta")}, {(after.Exported - before.Exported) / 1048576.0:F1} MiB exported by alpha, "
-            + $"{imported / 1048576.0:F1} MiB imported by beta, {seconds:F1} s, {imported / 1e6 / Math.Max(seconds, 0.001):F1} MB/s{(result["error"] is { } e ? ": " + e : "")}");
+        var rate = imported / 1e6 / Math.Max(seconds, 0.001);
+        output.WriteLine($"  run {number}: {status}, {(full ? "full" : "delta")}, "
+            + $"{(after.Exported - before.Exported) / 1048576.0:F1} MiB exported by alpha, {imported / 1048576.0:F1} MiB imported by beta, "
+            + $"{seconds:F1} s, {rate:F1} MB/s{(result["error"] is { } e ? ": " + e : "")}");
         if (status != "success" || full != (expected == "full"))
         {
             return false;

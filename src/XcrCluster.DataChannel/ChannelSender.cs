@@ -14,8 +14,8 @@ namespace XcrCluster.DataChannel;
 public static class ChannelSender
 {
     /// <summary>Sends a source of blocks; returns the block bytes sent.</summary>
-    public static Task<long> SendAsync(IChannelTransport transport, ChannelTicket ticket, Source<PooledBlock, NotUsed> blocks, IMaterializer materializer,
-        CancellationToken ct = default, TimeSpan? stallTimeout = null, bool compress = false)
+    public static Task<long> SendAsync(IChannelTransport transport, ChannelTicket ticket, Source<PooledBlock, NotUsed> blocks,
+        IMaterializer materializer, CancellationToken ct = default, TimeSpan? stallTimeout = null, bool compress = false)
         => blocks.RunWith(Sink(transport, ticket, ct, stallTimeout, compress), materializer);
 
     /// <summary>The channel as a sink (a target of the run's fan-out on another node): its task ends with the block
@@ -39,11 +39,12 @@ public static class ChannelSender
             .Via(transport.Connect(ticket.Host, ticket.Port))
             .Via(new Deframer())
             .ToMaterialized(Akka.Streams.Dsl.Sink.FirstOrDefault<Frame>(), Keep.Right)
-            .MapMaterializedValue(reply => Finish(reply, ticket, ct, () => bytes, stall, () => Interlocked.Read(ref lastProgress), killSwitch));
+            .MapMaterializedValue(
+                reply => Finish(reply, ticket, ct, () => bytes, stall, () => Interlocked.Read(ref lastProgress), killSwitch));
     }
 
-    private static async Task<long> Finish(Task<Frame> replyTask, ChannelTicket ticket, CancellationToken ct, Func<long> bytes, TimeSpan stall, Func<long> lastProgress,
-        SharedKillSwitch killSwitch)
+    private static async Task<long> Finish(Task<Frame> replyTask, ChannelTicket ticket, CancellationToken ct, Func<long> bytes,
+        TimeSpan stall, Func<long> lastProgress, SharedKillSwitch killSwitch)
     {
         Frame? reply;
         await using (ct.Register(() => killSwitch.Abort(new OperationCanceledException(ct))).ConfigureAwait(false))
@@ -54,7 +55,8 @@ public static class ChannelSender
             }
             catch (Exception e) when (!ct.IsCancellationRequested && Environment.TickCount64 - lastProgress() >= stall.TotalMilliseconds)
             {
-                throw new TimeoutException($"data channel to {ticket.Host}:{ticket.Port}: stalled, no block taken for {stall.TotalSeconds:F0} s", e);
+                throw new TimeoutException(
+                    $"data channel to {ticket.Host}:{ticket.Port}: stalled, no block taken for {stall.TotalSeconds:F0} s", e);
             }
             catch (AggregateException e) when (e.InnerExceptions.Count == 1)
             {

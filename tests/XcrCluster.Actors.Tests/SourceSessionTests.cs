@@ -37,11 +37,13 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit(SingleNod
         await receiver.StartAsync(new DataChannel.TcpChannelTransport(Sys), "127.0.0.1", 0);
         var services = new TargetServices(registry, () => Task.FromResult(receiver))
         {
-            Remote = new AgentTargets(() => Task.FromResult(agents), () => "akka.tcp://elsewhere@127.0.0.1:1", Replication.OpenGate.Instance,
+            Remote = new AgentTargets(() => Task.FromResult(agents), () => "akka.tcp://elsewhere@127.0.0.1:1",
+                Replication.OpenGate.Instance,
                 new DataChannel.TcpChannelTransport(Sys)),
         };
         agents = Sys.ActorOf(PoolAgentsActor.Props(() => Task.FromResult(control), targets: services), "pool-agents");
-        request = new ReplicateVm(await alpha.UuidAsync("VM", "tiny01"), "run-1", "alpha", new JobRef("job-1", "near", "schedule-1", "by hand"),
+        request = new ReplicateVm(await alpha.UuidAsync("VM", "tiny01"), "run-1", "alpha",
+            new JobRef("job-1", "near", "schedule-1", "by hand"),
             [new TargetRef("beta", await beta.UuidAsync("SR", "Local storage"))], new ReplicationSettings());
     }
 

@@ -22,7 +22,8 @@ public static class RunPhase
 /// <summary>A sample of one VM's run: a phase change, or during <see cref="RunPhase.Export"/> the bytes of one disk
 /// (source VDI uuid and name) received so far by one target SR out of the export's total (present blocks ×
 /// (bitmap + block)). Disk and SR are null for VM-wide phases; SR is set for a target's commit.</summary>
-public sealed record RunProgress(string RunId, string JobId, string VmUuid, string? Disk, string? DiskName, string? Sr, long Bytes, long Total, string Phase, DateTimeOffset At)
+public sealed record RunProgress(string RunId, string JobId, string VmUuid, string? Disk, string? DiskName, string? Sr, long Bytes,
+    long Total, string Phase, DateTimeOffset At)
     : IRunProgressMessage
 {
     /// <summary>Set once the source snapshot is taken (a second <see cref="RunPhase.Snapshot"/> sample): the run's first

@@ -1,7 +1,8 @@
 namespace XcrCluster.Domain.Vm;
 
 /// <summary>One task of a run's log as Xen Orchestra shows it, with its sub-tasks.</summary>
-public sealed record TaskNode(string Name, string Status, DateTimeOffset? Start, DateTimeOffset? End, long? Size, string? Message, IReadOnlyList<TaskNode> Children)
+public sealed record TaskNode(string Name, string Status, DateTimeOffset? Start, DateTimeOffset? End, long? Size, string? Message,
+    IReadOnlyList<TaskNode> Children)
 {
     public double? DurationSeconds => Start is { } s && End is { } e ? (e - s).TotalSeconds : null;
 }
@@ -13,14 +14,17 @@ public static class TaskTree
     public static TaskNode Build(string vmUuid, RunResult result)
     {
         var lines = result.Log;
-        var exports = lines.Where(l => l.Target is not null).Select(l => l.Target!).Concat(result.Targets.Select(t => t.SrUuid)).Distinct().Select(sr =>
+        var srs = lines.Where(l => l.Target is not null).Select(l => l.Target!).Concat(result.Targets.Select(t => t.SrUuid)).Distinct();
+        var exports = srs.Select(sr =>
         {
             var own = lines.Where(l => l.Target == sr).Select(Leaf).ToList();
             var outcome = result.Targets.FirstOrDefault(t => t.SrUuid == sr);
-            var status = outcome is null ? own.Any(c => c.Status == "failure") ? "failure" : "interrupted" : outcome.Succeeded ? "success" : "failure";
+            var status = outcome is null ? own.Any(c => c.Status == "failure") ? "failure" : "interrupted"
+                : outcome.Succeeded ? "success" : "failure";
             return Node($"export to SR {sr}", status, outcome?.BytesSent, outcome?.Error, own);
         });
-        var vm = Node($"VM {vmUuid}", result.Status.Name(), null, result.Error, [.. lines.Where(l => l.Target is null).Select(Leaf), .. exports]);
+        var vm = Node($"VM {vmUuid}", result.Status.Name(), null, result.Error,
+            [.. lines.Where(l => l.Target is null).Select(Leaf), .. exports]);
         return Node($"run {result.RunId}", result.Status.Name(), result.Targets.Sum(t => t.BytesSent), result.Error, [vm]);
     }
 
