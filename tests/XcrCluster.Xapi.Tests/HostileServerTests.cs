@@ -22,7 +22,12 @@ public sealed class HostileServerTests
         Assert.Contains(server.Authority, e.Message);
         Assert.Contains("64 MiB", e.Message);
         Assert.True(memory.PeakGrowth < DefaultCap + DefaultCap / 2, $"the heap grew by {memory.PeakGrowth >> 20} MiB at its peak");
-        Assert.True(memory.RetainedGrowth < DefaultCap / 8, $"the heap kept {memory.RetainedGrowth >> 20} MiB");
+        // Kept, not passing: buffers of the aborted read may still be on their way back for a moment (seen on a loaded machine:
+        // one full collection found 8 MiB or more, the next one none), so the heap must settle under the bound, not be under
+        // it at one instant.
+        var kept = memory.RetainedGrowth;
+        await Poll.UntilAsync(() => (kept = memory.RetainedGrowth) < DefaultCap / 8,
+            $"the heap to give back what the read took (first kept {kept >> 20} MiB)", TimeSpan.FromSeconds(10));
     }
 
     [Fact]
