@@ -56,6 +56,9 @@ public sealed class ControlPlane
 /// connection time.</summary>
 public sealed class ControlPoolRegistry(Func<Task<IActorRef>> controlPlane, ClusterKey key) : IPoolRegistry
 {
+    /// <summary>A registration's endpoint before it is stored (its login is checked on a node serving the pool).</summary>
+    public Xapi.XapiEndpoint Unseal(PoolRegistration registration) => PoolLogin.Endpoint(registration, key);
+
     public ControlPoolRegistry(IActorRef controlPlane, ClusterKey key)
         : this(() => Task.FromResult(controlPlane), key)
     {
@@ -66,8 +69,6 @@ public sealed class ControlPoolRegistry(Func<Task<IActorRef>> controlPlane, Clus
         var pools = await ControlPlaneClient.AskAsync<PoolList>(controlPlane, new GetPools(), TimeSpan.FromSeconds(30))
             .ConfigureAwait(false);
         var p = pools.Pools.FirstOrDefault(x => x.Name == pool) ?? throw new KeyNotFoundException($"unknown pool \"{pool}\"");
-        var tls = p.Fingerprint is { } fp ? Xapi.XapiTls.Pinned(fp) : p.AllowUnauthorized ? Xapi.XapiTls.AllowUnauthorized
-            : Xapi.XapiTls.Verify;
-        return Xapi.XapiEndpoint.Parse(p.Url, tls, new Xapi.XapiCredentials(p.User, new Xapi.Secret(key.Decrypt(p.EncryptedPassword))));
+        return PoolLogin.Endpoint(p, key);
     }
 }

@@ -37,6 +37,7 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
         Receive<GetInventory>(get => Agent(get.Pool).Forward(get));
         Receive<GetSrReplicas>(get => Agent(get.Pool).Forward(get));
         Receive<PurgeOnPool>(purge => Agent(purge.Pool).Forward(purge));
+        Receive<CheckPoolLogin>(CheckLogin);
         Receive<Refresh>(_ => FetchPoolsAsync(controlPlane).PipeTo(Self, failure: _ => new PoolList([])));
         Receive<PoolList>(list =>
         {
@@ -94,6 +95,37 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
 
         Context.ActorOf(ClusterSingletonManager.Props(PoolAgentActor.Props(pool, limits, targets), PoisonPill.Instance,
             ClusterSingletonManagerSettings.Create(Context.System).WithRole(role).WithSingletonName("agent")), ManagerName(pool));
+    }
+
+    /// <summary>A registration's login, made on a node serving the pool: here when this node does (or the check was sent on
+    /// to it), else sent on to an Up member that does; no such member is the answer.</summary>
+    private void CheckLogin(CheckPoolLogin check)
+    {
+        var up = cluster.State.Members.Where(m => m.Status == MemberStatus.Up).Append(cluster.SelfMember).ToList();
+        var role = RoleFor(check.Pool, up);
+        var self = cluster.SelfAddress.ToString();
+        if (check.Forwarded || cluster.SelfRoles.Contains(role))
+        {
+            if (targets?.Unseal is not { } unseal)
+            {
+                Sender.Tell(new PoolLoginChecked(check.Pool, "the node serving the pool has no XAPI access", self));
+                return;
+            }
+
+            Task.Run(() => PoolLogin.ErrorAsync(unseal(check.Registration))).PipeTo(Sender,
+                success: error => new PoolLoginChecked(check.Pool, error, self),
+                failure: e => new PoolLoginChecked(check.Pool, e.GetBaseException().Message, self));
+            return;
+        }
+
+        if (up.FirstOrDefault(m => m.HasRole(role)) is not { } server)
+        {
+            Sender.Tell(new PoolLoginChecked(check.Pool,
+                $"no node serves pool {check.Pool}: start a node with role {PoolRole(check.Pool)} (or {AllPoolsRole}), then register it", self));
+            return;
+        }
+
+        Context.ActorSelection(new RootActorPath(server.Address) / "user" / Self.Path.Name).Tell(check with { Forwarded = true }, Sender);
     }
 
     private static string ManagerName(string pool) => "agent-" + ActorName(pool);

@@ -106,6 +106,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(TargetFailed)] = "target-failed",
         [typeof(SnapshotTaken)] = "snapshot-taken",
         [typeof(DiskTransferred)] = "disk-transferred",
+        [typeof(CheckPoolLogin)] = "check-pool-login",
+        [typeof(PoolLoginChecked)] = "pool-login-checked",
         [typeof(RunSource)] = "run-source",
         [typeof(SourceStarted)] = "source-started",
         [typeof(SourceFinished)] = "source-finished",

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Streams;
 using XcrCluster.DataChannel;
+using XcrCluster.Domain.Control;
 using XcrCluster.Replication;
 using XcrCluster.Xapi;
 
@@ -16,6 +17,10 @@ public sealed record TargetServices(IPoolRegistry Pools, Func<Task<ChannelReceiv
     public IRemoteTargets? Remote { get; init; }
 
     public RunRegistry Running { get; init; } = new();
+
+    /// <summary>A registration's endpoint, its password unsealed with the cluster key (the login a registration checks on a
+    /// node serving the pool); null: this node checks no login.</summary>
+    public Func<PoolRegistration, XapiEndpoint>? Unseal { get; init; }
 
     /// <summary>Where source sessions run their streams: one for the node, outliving every session (a session that stops
     /// cancels its attempt, whose streams then end through the cancellation and undo what they made — cut off under it, a

@@ -11,9 +11,6 @@ namespace XcrCluster.Node;
 /// list, load of the agent.</summary>
 public static class PoolApi
 {
-    /// <summary>The whole login of a registration (connection, TLS, session): a pool that does not answer by then is refused.</summary>
-    public static readonly TimeSpan LoginTimeout = TimeSpan.FromSeconds(20);
-
     public static void Map(WebApplication app, ClusterKey key)
     {
         app.MapPost("/api/pools", async (PoolRequest request, ActorRegistry registry) =>
@@ -48,10 +45,14 @@ public static class PoolApi
                 return Results.Conflict(new { error = ControlState.PoolExists(pool.Name) });
             }
 
-            var tls = pool.Fingerprint is { } fp ? XapiTls.Pinned(fp) : pool.AllowUnauthorized ? XapiTls.AllowUnauthorized : XapiTls.Verify;
-            if (await LoginErrorAsync(XapiEndpoint.Parse(pool.Url, tls, new XapiCredentials(user, new Secret(password)))) is { } failed)
+            // The login is made where the pool is served (a node with its role, or pool-all), as every later XAPI session is.
+            var checkedLogin = await AskPartAsync<PoolLoginChecked>(await registry.GetAsync<PoolAgents>(), new CheckPoolLogin(pool.Name, pool),
+                $"the nodes serving pool {pool.Name}");
+            if (checkedLogin.Error is { } failed)
             {
-                return Results.BadRequest(new { error = $"login to {pool.Url}: {failed}" });
+                return failed.StartsWith("no node serves pool", StringComparison.Ordinal)
+                    ? Results.Json(new { error = failed }, statusCode: StatusCodes.Status503ServiceUnavailable)
+                    : Results.BadRequest(new { error = $"login to {pool.Url}: {failed}" });
             }
 
             return Reply(await ControlAsync<IControlReply>(registry, new RegisterPool(pool, request.Replace)));
@@ -76,37 +77,5 @@ public static class PoolApi
             return Results.Json(new { pool = name, snapshotsInUse = load.SnapshotsInUse, transfersInUse = load.TransfersInUse,
                 waiting = load.Waiting, node = load.Node });
         });
-    }
-
-    /// <summary>Logs in with what is about to be stored, then out: null, or why not in XAPI's words (e.g.
-    /// SESSION_AUTHENTICATION_FAILED) or the connection's (refused, certificate rejected, no answer in time).</summary>
-    private static async Task<string?> LoginErrorAsync(XapiEndpoint endpoint)
-    {
-        using var bounded = new CancellationTokenSource(LoginTimeout);
-        try
-        {
-            var options = new XapiClientOptions { CallTimeout = LoginTimeout };
-            await using var client = await XapiClient.ConnectAsync(endpoint, options, bounded.Token);
-            return null;
-        }
-        catch (XapiException e)
-        {
-            return e.Message;
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException or System.Security.Authentication.AuthenticationException)
-        {
-            // "The SSL connection could not be established, see inner exception." alone says nothing: the chain does.
-            var reasons = new List<string>();
-            for (var x = e; x is not null; x = x.InnerException)
-            {
-                reasons.Add(x.Message.Replace(", see inner exception.", "", StringComparison.Ordinal).TrimEnd('.'));
-            }
-
-            return string.Join(": ", reasons.Distinct());
-        }
-        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
-        {
-            return $"no answer within {LoginTimeout.TotalSeconds:0} s";
-        }
     }
 }

@@ -103,6 +103,8 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
                     "job-1", true)],
                 DateTimeOffset.UnixEpoch),
             new InventoryFailed("alpha", "Connection refused (127.0.0.1:1)"),
+            new CheckPoolLogin("alpha", Pool, Forwarded: true),
+            new PoolLoginChecked("alpha", "SESSION_AUTHENTICATION_FAILED", "akka.tcp://xcr@127.0.0.1:4053"),
             new OpenTarget("beta", "s-1", new Domain.JobRef("job-1", "nightly", "schedule-1", "hourly"), "vm-1", "web01", "sr-1"),
             new TargetOpened("beta", "s-1", "Local storage"),
             new RemoveTargetLeftovers("beta", "s-1"),

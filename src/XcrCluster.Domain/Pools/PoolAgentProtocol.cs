@@ -58,3 +58,12 @@ public sealed record PurgeOnPool(string Pool, string? SrUuid, string? JobId, IRe
 public sealed record PoolPurged(string Pool, string? SrUuid, int Snapshots, int RestorePoints, int Replicas) : IPoolAgentMessage;
 
 public sealed record PurgeFailed(string Pool, string? SrUuid, string Reason) : IPoolAgentMessage;
+
+/// <summary>Before a pool is stored, a node serving it (role <c>pool-NAME</c>, else <c>pool-all</c>) logs in with what is
+/// about to be stored (the password sealed with the cluster key): a pool's XAPI is reached only from the nodes serving it.
+/// <paramref name="Forwarded"/>: sent on by another node, so checked where it lands.</summary>
+public sealed record CheckPoolLogin(string Pool, Control.PoolRegistration Registration, bool Forwarded = false) : IPoolAgentMessage;
+
+/// <summary>The login's outcome: null, or why not (XAPI's words, the connection's, or no node serving the pool), and the
+/// node that tried.</summary>
+public sealed record PoolLoginChecked(string Pool, string? Error, string Node) : IPoolAgentMessage;
