@@ -3,8 +3,10 @@ using XcrCluster.Domain.Vm;
 
 namespace XcrCluster.Actors.Tests;
 
-/// <summary>The entity with an in-memory journal and an executor completed by hand.</summary>
+/// <summary>The entity with an in-memory journal and an executor completed by hand. Replies are awaited up to 20 s, not the
+/// TestKit's 3: on a loaded machine (CI on 2 cores) a persisted reply once took longer.</summary>
 public sealed class ReplicatedVmActorTests() : Akka.TestKit.Xunit2.TestKit("""
+    akka.test.single-expect-default = 20s
     akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
     akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
     """)
