@@ -80,8 +80,8 @@ public sealed class RemoteTargetSide(string pool, string session, string srUuid,
     public async Task RollBackAsync()
         => await AskAsync<TargetRolledBack>(new RollBackTarget(pool, session), default, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
 
-    public async Task<int> PruneAsync(int keep, CancellationToken ct)
-        => (await AskAsync<TargetPruned>(new PruneTarget(pool, session, keep), ct).ConfigureAwait(false)).Count;
+    public async Task<IReadOnlyList<string>> PruneAsync(int keep, CancellationToken ct)
+        => (await AskAsync<TargetPruned>(new PruneTarget(pool, session, keep), ct).ConfigureAwait(false)).RestorePoints;
 
     public async Task<string> HealthCheckAsync(string restorePointUuid, string srUuid, TimeSpan timeout, CancellationToken ct)
         => (await AskAsync<HealthChecked>(new HealthCheckTarget(pool, session, restorePointUuid, srUuid, timeout), ct,

@@ -66,8 +66,8 @@ public sealed record ReplicaCommitted(string Pool, string Session, string Replic
 
 public sealed record TargetRolledBack(string Pool, string Session) : ITargetReply;
 
-/// <summary>How many old restore points went (deleteFirst).</summary>
-public sealed record TargetPruned(string Pool, string Session, int Count) : ITargetReply;
+/// <summary>The old restore points that went (deleteFirst).</summary>
+public sealed record TargetPruned(string Pool, string Session, IReadOnlyList<string> RestorePoints) : ITargetReply;
 
 /// <summary>What the health check saw of the copy's guest.</summary>
 public sealed record HealthChecked(string Pool, string Session, string Seen) : ITargetReply;

@@ -35,8 +35,8 @@ public interface ITargetSide
     Task RollBackAsync();
 
     /// <summary>deleteFirst: removes this schedule's oldest restore points of the VM so that <paramref name="keep"/> stay;
-    /// returns how many went.</summary>
-    Task<int> PruneAsync(int keep, CancellationToken ct);
+    /// returns the uuids of those that went.</summary>
+    Task<IReadOnlyList<string>> PruneAsync(int keep, CancellationToken ct);
 
     /// <summary>Copies a restore point to an SR, starts the copy on no network, waits for its guest to answer, destroys
     /// it; returns what was seen. Throws when the guest does not answer within <paramref name="timeout"/>.</summary>

@@ -134,11 +134,11 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         await TargetLeftovers.RemoveAsync(scope, Sr, CancellationToken.None).ConfigureAwait(false);
     }
 
-    public Task<int> PruneAsync(int keep, CancellationToken ct) => PruneAsync(keep, null);
+    public Task<IReadOnlyList<string>> PruneAsync(int keep, CancellationToken ct) => PruneAsync(keep, null);
 
     /// <summary>Keeps the newest <paramref name="keep"/> restore points of this schedule, SR and VM (by datetime; runs
     /// within one second share it, so a new one is named and never left to the sort) besides <paramref name="except"/>.</summary>
-    private async Task<int> PruneAsync(int keep, string? except)
+    private async Task<IReadOnlyList<string>> PruneAsync(int keep, string? except)
     {
         var points = (await Pool.Client.GetAllRecordsAsync<VmRecord>().ConfigureAwait(false)).Where(v =>
         {
@@ -163,7 +163,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
             await scope.DestroyVdiAsync(orphan, DestroyReason.Retention).ConfigureAwait(false);
         }
 
-        return old.Count + orphans.Count;
+        return [.. old.Select(p => p.Uuid)];
     }
 
     public Task<string> HealthCheckAsync(string restorePointUuid, string srUuid, TimeSpan timeout, CancellationToken ct)

@@ -52,9 +52,11 @@ public sealed partial class VmReplication
         foreach (var target in run.Srs)
         {
             var start = log.Now;
-            if (await target.PruneAsync(keep, ct).ConfigureAwait(false) is > 0 and var pruned)
+            var pruned = await target.PruneAsync(keep, ct).ConfigureAwait(false);
+            run.Pruned.AddRange(pruned.Select(uuid => new RemovedRestorePoint(target.SrUuid, uuid)));
+            if (pruned.Count > 0)
             {
-                log.Add("delete first", "success", start, message: $"removed {pruned} old restore points before the transfer",
+                log.Add("delete first", "success", start, message: $"removed {pruned.Count} old restore points before the transfer",
                     target: target.SrUuid);
             }
         }

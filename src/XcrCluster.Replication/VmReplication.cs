@@ -86,7 +86,7 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
 
     private RunResult Report(Run run, RunStatus status, string? error)
         => new(RunId, status, error, run.Bases.Count == 0 || run.Bases.Any(b => b.BaseSnapshotVdiUuid is null), run.SnapshotUuid,
-            [.. run.Outcomes], log.Entries) { Bases = [.. run.Bases] };
+            [.. run.Outcomes], log.Entries) { Bases = [.. run.Bases], Pruned = [.. run.Pruned] };
 
     /// <summary>Phase 1: the VM as the pool has it now: a VM this run may replicate, disks it can export, chains the pool
     /// has coalesced enough (else the VM is skipped).</summary>
@@ -191,5 +191,7 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
         public IReadOnlyList<TransferResult> Results { get; set; } = [];
 
         public List<TargetResult> Outcomes { get; } = [];
+
+        public List<RemovedRestorePoint> Pruned { get; } = [];
     }
 }

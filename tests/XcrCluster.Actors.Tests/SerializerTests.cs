@@ -123,7 +123,7 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new DiskPrepared("beta", "s-1", "OpaqueRef:disk"),
             new ReplicaCommitted("beta", "s-1", "vm-9", "rp-1"),
             new TargetRolledBack("beta", "s-1"),
-            new TargetPruned("beta", "s-1", 1),
+            new TargetPruned("beta", "s-1", ["rp-0"]),
             new HealthChecked("beta", "s-1", "guest answered after 12 s"),
             new TargetFailed("beta", "s-1", "SR_BACKEND_FAILURE_44"),
             new RunSource("alpha", "run-1/vm-1/s", request),

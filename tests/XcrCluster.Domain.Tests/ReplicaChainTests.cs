@@ -57,6 +57,24 @@ public sealed class ReplicaChainTests
     }
 
     [Fact]
+    public void What_delete_first_removed_leaves_the_chain_even_when_the_run_then_fails_and_is_no_difference_next()
+    {
+        var state = ThreeRuns();
+        var failed = new RunResult("r4", RunStatus.Failed, "export cut short", false, null, [], [])
+        {
+            Pruned = [new RemovedRestorePoint("sr-1", "rp-1"), new RemovedRestorePoint("sr-1", "rp-2")],
+        };
+        (state, var events) = Run(state, Request("r4", 3), failed, T0.AddHours(3));
+        Assert.Equal(["rp-1", "rp-2"], Assert.Single(events.OfType<RestorePointsPruned>()).RestorePointUuids);
+        Assert.Equal(["rp-3"], Assert.Single(state.Chains).RestorePoints.Select(p => p.Uuid));
+
+        // The pools show what the run left: the next run finds nothing to report.
+        state = Apply(state, state.Process(Request("r5", 3), T0.AddHours(4)).Events);
+        var observed = new SrObservation("b", "sr-1", [Seen("rp-3", "snap-3", 2)], ["replica"]);
+        Assert.Empty(state.Reconcile("r5", [observed], [], T0.AddHours(4)));
+    }
+
+    [Fact]
     public void A_failed_run_leaves_the_chain_and_a_full_resets_its_length()
     {
         var state = ThreeRuns();

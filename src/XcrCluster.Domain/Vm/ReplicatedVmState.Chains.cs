@@ -40,10 +40,20 @@ public sealed partial record ReplicatedVmState
         }
 
         var events = new List<IReplicatedVmEvent>();
+        var chains = Chains;
+        foreach (var removed in result.Pruned.GroupBy(p => p.SrUuid))
+        {
+            // deleteFirst's prunes, whatever the run's end: the next reconciliation must not take them for manual deletions.
+            var key = new ChainKey(new JobId(Current.Job.JobId), new ScheduleId(Current.Job.ScheduleId), new SrId(removed.Key));
+            var pruned = new RestorePointsPruned(VmUuid, result.RunId, key, [.. removed.Select(p => p.Uuid)]);
+            events.Add(pruned);
+            chains = (this with { Chains = chains }).Apply(pruned).Chains;
+        }
+
         foreach (var target in result.Targets.Where(t => t.Succeeded && t.RestorePointUuid is not null))
         {
             var key = new ChainKey(new JobId(Current.Job.JobId), new ScheduleId(Current.Job.ScheduleId), new SrId(target.SrUuid));
-            var chain = Chains.FirstOrDefault(c => c.Key == key);
+            var chain = chains.FirstOrDefault(c => c.Key == key);
             var pool = Current.Targets.FirstOrDefault(t => t.SrUuid == target.SrUuid)?.Pool ?? chain?.Pool ?? "";
             events.Add(new TargetCommitted(VmUuid, result.RunId, key, pool, target.TargetVmUuid,
                 new RestorePoint(target.RestorePointUuid!, now, target.BytesSent)));

@@ -40,7 +40,13 @@ public sealed record RunResult(string RunId, RunStatus Status, string? Error, bo
     IReadOnlyList<TargetResult> Targets, IReadOnlyList<LogLine> Log)
 {
     public IReadOnlyList<DiskBase> Bases { get; init; } = [];
+
+    /// <summary>Restore points the run removed before its transfer (deleteFirst): gone whatever the run's end.</summary>
+    public IReadOnlyList<RemovedRestorePoint> Pruned { get; init; } = [];
 }
+
+/// <summary>A restore point a run removed from a target SR.</summary>
+public sealed record RemovedRestorePoint(string SrUuid, string Uuid);
 
 public sealed record TargetResult(string SrUuid, bool Succeeded, string? Error, string? TargetVmUuid, string? RestorePointUuid,
     long BytesSent);
