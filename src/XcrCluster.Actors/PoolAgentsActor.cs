@@ -120,8 +120,8 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
 
         if (up.FirstOrDefault(m => m.HasRole(role)) is not { } server)
         {
-            Sender.Tell(new PoolLoginChecked(check.Pool,
-                $"no node serves pool {check.Pool}: start a node with role {PoolRole(check.Pool)} (or {AllPoolsRole}), then register it", self));
+            var start = $"start a node with role {PoolRole(check.Pool)} (or {AllPoolsRole}), then register it";
+            Sender.Tell(new PoolLoginChecked(check.Pool, $"no node serves pool {check.Pool}: {start}", self));
             return;
         }
 

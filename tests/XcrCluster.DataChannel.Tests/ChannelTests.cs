@@ -9,10 +9,7 @@ namespace XcrCluster.DataChannel.Tests;
 
 /// <summary>The data channel over real loopback TCP: blocks arrive intact, zero blocks are elided on the wire,
 /// tokens admit one connection only, backpressure crosses the socket, and a stalled receiver fails the sender.</summary>
-public sealed class ChannelTests() : Akka.TestKit.Xunit2.TestKit("""
-    akka.loglevel = WARNING
-    akka.io.tcp { receive-buffer-size = 1m, send-buffer-size = 1m, maximum-frame-size = 512k }
-    """)
+public sealed class ChannelTests() : Akka.TestKit.Xunit2.TestKit(ChannelTestConfig.Hocon)
 {
     private const int BlockData = 2 * 1024 * 1024;
     private const int Bitmap = 512;

@@ -9,10 +9,7 @@ namespace XcrCluster.DataChannel.Tests;
 /// socket (and a buffer reused at once still arrives intact), the receiver decodes a block frame in the frame's own
 /// buffer (one buffer per block, no second one), and every buffer goes back to its pool. A transfer that fails
 /// half-way leaves no ticket behind.</summary>
-public sealed class PooledPathTests() : Akka.TestKit.Xunit2.TestKit("""
-    akka.loglevel = WARNING
-    akka.io.tcp { receive-buffer-size = 1m, send-buffer-size = 1m, maximum-frame-size = 512k }
-    """)
+public sealed class PooledPathTests() : Akka.TestKit.Xunit2.TestKit(ChannelTestConfig.Hocon)
 {
     private const int BlockData = 256 * 1024;
     private const int Bitmap = 512;
