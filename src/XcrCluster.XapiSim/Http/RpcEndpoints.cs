@@ -15,6 +15,7 @@ public static class RpcEndpoints
         app.MapGet("/export_raw_vdi/{**rest}", context => ExportEndpoint.HandleAsync(server, context));
         app.MapPut("/import_raw_vdi/{**rest}", context => ImportEndpoint.HandleAsync(server, context));
         app.MapGet(XvaExport.Endpoint, context => XvaExport.HandleAsync(server, context));
+        app.MapPut(XvaImport.Endpoint, context => XvaImport.HandleAsync(server, context));
         SimRoutes.Map(app, server);
         app.MapPost("/jsonrpc", context => JsonAsync(context, server));
         app.MapPost("/", context => XmlAsync(context, server));
