@@ -31,14 +31,14 @@ public sealed class XvaImportTests
     }
 
     /// <summary>PUTs the body on a raw connection, reads the answer to the close, and returns the finished task.</summary>
-    private static async Task<Dictionary<string, object?>> ImportAsync(Target target, byte[] xva)
+    private static async Task<Dictionary<string, object?>> ImportAsync(Target target, byte[] xva, string extra = "")
     {
         var task = (string)(await target.Rpc.CallAsync("task.create", "import", ""))!;
         using (var tcp = new TcpClient())
         {
             await tcp.ConnectAsync(target.Sim.Url.Host, target.Sim.Url.Port);
             await using var stream = tcp.GetStream();
-            var head = $"PUT /import?sr_id={target.Sr}&session_id={target.Session}&task_id={task} HTTP/1.1\r\n"
+            var head = $"PUT /import?sr_id={target.Sr}&session_id={target.Session}&task_id={task}{extra} HTTP/1.1\r\n"
                 + $"Host: {target.Sim.Url.Authority}\r\nContent-Length: {xva.Length}\r\n\r\n";
             await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
             try
@@ -133,5 +133,28 @@ public sealed class XvaImportTests
         Assert.Equal("failure", task["status"]);
         Assert.Equal(["IMPORT_ERROR_UNEXPECTED_FILE", "ova.xml", "./ova.xml"], (List<object?>)task["error_info"]!);
         Assert.Equal(before.Where(c => c.Key != "task"), Counts(sim).Where(c => c.Key != "task"));
+    }
+
+    [Fact]
+    public async Task Xva_import_takes_sha1_checksum_members_and_force_lets_a_mismatch_through()
+    {
+        await using var source = await SimHost.StartAsync();
+        await using var sim = await SimHost.StartAsync();
+        var (xva, checksums) = await ExportAsync(source);
+        var target = await TargetAsync(sim);
+        using var _ = target.Rpc;
+        var members = XvaExportTests.ReadTar(xva);
+        // Before xapi v1.170.0 (commit c5c703aa) the member was .checksum: SHA-1 in lowercase hex.
+        var sha1 = members.Select((m, i) => !m.Name.EndsWith(".xxhash", StringComparison.Ordinal) ? m
+            : new XvaExportTests.Member(m.Name.Replace(".xxhash", ".checksum"), m.Header, Encoding.ASCII.GetBytes(
+                Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(members[i - 1].Data)).ToLowerInvariant()))).ToList();
+        var task = await ImportAsync(target, Tar(sha1));
+        Assert.Equal("success", task["status"]);
+        var vm = (string)((List<object?>)XmlRpc.DecodeValue((string)task["result"]!)!)[0]!;
+        Assert.Equal(checksums, await sim.DiskChecksumsAsync((string)(await target.Rpc.CallAsync("VM.get_uuid", vm))!));
+
+        var index = members.FindLastIndex(m => m.Name.EndsWith(".xxhash", StringComparison.Ordinal));
+        members[index] = members[index] with { Data = "0000000000000000"u8.ToArray() };
+        Assert.Equal("success", (await ImportAsync(target, Tar(members), "&force=true"))["status"]);
     }
 }
