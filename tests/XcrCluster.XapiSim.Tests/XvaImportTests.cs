@@ -157,4 +157,24 @@ public sealed class XvaImportTests
         members[index] = members[index] with { Data = "0000000000000000"u8.ToArray() };
         Assert.Equal("success", (await ImportAsync(target, Tar(members), "&force=true"))["status"]);
     }
+
+    [Fact]
+    public async Task Xva_import_refuses_a_file_from_a_newer_xapi()
+    {
+        await using var source = await SimHost.StartAsync();
+        await using var sim = await SimHost.StartAsync();
+        var (xva, _) = await ExportAsync(source);
+        var target = await TargetAsync(sim);
+        using var _ = target.Rpc;
+        var members = XvaExportTests.ReadTar(xva);
+        var ova = Encoding.UTF8.GetString(members[0].Data);
+        var newer = ova.Replace("<name>xapi_major</name><value>1</value>", "<name>xapi_major</name><value>999</value>");
+        Assert.NotEqual(ova, newer);
+        members[0] = members[0] with { Data = Encoding.UTF8.GetBytes(newer) };
+        var before = Counts(sim);
+        var task = await ImportAsync(target, Tar(members));
+        Assert.Equal("failure", task["status"]);
+        Assert.Equal(["IMPORT_INCOMPATIBLE_VERSION"], (List<object?>)task["error_info"]!);
+        Assert.Equal(before.Where(c => c.Key != "task"), Counts(sim).Where(c => c.Key != "task"));
+    }
 }

@@ -76,6 +76,7 @@ internal static class XvaImport
             var ova = await DataAsync(wire, first.Value.Size, context.RequestAborted);
             var document = XmlRpc.DecodeValue(Encoding.UTF8.GetString(ova)) as Dictionary<string, object?>
                 ?? throw new XapiException("IMPORT_ERROR", "ova.xml is not an XML-RPC struct");
+            XvaImportObjects.CheckVersion(pool.Version, document);
             var list = (document.GetValueOrDefault("objects") as List<object?> ?? []).OfType<Dictionary<string, object?>>().ToList();
             lock (pool.Db.Sync)
             {

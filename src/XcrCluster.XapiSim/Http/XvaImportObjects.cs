@@ -1,3 +1,4 @@
+using System.Globalization;
 using XcrCluster.Xapi;
 using XcrCluster.Xapi.Wire;
 using XcrCluster.XapiSim.Model;
@@ -190,6 +191,21 @@ internal sealed class XvaImportObjects
         var row = db.Create(Schemas.Network, fields);
         created.Add(row);
         return row;
+    }
+
+    /// <summary>importexport.ml `version_of_rpc`, `assert_compatible`: xapi_major and xapi_minor must be there, and no
+    /// newer than this host's, else IMPORT_INCOMPATIBLE_VERSION (no parameters: ocaml/idl/datamodel_errors.ml).</summary>
+    public static void CheckVersion(XapiVersion host, Dictionary<string, object?> document)
+    {
+        var version = document.GetValueOrDefault("version") as Dictionary<string, object?>
+            ?? throw new XapiException("IMPORT_ERROR", "Failed to find key 'version' in ova.xml");
+        long Key(string name) => version.TryGetValue(name, out var v) && long.TryParse(Convert.ToString(v, CultureInfo.InvariantCulture),
+            out var n) ? n : throw new XapiException("IMPORT_ERROR", $"Failed to find key '{name}' in version data");
+        var (major, minor) = (Key("xapi_major"), Key("xapi_minor"));
+        if (host.Major < major || (host.Major == major && host.Minor < minor))
+        {
+            throw new XapiException("IMPORT_INCOMPATIBLE_VERSION");
+        }
     }
 
     private static Dictionary<string, object?> Pick(Dictionary<string, object?> record, params string[] names)
