@@ -142,4 +142,20 @@ public sealed class XvaExportTests
     }
 
     private static Dictionary<string, object?> Snap(Dictionary<string, object?> o) => (Dictionary<string, object?>)o["snapshot"]!;
+
+    [Fact]
+    public async Task Xva_export_shows_in_the_vms_current_operations_while_it_runs()
+    {
+        await using var sim = await SimHost.StartAsync();
+        using var rpc = sim.Json();
+        var session = await rpc.LoginAsync();
+        var vm = (string)((List<object?>)(await rpc.CallAsync("VM.get_by_name_label", "db01"))!)[0]!;
+        // The pace is fixed when the body starts: slow enough to be seen, quick enough to end in a few seconds.
+        sim.Pool.Faults.ExportBytesPerSecond = 8L * 1024 * 1024;
+        var export = GetAsync(sim, $"/export?ref={vm}&session_id={session}");
+        await Poll.UntilAsync(async () => ((Dictionary<string, object?>)(await rpc.CallAsync("VM.get_current_operations", vm))!)
+            .ContainsValue("export"), "export in current_operations");
+        Assert.Equal("HTTP/1.1 200 OK", (await export).Status);
+        Assert.Empty((Dictionary<string, object?>)(await rpc.CallAsync("VM.get_current_operations", vm))!);
+    }
 }

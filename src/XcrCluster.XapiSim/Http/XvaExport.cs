@@ -30,6 +30,7 @@ internal static class XvaExport
 
         string vmUuid;
         string xml;
+        XapiObject? exporting = null;
         List<(XvaOva.Disk Disk, SrStorage Storage, List<string> Pinned)> disks = [];
         try
         {
@@ -45,6 +46,7 @@ internal static class XvaExport
 
                 Rpc.VmMessages.CheckNotBlocked(vm, "export");
                 vmUuid = vm.Uuid;
+                exporting = vm;
                 (xml, var found) = XvaOva.Build(pool.Db, vm);
                 foreach (var disk in found)
                 {
@@ -53,6 +55,10 @@ internal static class XvaExport
                     storage.Pin(pinned);
                     disks.Add((disk, storage, pinned));
                 }
+
+                // While it runs the VM shows current_operations[task] = export (export.ml `handler`).
+                vm.Map("current_operations")[transfer.Task.Ref] = "export";
+                pool.Db.Touch(vm);
             }
         }
         catch (XapiException e)
@@ -95,6 +101,14 @@ internal static class XvaExport
         }
         finally
         {
+            lock (pool.Db.Sync)
+            {
+                if (pool.Db.TryGet(exporting!.Ref, out _) && exporting.Map("current_operations").Remove(transfer.Task.Ref))
+                {
+                    pool.Db.Touch(exporting);
+                }
+            }
+
             foreach (var (_, storage, pinned) in disks)
             {
                 storage.Unpin(pinned);
