@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
 using System.Globalization;
-using System.Numerics;
 using System.Text;
 
 namespace XcrCluster.XapiSim.Storage;
@@ -121,68 +119,6 @@ public static class XvaTar
         h[offset + width - 1] = 0;
     }
 
-    private const ulong P1 = 0x9E3779B185EBCA87UL;
-    private const ulong P2 = 0xC2B2AE3D27D4EB4FUL;
-    private const ulong P3 = 0x165667B19E3779F9UL;
-    private const ulong P4 = 0x85EBCA77C2B2AE63UL;
-    private const ulong P5 = 0x27D4EB2F165667C5UL;
-
-    /// <summary>XXH64 (the reference algorithm), seed 0.</summary>
-    public static ulong XxHash64(ReadOnlySpan<byte> data)
-    {
-        var length = (ulong)data.Length;
-        ulong h;
-        if (data.Length >= 32)
-        {
-            ulong v1 = unchecked(P1 + P2), v2 = P2, v3 = 0, v4 = unchecked(0 - P1);
-            while (data.Length >= 32)
-            {
-                v1 = Round(v1, BinaryPrimitives.ReadUInt64LittleEndian(data));
-                v2 = Round(v2, BinaryPrimitives.ReadUInt64LittleEndian(data[8..]));
-                v3 = Round(v3, BinaryPrimitives.ReadUInt64LittleEndian(data[16..]));
-                v4 = Round(v4, BinaryPrimitives.ReadUInt64LittleEndian(data[24..]));
-                data = data[32..];
-            }
-
-            h = BitOperations.RotateLeft(v1, 1) + BitOperations.RotateLeft(v2, 7) + BitOperations.RotateLeft(v3, 12)
-                + BitOperations.RotateLeft(v4, 18);
-            h = Merge(Merge(Merge(Merge(h, v1), v2), v3), v4);
-        }
-        else
-        {
-            h = P5;
-        }
-
-        h += length;
-        while (data.Length >= 8)
-        {
-            h ^= Round(0, BinaryPrimitives.ReadUInt64LittleEndian(data));
-            h = (BitOperations.RotateLeft(h, 27) * P1) + P4;
-            data = data[8..];
-        }
-
-        if (data.Length >= 4)
-        {
-            h ^= BinaryPrimitives.ReadUInt32LittleEndian(data) * P1;
-            h = (BitOperations.RotateLeft(h, 23) * P2) + P3;
-            data = data[4..];
-        }
-
-        foreach (var b in data)
-        {
-            h ^= b * P5;
-            h = BitOperations.RotateLeft(h, 11) * P1;
-        }
-
-        h ^= h >> 33;
-        h *= P2;
-        h ^= h >> 29;
-        h *= P3;
-        h ^= h >> 32;
-        return h;
-    }
-
-    private static ulong Round(ulong acc, ulong input) => BitOperations.RotateLeft(acc + (input * P2), 31) * P1;
-
-    private static ulong Merge(ulong acc, ulong value) => ((acc ^ Round(0, value)) * P1) + P4;
+    /// <summary>XXH64 with seed 0, as XAPI's xxhash bindings use it (`ocaml/xxhash/stubs/xxhash_bindings.ml`).</summary>
+    public static ulong XxHash64(ReadOnlySpan<byte> data) => System.IO.Hashing.XxHash64.HashToUInt64(data);
 }
