@@ -26,7 +26,7 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
     private readonly string pool;
     private PoolSlots slots;
 
-    public PoolAgentActor(string pool, PoolLimits limits, TargetServices? targets = null)
+    public PoolAgentActor(string pool, PoolLimits limits, AgentServices? targets = null)
     {
         this.pool = pool;
         slots = new PoolSlots(limits);
@@ -120,7 +120,7 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
     }
 
-    public static Props Props(string pool, PoolLimits limits, TargetServices? targets = null)
+    public static Props Props(string pool, PoolLimits limits, AgentServices? targets = null)
         => Akka.Actor.Props.Create(() => new PoolAgentActor(pool, limits, targets));
 
     public ITimerScheduler Timers { get; set; } = null!;

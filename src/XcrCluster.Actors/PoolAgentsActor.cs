@@ -23,9 +23,9 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, IActorRef> proxies = new(StringComparer.Ordinal);
     private readonly HashSet<string> managers = new(StringComparer.Ordinal);
     private readonly PoolLimits limits;
-    private readonly TargetServices? targets;
+    private readonly AgentServices? targets;
 
-    public PoolAgentsActor(Func<Task<IActorRef>> controlPlane, PoolLimits limits, TargetServices? targets)
+    public PoolAgentsActor(Func<Task<IActorRef>> controlPlane, PoolLimits limits, AgentServices? targets)
     {
         this.limits = limits;
         this.targets = targets is { Materializer: null } ? targets with { Materializer = Context.System.Materializer() } : targets;
@@ -50,7 +50,7 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(Func<Task<IActorRef>> controlPlane, PoolLimits? limits = null, TargetServices? targets = null)
+    public static Props Props(Func<Task<IActorRef>> controlPlane, PoolLimits? limits = null, AgentServices? targets = null)
         => Akka.Actor.Props.Create(() => new PoolAgentsActor(controlPlane, limits ?? new PoolLimits(2, 12), targets));
 
     /// <summary>The role that serves a pool here: its own when a member has it, else the catch-all.</summary>

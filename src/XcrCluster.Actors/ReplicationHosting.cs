@@ -91,7 +91,7 @@ public static class ReplicationHosting
     /// (made once the actor system exists) lends the agents XAPI access and the data channel; runs going on their source
     /// sessions are cancelled when the node stops, and given the same grace as the executor's to clean up.</summary>
     public static AkkaConfigurationBuilder WithPoolAgents(this AkkaConfigurationBuilder builder, PoolLimits? limits = null,
-        Func<ActorSystem, IActorRegistry, TargetServices>? services = null)
+        Func<ActorSystem, IActorRegistry, AgentServices>? services = null)
         => builder.WithActors((system, registry) =>
         {
             var targets = services?.Invoke(system, registry);

@@ -16,7 +16,7 @@ public sealed class SourceSessionActor : ReceiveActor
     private readonly CancellationTokenSource cancel = new();
     private IActorRef? orchestrator;
 
-    public SourceSessionActor(string pool, TargetServices services)
+    public SourceSessionActor(string pool, AgentServices services)
     {
         Receive<RunSource>(run =>
         {
@@ -49,7 +49,7 @@ public sealed class SourceSessionActor : ReceiveActor
         Receive<Terminated>(_ => cancel.Cancel());
     }
 
-    public static Props Props(string pool, TargetServices services)
+    public static Props Props(string pool, AgentServices services)
         => Akka.Actor.Props.Create(() => new SourceSessionActor(pool, services));
 
     protected override void PostStop()

@@ -1,32 +1,9 @@
 using Akka.Actor;
-using Akka.Streams;
 using XcrCluster.DataChannel;
-using XcrCluster.Domain.Control;
 using XcrCluster.Replication;
 using XcrCluster.Xapi;
 
 namespace XcrCluster.Actors;
-
-/// <summary>What a node lends its pool agents: pool endpoints (credentials unsealed here, at connection time) and its
-/// data channel receiver for target work; for source work (<see cref="SourceSessionActor"/>) the pools' slots, the
-/// targets on other nodes, and the registry of the runs going here (cancelled when the node stops).</summary>
-public sealed record TargetServices(IPoolRegistry Pools, Func<Task<ChannelReceiver>> Receiver)
-{
-    public IPoolGate? Gate { get; init; }
-
-    public IRemoteTargets? Remote { get; init; }
-
-    public RunRegistry Running { get; init; } = new();
-
-    /// <summary>A registration's endpoint, its password unsealed with the cluster key (the login a registration checks on a
-    /// node serving the pool); null: this node checks no login.</summary>
-    public Func<PoolRegistration, XapiEndpoint>? Unseal { get; init; }
-
-    /// <summary>Where source sessions run their streams: one for the node, outliving every session (a session that stops
-    /// cancels its attempt, whose streams then end through the cancellation and undo what they made — cut off under it, a
-    /// channel sender's end would never be awaited). Made by <see cref="PoolAgentsActor"/> when not given.</summary>
-    public IMaterializer? Materializer { get; init; }
-}
 
 /// <summary>
 /// One run's work on one SR of the agent's pool, on the agent's node: its own XAPI session and a
@@ -40,7 +17,7 @@ public sealed class TargetSessionActor : ReceiveActor
     private static readonly TimeSpan Abandoned = TimeSpan.FromMinutes(30);
     private readonly string pool;
     private readonly string session;
-    private readonly TargetServices services;
+    private readonly AgentServices services;
     private readonly CancellationTokenSource stopping = new();
 
     /// <summary>Tickets issued (filled off the actor, by the steps' tasks), by transfer id.</summary>
@@ -48,7 +25,7 @@ public sealed class TargetSessionActor : ReceiveActor
     private XapiClient? client;
     private TargetSr? side;
 
-    public TargetSessionActor(string pool, string session, TargetServices services)
+    public TargetSessionActor(string pool, string session, AgentServices services)
     {
         this.pool = pool;
         this.session = session;
@@ -109,7 +86,7 @@ public sealed class TargetSessionActor : ReceiveActor
 
     private TargetSr Side => side ?? throw new InvalidOperationException("the target session was not opened");
 
-    public static Props Props(string pool, string session, TargetServices services)
+    public static Props Props(string pool, string session, AgentServices services)
         => Akka.Actor.Props.Create(() => new TargetSessionActor(pool, session, services));
 
     protected override void PostStop()

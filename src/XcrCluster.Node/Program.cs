@@ -73,7 +73,7 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         .WithXcrSerializer()
         .WithRunProgress()
         .WithDataChannel(options, channel)
-        .WithPoolAgents(services: (system, registry) => new TargetServices(pools, () => channel.Task)
+        .WithPoolAgents(services: (system, registry) => new AgentServices(pools, () => channel.Task)
         {
             // A source session here sends to targets on other nodes over this node's data channel transport.
             Gate = gate,

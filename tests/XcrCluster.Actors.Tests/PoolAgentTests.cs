@@ -58,7 +58,7 @@ public sealed class PoolAgentTests() : Akka.TestKit.Xunit2.TestKit(SingleNodeClu
             ["down"] = Xapi.XapiEndpoint.Parse("http://root:password@127.0.0.1:1"),
         });
         var control = Sys.ActorOf(ControlPlaneActor.Props());
-        var targets = new TargetServices(registry,
+        var targets = new AgentServices(registry,
             () => Task.FromException<DataChannel.ChannelReceiver>(new InvalidOperationException("no data channel in this test")));
         var agents = Sys.ActorOf(PoolAgentsActor.Props(() => Task.FromResult(control), targets: targets), "pool-agents");
         var timeout = TimeSpan.FromSeconds(30);

@@ -35,7 +35,7 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit(SingleNod
         // Every target is treated as on another node: its steps go to a target session, its blocks over the data channel.
         receiver = new DataChannel.ChannelReceiver(Sys.Materializer(), Sys.Log);
         await receiver.StartAsync(new DataChannel.TcpChannelTransport(Sys), "127.0.0.1", 0);
-        var services = new TargetServices(registry, () => Task.FromResult(receiver))
+        var services = new AgentServices(registry, () => Task.FromResult(receiver))
         {
             Remote = new AgentTargets(() => Task.FromResult(agents), () => "akka.tcp://elsewhere@127.0.0.1:1",
                 Replication.OpenGate.Instance,

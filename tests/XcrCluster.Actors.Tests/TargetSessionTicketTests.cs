@@ -24,7 +24,7 @@ public sealed class TargetSessionTicketTests() : Akka.TestKit.Xunit2.TestKit("ak
         {
             ["alpha"] = Xapi.XapiEndpoint.Parse($"http://root:password@{alpha.Url.Authority}"),
         });
-        var services = new TargetServices(registry, () => Task.FromResult(receiver));
+        var services = new AgentServices(registry, () => Task.FromResult(receiver));
         var vm = await alpha.UuidAsync("VM", "tiny01");
         var sr = await alpha.UuidAsync("SR", "Local storage");
 

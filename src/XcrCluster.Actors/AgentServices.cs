@@ -1,0 +1,28 @@
+using Akka.Streams;
+using XcrCluster.DataChannel;
+using XcrCluster.Domain.Control;
+using XcrCluster.Replication;
+using XcrCluster.Xapi;
+
+namespace XcrCluster.Actors;
+
+/// <summary>What a node lends its pool agents: pool endpoints (credentials unsealed here, at connection time) and its
+/// data channel receiver for target work; for source work (<see cref="SourceSessionActor"/>) the pools' slots, the
+/// targets on other nodes, and the registry of the runs going here (cancelled when the node stops).</summary>
+public sealed record AgentServices(IPoolRegistry Pools, Func<Task<ChannelReceiver>> Receiver)
+{
+    public IPoolGate? Gate { get; init; }
+
+    public IRemoteTargets? Remote { get; init; }
+
+    public RunRegistry Running { get; init; } = new();
+
+    /// <summary>A registration's endpoint, its password unsealed with the cluster key (the login a registration checks on a
+    /// node serving the pool); null: this node checks no login.</summary>
+    public Func<PoolRegistration, XapiEndpoint>? Unseal { get; init; }
+
+    /// <summary>Where source sessions run their streams: one for the node, outliving every session (a session that stops
+    /// cancels its attempt, whose streams then end through the cancellation and undo what they made — cut off under it, a
+    /// channel sender's end would never be awaited). Made by <see cref="PoolAgentsActor"/> when not given.</summary>
+    public IMaterializer? Materializer { get; init; }
+}
