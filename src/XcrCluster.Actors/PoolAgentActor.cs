@@ -22,6 +22,9 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
     public static readonly TimeSpan InventoryTimeout = TimeSpan.FromSeconds(20);
 
     private readonly Dictionary<string, IActorRef> askers = new(StringComparer.Ordinal);
+
+    /// <summary>The source session of each VM with an attempt going here.</summary>
+    private readonly Dictionary<string, IActorRef> sources = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter log = Context.GetLogger();
     private readonly string pool;
     private PoolSlots slots;
@@ -58,16 +61,28 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
         {
             // One attempt per VM at a time: a new one while the last still ends (its orchestrator gone, it is undoing what
             // it made) is refused, and retried per `retries` like any failed attempt.
-            var name = "source-" + Uri.EscapeDataString(run.Request.VmUuid);
+            var vm = run.Request.VmUuid;
             var refusal = targets is null ? $"the node of pool {pool}'s agent has no XAPI access"
-                : !Context.Child(name).IsNobody() ? $"an earlier run of this VM is still ending on pool {pool}'s agent" : null;
+                : sources.ContainsKey(vm) ? $"an earlier run of this VM is still ending on pool {pool}'s agent" : null;
             if (refusal is not null)
             {
                 Sender.Tell(new SourceFinished(pool, run.Session, LocalRun.Failed(run.Request, refusal)));
                 return;
             }
 
-            Context.ActorOf(SourceSessionActor.Props(pool, targets!), name).Forward(run);
+            var session = Context.ActorOf(SourceSessionActor.Props(pool, targets!), "source-" + Uri.EscapeDataString(run.Session));
+            sources[vm] = Context.Watch(session);
+            session.Forward(run);
+        });
+        // A session says it ended before its orchestrator hears the result, so a retry sent at once is never taken for a
+        // run still going; one that stops without saying so (the agent's own stop aside) is forgotten when it terminates.
+        Receive<SourceSessionActor.Ended>(ended => sources.Remove(ended.VmUuid));
+        Receive<Terminated>(t =>
+        {
+            foreach (var vm in sources.Where(s => s.Value.Equals(t.ActorRef)).Select(s => s.Key).ToList())
+            {
+                sources.Remove(vm);
+            }
         });
         Receive<AcquireSlots>(request =>
         {

@@ -15,11 +15,13 @@ public sealed class SourceSessionActor : ReceiveActor
 {
     private readonly CancellationTokenSource cancel = new();
     private IActorRef? orchestrator;
+    private string vmUuid = "";
 
     public SourceSessionActor(string pool, AgentServices services)
     {
         Receive<RunSource>(run =>
         {
+            vmUuid = run.Request.VmUuid;
             orchestrator = Sender;
             Context.Watch(orchestrator);
             orchestrator.Tell(new SourceStarted(pool, run.Session));
@@ -42,12 +44,16 @@ public sealed class SourceSessionActor : ReceiveActor
         Receive<IRunProgressMessage>(progress => orchestrator?.Tell(progress));
         Receive<SourceFinished>(finished =>
         {
+            Context.Parent.Tell(new Ended(vmUuid));
             orchestrator?.Tell(finished);
             Context.Stop(Self);
         });
         Receive<CancelSource>(_ => cancel.Cancel());
         Receive<Terminated>(_ => cancel.Cancel());
     }
+
+    /// <summary>Told to the agent before the orchestrator hears the result: the VM may run again.</summary>
+    public sealed record Ended(string VmUuid);
 
     public static Props Props(string pool, AgentServices services)
         => Akka.Actor.Props.Create(() => new SourceSessionActor(pool, services));

@@ -54,7 +54,7 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit(SingleNod
         await beta.DisposeAsync();
     }
 
-    private string SessionPath => $"/user/pool-agents/agent-alpha/agent/source-{request.VmUuid}";
+    private const string Sessions = "/user/pool-agents/agent-alpha/agent/source-*";
 
     private AgentSources Sources => new(() => Task.FromResult(agents), () => Sys);
 
@@ -67,6 +67,21 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit(SingleNod
         Assert.True(result.Full);
         var phases = seen.OfType<RunProgress>().Select(p => p.Phase).Distinct().ToList();
         Assert.Equal([RunPhase.Snapshot, RunPhase.Export, RunPhase.Commit, RunPhase.Done], phases);
+    }
+
+    [Fact]
+    public void A_retry_sent_as_soon_as_the_last_attempt_ended_is_taken()
+    {
+        // The executor retries the moment an attempt's result arrives: the agent must already know that attempt ended.
+        var orchestrator = CreateTestProbe();
+        var settings = request.Settings with { MaxUncoalescedVdis = 99 };
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            agents.Tell(new RunSource("alpha", $"s-{attempt}", request with { RunId = $"run-{attempt}", Settings = settings }), orchestrator);
+            orchestrator.ExpectMsg<SourceStarted>(Timeout);
+            var result = ((SourceFinished)orchestrator.FishForMessage(m => m is SourceFinished, Timeout)).Result;
+            Assert.DoesNotContain("still ending", result.Error ?? "");
+        }
     }
 
     [Fact]
@@ -113,6 +128,7 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit(SingleNod
         var orchestrator = CreateTestProbe();
         agents.Tell(new RunSource("alpha", "s-1", request), orchestrator);
         orchestrator.ExpectMsg<SourceStarted>(Timeout);
+        var session = orchestrator.LastSender;
         await Poll.UntilAsync(() => beta.Pool.Stats.BytesImported("/import_raw_vdi") > 0, "the import to start");
 
         var second = CreateTestProbe();
@@ -121,8 +137,8 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit(SingleNod
 
         Sys.Stop(orchestrator.Ref);
         await PoolsAsBeforeAsync(before);
-        await Poll.UntilAsync(async () => (await Sys.ActorSelection(SessionPath).Ask<ActorIdentity>(new Identify(1))).Subject is null,
-            "the session to end");
+        Watch(session);
+        ExpectTerminated(session, Timeout);
         alpha.Pool.Faults.Clear();
         var result = await Sources.RunAsync(request with { RunId = "run-3" }, _ => { }, default).WaitAsync(Timeout);
         Assert.True(result.Status == RunStatus.Success, result.Error);
@@ -136,7 +152,7 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit(SingleNod
         var run = Sources.RunAsync(request, _ => { }, default);
         await Poll.UntilAsync(() => beta.Pool.Stats.BytesImported("/import_raw_vdi") > 0, "the import to start");
         // What the agent's node leaving does to its sessions.
-        Sys.ActorSelection(SessionPath).Tell(PoisonPill.Instance);
+        Sys.ActorSelection(Sessions).Tell(PoisonPill.Instance);
         var result = await run.WaitAsync(Timeout);
         Assert.Contains("stopped during the run", result.Error);
         await PoolsAsBeforeAsync(before);
