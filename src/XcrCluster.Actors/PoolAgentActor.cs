@@ -130,6 +130,17 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
 
             AgentPurge.RunAsync(purge, targets.Pools).PipeTo(Sender, failure: e => new PurgeFailed(pool, purge.SrUuid, Reason(e)));
         });
+        Receive<RunRecoveryStep>(run =>
+        {
+            if (targets is null)
+            {
+                Sender.Tell(new RecoveryStepDone(pool, Domain.Recovery.RecoveryVmOutcome.Failed(run.Step.Vm,
+                    $"the node of pool {pool}'s agent has no XAPI access (it serves no targets)")));
+                return;
+            }
+
+            AgentRecovery.RunAsync(run, targets).PipeTo(Sender);
+        });
         Receive<Expire>(_ => Expired(slots.Expire(DateTimeOffset.UtcNow)));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.CurrentClusterState>(_ => { });

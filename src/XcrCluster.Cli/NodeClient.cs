@@ -15,7 +15,8 @@ public sealed class NodeClient : IDisposable
 
     private NodeClient(Uri url, string token)
     {
-        http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) };
+        // Each request has its own bound (SendAsync): a recovery command may take hours, any other answers within a minute.
+        http = new HttpClient { BaseAddress = url, Timeout = Timeout.InfiniteTimeSpan };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
@@ -42,6 +43,12 @@ public sealed class NodeClient : IDisposable
     public Task<JsonNode> GetAsync(string path) => SendAsync(HttpMethod.Get, path, null);
 
     public Task<JsonNode> PostAsync(string path, object body) => SendAsync(HttpMethod.Post, path, body);
+
+    /// <summary>How long a request is waited for, unless it says otherwise.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>A request the node answers when the work is done (a recovery command), waited for up to <paramref name="timeout"/>.</summary>
+    public Task<JsonNode> PostLongAsync(string path, object body, TimeSpan timeout) => SendAsync(HttpMethod.Post, path, body, timeout);
 
     public Task<JsonNode> PatchAsync(string path, object body) => SendAsync(HttpMethod.Patch, path, body);
 
@@ -114,11 +121,24 @@ public sealed class NodeClient : IDisposable
         }
     }
 
-    private async Task<JsonNode> SendAsync(HttpMethod method, string path, object? body)
+    private async Task<JsonNode> SendAsync(HttpMethod method, string path, object? body, TimeSpan? timeout = null)
     {
+        var bound = timeout ?? DefaultTimeout;
+        using var limit = new CancellationTokenSource(bound);
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, CancellationToken.None);
-        return await ReadAsync(response);
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, limit.Token);
+            return await ReadAsync(response);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            throw new CliException($"the node at {http.BaseAddress} did not answer within {bound.TotalSeconds:F0} s");
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CliException($"cannot reach the node at {http.BaseAddress}: {e.Message}");
+        }
     }
 
     private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken ct)

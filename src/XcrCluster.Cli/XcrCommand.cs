@@ -11,13 +11,14 @@ namespace XcrCluster.Cli;
 public static class XcrCommand
 {
     public const string Usage = "usage: xcr (pool add|list, sr list, vm list, job create|set|list|show|run|enable|disable|delete|schedule, run list|show|tail, "
-        + "replica list, rpo, cluster show|tail|leave|down|down-unreachable, sharding regions|region-stats, demo) [--json] [--node URL] [--token T]; xcr --help";
+        + "replica list, failover start, rpo, cluster show|tail|leave|down|down-unreachable, sharding regions|region-stats, demo) [--json] [--node URL] [--token T]; xcr --help";
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TextReader input)
     {
         var cli = new CliContext(output, error, input);
         var root = new RootCommand("xcr: incremental replication of XCP-ng / XenServer VMs") { cli.Node, cli.Token, cli.Json };
-        foreach (var command in PoolCommands.Build(cli).Concat(InventoryCommands.Build(cli)).Concat(JobCommands.Build(cli)).Concat(RunCommands.Build(cli)).Concat(ClusterCommands.Build(cli)))
+        foreach (var command in PoolCommands.Build(cli).Concat(InventoryCommands.Build(cli)).Concat(JobCommands.Build(cli)).Concat(RunCommands.Build(cli)).Concat(ClusterCommands.Build(cli))
+                     .Concat(RecoveryCommands.Build(cli)))
         {
             root.Subcommands.Add(command);
         }

@@ -145,6 +145,11 @@ public static class RunApi
     {
         var known = await ControlAsync<Known>(registry, new GetKnown());
         var run = known.Runs.LastOrDefault(r => r.RunId == runId && (jobId is null || r.JobId == jobId));
+        if (run is null && jobId is null && (await ControlAsync<RecoveryReply>(registry, new GetRecovery(runId))).Record is { } recovery)
+        {
+            return Results.Json(Recoveries.Body(recovery));
+        }
+
         if (run is null)
         {
             return Results.NotFound(

@@ -48,6 +48,20 @@ public sealed partial class Pool
     public async Task<string> CopyVmAsync(string vm, string name, string sr)
         => (string)(await Client.CallAsync("VM.copy", vm, name, sr).ConfigureAwait(false))!;
 
+    /// <summary>VM.clone: a fast clone (its disks VDI.clone'd); a clone of a snapshot is a template until told otherwise.</summary>
+    public async Task<string> CloneVmAsync(string vm, string name)
+        => (string)(await Client.CallAsync("VM.clone", vm, name).ConfigureAwait(false))!;
+
+    /// <summary>VM.set_order and VM.set_start_delay: where the VM boots in a whole-site start, and how long the next waits.</summary>
+    public async Task SetBootOrderAsync(string vm, long order, long startDelay)
+    {
+        await Client.CallAsync("VM.set_order", vm, order).ConfigureAwait(false);
+        await Client.CallAsync("VM.set_start_delay", vm, startDelay).ConfigureAwait(false);
+    }
+
+    /// <summary>VM.clean_shutdown: the guest is asked to stop and its disks are consistent once the call returns.</summary>
+    public Task CleanShutdownVmAsync(string vm, CancellationToken ct = default) => Client.CallTaskAsync("VM.clean_shutdown", [vm], ct);
+
     /// <summary>VM.set_is_a_template (a snapshot or copy of one is a template until told otherwise).</summary>
     public Task SetIsATemplateAsync(string vm, bool isATemplate) => Client.CallAsync("VM.set_is_a_template", vm, isATemplate);
 

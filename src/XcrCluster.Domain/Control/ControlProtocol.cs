@@ -1,4 +1,5 @@
 using XcrCluster.Domain.Pools;
+using XcrCluster.Domain.Recovery;
 using XcrCluster.Domain.Vm;
 
 namespace XcrCluster.Domain.Control;
@@ -105,7 +106,14 @@ public sealed record RecordRun(RunLaunch Run) : IControlCommand;
 /// <summary>A VM's replicas were purged and no job covers it: it leaves the list of known VMs.</summary>
 public sealed record ForgetVm(string Vm) : IControlCommand;
 
+/// <summary>Keeps what a recovery command did, so `xcr run show` finds it by id like a run.</summary>
+public sealed record RecordRecovery(RecoveryRecord Record) : IControlCommand;
+
 public sealed record GetPools : IControlQuery;
+
+public sealed record GetRecovery(string Id) : IControlQuery;
+
+public sealed record RecoveryReply(RecoveryRecord? Record) : IControlReply;
 
 public sealed record GetJob(string Id) : IControlQuery;
 
@@ -150,3 +158,5 @@ public sealed record ScheduleEnabled(string JobId, string ScheduleId, bool Enabl
 public sealed record RunRecorded(RunLaunch Run) : IControlEvent;
 
 public sealed record VmForgotten(string Vm) : IControlEvent;
+
+public sealed record RecoveryRecorded(RecoveryRecord Record) : IControlEvent;

@@ -15,6 +15,11 @@ public sealed record ControlState
 
     public ImmutableList<RunLaunch> Runs { get; init; } = [];
 
+    /// <summary>Recovery commands remembered for lookup by id, the newest last.</summary>
+    public const int RecoveriesKept = 500;
+
+    public ImmutableList<Recovery.RecoveryRecord> Recoveries { get; init; } = [];
+
     public ImmutableSortedSet<string> KnownVms { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 
     public (IControlEvent? Event, IControlReply Reply) Process(IControlRequest command) => command switch
@@ -53,6 +58,8 @@ public sealed record ControlState
             (null, new Refused($"job {e.Id} has no schedule with a cron: it runs by hand only")),
         EnableJob e => (new JobEnabled(e.Id, e.Enabled), new Done(e.Id)),
         RecordRun r => (new RunRecorded(r.Run), new Done(r.Run.RunId)),
+        RecordRecovery r => (new RecoveryRecorded(r.Record), new Done(r.Record.Id)),
+        GetRecovery g => (null, new RecoveryReply(Recoveries.FindLast(x => x.Id == g.Id))),
         ForgetVm f when JobCoverage.Covering(Jobs.Values, Runs, f.Vm).Count > 0 => (null, new Refused($"vm: {f.Vm} is still in a job")),
         ForgetVm f => (new VmForgotten(f.Vm), new Done(f.Vm)),
         GetPools => (null, new PoolList([.. Pools.Values.OrderBy(p => p.Name, StringComparer.Ordinal)])),
@@ -94,6 +101,10 @@ public sealed record ControlState
             j => j with { Schedules = [.. j.Schedules.Select(s => s.Id == x.ScheduleId ? s with { Enabled = x.Enabled } : s)] }),
         RunRecorded r => this with { Runs = Runs.Count >= RunsKept ? Runs.RemoveAt(0).Add(r.Run) : Runs.Add(r.Run),
             KnownVms = KnownVms.Union(r.Run.Vms) },
+        RecoveryRecorded r => this with
+        {
+            Recoveries = (Recoveries.Count >= RecoveriesKept ? Recoveries.RemoveAt(0) : Recoveries).Add(r.Record),
+        },
         VmForgotten f => this with { KnownVms = KnownVms.Remove(f.Vm) },
         _ => this,
     };

@@ -67,3 +67,9 @@ public sealed record CheckPoolLogin(string Pool, Control.PoolRegistration Regist
 /// <summary>The login's outcome: null, or why not (XAPI's words, the connection's, or no node serving the pool), and the
 /// node that tried.</summary>
 public sealed record PoolLoginChecked(string Pool, string? Error, string Node) : IPoolAgentMessage;
+
+/// <summary>Runs one VM's part of a recovery command (failover, seeding, failback) on the node serving the pool; the reply
+/// is a <see cref="RecoveryStepDone"/> whatever happened (a failure is an outcome with its reason).</summary>
+public sealed record RunRecoveryStep(string Pool, Recovery.IRecoveryStep Step) : IPoolAgentMessage;
+
+public sealed record RecoveryStepDone(string Pool, Recovery.RecoveryVmOutcome Outcome) : IPoolAgentMessage;

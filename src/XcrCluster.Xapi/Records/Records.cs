@@ -145,6 +145,14 @@ public sealed record VmRecord(string Ref, string Uuid, string NameLabel, string 
             r.List("VBDs"), r.List("VIFs"), r.Map("other_config"), r.Map("blocked_operations"), r.List("tags"), r.Long("memory_static_min"),
             r.Long("memory_static_max"), r.Long("memory_dynamic_min"), r.Long("memory_dynamic_max"), r.Long("VCPUs_max", 1), r.Long("VCPUs_at_startup", 1),
             r.Ref("resident_on"), r.Ref("guest_metrics"), r.Map("platform"), r.Str("HVM_boot_policy"), r.Map("HVM_boot_params"), r.Str("domain_type"),
-            r.Map("VCPUs_params"), r.Str("PV_bootloader"), r.Str("PV_args"), r.Map("xenstore_data"), r.Map("current_operations"));
+            r.Map("VCPUs_params"), r.Str("PV_bootloader"), r.Str("PV_args"), r.Map("xenstore_data"), r.Map("current_operations"))
+        {
+            Order = r.Long("order"), StartDelay = r.Long("start_delay"),
+        };
     }
+
+    /// <summary>Where the VM boots when a whole pool (or appliance) starts, and the seconds before the next one starts.</summary>
+    public long Order { get; init; }
+
+    public long StartDelay { get; init; }
 }

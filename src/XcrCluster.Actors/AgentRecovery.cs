@@ -1,0 +1,40 @@
+using XcrCluster.Domain.Pools;
+using XcrCluster.Domain.Recovery;
+using XcrCluster.Replication;
+using XcrCluster.Replication.Recovery;
+using XcrCluster.Xapi;
+
+namespace XcrCluster.Actors;
+
+/// <summary>The agent's side of <see cref="RunRecoveryStep"/>: the step on a session of its own to the pool, off the agent,
+/// bounded by <see cref="Timeout"/>; whatever ends it, the asker gets an outcome.</summary>
+public static class AgentRecovery
+{
+    /// <summary>The longest one VM's step may take (an offline seed moves whole disks); the asker waits a little longer.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromHours(12);
+
+    public static async Task<RecoveryStepDone> RunAsync(RunRecoveryStep run, AgentServices services)
+    {
+        using var deadline = new CancellationTokenSource(Timeout);
+        try
+        {
+            await using var client = await XapiClient.ConnectAsync(await services.Pools.EndpointAsync(run.Pool).ConfigureAwait(false),
+                ct: deadline.Token).ConfigureAwait(false);
+            var pool = new Pool(client) { Name = run.Pool, Gate = services.Gate ?? OpenGate.Instance };
+            var outcome = await StepAsync(pool, run.Step, deadline.Token).WaitAsync(deadline.Token).ConfigureAwait(false);
+            return new RecoveryStepDone(run.Pool, outcome);
+        }
+        catch (Exception e)
+        {
+            var reason = deadline.IsCancellationRequested ? $"the step took longer than {Timeout.TotalHours:F0} h"
+                : $"pool {run.Pool}: {(e is AggregateException a ? a.GetBaseException() : e).Message}";
+            return new RecoveryStepDone(run.Pool, RecoveryVmOutcome.Failed(run.Step.Vm, reason));
+        }
+    }
+
+    private static Task<RecoveryVmOutcome> StepAsync(Pool pool, IRecoveryStep step, CancellationToken ct) => step switch
+    {
+        StartReplica start => Failover.StartAsync(pool, start, ct),
+        _ => throw new NotSupportedException($"no recovery step {step.GetType().Name}"),
+    };
+}
