@@ -110,23 +110,46 @@ public static class Failover
     private static async Task<VmRecord> ForceAsync(Pool pool, RestorePointOnSr point, StartReplica step, RecoveryLog log)
     {
         var replica = point.Replica!;
-        await log.StepAsync($"remove the start blocks of replica {replica.Uuid}", async () =>
+        try
         {
-            await pool.SetBlockedOperationsAsync(replica.Ref, new Dictionary<string, string?> { ["start"] = null, ["start_on"] = null })
-                .ConfigureAwait(false);
-            await pool.SetVmOtherConfigAsync(replica.Ref, new Dictionary<string, string?>
+            await log.StepAsync($"remove the start blocks of replica {replica.Uuid}", async () =>
             {
-                [FailoverOfKey] = step.Vm, [FailoverPointKey] = point.Point.Uuid,
+                await pool.SetBlockedOperationsAsync(replica.Ref, new Dictionary<string, string?> { ["start"] = null, ["start_on"] = null })
+                    .ConfigureAwait(false);
+                await pool.SetVmOtherConfigAsync(replica.Ref, new Dictionary<string, string?>
+                {
+                    [FailoverOfKey] = step.Vm, [FailoverPointKey] = point.Point.Uuid,
+                }).ConfigureAwait(false);
+                await pool.UpdateAllowedOperationsAsync(replica.Ref).ConfigureAwait(false);
             }).ConfigureAwait(false);
-            await pool.UpdateAllowedOperationsAsync(replica.Ref).ConfigureAwait(false);
-        }).ConfigureAwait(false);
-        if (step.Start)
+            if (step.Start)
+            {
+                await log.StepAsync("start the replica", () => pool.StartVmAsync(replica.Ref, startPaused: false, force: false))
+                    .ConfigureAwait(false);
+            }
+        }
+        catch
         {
-            await log.StepAsync("start the replica", () => pool.StartVmAsync(replica.Ref, startPaused: false, force: false))
-                .ConfigureAwait(false);
+            // Not started: the replica is protected again, as it was, and stays in its chain.
+            await ProtectAgainAsync(pool, replica).ConfigureAwait(false);
+            throw;
         }
 
         return await pool.VmAsync(replica.Ref).ConfigureAwait(false);
+    }
+
+    private static async Task ProtectAgainAsync(Pool pool, VmRecord replica)
+    {
+        if ((await pool.VmAsync(replica.Ref).ConfigureAwait(false)).PowerState != "Halted")
+        {
+            return; // it started after all (the answer was lost): a started replica is never touched
+        }
+
+        await pool.SetVmOtherConfigAsync(replica.Ref, new Dictionary<string, string?> { [FailoverOfKey] = null, [FailoverPointKey] = null })
+            .ConfigureAwait(false);
+        await pool.SetBlockedOperationsAsync(replica.Ref, replica.BlockedOperations
+            .Where(b => b.Key is "start" or "start_on").ToDictionary(b => b.Key, string? (b) => b.Value)).ConfigureAwait(false);
+        await pool.UpdateAllowedOperationsAsync(replica.Ref).ConfigureAwait(false);
     }
 
     /// <summary>The clone is not a replica: the replication's metadata (which would make a run take it for its replica or a
