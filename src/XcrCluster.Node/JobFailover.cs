@@ -44,10 +44,8 @@ internal static class JobFailover
 
         if (chains.Count == 0)
         {
-            return Results.NotFound(new
-            {
-                error = $"no VM of job {job.Id} has a known restore point{(request.Sr is null ? "" : " on SR " + request.Sr)} (xcr replica list)",
-            });
+            var onSr = request.Sr is null ? "" : " on SR " + request.Sr;
+            return Results.NotFound(new { error = $"no VM of job {job.Id} has a known restore point{onSr} (xcr replica list)" });
         }
 
         var started = DateTimeOffset.UtcNow;
@@ -74,6 +72,8 @@ internal static class JobFailover
                 planned)));
         }
 
+        // From the first start on, the command goes to its end and is recorded even if the client goes away: what it
+        // started must show in the record.
         var outcomes = new List<RecoveryVmOutcome>();
         var startable = plan.Count(p => p.Checked.Status == RunStatus.Success); // sorted first
         foreach (var (chain, @checked) in plan)
@@ -84,13 +84,14 @@ internal static class JobFailover
                 continue;
             }
 
-            var outcome = await Recoveries.StepAsync(registry, chain.Pool, Step(@checked.Vm, chain, dryRun: false), ct);
+            var step = Step(@checked.Vm, chain, dryRun: false);
+            var outcome = await Recoveries.StepAsync(registry, chain.Pool, step, CancellationToken.None);
             var delay = TimeSpan.FromSeconds(Math.Clamp(Number(outcome, "startDelay"), 0, (long)MaxStartDelay.TotalSeconds));
             var last = outcomes.Count == startable - 1;
             if (outcome.Status == RunStatus.Success && delay > TimeSpan.Zero && !last)
             {
                 var from = DateTimeOffset.UtcNow;
-                await Task.Delay(delay, ct); // the VM's start_delay: its services come up before the next VM starts
+                await Task.Delay(delay, CancellationToken.None); // the VM's start_delay: its services come up before the next VM starts
                 outcome = outcome with
                 {
                     Log = [.. outcome.Log, new LogLine($"wait {delay.TotalSeconds:F0} s (start delay) before the next VM", "success", from,
@@ -118,7 +119,7 @@ internal static class JobFailover
         var moves = vm.Log.Count(l => l.Name.StartsWith("would move", StringComparison.Ordinal));
         var plan = $"#{position}: order {Number(vm, "order")}, start delay {Number(vm, "startDelay")} s, restore point "
             + $"{d.GetValueOrDefault("restorePoint")} ({d.GetValueOrDefault("restorePointTime")}): {what}"
-            + (moves > 0 ? $", {moves} VIF(s) moved to the mapped network" : "");
+            + (moves > 0 ? $", would move {moves} VIF(s) to the job's mapped networks" : "");
         return vm with { Details = new Dictionary<string, string>(d) { ["position"] = $"{position}", ["plan"] = plan } };
     }
 

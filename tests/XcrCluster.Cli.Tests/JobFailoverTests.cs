@@ -88,7 +88,8 @@ public sealed class JobFailoverTests : RecoveryTest
         var (code, stdout, stderr) = await XcrAsync("", "failover", "start", "--job", jobId, "--copy");
         Assert.True(code == 2, stdout + stderr);
         Assert.Contains("partial", stdout);
-        Assert.True(stdout.Contains($"VM {vms["web01"]}: failure — VM {vms["web01"]} has no restore point", StringComparison.Ordinal), stdout);
+        var reason = $"VM {vms["web01"]}: failure — VM {vms["web01"]} has no restore point";
+        Assert.True(stdout.Contains(reason, StringComparison.Ordinal), stdout);
         var started = stdout.Split('\n').Single(l => l.StartsWith($"VM {vms["tiny01"]}: success -> VM ", StringComparison.Ordinal));
         var clone = await VmAsync(Beta, started.Split(' ')[5]);
         Assert.Equal("Running", clone["power_state"]);
@@ -99,10 +100,58 @@ public sealed class JobFailoverTests : RecoveryTest
         await AssertDeltaEqualToSourceAsync(next.Single(v => v["vm"]!.GetValue<string>() == vms["tiny01"]));
     }
 
+    [Fact]
+    public async Task A_whole_job_forced_start_is_confirmed_starts_the_replicas_in_order_and_the_next_run_makes_new_ones_as_deltas()
+    {
+        var (jobId, vms) = await BootOrderedJobAsync(("web01", 1, 0), ("tiny01", 0, 1));
+        var run = await RunAllAsync(jobId);
+        var before = (await InventoryAsync(Alpha), await InventoryAsync(Beta));
+        var point = Target(run, vms["web01"])["restorePointUuid"]!.GetValue<string>();
+        var cases = new (string[] Args, string Reason)[]
+        {
+            (["failover", "start", "--job", jobId, "--force"], "--yes"),
+            (["failover", "start", "--job", Guid.NewGuid().ToString(), "--copy"], "no job"),
+            (["failover", "start", "--job", jobId, "--copy", "--restore-point", point], "a restore point is one VM's"),
+            (["failover", "start", vms["web01"], "--job", jobId, "--copy"], "not both"),
+        };
+        foreach (var (args, reason) in cases)
+        {
+            var refused = await XcrAsync("", args);
+            Assert.True(refused.Code == 1 && refused.Stderr.Contains(reason, StringComparison.Ordinal),
+                $"{string.Join(' ', args)}: {refused.Stdout}{refused.Stderr}");
+        }
+
+        Assert.Equal(before, (await InventoryAsync(Alpha), await InventoryAsync(Beta)));
+
+        var (code, stdout, stderr) = await XcrAsync("", "failover", "start", "--job", jobId, "--force", "--yes", "--json");
+        Assert.True(code == 0, stdout + stderr);
+        var outcomes = JsonNode.Parse(stdout)!["vms"]!.AsArray().Select(v => v!).ToList();
+        Assert.Equal([vms["tiny01"], vms["web01"]], outcomes.Select(v => v["vm"]!.GetValue<string>()));
+        foreach (var outcome in outcomes)
+        {
+            var replica = Target(run, outcome["vm"]!.GetValue<string>())["targetVmUuid"]!.GetValue<string>();
+            Assert.Equal(replica, outcome["result"]!.GetValue<string>());
+            Assert.Equal("Running", (await VmAsync(Beta, replica))["power_state"]);
+        }
+
+        var starts = outcomes.Select(o => o["log"]!.AsArray().Single(l => l!["name"]!.GetValue<string>() == "start the replica")!)
+            .ToList();
+        Assert.True(Time(starts[1], "start") >= Time(starts[0], "end").AddSeconds(1), stdout);
+
+        var next = await RunAllAsync(jobId);
+        foreach (var vm in next)
+        {
+            await AssertDeltaEqualToSourceAsync(vm);
+            Assert.NotEqual(Target(run, vm["vm"]!.GetValue<string>())["targetVmUuid"]!.GetValue<string>(),
+                vm["targets"]![0]!["targetVmUuid"]!.GetValue<string>());
+        }
+    }
+
     private List<(string Name, long Order, long Delay)> Orders { get; } = [];
 
     /// <summary>A job of several alpha VMs to beta, each source VM given its boot order and start delay first.</summary>
-    private async Task<(string JobId, Dictionary<string, string> Vms)> BootOrderedJobAsync(params (string Name, long Order, long Delay)[] vms)
+    private async Task<(string JobId, Dictionary<string, string> Vms)> BootOrderedJobAsync(
+        params (string Name, long Order, long Delay)[] vms)
     {
         await AddPoolsAsync();
         Orders.AddRange(vms);

@@ -27,10 +27,12 @@ public static class Failover
             var details = new Dictionary<string, string>
             {
                 ["restorePoint"] = point.Point.Uuid, ["restorePointTime"] = point.Datetime, ["sr"] = step.SrUuid,
-                ["order"] = $"{point.Replica?.Order ?? 0}", ["startDelay"] = $"{point.Replica?.StartDelay ?? 0}",
+                ["order"] = Invariant(point.Replica?.Order ?? 0), ["startDelay"] = Invariant(point.Replica?.StartDelay ?? 0),
             };
-            var moves = step.Networks is { Count: > 0 } ? await log.StepAsync("check networks",
-                () => FailoverNetworks.PlanAsync(pool, step.Force ? point.Replica! : point.Point, step.Networks)).ConfigureAwait(false) : [];
+            var moves = step.Networks is { Count: > 0 }
+                ? await log.StepAsync("check networks", () => FailoverNetworks.PlanAsync(pool, step.Force ? point.Replica! : point.Point,
+                    step.Networks)).ConfigureAwait(false)
+                : [];
             if (step.DryRun)
             {
                 log.Note(step.Force ? $"would start replica {point.Replica!.Uuid} ({point.Replica.NameLabel})"
@@ -139,6 +141,8 @@ public static class Failover
 
         return await pool.VmAsync(replica.Ref).ConfigureAwait(false);
     }
+
+    private static string Invariant(long n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>As Xen Orchestra names a started copy.</summary>
     private static string CloneName(RestorePointOnSr point) => $"{point.Replica?.NameLabel ?? point.Point.NameLabel}_clone";

@@ -33,7 +33,8 @@ public static class FailoverNetworks
         foreach (var vifRef in vm.Vifs)
         {
             var vif = await pool.VifAsync(vifRef).ConfigureAwait(false);
-            if (vif.OtherConfig.GetValueOrDefault(SourceNetworkKey) is not { } source || mapping.GetValueOrDefault(source) is not { } wanted)
+            if (vif.OtherConfig.GetValueOrDefault(SourceNetworkKey) is not { } source
+                || mapping.GetValueOrDefault(source) is not { } wanted)
             {
                 continue; // not replicated by us, or a source network the mapping leaves to the default choice
             }
