@@ -72,10 +72,21 @@ internal static class JobFailover
                 planned)));
         }
 
+        var startable = plan.Count(p => p.Checked.Status == RunStatus.Success); // sorted first
+        if (startable == 0)
+        {
+            // Nothing can start, nothing changed: a refusal, as for one VM, with each VM's reason.
+            var reasons = string.Join("; ", plan.Select(p => $"VM {p.Checked.Vm}: {p.Checked.Error}"));
+            return Results.Conflict(new
+            {
+                error = $"no VM of job {job.Id} can be failed over: {reasons}",
+                vms = plan.Select(p => new { vm = p.Checked.Vm, error = p.Checked.Error, log = p.Checked.Log }),
+            });
+        }
+
         // From the first start on, the command goes to its end and is recorded even if the client goes away: what it
         // started must show in the record.
         var outcomes = new List<RecoveryVmOutcome>();
-        var startable = plan.Count(p => p.Checked.Status == RunStatus.Success); // sorted first
         foreach (var (chain, @checked) in plan)
         {
             if (@checked.Status != RunStatus.Success)

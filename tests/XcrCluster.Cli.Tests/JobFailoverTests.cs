@@ -147,6 +147,29 @@ public sealed class JobFailoverTests : RecoveryTest
         }
     }
 
+    [Fact]
+    public async Task A_network_mapping_to_a_network_the_target_pool_lacks_is_refused_for_every_vm_and_changes_nothing()
+    {
+        var (jobId, vms) = await BootOrderedJobAsync(("tiny01", 0, 0), ("web01", 0, 0));
+        var network = await Alpha.UuidAsync("network", "Pool-wide network associated with eth0");
+        var missing = Guid.NewGuid().ToString();
+        await OkAsync("job", "set", jobId, $"networkMapping={network}={missing}");
+        await RunAllAsync(jobId); // the replicas' VIFs fall back to beta's default network
+        var before = (await InventoryAsync(Alpha), await InventoryAsync(Beta));
+
+        var plan = await XcrAsync("", "failover", "start", "--job", jobId, "--copy", "--dry-run");
+        Assert.True(plan.Code == 1, plan.Stdout + plan.Stderr);
+        foreach (var vm in vms.Values)
+        {
+            Assert.Contains($"VM {vm}: failure — the job's network mapping sends network {network} to {missing}", plan.Stdout);
+        }
+
+        var (code, stdout, stderr) = await XcrAsync("", "failover", "start", "--job", jobId, "--copy");
+        Assert.True(code == 1 && stderr.Contains($"no VM of job {jobId} can be failed over", StringComparison.Ordinal), stdout + stderr);
+        Assert.Contains("a network this pool does not have", stderr);
+        Assert.Equal(before, (await InventoryAsync(Alpha), await InventoryAsync(Beta)));
+    }
+
     private List<(string Name, long Order, long Delay)> Orders { get; } = [];
 
     /// <summary>A job of several alpha VMs to beta, each source VM given its boot order and start delay first.</summary>
