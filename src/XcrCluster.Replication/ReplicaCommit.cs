@@ -128,7 +128,8 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
     }
 
     /// <summary>The run's marker, and the source network the VIF stands for: a failover applies the job's network mapping
-    /// as it is then (<see cref="Recovery.FailoverNetworks"/>), and VM.snapshot and VM.clone copy a VIF's other_config.</summary>
+    /// as it is then (<see cref="Recovery.FailoverNetworks"/>); VM.snapshot and VM.clone copy a VIF's other_config to the
+    /// restore point and the clone (<c>copy</c> in ocaml/xapi/xapi_vif_helpers.ml).</summary>
     private Dictionary<string, object?> VifOtherConfig(SourceVif vif)
     {
         var otherConfig = new Dictionary<string, object?> { [RunScope.ImportingKey] = scope.Marker };

@@ -7,7 +7,9 @@ namespace XcrCluster.Replication.Recovery;
 /// the mapping then, <see cref="NetworkMapping.Choose"/>); a VIF whose source network the mapping now sends elsewhere is
 /// moved before the VM starts — destroyed and made again on the mapped network with the same device, MAC and settings (a
 /// VIF's network cannot be changed in place on a halted VM). The source network is the one the replication wrote on the
-/// VIF (<see cref="SourceNetworkKey"/>): at failover the source pool may be gone.</summary>
+/// VIF (<see cref="SourceNetworkKey"/>), which restore points and clones keep (XAPI copies a VIF's other_config,
+/// <c>copy</c> in ocaml/xapi/xapi_vif_helpers.ml): at failover the source pool may be gone. A VIF without it (a replica made
+/// before the key, or by Xen Orchestra) stays where it is.</summary>
 public static class FailoverNetworks
 {
     /// <summary>On a replica's VIF: the uuid of the source VIF's network.</summary>
