@@ -227,6 +227,20 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(Job.Schedules[0], command.Schedule);
     }
 
+    [Fact]
+    public void A_recovery_step_keeps_its_type_and_its_options()
+    {
+        var step = new StartReplica("vm-1", "sr-1", Force: true, JobId: "job-1")
+        {
+            DryRun = true, Start = false, Networks = new Dictionary<string, string> { ["net-a"] = "net-b" },
+        };
+        var message = new RunRecoveryStep("beta", step);
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(message);
+        var back = Assert.IsType<StartReplica>(((RunRecoveryStep)serializer.FromBinary(serializer.ToBinary(message),
+            serializer.Manifest(message))).Step);
+        Assert.Equal((true, false, true, "net-b"), (back.DryRun, back.Start, back.Force, back.Networks!["net-a"]));
+    }
+
     [Theory]
     [MemberData(nameof(Messages))]
     public void Round_trips_under_its_own_manifest(object message)
