@@ -130,6 +130,9 @@ public sealed class SeedCommandTests : SeedTest
             (["seed", "alpha", vm, "beta", seed, jobId, schedule], "is not a snapshot"),
             (["seed", "alpha", Guid.NewGuid().ToString(), "beta", seed, jobId, schedule], "pool alpha has no VM or snapshot"),
             (["seed", "http://127.0.0.1:9/", snapshot, "beta", seed, jobId, schedule], "register the pool first"),
+
+            // The URL's credentials, not the registered ones, log in.
+            (["seed", $"http://root:wrong@{Alpha.Url.Authority}", snapshot, "beta", seed, jobId, schedule], "SESSION_AUTHENTICATION_FAILED"),
         };
         foreach (var (args, reason) in cases)
         {
