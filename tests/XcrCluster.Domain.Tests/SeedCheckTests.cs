@@ -10,7 +10,8 @@ public sealed class SeedCheckTests
 {
     private const string Sr = "sr-beta";
 
-    private static readonly JobDefinition Job = new("job-1", "hourly", "alpha", ["vm-1"], [new TargetRef("beta", Sr)], new ReplicationSettings());
+    private static readonly JobDefinition Job = new("job-1", "hourly", "alpha", ["vm-1"], [new TargetRef("beta", Sr)],
+        new ReplicationSettings());
 
     private static readonly SeedView Source = new("snap-1", "snapshot", true, true, "Halted", "20260101T12:00:00Z",
         [new SeedDisk("0", "snap-vdi-0", 10, "sr-alpha", 1, false), new SeedDisk("1", "snap-vdi-1", 20, "sr-alpha", 1, false)])
