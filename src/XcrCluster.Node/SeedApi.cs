@@ -53,7 +53,8 @@ public static class SeedApi
                 sourceLogin);
             var readTarget = await Recoveries.StepAsync(registry, target!.Name, new ReadSeedSide(request.TargetVm!, request.TargetVm!), ct,
                 targetLogin);
-            foreach (var read in new[] { readSource, readTarget }.Where(r => r.Status != RunStatus.Success))
+            // A read that failed changed nothing either: refused (no such object) is 409, a pool that failed (login, connection) 502.
+            if (new[] { readSource, readTarget }.FirstOrDefault(r => r.Status != RunStatus.Success) is { } read)
             {
                 return Recoveries.Refused(read) ? Recoveries.Refusal(read)
                     : Results.Json(new { error = $"{read.Vm}: {read.Error}" }, statusCode: StatusCodes.Status502BadGateway);
@@ -73,6 +74,7 @@ public static class SeedApi
                 sourceLogin);
             log.AddRange(Lines(source.Name, wroteSource));
             RecoveryVmOutcome? wroteTarget = null;
+            RecoveryVmOutcome? undone = null;
             if (wroteSource.Status == RunStatus.Success)
             {
                 wroteTarget = await Recoveries.StepAsync(registry, target.Name,
@@ -80,18 +82,22 @@ public static class SeedApi
                 log.AddRange(Lines(target.Name, wroteTarget));
                 if (wroteTarget.Status != RunStatus.Success && SeedPrior.From(wroteSource) is { } prior)
                 {
-                    log.AddRange(Lines(source.Name, await Recoveries.StepAsync(registry, source.Name,
-                        new UndoSeedSource(vm, sourceView.Uuid, prior), ct, sourceLogin)));
+                    undone = await Recoveries.StepAsync(registry, source.Name, new UndoSeedSource(vm, sourceView.Uuid, prior), ct,
+                        sourceLogin);
+                    log.AddRange(Lines(source.Name, undone));
                 }
             }
 
+            // A refusal is only "nothing changed" when what the source step wrote was put back.
             var last = wroteTarget ?? wroteSource;
-            if (Recoveries.Refused(last))
+            if (Recoveries.Refused(last) && undone?.Status != RunStatus.Failed)
             {
                 return Recoveries.Refusal(last with { Log = log });
             }
 
-            var outcome = new RecoveryVmOutcome(vm, last.Status, last.Error, log)
+            var error = undone?.Status == RunStatus.Failed
+                ? $"{last.Error}; the source snapshot's metadata could not be put back: {undone.Error}" : last.Error;
+            var outcome = new RecoveryVmOutcome(vm, last.Status, error, log)
             {
                 ResultVmUuid = last.Status == RunStatus.Success ? last.ResultVmUuid : null, Details = last.Details,
             };
