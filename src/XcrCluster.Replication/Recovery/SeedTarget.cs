@@ -30,9 +30,8 @@ public static class SeedTarget
             var copyOf = source.Disks.ToDictionary(d => d.Userdevice, d => d.VdiUuid);
             var keys = new Dictionary<string, string?>
             {
-                [XoMetadata.Datetime] = source.SnapshotTime, [XoMetadata.Job] = step.Seed.JobId,
-                [XoMetadata.Schedule] = step.Seed.ScheduleId,
-                [XoMetadata.Vm] = step.Seed.SourceVmUuid, [XoMetadata.Sr] = step.SrUuid, [XoMetadata.CopyOf] = source.Uuid,
+                [XoMetadata.Datetime] = source.SnapshotTime, [XoMetadata.Job] = step.Seed.JobId, [XoMetadata.Vm] = step.Seed.SourceVmUuid,
+                [XoMetadata.Schedule] = step.Seed.ScheduleId, [XoMetadata.Sr] = step.SrUuid, [XoMetadata.CopyOf] = source.Uuid,
             };
             prior = new SeedPrior(
                 new Dictionary<string, Dictionary<string, string?>> { [vm.Uuid] = SeedSide.Prior(vm.OtherConfig, keys.Keys) },
@@ -67,6 +66,7 @@ public static class SeedTarget
                     await pool.SetVdiOtherConfigAsync(vdi.Ref, of).ConfigureAwait(false);
                 }
             }).ConfigureAwait(false);
+
             // Named as a run names its restore point, at the time of the snapshot it holds.
             var pointName = XoMetadata.TargetSnapshotName(source.SnapshotOfName, step.Seed.JobName, step.Seed.ScheduleName,
                 DateTimeOffset.ParseExact(source.SnapshotTime, "yyyyMMdd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture,
