@@ -18,8 +18,11 @@ public static class AgentRecovery
         using var deadline = new CancellationTokenSource(Timeout);
         try
         {
-            await using var client = await XapiClient.ConnectAsync(await services.Pools.EndpointAsync(run.Pool).ConfigureAwait(false),
-                ct: deadline.Token).ConfigureAwait(false);
+            // A login given with the step (xcr seed's URL credentials, sealed with the cluster key) instead of the registered one.
+            var endpoint = run.Login is { } login
+                ? (services.Unseal ?? throw new InvalidOperationException("this node cannot unseal a login"))(login)
+                : await services.Pools.EndpointAsync(run.Pool).ConfigureAwait(false);
+            await using var client = await XapiClient.ConnectAsync(endpoint, ct: deadline.Token).ConfigureAwait(false);
             var pool = new Pool(client) { Name = run.Pool, Gate = services.Gate ?? OpenGate.Instance };
             var outcome = await StepAsync(pool, run.Step, deadline.Token).WaitAsync(deadline.Token).ConfigureAwait(false);
             return new RecoveryStepDone(run.Pool, outcome);
@@ -35,6 +38,10 @@ public static class AgentRecovery
     private static Task<RecoveryVmOutcome> StepAsync(Pool pool, IRecoveryStep step, CancellationToken ct) => step switch
     {
         StartReplica start => Failover.StartAsync(pool, start, ct),
+        ReadSeedSide read => SeedSide.ReadAsync(pool, read, ct),
+        WriteSeedSource write => SeedSource.WriteAsync(pool, write, ct),
+        WriteSeedTarget write => SeedTarget.WriteAsync(pool, write, ct),
+        UndoSeedSource undo => SeedSide.UndoSourceAsync(pool, undo),
         _ => throw new NotSupportedException($"no recovery step {step.GetType().Name}"),
     };
 }

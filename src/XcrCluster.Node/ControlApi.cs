@@ -61,7 +61,7 @@ public static class ControlApi
         InventoryApi.Map(app, key);
         JobApi.Map(app);
         RunApi.Map(app);
-        RecoveryApi.Map(app);
+        RecoveryApi.Map(app, key);
         ClusterApi.Map(app, key);
         EventsApi.Map(app, key);
     }

@@ -12,15 +12,16 @@ namespace XcrCluster.Node;
 /// the control plane (found by `xcr run show` like a run), and its answer.</summary>
 internal static class Recoveries
 {
-    /// <summary>One VM's step on a pool's agent; no answer (the agent's node gone) is a failed outcome naming the pool.</summary>
+    /// <summary>One VM's step on a pool's agent (logged in with <paramref name="login"/> when given, else the registered
+    /// login); no answer (the agent's node gone) is a failed outcome naming the pool.</summary>
     public static async Task<RecoveryVmOutcome> StepAsync(ActorRegistry registry, string pool, IRecoveryStep step,
-        CancellationToken ct = default)
+        CancellationToken ct = default, PoolRegistration? login = null)
     {
         var agents = await registry.GetAsync<PoolAgents>();
         var wait = AgentRecovery.Timeout + TimeSpan.FromSeconds(30);
         try
         {
-            return (await agents.Ask<RecoveryStepDone>(new RunRecoveryStep(pool, step), wait, ct)).Outcome;
+            return (await agents.Ask<RecoveryStepDone>(new RunRecoveryStep(pool, step) { Login = login }, wait, ct)).Outcome;
         }
         catch (AskTimeoutException)
         {

@@ -13,8 +13,9 @@ public static class RecoveryApi
     /// <summary>`xcr failover start`: <c>mode</c> "copy" or "force" (which needs <c>yes</c>).</summary>
     public sealed record FailoverRequest(string? Vm, string? Job, string? Mode, string? RestorePoint, string? Sr, bool Yes, bool DryRun);
 
-    public static void Map(WebApplication app)
+    public static void Map(WebApplication app, Actors.ClusterKey key)
     {
+        SeedApi.Map(app, key);
         app.MapPost("/api/failover", async (FailoverRequest request, ActorRegistry registry, CancellationToken ct) =>
         {
             if (request.Mode is not ("copy" or "force"))

@@ -39,11 +39,14 @@ public static class Seeds
         return (await target.GetRecordAsync<VmRecord>(seed)).Uuid;
     }
 
-    /// <summary>Runs the real xo-cr-seed with the seed document's argument order; fails the test on any error.</summary>
-    public static async Task RunXoCrSeedAsync(Uri sourceUrl, string snapshotUuid, Uri targetUrl, string seedUuid, string jobId, string scheduleId)
+    /// <summary>Runs the real xo-cr-seed with the seed document's argument order (credentials percent-encoded in the URLs);
+    /// fails the test on any error.</summary>
+    public static async Task RunXoCrSeedAsync(Uri sourceUrl, string snapshotUuid, Uri targetUrl, string seedUuid, string jobId,
+        string scheduleId, string user = "root", string password = "password")
     {
+        var login = $"{Uri.EscapeDataString(user)}:{Uri.EscapeDataString(password)}";
         var (code, stdout, stderr) = await NodeTool.RunAsync("node_modules/.bin/xo-cr-seed", TimeSpan.FromSeconds(90),
-            $"http://root:password@{sourceUrl.Authority}", snapshotUuid, $"http://root:password@{targetUrl.Authority}", seedUuid, jobId, scheduleId);
+            $"http://{login}@{sourceUrl.Authority}", snapshotUuid, $"http://{login}@{targetUrl.Authority}", seedUuid, jobId, scheduleId);
         if (code != 0 || stderr.Contains("Fatal error", StringComparison.Ordinal))
         {
             throw new InvalidOperationException($"xo-cr-seed exited {code}: {stdout}{stderr}");

@@ -70,6 +70,11 @@ public sealed record PoolLoginChecked(string Pool, string? Error, string Node) :
 
 /// <summary>Runs one VM's part of a recovery command (failover, seeding, failback) on the node serving the pool; the reply
 /// is a <see cref="RecoveryStepDone"/> whatever happened (a failure is an outcome with its reason).</summary>
-public sealed record RunRecoveryStep(string Pool, Recovery.IRecoveryStep Step) : IPoolAgentMessage;
+public sealed record RunRecoveryStep(string Pool, Recovery.IRecoveryStep Step) : IPoolAgentMessage
+{
+    /// <summary>Log in with this instead of the registered login (the password sealed with the cluster key, as in
+    /// <see cref="CheckPoolLogin"/>): `xcr seed` with credentials in its URLs, as xo-cr-seed takes them.</summary>
+    public Control.PoolRegistration? Login { get; init; }
+}
 
 public sealed record RecoveryStepDone(string Pool, Recovery.RecoveryVmOutcome Outcome) : IPoolAgentMessage;

@@ -7,6 +7,10 @@ namespace XcrCluster.Domain.Recovery;
 /// <see cref="RecoveryVmOutcome"/>. The discriminator names are ours, so the wire never carries CLR names.</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "step")]
 [JsonDerivedType(typeof(StartReplica), "start-replica")]
+[JsonDerivedType(typeof(ReadSeedSide), "read-seed-side")]
+[JsonDerivedType(typeof(WriteSeedSource), "write-seed-source")]
+[JsonDerivedType(typeof(WriteSeedTarget), "write-seed-target")]
+[JsonDerivedType(typeof(UndoSeedSource), "undo-seed-source")]
 public interface IRecoveryStep
 {
     /// <summary>The source VM the step is about.</summary>
