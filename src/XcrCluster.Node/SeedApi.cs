@@ -34,7 +34,8 @@ public static class SeedApi
                 && (await ControlAsync<Known>(registry, new GetKnown())).Runs.Any(r => r.JobId == job.Id && r.Vms.Contains(request.Vm)));
             if (!covered)
             {
-                return Results.NotFound(new { error = $"VM {request.Vm} is not a VM of job {job.Id} ({job.Name})" });
+                var smart = job.Smart is null ? "" : " (a smart job's VMs are those its runs picked)";
+                return Results.NotFound(new { error = $"VM {request.Vm} is not a VM of job {job.Id} ({job.Name}){smart}" });
             }
 
             var step = new SeedExport(request.Vm, jobRef!, request.Dir);

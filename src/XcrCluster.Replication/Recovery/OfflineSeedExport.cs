@@ -1,6 +1,4 @@
-using System.Security.Cryptography;
 using XcrCluster.Domain;
-using XcrCluster.Domain.Pools;
 using XcrCluster.Domain.Recovery;
 using XcrCluster.Xapi;
 using XcrCluster.Xapi.Records;
@@ -21,10 +19,14 @@ public static class OfflineSeedExport
     {
         var log = new RecoveryLog(step.Vm);
         var snapshotTaken = false;
+        Func<Task>? unblock = null;
         try
         {
             var (side, previous) = await log.StepAsync("check the VM and the directory", () => CheckAsync(pool, step, ct))
                 .ConfigureAwait(false);
+
+            // As during a run: the snapshot's disks must stay where they are while they are read.
+            unblock = await side.BlockMigrationAsync().ConfigureAwait(false);
             Directory.CreateDirectory(step.Dir);
             var (manifest, snapshot) = await ReuseAsync(pool, step, previous, log).ConfigureAwait(false);
             if (manifest is null)
@@ -34,36 +36,7 @@ public static class OfflineSeedExport
             }
 
             snapshotTaken = true;
-            var exported = 0L;
-            var failed = new List<string>();
-            foreach (var disk in manifest.Disks)
-            {
-                if (disk.Complete && await SeedManifest.CheckFileAsync(step.Dir, disk, ct).ConfigureAwait(false) is null)
-                {
-                    log.Note($"disk {disk.Userdevice} ({disk.Name}): {disk.File} is complete, kept");
-                    continue;
-                }
-
-                try
-                {
-                    var done = await log.StepAsync($"export disk {disk.Userdevice} ({disk.Name}) to {disk.File}",
-                        () => ExportDiskAsync(pool, step.Dir, disk, ct)).ConfigureAwait(false);
-                    exported += done.FileSize!.Value;
-                    manifest = manifest with { Disks = [.. manifest.Disks.Select(d => d.Userdevice == disk.Userdevice ? done : d)] };
-                    await manifest.WriteAsync(step.Dir, ct).ConfigureAwait(false);
-                }
-                catch (Exception e) when (!ct.IsCancellationRequested)
-                {
-                    // The other disks are still worth having: a resumed export then fetches only the ones that failed.
-                    failed.Add($"disk {disk.Userdevice}: {e.Message}");
-                }
-            }
-
-            if (failed.Count > 0)
-            {
-                throw new IOException(string.Join("; ", failed));
-            }
-
+            (manifest, var exported) = await ExportDisksAsync(pool, step.Dir, manifest, log, ct).ConfigureAwait(false);
             await log.StepAsync("mark the snapshot exported (the base of the job's first run after the import)",
                 () => side.MarkExportedAsync(snapshot!, 0)).ConfigureAwait(false);
             return log.Succeeded(null, new Dictionary<string, string>
@@ -85,6 +58,59 @@ public static class OfflineSeedExport
         catch (Exception e)
         {
             return log.Failed(e);
+        }
+        finally
+        {
+            await RestoreMigrationAsync(unblock).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Every disk whose file is not complete, each on its own: one failing does not stop the others, so a resumed
+    /// export fetches only the ones that failed. The manifest is rewritten as each completes; returns it and the bytes read.</summary>
+    private static async Task<(SeedManifest, long)> ExportDisksAsync(Pool pool, string dir, SeedManifest manifest, RecoveryLog log,
+        CancellationToken ct)
+    {
+        var exported = 0L;
+        var failed = new List<string>();
+        foreach (var disk in manifest.Disks)
+        {
+            if (disk.Complete && await SeedFiles.CheckAsync(dir, disk, ct).ConfigureAwait(false) is null)
+            {
+                log.Note($"disk {disk.Userdevice} ({disk.Name}): {disk.File} is complete, kept");
+                continue;
+            }
+
+            try
+            {
+                var done = await log.StepAsync($"export disk {disk.Userdevice} ({disk.Name}) to {disk.File}",
+                    () => SeedFiles.ExportAsync(pool, dir, disk, ct)).ConfigureAwait(false);
+                exported += done.FileSize!.Value;
+                manifest = manifest with { Disks = [.. manifest.Disks.Select(d => d.Userdevice == disk.Userdevice ? done : d)] };
+                await manifest.WriteAsync(dir, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                failed.Add($"disk {disk.Userdevice}: {e.Message}");
+            }
+        }
+
+        return failed.Count > 0 ? throw new IOException(string.Join("; ", failed)) : (manifest, exported);
+    }
+
+    /// <summary>Migration is allowed again whatever happened; if that fails, the job's next run restores it (it never keeps
+    /// its own block as "what was there before").</summary>
+    private static async Task RestoreMigrationAsync(Func<Task>? unblock)
+    {
+        try
+        {
+            if (unblock is not null)
+            {
+                await unblock().ConfigureAwait(false);
+            }
+        }
+        catch (XapiException)
+        {
+            // the export's own outcome is what the operator reads
         }
     }
 
@@ -192,42 +218,5 @@ public static class OfflineSeedExport
             snapshot.OtherConfig.GetValueOrDefault(XoMetadata.Datetime) ?? "", SeedManifest.Fields(record), vifs, disks);
         await manifest.WriteAsync(step.Dir, ct).ConfigureAwait(false);
         return (manifest, snapshot);
-    }
-
-    /// <summary>One disk whole into a temporary file, hashed as it is written, renamed when the pool's task succeeded.</summary>
-    private static async Task<SeedDisk> ExportDiskAsync(Pool pool, string dir, SeedDisk disk, CancellationToken ct)
-    {
-        var path = Path.Combine(dir, disk.File);
-        var temporary = path + ".partial";
-        try
-        {
-            await using var slot = await pool.Gate.AcquireAsync(pool.Name, SlotKind.Transfer, 1, ct).ConfigureAwait(false);
-            var vdi = await pool.VdiRefAsync(disk.SnapshotVdi, ct).ConfigureAwait(false);
-            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long size = 0;
-            await using (var export = await pool.Client.ExportVdiAsync(vdi, VdiFormat.Vhd, ct: ct).ConfigureAwait(false))
-            {
-                await using var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20,
-                    FileOptions.Asynchronous);
-                var buffer = new byte[1 << 20];
-                while (await export.Content.ReadAsync(buffer, ct).ConfigureAwait(false) is > 0 and var n)
-                {
-                    sha.AppendData(buffer, 0, n);
-                    await file.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-                    size += n;
-                }
-
-                await export.CompleteAsync(ct).ConfigureAwait(false);
-                await file.FlushAsync(ct).ConfigureAwait(false);
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
-            return disk with { FileSize = size, Sha256 = Convert.ToHexStringLower(sha.GetHashAndReset()) };
-        }
-        finally
-        {
-            File.Delete(temporary); // a partial file is never resumed: an export cannot start mid-disk
-        }
     }
 }

@@ -49,7 +49,7 @@ public static class OfflineSeedImport
     {
         foreach (var disk in manifest.Disks)
         {
-            if (await SeedManifest.CheckFileAsync(dir, disk, ct).ConfigureAwait(false) is { } wrong)
+            if (await SeedFiles.CheckAsync(dir, disk, ct).ConfigureAwait(false) is { } wrong)
             {
                 throw new RecoveryRefusedException(wrong);
             }

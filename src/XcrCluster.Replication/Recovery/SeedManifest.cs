@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using XcrCluster.Domain;
@@ -111,33 +110,5 @@ public sealed record SeedManifest(string Vm, string VmName, string Job, string S
         var fields = CreateRecord();
         fields["uuid"] = Snapshot;
         return Xapi.Records.VmRecord.From(XapiValue.NullRef, fields);
-    }
-
-    /// <summary>A file's size and SHA-256 (lower-case hex).</summary>
-    public static async Task<(long Size, string Sha256)> HashAsync(string path, CancellationToken ct)
-    {
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous);
-        var hash = await SHA256.HashDataAsync(file, ct).ConfigureAwait(false);
-        return (file.Length, Convert.ToHexStringLower(hash));
-    }
-
-    /// <summary>Null when the disk's file is there, complete, with the manifest's size and SHA-256; else what is wrong.</summary>
-    public static async Task<string?> CheckFileAsync(string dir, SeedDisk disk, CancellationToken ct)
-    {
-        var path = Path.Combine(dir, disk.File);
-        if (!disk.Complete)
-        {
-            return $"disk {disk.Userdevice}: {disk.File} was never completed (resume the export)";
-        }
-
-        if (!File.Exists(path))
-        {
-            return $"disk {disk.Userdevice}: {path} is missing";
-        }
-
-        var (size, sha) = await HashAsync(path, ct).ConfigureAwait(false);
-        return size != disk.FileSize ? $"disk {disk.Userdevice}: {disk.File} has {size} bytes, the manifest says {disk.FileSize}"
-            : sha != disk.Sha256 ? $"disk {disk.Userdevice}: the SHA-256 of {disk.File} is {sha}, the manifest says {disk.Sha256}"
-            : null;
     }
 }
