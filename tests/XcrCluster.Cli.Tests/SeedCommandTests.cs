@@ -83,6 +83,33 @@ public sealed class SeedCommandTests : RecoveryTest
     }
 
     [Fact]
+    public async Task A_resumed_export_whose_snapshot_was_removed_takes_a_new_one_and_exports_every_disk_again()
+    {
+        var (jobId, vm, sr) = await JobAsync();
+        var dir = Path.Combine(Seeds, "tiny01");
+        Alpha.Pool.Faults.ResetExportAfterBytes = 1L << 20;
+        Assert.Equal(1, (await XcrAsync("", "seed", "export", vm, "--job", jobId, "--to", dir)).Code);
+        var gone = Manifest(dir)["snapshot"]!.GetValue<string>();
+        using (var rpc = Alpha.Json())
+        {
+            await rpc.LoginAsync(Alpha.Pool.Options.User, Alpha.Pool.Options.Password);
+            await rpc.CallAsync("VM.destroy", (string)(await rpc.CallAsync("VM.get_by_uuid", gone))!);
+        }
+
+        Alpha.Pool.Faults.ResetExportAfterBytes = 0;
+        var resumed = await SeedAsync("export", vm, "--job", jobId, "--to", dir);
+        var snapshot = resumed["vms"]![0]!["details"]!["snapshot"]!.GetValue<string>();
+        Assert.NotEqual(gone, snapshot);
+        Assert.Equal(snapshot, Manifest(dir)["snapshot"]!.GetValue<string>());
+        Assert.Contains($"snapshot {gone} of the previous export no longer exists",
+            await OkAsync("run", "show", resumed["id"]!.GetValue<string>()));
+
+        await SeedAsync("import", dir, "--sr", sr, "--job", jobId, "--schedule", await ScheduleAsync(jobId));
+        var first = await RunAsync(jobId);
+        await AssertDeltaEqualToSourceAsync(first);
+    }
+
+    [Fact]
     public async Task A_corrupted_or_truncated_file_refuses_the_import_and_changes_nothing()
     {
         var (jobId, vm, sr) = await JobAsync();
@@ -141,6 +168,8 @@ public sealed class SeedCommandTests : RecoveryTest
         var dir = Path.Combine(Seeds, "tiny01");
         var elsewhere = await Beta.UuidAsync("SR", "Second storage");
         var empty = Directory.CreateDirectory(Path.Combine(Seeds, "empty")).FullName;
+        var used = Directory.CreateDirectory(Path.Combine(Seeds, "used")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(used, "notes.txt"), "not a seed");
         var before = (await InventoryAsync(Alpha), await InventoryAsync(Beta));
         var unknown = Guid.NewGuid().ToString();
         var cases = new (string[] Args, string Reason)[]
@@ -149,6 +178,7 @@ public sealed class SeedCommandTests : RecoveryTest
             (["export", vm, "--job", jobId, "--schedule", unknown, "--to", dir], $"has no schedule {unknown}"),
             (["export", await Alpha.UuidAsync("VM", "web01"), "--job", jobId, "--to", dir], "is not a VM of job"),
             (["export", vm, "--job", jobId, "--to", "relative/dir"], "must be an absolute path"),
+            (["export", vm, "--job", jobId, "--to", used], "is not empty and holds no seed manifest"),
             (["import", empty, "--sr", sr, "--job", unknown, "--schedule", schedule], $"no job {unknown}"),
             (["import", empty, "--sr", sr, "--job", jobId, "--schedule", unknown], $"has no schedule {unknown}"),
             (["import", empty, "--sr", elsewhere, "--job", jobId, "--schedule", schedule], "is not a target of job"),

@@ -200,7 +200,8 @@ public static class OfflineSeedExport
         await side.CleanLiveMetadataAsync().ConfigureAwait(false);
         var snapshot = await side.SnapshotAsync(DateTimeOffset.UtcNow).ConfigureAwait(false);
         var record = await pool.VmFieldsAsync(snapshot.Ref).ConfigureAwait(false);
-        var disks = (await pool.DisksAsync(snapshot).ConfigureAwait(false)).OrderBy(d => d.Vbd.Userdevice, StringComparer.Ordinal)
+        var disks = (await pool.DisksAsync(snapshot).ConfigureAwait(false))
+            .OrderBy(d => int.TryParse(d.Vbd.Userdevice, out var n) ? n : int.MaxValue)
             .Select(d => new SeedDisk(d.Vbd.Userdevice, d.Vbd.Bootable, d.Vbd.Mode, d.Vbd.Unpluggable, d.Vdi.NameLabel,
                 d.Vdi.NameDescription, d.Vdi.VirtualSize, d.Vdi.Type, d.Vdi.Sharable, d.Vdi.Tags, d.Vdi.Uuid,
                 $"disk-{d.Vbd.Userdevice}.vhd"))
