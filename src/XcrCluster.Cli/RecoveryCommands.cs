@@ -53,6 +53,11 @@ public static class RecoveryCommands
 
     private static string VmLine(JsonNode v)
     {
+        if (v["details"]?["plan"] is { } plan)
+        {
+            return $"VM {v["vm"]}: {plan}"; // a dry run of a whole job: the VM's place in the plan
+        }
+
         var result = v["result"] is { } uuid ? $" -> VM {uuid}" + (v["details"]?["name"] is { } name ? $" ({name})" : "") : "";
         return $"VM {v["vm"]}: {v["status"]}{result}{(v["error"] is { } e ? " — " + e : "")}";
     }

@@ -32,9 +32,15 @@ public static class RecoveryApi
                 });
             }
 
+            if (request.Job is not null)
+            {
+                return request.Vm is null ? await JobFailover.StartAsync(request, registry, ct)
+                    : Results.BadRequest(new { error = "give the uuid of one VM or a job, not both" });
+            }
+
             if (request.Vm is null)
             {
-                return Results.BadRequest(new { error = "vm: the uuid of the VM to fail over" });
+                return Results.BadRequest(new { error = "vm: the uuid of the VM to fail over (or job: every VM of a job)" });
             }
 
             var state = await KnownVmStateAsync(registry, request.Vm);

@@ -119,11 +119,25 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
             await Pool.CreateVifAsync(new Dictionary<string, object?>
             {
                 ["VM"] = vm, ["network"] = network.Ref, ["device"] = vif.Record.Device, ["MAC"] = vif.Record.Mac, ["MTU"] = vif.Record.Mtu,
-                ["other_config"] = new Dictionary<string, object?> { [RunScope.ImportingKey] = scope.Marker }, ["qos_algorithm_type"] = "",
+                ["other_config"] = VifOtherConfig(vif), ["qos_algorithm_type"] = "",
                 ["qos_algorithm_params"] = new Dictionary<string, object?>(), ["locking_mode"] = vif.Record.LockingMode,
             }).ConfigureAwait(false);
         }
 
         return await Pool.VmAsync(vm).ConfigureAwait(false);
+    }
+
+    /// <summary>The run's marker, and the source network the VIF stands for: a failover applies the job's network mapping
+    /// as it is then (<see cref="Recovery.FailoverNetworks"/>); VM.snapshot and VM.clone copy a VIF's other_config to the
+    /// restore point and the clone (<c>copy</c> in ocaml/xapi/xapi_vif_helpers.ml).</summary>
+    private Dictionary<string, object?> VifOtherConfig(SourceVif vif)
+    {
+        var otherConfig = new Dictionary<string, object?> { [RunScope.ImportingKey] = scope.Marker };
+        if (vif.Network is { } network)
+        {
+            otherConfig[Recovery.FailoverNetworks.SourceNetworkKey] = network.Uuid;
+        }
+
+        return otherConfig;
     }
 }

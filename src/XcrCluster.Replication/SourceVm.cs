@@ -156,6 +156,7 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
             [XoMetadata.Schedule] = job.ScheduleId,
             [XoMetadata.Vm] = Vm.Uuid,
         }).ConfigureAwait(false);
+        await pool.SetVmOtherConfigAsync(snapshotRef, ReplicaSettings.BootOrderKeys(Vm)).ConfigureAwait(false);
         foreach (var (_, vdi) in await pool.DisksAsync(snapshot).ConfigureAwait(false))
         {
             await pool.SetVdiOtherConfigAsync(vdi.Ref, new Dictionary<string, string?> { [XoMetadata.ContentKey] = vdi.Uuid })

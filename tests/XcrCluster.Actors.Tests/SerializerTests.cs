@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Serialization;
 using XcrCluster.Domain.Control;
 using XcrCluster.Domain.Pools;
+using XcrCluster.Domain.Recovery;
 using XcrCluster.Domain.Vm;
 
 namespace XcrCluster.Actors.Tests;
@@ -143,8 +144,24 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new ControlApplied("req-1", new PoolRegistered(Pool), new Done("alpha")),
             new ControlBook().Apply(new ControlApplied("req-1", new JobDefined(Job), new Done("job-1"))),
             new SchedulerState().Apply(new ScheduleFired("schedule-1", "job-1", DateTimeOffset.UnixEpoch)),
+            new RecordRecovery(Recovery),
+            new GetRecovery("recovery-1"),
+            new RecoveryReply(Recovery),
+            new RecoveryReply(null),
+            new RecoveryRecorded(Recovery),
+            new ControlState().Apply(new RecoveryRecorded(Recovery)),
+            new RunRecoveryStep("beta", new StartReplica("vm-1", "sr-1", Force: true, "rp-1", "job-1") { DryRun = true, Start = false }),
+            new RecoveryStepDone("beta", Recovery.Vms[0]),
         ];
     }
+
+    private static readonly RecoveryRecord Recovery = new("recovery-1", RecoveryKind.FailoverCopy, "job-1", DateTimeOffset.UnixEpoch,
+        DateTimeOffset.UnixEpoch.AddMinutes(1),
+        [new RecoveryVmOutcome("vm-1", RunStatus.Success, null,
+            [new LogLine("start the clone", "success", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch)])
+        {
+            ResultVmUuid = "clone-1", Details = new Dictionary<string, string> { ["restorePoint"] = "rp-1" },
+        }]);
 
     private static readonly ChainKey Chain = new(new Domain.JobId("job-1"), new Domain.ScheduleId("schedule-1"), new Domain.SrId("sr-1"));
 
@@ -212,6 +229,20 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
         var command =
             Assert.IsType<AddSchedule>(((ControlRequest)serializer.FromBinary(serializer.ToBinary(request), "control-request")).Command);
         Assert.Equal(Job.Schedules[0], command.Schedule);
+    }
+
+    [Fact]
+    public void A_recovery_step_keeps_its_type_and_its_options()
+    {
+        var step = new StartReplica("vm-1", "sr-1", Force: true, JobId: "job-1")
+        {
+            DryRun = true, Start = false, Networks = new Dictionary<string, string> { ["net-a"] = "net-b" },
+        };
+        var message = new RunRecoveryStep("beta", step);
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(message);
+        var back = Assert.IsType<StartReplica>(((RunRecoveryStep)serializer.FromBinary(serializer.ToBinary(message),
+            serializer.Manifest(message))).Step);
+        Assert.Equal((true, false, true, "net-b"), (back.DryRun, back.Start, back.Force, back.Networks!["net-a"]));
     }
 
     [Theory]

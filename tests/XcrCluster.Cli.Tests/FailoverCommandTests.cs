@@ -111,4 +111,27 @@ public sealed class FailoverCommandTests : RecoveryTest
         Assert.Equal(before, (await InventoryAsync(Alpha), await InventoryAsync(Beta)));
         _ = sr;
     }
+
+    [Theory]
+    [InlineData("--copy")]
+    [InlineData("--force")]
+    public async Task A_start_the_pool_refuses_leaves_the_target_pool_as_it_was_and_is_recorded(string mode)
+    {
+        var (jobId, vm, _) = await JobAsync();
+        var replica = (await RunAsync(jobId))["targets"]![0]!["targetVmUuid"]!.GetValue<string>();
+        var before = await InventoryAsync(Beta);
+        var protection = Map(await VmAsync(Beta, replica), "blocked_operations");
+        Beta.Pool.Faults.FailCall("VM.start", code: "HOST_NOT_ENOUGH_FREE_MEMORY");
+
+        var (code, _, stderr) = await XcrAsync("", "failover", "start", vm, mode, "--yes");
+        Assert.Equal(1, code);
+        Assert.Contains("HOST_NOT_ENOUGH_FREE_MEMORY", stderr);
+        Assert.Equal(before.Split(','), (await InventoryAsync(Beta)).Split(','));
+        Assert.Equal(protection, Map(await VmAsync(Beta, replica), "blocked_operations"));
+        Assert.DoesNotContain("xcr:failover-of", Map(await VmAsync(Beta, replica), "other_config").Keys);
+        var id = stderr[(stderr.LastIndexOf("recovery-", StringComparison.Ordinal))..].TrimEnd(')', '\n', ' ');
+        Assert.Contains(": failure", await OkAsync("run", "show", id));
+
+        await AssertDeltaEqualToSourceAsync(await RunAsync(jobId));
+    }
 }

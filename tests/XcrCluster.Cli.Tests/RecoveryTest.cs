@@ -43,11 +43,13 @@ public abstract class RecoveryTest : NodeAndPools
     protected static async Task<Dictionary<string, object?>> VmAsync(SimHost sim, string uuid)
         => (await sim.AllRecordsAsync("VM")).Single(r => (string)r["uuid"]! == uuid);
 
-    /// <summary>Every VM, snapshot and VDI uuid of a pool: what a refused command must leave as it was.</summary>
+    /// <summary>Every VM, snapshot and managed VDI of a pool: what a refused or failed command must leave as it was. The SR's own
+    /// hidden base copies (managed false, what a VHD clone or snapshot leaves for the SR's garbage collector to coalesce) are
+    /// not objects of the pool's users.</summary>
     protected static async Task<string> InventoryAsync(SimHost sim)
     {
         var vms = (await sim.AllRecordsAsync("VM")).Select(r => $"{r["uuid"]}:{r["power_state"]}:{Map(r, "blocked_operations").Count}");
-        var vdis = (await sim.AllRecordsAsync("VDI")).Select(r => (string)r["uuid"]!);
+        var vdis = (await sim.AllRecordsAsync("VDI")).Where(r => r["managed"] is true).Select(r => (string)r["uuid"]!);
         return string.Join(",", vms.Concat(vdis).Order(StringComparer.Ordinal));
     }
 

@@ -26,4 +26,8 @@ public sealed record StartReplica(string Vm, string SrUuid, bool Force, string? 
 
     /// <summary>Start the VM (false: prepare it and leave it halted, e.g. a whole-site failover that starts VMs in order).</summary>
     public bool Start { get; init; } = true;
+
+    /// <summary>The job's network mapping (source network uuid to target network uuid): a VIF off its mapped network is
+    /// moved before the start.</summary>
+    public IReadOnlyDictionary<string, string>? Networks { get; init; }
 }

@@ -27,11 +27,22 @@ public static class Failover
             var details = new Dictionary<string, string>
             {
                 ["restorePoint"] = point.Point.Uuid, ["restorePointTime"] = point.Datetime, ["sr"] = step.SrUuid,
+                ["order"] = Invariant(point.Replica?.Order ?? 0), ["startDelay"] = Invariant(point.Replica?.StartDelay ?? 0),
             };
+            var moves = step.Networks is { Count: > 0 }
+                ? await log.StepAsync("check networks", () => FailoverNetworks.PlanAsync(pool, step.Force ? point.Replica! : point.Point,
+                    step.Networks)).ConfigureAwait(false)
+                : [];
             if (step.DryRun)
             {
                 log.Note(step.Force ? $"would start replica {point.Replica!.Uuid} ({point.Replica.NameLabel})"
                     : $"would start a copy of restore point {point.Point.Uuid} ({point.Datetime})");
+                details["name"] = step.Force ? point.Replica!.NameLabel : CloneName(point);
+                foreach (var move in moves)
+                {
+                    log.Note($"would move {move}");
+                }
+
                 return log.Succeeded(step.Force ? point.Replica!.Uuid : null, details);
             }
 
@@ -80,7 +91,7 @@ public static class Failover
 
     private static async Task<VmRecord> CopyAsync(Pool pool, RestorePointOnSr point, StartReplica step, RecoveryLog log)
     {
-        var name = $"{point.Replica?.NameLabel ?? point.Point.NameLabel}_clone";
+        var name = CloneName(point);
         var clone = await log.StepAsync($"clone restore point {point.Point.Uuid} as \"{name}\"",
             () => pool.CloneVmAsync(point.Point.Ref, name)).ConfigureAwait(false);
         try
@@ -92,6 +103,7 @@ public static class Failover
                 await Unprotect(pool, record, step.Vm, point).ConfigureAwait(false);
                 await KeepBootOrderAsync(pool, clone, point.Replica).ConfigureAwait(false);
             }).ConfigureAwait(false);
+            await FailoverNetworks.ApplyAsync(pool, clone, step.Networks, log).ConfigureAwait(false);
             if (step.Start)
             {
                 await log.StepAsync("start the clone", () => pool.StartVmAsync(clone, startPaused: false, force: false)).ConfigureAwait(false);
@@ -110,24 +122,53 @@ public static class Failover
     private static async Task<VmRecord> ForceAsync(Pool pool, RestorePointOnSr point, StartReplica step, RecoveryLog log)
     {
         var replica = point.Replica!;
-        await log.StepAsync($"remove the start blocks of replica {replica.Uuid}", async () =>
+        try
         {
-            await pool.SetBlockedOperationsAsync(replica.Ref, new Dictionary<string, string?> { ["start"] = null, ["start_on"] = null })
-                .ConfigureAwait(false);
-            await pool.SetVmOtherConfigAsync(replica.Ref, new Dictionary<string, string?>
+            await log.StepAsync($"remove the start blocks of replica {replica.Uuid}", async () =>
             {
-                [FailoverOfKey] = step.Vm, [FailoverPointKey] = point.Point.Uuid,
+                await pool.SetBlockedOperationsAsync(replica.Ref, new Dictionary<string, string?> { ["start"] = null, ["start_on"] = null })
+                    .ConfigureAwait(false);
+                await pool.SetVmOtherConfigAsync(replica.Ref, new Dictionary<string, string?>
+                {
+                    [FailoverOfKey] = step.Vm, [FailoverPointKey] = point.Point.Uuid,
+                }).ConfigureAwait(false);
+                await pool.UpdateAllowedOperationsAsync(replica.Ref).ConfigureAwait(false);
             }).ConfigureAwait(false);
-            await pool.UpdateAllowedOperationsAsync(replica.Ref).ConfigureAwait(false);
-        }).ConfigureAwait(false);
-        if (step.Start)
+            await FailoverNetworks.ApplyAsync(pool, replica.Ref, step.Networks, log).ConfigureAwait(false);
+            if (step.Start)
+            {
+                await log.StepAsync("start the replica", () => pool.StartVmAsync(replica.Ref, startPaused: false, force: false))
+                    .ConfigureAwait(false);
+            }
+        }
+        catch
         {
-            await log.StepAsync("start the replica", () => pool.StartVmAsync(replica.Ref, startPaused: false, force: false))
-                .ConfigureAwait(false);
+            // Not started: the replica is protected again, as it was, and stays in its chain.
+            await ProtectAgainAsync(pool, replica).ConfigureAwait(false);
+            throw;
         }
 
         return await pool.VmAsync(replica.Ref).ConfigureAwait(false);
     }
+
+    private static async Task ProtectAgainAsync(Pool pool, VmRecord replica)
+    {
+        if ((await pool.VmAsync(replica.Ref).ConfigureAwait(false)).PowerState != "Halted")
+        {
+            return; // it started after all (the answer was lost): a started replica is never touched
+        }
+
+        await pool.SetVmOtherConfigAsync(replica.Ref, new Dictionary<string, string?> { [FailoverOfKey] = null, [FailoverPointKey] = null })
+            .ConfigureAwait(false);
+        await pool.SetBlockedOperationsAsync(replica.Ref, replica.BlockedOperations
+            .Where(b => b.Key is "start" or "start_on").ToDictionary(b => b.Key, string? (b) => b.Value)).ConfigureAwait(false);
+        await pool.UpdateAllowedOperationsAsync(replica.Ref).ConfigureAwait(false);
+    }
+
+    private static string Invariant(long n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>As Xen Orchestra names a started copy.</summary>
+    private static string CloneName(RestorePointOnSr point) => $"{point.Replica?.NameLabel ?? point.Point.NameLabel}_clone";
 
     /// <summary>The clone is not a replica: the replication's metadata (which would make a run take it for its replica or a
     /// restore point) and its start blocks go; what it stands in for is kept under our own keys.</summary>
