@@ -42,6 +42,8 @@ public static class AgentRecovery
         WriteSeedSource write => SeedSource.WriteAsync(pool, write, ct),
         WriteSeedTarget write => SeedTarget.WriteAsync(pool, write, ct),
         UndoSeedSource undo => SeedSide.UndoSourceAsync(pool, undo),
+        SeedExport export => OfflineSeedExport.RunAsync(pool, export, ct),
+        SeedImport import => OfflineSeedImport.RunAsync(pool, import, ct),
         _ => throw new NotSupportedException($"no recovery step {step.GetType().Name}"),
     };
 }

@@ -18,7 +18,7 @@ public static class SeedCommands
         };
         var job = new Argument<string>("job-id");
         var schedule = new Argument<string>("schedule-id");
-        return cli.Api("seed", "link an imported copy of a source snapshot to a job as its replica: the job's first run is a delta",
+        var seed = cli.Api("seed", "link an imported copy of a source snapshot to a job as its replica: the job's first run is a delta",
             async (r, client) =>
             {
                 var body = new
@@ -29,5 +29,13 @@ public static class SeedCommands
                 };
                 return await RecoveryCommands.PrintAsync(cli, r, await client.PostLongAsync("/api/seed", body, RecoveryCommands.Wait));
             }, source, snapshot, target, targetVm, job, schedule);
+
+        // `xcr seed export|import`: the offline seed, for links too slow for a first full.
+        foreach (var offline in OfflineSeedCommands.Build(cli))
+        {
+            seed.Subcommands.Add(offline);
+        }
+
+        return seed;
     }
 }

@@ -81,7 +81,7 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
 
     /// <summary>The fields VM.create takes from the snapshot's record (XAPI's constructor fields): nothing that
     /// names an object of the source pool.</summary>
-    private static readonly HashSet<string> CreateFields =
+    internal static readonly HashSet<string> CreateFields =
     [
         "name_label", "name_description", "user_version", "is_a_template", "affinity", "memory_target", "memory_static_max",
         "memory_dynamic_max", "memory_dynamic_min", "memory_static_min", "VCPUs_params", "VCPUs_max", "VCPUs_at_startup",

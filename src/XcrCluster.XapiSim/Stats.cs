@@ -59,6 +59,10 @@ public sealed class Stats
     /// <summary>Body bytes an endpoint has received (imports) so far.</summary>
     public long BytesImported(string endpoint) => endpoints.TryGetValue(endpoint, out var c) ? c.Imported : 0;
 
+    /// <summary>Requests and body bytes exported of one VDI so far (0 if none).</summary>
+    public (long Requests, long Exported) OfVdi(string vdiUuid)
+        => vdis.TryGetValue(vdiUuid, out var c) ? (c.Requests, c.Exported) : (0, 0);
+
     public void VdiRequest(string vdiUuid) => vdis.GetOrAdd(vdiUuid, _ => new Counter()).AddRequest();
 
     public object Snapshot() => new

@@ -11,6 +11,8 @@ namespace XcrCluster.Domain.Recovery;
 [JsonDerivedType(typeof(WriteSeedSource), "write-seed-source")]
 [JsonDerivedType(typeof(WriteSeedTarget), "write-seed-target")]
 [JsonDerivedType(typeof(UndoSeedSource), "undo-seed-source")]
+[JsonDerivedType(typeof(SeedExport), "seed-export")]
+[JsonDerivedType(typeof(SeedImport), "seed-import")]
 public interface IRecoveryStep
 {
     /// <summary>The source VM the step is about.</summary>
