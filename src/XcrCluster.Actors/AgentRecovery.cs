@@ -35,6 +35,7 @@ public static class AgentRecovery
     private static Task<RecoveryVmOutcome> StepAsync(Pool pool, IRecoveryStep step, CancellationToken ct) => step switch
     {
         StartReplica start => Failover.StartAsync(pool, start, ct),
+        TestReplica test => FailoverTest.RunAsync(pool, test, ct),
         _ => throw new NotSupportedException($"no recovery step {step.GetType().Name}"),
     };
 }
