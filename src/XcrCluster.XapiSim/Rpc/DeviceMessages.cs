@@ -55,18 +55,19 @@ internal static class DeviceMessages
     private static string CreateNetwork(XapiDatabase db, Dictionary<string, object?> given)
     {
         var record = Known(Schemas.Network, given);
-        if (record.GetValueOrDefault("MTU") is not long mtu || mtu <= 0)
-        {
-            record["MTU"] = 1500L;
-        }
-
         if (record.GetValueOrDefault("bridge") is not string { Length: > 0 })
         {
             var bridges = db.All(Schemas.Network).Select(n => n.Str("bridge")).ToHashSet(StringComparer.Ordinal);
             record["bridge"] = Enumerable.Range(0, bridges.Count + 1).Select(i => $"xapi{i}").First(b => !bridges.Contains(b));
         }
 
-        return db.Create(Schemas.Network, record).Ref;
+        var network = db.Create(Schemas.Network, record); // typed by the schema (an XML-RPC int64 comes as a string)
+        if (network.Int("MTU") <= 0)
+        {
+            db.Set(network, "MTU", 1500L);
+        }
+
+        return network.Ref;
     }
 
     /// <summary>The record fields a constructor accepts (unknown and computed ones are ignored, like XAPI's defaults).</summary>
