@@ -132,6 +132,9 @@ public sealed class FailoverTestCommandTests : RecoveryTest
         var past = Mark(DateTimeOffset.UtcNow.AddMinutes(-1));
         var person = await CloneAsync(point, $"tiny01 [xcr failover test of {vm} until {past}]_COPY");
         var orphanDisks = await DiskUuidsAsync(orphan);
+        var busy = await XcrAsync("", "failover", "test", vm);
+        Assert.True(busy.Code == 1, busy.Stdout + busy.Stderr);
+        Assert.Contains($"may still be running: its clone {running}", busy.Stderr);
 
         var next = await RunAsync(jobId);
         await AssertDeltaEqualToSourceAsync(next);

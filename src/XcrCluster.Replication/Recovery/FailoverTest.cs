@@ -23,8 +23,8 @@ public static class FailoverTest
         var details = new Dictionary<string, string> { ["sr"] = step.SrUuid };
         try
         {
-            var (point, network) = await log.StepAsync("check restore point and network", () => CheckAsync(pool, step, ct))
-                .ConfigureAwait(false);
+            var (point, network) = await log.StepAsync("check restore point and network",
+                () => FailoverTestChecks.CheckAsync(pool, step, ct)).ConfigureAwait(false);
             details["restorePoint"] = point.Point.Uuid;
             details["restorePointTime"] = point.Datetime;
             details["network"] = network?.Uuid ?? "none";
@@ -61,38 +61,12 @@ public static class FailoverTest
         return details;
     }
 
-    private static async Task<(RestorePointOnSr Point, NetworkRecord? Network)> CheckAsync(Pool pool, TestReplica step,
-        CancellationToken ct)
-    {
-        var point = (await RestorePointOnSr.ListAsync(pool, step.Vm, step.SrUuid, step.JobId, ct).ConfigureAwait(false))
-            .FirstOrDefault()
-            ?? throw new RecoveryRefusedException($"VM {step.Vm} has no restore point on SR {step.SrUuid}: nothing to test");
-        if (step.NetworkUuid is null)
-        {
-            return (point, null);
-        }
-
-        var network = (await pool.Client.GetAllRecordsAsync<NetworkRecord>(ct).ConfigureAwait(false))
-            .FirstOrDefault(n => string.Equals(n.Uuid, step.NetworkUuid, StringComparison.OrdinalIgnoreCase))
-            ?? throw new RecoveryRefusedException($"network {step.NetworkUuid} is not a network of pool {pool.Name}");
-        if (network.Pifs.Count > 0)
-        {
-            // The clone has the replica's MAC addresses and its guest the source VM's IP addresses: on a network that reaches
-            // a physical one it would answer for the production VM.
-            throw new RecoveryRefusedException($"network {network.Uuid} ({network.NameLabel}) reaches a physical network "
-                + $"({network.Pifs.Count} PIFs): a test clone answers with the source VM's addresses; give an isolated network "
-                + "(no PIF) or none");
-        }
-
-        return (point, network);
-    }
-
     private static async Task TestAsync(Pool pool, TestReplica step, RestorePointOnSr point, NetworkRecord? network,
         RecoveryLog log, Dictionary<string, string> details, CancellationToken ct)
     {
         var timeout = TimeSpan.FromSeconds(step.TimeoutSeconds);
-        var name = FailoverTestMark.Name(point.Replica?.NameLabel ?? point.Point.NameLabel, step.Vm,
-            DateTimeOffset.UtcNow + timeout + Slack);
+        var until = DateTimeOffset.UtcNow + timeout + Slack;
+        var name = FailoverTestMark.Name(point.Replica?.NameLabel ?? point.Point.NameLabel, step.Vm, until);
         var clone = await log.StepAsync($"clone restore point {point.Point.Uuid} as \"{name}\"",
             () => pool.CloneVmAsync(point.Point.Ref, name)).ConfigureAwait(false);
         try
@@ -114,24 +88,31 @@ public static class FailoverTest
         }
         catch (Exception failure)
         {
-            // The clone goes whatever ended the test; if it cannot, the reason says so and the VM's next run removes it.
-            try
-            {
-                await log.StepAsync("destroy the clone", () => DestroyAsync(pool, clone)).ConfigureAwait(false);
-                details["cloneDestroyed"] = "true";
-            }
-            catch (Exception e)
-            {
-                details["cloneDestroyed"] = "false";
-                throw new InvalidOperationException($"{Reason(failure)}; the clone {details.GetValueOrDefault("clone", clone)} could "
-                    + $"not be destroyed ({Reason(e)}): the VM's next run removes it", failure);
-            }
-
+            // The clone goes whatever ended the test.
+            await DestroyOrSayAsync(pool, clone, until, log, details, failure).ConfigureAwait(false);
             throw;
         }
 
-        await log.StepAsync("destroy the clone", () => DestroyAsync(pool, clone)).ConfigureAwait(false);
-        details["cloneDestroyed"] = "true";
+        await DestroyOrSayAsync(pool, clone, until, log, details, null).ConfigureAwait(false);
+    }
+
+    /// <summary>Destroys the clone; if it cannot, the test fails saying so (after <paramref name="failure"/>, which ended it
+    /// first) and that the VM's first run past the clone's time removes it.</summary>
+    private static async Task DestroyOrSayAsync(Pool pool, string clone, DateTimeOffset until, RecoveryLog log,
+        Dictionary<string, string> details, Exception? failure)
+    {
+        try
+        {
+            await log.StepAsync("destroy the clone", () => DestroyAsync(pool, clone)).ConfigureAwait(false);
+            details["cloneDestroyed"] = "true";
+        }
+        catch (Exception e)
+        {
+            details["cloneDestroyed"] = "false";
+            throw new InvalidOperationException((failure is null ? "" : Reason(failure) + "; ")
+                + $"the clone {details.GetValueOrDefault("clone", clone)} could not be destroyed ({Reason(e)}): the VM's first run "
+                + $"after {until:u} removes it", failure ?? e);
+        }
     }
 
     /// <summary>A clone of a snapshot is a template carrying the restore point's replication metadata: it becomes a VM nothing
