@@ -19,7 +19,7 @@ public sealed class FailoverTestCommandTests : RecoveryTest
         var network = await CreateNetworkAsync("isolated failover test");
         var macs = await VifMacsAsync(replica);
         Assert.NotEmpty(macs);
-        var before = await CollectedInventoryAsync();
+        var before = await InventoryAsync(Beta);
 
         var (code, stdout, stderr) = await XcrAsync("", "failover", "test", vm, "--network", network, "--timeout", "1m", "--json");
         Assert.True(code == 0, stdout + stderr);
@@ -58,7 +58,7 @@ public sealed class FailoverTestCommandTests : RecoveryTest
         var jobId = (await OkAsync("job", "create", "two", "--pool", "alpha", "--vm", tiny, "--vm", db, "--sr", $"beta:{sr}"))
             .Split('\n')[0]["job ".Length..].Trim();
         Assert.Equal(0, (await XcrAsync("", "job", "run", jobId, "--wait")).Code);
-        var before = await CollectedInventoryAsync();
+        var before = await InventoryAsync(Beta);
 
         var (code, stdout, stderr) = await XcrAsync("", "failover", "test", "--job", jobId, "--json");
         Assert.True(code == 0, stdout + stderr);
@@ -85,7 +85,7 @@ public sealed class FailoverTestCommandTests : RecoveryTest
     {
         var (jobId, vm, _) = await JobAsync();
         await RunAsync(jobId);
-        var before = await CollectedInventoryAsync();
+        var before = await InventoryAsync(Beta);
 
         Beta.Pool.Faults.FailCall("VM.start");
         var failedStart = await XcrAsync("", "failover", "test", vm);
@@ -146,21 +146,10 @@ public sealed class FailoverTestCommandTests : RecoveryTest
         Assert.All(orphanDisks, d => Assert.DoesNotContain(d, vdis));
     }
 
-    /// <summary>Beta's inventory once its storage garbage collector ran, as XCP-ng's would: a clone's disk split its restore
-    /// point's chain (a hidden base copy), which the collector coalesces again after the clone is gone.</summary>
-    private async Task<string> CollectedInventoryAsync()
-    {
-        while (Beta.Pool.Collector.RunOnce() > 0)
-        {
-        }
-
-        return await InventoryAsync(Beta);
-    }
-
     /// <summary>Beta's VMs, snapshots and disks are those of <paramref name="before"/> (the difference named when not).</summary>
     private async Task AssertUnchangedAsync(string before)
     {
-        var after = await CollectedInventoryAsync();
+        var after = await InventoryAsync(Beta);
         var (was, now) = (before.Split(',').ToHashSet(), after.Split(',').ToHashSet());
         Assert.True(before == after, $"gone: {string.Join(' ', was.Except(now))}; new: {string.Join(' ', now.Except(was))}");
     }
