@@ -44,6 +44,7 @@ public static class AgentRecovery
         UndoSeedSource undo => SeedSide.UndoSourceAsync(pool, undo),
         SeedExport export => OfflineSeedExport.RunAsync(pool, export, ct),
         SeedImport import => OfflineSeedImport.RunAsync(pool, import, ct),
+        TestReplica test => FailoverTest.RunAsync(pool, test, ct),
         _ => throw new NotSupportedException($"no recovery step {step.GetType().Name}"),
     };
 }

@@ -34,7 +34,10 @@ public static class RecoveryCommands
             };
             return await PrintAsync(cli, r, await client.PostLongAsync("/api/failover", body, Wait));
         }, vm, job, copy, force, yes, restorePoint, sr, dryRun);
-        yield return new Command("failover", "start replicas: a copy, the replica itself, a test, or a planned failover") { start };
+        yield return new Command("failover", "start replicas: a copy, the replica itself, a test, or a planned failover")
+        {
+            start, FailoverTestCommand.Build(cli),
+        };
         yield return SeedCommands.Build(cli);
     }
 
@@ -59,6 +62,7 @@ public static class RecoveryCommands
         }
 
         var result = v["result"] is { } uuid ? $" -> VM {uuid}" + (v["details"]?["name"] is { } name ? $" ({name})" : "") : "";
-        return $"VM {v["vm"]}: {v["status"]}{result}{(v["error"] is { } e ? " — " + e : "")}";
+        var summary = v["details"]?["summary"] is { } said ? $" ({said})" : "";
+        return $"VM {v["vm"]}: {v["status"]}{result}{summary}{(v["error"] is { } e ? " — " + e : "")}";
     }
 }

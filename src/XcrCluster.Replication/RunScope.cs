@@ -1,4 +1,5 @@
 using XcrCluster.Domain;
+using XcrCluster.Replication.Recovery;
 using XcrCluster.Xapi;
 using XcrCluster.Xapi.Records;
 
@@ -18,6 +19,9 @@ public enum DestroyReason
 
     /// <summary>A restore point (target) or job snapshot (source) that retention removes.</summary>
     Retention,
+
+    /// <summary>A failover-test clone of this VM whose test ended without destroying it (<see cref="FailoverTestMark"/>).</summary>
+    FailoverTestOrphan,
 }
 
 /// <summary>
@@ -25,7 +29,9 @@ public enum DestroyReason
 /// (1) objects it created itself, (2) objects an interrupted run of the same job and VM created, recognised by the
 /// marker that the call creating them wrote (<see cref="ImportingKey"/>; a clone inherits it from its pre-marked
 /// source), (3) replica disks of this job that the committed replica replaced, and (4) restore points and job
-/// snapshots that retention removes. Never anything else: not a started replica, not a running VM, not a VM a
+/// snapshots that retention removes, (5) failover-test clones of this VM the product made and a test left behind, named so
+/// by the VM.clone call that created them (<see cref="FailoverTestMark"/>). Never anything else: not a started replica, not a
+/// running VM, not a VM a
 /// person made. Every destroy of a run goes through <see cref="DestroyVmAsync"/> or <see cref="DestroyVdiAsync"/>,
 /// which check the record against the reason and refuse otherwise; they alone call the Pool's unchecked destroys
 /// (<c>DestroyVmObjectAsync</c>, <c>DestroyVdiObjectAsync</c>; TypedXapiTests holds it).
@@ -93,9 +99,10 @@ public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
             DestroyReason.LeftoverOfInterruptedRun => IsCreatedMark(vm.OtherConfig)
                 || (vm.IsASnapshot && vm.NameLabel == XoMetadata.TempSnapshotName),
             DestroyReason.Retention => vm.IsASnapshot && IsJobSnapshot(vm.OtherConfig),
+            DestroyReason.FailoverTestOrphan => IsFailoverTestOrphan(vm),
             _ => false,
         };
-        if (!allowed || (vm.PowerState != "Halted" && !CreatedHere(vm.Ref) && !IsCreatedMark(vm.OtherConfig)))
+        if (!allowed || (vm.PowerState != "Halted" && !CreatedHere(vm.Ref) && !IsCreatedMark(vm.OtherConfig) && !IsFailoverTestOrphan(vm)))
         {
             throw new InvalidOperationException($"refusing to destroy VM {vm.Uuid} ({vm.NameLabel}, {vm.PowerState}) as {reason}: a run "
                 + $"destroys only what it made");
@@ -104,7 +111,8 @@ public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
         var disks = await Pool.DisksAsync(vm).ConfigureAwait(false);
         if (vm.PowerState != "Halted")
         {
-            // Only a health-check copy a run started (this one, or an interrupted one: it carries the marker).
+            // Only a health-check copy a run started (this one, or an interrupted one: it carries the marker), or a
+            // failover-test clone its test left running.
             await Pool.HardShutdownVmAsync(vm.Ref).ConfigureAwait(false);
         }
 
@@ -154,6 +162,11 @@ public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
         {
         }
     }
+
+    /// <summary>A failover-test clone of this VM (never a snapshot, a replica or a VM someone made: its name was given by the
+    /// VM.clone call of a test) past its test's end.</summary>
+    private bool IsFailoverTestOrphan(VmRecord vm)
+        => !vm.IsASnapshot && !vm.IsControlDomain && FailoverTestMark.IsOrphanOf(vm.NameLabel, SourceVmUuid, DateTimeOffset.UtcNow);
 
     /// <summary>Carries the marker a creating call of a run of this job and VM wrote.</summary>
     public bool IsCreatedMark(IReadOnlyDictionary<string, string> otherConfig) => otherConfig.GetValueOrDefault(ImportingKey) == Marker;

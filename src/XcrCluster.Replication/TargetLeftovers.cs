@@ -1,3 +1,4 @@
+using XcrCluster.Replication.Recovery;
 using XcrCluster.Xapi.Records;
 
 namespace XcrCluster.Replication;
@@ -6,7 +7,8 @@ namespace XcrCluster.Replication;
 /// At the start of a run, what an interrupted run of the same job and VM left on the target pool, recognised by
 /// its marker (<see cref="RunScope"/>): a replica caught in a commit is rolled back or forward
 /// (<see cref="ReplicaRecovery"/>); a VM or disk the run created is destroyed; a marker left on a restore point
-/// or one of its disks (marked for the length of a clone or copy call) is removed, the restore point kept.
+/// or one of its disks (marked for the length of a clone or copy call) is removed, the restore point kept; a failover-test
+/// clone of the VM its test left behind (<see cref="FailoverTestMark"/>) is halted if running and destroyed with its disks.
 /// </summary>
 public static class TargetLeftovers
 {
@@ -16,6 +18,13 @@ public static class TargetLeftovers
         var pool = scope.Pool;
         var removed = 0;
         var vms = await pool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var orphan in vms.Where(v => !v.IsASnapshot && FailoverTestMark.IsOrphanOf(v.NameLabel, scope.SourceVmUuid, now)))
+        {
+            await scope.DestroyVmAsync(orphan, DestroyReason.FailoverTestOrphan).ConfigureAwait(false);
+            removed++;
+        }
+
         foreach (var vm in vms.Where(v => !v.IsASnapshot && scope.IsMarked(v.OtherConfig)))
         {
             removed += 1 + await ReplicaRecovery.RecoverAsync(scope, vm).ConfigureAwait(false);

@@ -27,6 +27,11 @@ public sealed class Faults
 
     public TimeSpan CallLatency { get; set; }
 
+    /// <summary>Guests started from now on run without a guest agent: VM.start leaves guest_metrics null, as XAPI does
+    /// until a guest agent reports (ocaml/xapi/xapi_guest_agent.ml creates VM_guest_metrics then), so a health check or
+    /// failover test waits for a guest that never answers.</summary>
+    public bool NoGuestAgent { get; set; }
+
     /// <summary>Members answer exports with a 302 to the master (the host holding the SR), as XAPI does.</summary>
     public bool RedirectExports { get; set; }
 
@@ -123,7 +128,7 @@ public sealed class Faults
     {
         ExportBytesPerSecond = ImportBytesPerSecond = ResetExportAfterBytes = ResetImportAfterBytes = 0;
         CloseExportAfterBytes = CancelExportAfterBytes = 0;
-        SrFull = RedirectExports = DisableJsonRpc = ChunkedExports = false;
+        SrFull = RedirectExports = DisableJsonRpc = ChunkedExports = NoGuestAgent = false;
         FailExportTask = ExportStatus500 = FailDeltaExports = false;
         CallLatency = TimeSpan.Zero;
         Interlocked.Exchange(ref sessionInvalidNext, 0);

@@ -152,6 +152,7 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new ControlState().Apply(new RecoveryRecorded(Recovery)),
             new RunRecoveryStep("beta", new StartReplica("vm-1", "sr-1", Force: true, "rp-1", "job-1") { DryRun = true, Start = false }),
             new RecoveryStepDone("beta", Recovery.Vms[0]),
+            new RunRecoveryStep("beta", new TestReplica("vm-1", "sr-1", "job-1", "network-1", 600)),
         ];
     }
 

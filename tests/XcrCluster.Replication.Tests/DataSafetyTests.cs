@@ -1,5 +1,6 @@
 using XcrCluster.Domain.Vm;
 using XcrCluster.Domain;
+using XcrCluster.Replication.Recovery;
 using XcrCluster.Xapi.Records;
 using XcrCluster.XapiSim.Storage;
 
@@ -141,5 +142,41 @@ public sealed class DataSafetyTests
         await Assert.ThrowsAsync<InvalidOperationException>(
             async () => await scope.DestroyVmAsync(await pools.Target.VmAsync(other), DestroyReason.LeftoverOfInterruptedRun));
         Assert.Equal("Halted", (await pools.Target.VmAsync(personal.Ref)).PowerState); // still there, untouched
+    }
+
+    [Fact]
+    public async Task Only_a_failover_test_clone_of_the_vm_past_its_time_is_an_orphan_a_run_destroys_even_running()
+    {
+        await using var pools = await TwoPools.StartAsync();
+        var vm = Guid.NewGuid().ToString();
+        var scope = new RunScope(pools.Target, TwoPools.Job, vm);
+        var personal = await pools.Target.VmAsync(await pools.Target.VmRefAsync(await pools.TargetSim.UuidAsync("VM", "db01")));
+        async Task<VmRecord> CloneAsync(string name)
+            => await pools.Target.VmAsync((string)(await pools.Target.Client.CallAsync("VM.clone", personal.Ref, name))!);
+        var (past, future) = (DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1));
+        Assert.Equal(vm, FailoverTestMark.Read(FailoverTestMark.Name("db01", vm, past))?.Vm);
+
+        // A test that may still run, another VM's clone, a copy someone made of a clone: never.
+        var kept = new[]
+        {
+            await CloneAsync(FailoverTestMark.Name("db01", vm, future)),
+            await CloneAsync(FailoverTestMark.Name("db01", Guid.NewGuid().ToString(), past)),
+            await CloneAsync(FailoverTestMark.Name("db01", vm, past) + "_COPY"),
+        };
+        foreach (var clone in kept)
+        {
+            await Assert.ThrowsAsync<InvalidOperationException>(() => scope.DestroyVmAsync(clone, DestroyReason.FailoverTestOrphan));
+        }
+
+        var orphan = await CloneAsync(FailoverTestMark.Name("db01", vm, past));
+        await pools.Target.StartVmAsync(orphan.Ref, startPaused: false, force: false);
+        await scope.DestroyVmAsync(await pools.Target.VmAsync(orphan.Ref), DestroyReason.FailoverTestOrphan);
+        await Assert.ThrowsAsync<Xapi.XapiException>(() => pools.Target.VmAsync(orphan.Ref));
+        foreach (var clone in kept)
+        {
+            Assert.Equal(clone.Uuid, (await pools.Target.VmAsync(clone.Ref)).Uuid); // still there
+        }
+
+        Assert.Equal("Halted", (await pools.Target.VmAsync(personal.Ref)).PowerState);
     }
 }

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using XcrCluster.Xapi;
+using XcrCluster.Xapi.Wire;
 
 namespace XcrCluster.XapiSim.Tests;
 
@@ -55,6 +56,20 @@ public sealed class FaultTests
         Assert.Contains("diskOnFire", await bad.Content.ReadAsStringAsync());
         (await http.DeleteAsync("/sim/faults")).EnsureSuccessStatusCode();
         Assert.False(sim.Pool.Faults.SrFull);
+    }
+
+    [Fact]
+    public async Task Without_a_guest_agent_a_started_vm_runs_and_reports_no_guest_metrics()
+    {
+        await using var pool = await OpenAsync();
+        await SetFaultsAsync(pool.Http, new { noGuestAgent = true });
+        Assert.True((await pool.Http.GetFromJsonAsync<JsonElement>("/sim/faults")).GetProperty("noGuestAgent").GetBoolean());
+        var vm = (string)((List<object?>)(await pool.Rpc.CallAsync("VM.get_by_name_label", "db01"))!)[0]!;
+        await pool.Rpc.CallAsync("VM.start", vm, false, false);
+        Assert.Equal("Running", await pool.Rpc.CallAsync("VM.get_power_state", vm));
+        Assert.Equal(XapiValue.NullRef, await pool.Rpc.CallAsync("VM.get_guest_metrics", vm));
+        (await pool.Http.DeleteAsync("/sim/faults")).EnsureSuccessStatusCode();
+        Assert.False(pool.Sim.Pool.Faults.NoGuestAgent);
     }
 
     [Fact]

@@ -115,6 +115,20 @@ public sealed class MessageTests
     }
 
     [Fact]
+    public async Task Network_create_makes_an_internal_network_on_a_free_xapi_bridge()
+    {
+        var (sim, rpc) = await OpenAsync();
+        await using var _ = sim;
+        using var __ = rpc;
+        var first = (string)(await rpc.CallAsync("network.create", new Dictionary<string, object?> { ["name_label"] = "a", ["MTU"] = 0L }))!;
+        var second = (string)(await rpc.CallAsync("network.create", new Dictionary<string, object?> { ["name_label"] = "b", ["MTU"] = 9000L }))!;
+        var (a, b) = (await rpc.RecordAsync("network", first), await rpc.RecordAsync("network", second));
+        Assert.Equal(("xapi0", "xapi1"), ((string)a["bridge"]!, (string)b["bridge"]!));
+        Assert.Equal((1500L, 9000L), (Convert.ToInt64(a["MTU"]), Convert.ToInt64(b["MTU"])));
+        Assert.Empty((List<object?>)a["PIFs"]!);
+    }
+
+    [Fact]
     public async Task Create_a_vm_with_disk_and_devices_then_take_it_apart()
     {
         var (sim, rpc) = await OpenAsync();

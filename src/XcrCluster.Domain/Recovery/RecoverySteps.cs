@@ -13,6 +13,7 @@ namespace XcrCluster.Domain.Recovery;
 [JsonDerivedType(typeof(UndoSeedSource), "undo-seed-source")]
 [JsonDerivedType(typeof(SeedExport), "seed-export")]
 [JsonDerivedType(typeof(SeedImport), "seed-import")]
+[JsonDerivedType(typeof(TestReplica), "test-replica")]
 public interface IRecoveryStep
 {
     /// <summary>The source VM the step is about.</summary>

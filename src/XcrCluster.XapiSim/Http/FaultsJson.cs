@@ -17,6 +17,7 @@ internal static class FaultsJson
         redirectExports = f.RedirectExports,
         disableJsonRpc = f.DisableJsonRpc,
         chunkedExports = f.ChunkedExports,
+        noGuestAgent = f.NoGuestAgent,
         failCalls = f.FailCalls.Select(r => new { method = r.Method, nth = r.Nth, code = r.Code, @params = r.Params ?? [] }),
         hangCalls = f.HangCalls.Order(StringComparer.Ordinal),
         hangAfterCalls = f.HangAfterCalls,
@@ -67,6 +68,7 @@ internal static class FaultsJson
             case "redirectExports": f.RedirectExports = p.Value.GetBoolean(); break;
             case "disableJsonRpc": f.DisableJsonRpc = p.Value.GetBoolean(); break;
             case "chunkedExports": f.ChunkedExports = p.Value.GetBoolean(); break;
+            case "noGuestAgent": f.NoGuestAgent = p.Value.GetBoolean(); break;
             case "failCalls": f.SetFailCalls(Array(p.Value).Select(CallFailureOf)); break;
             case "hangCalls": f.HangCalls = Array(p.Value).Select(Method).ToList(); break;
             case "hangAfterCalls": f.HangAfterCalls = NonNegative(p); break;

@@ -4,7 +4,7 @@ using XcrCluster.Xapi.Wire;
 
 namespace XcrCluster.XapiSim.Rpc;
 
-/// <summary>VBD and VIF constructors and destructors.</summary>
+/// <summary>VBD and VIF constructors and destructors, and network.create (an internal network: no PIF).</summary>
 internal static class DeviceMessages
 {
     public static void Register(MethodTable table)
@@ -46,6 +46,28 @@ internal static class DeviceMessages
             call.Db.Delete(call.Get(Schemas.Vif, 0));
             return "";
         });
+        table.Add("network.create", 1, call => CreateNetwork(call.Db, call.Args.Map(0)));
+    }
+
+    /// <summary>As <c>create</c> in ocaml/xapi/xapi_network.ml: an MTU of zero or less becomes 1500 and, with no bridge
+    /// given, the first free "xapiN" is the bridge; the network has no PIF (an internal, isolated network) until one is
+    /// introduced.</summary>
+    private static string CreateNetwork(XapiDatabase db, Dictionary<string, object?> given)
+    {
+        var record = Known(Schemas.Network, given);
+        if (record.GetValueOrDefault("bridge") is not string { Length: > 0 })
+        {
+            var bridges = db.All(Schemas.Network).Select(n => n.Str("bridge")).ToHashSet(StringComparer.Ordinal);
+            record["bridge"] = Enumerable.Range(0, bridges.Count + 1).Select(i => $"xapi{i}").First(b => !bridges.Contains(b));
+        }
+
+        var network = db.Create(Schemas.Network, record); // typed by the schema (an XML-RPC int64 comes as a string)
+        if (network.Int("MTU") <= 0)
+        {
+            db.Set(network, "MTU", 1500L);
+        }
+
+        return network.Ref;
     }
 
     /// <summary>The record fields a constructor accepts (unknown and computed ones are ignored, like XAPI's defaults).</summary>

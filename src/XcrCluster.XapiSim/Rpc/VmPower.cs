@@ -24,8 +24,11 @@ internal static class VmPower
 
         var paused = call.Args.Bool(1);
         SetPower(call, vm, paused ? "Paused" : "Running", attached: true);
-        var metrics = CreateGuestMetrics(call.Db);
-        call.Db.Set(vm, "guest_metrics", metrics.Ref);
+        if (!call.Pool.Faults.NoGuestAgent)
+        {
+            call.Db.Set(vm, "guest_metrics", CreateGuestMetrics(call.Db).Ref);
+        }
+
         return "";
     }
 
