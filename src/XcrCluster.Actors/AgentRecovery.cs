@@ -35,6 +35,8 @@ public static class AgentRecovery
     private static Task<RecoveryVmOutcome> StepAsync(Pool pool, IRecoveryStep step, CancellationToken ct) => step switch
     {
         StartReplica start => Failover.StartAsync(pool, start, ct),
+        SourcePower power => PlannedFailover.PowerAsync(pool, power, ct),
+        BlockSourceStart block => PlannedFailover.BlockAsync(pool, block, ct),
         _ => throw new NotSupportedException($"no recovery step {step.GetType().Name}"),
     };
 }

@@ -34,7 +34,10 @@ public static class RecoveryCommands
             };
             return await PrintAsync(cli, r, await client.PostLongAsync("/api/failover", body, Wait));
         }, vm, job, copy, force, yes, restorePoint, sr, dryRun);
-        yield return new Command("failover", "start replicas: a copy, the replica itself, a test, or a planned failover") { start };
+        yield return new Command("failover", "start replicas: a copy, the replica itself, a test, or a planned failover")
+        {
+            start, PlannedCommands.Planned(cli),
+        };
     }
 
     /// <summary>One line per VM and the record's id; the exit code by how many VMs succeeded.</summary>

@@ -139,6 +139,8 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new ControlApplied("req-1", new PoolRegistered(Pool), new Done("alpha")),
             new ControlBook().Apply(new ControlApplied("req-1", new JobDefined(Job), new Done("job-1"))),
             new SchedulerState().Apply(new ScheduleFired("schedule-1", "job-1", DateTimeOffset.UnixEpoch)),
+            new RunRecoveryStep("alpha", new Domain.Recovery.SourcePower("vm-1", Domain.Recovery.SourcePowerAction.CleanShutdown)),
+            new RunRecoveryStep("alpha", new Domain.Recovery.BlockSourceStart("vm-1", true, "failed over", "replica-1", "beta", "rec-1")),
         ];
     }
 

@@ -7,6 +7,8 @@ namespace XcrCluster.Domain.Recovery;
 /// <see cref="RecoveryVmOutcome"/>. The discriminator names are ours, so the wire never carries CLR names.</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "step")]
 [JsonDerivedType(typeof(StartReplica), "start-replica")]
+[JsonDerivedType(typeof(SourcePower), "source-power")]
+[JsonDerivedType(typeof(BlockSourceStart), "block-source-start")]
 public interface IRecoveryStep
 {
     /// <summary>The source VM the step is about.</summary>

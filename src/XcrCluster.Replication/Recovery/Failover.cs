@@ -122,11 +122,32 @@ public static class Failover
         }).ConfigureAwait(false);
         if (step.Start)
         {
-            await log.StepAsync("start the replica", () => pool.StartVmAsync(replica.Ref, startPaused: false, force: false))
-                .ConfigureAwait(false);
+            try
+            {
+                await log.StepAsync("start the replica", () => pool.StartVmAsync(replica.Ref, startPaused: false, force: false))
+                    .ConfigureAwait(false);
+            }
+            catch
+            {
+                // Not started, the replica stays in its chain: its start blocks and metadata as they were.
+                await ProtectAgainAsync(pool, replica).ConfigureAwait(false);
+                throw;
+            }
         }
 
         return await pool.VmAsync(replica.Ref).ConfigureAwait(false);
+    }
+
+    private static async Task ProtectAgainAsync(Pool pool, VmRecord replica)
+    {
+        await pool.SetBlockedOperationsAsync(replica.Ref, new Dictionary<string, string?>
+        {
+            ["start"] = replica.BlockedOperations.GetValueOrDefault("start"),
+            ["start_on"] = replica.BlockedOperations.GetValueOrDefault("start_on"),
+        }).ConfigureAwait(false);
+        await pool.SetVmOtherConfigAsync(replica.Ref,
+            new Dictionary<string, string?> { [FailoverOfKey] = null, [FailoverPointKey] = null }).ConfigureAwait(false);
+        await pool.UpdateAllowedOperationsAsync(replica.Ref).ConfigureAwait(false);
     }
 
     /// <summary>The clone is not a replica: the replication's metadata (which would make a run take it for its replica or a
