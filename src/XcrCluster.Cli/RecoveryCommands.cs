@@ -38,6 +38,7 @@ public static class RecoveryCommands
         {
             start, PlannedCommands.Planned(cli),
         };
+        yield return FailbackCommands.Failback(cli);
     }
 
     /// <summary>One line per VM and the record's id; the exit code by how many VMs succeeded.</summary>

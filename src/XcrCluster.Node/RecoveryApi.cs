@@ -16,6 +16,7 @@ public static class RecoveryApi
     public static void Map(WebApplication app)
     {
         PlannedFailoverApi.Map(app);
+        FailbackApi.Map(app);
         app.MapPost("/api/failover", async (FailoverRequest request, ActorRegistry registry, CancellationToken ct) =>
         {
             if (request.Mode is not ("copy" or "force"))

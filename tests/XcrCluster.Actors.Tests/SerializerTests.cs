@@ -141,6 +141,7 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new SchedulerState().Apply(new ScheduleFired("schedule-1", "job-1", DateTimeOffset.UnixEpoch)),
             new RunRecoveryStep("alpha", new Domain.Recovery.SourcePower("vm-1", Domain.Recovery.SourcePowerAction.CleanShutdown)),
             new RunRecoveryStep("alpha", new Domain.Recovery.BlockSourceStart("vm-1", true, "failed over", "replica-1", "beta", "rec-1")),
+            new RunRecoveryStep("beta", new Domain.Recovery.ReverseDelta("vm-1", "alpha", true)),
         ];
     }
 

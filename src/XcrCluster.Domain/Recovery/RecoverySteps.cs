@@ -9,6 +9,7 @@ namespace XcrCluster.Domain.Recovery;
 [JsonDerivedType(typeof(StartReplica), "start-replica")]
 [JsonDerivedType(typeof(SourcePower), "source-power")]
 [JsonDerivedType(typeof(BlockSourceStart), "block-source-start")]
+[JsonDerivedType(typeof(ReverseDelta), "reverse-delta")]
 public interface IRecoveryStep
 {
     /// <summary>The source VM the step is about.</summary>
