@@ -76,6 +76,26 @@ public sealed class PlannedFailoverTests : RecoveryTest
     }
 
     [Fact]
+    public async Task A_final_run_that_fails_starts_the_source_again_and_leaves_the_replica_protected()
+    {
+        var (jobId, vm, _) = await JobAsync();
+        var replica = (await RunAsync(jobId))["targets"]![0]!["targetVmUuid"]!.GetValue<string>();
+        Alpha.Pool.Faults.FailCall("VM.snapshot");
+
+        var (code, stdout, stderr) = await XcrAsync("", "failover", "planned", vm);
+        Assert.True(code == 1, stdout + stderr);
+        Assert.Contains("final run", stderr);
+        Assert.Contains("the source VM was started again", stderr);
+        var source = await VmAsync(Alpha, vm);
+        Assert.Equal("Running", source["power_state"]);
+        Assert.Empty(Map(source, "blocked_operations"));
+        var live = await VmAsync(Beta, replica);
+        Assert.Equal("Halted", live["power_state"]);
+        Assert.Equal(Domain.XoMetadata.StartBlocked, Map(live, "blocked_operations")["start"]);
+        await AssertDeltaEqualToSourceAsync(await RunAsync(jobId));
+    }
+
+    [Fact]
     public async Task Refusals_name_the_reason_and_change_nothing()
     {
         var (jobId, vm, _) = await JobAsync();
