@@ -66,6 +66,14 @@ public sealed class FailbackTests : RecoveryTest
         GuestWorkload.Write(Alpha.Pool, vm, 0, 1, seed: 9); // the original site came back and wrote too
         var original = await Alpha.DiskChecksumsAsync(vm);
 
+        // A transfer cut off: the new VM it made goes again and nothing is left on either pool.
+        var before = (await ManagedInventoryAsync(Alpha), await ManagedInventoryAsync(Beta));
+        Alpha.Pool.Faults.ResetImportAfterBytes = 1 << 20;
+        var cut = await XcrAsync("", "failback", vm, "--resume");
+        Assert.True(cut.Code == 1, cut.Stdout + cut.Stderr);
+        Assert.Equal(before, (await ManagedInventoryAsync(Alpha), await ManagedInventoryAsync(Beta)));
+        Alpha.Pool.Faults.Clear();
+
         var (code, stdout, stderr) = await XcrAsync("", "failback", vm, "--resume", "--json"); // failback and resume at once
         Assert.True(code == 0, stdout + stderr);
         var outcome = JsonNode.Parse(stdout)!["vms"]![0]!;

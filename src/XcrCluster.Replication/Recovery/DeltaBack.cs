@@ -9,10 +9,30 @@ namespace XcrCluster.Replication.Recovery;
 /// the two, since an import needs its exact length before the first byte.</summary>
 public static class DeltaBack
 {
-    /// <summary>Blocks the delta holds and the bytes sent to the other pool.</summary>
-    public sealed record Sent(int Blocks, long Bytes);
+    /// <summary>A delta read from the replica's pool, kept in a temporary file (deleted when disposed) until it is written.</summary>
+    public sealed class Delta(string path, int blocks, long length) : IDisposable
+    {
+        public int Blocks => blocks;
 
-    public static async Task<Sent> SendAsync(Pool from, string vdi, string baseVdi, Pool to, string targetVdi, CancellationToken ct)
+        public long Length => length;
+
+        /// <summary>Writes the delta's blocks into <paramref name="targetVdi"/> (nothing when it holds none).</summary>
+        public async Task ImportAsync(Pool to, string targetVdi, CancellationToken ct)
+        {
+            if (blocks == 0)
+            {
+                return;
+            }
+
+            await using var input = File.OpenRead(path);
+            await to.Client.ImportVdiAsync(targetVdi, input, length, VdiFormat.Vhd, ct: ct).ConfigureAwait(false);
+        }
+
+        public void Dispose() => File.Delete(path);
+    }
+
+    /// <summary>Reads the delta of <paramref name="vdi"/> against <paramref name="baseVdi"/> into a temporary file.</summary>
+    public static async Task<Delta> ExportAsync(Pool from, string vdi, string baseVdi, CancellationToken ct)
     {
         var path = Path.Combine(Path.GetTempPath(), $"xcr-failback-{Guid.NewGuid():N}.vhd");
         try
@@ -24,28 +44,14 @@ public static class DeltaBack
                 await export.CompleteAsync(ct).ConfigureAwait(false);
             }
 
-            int blocks;
-            using (var delta = VhdFile.Open(path, new VhdOpenOptions { ResolveParent = false }))
-            {
-                blocks = delta.AllocatedBlocks().Count();
-            }
-
-            if (blocks == 0)
-            {
-                return new Sent(0, 0);
-            }
-
-            var length = new FileInfo(path).Length;
-            await using (var input = File.OpenRead(path))
-            {
-                await to.Client.ImportVdiAsync(targetVdi, input, length, VdiFormat.Vhd, ct: ct).ConfigureAwait(false);
-            }
-
-            return new Sent(blocks, length);
+            using var delta = VhdFile.Open(path, new VhdOpenOptions { ResolveParent = false });
+            var blocks = delta.AllocatedBlocks().Count();
+            return new Delta(path, blocks, blocks == 0 ? 0 : new FileInfo(path).Length);
         }
-        finally
+        catch
         {
             File.Delete(path);
+            throw;
         }
     }
 

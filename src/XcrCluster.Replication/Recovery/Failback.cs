@@ -86,34 +86,25 @@ public static class Failback
         return true;
     }
 
+    /// <summary>Every disk's delta is read first (a failure there changes nothing on the original pool), then written.</summary>
     private static async Task<VmRecord> SendBackAsync(Pool replicaPool, Pool sourcePool, FailbackBase found, bool inPlace,
         Dictionary<string, string> details, RecoveryLog log, CancellationToken ct)
     {
-        var name = $"xcr failback of {found.Original.Uuid}";
-        var snapshotRef = await log.StepAsync($"snapshot replica {found.Replica.Uuid}", () => replicaPool.SnapshotAsync(found.Replica.Ref,
-            name, ct)).ConfigureAwait(false);
-        var snapshot = await replicaPool.VmAsync(snapshotRef).ConfigureAwait(false);
+        var deltas = new Dictionary<string, DeltaBack.Delta>();
         try
         {
-            var now = await replicaPool.DisksAsync(snapshot).ConfigureAwait(false);
+            await ReadAsync(replicaPool, found, deltas, log, ct).ConfigureAwait(false);
             var target = inPlace ? found.Original : await log.StepAsync($"copy source snapshot {found.SourceSnapshot.Uuid} to a new VM",
                 () => NewVmAsync(sourcePool, found)).ConfigureAwait(false);
             try
             {
                 var targetDisks = (await sourcePool.DisksAsync(target).ConfigureAwait(false)).ToDictionary(d => d.Vbd.Userdevice);
-                var (blocks, bytes) = (0, 0L);
-                foreach (var disk in found.Disks)
+                foreach (var (userdevice, delta) in deltas)
                 {
-                    var vdi = now.Single(d => d.Vbd.Userdevice == disk.Userdevice).Vdi;
-                    var sent = await log.StepAsync($"send back the changed blocks of disk {disk.Userdevice} into VDI "
-                        + targetDisks[disk.Userdevice].Vdi.Uuid, () => DeltaBack.SendAsync(replicaPool, vdi.Ref, disk.PointVdi.Ref,
-                        sourcePool, targetDisks[disk.Userdevice].Vdi.Ref, ct)).ConfigureAwait(false);
-                    (blocks, bytes) = (blocks + sent.Blocks, bytes + sent.Bytes);
+                    var vdi = targetDisks[userdevice].Vdi;
+                    await log.StepAsync($"write {delta.Blocks} blocks into disk {userdevice} (VDI {vdi.Uuid}) of VM {target.Uuid}",
+                        () => delta.ImportAsync(sourcePool, vdi.Ref, ct)).ConfigureAwait(false);
                 }
-
-                details["blocks"] = blocks.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                details["bytes"] = bytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return await sourcePool.VmAsync(target.Ref).ConfigureAwait(false);
             }
             catch when (!inPlace)
             {
@@ -121,10 +112,40 @@ public static class Failback
                 await sourcePool.DestroyVmAsync(await sourcePool.VmAsync(target.Ref).ConfigureAwait(false)).ConfigureAwait(false);
                 throw;
             }
+
+            details["blocks"] = deltas.Values.Sum(d => d.Blocks).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            details["bytes"] = deltas.Values.Sum(d => d.Length).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return await sourcePool.VmAsync(target.Ref).ConfigureAwait(false);
         }
         finally
         {
-            // The transfer's snapshot is this command's own; the replica itself stays as it is.
+            foreach (var delta in deltas.Values)
+            {
+                delta.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A snapshot of the replica (its disks then stand still), each disk's delta against the shared restore point,
+    /// the snapshot removed again: it is this command's own, the replica itself stays as it is.</summary>
+    private static async Task ReadAsync(Pool replicaPool, FailbackBase found, Dictionary<string, DeltaBack.Delta> deltas,
+        RecoveryLog log, CancellationToken ct)
+    {
+        var snapshotRef = await log.StepAsync($"snapshot replica {found.Replica.Uuid}",
+            () => replicaPool.SnapshotAsync(found.Replica.Ref, $"xcr failback of {found.Original.Uuid}", ct)).ConfigureAwait(false);
+        var snapshot = await replicaPool.VmAsync(snapshotRef).ConfigureAwait(false);
+        try
+        {
+            var now = (await replicaPool.DisksAsync(snapshot).ConfigureAwait(false)).ToDictionary(d => d.Vbd.Userdevice);
+            foreach (var disk in found.Disks)
+            {
+                deltas[disk.Userdevice] = await log.StepAsync($"read the blocks disk {disk.Userdevice} changed since restore point "
+                    + found.Point.Uuid, () => DeltaBack.ExportAsync(replicaPool, now[disk.Userdevice].Vdi.Ref, disk.PointVdi.Ref, ct))
+                    .ConfigureAwait(false);
+            }
+        }
+        finally
+        {
             await replicaPool.DestroyVmAsync(snapshot).ConfigureAwait(false);
         }
     }
