@@ -98,7 +98,7 @@ public sealed class PlannedFailoverTests : RecoveryTest
     [Fact]
     public async Task Refusals_name_the_reason_and_change_nothing()
     {
-        var (jobId, vm, _) = await JobAsync();
+        var (jobId, vm, sr) = await JobAsync();
         var notCovered = await Alpha.UuidAsync("VM", "web01");
         Assert.Contains("no replica with a restore point", (await XcrAsync("", "failover", "planned", vm)).Stderr);
         await RunAsync(jobId);
@@ -119,6 +119,26 @@ public sealed class PlannedFailoverTests : RecoveryTest
 
         var dry = await OkAsync("failover", "planned", "--job", jobId, "--dry-run", "--json");
         Assert.Contains("would shut down VM " + vm, dry);
+        Assert.Equal(before, (await InventoryAsync(Alpha), await InventoryAsync(Beta)));
+
+        // A source VM gone since its last run.
+        var db = await Alpha.UuidAsync("VM", "db01");
+        var created = await OkAsync("job", "create", "db", "--pool", "alpha", "--vm", db, "--sr", $"beta:{sr}");
+        await RunAsync(created.Split('\n')[0]["job ".Length..].Trim());
+        using (var rpc = Alpha.Json())
+        {
+            await rpc.LoginAsync(Alpha.Pool.Options.User, Alpha.Pool.Options.Password);
+            await rpc.CallAsync("VM.destroy", await RefOf(rpc, db));
+        }
+
+        before = (await InventoryAsync(Alpha), await InventoryAsync(Beta));
+        Assert.Contains($"source VM {db} does not exist on pool alpha", (await XcrAsync("", "failover", "planned", db)).Stderr);
+        Assert.Equal(before, (await InventoryAsync(Alpha), await InventoryAsync(Beta)));
+
+        // A replica started already (a forced failover): nothing to fail over to.
+        await OkAsync("failover", "start", vm, "--force", "--yes");
+        before = (await InventoryAsync(Alpha), await InventoryAsync(Beta));
+        Assert.Contains("it was started already", (await XcrAsync("", "failover", "planned", vm)).Stderr);
         Assert.Equal(before, (await InventoryAsync(Alpha), await InventoryAsync(Beta)));
     }
 
