@@ -93,6 +93,29 @@ public sealed class FailbackTests : RecoveryTest
         Assert.Equal("Running", (await VmAsync(Beta, replica))["power_state"]);
     }
 
+    [Fact]
+    public async Task An_in_place_failback_cut_off_after_one_disk_says_so_and_a_new_attempt_makes_a_new_vm_with_both_disks()
+    {
+        var (jobId, vm, _) = await JobAsync("web01");
+        await RunAsync(jobId);
+        var replica = JsonNode.Parse(await OkAsync("failover", "planned", vm, "--json"))!["vms"]![0]!["result"]!.GetValue<string>();
+        GuestWorkload.Write(Beta.Pool, replica, 0, 1, seed: 11);
+        GuestWorkload.Write(Beta.Pool, replica, 1, 3, seed: 12);
+        Alpha.Pool.Faults.ResetImportAfterBytes = 4L << 20; // the first disk's delta (1 block) passes, the second's (3) not
+
+        var cut = await XcrAsync("", "failback", vm);
+        Assert.True(cut.Code == 1, cut.Stdout + cut.Stderr);
+        Assert.Contains("disk(s) 0 of the original were written already", cut.Stderr);
+        Alpha.Pool.Faults.Clear();
+
+        var (code, stdout, stderr) = await XcrAsync("", "failback", vm, "--json");
+        Assert.True(code == 0, stdout + stderr);
+        var outcome = JsonNode.Parse(stdout)!["vms"]![0]!;
+        Assert.Equal("new-vm", outcome["details"]!["mode"]!.GetValue<string>());
+        Assert.Equal("4", outcome["details"]!["blocks"]!.GetValue<string>());
+        Assert.Equal(await Beta.DiskChecksumsAsync(replica), await Alpha.DiskChecksumsAsync(outcome["result"]!.GetValue<string>()));
+    }
+
     /// <summary>Every VM (power state, start block) and managed VDI of a pool.</summary>
     private static async Task<string> ManagedInventoryAsync(SimHost sim)
     {

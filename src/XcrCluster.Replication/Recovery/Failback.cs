@@ -99,11 +99,24 @@ public static class Failback
             try
             {
                 var targetDisks = (await sourcePool.DisksAsync(target).ConfigureAwait(false)).ToDictionary(d => d.Vbd.Userdevice);
+                var written = new List<string>();
                 foreach (var (userdevice, delta) in deltas)
                 {
                     var vdi = targetDisks[userdevice].Vdi;
-                    await log.StepAsync($"write {delta.Blocks} blocks into disk {userdevice} (VDI {vdi.Uuid}) of VM {target.Uuid}",
-                        () => delta.ImportAsync(sourcePool, vdi.Ref, ct)).ConfigureAwait(false);
+                    try
+                    {
+                        await log.StepAsync($"write {delta.Blocks} blocks into disk {userdevice} (VDI {vdi.Uuid}) of VM {target.Uuid}",
+                            () => delta.ImportAsync(sourcePool, vdi.Ref, ct)).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (inPlace && written.Count > 0)
+                    {
+                        // Written disks cannot be taken back; the original now differs from the shared snapshot, so a
+                        // new attempt makes a new VM from it and loses nothing.
+                        throw new InvalidOperationException($"{e.Message}; disk(s) {string.Join(", ", written)} of the original were "
+                            + "written already: run the failback again (it makes a new VM from the shared snapshot)", e);
+                    }
+
+                    written.Add(userdevice);
                 }
             }
             catch when (!inPlace)
