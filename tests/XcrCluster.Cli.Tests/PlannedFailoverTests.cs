@@ -82,7 +82,7 @@ public sealed class PlannedFailoverTests : RecoveryTest
         var replica = (await RunAsync(jobId))["targets"]![0]!["targetVmUuid"]!.GetValue<string>();
         Alpha.Pool.Faults.FailCall("VM.snapshot");
 
-        var (code, stdout, stderr) = await XcrAsync("", "failover", "planned", vm);
+        var (code, stdout, stderr) = await XcrAsync("", "failover", "planned", "--job", jobId); // the whole job: its one VM
         Assert.True(code == 1, stdout + stderr);
         Assert.Contains("final run", stderr);
         Assert.Contains("the source VM was started again", stderr);
