@@ -24,7 +24,8 @@ public static class AgentRecovery
                 : await services.Pools.EndpointAsync(run.Pool).ConfigureAwait(false);
             await using var client = await XapiClient.ConnectAsync(endpoint, ct: deadline.Token).ConfigureAwait(false);
             var pool = new Pool(client) { Name = run.Pool, Gate = services.Gate ?? OpenGate.Instance };
-            var outcome = await StepAsync(pool, run.Step, deadline.Token).WaitAsync(deadline.Token).ConfigureAwait(false);
+            var outcome = await (run.Step is ReverseDelta reverse ? ReverseAsync(pool, reverse, services, deadline.Token)
+                : StepAsync(pool, run.Step, deadline.Token)).WaitAsync(deadline.Token).ConfigureAwait(false);
             return new RecoveryStepDone(run.Pool, outcome);
         }
         catch (Exception e)
@@ -33,6 +34,16 @@ public static class AgentRecovery
                 : $"pool {run.Pool}: {(e is AggregateException a ? a.GetBaseException() : e).Message}";
             return new RecoveryStepDone(run.Pool, RecoveryVmOutcome.Failed(run.Step.Vm, reason));
         }
+    }
+
+    /// <summary>A failback runs here with a session to the source pool as well: the node checked that it serves both.</summary>
+    private static async Task<RecoveryVmOutcome> ReverseAsync(Pool replicaPool, ReverseDelta step, AgentServices services,
+        CancellationToken ct)
+    {
+        await using var client = await XapiClient.ConnectAsync(await services.Pools.EndpointAsync(step.SourcePool).ConfigureAwait(false),
+            ct: ct).ConfigureAwait(false);
+        var sourcePool = new Pool(client) { Name = step.SourcePool, Gate = services.Gate ?? OpenGate.Instance };
+        return await Failback.RunAsync(replicaPool, sourcePool, step, ct).ConfigureAwait(false);
     }
 
     private static Task<RecoveryVmOutcome> StepAsync(Pool pool, IRecoveryStep step, CancellationToken ct) => step switch
@@ -45,6 +56,8 @@ public static class AgentRecovery
         SeedExport export => OfflineSeedExport.RunAsync(pool, export, ct),
         SeedImport import => OfflineSeedImport.RunAsync(pool, import, ct),
         TestReplica test => FailoverTest.RunAsync(pool, test, ct),
+        SourcePower power => PlannedFailover.PowerAsync(pool, power, ct),
+        BlockSourceStart block => PlannedFailover.BlockAsync(pool, block, ct),
         _ => throw new NotSupportedException($"no recovery step {step.GetType().Name}"),
     };
 }

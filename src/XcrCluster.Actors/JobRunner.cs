@@ -16,14 +16,16 @@ public static class JobRunner
 
     public sealed record Targets(IActorRef Region, IActorRef ControlPlane, IActorRef PoolAgents);
 
+    /// <summary>A run of the job's schedule; <paramref name="only"/>: of these VMs only (a planned failover's final run of one
+    /// VM), through the same path as any run.</summary>
     public static async Task<(string RunId, IReadOnlyList<VmStart> Vms)> StartAsync(Targets actors, JobDefinition job, JobSchedule schedule,
-        string trigger)
+        string trigger, IReadOnlyList<string>? only = null)
     {
         var runId = Guid.NewGuid().ToString();
         var settings = schedule.Apply(job.Settings);
         var jobRef = new JobRef(job.Id, job.Name, schedule.Id, schedule.Name.Length > 0 ? schedule.Name : trigger);
-        var chosen = job.Vms.Concat(await SmartAsync(actors.PoolAgents, job).ConfigureAwait(false)).Distinct(StringComparer.Ordinal)
-            .ToList();
+        var chosen = only?.ToList() ?? job.Vms.Concat(await SmartAsync(actors.PoolAgents, job).ConfigureAwait(false))
+            .Distinct(StringComparer.Ordinal).ToList();
         var launch = new RunLaunch(runId, job.Id, schedule.Id, chosen, trigger, DateTimeOffset.UtcNow);
         await ControlPlaneClient.AskAsync<IControlReply>(actors.ControlPlane, new RecordRun(launch), TimeSpan.FromSeconds(30))
             .ConfigureAwait(false);

@@ -36,9 +36,10 @@ public static class RecoveryCommands
         }, vm, job, copy, force, yes, restorePoint, sr, dryRun);
         yield return new Command("failover", "start replicas: a copy, the replica itself, a test, or a planned failover")
         {
-            start, FailoverTestCommand.Build(cli),
+            start, FailoverTestCommand.Build(cli), PlannedCommands.Planned(cli),
         };
         yield return SeedCommands.Build(cli);
+        yield return FailbackCommands.Failback(cli);
     }
 
     /// <summary>One line per VM and the record's id; the exit code by how many VMs succeeded.</summary>

@@ -18,6 +18,8 @@ public static class RecoveryApi
         SeedApi.Map(app, key);
         OfflineSeedApi.Map(app);
         FailoverTestApi.Map(app);
+        PlannedFailoverApi.Map(app);
+        FailbackApi.Map(app);
         app.MapPost("/api/failover", async (FailoverRequest request, ActorRegistry registry, CancellationToken ct) =>
         {
             if (request.Mode is not ("copy" or "force"))

@@ -153,6 +153,9 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new RunRecoveryStep("beta", new StartReplica("vm-1", "sr-1", Force: true, "rp-1", "job-1") { DryRun = true, Start = false }),
             new RecoveryStepDone("beta", Recovery.Vms[0]),
             new RunRecoveryStep("beta", new TestReplica("vm-1", "sr-1", "job-1", "network-1", 600)),
+            new RunRecoveryStep("alpha", new Domain.Recovery.SourcePower("vm-1", Domain.Recovery.SourcePowerAction.CleanShutdown)),
+            new RunRecoveryStep("alpha", new Domain.Recovery.BlockSourceStart("vm-1", true, "failed over", "replica-1", "beta", "rec-1")),
+            new RunRecoveryStep("beta", new Domain.Recovery.ReverseDelta("vm-1", "alpha", true)),
         ];
     }
 

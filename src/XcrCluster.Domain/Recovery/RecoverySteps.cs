@@ -14,6 +14,9 @@ namespace XcrCluster.Domain.Recovery;
 [JsonDerivedType(typeof(SeedExport), "seed-export")]
 [JsonDerivedType(typeof(SeedImport), "seed-import")]
 [JsonDerivedType(typeof(TestReplica), "test-replica")]
+[JsonDerivedType(typeof(SourcePower), "source-power")]
+[JsonDerivedType(typeof(BlockSourceStart), "block-source-start")]
+[JsonDerivedType(typeof(ReverseDelta), "reverse-delta")]
 public interface IRecoveryStep
 {
     /// <summary>The source VM the step is about.</summary>
