@@ -47,7 +47,8 @@ public sealed class NodeClient : IDisposable
     /// <summary>How long a request is waited for, unless it says otherwise.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>A request the node answers when the work is done (a recovery command), waited for up to <paramref name="timeout"/>.</summary>
+    /// <summary>A request the node answers when the work is done (a recovery command), waited for up to
+    /// <paramref name="timeout"/>.</summary>
     public Task<JsonNode> PostLongAsync(string path, object body, TimeSpan timeout) => SendAsync(HttpMethod.Post, path, body, timeout);
 
     public Task<JsonNode> PatchAsync(string path, object body) => SendAsync(HttpMethod.Patch, path, body);

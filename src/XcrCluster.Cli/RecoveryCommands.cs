@@ -29,7 +29,8 @@ public static class RecoveryCommands
 
             var body = new
             {
-                vm = r.GetValue(vm), job = r.GetValue(job), mode = r.GetValue(force) ? "force" : "copy", restorePoint = r.GetValue(restorePoint),
+                vm = r.GetValue(vm), job = r.GetValue(job), mode = r.GetValue(force) ? "force" : "copy",
+                restorePoint = r.GetValue(restorePoint),
                 sr = r.GetValue(sr), yes = r.GetValue(yes), dryRun = r.GetValue(dryRun),
             };
             return await PrintAsync(cli, r, await client.PostLongAsync("/api/failover", body, Wait));

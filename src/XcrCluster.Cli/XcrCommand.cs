@@ -11,7 +11,8 @@ namespace XcrCluster.Cli;
 public static class XcrCommand
 {
     public const string Usage = "usage: xcr (pool add|list, sr list, vm list, job create|set|list|show|run|enable|disable|delete|schedule, run list|show|tail, "
-        + "replica list, failover start|test, seed, seed export|import, rpo, cluster show|tail|leave|down|down-unreachable, sharding regions|region-stats, demo) [--json] [--node URL] [--token T]; xcr --help";
+        + "replica list, failover start|test|planned, failback, seed, seed export|import, rpo, "
+        + "cluster show|tail|leave|down|down-unreachable, sharding regions|region-stats, demo) [--json] [--node URL] [--token T]; xcr --help";
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TextReader input)
     {

@@ -42,7 +42,8 @@ internal static class Recoveries
         await ControlApi.ControlAsync<Done>(registry, new RecordRecovery(record));
         var body = Body(record);
         return record.Status == "failure" && record.Vms.Count == 1
-            ? Results.Json(new { error = $"VM {record.Vms[0].Vm}: {record.Vms[0].Error} ({record.Kind.Name()} {record.Id})", record = body },
+            ? Results.Json(
+                new { error = $"VM {record.Vms[0].Vm}: {record.Vms[0].Error} ({record.Kind.Name()} {record.Id})", record = body },
                 statusCode: StatusCodes.Status502BadGateway)
             : Results.Json(body);
     }

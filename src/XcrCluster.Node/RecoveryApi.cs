@@ -24,7 +24,8 @@ public static class RecoveryApi
         {
             if (request.Mode is not ("copy" or "force"))
             {
-                return Results.BadRequest(new { error = "mode: \"copy\" (start a clone, the replica stays) or \"force\" (start the replica)" });
+                return Results.BadRequest(
+                    new { error = "mode: \"copy\" (start a clone, the replica stays) or \"force\" (start the replica)" });
             }
 
             if (request.Mode == "force" && !request.Yes && !request.DryRun)
@@ -55,7 +56,8 @@ public static class RecoveryApi
             }
 
             var started = DateTimeOffset.UtcNow;
-            var step = new StartReplica(request.Vm, chain.Key.SrUuid.Value, request.Mode == "force", request.RestorePoint, chain.Key.JobId.Value)
+            var step = new StartReplica(request.Vm, chain.Key.SrUuid.Value, request.Mode == "force", request.RestorePoint,
+                chain.Key.JobId.Value)
             {
                 DryRun = request.DryRun,
             };
@@ -66,7 +68,8 @@ public static class RecoveryApi
             }
 
             var kind = request.Mode == "force" ? RecoveryKind.FailoverForce : RecoveryKind.FailoverCopy;
-            var record = new RecoveryRecord(Recoveries.NewId(started), kind, chain.Key.JobId.Value, started, DateTimeOffset.UtcNow, [outcome]);
+            var record = new RecoveryRecord(Recoveries.NewId(started), kind, chain.Key.JobId.Value, started, DateTimeOffset.UtcNow,
+                [outcome]);
             return request.DryRun ? Results.Json(Recoveries.Body(record)) : await Recoveries.RecordAsync(registry, record);
         });
     }

@@ -64,12 +64,7 @@ public sealed class PlannedFailoverTests : RecoveryTest
         Assert.True(code == 1, stdout + stderr);
         Assert.Contains("start of the replica", stderr);
         Assert.Contains("the source VM was started again", stderr);
-        var source = await VmAsync(Alpha, vm);
-        Assert.Equal("Running", source["power_state"]);
-        Assert.Empty(Map(source, "blocked_operations"));
-        var live = await VmAsync(Beta, replica);
-        Assert.Equal("Halted", live["power_state"]);
-        Assert.Equal(Domain.XoMetadata.StartBlocked, Map(live, "blocked_operations")["start"]);
+        await AssertSourceRunningAndReplicaProtectedAsync(vm, replica);
 
         // The failed attempt's final run is a restore point like any other: the next run is a delta.
         await AssertDeltaEqualToSourceAsync(await RunAsync(jobId));
@@ -86,13 +81,19 @@ public sealed class PlannedFailoverTests : RecoveryTest
         Assert.True(code == 1, stdout + stderr);
         Assert.Contains("final run", stderr);
         Assert.Contains("the source VM was started again", stderr);
+        await AssertSourceRunningAndReplicaProtectedAsync(vm, replica);
+        await AssertDeltaEqualToSourceAsync(await RunAsync(jobId));
+    }
+
+    /// <summary>What a planned failover that failed leaves: the source running again, the replica halted and protected.</summary>
+    private async Task AssertSourceRunningAndReplicaProtectedAsync(string vm, string replica)
+    {
         var source = await VmAsync(Alpha, vm);
         Assert.Equal("Running", source["power_state"]);
         Assert.Empty(Map(source, "blocked_operations"));
         var live = await VmAsync(Beta, replica);
         Assert.Equal("Halted", live["power_state"]);
         Assert.Equal(Domain.XoMetadata.StartBlocked, Map(live, "blocked_operations")["start"]);
-        await AssertDeltaEqualToSourceAsync(await RunAsync(jobId));
     }
 
     [Fact]

@@ -132,7 +132,8 @@ public sealed class SeedCommandTests : SeedTest
             (["seed", "http://127.0.0.1:9/", snapshot, "beta", seed, jobId, schedule], "register the pool first"),
 
             // The URL's credentials, not the registered ones, log in.
-            (["seed", $"http://root:wrong@{Alpha.Url.Authority}", snapshot, "beta", seed, jobId, schedule], "SESSION_AUTHENTICATION_FAILED"),
+            (["seed", $"http://root:wrong@{Alpha.Url.Authority}", snapshot, "beta", seed, jobId, schedule],
+                "SESSION_AUTHENTICATION_FAILED"),
         };
         foreach (var (args, reason) in cases)
         {

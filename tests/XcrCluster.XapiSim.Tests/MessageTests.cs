@@ -120,8 +120,10 @@ public sealed class MessageTests
         var (sim, rpc) = await OpenAsync();
         await using var _ = sim;
         using var __ = rpc;
-        var first = (string)(await rpc.CallAsync("network.create", new Dictionary<string, object?> { ["name_label"] = "a", ["MTU"] = 0L }))!;
-        var second = (string)(await rpc.CallAsync("network.create", new Dictionary<string, object?> { ["name_label"] = "b", ["MTU"] = 9000L }))!;
+        var first = (string)(await rpc.CallAsync("network.create",
+            new Dictionary<string, object?> { ["name_label"] = "a", ["MTU"] = 0L }))!;
+        var second = (string)(await rpc.CallAsync("network.create",
+            new Dictionary<string, object?> { ["name_label"] = "b", ["MTU"] = 9000L }))!;
         var (a, b) = (await rpc.RecordAsync("network", first), await rpc.RecordAsync("network", second));
         Assert.Equal(("xapi0", "xapi1"), ((string)a["bridge"]!, (string)b["bridge"]!));
         Assert.Equal((1500L, 9000L), (Convert.ToInt64(a["MTU"]), Convert.ToInt64(b["MTU"])));

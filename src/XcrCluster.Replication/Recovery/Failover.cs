@@ -106,7 +106,8 @@ public static class Failover
             await FailoverNetworks.ApplyAsync(pool, clone, step.Networks, log).ConfigureAwait(false);
             if (step.Start)
             {
-                await log.StepAsync("start the clone", () => pool.StartVmAsync(clone, startPaused: false, force: false)).ConfigureAwait(false);
+                await log.StepAsync("start the clone", () => pool.StartVmAsync(clone, startPaused: false, force: false))
+                    .ConfigureAwait(false);
             }
 
             return await pool.VmAsync(clone).ConfigureAwait(false);

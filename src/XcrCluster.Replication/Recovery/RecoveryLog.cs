@@ -53,7 +53,9 @@ public sealed class RecoveryLog(string vm)
 
     public RecoveryVmOutcome Failed(Exception e) => new(vm, RunStatus.Failed, Reason(e), [.. lines])
     {
-        Details = e is RecoveryRefusedException ? new Dictionary<string, string> { ["refused"] = "true" } : new Dictionary<string, string>(),
+        Details = e is RecoveryRefusedException
+            ? new Dictionary<string, string> { ["refused"] = "true" }
+            : new Dictionary<string, string>(),
     };
 
     private static string Reason(Exception e) => (e is AggregateException a ? a.GetBaseException() : e).Message;

@@ -29,7 +29,8 @@ public sealed record ManifestDisk(string Userdevice, bool Bootable, string Mode,
 }
 
 /// <summary>A VIF of the snapshot with its network as the job's network mapping sees it.</summary>
-public sealed record ManifestVif(string Device, string Mac, long Mtu, string LockingMode, string? NetworkUuid, string? NetworkName, long? Vlan)
+public sealed record ManifestVif(string Device, string Mac, long Mtu, string LockingMode, string? NetworkUuid, string? NetworkName,
+    long? Vlan)
 {
     public SourceVif Source() => new(VifRecord.From(XapiValue.NullRef, new Dictionary<string, object?>
         {
