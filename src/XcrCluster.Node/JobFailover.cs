@@ -52,7 +52,7 @@ internal static class JobFailover
         var force = request.Mode == "force";
         StartReplica Step(string vm, ReplicaChain chain, bool dryRun) => new(vm, chain.Key.SrUuid.Value, force, null, job.Id)
         {
-            DryRun = dryRun, Networks = job.Settings.NetworkMapping,
+            DryRun = dryRun, Networks = job.Settings.NetworkMapping, Newest = chain.RestorePoints.LastOrDefault()?.Uuid,
         };
 
         // The plan: every VM checked (nothing changes), then sorted by boot order.

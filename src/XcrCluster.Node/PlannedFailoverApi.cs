@@ -116,7 +116,10 @@ public static class PlannedFailoverApi
         }
 
         var replica = await Recoveries.StepAsync(registry, chain.Pool,
-            new StartReplica(vm, chain.Key.SrUuid.Value, true, null, job.Id) { DryRun = true });
+            new StartReplica(vm, chain.Key.SrUuid.Value, true, null, job.Id)
+            {
+                DryRun = true, Newest = chain.RestorePoints.LastOrDefault()?.Uuid,
+            });
         if (replica.Status != RunStatus.Success)
         {
             return (null, Refuse(replica.Error ?? "the replica cannot be started", [.. source.Log, .. replica.Log]));

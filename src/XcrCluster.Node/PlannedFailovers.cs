@@ -44,7 +44,10 @@ internal static class PlannedFailovers
         {
             var target = run.Result.Targets.First(t => t.SrUuid == plan.Chain.Key.SrUuid.Value);
             started = await Recoveries.StepAsync(registry, plan.Chain.Pool,
-                new StartReplica(plan.Vm, plan.Chain.Key.SrUuid.Value, true, target.RestorePointUuid, plan.Job.Id));
+                new StartReplica(plan.Vm, plan.Chain.Key.SrUuid.Value, true, target.RestorePointUuid, plan.Job.Id)
+                {
+                    Newest = target.RestorePointUuid, // the final run's: the newest, even within the second of the one before
+                });
             log.AddRange(started.Log);
             runError = started.Status == RunStatus.Success ? null : $"start of the replica: {started.Error}";
         }

@@ -59,7 +59,7 @@ public static class RecoveryApi
             var step = new StartReplica(request.Vm, chain.Key.SrUuid.Value, request.Mode == "force", request.RestorePoint,
                 chain.Key.JobId.Value)
             {
-                DryRun = request.DryRun,
+                DryRun = request.DryRun, Newest = chain.RestorePoints.LastOrDefault()?.Uuid,
             };
             var outcome = await Recoveries.StepAsync(registry, chain.Pool, step, ct);
             if (Recoveries.Refused(outcome))

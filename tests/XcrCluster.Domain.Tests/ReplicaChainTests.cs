@@ -90,6 +90,19 @@ public sealed class ReplicaChainTests
     }
 
     [Fact]
+    public void Restore_points_of_one_second_keep_the_order_they_were_committed_in()
+    {
+        // xo:backup:datetime has a resolution of one second: two runs within it must not swap "newest" (retention and
+        // failover read it from this order), whatever their uuids.
+        var known = new ReplicaChain(Key, "b", "replica", [new RestorePoint("rp-z", T0, 50), new RestorePoint("rp-a", T0, 50)],
+            "snap-a", 1);
+        var seen = new SrObservation("b", "sr-1", [Seen("rp-a", "snap-a", 0), Seen("rp-z", "snap-z", 0), Seen("rp-new", "snap-n", 0)],
+            ["replica"]);
+        var (chains, _) = ChainReconciliation.Reconcile([known], seen);
+        Assert.Equal(["rp-z", "rp-a", "rp-new"], Assert.Single(chains).RestorePoints.Select(p => p.Uuid));
+    }
+
+    [Fact]
     public void Pools_that_agree_with_the_model_cause_no_event()
     {
         var state = ThreeRuns();

@@ -32,6 +32,10 @@ public sealed record StartReplica(string Vm, string SrUuid, bool Force, string? 
     /// <summary>Check and report what would be done, change nothing.</summary>
     public bool DryRun { get; init; }
 
+    /// <summary>The newest restore point as the VM's entity saw them committed: it decides between restore points of one
+    /// second (the resolution of <c>xo:backup:datetime</c>).</summary>
+    public string? Newest { get; init; }
+
     /// <summary>Start the VM (false: prepare it and leave it halted, e.g. a whole-site failover that starts VMs in order).</summary>
     public bool Start { get; init; } = true;
 

@@ -37,6 +37,11 @@ public static class ChainReconciliation
         List<ObservedRestorePoint> seen, List<ChainDifference> differences)
     {
         var knownPoints = known?.RestorePoints ?? [];
+
+        // Restore points of one second (formatDateTime's resolution) keep the order the entity saw them committed in, so the
+        // newest stays last: retention and failover read "newest" from this order.
+        seen = [.. seen.OrderBy(p => p.SnapshotTime).ThenBy(p => Position(knownPoints, p.Uuid))
+            .ThenBy(p => p.Uuid, StringComparer.Ordinal)];
         foreach (var gone in knownPoints.Where(p => seen.All(s => s.Uuid != p.Uuid)))
         {
             differences.Add(new ChainDifference(ChainDifferenceKind.RestorePointDeleted, key, gone.Uuid,
@@ -87,6 +92,9 @@ public static class ChainReconciliation
             ?? new RestorePoint(s.Uuid, s.SnapshotTime, s.Size));
         return new ReplicaChain(key, observed.Pool, replica, [.. points], baseSnapshot, length);
     }
+
+    private static int Position(ImmutableList<RestorePoint> known, string uuid)
+        => known.FindIndex(p => p.Uuid == uuid) is var i and >= 0 ? i : int.MaxValue;
 
     private static string At(DateTimeOffset? time) => time is { } t ? $" ({t.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z)" : "";
 }

@@ -60,6 +60,12 @@ public static class Failover
     private static async Task<RestorePointOnSr> ChooseAsync(Pool pool, StartReplica step, CancellationToken ct)
     {
         var points = await RestorePointOnSr.ListAsync(pool, step.Vm, step.SrUuid, step.JobId, ct).ConfigureAwait(false);
+        if (step.Newest is { } newest && points.FirstOrDefault(p => p.Point.Uuid == newest) is { } hint
+            && hint.Datetime == points[0].Datetime)
+        {
+            points = [hint, .. points.Where(p => p != hint)];
+        }
+
         var point = step.RestorePointUuid is { } wanted
             ? points.FirstOrDefault(p => p.Point.Uuid == wanted)
                 ?? throw new RecoveryRefusedException($"{wanted} is not a restore point of VM {step.Vm} on SR {step.SrUuid}")
