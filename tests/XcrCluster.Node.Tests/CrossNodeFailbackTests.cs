@@ -28,6 +28,12 @@ public sealed class CrossNodeFailbackTests : TwoPoolsTest
         var jobId = job["id"]!.GetValue<string>();
         var run = await control.AwaitRunAsync(jobId, await control.RunAsync(jobId));
         Assert.True(run["status"]!.GetValue<string>() == "success", NodeProcess.Describe(run));
+        // Before any failover: refused by the replica pool's node, the reason coming back from it, nothing changed.
+        var unchanged = (await ManagedInventoryAsync(alpha), await ManagedInventoryAsync(beta));
+        var refused = await control.PostAsync("/api/failback", new { vm }, expected: 409);
+        Assert.Contains("pool beta has no started replica", refused["error"]!.GetValue<string>());
+        Assert.Equal(unchanged, (await ManagedInventoryAsync(alpha), await ManagedInventoryAsync(beta)));
+
         var failover = mode == "planned" ? await control.PostAsync("/api/failover/planned", new { vm })
             : await control.PostAsync("/api/failover", new { vm, mode = "force", yes = true });
         var replica = failover["vms"]![0]!["result"]!.GetValue<string>();
