@@ -41,13 +41,21 @@ public sealed class CrossNodeFailbackTests : TwoPoolsTest
         var (exported, imported) = (beta.Pool.Stats.BytesExported("/export_raw_vdi"), alpha.Pool.Stats.BytesImported("/import_raw_vdi"));
         if (mode == "force")
         {
-            // The original still runs (a new VM takes the blocks): a transfer cut off leaves neither pool changed.
+            // The original still runs (a new VM takes the blocks): a transfer cut off on either side (the replica's export
+            // on beta's node, the import into the new VM on alpha's) leaves neither pool changed.
             var before = (await ManagedInventoryAsync(alpha), await ManagedInventoryAsync(beta));
-            alpha.Pool.Faults.ResetImportAfterBytes = 1 << 20;
-            var cut = await control.PostAsync("/api/failback", new { vm, resume = true }, expected: 502);
-            Assert.Equal("failure", cut["record"]!["vms"]![0]!["status"]!.GetValue<string>());
-            Assert.Equal(before, (await ManagedInventoryAsync(alpha), await ManagedInventoryAsync(beta)));
-            alpha.Pool.Faults.Clear();
+            foreach (var (faults, cutOff) in new (XcrCluster.XapiSim.Faults, Action<XcrCluster.XapiSim.Faults>)[]
+            {
+                (beta.Pool.Faults, f => f.ResetExportAfterBytes = 1 << 20), (alpha.Pool.Faults, f => f.ResetImportAfterBytes = 1 << 20),
+            })
+            {
+                cutOff(faults);
+                var cut = await control.PostAsync("/api/failback", new { vm, resume = true }, expected: 502);
+                Assert.Equal("failure", cut["record"]!["vms"]![0]!["status"]!.GetValue<string>());
+                Assert.Equal(before, (await ManagedInventoryAsync(alpha), await ManagedInventoryAsync(beta)));
+                faults.Clear();
+            }
+
             (exported, imported) = (beta.Pool.Stats.BytesExported("/export_raw_vdi"), alpha.Pool.Stats.BytesImported("/import_raw_vdi"));
         }
 
