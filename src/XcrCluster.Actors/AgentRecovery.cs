@@ -36,14 +36,24 @@ public static class AgentRecovery
         }
     }
 
-    /// <summary>A failback runs here with a session to the source pool as well: the node checked that it serves both.</summary>
-    private static async Task<RecoveryVmOutcome> ReverseAsync(Pool replicaPool, ReverseDelta step, AgentServices services,
+    /// <summary>A failback runs on the replica's pool's agent with a session to the source pool as well when this node serves
+    /// both; else (<see cref="ReverseDelta.ReplicaPool"/> set) on the source pool's agent, the replica's pool read by its
+    /// agent on the node serving it and the deltas received over this node's data channel.</summary>
+    private static async Task<RecoveryVmOutcome> ReverseAsync(Pool pool, ReverseDelta step, AgentServices services,
         CancellationToken ct)
     {
+        if (step.ReplicaPool is { } replicaPool)
+        {
+            var agents = await (services.PoolAgents ?? throw new InvalidOperationException("this node cannot reach other pool agents"))()
+                .ConfigureAwait(false);
+            var remote = new RemoteFailbackReplica(replicaPool, agents, await services.Receiver().ConfigureAwait(false));
+            return await Failback.RunAsync(remote, pool, step, ct).ConfigureAwait(false);
+        }
+
         await using var client = await XapiClient.ConnectAsync(await services.Pools.EndpointAsync(step.SourcePool).ConfigureAwait(false),
             ct: ct).ConfigureAwait(false);
         var sourcePool = new Pool(client) { Name = step.SourcePool, Gate = services.Gate ?? OpenGate.Instance };
-        return await Failback.RunAsync(replicaPool, sourcePool, step, ct).ConfigureAwait(false);
+        return await Failback.RunAsync(new PoolFailbackReplica(pool), sourcePool, step, ct).ConfigureAwait(false);
     }
 
     private static Task<RecoveryVmOutcome> StepAsync(Pool pool, IRecoveryStep step, CancellationToken ct) => step switch

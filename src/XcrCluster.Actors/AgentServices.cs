@@ -15,6 +15,12 @@ public sealed record AgentServices(IPoolRegistry Pools, Func<Task<ChannelReceive
 
     public IRemoteTargets? Remote { get; init; }
 
+    /// <summary>The node's pool agents (a failback on this node asks the replica pool's agent on another) and its data
+    /// channel transport (that agent sends the failback's blocks with it).</summary>
+    public Func<Task<Akka.Actor.IActorRef>>? PoolAgents { get; init; }
+
+    public IChannelTransport? Transport { get; init; }
+
     public RunRegistry Running { get; init; } = new();
 
     /// <summary>A registration's endpoint, its password unsealed with the cluster key (the login a registration checks on a

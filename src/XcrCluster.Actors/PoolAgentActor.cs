@@ -141,6 +141,16 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
 
             AgentRecovery.RunAsync(run, targets).PipeTo(Sender);
         });
+        Receive<IFailbackReplicaRequest>(request =>
+        {
+            if (targets is null)
+            {
+                Sender.Tell(new FailbackReplicaFailed(pool, $"the node of pool {pool}'s agent has no XAPI access", false));
+                return;
+            }
+
+            AgentFailback.RunAsync(request, targets).PipeTo(Sender);
+        });
         Receive<Expire>(_ => Expired(slots.Expire(DateTimeOffset.UtcNow)));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.CurrentClusterState>(_ => { });

@@ -38,6 +38,7 @@ public sealed class PoolAgentsActor : ReceiveActor, IWithTimers
         Receive<GetSrReplicas>(get => Agent(get.Pool).Forward(get));
         Receive<PurgeOnPool>(purge => Agent(purge.Pool).Forward(purge));
         Receive<RunRecoveryStep>(run => Agent(run.Pool).Forward(run));
+        Receive<IFailbackReplicaRequest>(request => Agent(request.Pool).Forward(request));
         Receive<CheckPoolLogin>(CheckLogin);
         Receive<Refresh>(_ => FetchPoolsAsync(controlPlane).PipeTo(Self, failure: _ => new PoolList([])));
         Receive<PoolList>(list =>

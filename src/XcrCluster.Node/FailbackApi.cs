@@ -9,9 +9,10 @@ using static XcrCluster.Node.ControlApi;
 namespace XcrCluster.Node;
 
 /// <summary>`xcr failback`: the blocks a started replica changed sent back to the original pool (<see cref="ReverseDelta"/>
-/// on the replica pool's agent, which opens a session to the source pool too: both pools must be served by the same node,
-/// since a cross-node failback would need the data channel); with <c>resume</c>, then the original's start unblocked so
-/// the job replicates it again (the started replica is left as it is).</summary>
+/// on the replica pool's agent, which opens a session to the source pool too, when one node serves both pools; else on the
+/// source pool's agent, the replica pool's agent on its own node reading the replica and sending the deltas over the data
+/// channel: each pool's XAPI reached only from the node serving it); with <c>resume</c>, then the original's start unblocked
+/// so the job replicates it again (the started replica is left as it is).</summary>
 public static class FailbackApi
 {
     public sealed record FailbackRequest(string? Vm, bool Resume);
@@ -38,13 +39,9 @@ public static class FailbackApi
             var refusals = new List<string>();
             foreach (var pool in state.Chains.Select(c => c.Pool).Distinct(StringComparer.Ordinal))
             {
-                if (await SameNodeAsync(registry, pool, job.SourcePool) is { } other)
-                {
-                    refusals.Add(other);
-                    continue;
-                }
-
-                outcome = await Recoveries.StepAsync(registry, pool, new ReverseDelta(vm, job.SourcePool, request.Resume));
+                outcome = await SameNodeAsync(registry, pool, job.SourcePool)
+                    ? await Recoveries.StepAsync(registry, pool, new ReverseDelta(vm, job.SourcePool, request.Resume))
+                    : await Recoveries.StepAsync(registry, job.SourcePool, new ReverseDelta(vm, job.SourcePool, request.Resume, pool));
                 var noReplica = outcome.Error?.StartsWith($"pool {pool} has no started replica", StringComparison.Ordinal) == true;
                 if (!Recoveries.Refused(outcome) || !noReplica)
                 {
@@ -80,14 +77,12 @@ public static class FailbackApi
         });
     }
 
-    /// <summary>Null when one node runs the agents of both pools, else why the failback cannot run there.</summary>
-    private static async Task<string?> SameNodeAsync(ActorRegistry registry, string replicaPool, string sourcePool)
+    /// <summary>Whether one node runs the agents of both pools.</summary>
+    private static async Task<bool> SameNodeAsync(ActorRegistry registry, string replicaPool, string sourcePool)
     {
         var agents = await registry.GetAsync<PoolAgents>();
         var replica = await AskPartAsync<PoolLoad>(agents, new GetPoolLoad(replicaPool), $"the agent of pool {replicaPool}");
         var source = await AskPartAsync<PoolLoad>(agents, new GetPoolLoad(sourcePool), $"the agent of pool {sourcePool}");
-        return replica.Node == source.Node ? null
-            : $"pool {replicaPool} is served by node {replica.Node} and pool {sourcePool} by node {source.Node}: "
-                + "a failback needs one node serving both pools (cross-node failback over the data channel is not supported yet)";
+        return replica.Node == source.Node;
     }
 }

@@ -78,6 +78,8 @@ builder.Services.AddAkka("xcr", (akka, services) =>
             // A source session here sends to targets on other nodes over this node's data channel transport.
             Gate = gate,
             Unseal = pools.Unseal,
+            PoolAgents = () => registry.GetAsync<PoolAgents>(),
+            Transport = new TcpChannelTransport(system),
             Remote = new AgentTargets(() => registry.GetAsync<PoolAgents>(), () => Cluster.Get(system).SelfAddress.ToString(), gate,
                 new TcpChannelTransport(system), options.DataCompress),
         })

@@ -156,6 +156,19 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new RunRecoveryStep("alpha", new Domain.Recovery.SourcePower("vm-1", Domain.Recovery.SourcePowerAction.CleanShutdown)),
             new RunRecoveryStep("alpha", new Domain.Recovery.BlockSourceStart("vm-1", true, "failed over", "replica-1", "beta", "rec-1")),
             new RunRecoveryStep("beta", new Domain.Recovery.ReverseDelta("vm-1", "alpha", true)),
+            new RunRecoveryStep("alpha", new Domain.Recovery.ReverseDelta("vm-1", "alpha", false, "beta")),
+            new ReadFailbackReplica("beta", "vm-1"),
+            new FailbackReplicaRead("beta", new Replication.Recovery.FailbackReplicaSide(Commit.Snapshot,
+                [new Replication.Recovery.FailbackVmDisk(Vbd, Vdi)],
+                [new Replication.Recovery.FailbackPoint(Commit.Snapshot, [new Replication.Recovery.FailbackVmDisk(Vbd, Vdi)])])),
+            new SnapshotFailbackReplica("beta", "OpaqueRef:replica", "xcr failback of vm-1", [new FailbackDeltaDisk("0", "OpaqueRef:p")]),
+            new FailbackReplicaSnapshotted("beta", "OpaqueRef:snap",
+                [new FailbackDeltaShape("0", "OpaqueRef:vdi", new Vhd.VhdShape(1L << 30, [0, 5], null, 2 << 20))]),
+            new SendFailbackDelta("beta", "OpaqueRef:vdi", "OpaqueRef:p", new DataChannel.ChannelTicket("failback/0", "127.0.0.1", 1, "t")),
+            new FailbackDeltaSent("beta", 4096),
+            new DropFailbackSnapshot("beta", "OpaqueRef:snap"),
+            new FailbackSnapshotDropped("beta"),
+            new FailbackReplicaFailed("beta", "pool beta has no started replica of VM vm-1", true),
         ];
     }
 
@@ -192,6 +205,11 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
     {
         ["uuid"] = "vdi-1", ["name_label"] = "disk 0", ["virtual_size"] = 1L << 30,
         ["other_config"] = new Dictionary<string, object?> { ["xo:copy_of"] = "x" },
+    });
+
+    private static readonly Xapi.Records.VbdRecord Vbd = Xapi.Records.VbdRecord.From("OpaqueRef:vbd", new Dictionary<string, object?>
+    {
+        ["uuid"] = "vbd-1", ["userdevice"] = "0", ["VDI"] = "OpaqueRef:vdi",
     });
 
     /// <summary>A commit carries the source snapshot's raw record: its values must come back as plain XAPI values.</summary>

@@ -22,7 +22,8 @@ public static class Failback
     /// <summary>On a new VM a failback made: the original VM it stands for.</summary>
     public const string FailbackOfKey = "xcr:failback-of";
 
-    public static async Task<RecoveryVmOutcome> RunAsync(Pool replicaPool, Pool sourcePool, ReverseDelta step, CancellationToken ct)
+    public static async Task<RecoveryVmOutcome> RunAsync(IFailbackReplica replicaPool, Pool sourcePool, ReverseDelta step,
+        CancellationToken ct)
     {
         var log = new RecoveryLog(step.Vm);
         try
@@ -87,13 +88,13 @@ public static class Failback
     }
 
     /// <summary>Every disk's delta is read first (a failure there changes nothing on the original pool), then written.</summary>
-    private static async Task<VmRecord> SendBackAsync(Pool replicaPool, Pool sourcePool, FailbackBase found, bool inPlace,
+    private static async Task<VmRecord> SendBackAsync(IFailbackReplica replicaPool, Pool sourcePool, FailbackBase found, bool inPlace,
         Dictionary<string, string> details, RecoveryLog log, CancellationToken ct)
     {
         var deltas = new Dictionary<string, DeltaBack.Delta>();
         try
         {
-            await ReadAsync(replicaPool, found, deltas, log, ct).ConfigureAwait(false);
+            await replicaPool.ReadDeltasAsync(found, deltas, log, ct).ConfigureAwait(false);
             var target = inPlace ? found.Original : await log.StepAsync($"copy source snapshot {found.SourceSnapshot.Uuid} to a new VM",
                 () => NewVmAsync(sourcePool, found)).ConfigureAwait(false);
             try
@@ -139,29 +140,8 @@ public static class Failback
         }
     }
 
-    /// <summary>A snapshot of the replica (its disks then stand still), each disk's delta against the shared restore point,
-    /// the snapshot removed again: it is this command's own, the replica itself stays as it is.</summary>
-    private static async Task ReadAsync(Pool replicaPool, FailbackBase found, Dictionary<string, DeltaBack.Delta> deltas,
-        RecoveryLog log, CancellationToken ct)
-    {
-        var snapshotRef = await log.StepAsync($"snapshot replica {found.Replica.Uuid}",
-            () => replicaPool.SnapshotAsync(found.Replica.Ref, $"xcr failback of {found.Original.Uuid}", ct)).ConfigureAwait(false);
-        var snapshot = await replicaPool.VmAsync(snapshotRef).ConfigureAwait(false);
-        try
-        {
-            var now = (await replicaPool.DisksAsync(snapshot).ConfigureAwait(false)).ToDictionary(d => d.Vbd.Userdevice);
-            foreach (var disk in found.Disks)
-            {
-                deltas[disk.Userdevice] = await log.StepAsync($"read the blocks disk {disk.Userdevice} changed since restore point "
-                    + found.Point.Uuid, () => DeltaBack.ExportAsync(replicaPool, now[disk.Userdevice].Vdi.Ref, disk.PointVdi.Ref, ct))
-                    .ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            await replicaPool.DestroyVmAsync(snapshot).ConfigureAwait(false);
-        }
-    }
+    /// <summary>The name of the replica's snapshot a failback reads its deltas from (removed again by the same command).</summary>
+    public static string SnapshotLabel(FailbackBase found) => $"xcr failback of {found.Original.Uuid}";
 
     /// <summary>A full copy of the shared source snapshot on the original's SR, made a halted VM of its own (no job metadata,
     /// so no run takes it for a snapshot or a replica).</summary>

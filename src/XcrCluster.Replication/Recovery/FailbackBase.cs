@@ -17,25 +17,15 @@ public sealed record FailbackBase(VmRecord Replica, VmRecord Original, VmRecord 
     /// The shared snapshot is found as Xen Orchestra 6.5's reverse replication finds its base (docs/xen-orchestra.md §2.5
     /// step 4, §2.6, §9): a replica snapshot VDI's <c>xo:backup:contentKey</c> is the uuid of the source snapshot VDI whose
     /// content it holds; that source snapshot must still be a snapshot of the original's disk at the same userdevice.</summary>
-    public static async Task<FailbackBase> FindAsync(Pool replicaPool, Pool sourcePool, string vm, CancellationToken ct)
+    public static async Task<FailbackBase> FindAsync(IFailbackReplica replicaPool, Pool sourcePool, string vm, CancellationToken ct)
     {
-        var replicaVms = await replicaPool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false);
-        var started = replicaVms.Where(v => !v.IsASnapshot && !v.IsATemplate && v.OtherConfig.ContainsKey(XoMetadata.Sr)
-            && v.OtherConfig.GetValueOrDefault(Failover.FailoverOfKey) == vm).ToList();
-        var replica = started.Count switch
-        {
-            0 => throw new RecoveryRefusedException($"pool {replicaPool.Name} has no started replica of VM {vm}: "
-                + "fail over first (xcr failover start --force or xcr failover planned)"),
-            1 => started[0],
-            _ => throw new RecoveryRefusedException($"several started replicas of VM {vm} on pool {replicaPool.Name}: "
-                + string.Join(", ", started.Select(v => v.Uuid))),
-        };
+        var side = await replicaPool.ReadAsync(vm, ct).ConfigureAwait(false);
+        var (replica, replicaDisks) = (side.Replica, side.Disks);
         var sourceVms = await sourcePool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false);
         var original = sourceVms.FirstOrDefault(v => v.Uuid == vm && !v.IsASnapshot)
             ?? throw new RecoveryRefusedException($"the original VM {vm} does not exist on pool {sourcePool.Name}");
-        var replicaDisks = await replicaPool.DisksAsync(replica).ConfigureAwait(false);
         var originalDisks = (await sourcePool.DisksAsync(original).ConfigureAwait(false)).ToDictionary(d => d.Vbd.Userdevice);
-        foreach (var (vbd, vdi) in replicaDisks)
+        foreach (var (vbd, vdi) in replicaDisks.Select(d => (d.Vbd, d.Vdi)))
         {
             if (!originalDisks.TryGetValue(vbd.Userdevice, out var other) || other.Vdi.VirtualSize != vdi.VirtualSize)
             {
@@ -44,9 +34,9 @@ public sealed record FailbackBase(VmRecord Replica, VmRecord Original, VmRecord 
         }
 
         var sourceVdis = (await sourcePool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false)).ToDictionary(v => v.Uuid);
-        foreach (var point in replicaVms.Where(v => v.IsASnapshot && v.SnapshotOf == replica.Ref).OrderByDescending(v => v.SnapshotTime))
+        foreach (var (point, pointDisks) in side.Points.Select(p => (p.Point, p.Disks)))
         {
-            var disks = await SharedAsync(replicaPool, point, replicaDisks, originalDisks, sourceVdis).ConfigureAwait(false);
+            var disks = Shared(pointDisks, replicaDisks, originalDisks, sourceVdis);
             var sourceSnapshot = sourceVms.FirstOrDefault(v => v.IsASnapshot && v.SnapshotOf == original.Ref
                 && v.Uuid == point.OtherConfig.GetValueOrDefault(XoMetadata.CopyOf));
             if (disks is not null && sourceSnapshot is not null)
@@ -61,13 +51,12 @@ public sealed record FailbackBase(VmRecord Replica, VmRecord Original, VmRecord 
 
     /// <summary>The disks of a replica snapshot paired with the source snapshot disks of the same content, or null when one
     /// disk has no such partner.</summary>
-    private static async Task<IReadOnlyList<FailbackDisk>?> SharedAsync(Pool replicaPool, VmRecord point,
-        IReadOnlyList<(VbdRecord Vbd, VdiRecord Vdi)> replicaDisks, Dictionary<string, (VbdRecord Vbd, VdiRecord Vdi)> originalDisks,
-        Dictionary<string, VdiRecord> sourceVdis)
+    private static List<FailbackDisk>? Shared(IReadOnlyList<FailbackVmDisk> point, IReadOnlyList<FailbackVmDisk> replicaDisks,
+        Dictionary<string, (VbdRecord Vbd, VdiRecord Vdi)> originalDisks, Dictionary<string, VdiRecord> sourceVdis)
     {
-        var pointDisks = (await replicaPool.DisksAsync(point).ConfigureAwait(false)).ToDictionary(d => d.Vbd.Userdevice);
+        var pointDisks = point.ToDictionary(d => d.Vbd.Userdevice);
         var pairs = new List<FailbackDisk>();
-        foreach (var (vbd, live) in replicaDisks)
+        foreach (var (vbd, live) in replicaDisks.Select(d => (d.Vbd, d.Vdi)))
         {
             if (!pointDisks.TryGetValue(vbd.Userdevice, out var snap) || snap.Vdi.SnapshotOf != live.Ref
                 || snap.Vdi.OtherConfig.GetValueOrDefault(XoMetadata.ContentKey) is not { } key
