@@ -12,14 +12,19 @@ public static class XcrCommand
 {
     public const string Usage = "usage: xcr (pool add|list, sr list, vm list, job create|set|list|show|run|enable|disable|delete|schedule, run list|show|tail, "
         + "replica list, failover start|test|planned, failback, seed, seed export|import, rpo, "
-        + "cluster show|tail|leave|down|down-unreachable, sharding regions|region-stats, demo) [--json] [--node URL] [--token T]; xcr --help";
+        + "cluster show|tail|leave|down|down-unreachable, sharding regions|region-stats, demo) [--json] [--node URL] [--token T]; "
+        + "xcr --help";
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TextReader input)
     {
         var cli = new CliContext(output, error, input);
         var root = new RootCommand("xcr: incremental replication of XCP-ng / XenServer VMs") { cli.Node, cli.Token, cli.Json };
-        foreach (var command in PoolCommands.Build(cli).Concat(InventoryCommands.Build(cli)).Concat(JobCommands.Build(cli)).Concat(RunCommands.Build(cli)).Concat(ClusterCommands.Build(cli))
-                     .Concat(RecoveryCommands.Build(cli)))
+        var palettes = new[]
+        {
+            PoolCommands.Build(cli), InventoryCommands.Build(cli), JobCommands.Build(cli), RunCommands.Build(cli), ClusterCommands.Build(cli),
+            RecoveryCommands.Build(cli),
+        };
+        foreach (var command in palettes.SelectMany(p => p))
         {
             root.Subcommands.Add(command);
         }

@@ -62,12 +62,7 @@ public sealed class SeedStepSerializerTests : Akka.TestKit.Xunit2.TestKit
     }
 
     public SeedStepSerializerTests()
-        : base(Akka.Configuration.ConfigurationFactory.ParseString($$"""
-            akka.actor.serializers.xcr-replication = "{{typeof(ReplicationSerializer).AssemblyQualifiedName}}"
-            akka.actor.serialization-bindings {
-              {{string.Join("\n", ReplicationSerializer.BoundTypes.Select(t => $"\"{t.AssemblyQualifiedName}\" = xcr-replication"))}}
-            }
-            """))
+        : base(SerializerTests.Bound)
     {
     }
 }

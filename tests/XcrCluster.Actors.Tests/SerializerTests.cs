@@ -136,49 +136,12 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new RunProgress("run-1", "job-1", "vm-1", null, null, null, 0, 0, RunPhase.Snapshot, DateTimeOffset.UnixEpoch),
             new RunEnded("run-1", "vm-1", "success"),
             new SlotsRefused("alpha", "lease-1", "pool alpha: no transfer slot free within 12:00:00"),
-            new RunRecoveryStep("alpha", new Domain.Recovery.SeedExport("vm-1", new Domain.JobRef("job-1", "nightly", "schedule-1", "s"),
-                "/mnt/seed")),
-            new RunRecoveryStep("beta", new Domain.Recovery.SeedImport("/mnt/seed", "sr-1",
-                new Domain.JobRef("job-1", "nightly", "schedule-1", "s")) { NetworkMapping = new Dictionary<string, string> { ["net-1"] = "net-2" }, CopyRetention = 3 }),
             new ControlRequest("req-1", new RegisterPool(Pool)),
             new ControlApplied("req-1", new PoolRegistered(Pool), new Done("alpha")),
             new ControlBook().Apply(new ControlApplied("req-1", new JobDefined(Job), new Done("job-1"))),
             new SchedulerState().Apply(new ScheduleFired("schedule-1", "job-1", DateTimeOffset.UnixEpoch)),
-            new RecordRecovery(Recovery),
-            new GetRecovery("recovery-1"),
-            new RecoveryReply(Recovery),
-            new RecoveryReply(null),
-            new RecoveryRecorded(Recovery),
-            new ControlState().Apply(new RecoveryRecorded(Recovery)),
-            new RunRecoveryStep("beta", new StartReplica("vm-1", "sr-1", Force: true, "rp-1", "job-1") { DryRun = true, Start = false }),
-            new RecoveryStepDone("beta", Recovery.Vms[0]),
-            new RunRecoveryStep("beta", new TestReplica("vm-1", "sr-1", "job-1", "network-1", 600)),
-            new RunRecoveryStep("alpha", new Domain.Recovery.SourcePower("vm-1", Domain.Recovery.SourcePowerAction.CleanShutdown)),
-            new RunRecoveryStep("alpha", new Domain.Recovery.BlockSourceStart("vm-1", true, "failed over", "replica-1", "beta", "rec-1")),
-            new RunRecoveryStep("beta", new Domain.Recovery.ReverseDelta("vm-1", "alpha", true)),
-            new RunRecoveryStep("alpha", new Domain.Recovery.ReverseDelta("vm-1", "alpha", false, "beta")),
-            new ReadFailbackReplica("beta", "vm-1"),
-            new FailbackReplicaRead("beta", new Replication.Recovery.FailbackReplicaSide(Commit.Snapshot,
-                [new Replication.Recovery.FailbackVmDisk(Vbd, Vdi)],
-                [new Replication.Recovery.FailbackPoint(Commit.Snapshot, [new Replication.Recovery.FailbackVmDisk(Vbd, Vdi)])])),
-            new SnapshotFailbackReplica("beta", "OpaqueRef:replica", "xcr failback of vm-1", [new FailbackDeltaDisk("0", "OpaqueRef:p")]),
-            new FailbackReplicaSnapshotted("beta", "OpaqueRef:snap",
-                [new FailbackDeltaShape("0", "OpaqueRef:vdi", new Vhd.VhdShape(1L << 30, [0, 5], null, 2 << 20))]),
-            new SendFailbackDelta("beta", "OpaqueRef:vdi", "OpaqueRef:p", new DataChannel.ChannelTicket("failback/0", "127.0.0.1", 1, "t")),
-            new FailbackDeltaSent("beta", 4096),
-            new DropFailbackSnapshot("beta", "OpaqueRef:snap"),
-            new FailbackSnapshotDropped("beta"),
-            new FailbackReplicaFailed("beta", "pool beta has no started replica of VM vm-1", true),
         ];
     }
-
-    private static readonly RecoveryRecord Recovery = new("recovery-1", RecoveryKind.FailoverCopy, "job-1", DateTimeOffset.UnixEpoch,
-        DateTimeOffset.UnixEpoch.AddMinutes(1),
-        [new RecoveryVmOutcome("vm-1", RunStatus.Success, null,
-            [new LogLine("start the clone", "success", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch)])
-        {
-            ResultVmUuid = "clone-1", Details = new Dictionary<string, string> { ["restorePoint"] = "rp-1" },
-        }]);
 
     private static readonly ChainKey Chain = new(new Domain.JobId("job-1"), new Domain.ScheduleId("schedule-1"), new Domain.SrId("sr-1"));
 
@@ -201,19 +164,19 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Empty(state.Chains);
     }
 
-    private static readonly Xapi.Records.VdiRecord Vdi = Xapi.Records.VdiRecord.From("OpaqueRef:vdi", new Dictionary<string, object?>
+    internal static readonly Xapi.Records.VdiRecord Vdi = Xapi.Records.VdiRecord.From("OpaqueRef:vdi", new Dictionary<string, object?>
     {
         ["uuid"] = "vdi-1", ["name_label"] = "disk 0", ["virtual_size"] = 1L << 30,
         ["other_config"] = new Dictionary<string, object?> { ["xo:copy_of"] = "x" },
     });
 
-    private static readonly Xapi.Records.VbdRecord Vbd = Xapi.Records.VbdRecord.From("OpaqueRef:vbd", new Dictionary<string, object?>
+    internal static readonly Xapi.Records.VbdRecord Vbd = Xapi.Records.VbdRecord.From("OpaqueRef:vbd", new Dictionary<string, object?>
     {
         ["uuid"] = "vbd-1", ["userdevice"] = "0", ["VDI"] = "OpaqueRef:vdi",
     });
 
     /// <summary>A commit carries the source snapshot's raw record: its values must come back as plain XAPI values.</summary>
-    private static readonly Replication.TargetCommit Commit = new(
+    internal static readonly Replication.TargetCommit Commit = new(
         Xapi.Records.VmRecord.From("OpaqueRef:snap",
             new Dictionary<string, object?> { ["uuid"] = "snap-1", ["name_label"] = "web01", ["VCPUs_max"] = 2L }),
         new Dictionary<string, object?> { ["name_label"] = "web01", ["VCPUs_max"] = 2L,
@@ -280,14 +243,17 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             System.Text.Json.JsonSerializer.Serialize(back, back.GetType()));
     }
 
+    /// <summary>The serializer bound as the node binds it (hocon/), for every test class that round-trips messages.</summary>
+    internal static readonly Akka.Configuration.Config Bound = Akka.Configuration.ConfigurationFactory.ParseString($$"""
+        akka.actor.serializers.xcr-replication = "{{typeof(ReplicationSerializer).AssemblyQualifiedName}}"
+        akka.actor.serialization-bindings {
+          {{string.Join("\n", ReplicationSerializer.BoundTypes.Select(t => $"\"{t.AssemblyQualifiedName}\" = xcr-replication"))}}
+        }
+        akka.actor.serialization-identifiers."{{typeof(ReplicationSerializer).AssemblyQualifiedName}}" = {{ReplicationSerializer.SerializerId}}
+        """);
+
     public SerializerTests()
-        : base(Akka.Configuration.ConfigurationFactory.ParseString($$"""
-            akka.actor.serializers.xcr-replication = "{{typeof(ReplicationSerializer).AssemblyQualifiedName}}"
-            akka.actor.serialization-bindings {
-              {{string.Join("\n", ReplicationSerializer.BoundTypes.Select(t => $"\"{t.AssemblyQualifiedName}\" = xcr-replication"))}}
-            }
-            akka.actor.serialization-identifiers."{{typeof(ReplicationSerializer).AssemblyQualifiedName}}" = {{ReplicationSerializer.SerializerId}}
-            """))
+        : base(Bound)
     {
     }
 }
