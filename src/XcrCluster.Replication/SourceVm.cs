@@ -15,17 +15,26 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
     /// <summary>A job snapshot disk on the source: its snapshot VM and VDI and what the base selection needs.</summary>
     public sealed record JobSnapshot(string SnapshotVm, VdiRecord Vdi, SourceSnapshotDisk Disk);
 
-    public void CheckEligible()
+    public async Task CheckEligibleAsync()
     {
         if (Vm.OtherConfig.GetValueOrDefault(XoMetadata.Job) == job.JobId && Vm.BlockedOperations.ContainsKey("start"))
         {
             throw new RunRefusedException("cannot backup a VM created by this very job");
         }
 
-        // A live replica keeps only xo:backup:sr after each run, with start blocked by the replication message.
+        // A replica may be replicated by another job (site A -> B -> C), as Xen Orchestra allows on purpose (its issue #1811:
+        // xo:backup:sr stays on a live replica, "we can replicate a replication"), but never by the job that made it. A live
+        // replica keeps only xo:backup:sr after each run; its restore points name the job that made them.
         if (Vm.OtherConfig.ContainsKey(XoMetadata.Sr) && Vm.BlockedOperations.GetValueOrDefault("start") == XoMetadata.StartBlocked)
         {
-            throw new RunRefusedException("cannot replicate a replica: this VM was made by a replication job");
+            foreach (var snapshot in Vm.Snapshots)
+            {
+                var point = await pool.VmAsync(snapshot).ConfigureAwait(false);
+                if (point.OtherConfig.GetValueOrDefault(XoMetadata.Job) == job.JobId && point.OtherConfig.ContainsKey(XoMetadata.CopyOf))
+                {
+                    throw new RunRefusedException("a job never replicates its own replicas: this VM is a replica made by this job");
+                }
+            }
         }
     }
 

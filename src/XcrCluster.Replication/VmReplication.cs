@@ -94,7 +94,7 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
     {
         var vm = await source.VmAsync(await source.VmRefAsync(vmUuid).ConfigureAwait(false)).ConfigureAwait(false);
         run.Side = new SourceVm(source, job, vm);
-        run.Side.CheckEligible();
+        await run.Side.CheckEligibleAsync().ConfigureAwait(false);
         run.Live = await source.DisksAsync(vm).ConfigureAwait(false);
         SourceVm.CheckSupported(vm, run.Live.Select(d => d.Vdi));
         run.SourceVdis = await source.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false);

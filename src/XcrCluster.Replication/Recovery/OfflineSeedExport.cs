@@ -144,7 +144,7 @@ public static class OfflineSeedExport
         }
 
         var side = new SourceVm(pool, step.Job, vm);
-        side.CheckEligible();
+        await side.CheckEligibleAsync().ConfigureAwait(false);
         SourceVm.CheckSupported(vm, (await pool.DisksAsync(vm).ConfigureAwait(false)).Select(d => d.Vdi));
         var previous = Directory.Exists(step.Dir) ? await SeedManifest.ReadAsync(step.Dir, ct).ConfigureAwait(false) : null;
         if (previous is not null && (previous.Vm != step.Vm || previous.Job != step.Job.JobId || previous.Schedule != step.Job.ScheduleId))
