@@ -33,7 +33,7 @@ public static class AgentFailback
         catch (Exception e)
         {
             var error = deadline.IsCancellationRequested ? $"the step took longer than {AgentRecovery.Timeout.TotalHours:F0} h"
-                : (e is AggregateException a ? a.GetBaseException() : e).Message;
+                : ErrorText.Of(e);
             return new FailbackReplicaFailed(request.Pool, error, e is RecoveryRefusedException);
         }
     }

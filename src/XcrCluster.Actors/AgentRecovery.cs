@@ -31,7 +31,7 @@ public static class AgentRecovery
         catch (Exception e)
         {
             var reason = deadline.IsCancellationRequested ? $"the step took longer than {Timeout.TotalHours:F0} h"
-                : $"pool {run.Pool}: {(e is AggregateException a ? a.GetBaseException() : e).Message}";
+                : $"pool {run.Pool}: {ErrorText.Of(e)}";
             return new RecoveryStepDone(run.Pool, RecoveryVmOutcome.Failed(run.Step.Vm, reason));
         }
     }

@@ -106,7 +106,7 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
                 return;
             }
 
-            ReadInventoryAsync(pool, targets.Pools).PipeTo(Sender, failure: e => new InventoryFailed(pool, Reason(e)));
+            ReadInventoryAsync(pool, targets.Pools).PipeTo(Sender, failure: e => new InventoryFailed(pool, ErrorText.Of(e)));
         });
         Receive<GetSrReplicas>(get =>
         {
@@ -117,7 +117,7 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
                 return;
             }
 
-            ChainReads.ReadSrAsync(get, targets.Pools).PipeTo(Sender, failure: e => new SrReplicasFailed(pool, get.SrUuid, Reason(e)));
+            ChainReads.ReadSrAsync(get, targets.Pools).PipeTo(Sender, failure: e => new SrReplicasFailed(pool, get.SrUuid, ErrorText.Of(e)));
         });
         Receive<PurgeOnPool>(purge =>
         {
@@ -128,7 +128,7 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
                 return;
             }
 
-            AgentPurge.RunAsync(purge, targets.Pools).PipeTo(Sender, failure: e => new PurgeFailed(pool, purge.SrUuid, Reason(e)));
+            AgentPurge.RunAsync(purge, targets.Pools).PipeTo(Sender, failure: e => new PurgeFailed(pool, purge.SrUuid, ErrorText.Of(e)));
         });
         Receive<RunRecoveryStep>(run =>
         {
@@ -194,7 +194,6 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
         public static readonly Expire Instance = new();
     }
 
-    private static string Reason(Exception e) => (e is AggregateException a ? a.GetBaseException() : e).Message;
 
     private void Expired(SlotExpiry result)
     {

@@ -20,6 +20,10 @@ public static class XoMetadata
     /// <summary>Removed from the live target after each run (xo:backup:sr stays: "we can replicate a replication").</summary>
     public static readonly IReadOnlyList<string> ResetOnLiveTarget = [ContentKey, CopyOf, Datetime, DeltaChainLength, Exported, QcowFix, Job, Schedule, Vm];
 
+    /// <summary>Every replication key, xo:backup:sr included: what leaves a VM made from a replica or restore point that is
+    /// not a replica (a failover's clone, a failback's new VM), so no run takes it for one.</summary>
+    public static readonly IReadOnlyList<string> ReplicationKeys = [.. ResetOnLiveTarget, Sr];
+
     public const string StartBlocked = "Start operation for this vm is blocked, clone it if you want to use it.";
     public const string Importing = "Importing…";
     public const string ReplicaTag = "Continuous Replication";

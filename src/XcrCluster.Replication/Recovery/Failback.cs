@@ -153,7 +153,7 @@ public static class Failback
         {
             await sourcePool.SetIsATemplateAsync(copy, false).ConfigureAwait(false);
             var record = await sourcePool.VmAsync(copy).ConfigureAwait(false);
-            var reset = XoMetadata.ResetOnLiveTarget.Append(XoMetadata.Sr).ToDictionary(k => k, string? (_) => null);
+            var reset = XoMetadata.ReplicationKeys.ToDictionary(k => k, string? (_) => null);
             await sourcePool.StampAsync(record, reset).ConfigureAwait(false);
             await sourcePool.SetVmOtherConfigAsync(copy, new Dictionary<string, string?> { [FailbackOfKey] = found.Original.Uuid })
                 .ConfigureAwait(false);

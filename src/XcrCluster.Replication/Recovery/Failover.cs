@@ -181,7 +181,7 @@ public static class Failover
     /// restore point) and its start blocks go; what it stands in for is kept under our own keys.</summary>
     private static async Task Unprotect(Pool pool, VmRecord clone, string vm, RestorePointOnSr point)
     {
-        var keys = XoMetadata.ResetOnLiveTarget.Append(XoMetadata.Sr).ToDictionary(k => k, string? (_) => null);
+        var keys = XoMetadata.ReplicationKeys.ToDictionary(k => k, string? (_) => null);
         await pool.StampAsync(clone, keys).ConfigureAwait(false);
         await pool.SetVmOtherConfigAsync(clone.Ref, new Dictionary<string, string?>
         {

@@ -109,8 +109,8 @@ public static class FailoverTest
         catch (Exception e)
         {
             details["cloneDestroyed"] = "false";
-            throw new InvalidOperationException((failure is null ? "" : Reason(failure) + "; ")
-                + $"the clone {details.GetValueOrDefault("clone", clone)} could not be destroyed ({Reason(e)}): the VM's first run "
+            throw new InvalidOperationException((failure is null ? "" : ErrorText.Of(failure) + "; ")
+                + $"the clone {details.GetValueOrDefault("clone", clone)} could not be destroyed ({ErrorText.Of(e)}): the VM's first run "
                 + $"after {until:u} removes it", failure ?? e);
         }
     }
@@ -218,5 +218,4 @@ public static class FailoverTest
         await pool.DestroyVmAsync(record).ConfigureAwait(false);
     }
 
-    private static string Reason(Exception e) => (e is AggregateException a ? a.GetBaseException() : e).Message;
 }

@@ -51,12 +51,11 @@ public sealed class RecoveryLog(string vm)
             ResultVmUuid = resultVm, Details = details ?? new Dictionary<string, string>(),
         };
 
-    public RecoveryVmOutcome Failed(Exception e) => new(vm, RunStatus.Failed, Reason(e), [.. lines])
+    public RecoveryVmOutcome Failed(Exception e) => new(vm, RunStatus.Failed, ErrorText.Of(e), [.. lines])
     {
         Details = e is RecoveryRefusedException
             ? new Dictionary<string, string> { ["refused"] = "true" }
             : new Dictionary<string, string>(),
     };
 
-    private static string Reason(Exception e) => (e is AggregateException a ? a.GetBaseException() : e).Message;
 }
