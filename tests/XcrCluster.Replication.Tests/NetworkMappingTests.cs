@@ -53,6 +53,30 @@ public sealed class NetworkMappingTests
         Assert.Equal(["Other LAN", "storage-net"], replicaVifs.Select(v => v.Network));
     }
 
+    /// <summary>The job's networkMapping acts (issue 15: every setting has a test that fails if it is ignored): it wins over the
+    /// automatic rule, which would take the same name.</summary>
+    [Fact]
+    public async Task The_jobs_network_mapping_wins_over_the_automatic_rule()
+    {
+        var source = SimHost.SmallFixture with
+        {
+            Networks = [new FixtureNetwork("LAN")],
+            Vms = [SimHost.SmallFixture.Vms[2] with { Vifs = [new FixtureVif("LAN")] }],
+        };
+        var target = SimHost.SmallFixture with { Networks = [new FixtureNetwork("LAN"), new FixtureNetwork("DR LAN")] };
+        await using var pools = await TwoPools.StartAsync(o => o with { Fixture = source }, o => o with { Fixture = target });
+        var vm = await pools.SourceVmAsync("tiny01");
+        var networks = async (Pool pool, string name)
+            => (await pool.Client.GetAllRecordsAsync<NetworkRecord>()).Single(n => n.NameLabel == name).Uuid;
+        var settings = new ReplicationSettings
+        {
+            NetworkMapping = new Dictionary<string, string> { [await networks(pools.Source, "LAN")] = await networks(pools.Target, "DR LAN") },
+        };
+        var report = await pools.Replication(settings, await pools.TargetAsync()).RunAsync(vm.Uuid);
+        Assert.True(report.Status == RunStatus.Success, report.Error);
+        Assert.Equal(["DR LAN"], (await VifsAsync(pools.Target, report.Targets[0].TargetVmUuid!)).Select(v => v.Network));
+    }
+
     private static async Task<List<(string Mac, string Network)>> VifsAsync(Pool pool, string vmUuid)
     {
         var vm = await pool.VmAsync(await pool.VmRefAsync(vmUuid));
