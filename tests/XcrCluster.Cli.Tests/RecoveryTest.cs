@@ -21,9 +21,9 @@ public abstract class RecoveryTest : NodeAndPools
     }
 
     /// <summary>Runs the job by hand and waits; the run's only VM as /api/jobs/{job}/runs/{run} shows it.</summary>
-    protected async Task<JsonNode> RunAsync(string jobId)
+    protected async Task<JsonNode> RunAsync(string jobId, params string[] options)
     {
-        var run = await XcrAsync("", "job", "run", jobId, "--wait");
+        var run = await XcrAsync("", ["job", "run", jobId, "--wait", .. options]);
         Assert.True(run.Code == 0, run.Stdout + run.Stderr);
         var runId = run.Stdout.Split('\n')[0]["run ".Length..].Trim();
         using var http = Http();
