@@ -18,11 +18,14 @@ public static class SnapshotRotation
     /// before its end) is no base for anything and goes whatever the retention.</summary>
     public static IReadOnlyList<RotatedSnapshot> ToRemove(IReadOnlyCollection<RotatedSnapshot> snapshots, int retention, string? current)
     {
-        var keep = current ?? snapshots.Where(s => s.Exported).MaxBy(s => s.Datetime, StringComparer.Ordinal)?.Ref;
-        var unexported = snapshots.Where(s => s.Ref != keep && !s.Exported).ToList();
+        // XO keeps the newest datetime, a group: snapshots of two schedules' runs within one second share it.
+        var newest = snapshots.FirstOrDefault(s => s.Ref == current)?.Datetime
+            ?? snapshots.Where(s => s.Exported).Select(s => s.Datetime).Max(StringComparer.Ordinal);
+        bool Kept(RotatedSnapshot s) => s.Ref == current || (s.Exported && s.Datetime == newest);
+        var unexported = snapshots.Where(s => !Kept(s) && !s.Exported).ToList();
         var old = snapshots.Except(unexported).GroupBy(s => s.Schedule ?? "")
             .SelectMany(schedule => Retention.OldEntries(retention, schedule, s => s.Datetime))
-            .Where(s => s.Ref != keep);
+            .Where(s => !Kept(s));
         return [.. unexported.Concat(old).OrderBy(s => s.Datetime, StringComparer.Ordinal)];
     }
 }
