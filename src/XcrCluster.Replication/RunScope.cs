@@ -17,7 +17,8 @@ public enum DestroyReason
     /// <summary>A replica disk this job made and the replica no longer uses (replaced by the committed new one).</summary>
     ReplacedReplicaDisk,
 
-    /// <summary>A restore point (target) or job snapshot (source) that retention removes.</summary>
+    /// <summary>A restore point (target: a snapshot, or an older XO's replica VM, <see cref="OldFormatReplica"/>) or job
+    /// snapshot (source) that retention removes.</summary>
     Retention,
 
     /// <summary>A failover-test clone of this VM whose test ended without destroying it (<see cref="FailoverTestMark"/>).</summary>
@@ -98,7 +99,7 @@ public sealed class RunScope(Pool pool, JobRef job, string sourceVmUuid)
             DestroyReason.CreatedByThisRun => CreatedHere(vm.Ref),
             DestroyReason.LeftoverOfInterruptedRun => IsCreatedMark(vm.OtherConfig)
                 || (vm.IsASnapshot && vm.NameLabel == XoMetadata.TempSnapshotName),
-            DestroyReason.Retention => vm.IsASnapshot && IsJobSnapshot(vm.OtherConfig),
+            DestroyReason.Retention => (vm.IsASnapshot || OldFormatReplica.IsShaped(vm)) && IsJobSnapshot(vm.OtherConfig),
             DestroyReason.FailoverTestOrphan => IsFailoverTestOrphan(vm),
             _ => false,
         };

@@ -78,18 +78,19 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
         };
     }
 
-    /// <summary>Skips the VM when a disk's chain holds more uncoalesced base copies (a hidden VDI with a
-    /// single child) than tolerated, as Xen Orchestra does before snapshotting.</summary>
+    /// <summary>Skips the VM when a disk's chain holds more uncoalesced base copies (a hidden VDI whose single child is
+    /// hidden too) than tolerated, as Xen Orchestra's <c>$assertHealthyVdiChains</c> before snapshotting.</summary>
     public async Task CheckChainsAsync(int tolerance, IReadOnlyList<VdiRecord> allVdis)
     {
         var byUuid = allVdis.ToDictionary(v => v.Uuid);
-        var children = allVdis.Where(v => v.VhdParent is not null).GroupBy(v => v.VhdParent!).ToDictionary(g => g.Key, g => g.Count());
+        var children = allVdis.Where(v => v.VhdParent is not null).GroupBy(v => v.VhdParent!).ToDictionary(g => g.Key, g => g.ToList());
         foreach (var (_, disk) in await pool.DisksAsync(Vm).ConfigureAwait(false))
         {
             var uncoalesced = 0;
             for (var parent = disk.VhdParent; parent is not null && byUuid.TryGetValue(parent, out var p); parent = p.VhdParent)
             {
-                if (!p.Managed && children.GetValueOrDefault(p.Uuid) == 1)
+                // As XO's _assertHealthyVdiChain: a managed only child is a leaf some SRs never coalesce into its parent.
+                if (!p.Managed && children.GetValueOrDefault(p.Uuid) is [{ Managed: false }])
                 {
                     uncoalesced++;
                 }
@@ -193,47 +194,43 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
         }
     }
 
-    /// <summary>Only after every target succeeded: the snapshot can be the next run's base.</summary>
+    /// <summary>Once some target received the snapshot (as Xen Orchestra: a target that failed is dropped from the run, the
+    /// snapshot is marked after the others' transfers): it can be the next run's base. A target that lacks it then is
+    /// found by the base selection's intersection, which sends the next run full (docs/xen-orchestra.md §6).</summary>
     public Task MarkExportedAsync(VmRecord snapshot, int deltaChainLength) => pool.StampAsync(snapshot, new Dictionary<string, string?>
     {
         [XoMetadata.DeltaChainLength] = deltaChainLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
         [XoMetadata.Exported] = "true",
     });
 
-    /// <summary>Keeps the next run's base — this run's snapshot (<paramref name="current"/>), or the newest exported
-    /// one when this run failed — and <paramref name="retention"/> more; removes snapshots a crash left with the
-    /// temporary name.</summary>
+    /// <summary>Rotates this job's snapshots of the VM across all its schedules (<see cref="SnapshotRotation"/>): the next
+    /// run's base — this run's snapshot (<paramref name="current"/>), or the newest exported one when no target received
+    /// it — always stays; removes snapshots a crash left with the temporary name.</summary>
     public async Task RotateSnapshotsAsync(int retention, string? current)
     {
         Vm = await pool.VmAsync(Vm.Ref).ConfigureAwait(false);
-        var jobSnapshots = new List<VmRecord>();
+        var jobSnapshots = new Dictionary<string, VmRecord>();
         foreach (var snapshotRef in Vm.Snapshots)
         {
             var snapshot = await pool.VmAsync(snapshotRef).ConfigureAwait(false);
+            var oc = snapshot.OtherConfig;
             if (snapshot.NameLabel == XoMetadata.TempSnapshotName && snapshot.Ref != current)
             {
                 await scope.DestroyVmAsync(snapshot, DestroyReason.LeftoverOfInterruptedRun).ConfigureAwait(false);
             }
-            else if (snapshot.OtherConfig.GetValueOrDefault(XoMetadata.Job) == job.JobId
-                && snapshot.OtherConfig.GetValueOrDefault(XoMetadata.Schedule) == job.ScheduleId
-                && snapshot.OtherConfig.ContainsKey(XoMetadata.Datetime))
+            else if (oc.GetValueOrDefault(XoMetadata.Job) == job.JobId && oc.GetValueOrDefault(XoMetadata.Vm) == Vm.Uuid
+                && oc.ContainsKey(XoMetadata.Datetime) && !oc.ContainsKey(XoMetadata.CopyOf))
             {
-                jobSnapshots.Add(snapshot);
+                jobSnapshots[snapshot.Ref] = snapshot; // any schedule of the job: the retention is kept in total (XO #8051)
             }
         }
 
-        // Unlike Xen Orchestra, the newest exported snapshot survives even when a failed run's is newer: it is
-        // the base that keeps the next run a delta.
-        // This run's snapshot is that base when the run succeeded (datetimes tie within a second, so it is named).
-        var keep = current ?? jobSnapshots.Where(s => s.OtherConfig.GetValueOrDefault(XoMetadata.Exported) == "true")
-            .MaxBy(s => s.OtherConfig[XoMetadata.Datetime], StringComparer.Ordinal)?.Ref;
-
-        // A snapshot never exported (its run was interrupted: a crash, kill -9) is no base for anything.
-        var unexported = jobSnapshots.Where(s => s.Ref != keep && s.OtherConfig.GetValueOrDefault(XoMetadata.Exported) != "true").ToList();
-        foreach (var old in unexported.Concat(Retention.OldEntries(retention, jobSnapshots.Except(unexported).Where(s => s.Ref != keep),
-            s => s.OtherConfig[XoMetadata.Datetime])))
+        // Our schedules share the job's snapshotRetention (XO lets each schedule override it; we do not store that).
+        var rotated = jobSnapshots.Values.Select(s => new RotatedSnapshot(s.Ref, s.OtherConfig.GetValueOrDefault(XoMetadata.Schedule),
+            s.OtherConfig[XoMetadata.Datetime], s.OtherConfig.GetValueOrDefault(XoMetadata.Exported) == "true")).ToList();
+        foreach (var old in SnapshotRotation.ToRemove(rotated, retention, current))
         {
-            await scope.DestroyVmAsync(old, DestroyReason.Retention).ConfigureAwait(false);
+            await scope.DestroyVmAsync(jobSnapshots[old.Ref], DestroyReason.Retention).ConfigureAwait(false);
         }
     }
 

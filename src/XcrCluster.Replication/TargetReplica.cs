@@ -110,6 +110,11 @@ public sealed class TargetReplica(Pool pool, SrRecord sr, JobRef job, string sou
         }
 
         var points = (await RestorePointsAsync(ct).ConfigureAwait(false)).Where(p => p.SnapshotOf == vm.Ref).ToList();
+        if (points.Count == 0 && await OldFormatReplica.IsOlderXoReplicaAsync(pool, vm).ConfigureAwait(false))
+        {
+            return "it is a restore point of an older Xen Orchestra (one VM per run), left to retention";
+        }
+
         if (points.Count == 0)
         {
             return null; // a seed: nothing to compare with yet

@@ -137,17 +137,19 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
     public Task<IReadOnlyList<string>> PruneAsync(int keep, CancellationToken ct) => PruneAsync(keep, null);
 
     /// <summary>Keeps the newest <paramref name="keep"/> restore points of this schedule, SR and VM (by datetime; runs
-    /// within one second share it, so a new one is named and never left to the sort) besides <paramref name="except"/>.</summary>
+    /// within one second share it, so a new one is named and never left to the sort) besides <paramref name="except"/>.
+    /// Replica VMs of an older XO (one per run) count with them, as in XO's listReplicatedVms.</summary>
     private async Task<IReadOnlyList<string>> PruneAsync(int keep, string? except)
     {
         var points = (await Pool.Client.GetAllRecordsAsync<VmRecord>().ConfigureAwait(false)).Where(v =>
         {
             var oc = v.OtherConfig;
-            return v.Ref != except && v.IsASnapshot && oc.GetValueOrDefault(XoMetadata.Schedule) == scope.Job.ScheduleId
-                && oc.GetValueOrDefault(XoMetadata.Sr) == Sr.Uuid
-                && oc.GetValueOrDefault(XoMetadata.Vm) == scope.SourceVmUuid && oc.ContainsKey(XoMetadata.Datetime) && !scope.IsMarked(oc);
+            return v.Ref != except && !scope.IsMarked(oc) && (OldFormatReplica.IsEntry(v, scope.Job, Sr.Uuid, scope.SourceVmUuid)
+                || (v.IsASnapshot && oc.GetValueOrDefault(XoMetadata.Schedule) == scope.Job.ScheduleId
+                    && oc.GetValueOrDefault(XoMetadata.Sr) == Sr.Uuid
+                    && oc.GetValueOrDefault(XoMetadata.Vm) == scope.SourceVmUuid && oc.ContainsKey(XoMetadata.Datetime)));
         }).ToList();
-        var old = Retention.OldEntries(keep, points, v => v.OtherConfig[XoMetadata.Datetime]).ToList();
+        var old = Retention.OldEntries(keep, points, v => RestorePointOrder.Key(v.OtherConfig, v.NameLabel)!).ToList();
         foreach (var point in old)
         {
             await scope.DestroyVmAsync(point, DestroyReason.Retention).ConfigureAwait(false);

@@ -10,7 +10,7 @@ namespace XcrCluster.Replication;
 /// <summary>
 /// One run of one VM to one or more target SRs, in Xen Orchestra's order (docs/xen-orchestra.md §4): checks,
 /// job snapshots, base selection across every target, the snapshot, one export per disk fanned out to all
-/// targets, commit per target, then the source snapshot marked exported (only if every target succeeded)
+/// targets, commit per target, then the source snapshot marked exported (once any target succeeded, as XO)
 /// and old job snapshots rotated. Reports a task log; never throws for a VM-level failure.
 /// </summary>
 public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec> targets, JobRef job, ReplicationSettings settings,
@@ -139,10 +139,11 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
         }
     }
 
-    /// <summary>Phase 10: the source snapshot is the next base only if every target succeeded; old job snapshots rotate.</summary>
+    /// <summary>Phase 10: the source snapshot is the next base once some target received it (XO drops a failed target and
+    /// marks it after the others' transfers); old job snapshots rotate.</summary>
     private async Task SettleSourceAsync(Run run)
     {
-        var succeeded = run.Outcomes.All(o => o.Succeeded);
+        var succeeded = run.Outcomes.Any(o => o.Succeeded);
         var settled = run.Snapshot!;
         if (succeeded)
         {

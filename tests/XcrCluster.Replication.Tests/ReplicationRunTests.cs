@@ -81,7 +81,7 @@ public sealed class ReplicationRunTests
     }
 
     [Fact]
-    public async Task A_stalled_target_is_dropped_with_its_own_error_while_the_other_completes_and_the_source_is_not_marked_exported()
+    public async Task A_stalled_target_is_dropped_with_its_own_error_while_the_other_completes_and_the_source_is_marked_exported()
     {
         await using var pools = await TwoPools.StartAsync();
         var vm = await pools.SourceVmAsync("web01");
@@ -97,7 +97,10 @@ public sealed class ReplicationRunTests
         Assert.False(report.Targets[1].Succeeded);
         Assert.Contains("no data moved for 2 s", report.Targets[1].Error);
         Assert.Equal(await TwoPools.ChecksumsAsync(pools.SourceSim, pools.Source, vm.Uuid), await TwoPools.ChecksumsAsync(pools.TargetSim, pools.Target, report.Targets[0].RestorePointUuid!));
-        var snapshots = (await pools.Source.Client.GetAllRecordsAsync<VmRecord>()).Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.Vm) == vm.Uuid);
-        Assert.DoesNotContain(snapshots, s => s.OtherConfig.GetValueOrDefault(XoMetadata.Exported) == "true");
+
+        // Xen Orchestra drops the failed writer and marks the snapshot after the others' transfers; the next run's base
+        // selection sees the stalled target lacks it (SourceRotationTests covers that next run).
+        var snapshot = await pools.Source.VmAsync(await pools.Source.VmRefAsync(report.SourceSnapshotUuid!));
+        Assert.Equal("true", snapshot.OtherConfig.GetValueOrDefault(XoMetadata.Exported));
     }
 }

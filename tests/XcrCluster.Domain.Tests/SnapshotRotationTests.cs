@@ -1,0 +1,29 @@
+namespace XcrCluster.Domain.Tests;
+
+/// <summary>Source snapshot rotation across a job's schedules (Xen Orchestra's _removeUnusedSnapshots, PR #8051).</summary>
+public sealed class SnapshotRotationTests
+{
+    private static RotatedSnapshot S(string name, string schedule, int hour, bool exported = true)
+        => new(name, schedule, $"20260101T{hour:00}:00:00Z", exported);
+
+    private static string[] Removed(RotatedSnapshot[] snapshots, int retention, string? current)
+        => [.. SnapshotRotation.ToRemove(snapshots, retention, current).Select(s => s.Ref)];
+
+    [Fact]
+    public void Retention_zero_keeps_only_the_newest_snapshot_across_all_schedules()
+        => Assert.Equal(["a1", "a2"], Removed([S("a1", "daily", 1), S("a2", "daily", 2), S("b1", "weekly", 3)], 0, "b1"));
+
+    [Fact]
+    public void Each_schedule_keeps_its_newest_retention_snapshots_the_run_own_included()
+        => Assert.Equal(["b0", "a1"], Removed(
+            [S("b0", "weekly", 0), S("a1", "daily", 1), S("b1", "weekly", 2), S("a2", "daily", 3), S("b2", "weekly", 4), S("a3", "daily", 5)],
+            2, "a3"));
+
+    [Fact]
+    public void Without_this_run_snapshot_the_newest_exported_of_any_schedule_stays_and_never_exported_ones_go()
+        => Assert.Equal(["b1", "x"], Removed([S("b1", "weekly", 1), S("a1", "daily", 2), S("x", "weekly", 3, exported: false)], 0, null));
+
+    [Fact]
+    public void Snapshots_sharing_the_newest_datetime_all_stay()
+        => Assert.Equal(["a1"], Removed([S("a1", "daily", 1), S("a2", "daily", 2), S("b1", "weekly", 2)], 0, "a2"));
+}
