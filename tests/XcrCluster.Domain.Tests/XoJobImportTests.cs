@@ -56,12 +56,14 @@ public sealed class XoJobImportTests
     {
         var mapped = XoJobImport.Read("""
             {"id":"j-1","type":"backup","mode":"delta","name":"cr","vms":{"id":"v"},"srs":{"id":"s"},
-             "schedules":{"s-1":{"cron":"*/5 * * * *","enabled":true,"name":"five","timezone":"UTC"}},
+             "schedules":{"s-1":{"cron":"*/5 * * * *","enabled":true,"name":"five"}},
              "settings":{"s-1":{"copyRetention":3}}}
             """, "alpha");
         Assert.Equal(("j-1", "s-1", 3, "*/5 * * * *"), (mapped.Id, mapped.Schedules[0].Id, mapped.Schedules[0].CopyRetention,
             mapped.Schedules[0].Cron));
         Assert.Equal(["v"], mapped.Vms);
+        Assert.Equal("UTC", mapped.Schedules[0].TimeZone);
+        Assert.Contains("schedule s-1: no timezone (Xen Orchestra's server time); its cron runs in UTC here", mapped.Warnings);
 
         const string export = """
             {"jobs":[{"id":"a","type":"backup","mode":"delta","name":"A","vms":{"id":"v"},"srs":{"id":{"__or":["s"]}},

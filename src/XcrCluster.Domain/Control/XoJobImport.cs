@@ -93,7 +93,7 @@ public static class XoJobImport
         }
 
         var (vms, smart) = XoVmPattern.Read(job.TryGetProperty("vms", out var vmPattern) ? vmPattern : default, sourcePool, warnings);
-        var schedules = scheduleElements.Select(e => Schedule(e.Schedule, e.Key)).ToList();
+        var schedules = scheduleElements.Select(e => Schedule(e.Schedule, e.Key, warnings)).ToList();
         if (schedules.Count == 0)
         {
             throw new FormatException("schedules: none for this job; export them with it (xo-cli schedule.getAll), "
@@ -154,7 +154,7 @@ public static class XoJobImport
         return (job, [.. schedules.Where(s => Text(s.Item1, "jobId") is not { } owner || owner == Text(job, "id"))]);
     }
 
-    private static JobSchedule Schedule(JsonElement s, string? key)
+    private static JobSchedule Schedule(JsonElement s, string? key, List<string> warnings)
     {
         var id = s.ValueKind == JsonValueKind.Object ? Text(s, "id") ?? key : null;
         if (id is null || !ControlState.IdValid(id))
@@ -163,6 +163,12 @@ public static class XoJobImport
         }
 
         var enabled = !s.TryGetProperty("enabled", out var e) || e.ValueKind != JsonValueKind.False;
+        if (Text(s, "cron") is not null && Text(s, "timezone") is null)
+        {
+            // Xen Orchestra runs a schedule without a time zone in its server's local time, which is not known here.
+            warnings.Add($"schedule {id}: no timezone (Xen Orchestra's server time); its cron runs in UTC here");
+        }
+
         return new JobSchedule(id, Text(s, "cron"), Text(s, "timezone") ?? "UTC", enabled) { Name = Text(s, "name") ?? "" };
     }
 
