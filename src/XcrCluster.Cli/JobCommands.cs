@@ -29,24 +29,27 @@ public static class JobCommands
         var retries = new Option<int>("--retries") { Description = "further attempts for a VM whose run failed" };
         var timeout =
             new Option<string?>("--timeout") { Description = "a run still going after this (e.g. 2h) is cancelled and cleaned up" };
+        var (xoJob, xoSchedule) = XoJobCommands.IdOptions();
         var jobCreate = cli.Api("create", "define a job", async (r, client) =>
         {
             var targets = await TargetsAsync(client, r.GetValue(srs)!);
             var body = new
             {
-                name = r.GetValue(jobName), sourcePool = r.GetValue(sourcePool), vms = r.GetValue(vms) ?? [], smart = r.GetValue(smart),
-                targets,
+                id = r.GetValue(xoJob), name = r.GetValue(jobName), sourcePool = r.GetValue(sourcePool), vms = r.GetValue(vms) ?? [],
+                smart = r.GetValue(smart), targets,
                 settings = new
                 {
                     copyRetention = r.GetValue(retention), fullInterval = r.GetValue(fullInterval), concurrency = r.GetValue(concurrency),
                     maxExportRate = Rate(r.GetValue(maxRate)),
                     retries = r.GetValue(retries), timeout = Timeout(r.GetValue(timeout)),
                 },
-                schedule = r.GetValue(cron) is { } expression
-                    ? new { cron = expression, timeZone = r.GetValue(timeZone), enabled = !r.GetValue(disabled) } : null,
+                schedule = r.GetValue(cron) is not null || r.GetValue(xoSchedule) is not null
+                    ? new { cron = r.GetValue(cron), timeZone = r.GetValue(timeZone), enabled = !r.GetValue(disabled),
+                        id = r.GetValue(xoSchedule) } : null,
             };
             return await cli.Print(r, await client.PostAsync("/api/jobs", body), d => [$"job {d["id"]}", $"schedule {d["scheduleId"]}"]);
-        }, jobName, sourcePool, vms, smart, srs, retention, fullInterval, concurrency, maxRate, cron, timeZone, disabled, retries, timeout);
+        }, jobName, sourcePool, vms, smart, srs, retention, fullInterval, concurrency, maxRate, cron, timeZone, disabled, retries, timeout,
+            xoJob, xoSchedule);
         var jobId = new Argument<string>("job-id");
         var jobShow = cli.Api("show", "a job", async (r, client) => await cli.Print(r,
             await client.GetAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}"),
@@ -114,8 +117,8 @@ public static class JobCommands
         var jobDelete = cli.Api("delete", "delete a job", async (r, client) => await cli.Print(r,
             await client.DeleteAsync($"/api/jobs/{CliContext.Segment(r.GetValue(jobId))}" + (r.GetValue(purge) ? "?purge=true" : "")),
                 d => [$"job {d["id"]}: {d["message"]}"]), jobId, purge);
-        yield return new Command("job", "jobs") { jobCreate, jobShow, jobRun, jobList, jobEnable, jobDisable, jobSet, jobDelete,
-            ScheduleCommands.Build(cli, jobId) };
+        yield return new Command("job", "jobs") { jobCreate, XoJobCommands.Import(cli), jobShow, jobRun, jobList, jobEnable, jobDisable,
+            jobSet, jobDelete, ScheduleCommands.Build(cli, jobId) };
         var rpo = cli.Api("rpo", "replication lag per VM against its schedule (violations marked !)",
             async (r, client) => await cli.Print(r, await client.GetAsync("/api/rpo"),
             d => d.AsArray().Select(v => $"{(v!["violation"]!.GetValue<bool>() ? "!" : " ")} {v["vm"]} | {v["job"]} | "

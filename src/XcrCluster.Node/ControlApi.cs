@@ -60,6 +60,7 @@ public static class ControlApi
         PoolApi.Map(app, key);
         InventoryApi.Map(app, key);
         JobApi.Map(app);
+        XoJobApi.Map(app);
         RunApi.Map(app);
         RecoveryApi.Map(app, key);
         ClusterApi.Map(app, key);

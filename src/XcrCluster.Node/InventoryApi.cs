@@ -39,7 +39,7 @@ public static class InventoryApi
             : Results.Json(await rows(registry, [.. replies.Cast<PoolInventory>()]));
     }
 
-    private static async Task<IPoolAgentMessage> ReadAsync(IActorRef agents, string pool)
+    internal static async Task<IPoolAgentMessage> ReadAsync(IActorRef agents, string pool)
     {
         try
         {

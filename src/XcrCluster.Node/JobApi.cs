@@ -14,13 +14,15 @@ namespace XcrCluster.Node;
 /// now, schedules added, removed, switched on and off.</summary>
 public static class JobApi
 {
+    /// <summary>A schedule; <c>id</c> given keeps another tool's (Xen Orchestra's schedule id: its restore points name it).</summary>
     public sealed record ScheduleRequest(string? Cron, string? TimeZone, bool? Enabled, string? Name, int? CopyRetention, int? FullInterval,
-        bool ForceFull);
+        bool ForceFull, string? Id = null);
 
-    /// <summary>A new job; <c>smart</c> as `xcr job create --smart` takes it: pool=alpha,tag=web,power=Running,exclude=test.</summary>
+    /// <summary>A new job; <c>smart</c> as `xcr job create --smart` takes it: pool=alpha,tag=web,power=Running,exclude=test;
+    /// <c>id</c> given keeps another tool's job id (Xen Orchestra's: its snapshots and replicas name it).</summary>
     public sealed record JobRequest(string? Name, string? SourcePool, List<string>? Vms, string? Smart, List<TargetRequest>? Targets,
         ReplicationSettings? Settings,
-        ScheduleRequest? Schedule, List<ScheduleRequest>? Schedules);
+        ScheduleRequest? Schedule, List<ScheduleRequest>? Schedules, string? Id = null);
 
     public sealed record TargetRequest(string? Pool, string? Sr);
 
@@ -41,9 +43,9 @@ public static class JobApi
                 return Results.BadRequest(new { error = $"smart: {e.Message}" });
             }
 
-            var job = new JobDefinition(Guid.NewGuid().ToString(), request.Name ?? "", request.SourcePool ?? "", request.Vms ?? [],
-                [.. (request.Targets ?? []).Select(t => new TargetRef(t.Pool ?? "", t.Sr ?? ""))],
-                    request.Settings ?? new ReplicationSettings())
+            var job = new JobDefinition(request.Id ?? Guid.NewGuid().ToString(), request.Name ?? "", request.SourcePool ?? "",
+                request.Vms ?? [], [.. (request.Targets ?? []).Select(t => new TargetRef(t.Pool ?? "", t.Sr ?? ""))],
+                request.Settings ?? new ReplicationSettings())
             {
                 Schedules = schedules, Defined = DateTimeOffset.UtcNow, Smart = smart,
             };
@@ -106,7 +108,8 @@ public static class JobApi
         });
     }
 
-    private static JobSchedule Schedule(ScheduleRequest r) => new(Guid.NewGuid().ToString(), r.Cron, r.TimeZone ?? "UTC", r.Enabled ?? true)
+    private static JobSchedule Schedule(ScheduleRequest r) => new(r.Id ?? Guid.NewGuid().ToString(), r.Cron, r.TimeZone ?? "UTC",
+        r.Enabled ?? true)
     {
         Name = r.Name ?? "", CopyRetention = r.CopyRetention, FullInterval = r.FullInterval, ForceFull = r.ForceFull,
     };

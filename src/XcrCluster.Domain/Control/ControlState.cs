@@ -28,6 +28,7 @@ public sealed record ControlState
         RegisterPool r when !r.Replace && Pools.ContainsKey(r.Pool.Name) => (null, new Conflict(PoolExists(r.Pool.Name))),
         RegisterPool r => (new PoolRegistered(r.Pool), new Done(r.Pool.Name)),
         DefineJob d when Invalid(d.Job) is { } bad => (null, new Refused(bad)),
+        DefineJob d when IdTaken(d.Job) is { } taken => (null, new Conflict(taken)),
         DefineJob d => (new JobDefined(d.Job), new Done(d.Job.Id)),
         ChangeJob c when !Jobs.ContainsKey(c.Id) => (null, new NotFound($"no job {c.Id}")),
         ChangeJob c => JobChanges.Apply(Jobs[c.Id], c.Changes) switch
@@ -42,6 +43,7 @@ public sealed record ControlState
         AddSchedule a when !Jobs.ContainsKey(a.JobId) => (null, new NotFound($"no job {a.JobId}")),
         AddSchedule a when Jobs[a.JobId].Schedule(a.Schedule.Id) is not null => (null, new Refused($"schedule {a.Schedule.Id} exists")),
         AddSchedule a when ScheduleInvalid(a.Schedule) is { } bad => (null, new Refused(bad)),
+        AddSchedule a when Owner(a.Schedule.Id) is { } owner => (null, new Conflict($"schedule {a.Schedule.Id}: used by job {owner}")),
         AddSchedule a => (new ScheduleAdded(a.JobId, a.Schedule), new Done(a.Schedule.Id)),
         RemoveSchedule r when Jobs.GetValueOrDefault(r.JobId)?.Schedule(r.ScheduleId) is null =>
             (null, new NotFound($"no schedule {r.ScheduleId} in job {r.JobId}")),
@@ -112,9 +114,25 @@ public sealed record ControlState
     private ControlState Change(string jobId, Func<JobDefinition, JobDefinition> change)
         => Jobs.TryGetValue(jobId, out var job) ? this with { Jobs = Jobs.SetItem(jobId, change(job)) } : this;
 
+    /// <summary>Whether an id given from outside (a Xen Orchestra job or schedule id, a uuid there) has the shape of ours:
+    /// letters, digits and '-', at most 64; they name snapshots' metadata and URL segments.</summary>
+    public static bool IdValid(string id) => id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+
+    /// <summary>The job owning an id as its own or one of its schedules', or null. A restore point names its job and schedule,
+    /// so one id never serves two jobs.</summary>
+    private string? Owner(string id)
+        => Jobs.ContainsKey(id) ? id : Jobs.Values.FirstOrDefault(j => j.Schedules.Any(s => s.Id == id))?.Id;
+
+    /// <summary>Why a new job's id or a schedule id of it is already used, or null.</summary>
+    private string? IdTaken(JobDefinition j)
+        => Owner(j.Id) is { } owner ? $"id: {j.Id} is used by job {owner}"
+            : j.Schedules.Select(s => (s.Id, Owner: Owner(s.Id))).FirstOrDefault(s => s.Owner is not null) is { Owner: { } other } taken
+                ? $"schedule {taken.Id}: used by job {other}" : null;
+
     /// <summary>What is wrong with a job, naming the field, or null.</summary>
     private string? Invalid(JobDefinition j) => j switch
     {
+        _ when !IdValid(j.Id) => "id: letters, digits and '-' only, at most 64",
         _ when string.IsNullOrWhiteSpace(j.Name) => "name: required",
         _ when !Pools.ContainsKey(j.SourcePool) => $"sourcePool: unknown pool \"{j.SourcePool}\"",
         _ when j.Vms.Count == 0 && j.Smart is null
@@ -135,6 +153,7 @@ public sealed record ControlState
     private static string? ScheduleInvalid(JobSchedule s) => s switch
     {
         { Id.Length: 0 } => "schedule: an id is required",
+        _ when !IdValid(s.Id) => $"schedule: id \"{s.Id}\": letters, digits and '-' only, at most 64",
         { CopyRetention: < 1 } => "schedule: copyRetention must be at least 1",
         { FullInterval: < 0 } => "schedule: fullInterval must be 0 (never) or more",
         _ => ScheduleRules.Validate(s) is { } bad ? $"schedule: {bad}" : null,
