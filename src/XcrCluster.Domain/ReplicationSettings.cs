@@ -14,7 +14,7 @@ public sealed record ReplicationSettings
     /// <summary>Bytes per second for the whole run, 0 = unlimited.</summary>
     public long MaxExportRate { get; init; }
 
-    /// <summary>Job snapshots kept on the source besides the newest one (which a delta needs).</summary>
+    /// <summary>Job snapshots kept on the source per schedule, in total; the job's newest (the next delta's base) is always kept.</summary>
     public int SnapshotRetention { get; init; }
 
     public TimeSpan? Timeout { get; init; }

@@ -42,7 +42,7 @@ public sealed class XoJobImportTests
         Assert.Equal(TimeSpan.FromHours(2), s.Timeout);
         Assert.True(s.DeleteFirst);
         Assert.Equal("5ca1ab1e-0000-4000-8000-000000000001", s.HealthCheckSr);
-        Assert.Equal(1, s.SnapshotRetention); // Xen Orchestra's 2 = the newest (always kept) and one more
+        Assert.Equal(2, s.SnapshotRetention); // the same meaning as Xen Orchestra's: in total, the newest among them
 
         // What does not carry over is named; settings at their defaults (false, empty) are not.
         Assert.Contains(job.Warnings, w => w.StartsWith("reportWhen = \"failure\"", StringComparison.Ordinal));

@@ -117,9 +117,9 @@ internal static class XoJobSettings
             case "healthCheckSr":
                 return s with { HealthCheckSr = v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } sr ? sr : null };
 
-            // Xen Orchestra keeps the newest snapshot whatever snapshotRetention says (the base of the next delta); here
-            // snapshotRetention counts the snapshots kept besides that one (SourceVm.RotateSnapshotsAsync).
-            case "snapshotRetention": return s with { SnapshotRetention = Math.Max(Int(v, name) - 1, 0) };
+            // The same meaning on both sides: snapshots kept in total per schedule, the newest always among them
+            // (SnapshotRotation, Xen Orchestra's #8051).
+            case "snapshotRetention": return s with { SnapshotRetention = Int(v, name) };
             case "timeout" when Int(v, name) > 0:
                 warnings.Add("timeout: Xen Orchestra records it without enforcing it; xcr cancels a run still going after it");
                 return s with { Timeout = TimeSpan.FromMilliseconds(Int(v, name)) };
