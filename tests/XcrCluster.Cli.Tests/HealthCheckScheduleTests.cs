@@ -15,7 +15,7 @@ public sealed class HealthCheckScheduleTests : RecoveryTest
         var checkedSchedule = added["schedule ".Length..];
         var shown = JsonNode.Parse(await OkAsync("job", "show", jobId))!["schedules"]!.AsArray()
             .Single(s => s!["id"]!.GetValue<string>() == checkedSchedule)!;
-        Assert.Equal((sr, "00:05:00"), (shown["healthCheckSr"]!.GetValue<string>(), shown["healthCheckTimeout"]!.GetValue<string>()));
+        Assert.Equal((sr, "00:05:00"), (shown["healthCheckSr"]?.GetValue<string>(), shown["healthCheckTimeout"]?.GetValue<string>()));
 
         // The VM has none of the schedule's tags: XO's words, no check; the job's first schedule has no health check at all.
         var run = await RunAsync(jobId, checkedSchedule);
