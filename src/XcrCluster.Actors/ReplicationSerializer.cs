@@ -57,6 +57,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(AddSchedule)] = "add-schedule",
         [typeof(RemoveSchedule)] = "remove-schedule",
         [typeof(EnableSchedule)] = "enable-schedule",
+        [typeof(ChangeSchedule)] = "change-schedule",
         [typeof(RecordRun)] = "record-run",
         [typeof(ForgetVm)] = "forget-vm",
         [typeof(GetKnown)] = "get-known",

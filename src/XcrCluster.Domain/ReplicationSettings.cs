@@ -26,8 +26,21 @@ public sealed record ReplicationSettings
     /// room needed on the target; the base of a delta is kept until the new point exists).</summary>
     public bool DeleteFirst { get; init; }
 
-    /// <summary>An SR where each new restore point is copied, started and destroyed once the guest answers.</summary>
+    /// <summary>An SR where each new restore point is copied, started and destroyed once the guest answers (XO keeps it
+    /// per schedule: a schedule's value overrides this one, see JobSchedule).</summary>
     public string? HealthCheckSr { get; init; }
+
+    /// <summary>Only VMs with one of these tags are health-checked; none = every VM (XO: healthCheckVmsWithTags).</summary>
+    public IReadOnlyList<string>? HealthCheckVmsWithTags { get; init; }
+
+    /// <summary>How long a health check waits for the guest; null = <see cref="DefaultHealthCheckTimeout"/>.</summary>
+    public TimeSpan? HealthCheckTimeout { get; init; }
+
+    /// <summary>Xen Orchestra's healthCheckTimeout default ('10m').</summary>
+    public static readonly TimeSpan DefaultHealthCheckTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>The longest health check there is: a guest that does not answer in a day will not.</summary>
+    public static readonly TimeSpan MaxHealthCheckTimeout = TimeSpan.FromDays(1);
 
     /// <summary>Source network uuid to target network uuid, before the automatic rule (same uuid, VLAN and name, ...).</summary>
     public IReadOnlyDictionary<string, string>? NetworkMapping { get; init; }
@@ -48,6 +61,9 @@ public sealed record ReplicationSettings
         { MaxUncoalescedVdis: < 0 } => "maxUncoalescedVdis must be 0 or more",
         { Retries: < 0 or > 10 } => "retries must be 0 to 10",
         { HealthCheckSr: { } sr } when !Guid.TryParse(sr, out _) => $"healthCheckSr \"{sr}\" is not an SR uuid",
+        { HealthCheckTimeout: { } t } when t <= TimeSpan.Zero || t > MaxHealthCheckTimeout
+            => "healthCheckTimeout must be positive and at most 1 day",
+        { HealthCheckVmsWithTags: { } tags } when tags.Any(string.IsNullOrWhiteSpace) => "healthCheckVmsWithTags: a tag cannot be empty",
         { NetworkMapping: { } map } when map.FirstOrDefault(p => !Guid.TryParse(p.Key, out _) || !Guid.TryParse(p.Value, out _))
             is { Key: { } from } bad
             => $"networkMapping \"{from}={bad.Value}\": source and target network uuids expected",

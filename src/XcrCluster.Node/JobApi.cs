@@ -16,7 +16,15 @@ public static class JobApi
 {
     /// <summary>A schedule; <c>id</c> given keeps another tool's (Xen Orchestra's schedule id: its restore points name it).</summary>
     public sealed record ScheduleRequest(string? Cron, string? TimeZone, bool? Enabled, string? Name, int? CopyRetention, int? FullInterval,
-        bool ForceFull, string? Id = null);
+        bool ForceFull, string? Id = null)
+    {
+        /// <summary>An SR uuid, "none" (no health check in this schedule) or null (the job's).</summary>
+        public string? HealthCheckSr { get; init; }
+
+        public List<string>? HealthCheckVmsWithTags { get; init; }
+
+        public TimeSpan? HealthCheckTimeout { get; init; }
+    }
 
     /// <summary>A new job; <c>smart</c> as `xcr job create --smart` takes it: pool=alpha,tag=web,power=Running,exclude=test;
     /// <c>id</c> given keeps another tool's job id (Xen Orchestra's: its snapshots and replicas name it).</summary>
@@ -71,6 +79,9 @@ public static class JobApi
 
         app.MapPost("/api/jobs/{id}/schedules", async (string id, ScheduleRequest request, ActorRegistry registry) =>
             Reply(await ControlAsync<IControlReply>(registry, new AddSchedule(id, Schedule(request)))));
+        app.MapPatch("/api/jobs/{id}/schedules/{scheduleId}", async (string id, string scheduleId,
+            Dictionary<string, JsonElement> changes, ActorRegistry registry) => Reply(await ControlAsync<IControlReply>(registry,
+                new ChangeSchedule(id, scheduleId, changes.ToDictionary(c => c.Key, c => Text(c.Value))))));
         app.MapDelete("/api/jobs/{id}/schedules/{scheduleId}", async (string id, string scheduleId, ActorRegistry registry) =>
             Reply(await ControlAsync<IControlReply>(registry, new RemoveSchedule(id, scheduleId))));
         app.MapPost("/api/jobs/{id}/run", async (string id, string? schedule, ActorRegistry registry) =>
@@ -112,6 +123,8 @@ public static class JobApi
         r.Enabled ?? true)
     {
         Name = r.Name ?? "", CopyRetention = r.CopyRetention, FullInterval = r.FullInterval, ForceFull = r.ForceFull,
+        HealthCheckSr = ScheduleChanges.HealthCheckSr(r.HealthCheckSr), HealthCheckVmsWithTags = r.HealthCheckVmsWithTags,
+        HealthCheckTimeout = r.HealthCheckTimeout,
     };
 
     private static object View(JobDefinition j) => new
@@ -122,7 +135,8 @@ public static class JobApi
         schedules = j.Schedules.Select(s => new
         {
             id = s.Id, name = s.Name, cron = s.Cron, timeZone = s.TimeZone, enabled = s.Enabled, copyRetention = s.CopyRetention,
-            fullInterval = s.FullInterval, forceFull = s.ForceFull,
+            fullInterval = s.FullInterval, forceFull = s.ForceFull, healthCheckSr = s.HealthCheckSr,
+            healthCheckVmsWithTags = s.HealthCheckVmsWithTags, healthCheckTimeout = s.HealthCheckTimeout,
             next = ScheduleRules.Next(s, DateTimeOffset.UtcNow),
         }),
     };

@@ -1,27 +1,55 @@
+using System.Globalization;
+using XcrCluster.Domain;
 using XcrCluster.Xapi.Wire;
 
 namespace XcrCluster.Replication;
 
 /// <summary>
-/// Xen Orchestra's health check (docs/xen-orchestra.md §12): a copy of the restore point on the SR, tagged never to
-/// be backed up, started without VIFs; healthy once it runs with PV drivers detected. The copy carries the run's
-/// marker from VM.copy itself (inherited from the restore point, marked for the length of the call) and is
-/// destroyed whatever happens.
+/// Xen Orchestra's health check (docs/xen-orchestra.md §12, spec xo-cr-semantics.md §2.12): a clone of the restore point
+/// when all its disks are already on the health-check SR (VM.clone: each disk VDI.clone'd, ocaml/xapi/xapi_vm_clone.ml
+/// <c>clone_single_vdi</c>, so the clone's disks are new VDIs of their own on the restore point's chain), else a full copy
+/// to that SR (VM.copy); tagged never to be backed up, started without VIFs; healthy once it runs with PV drivers
+/// detected. The clone or copy carries the run's marker from the call itself (inherited from the restore point's
+/// other_config, marked for the length of the call) and is destroyed whatever happens: VM.destroy takes the VM and its
+/// VBDs, then only the disks no other VM uses go (the restore point's own VDIs keep their VBDs, so they are never
+/// candidates).
 /// </summary>
 public static class HealthCheck
 {
-    public static async Task<string> RunAsync(RunScope scope, string restorePointUuid, string srUuid, string sourceVmName, TimeSpan timeout,
-        CancellationToken ct)
+    /// <summary>Xen Orchestra's opt-out: a VM tagged <c>xo:no-health-check</c> (or <c>xo:no-health-check=reason</c>).</summary>
+    public const string OptOutTag = "xo:no-health-check";
+
+    /// <summary>Xen Orchestra's words when the schedule's tags leave the VM out.</summary>
+    public const string NotMatchingTags = "This VM doesn't match the health check's tags for this schedule";
+
+    /// <summary>Why this VM is not health-checked (log status and message), or null when it is; the SR is set.</summary>
+    public static (string Status, string Message)? Skip(IReadOnlyList<string> vmTags, ReplicationSettings settings)
+    {
+        if (vmTags.FirstOrDefault(t => t == OptOutTag || t.StartsWith(OptOutTag + "=", StringComparison.Ordinal)) is { } optOut)
+        {
+            return ("skipped", $"the VM has the tag \"{optOut}\": no health check");
+        }
+
+        return settings.HealthCheckVmsWithTags is { Count: > 0 } wanted && !vmTags.Any(wanted.Contains) ? ("info", NotMatchingTags) : null;
+    }
+
+    public static async Task<string> RunAsync(RunScope scope, string restorePointUuid, string srUuid, string sourceVmName,
+        TimeSpan timeout, CancellationToken ct)
     {
         var pool = scope.Pool;
         var point = await pool.VmRefAsync(restorePointUuid).ConfigureAwait(false);
         var sr = await pool.SrRefAsync(srUuid, ct).ConfigureAwait(false);
+        var disks = await pool.DisksAsync(await pool.VmAsync(point).ConfigureAwait(false)).ConfigureAwait(false);
+        var clone = disks.All(d => d.Vdi.Sr == sr);
+        var what = clone ? "clone" : "copy";
+        var name = $"Health Check - {sourceVmName}";
         string copy;
         await pool.SetVmOtherConfigAsync(point, new Dictionary<string, string?> { [RunScope.ImportingKey] = scope.Marker })
             .ConfigureAwait(false);
         try
         {
-            copy = scope.CreatedVm(await pool.CopyVmAsync(point, $"Health Check - {sourceVmName}", sr).ConfigureAwait(false));
+            copy = scope.CreatedVm(clone ? await pool.CloneVmAsync(point, name).ConfigureAwait(false)
+                : await pool.CopyVmAsync(point, name, sr).ConfigureAwait(false));
         }
         finally
         {
@@ -49,8 +77,9 @@ public static class HealthCheck
                 if (vm.PowerState == "Running" && vm.GuestMetrics != XapiValue.NullRef
                     && await pool.PvDriversDetectedAsync(vm.GuestMetrics).ConfigureAwait(false))
                 {
-                    return $"the copy on SR {srUuid} started and its "
-                        + $"guest answered in {(DateTimeOffset.UtcNow - started).TotalSeconds:F1} s";
+                    return $"the {what} on SR {srUuid} started and its "
+                        + $"guest answered in {(DateTimeOffset.UtcNow - started).TotalSeconds:F1} s"
+                        + (clone ? " (VM.clone: the restore point's disks are on that SR)" : "");
                 }
 
                 try
@@ -59,7 +88,7 @@ public static class HealthCheck
                 }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
-                    throw new TimeoutException($"the copy's guest did not answer within {timeout.TotalMinutes:F0} min");
+                    throw new TimeoutException($"the {what}'s guest did not answer within {Say(timeout)} (healthCheckTimeout)");
                 }
             }
         }
@@ -69,4 +98,8 @@ public static class HealthCheck
                 .ConfigureAwait(false);
         }
     }
+
+    private static string Say(TimeSpan t) => t.TotalMinutes >= 1 && t.Seconds == 0
+        ? $"{t.TotalMinutes.ToString("0.#", CultureInfo.InvariantCulture)} min"
+        : $"{t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s";
 }

@@ -62,11 +62,9 @@ public sealed partial class VmReplication
         }
     }
 
-    /// <summary>How long a health check waits for the copy's guest (XO's healthCheckTimeout default).</summary>
-    public static readonly TimeSpan HealthCheckTimeout = TimeSpan.FromMinutes(10);
-
-    /// <summary>Each new restore point started as a copy on the health-check SR; a guest that does not answer is a
-    /// failed task in the log (the restore point itself is complete and kept).</summary>
+    /// <summary>Each new restore point started as a clone or copy on the health-check SR (the schedule's settings); a guest
+    /// that does not answer within healthCheckTimeout is a failed task in the log (the restore point itself is complete
+    /// and kept). A VM that opts out by tag, or that the schedule's tags leave out, is not checked (said in the log).</summary>
     private async Task HealthChecksAsync(Run run, CancellationToken ct)
     {
         if (settings.HealthCheckSr is not { } checkSr)
@@ -74,13 +72,21 @@ public sealed partial class VmReplication
             return;
         }
 
+        if (HealthCheck.Skip(run.Side.Vm.Tags, settings) is var (status, reason))
+        {
+            log.Add("health check", status, log.Now, message: reason);
+            return;
+        }
+
+        var timeout = settings.HealthCheckTimeout ?? ReplicationSettings.DefaultHealthCheckTimeout;
+
         foreach (var (target, outcome) in run.Srs.Zip(run.Outcomes).Where(p => p.Second is { Succeeded: true, RestorePointUuid: not null }))
         {
             var start = log.Now;
             try
             {
                 log.Add("health check", "success", start,
-                    message: await target.HealthCheckAsync(outcome.RestorePointUuid!, checkSr, HealthCheckTimeout, ct)
+                    message: await target.HealthCheckAsync(outcome.RestorePointUuid!, checkSr, timeout, ct)
                     .ConfigureAwait(false),
                     target: target.SrUuid);
             }

@@ -66,6 +66,11 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new AddSchedule("job-1", Job.Schedules[0]),
             new RemoveSchedule("job-1", "schedule-1"),
             new EnableSchedule("job-1", "schedule-1", true),
+            new ChangeSchedule("job-1", "schedule-1", new Dictionary<string, string> { ["healthCheckTimeout"] = "2m" }),
+            new ScheduleAdded("job-1", Job.Schedules[0] with
+            {
+                HealthCheckSr = "sr-2", HealthCheckVmsWithTags = ["web"], HealthCheckTimeout = TimeSpan.FromMinutes(5),
+            }),
             new RecordRun(Launch),
             new ForgetVm("vm-1"),
             new GetKnown(),

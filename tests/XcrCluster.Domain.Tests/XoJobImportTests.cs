@@ -35,6 +35,11 @@ public sealed class XoJobImportTests
         Assert.Equal(("0 4 * * 0", false, "weekly full", 2, 1), (weekly.Cron, weekly.Enabled, weekly.Name, weekly.CopyRetention,
             weekly.FullInterval));
 
+        // The health check is a schedule's setting on both sides: the weekly schedule's own, the job's for the nightly one.
+        Assert.Equal((null, null, null), (nightly.HealthCheckSr, nightly.HealthCheckVmsWithTags, nightly.HealthCheckTimeout));
+        Assert.Equal(("5ca1ab1e-0000-4000-8000-000000000002", "web", TimeSpan.FromMinutes(5)),
+            (weekly.HealthCheckSr, string.Join(",", weekly.HealthCheckVmsWithTags!), weekly.HealthCheckTimeout));
+
         var s = job.Settings;
         Assert.Equal(3, s.Concurrency);
         Assert.Equal(100L << 20, s.MaxExportRate);
@@ -114,7 +119,8 @@ public sealed class XoJobImportTests
     [Theory]
     [InlineData("""{"":{"offlineBackup":true}}""", "offlineBackup = true is not supported")]
     [InlineData("""{"":{"checkpointSnapshot":true}}""", "memory (checkpoint) snapshots")]
-    [InlineData("""{"":{"healthCheckVmsWithTags":["x"]}}""", "health check takes every VM")]
+    [InlineData("""{"":{"copyRetention":1},"s-1":{"healthCheckTimeout":"2d"}}""", "settings[s-1]: healthCheckTimeout")]
+    [InlineData("""{"":{"copyRetention":1},"s-1":{"healthCheckTimeout":"soon"}}""", "healthCheckTimeout = \"soon\"")]
     [InlineData("""{"":{"longTermRetention":{"daily":{"retention":7}}}}""", "long-term")]
     [InlineData("""{"v":{"concurrency":1}}""", "per-VM settings are not supported")]
     [InlineData("""{"s-1":{"snapshotRetention":1},"s-2":{"snapshotRetention":3}}""",

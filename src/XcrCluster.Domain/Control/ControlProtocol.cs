@@ -71,9 +71,24 @@ public sealed record JobSchedule(string Id, string? Cron = null, string TimeZone
 
     public bool ForceFull { get; init; }
 
+    /// <summary>Xen Orchestra keeps the health check per schedule: null = the job's; "" = no health check in this schedule.</summary>
+    public string? HealthCheckSr { get; init; }
+
+    /// <summary>null = the job's; empty = every VM.</summary>
+    public IReadOnlyList<string>? HealthCheckVmsWithTags { get; init; }
+
+    /// <summary>null = the job's.</summary>
+    public TimeSpan? HealthCheckTimeout { get; init; }
+
     /// <summary>The job's settings as a run of this schedule uses them.</summary>
     public ReplicationSettings Apply(ReplicationSettings job)
-        => job with { CopyRetention = CopyRetention ?? job.CopyRetention, FullInterval = ForceFull ? 1 : FullInterval ?? job.FullInterval };
+        => job with
+        {
+            CopyRetention = CopyRetention ?? job.CopyRetention, FullInterval = ForceFull ? 1 : FullInterval ?? job.FullInterval,
+            HealthCheckSr = HealthCheckSr is { } sr ? (sr.Length == 0 ? null : sr) : job.HealthCheckSr,
+            HealthCheckVmsWithTags = HealthCheckVmsWithTags ?? job.HealthCheckVmsWithTags,
+            HealthCheckTimeout = HealthCheckTimeout ?? job.HealthCheckTimeout,
+        };
 }
 
 /// <summary>A run the control plane started (by hand or by a schedule): which VMs it asked for, so a run can be
@@ -94,6 +109,9 @@ public sealed record DeleteJob(string Id) : IControlCommand;
 public sealed record AddSchedule(string JobId, JobSchedule Schedule) : IControlCommand;
 
 public sealed record RemoveSchedule(string JobId, string ScheduleId) : IControlCommand;
+
+/// <summary>`xcr job schedule set`: a schedule's settings by name with text values (see <see cref="ScheduleChanges"/>).</summary>
+public sealed record ChangeSchedule(string JobId, string ScheduleId, IReadOnlyDictionary<string, string> Changes) : IControlCommand;
 
 /// <summary>Turns one schedule on or off (<see cref="EnableJob"/> does it for every schedule of the job).</summary>
 public sealed record EnableSchedule(string JobId, string ScheduleId, bool Enabled) : IControlCommand;

@@ -50,6 +50,15 @@ public sealed record ControlState
         RemoveSchedule r when Jobs[r.JobId].Schedules.Count == 1 =>
             (null, new Refused("schedule: a job keeps at least one schedule (its id scopes the restore points)")),
         RemoveSchedule r => (new ScheduleRemoved(r.JobId, r.ScheduleId), new Done(r.ScheduleId)),
+        ChangeSchedule c when Jobs.GetValueOrDefault(c.JobId)?.Schedule(c.ScheduleId) is null =>
+            (null, new NotFound($"no schedule {c.ScheduleId} in job {c.JobId}")),
+        ChangeSchedule c => ScheduleChanges.Apply(Jobs[c.JobId], c.ScheduleId, c.Changes) switch
+        {
+            (_, { } error) => (null, new Refused(error)),
+            ({ } job, _) when Invalid(job) is { } bad => (null, new Refused(bad)),
+            ({ } job, _) => (new JobDefined(job), new Done(c.ScheduleId)),
+            _ => (null, new Refused("nothing changed")),
+        },
         EnableSchedule e when Jobs.GetValueOrDefault(e.JobId)?.Schedule(e.ScheduleId) is null =>
             (null, new NotFound($"no schedule {e.ScheduleId} in job {e.JobId}")),
         EnableSchedule e when Jobs[e.JobId].Schedule(e.ScheduleId)!.Cron is null =>
@@ -156,6 +165,7 @@ public sealed record ControlState
         _ when !IdValid(s.Id) => $"schedule: id \"{s.Id}\": letters, digits and '-' only, at most 64",
         { CopyRetention: < 1 } => "schedule: copyRetention must be at least 1",
         { FullInterval: < 0 } => "schedule: fullInterval must be 0 (never) or more",
+        _ when s.Apply(new ReplicationSettings()).Validate() is { } bad => $"schedule: {bad}",
         _ => ScheduleRules.Validate(s) is { } bad ? $"schedule: {bad}" : null,
     };
 }

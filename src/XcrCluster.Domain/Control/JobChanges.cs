@@ -10,7 +10,7 @@ public static class JobChanges
     public static readonly IReadOnlyList<string> Names =
     [
         "name", "vms", "smart", "srs", "copyRetention", "fullInterval", "concurrency", "maxExportRate", "snapshotRetention", "timeout",
-        "retries", "deleteFirst", "healthCheckSr", "networkMapping", "maxUncoalescedVdis",
+        "retries", "deleteFirst", "healthCheckSr", "networkMapping", "maxUncoalescedVdis", "healthCheckVmsWithTags", "healthCheckTimeout",
     ];
 
     /// <summary>The job with the changes, or the first bad one named.</summary>
@@ -45,6 +45,9 @@ public static class JobChanges
                         job with { Settings = settings with { DeleteFirst = bool.TryParse(value, out var b) ? b
                         : throw new FormatException("true or false") } },
                     "healthCheckSr" => job with { Settings = settings with { HealthCheckSr = value.Length == 0 ? null : value } },
+                    "healthCheckVmsWithTags" =>
+                        job with { Settings = settings with { HealthCheckVmsWithTags = ScheduleChanges.Tags(value) } },
+                    "healthCheckTimeout" => job with { Settings = settings with { HealthCheckTimeout = ScheduleChanges.Timeout(value) } },
                     "networkMapping" =>
                         job with { Settings = settings with { NetworkMapping = value.Length == 0 ? null : Mapping(value) } },
                     "maxUncoalescedVdis" => job with { Settings = settings with { MaxUncoalescedVdis = Int(value) } },

@@ -18,7 +18,6 @@ internal static class XoJobSettings
         ["cbtDestroySnapshotData"] = "xcr keeps the snapshots' data",
         ["distributeReplications"] = "xcr replicates every VM to every target SR",
         ["longTermRetention"] = "no long-term (GFS) retention here",
-        ["healthCheckVmsWithTags"] = "xcr's health check takes every VM of the job",
     };
 
     /// <summary>Listed as warnings when set: they do not change what a Continuous Replication run here does.</summary>
@@ -26,7 +25,7 @@ internal static class XoJobSettings
     {
         ["preferNbd"] = "xcr reads disks through XAPI's VHD export", ["nbdConcurrency"] = "no NBD here",
         ["useNbd"] = "no NBD here", ["bypassVdiChainsCheck"] = "xcr still checks chains (maxUncoalescedVdis)",
-        ["healthCheckTimeout"] = "xcr's health check waits its own time", ["reportWhen"] = "xcr sends no report (see xcr events)",
+        ["reportWhen"] = "xcr sends no report (see xcr events)",
         ["reportRecipients"] = "xcr sends no report", ["backupReportTpl"] = "xcr sends no report",
         ["hideSuccessfulItems"] = "xcr sends no report", ["exportRetention"] = "for remotes only",
         ["vmTimeout"] = "not used by Continuous Replication", ["validateVhdStreams"] = "not used by Continuous Replication",
@@ -37,7 +36,8 @@ internal static class XoJobSettings
     /// <summary>Values that are Xen Orchestra's defaults: not worth a warning.</summary>
     private static readonly Dictionary<string, string> Defaults = new() { ["nbdConcurrency"] = "1", ["reportWhen"] = "\"never\"" };
 
-    private static readonly HashSet<string> PerSchedule = ["copyRetention", "fullInterval"];
+    private static readonly HashSet<string> PerSchedule =
+        ["copyRetention", "fullInterval", "healthCheckSr", "healthCheckVmsWithTags", "healthCheckTimeout"];
 
     public static (ReplicationSettings Job, List<JobSchedule> Schedules) Map(JsonElement settings, List<JobSchedule> schedules,
         IReadOnlyList<string> vms, IReadOnlyList<string> srs, List<string> warnings)
@@ -97,7 +97,21 @@ internal static class XoJobSettings
             }
 
             var interval = own.TryGetValue("fullInterval", out var f) ? Int(f, "fullInterval") : (int?)null;
-            mapped.Add(schedule with { CopyRetention = retention, FullInterval = interval });
+            var check = own.Where(p => p.Key.StartsWith("healthCheck", StringComparison.Ordinal))
+                .Aggregate(new ReplicationSettings(), (c, p) => Apply(c, p.Key, p.Value, warnings));
+            var mappedSchedule = schedule with
+            {
+                CopyRetention = retention, FullInterval = interval,
+                HealthCheckSr = own.TryGetValue("healthCheckSr", out _) ? check.HealthCheckSr ?? "" : null,
+                HealthCheckVmsWithTags = own.ContainsKey("healthCheckVmsWithTags") ? check.HealthCheckVmsWithTags ?? [] : null,
+                HealthCheckTimeout = check.HealthCheckTimeout,
+            };
+            if (mappedSchedule.Apply(result).Validate() is { } wrong)
+            {
+                throw new FormatException($"settings[{schedule.Id}]: {wrong}");
+            }
+
+            mapped.Add(mappedSchedule);
         }
 
         return (result, mapped);
@@ -116,6 +130,14 @@ internal static class XoJobSettings
             case "nRetriesVmBackupFailures": return s with { Retries = Int(v, name) };
             case "healthCheckSr":
                 return s with { HealthCheckSr = v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } sr ? sr : null };
+            case "healthCheckVmsWithTags" when v.ValueKind == JsonValueKind.Array:
+                return s with { HealthCheckVmsWithTags = [.. v.EnumerateArray().Select(t => t.GetString() ?? "")] };
+
+            // Xen Orchestra's '10m' (a duration text), or milliseconds.
+            case "healthCheckTimeout":
+                return s with { HealthCheckTimeout = v.ValueKind == JsonValueKind.Number ? TimeSpan.FromMilliseconds(Int(v, name))
+                    : Units.ParseDuration(v.GetString() ?? "") ?? throw new FormatException($"settings: {name} = {Raw(v)}: "
+                    + Units.DurationHint) };
 
             // The same meaning on both sides: snapshots kept in total per schedule, the newest always among them
             // (SnapshotRotation, Xen Orchestra's #8051).
