@@ -37,23 +37,23 @@ public sealed class RunThrottlesTests
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
     }
+}
 
-    /// <summary>Time that never passes: a delay never ends (only its cancellation does).</summary>
-    private sealed class FrozenTime : TimeProvider
+/// <summary>Time that never passes: a delay never ends (only its cancellation does).</summary>
+internal sealed class FrozenTime : TimeProvider
+{
+    public override long GetTimestamp() => 0;
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => new Never();
+
+    private sealed class Never : ITimer
     {
-        public override long GetTimestamp() => 0;
+        public bool Change(TimeSpan dueTime, TimeSpan period) => true;
 
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => new Never();
-
-        private sealed class Never : ITimer
+        public void Dispose()
         {
-            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
-
-            public void Dispose()
-            {
-            }
-
-            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
         }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
