@@ -2,21 +2,15 @@ using System.Text.Json.Nodes;
 
 namespace XcrCluster.Cli.Tests;
 
-/// <summary>`concurrency` acts on a real node: with 1, a job's three VMs run one after the other in the job's order (each
-/// VM's run starts after the previous one's end, as the entities recorded them), the others shown queued meanwhile.</summary>
+/// <summary>`concurrency` acts on a real node: with 1, a job's VMs run one after the other in the job's order (each VM's run
+/// starts after the previous one's end, as the entities recorded them), the others shown queued meanwhile; a VM's
+/// retries (`retries`) happen within its turn.</summary>
 public sealed class ConcurrencyCommandTests : RecoveryTest
 {
     [Fact]
     public async Task Concurrency_1_runs_a_jobs_vms_one_at_a_time_in_its_order_the_others_queued()
     {
-        await AddPoolsAsync();
-        var vms = new[] { await Alpha.UuidAsync("VM", "tiny01"), await Alpha.UuidAsync("VM", "db01"), await Alpha.UuidAsync("VM", "web01") };
-        var sr = await Beta.UuidAsync("SR", "Local storage");
-        var created = await OkAsync("job", "create", "hourly", "--pool", "alpha", "--vm", vms[0], "--vm", vms[1], "--vm", vms[2],
-            "--sr", $"beta:{sr}");
-        var jobId = created.Split('\n')[0]["job ".Length..].Trim();
-        await OkAsync("job", "set", jobId, "concurrency=1");
-
+        var (jobId, vms) = await JobOfAsync(["tiny01", "db01", "web01"], "concurrency=1");
         var runId = (await OkAsync("job", "run", jobId)).Split('\n')[0]["run ".Length..].Trim();
         using var http = Http();
         var seenQueued = false;
@@ -28,7 +22,44 @@ public sealed class ConcurrencyCommandTests : RecoveryTest
             return statuses.All(s => s == "success");
         }, "the run's three VMs to succeed", TimeSpan.FromMinutes(5));
         Assert.True(seenQueued, "VMs waiting for their turn are shown queued");
+        await AssertOneAfterTheOtherAsync(http, runId, vms);
+    }
 
+    [Fact]
+    public async Task A_vm_retried_after_a_failure_keeps_its_turn_and_the_next_vm_waits_for_its_last_attempt()
+    {
+        var (jobId, vms) = await JobOfAsync(["tiny01", "db01"], "concurrency=1", "retries=1");
+        Alpha.Pool.Faults.FailCall("VM.snapshot"); // the first VM's first attempt fails
+        var run = await XcrAsync("", "job", "run", jobId, "--wait");
+        Assert.True(run.Code == 0, run.Stdout + run.Stderr);
+        var runId = run.Stdout.Split('\n')[0]["run ".Length..].Trim();
+        using var http = Http();
+        var results = await RunVmsAsync(http, runId);
+        Assert.All(results, v => Assert.Equal("success", v!["status"]!.GetValue<string>()));
+        Assert.Contains(results[0]!["log"]!.AsArray(), l => l!["name"]!.GetValue<string>() == "Retry the VM backup due to an error");
+        await AssertOneAfterTheOtherAsync(http, runId, vms);
+    }
+
+    private async Task<(string JobId, string[] Vms)> JobOfAsync(string[] names, params string[] settings)
+    {
+        await AddPoolsAsync();
+        var vms = new string[names.Length];
+        for (var i = 0; i < names.Length; i++)
+        {
+            vms[i] = await Alpha.UuidAsync("VM", names[i]);
+        }
+
+        var sr = await Beta.UuidAsync("SR", "Local storage");
+        var created = await OkAsync(["job", "create", "hourly", "--pool", "alpha", .. vms.SelectMany(v => new[] { "--vm", v }),
+            "--sr", $"beta:{sr}"]);
+        var jobId = created.Split('\n')[0]["job ".Length..].Trim();
+        await OkAsync(["job", "set", jobId, .. settings]);
+        return (jobId, vms);
+    }
+
+    /// <summary>Each VM's run (as its entity recorded it) started after the previous VM's, in the job's order, had finished.</summary>
+    private static async Task AssertOneAfterTheOtherAsync(HttpClient http, string runId, string[] vms)
+    {
         var runs = new List<(DateTimeOffset Started, DateTimeOffset Finished)>();
         foreach (var vm in vms)
         {
