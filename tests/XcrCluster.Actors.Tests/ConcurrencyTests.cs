@@ -73,6 +73,17 @@ public sealed class ConcurrencyTests() : Akka.TestKit.Xunit2.TestKit("""
     }
 
     [Fact]
+    public async Task A_vm_still_going_past_the_jobs_timeout_gives_its_slot_to_the_next_vm()
+    {
+        // The coordinator never waits for ever: past the job's timeout (and a margin, none here) the slot goes on.
+        var executor = new CountingExecutor();
+        var region = Sys.ActorOf(Props.Create(() => new Entities(executor, new HashSet<string>())));
+        var (_, starts, _) = await StartAsync(executor, concurrency: 1, region, TimeSpan.FromSeconds(1), "vm-e1", "vm-e2");
+        Assert.All(starts, s => Assert.True(s.Accepted));
+        await AwaitAssertAsync(() => Assert.Equal(["vm-e1", "vm-e2"], executor.Running.Order()));
+    }
+
+    [Fact]
     public async Task A_held_run_whose_coordinator_goes_away_is_recorded_failed_and_the_jobs_next_run_is_accepted()
     {
         var executor = new CountingExecutor();
@@ -96,12 +107,19 @@ public sealed class ConcurrencyTests() : Akka.TestKit.Xunit2.TestKit("""
         int concurrency, params string[] vms)
         => StartAsync(executor, concurrency, Sys.ActorOf(Props.Create(() => new Entities(executor, new HashSet<string>()))), vms);
 
-    private async Task<(string Run, IReadOnlyList<JobRunner.VmStart> Starts, IActorRef Region)> StartAsync(CountingExecutor executor,
+    private Task<(string Run, IReadOnlyList<JobRunner.VmStart> Starts, IActorRef Region)> StartAsync(CountingExecutor executor,
         int concurrency, IActorRef region, params string[] vms)
+        => StartAsync(executor, concurrency, region, null, vms);
+
+    private async Task<(string Run, IReadOnlyList<JobRunner.VmStart> Starts, IActorRef Region)> StartAsync(CountingExecutor executor,
+        int concurrency, IActorRef region, TimeSpan? timeout, params string[] vms)
     {
         var job = new JobDefinition("job-" + vms[0][3], "job", "a", vms, [new TargetRef("b", "sr-1")],
-            new ReplicationSettings { Concurrency = concurrency });
-        var actors = new JobRunner.Targets(region, Sys.ActorOf(ControlPlaneActor.Props()), ActorRefs.Nobody) { System = Sys, Coordination = Fast };
+            new ReplicationSettings { Concurrency = concurrency, Timeout = timeout });
+        var actors = new JobRunner.Targets(region, Sys.ActorOf(ControlPlaneActor.Props()), ActorRefs.Nobody)
+        {
+            System = Sys, Coordination = Fast with { SlotMargin = TimeSpan.Zero },
+        };
         var (run, starts) = await JobRunner.StartAsync(actors, job, new JobSchedule("s"), "test");
         return (run, starts, region);
     }
