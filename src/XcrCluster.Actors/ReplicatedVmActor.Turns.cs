@@ -27,7 +27,8 @@ public sealed partial class ReplicatedVmActor
         });
         Command<HoldsTick>(_ =>
         {
-            var events = turns.Lapsed(state.HeldRuns()).SelectMany(run => state.Drop(run, turns.LapseReason, DateTimeOffset.UtcNow)).ToList();
+            var events = turns.Lapsed(state.HeldRuns())
+                .SelectMany(run => state.Drop(run, turns.LapseReason, DateTimeOffset.UtcNow)).ToList();
             if (events.Count > 0)
             {
                 log.Warning("VM {0}: {1} held run(s) dropped: their coordinator went away", state.VmUuid, events.Count);

@@ -34,7 +34,8 @@ public sealed class RunCoordinator : ReceiveActor, IWithTimers
         this.concurrency = concurrency;
         this.options = options;
         this.started = started;
-        Receive<RunAccepted>(accepted => Heard(accepted.VmUuid, turn => turn.Stage = turn.Stage == Stage.Asked ? Stage.Waiting : turn.Stage));
+        Receive<RunAccepted>(accepted => Heard(accepted.VmUuid,
+            turn => turn.Stage = turn.Stage == Stage.Asked ? Stage.Waiting : turn.Stage));
         Receive<RunRejected>(rejected => Heard(rejected.VmUuid, turn =>
         {
             turn.Refusal = rejected.Reason;

@@ -66,7 +66,8 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
     private Task<RunResult> AttemptAsync(ReplicateVm request, IMaterializer materializer, Action<IRunProgressMessage> forward,
         CancellationToken ct)
         => Sources is { } sources ? sources.RunAsync(request, forward, ct)
-            : new LocalRun(pools, gate, remote) { Throttles = throttles }.RunAsync(request, materializer, new RunProgressTopic.Reporter(forward), ct);
+            : new LocalRun(pools, gate, remote) { Throttles = throttles }
+                .RunAsync(request, materializer, new RunProgressTopic.Reporter(forward), ct);
 }
 
 /// <summary>Where a registered pool's XAPI is (URL, credentials, TLS choice), by pool name.</summary>

@@ -15,25 +15,28 @@ public sealed class ConcurrencyTests() : Akka.TestKit.Xunit2.TestKit("""
     akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
     """)
 {
-    private static readonly RunCoordinator.Options Fast = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3));
+    private static readonly RunCoordinator.Options Fast =
+        new(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3));
+
+    private static readonly string[] Three = ["vm-a1", "vm-a2", "vm-a3"];
 
     [Fact]
     public async Task Concurrency_1_runs_the_vms_one_after_the_other_in_the_jobs_order_the_others_shown_queued()
     {
         var executor = new CountingExecutor();
-        var (run, starts, region) = await StartAsync(executor, concurrency: 1, "vm-a1", "vm-a2", "vm-a3");
+        var (run, starts, region) = await StartAsync(executor, concurrency: 1, Three);
         Assert.All(starts, s => Assert.True(s.Accepted));
 
-        foreach (var vm in new[] { "vm-a1", "vm-a2", "vm-a3" })
+        foreach (var vm in Three)
         {
             await AwaitAssertAsync(() => Assert.Equal(vm, Assert.Single(executor.Running)));
             Assert.Equal("running", Status(region, vm, run));
-            Assert.All(new[] { "vm-a1", "vm-a2", "vm-a3" }.SkipWhile(v => v != vm).Skip(1), v => Assert.Equal("queued", Status(region, v, run)));
+            Assert.All(Three.SkipWhile(v => v != vm).Skip(1), v => Assert.Equal("queued", Status(region, v, run)));
             executor.Complete(vm);
         }
 
-        await AwaitAssertAsync(() => Assert.All(new[] { "vm-a1", "vm-a2", "vm-a3" }, v => Assert.Equal("success", Status(region, v, run))));
-        Assert.Equal(["vm-a1", "vm-a2", "vm-a3"], executor.Order);
+        await AwaitAssertAsync(() => Assert.All(Three, v => Assert.Equal("success", Status(region, v, run))));
+        Assert.Equal(Three, executor.Order);
         Assert.Equal(1, executor.MostAtOnce);
     }
 
