@@ -26,6 +26,19 @@ public sealed class ConcurrencyCommandTests : RecoveryTest
     }
 
     [Fact]
+    public async Task Concurrency_2_of_3_runs_the_first_two_together_and_the_third_once_one_ended()
+    {
+        var (jobId, vms) = await JobOfAsync(["tiny01", "db01", "web01"], "concurrency=2");
+        Alpha.Pool.Faults.ExportBytesPerSecond = 32 << 20; // each VM's export takes seconds: the first two overlap by far
+        var run = await XcrAsync("", "job", "run", jobId, "--wait");
+        Assert.True(run.Code == 0, run.Stdout + run.Stderr);
+        using var http = Http();
+        var runs = await IntervalsAsync(http, run.Stdout.Split('\n')[0]["run ".Length..].Trim(), vms);
+        Assert.True(runs[1].Started < runs[0].Finished && runs[0].Started < runs[1].Finished, "the first two VMs ran at once");
+        Assert.True(runs[2].Started >= new[] { runs[0].Finished, runs[1].Finished }.Min(), "the third VM waited for a slot");
+    }
+
+    [Fact]
     public async Task A_vm_retried_after_a_failure_keeps_its_turn_and_the_next_vm_waits_for_its_last_attempt()
     {
         var (jobId, vms) = await JobOfAsync(["tiny01", "db01"], "concurrency=1", "retries=1");
@@ -60,6 +73,18 @@ public sealed class ConcurrencyCommandTests : RecoveryTest
     /// <summary>Each VM's run (as its entity recorded it) started after the previous VM's, in the job's order, had finished.</summary>
     private static async Task AssertOneAfterTheOtherAsync(HttpClient http, string runId, string[] vms)
     {
+        var runs = await IntervalsAsync(http, runId, vms);
+        for (var i = 1; i < runs.Count; i++)
+        {
+            Assert.True(runs[i].Started >= runs[i - 1].Finished,
+                $"VM {i + 1} started at {runs[i].Started:O}, before VM {i} finished at {runs[i - 1].Finished:O}");
+        }
+    }
+
+    /// <summary>When each VM's part in the run started and finished, as its entity recorded it.</summary>
+    private static async Task<List<(DateTimeOffset Started, DateTimeOffset Finished)>> IntervalsAsync(HttpClient http, string runId,
+        string[] vms)
+    {
         var runs = new List<(DateTimeOffset Started, DateTimeOffset Finished)>();
         foreach (var vm in vms)
         {
@@ -68,11 +93,7 @@ public sealed class ConcurrencyCommandTests : RecoveryTest
             runs.Add((record["started"]!.GetValue<DateTimeOffset>(), record["finished"]!.GetValue<DateTimeOffset>()));
         }
 
-        for (var i = 1; i < runs.Count; i++)
-        {
-            Assert.True(runs[i].Started >= runs[i - 1].Finished,
-                $"VM {i + 1} started at {runs[i].Started:O}, before VM {i} finished at {runs[i - 1].Finished:O}");
-        }
+        return runs;
     }
 
     private static async Task<JsonArray> RunVmsAsync(HttpClient http, string runId)
