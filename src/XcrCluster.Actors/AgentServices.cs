@@ -23,6 +23,9 @@ public sealed record AgentServices(IPoolRegistry Pools, Func<Task<ChannelReceive
 
     public RunRegistry Running { get; init; } = new();
 
+    /// <summary>The export rate limits of the runs whose VMs export here, one per job run (maxExportRate).</summary>
+    public RunThrottles Throttles { get; init; } = new();
+
     /// <summary>A registration's endpoint, its password unsealed with the cluster key (the login a registration checks on a
     /// node serving the pool); null: this node checks no login.</summary>
     public Func<PoolRegistration, XapiEndpoint>? Unseal { get; init; }

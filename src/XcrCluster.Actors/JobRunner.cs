@@ -9,12 +9,19 @@ namespace XcrCluster.Actors;
 /// <summary>Starts a run of a job's schedule: its VMs (those named, and those its smart selection picks in the source
 /// pool's inventory now), one request each to its ReplicatedVm entity (which refuses a second run of the same job
 /// with "the job is already running"), by hand or by the scheduler; the run is recorded with the control plane so it
-/// can be found by id.</summary>
+/// can be found by id. With more VMs than the job's concurrency (0: unlimited) a <see cref="RunCoordinator"/> runs at most that
+/// many at once, the others queued in the job's order.</summary>
 public static class JobRunner
 {
     public sealed record VmStart(string Vm, bool Accepted, string? Reason);
 
-    public sealed record Targets(IActorRef Region, IActorRef ControlPlane, IActorRef PoolAgents);
+    public sealed record Targets(IActorRef Region, IActorRef ControlPlane, IActorRef PoolAgents)
+    {
+        /// <summary>Where a run's <see cref="RunCoordinator"/> is started: needed when a run has more VMs than its concurrency.</summary>
+        public ActorSystem? System { get; init; }
+
+        public RunCoordinator.Options Coordination { get; init; } = RunCoordinator.Options.Default;
+    }
 
     /// <summary>A run of the job's schedule; <paramref name="only"/>: of these VMs only (a planned failover's final run of one
     /// VM), through the same path as any run.</summary>
@@ -29,10 +36,20 @@ public static class JobRunner
         var launch = new RunLaunch(runId, job.Id, schedule.Id, chosen, trigger, DateTimeOffset.UtcNow);
         await ControlPlaneClient.AskAsync<IControlReply>(actors.ControlPlane, new RecordRun(launch), TimeSpan.FromSeconds(30))
             .ConfigureAwait(false);
-        var vms = new List<VmStart>();
-        foreach (var vm in chosen)
+        var requests = chosen.Select(vm => new ReplicateVm(vm, runId, job.SourcePool, jobRef, job.Targets, settings)).ToList();
+        if (settings.Concurrency > 0 && requests.Count > settings.Concurrency)
         {
-            var request = new ReplicateVm(vm, runId, job.SourcePool, jobRef, job.Targets, settings);
+            var system = actors.System ?? throw new InvalidOperationException("a run under a concurrency needs the actor system");
+            var started = new TaskCompletionSource<IReadOnlyList<VmStart>>(TaskCreationOptions.RunContinuationsAsynchronously);
+            system.ActorOf(RunCoordinator.Props(actors.Region, requests, settings.Concurrency, actors.Coordination, started),
+                $"run-{runId}");
+            return (runId, await started.Task.ConfigureAwait(false));
+        }
+
+        var vms = new List<VmStart>();
+        foreach (var request in requests)
+        {
+            var vm = request.VmUuid;
             var reply = await actors.Region.Ask<IReplicatedVmMessage>(request, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             vms.Add(reply is RunRejected rejected ? new VmStart(vm, false, rejected.Reason) : new VmStart(vm, true, null));
         }

@@ -10,10 +10,15 @@ namespace XcrCluster.Actors;
 /// agent runs here) or the target pool's agent on another node, the blocks then going over the data channel.</summary>
 public sealed class LocalRun(IPoolRegistry pools, IPoolGate? gate = null, IRemoteTargets? remote = null)
 {
+    /// <summary>The throttles of the runs going on this node: maxExportRate is shared by every VM of a job run; null: this
+    /// VM's own.</summary>
+    public RunThrottles? Throttles { get; init; }
+
     public async Task<RunResult> RunAsync(ReplicateVm request, IMaterializer materializer, IProgress<RunProgress>? progress,
         CancellationToken ct)
     {
         var clients = new Dictionary<string, XapiClient>(StringComparer.Ordinal);
+        using var rate = Throttles?.Take(request.RunId, request.Settings.MaxExportRate);
         try
         {
             async Task<Pool> Connect(string name)
@@ -39,6 +44,7 @@ public sealed class LocalRun(IPoolRegistry pools, IPoolGate? gate = null, IRemot
             var replication = new VmReplication(source, targets, request.Job, request.Settings, materializer)
             {
                 Progress = progress, RunId = request.RunId,
+                RateLimit = rate is null ? Throttle.For(request.Settings.MaxExportRate) : rate.Throttle,
             };
             return await replication.RunAsync(request.VmUuid, ct).ConfigureAwait(false);
         }

@@ -11,9 +11,11 @@ namespace XcrCluster.Actors;
 /// decides, replies, and starts the run — long work that runs outside the actor and comes back as a message.
 /// Before a run starts, what its target SRs hold is read (<see cref="IChainReader"/>, off the actor) and the chains are
 /// reconciled with it; a failed read is a warning and the run goes on. After a recovery a run that was going is
-/// recorded as interrupted, and the next queued run starts.
+/// recorded as interrupted, and the next queued run starts. A held request (the job's concurrency) waits for its run's
+/// coordinator (<see cref="RunCoordinator"/>), which is told when the VM's part ends; one whose coordinator says nothing for
+/// <see cref="DefaultHoldLease"/> is dropped (<see cref="ReplicatedVmState.Drop"/>).
 /// </summary>
-public sealed class ReplicatedVmActor : BoundedJournalActor
+public sealed partial class ReplicatedVmActor : BoundedJournalActor, IWithTimers
 {
     /// <summary>A snapshot every this many events; older events are deleted once it is saved.</summary>
     public const int SnapshotEvery = 20;
@@ -25,8 +27,11 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
     private CancellationTokenSource? running;
     private IMaterializer? materializer;
 
-    public ReplicatedVmActor(string vmUuid, IRunExecutor executor, IChainReader? chains = null)
+    private readonly RunTurns turns;
+
+    public ReplicatedVmActor(string vmUuid, IRunExecutor executor, IChainReader? chains = null, TimeSpan? holdLease = null)
     {
+        turns = new RunTurns(holdLease ?? DefaultHoldLease);
         this.executor = executor;
         this.chains = chains;
         state = new ReplicatedVmState { VmUuid = vmUuid };
@@ -34,7 +39,11 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
 
         Recover<SnapshotOffer>(offer => state = (ReplicatedVmState)offer.Snapshot);
         Recover<IReplicatedVmEvent>(e => state = state.Apply(e));
-        Recover<RecoveryCompleted>(_ => PersistAll(state.Recovered(DateTimeOffset.UtcNow), AfterPersist));
+        Recover<RecoveryCompleted>(_ =>
+        {
+            PersistAll(state.Recovered(DateTimeOffset.UtcNow), AfterPersist);
+            WatchHolds();
+        });
 
         Command<ReplicateVm>(request =>
         {
@@ -42,6 +51,10 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
             if (reply is RunRejected rejected)
             {
                 log.Info("VM {0}: run {1} refused: {2}", request.VmUuid, request.RunId, rejected.Reason);
+            }
+            else if (request.Held)
+            {
+                turns.Heard(request.RunId, Sender);
             }
 
             if (events.Count == 0)
@@ -88,6 +101,7 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
         });
         Command<RunCompleted>(done => PersistAll(state.Finish(done.Result, DateTimeOffset.UtcNow), AfterPersist));
         Command<GetVmStatus>(_ => Sender.Tell(state));
+        TurnCommands();
         Command<ForgetReplicas>(forget =>
         {
             var sender = Sender;
@@ -102,8 +116,8 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
 
     public override string PersistenceId { get; }
 
-    public static Props Props(string vmUuid, IRunExecutor executor, IChainReader? chains = null)
-        => Akka.Actor.Props.Create(() => new ReplicatedVmActor(vmUuid, executor, chains));
+    public static Props Props(string vmUuid, IRunExecutor executor, IChainReader? chains = null, TimeSpan? holdLease = null)
+        => Akka.Actor.Props.Create(() => new ReplicatedVmActor(vmUuid, executor, chains, holdLease));
 
     protected override void PostStop()
     {
@@ -117,6 +131,16 @@ public sealed class ReplicatedVmActor : BoundedJournalActor
         if (e is RunStarted started)
         {
             Reconcile(started.Request);
+        }
+
+        if (e is RunQueued { Request.Held: true })
+        {
+            WatchHolds();
+        }
+
+        if (e switch { RunFinished f => f.Result.RunId, RunInterrupted i => i.RunId, HeldRunDropped d => d.RunId, _ => null } is { } ended)
+        {
+            turns.Ended(state.VmUuid, ended, state.StatusOf(ended));
         }
 
         SnapshotOnEvery(SnapshotEvery, state);

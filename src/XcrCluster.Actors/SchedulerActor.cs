@@ -45,7 +45,9 @@ public sealed class SchedulerActor : BoundedJournalActor, IWithTimers
                 state = state.Apply(fired);
                 SnapshotOnEvery(SnapshotEvery, state);
                 var job = jobs.Jobs.Single(j => j.Id == fired.JobId);
-                StartAsync(async () => new JobRunner.Targets(await region(), await controlPlane(), await poolAgents()), job, fired)
+                var system = Context.System;
+                StartAsync(async () => new JobRunner.Targets(await region(), await controlPlane(), await poolAgents()) { System = system },
+                        job, fired)
                     .PipeTo(Self);
             });
         });

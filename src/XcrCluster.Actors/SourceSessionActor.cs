@@ -30,7 +30,8 @@ public sealed class SourceSessionActor : ReceiveActor
             var materializer = services.Materializer ?? throw new InvalidOperationException("the agents' services have no materializer");
             var reporter = new RunProgressTopic.Reporter(p => self.Tell(p));
             services.Running.TrackAsync(request.RunId,
-                    token => new LocalRun(services.Pools, services.Gate, services.Remote).RunAsync(request, materializer, reporter, token),
+                    token => new LocalRun(services.Pools, services.Gate, services.Remote) { Throttles = services.Throttles }
+                        .RunAsync(request, materializer, reporter, token),
                     cancel.Token)
                 .ContinueWith(t =>
                 {

@@ -14,6 +14,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
     Action<IRunProgressMessage>? publish = null) : IRunExecutor
 {
     private readonly RunRegistry running = new();
+    private readonly RunThrottles throttles = new();
 
     /// <summary>Where attempts run; null: here.</summary>
     public ISourceRuns? Sources { get; init; }
@@ -65,7 +66,8 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
     private Task<RunResult> AttemptAsync(ReplicateVm request, IMaterializer materializer, Action<IRunProgressMessage> forward,
         CancellationToken ct)
         => Sources is { } sources ? sources.RunAsync(request, forward, ct)
-            : new LocalRun(pools, gate, remote).RunAsync(request, materializer, new RunProgressTopic.Reporter(forward), ct);
+            : new LocalRun(pools, gate, remote) { Throttles = throttles }
+                .RunAsync(request, materializer, new RunProgressTopic.Reporter(forward), ct);
 }
 
 /// <summary>Where a registered pool's XAPI is (URL, credentials, TLS choice), by pool name.</summary>

@@ -84,7 +84,7 @@ public static class JobApi
                 new ChangeSchedule(id, scheduleId, changes.ToDictionary(c => c.Key, c => Text(c.Value))))));
         app.MapDelete("/api/jobs/{id}/schedules/{scheduleId}", async (string id, string scheduleId, ActorRegistry registry) =>
             Reply(await ControlAsync<IControlReply>(registry, new RemoveSchedule(id, scheduleId))));
-        app.MapPost("/api/jobs/{id}/run", async (string id, string? schedule, ActorRegistry registry) =>
+        app.MapPost("/api/jobs/{id}/run", async (string id, string? schedule, ActorRegistry registry, ActorSystem system) =>
         {
             if (await JobAsync(registry, id) is not { } job)
             {
@@ -97,7 +97,7 @@ public static class JobApi
             }
 
             var actors = new JobRunner.Targets(await registry.GetAsync<ReplicatedVmRegion>(), await registry.GetAsync<ControlPlane>(),
-                await registry.GetAsync<PoolAgents>());
+                await registry.GetAsync<PoolAgents>()) { System = system };
             IReadOnlyList<JobRunner.VmStart> vms;
             string runId;
             try

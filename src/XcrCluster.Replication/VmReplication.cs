@@ -19,6 +19,10 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
     private readonly RunLog log = new(time ?? TimeProvider.System);
     private readonly Throttle? throttle = Throttle.For(settings.MaxExportRate, time);
 
+    /// <summary>maxExportRate: the job run's throttle, shared with its other VMs (<see cref="RunThrottles"/>); by default
+    /// this VM's own.</summary>
+    public Throttle? RateLimit { get => throttle; init => throttle = value; }
+
     /// <summary>The run's id, stamped on its result.</summary>
     public string RunId { get; init; } = "";
 

@@ -38,6 +38,13 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new RunQueued("vm-1", request, DateTimeOffset.UnixEpoch),
             new RunFinished("vm-1", "job-1", Requests.Success("run-1"), DateTimeOffset.UnixEpoch),
             new RunInterrupted("vm-1", "run-1", "job-1", DateTimeOffset.UnixEpoch),
+            request with { Held = true },
+            new RunQueued("vm-1", request with { Held = true }, DateTimeOffset.UnixEpoch),
+            new ReleaseRun("vm-1", "run-1"),
+            new WatchRun("vm-1", "run-1"),
+            new RunTurn("vm-1", "run-1", "queued"),
+            new RunReleased("vm-1", "run-1", DateTimeOffset.UnixEpoch),
+            new HeldRunDropped("vm-1", "run-1", "the run's coordinator said nothing", DateTimeOffset.UnixEpoch),
             new SnapshotTaken("vm-1", "run-1", "snap-1", DateTimeOffset.UnixEpoch),
             new DiskTransferred("vm-1", "run-1", "vdi-1", "sr-1", 4096, DateTimeOffset.UnixEpoch),
             new ReplicatedVmState { VmUuid = "vm-1" }.Apply(new RunStarted("vm-1", request, DateTimeOffset.UnixEpoch))

@@ -19,6 +19,9 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit(SingleNod
     private DataChannel.ChannelReceiver receiver = null!;
     private ReplicateVm request = null!;
 
+    /// <summary>The agent's export rate limits, on a clock that never moves: a limited export waits for ever (until cancelled).</summary>
+    private readonly Replication.RunThrottles throttles = new(new FrozenTime());
+
     public async Task InitializeAsync()
     {
         alpha = await SimHost.StartAsync(o => o with { PoolName = "alpha" });
@@ -37,6 +40,7 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit(SingleNod
         await receiver.StartAsync(new DataChannel.TcpChannelTransport(Sys), "127.0.0.1", 0);
         var services = new AgentServices(registry, () => Task.FromResult(receiver))
         {
+            Throttles = throttles,
             Remote = new AgentTargets(() => Task.FromResult(agents), () => "akka.tcp://elsewhere@127.0.0.1:1",
                 Replication.OpenGate.Instance,
                 new DataChannel.TcpChannelTransport(Sys)),
@@ -67,6 +71,37 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit(SingleNod
         Assert.True(result.Full);
         var phases = seen.OfType<RunProgress>().Select(p => p.Phase).Distinct().ToList();
         Assert.Equal([RunPhase.Snapshot, RunPhase.Export, RunPhase.Commit, RunPhase.Done], phases);
+    }
+
+    [Fact]
+    public async Task The_vms_of_one_run_export_under_the_runs_one_throttle_on_the_agent_released_when_the_last_ends()
+    {
+        // maxExportRate is the run's (Xen Orchestra: one Throttle per job run): both VMs' sessions take the run's throttle.
+        var limited = request with { RunId = "run-rate", Settings = request.Settings with { MaxExportRate = 1 } };
+        var exporting = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
+        void Seen(IRunProgressMessage m)
+        {
+            if (m is RunProgress { Phase: RunPhase.Export } p)
+            {
+                exporting[p.VmUuid] = true;
+            }
+        }
+
+        using var cancel = new CancellationTokenSource();
+        var runs = new[]
+        {
+            Sources.RunAsync(limited, Seen, cancel.Token),
+            Sources.RunAsync(limited with { VmUuid = await alpha.UuidAsync("VM", "web01") }, Seen, cancel.Token),
+        };
+        await Poll.UntilAsync(() => exporting.Count == 2, "both VMs to export");
+        Assert.Equal(1, throttles.Count);
+        await cancel.CancelAsync();
+        foreach (var run in runs)
+        {
+            Assert.Equal(RunStatus.Failed, (await run.WaitAsync(Timeout)).Status);
+        }
+
+        Assert.Equal(0, throttles.Count);
     }
 
     [Fact]

@@ -9,6 +9,12 @@ public sealed record RunStarted(string VmUuid, ReplicateVm Request, DateTimeOffs
 
 public sealed record RunQueued(string VmUuid, ReplicateVm Request, DateTimeOffset At) : IReplicatedVmEvent;
 
+/// <summary>A held request's turn came (the job's concurrency).</summary>
+public sealed record RunReleased(string VmUuid, string RunId, DateTimeOffset At) : IReplicatedVmEvent;
+
+/// <summary>A held request never got its turn (its coordinator went away): recorded as a failed run that made nothing.</summary>
+public sealed record HeldRunDropped(string VmUuid, string RunId, string Reason, DateTimeOffset At) : IReplicatedVmEvent;
+
 public sealed record RunFinished(string VmUuid, string JobId, RunResult Result, DateTimeOffset At) : IReplicatedVmEvent;
 
 /// <summary>A run the node lost (crash, kill -9) is recorded as interrupted when the entity recovers.</summary>

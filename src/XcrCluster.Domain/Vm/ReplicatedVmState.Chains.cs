@@ -71,9 +71,9 @@ public sealed partial record ReplicatedVmState
 
         var logged = CurrentWarnings.IsEmpty ? result : result with { Log = [.. CurrentWarnings, .. result.Log] };
         events.Add(new RunFinished(VmUuid, Current.Job.JobId, logged, now));
-        if (!Queue.IsEmpty)
+        if (NextQueued() is { } next)
         {
-            events.Add(new RunStarted(VmUuid, Queue[0], now));
+            events.Add(new RunStarted(VmUuid, next, now));
         }
 
         return events;

@@ -72,7 +72,7 @@ public sealed partial record ReplicatedVmState
             return ([], new RunRejected(request.VmUuid, request.RunId, invalid));
         }
 
-        return Current is null
+        return Current is null && !request.Held
             ? ([new RunStarted(request.VmUuid, request, now)], new RunAccepted(request.VmUuid, request.RunId, Queued: false))
             : ([new RunQueued(request.VmUuid, request, now)], new RunAccepted(request.VmUuid, request.RunId, Queued: true));
     }
@@ -82,7 +82,7 @@ public sealed partial record ReplicatedVmState
     public IReadOnlyList<IReplicatedVmEvent> Recovered(DateTimeOffset now)
         => Current is null ? []
             : [new RunInterrupted(VmUuid, Current.RunId, Current.Job.JobId, now),
-                .. Queue.Take(1).Select(q => (IReplicatedVmEvent)new RunStarted(VmUuid, q, now))];
+                .. Queue.Where(q => !q.Held).Take(1).Select(q => (IReplicatedVmEvent)new RunStarted(VmUuid, q, now))];
 
     public ReplicatedVmState Apply(IReplicatedVmEvent e) => e switch
     {
@@ -97,6 +97,8 @@ public sealed partial record ReplicatedVmState
             Queue = Queue.RemoveAll(q => q.RunId == s.Request.RunId),
         },
         RunQueued q => this with { VmUuid = q.VmUuid, Queue = Queue.Add(q.Request) },
+        RunReleased r => Released(r),
+        HeldRunDropped d => Dropped(d),
         RunFinished f => Record(f.Result, f.At),
         ReplicasForgotten f => this with { Chains = f.SrUuid is null ? [] : Chains.RemoveAll(c => c.Key.SrUuid.Value == f.SrUuid) },
         RunInterrupted i => Record(
