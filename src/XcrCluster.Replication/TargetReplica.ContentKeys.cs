@@ -90,10 +90,19 @@ public sealed partial class TargetReplica
                 : null;
         foreach (var point in why is null ? bases.Values.ToList() : [])
         {
-            if (await ChangedBlocksAsync(point.SnapshotOf, point.Ref, ct).ConfigureAwait(false) is > 0 and var changed)
+            try
             {
-                why = $"{changed} blocks of its disk {byRef[point.SnapshotOf].NameLabel} changed since the restore point holding "
-                    + "the content";
+                if (await ChangedBlocksAsync(point.SnapshotOf, point.Ref, ct).ConfigureAwait(false) is > 0 and var changed)
+                {
+                    why = $"{changed} blocks of its disk {byRef[point.SnapshotOf].NameLabel} changed since the restore point holding "
+                        + "the content";
+                    break;
+                }
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                // Unknown is not unchanged: the replica is left as it is and the clones carry the chain on.
+                why = $"its disk {byRef[point.SnapshotOf].NameLabel} could not be compared with the restore point: {e.Message}";
                 break;
             }
         }

@@ -51,6 +51,43 @@ public sealed class ContentKeyTests
         await ReplicationRunTests.AssertRestorePointEqualsSnapshotAsync(pools, next);
     }
 
+    /// <summary>Xen Orchestra's rule (§2.6): the replica holding the content is updated in place only when none of its blocks
+    /// changed since that restore point; a replica someone wrote on, or one that cannot be compared, is left as it is and a new
+    /// replica is built from a clone of the restore point, still as a delta.</summary>
+    [Theory]
+    [InlineData("written")]
+    [InlineData("compare fails")]
+    public async Task A_replica_changed_since_the_restore_point_holding_the_content_is_left_as_it_is(string why)
+    {
+        await using var pools = await TwoPools.StartAsync();
+        var vm = await pools.SourceVmAsync("tiny01");
+        var target = await pools.TargetAsync();
+        var theirs = await new VmReplication(pools.Source, [target], OtherJob, new ReplicationSettings(), pools.Materializer)
+            .RunAsync(vm.Uuid);
+        Assert.True(theirs.Status == RunStatus.Success, theirs.Error);
+        var theirReplica = theirs.Targets[0].TargetVmUuid!;
+        if (why == "written")
+        {
+            GuestWorkload.Write(pools.TargetSim.Pool, theirReplica, 0, 1, 4);
+        }
+        else
+        {
+            pools.TargetSim.Pool.Faults.FailDeltaExports = true; // the target's compare is a delta export there
+        }
+
+        var replicaSums = await TwoPools.ChecksumsAsync(pools.TargetSim, pools.Target, theirReplica);
+        GuestWorkload.Write(pools.SourceSim.Pool, vm.Uuid, 0, 2, 5);
+        var ours = await pools.Replication(new ReplicationSettings(), target).RunAsync(vm.Uuid);
+        Assert.True(ours.Status == RunStatus.Success, ours.Error);
+        Assert.False(ours.Full);
+        Assert.Equal(BaseOrigin.ContentKey, Assert.Single(ours.Bases).Origin);
+        Assert.NotEqual(theirReplica, ours.Targets[0].TargetVmUuid);
+        Assert.Contains(ours.Log, l => l.Name == "replica" && l.Message!.Contains(
+            why == "written" ? "changed since the restore point holding the content" : "could not be compared", StringComparison.Ordinal));
+        Assert.Equal(replicaSums, await TwoPools.ChecksumsAsync(pools.TargetSim, pools.Target, theirReplica));
+        await ReplicationRunTests.AssertRestorePointEqualsSnapshotAsync(pools, ours);
+    }
+
     [Fact]
     public async Task Two_targets_never_fall_back_to_content_keys()
     {
