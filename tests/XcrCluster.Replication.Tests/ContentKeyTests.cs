@@ -51,6 +51,32 @@ public sealed class ContentKeyTests
         await ReplicationRunTests.AssertRestorePointEqualsSnapshotAsync(pools, next);
     }
 
+    /// <summary>A seed as xo-cr-seed leaves it stamps the source snapshot VM only (§10): its disks carry no job key, datetime or
+    /// content key, so the snapshot VM's datetime and the disk's own uuid stand for them.</summary>
+    [Fact]
+    public async Task A_snapshot_stamped_on_its_vm_only_is_a_content_key_base()
+    {
+        await using var pools = await TwoPools.StartAsync();
+        var vm = await pools.SourceVmAsync("tiny01");
+        var target = await pools.TargetAsync();
+        var theirs = await new VmReplication(pools.Source, [target], OtherJob, new ReplicationSettings(), pools.Materializer)
+            .RunAsync(vm.Uuid);
+        Assert.True(theirs.Status == RunStatus.Success, theirs.Error);
+        var seed = await pools.Source.VmAsync(await pools.Source.VmRefAsync(theirs.SourceSnapshotUuid!));
+        var seedDisk = (await pools.Source.DisksAsync(seed)).Single().Vdi;
+        string[] vdiLevel = [XoMetadata.Datetime, XoMetadata.Job, XoMetadata.Schedule, XoMetadata.Vm, XoMetadata.Exported,
+            XoMetadata.ContentKey, XoMetadata.DeltaChainLength];
+        await pools.Source.SetVdiOtherConfigAsync(seedDisk.Ref, vdiLevel.ToDictionary(k => k, string? (_) => null));
+        Assert.True(seed.OtherConfig.ContainsKey(XoMetadata.Datetime));
+
+        GuestWorkload.Write(pools.SourceSim.Pool, vm.Uuid, 0, 2, 5);
+        var ours = await pools.Replication(new ReplicationSettings(), target).RunAsync(vm.Uuid);
+        Assert.True(ours.Status == RunStatus.Success, ours.Error);
+        Assert.False(ours.Full);
+        Assert.Equal((seedDisk.Uuid, BaseOrigin.ContentKey), (ours.Bases.Single().BaseSnapshotVdiUuid, ours.Bases.Single().Origin));
+        await ReplicationRunTests.AssertRestorePointEqualsSnapshotAsync(pools, ours);
+    }
+
     /// <summary>Xen Orchestra's rule (§2.6): the replica holding the content is updated in place only when none of its blocks
     /// changed since that restore point; a replica someone wrote on, or one that cannot be compared, is left as it is and a new
     /// replica is built from a clone of the restore point, still as a delta.</summary>
