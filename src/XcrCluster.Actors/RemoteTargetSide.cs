@@ -50,6 +50,13 @@ public sealed class RemoteTargetSide(string pool, string session, string srUuid,
         ReplicaNote = found.ReplicaNote;
     }
 
+    public async Task FindBasesByContentAsync(IReadOnlyList<ContentSnapshotDisk> queries, CancellationToken ct)
+    {
+        var found = await AskAsync<BasesFound>(new FindTargetBasesByContent(pool, session, queries), ct).ConfigureAwait(false);
+        bases = [.. found.SnapshotVdiUuids];
+        ReplicaNote = found.ReplicaNote;
+    }
+
     public string? ReplicaNote { get; private set; }
 
     public bool HasBase(string snapshotVdiUuid) => bases.Contains(snapshotVdiUuid);

@@ -94,6 +94,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(TargetOpened)] = "target-opened",
         [typeof(RemoveTargetLeftovers)] = "remove-target-leftovers",
         [typeof(FindTargetBases)] = "find-target-bases",
+        [typeof(FindTargetBasesByContent)] = "find-target-bases-by-content",
         [typeof(PrepareTargetDisk)] = "prepare-target-disk",
         [typeof(ExpectTargetImport)] = "expect-target-import",
         [typeof(TargetImportTicket)] = "target-import-ticket",

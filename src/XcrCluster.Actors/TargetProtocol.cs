@@ -32,6 +32,9 @@ public sealed record RemoveTargetLeftovers(string Pool, string Session) : ITarge
 
 public sealed record FindTargetBases(string Pool, string Session, IReadOnlyList<string> SnapshotVdiUuids) : ITargetRequest;
 
+/// <summary>The content-key fallback's lookup (xo-cr-semantics §2.6); answered with <see cref="BasesFound"/>.</summary>
+public sealed record FindTargetBasesByContent(string Pool, string Session, IReadOnlyList<ContentSnapshotDisk> Queries) : ITargetRequest;
+
 public sealed record PrepareTargetDisk(string Pool, string Session, VdiRecord Source, string? BaseSnapshotVdiUuid) : ITargetRequest;
 
 /// <summary>Asks the agent to expect one disk's blocks on its node's data channel; the reply carries the ticket.</summary>

@@ -47,6 +47,11 @@ public sealed class TargetSessionActor : ReceiveActor
             await Side.FindBasesAsync(m.SnapshotVdiUuids, stopping.Token).ConfigureAwait(false);
             return new BasesFound(pool, session, [.. m.SnapshotVdiUuids.Where(Side.HasBase)], Side.ReplicaNote);
         }));
+        Receive<FindTargetBasesByContent>(m => Reply(async () =>
+        {
+            await Side.FindBasesByContentAsync(m.Queries, stopping.Token).ConfigureAwait(false);
+            return new BasesFound(pool, session, [.. m.Queries.Select(q => q.SnapshotVdiUuid).Where(Side.HasBase)], Side.ReplicaNote);
+        }));
         Receive<PrepareTargetDisk>(
             m => Reply(async () => new DiskPrepared(pool, session,
                 await Side.PrepareDiskAsync(m.Source, m.BaseSnapshotVdiUuid).ConfigureAwait(false))));

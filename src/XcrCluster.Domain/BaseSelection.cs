@@ -18,11 +18,32 @@ public enum FullReason
     DeltaNotComputable,
 }
 
-/// <summary>Per live disk: the source snapshot VDI to diff against (null = full) and why it is full.</summary>
+/// <summary>Per live disk: the source snapshot VDI to diff against (null = full) and why it is full. A base found by content
+/// key (<see cref="BaseOrigin.ContentKey"/>) keeps in <see cref="Reason"/> why this job's own chain gave none.</summary>
 public sealed record DiskBase(string LiveVdiUuid, string? BaseSnapshotVdiUuid, FullReason Reason)
 {
-    /// <summary>"delta", or "full: why" as the task log shows it.</summary>
-    public string Describe() => BaseSnapshotVdiUuid is not null ? "delta" : "full: " + Reason switch
+    /// <summary>Where the base comes from: this job's chain, or a snapshot of any job whose content a restore point on the
+    /// target holds (Xen Orchestra 6.5's content-key fallback).</summary>
+    public BaseOrigin Origin { get; init; }
+
+    /// <summary>For a full disk: what the content-key fallback found, when it was tried.</summary>
+    public ContentKeyOutcome Fallback { get; init; }
+
+    /// <summary>"delta", "delta from … by content key (why)" or "full: why" as the task log shows it.</summary>
+    public string Describe() => BaseSnapshotVdiUuid switch
+    {
+        not null when Origin == BaseOrigin.ContentKey => $"delta from {BaseSnapshotVdiUuid} by content key ({JobChainText()})",
+        not null => "delta",
+        _ => "full: " + FullText() + Fallback switch
+        {
+            ContentKeyOutcome.SeveralTargets => "; no content-key fallback with several targets (only with exactly one)",
+            ContentKeyOutcome.NoMatch => "; no restore point on the target holds the content of a snapshot of this disk (content key)",
+            ContentKeyOutcome.OtherDisks => "; the content-key fallback found a base for the other disks only",
+            _ => "",
+        },
+    };
+
+    private string FullText() => Reason switch
     {
         FullReason.NoExportedSnapshot => "no exported snapshot of this job to start from",
         FullReason.MissingOnTarget => "a target SR no longer has the base",
@@ -30,6 +51,14 @@ public sealed record DiskBase(string LiveVdiUuid, string? BaseSnapshotVdiUuid, F
         FullReason.NewDisk => "new disk",
         FullReason.DeltaNotComputable => "the source could not compute a delta from the base",
         _ => "no base",
+    };
+
+    private string JobChainText() => Reason switch
+    {
+        FullReason.NoExportedSnapshot => "no exported snapshot of this job",
+        FullReason.MissingOnTarget => "no snapshot of this job on the target",
+        FullReason.NewDisk => "no snapshot of this job of this disk",
+        _ => "no base of this job",
     };
 }
 

@@ -14,7 +14,7 @@ namespace XcrCluster.Replication;
 /// export's header as Xen Orchestra does, docs/xen-orchestra.md §7). A replica someone started, changed or deleted is
 /// left as it is; the run then builds a new replica from the last restore point, still as a delta.
 /// </summary>
-public sealed class TargetReplica(Pool pool, SrRecord sr, JobRef job, string sourceVmUuid)
+public sealed partial class TargetReplica(Pool pool, SrRecord sr, JobRef job, string sourceVmUuid)
 {
     private readonly Dictionary<string, VdiRecord> bases = new(StringComparer.Ordinal);
 

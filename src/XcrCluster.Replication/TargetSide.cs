@@ -17,6 +17,11 @@ public interface ITargetSide
     /// <summary>Finds, for each source snapshot disk, the disk on the SR holding the same content.</summary>
     Task FindBasesAsync(IReadOnlyList<string> snapshotVdiUuids, CancellationToken ct);
 
+    /// <summary>Xen Orchestra 6.5's content-key lookup (xo-cr-semantics §2.6): replaces the bases found by
+    /// <see cref="FindBasesAsync"/> with the restore point disks holding each queried snapshot's content, and decides again
+    /// whether the replica holding them is updated in place.</summary>
+    Task FindBasesByContentAsync(IReadOnlyList<ContentSnapshotDisk> queries, CancellationToken ct);
+
     bool HasBase(string snapshotVdiUuid);
 
     /// <summary>After <see cref="FindBasesAsync"/>: why the replica found could not be continued in place (started,

@@ -35,6 +35,9 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
 
     public Task FindBasesAsync(IReadOnlyList<string> snapshotVdiUuids, CancellationToken ct) => replica.FindAsync(snapshotVdiUuids, ct);
 
+    public Task FindBasesByContentAsync(IReadOnlyList<ContentSnapshotDisk> queries, CancellationToken ct)
+        => replica.FindByContentAsync(queries, ct);
+
     public bool HasBase(string snapshotVdiUuid) => replica.Bases.ContainsKey(snapshotVdiUuid);
 
     public BlockFanOut.TargetSink ImportTo(string targetDisk, Action<long> imported, CancellationToken ct)

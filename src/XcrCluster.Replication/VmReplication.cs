@@ -42,6 +42,7 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
             run.JobSnapshots = await run.Side.JobSnapshotsAsync(run.SourceVdis).ConfigureAwait(false);
             await OpenTargetsAsync(run, ct).ConfigureAwait(false);
             SelectBases(run);
+            await ContentKeyFallbackAsync(run, ct).ConfigureAwait(false);
             await DeleteFirstAsync(run, ct).ConfigureAwait(false);
             await SnapshotAsync(run).ConfigureAwait(false);
             await TransferAsync(run, ct).ConfigureAwait(false);
@@ -126,7 +127,8 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
     {
         run.TransferStart = log.Now;
         run.Results = await new RunTransfer(source, targets, run.Srs, materializer, throttle, log, Progress, Sample(run, RunPhase.Export))
-            .RunAsync(run.Side, run.Snapshot!, run.Bases, run.JobSnapshots, run.Live, ct).ConfigureAwait(false);
+            .RunAsync(run.Side, run.Snapshot!, run.Bases, [.. run.JobSnapshots, .. run.ContentKeyBases], run.Live, ct)
+            .ConfigureAwait(false);
     }
 
     /// <summary>Phase 8: each target commits what it received (or rolls it back), with the snapshot's record and VIFs.</summary>
@@ -178,6 +180,9 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
         public IReadOnlyList<VdiRecord> SourceVdis { get; set; } = [];
 
         public IReadOnlyList<SourceVm.JobSnapshot> JobSnapshots { get; set; } = [];
+
+        /// <summary>Snapshots of other jobs the content-key fallback diffs against (never rotated by this job).</summary>
+        public IReadOnlyList<SourceVm.JobSnapshot> ContentKeyBases { get; set; } = [];
 
         public Func<Task>? UnblockMigration { get; set; }
 

@@ -122,6 +122,8 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new TargetOpened("beta", "s-1", "Local storage"),
             new RemoveTargetLeftovers("beta", "s-1"),
             new FindTargetBases("beta", "s-1", ["vdi-1", "vdi-2"]),
+            new FindTargetBasesByContent("beta", "s-1",
+                [new Domain.ContentSnapshotDisk("snap-vdi-1", "vdi-1", "20260101T00:00:00Z", "key-1")]),
             new PrepareTargetDisk("beta", "s-1", Vdi, "vdi-0"),
             new ExpectTargetImport("beta", "s-1", "OpaqueRef:disk",
                 new Vhd.VhdShape(1L << 30, [0, 5, 9], new Vhd.VhdParent(Guid.NewGuid(), "parent.vhd", 12345), 2 << 20)),
@@ -143,6 +145,17 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             new SourceStarted("alpha", "run-1/vm-1/s"),
             new SourceFinished("alpha", "run-1/vm-1/s", Requests.Success("run-1")),
             new CancelSource("alpha", "run-1/vm-1/s"),
+            new SourceFinished("alpha", "run-1/vm-2/s", Requests.Success("run-1") with
+            {
+                Bases =
+                [
+                    new Domain.DiskBase("vdi-1", "snap-vdi-1", Domain.FullReason.NoExportedSnapshot)
+                    {
+                        Origin = Domain.BaseOrigin.ContentKey,
+                    },
+                    new Domain.DiskBase("vdi-2", null, Domain.FullReason.MissingOnTarget) { Fallback = Domain.ContentKeyOutcome.NoMatch },
+                ],
+            }),
             new RunProgress("run-1", "job-1", "vm-1", "vdi-1", "disk 0", "sr-1", 12L << 20, 32L << 20, RunPhase.Export,
                 DateTimeOffset.UnixEpoch),
             new RunProgress("run-1", "job-1", "vm-1", null, null, null, 0, 0, RunPhase.Snapshot, DateTimeOffset.UnixEpoch),

@@ -9,7 +9,7 @@ namespace XcrCluster.Replication.Tests;
 [Collection("processes")]
 public sealed class CascadeTests
 {
-    private static readonly JobRef Onward = new("7d1e-onward-job", "onward", "7d1e-onward-schedule", "hourly");
+    internal static readonly JobRef Onward = new("7d1e-onward-job", "onward", "7d1e-onward-schedule", "hourly");
 
     [Fact]
     public async Task Another_job_replicates_a_replica_and_the_job_that_made_it_refuses_to()
@@ -27,9 +27,12 @@ public sealed class CascadeTests
         Assert.Equal(RunStatus.Failed, own.Status);
         Assert.Contains("never replicates its own replicas", own.Error);
 
-        // Another job replicates it onward, and again after the first job's next run changed the replica. (That second onward
-        // run is still a full: each run commits new disks into the replica, so no snapshot of the onward job is a snapshot of
-        // the replica's disks any more — continuing by content key is left for issue 15.)
+        // Another job replicates it onward, and again after the first job's next run changed the replica. That second onward
+        // run is still a full, and Xen Orchestra's content-key fallback (§2.5 step 4) cannot make it a delta: each upstream
+        // commit puts new disks into the replica (unlike Xen Orchestra 6.3+, which imports into the replica's own disk), so the
+        // onward job's snapshot, taken of the replica's previous disk, is no snapshot of its live disk any more; the only
+        // snapshots of the live disk are the upstream restore points, whose content key names the upstream source snapshot,
+        // while the onward target holds the content of the onward job's own snapshot (its content key is its own uuid, §2.7).
         var onward = new VmReplication(pools.Target, [new TargetSpec(pools.Source, onwardSr)], Onward, new ReplicationSettings(),
             pools.Materializer);
         var full = await onward.RunAsync(replica);
@@ -41,6 +44,8 @@ public sealed class CascadeTests
         pools.CollectGarbage();
         var again = await onward.RunAsync(replica);
         Assert.True(again.Status == RunStatus.Success, again.Error);
+        Assert.True(again.Full);
+        Assert.Equal(ContentKeyOutcome.NoMatch, Assert.Single(again.Bases).Fallback);
         var onwardPoint = again.Targets[0].RestorePointUuid!;
         Assert.Equal(await TwoPools.ChecksumsAsync(pools.TargetSim, pools.Target, again.SourceSnapshotUuid!),
             await TwoPools.ChecksumsAsync(pools.SourceSim, pools.Source, onwardPoint));
