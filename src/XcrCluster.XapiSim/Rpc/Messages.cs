@@ -6,6 +6,7 @@ public static class Messages
     public static void Register(MethodTable table, XapiVersion version)
     {
         VmMessages.Register(table, version);
+        VmSettingMessages.Register(table);
         VdiMessages.Register(table);
         DeviceMessages.Register(table);
     }
