@@ -155,6 +155,50 @@ public sealed class ReplicaRefreshTests
         }
     }
 
+    /// <summary>Each call of the refresh fails in turn during a delta run that has something to refresh: the run fails,
+    /// the pools are left clean (the replica on its previous disks), and the next run is a delta that converges.</summary>
+    [Fact]
+    public async Task A_refresh_call_that_fails_undoes_the_run_and_the_next_run_converges()
+    {
+        await using var pools = await TwoPools.StartAsync();
+        var vm = await pools.SourceVmAsync("tiny01");
+        var target = await pools.TargetAsync();
+        await RunAsync(pools, target, vm, full: true);
+        var network = (await pools.Source.NetworksAsync()).First();
+        string[] methods = ["VIF.destroy", "VIF.create", "VM.set_xenstore_data", "VM.set_VCPUs_at_startup", "VM.set_VCPUs_max"];
+        for (var round = 0; round < methods.Length; round++)
+        {
+            // On the source: the VIF replaced by one on another device and MAC, xenstore data and CPUs changed.
+            var current = await pools.Source.VmAsync(vm.Ref);
+            await pools.Source.DestroyVifAsync(current.Vifs.Single());
+            var mac = $"02:00:00:00:01:{round:x2}";
+            await pools.Source.CreateVifAsync(new Dictionary<string, object?>
+            {
+                ["VM"] = vm.Ref, ["network"] = network.Ref, ["device"] = $"{round + 1}", ["MAC"] = mac, ["MTU"] = 1500L,
+                ["other_config"] = new Dictionary<string, object?>(), ["qos_algorithm_type"] = "",
+                ["qos_algorithm_params"] = new Dictionary<string, object?>(),
+            });
+            var cpus = round % 2 == 0 ? 2L : 1L;
+            Edit(pools, vm.Uuid, new()
+            {
+                ["xenstore_data"] = new Dictionary<string, object?> { ["round"] = $"{round}" }, ["VCPUs_max"] = cpus,
+                ["VCPUs_at_startup"] = cpus,
+            });
+            pools.TargetSim.Pool.Faults.FailCall(methods[round]);
+            var failed = await pools.Replication(new ReplicationSettings(), target).RunAsync(vm.Uuid);
+            pools.TargetSim.Pool.Faults.Clear();
+            Assert.True(failed.Status == RunStatus.Failed, $"{methods[round]}: {failed.Status}");
+            await PoolInvariants.AssertCleanAsync(pools, vm.Uuid, current.BlockedOperations);
+
+            await PoolInvariants.AssertNextRunIsExactDeltaAsync(pools, vm.Uuid, target);
+            var replica = (await pools.Target.Client.GetAllRecordsAsync<VmRecord>())
+                .Single(v => !v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.Vm) is null && v.Tags.Contains(XoMetadata.ReplicaTag));
+            var vif = (await VifsAsync(pools.Target, replica)).Single();
+            Assert.Equal(($"{round + 1}", mac), (vif.Device, vif.Mac));
+            Assert.Equal(($"{round}", cpus, cpus), (replica.XenstoreData["round"], replica.VcpusMax, replica.VcpusAtStartup));
+        }
+    }
+
     private static async Task<VmRecord> RunAsync(TwoPools pools, TargetSpec target, VmRecord vm, bool full,
         ReplicationSettings? settings = null)
     {
