@@ -5,7 +5,8 @@ using XcrCluster.Xapi.Records;
 namespace XcrCluster.Replication;
 
 /// <summary>The source snapshot's settings on the replica on every run (memory atomically, CPUs, name, platform, boot,
-/// the other fields in <see cref="ReplicaFields"/>, BIOS strings on creation, VIFs in <see cref="ReplicaVifs"/>, tags),
+/// the other fields in <see cref="ReplicaFields"/>, BIOS strings on creation, VIFs in <see cref="ReplicaVifs"/>, vTPMs in
+/// <see cref="ReplicaVtpms"/>, tags),
 /// as Xen Orchestra's update mode does (docs/xen-orchestra.md §10, spec §2.10); HA is switched off on a replica. The
 /// source VM's boot order, start and shutdown delays come with the snapshot under our own keys: XAPI resets
 /// <c>order</c>, <c>start_delay</c> and <c>shutdown_delay</c> on snapshot, clone and copy (<c>copy_vm_record</c> in
@@ -49,6 +50,7 @@ public static class ReplicaSettings
         }
 
         await ReplicaVifs.SyncAsync(pool, vm.Ref, marker, commit.Vifs, commit.NetworkMapping).ConfigureAwait(false);
+        await ReplicaVtpms.SyncAsync(pool, vm.Ref, commit.Vtpms).ConfigureAwait(false);
         var tags = snapshot.Tags.Append(XoMetadata.ReplicaTag).Distinct().ToList();
         if (await ProtectedAsync(pool, vm, record).ConfigureAwait(false))
         {

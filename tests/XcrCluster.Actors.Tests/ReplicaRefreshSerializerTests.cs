@@ -20,7 +20,11 @@ public sealed class ReplicaRefreshSerializerTests() : Akka.TestKit.Xunit2.TestKi
             ["bios_strings"] = new Dictionary<string, object?> { ["bios-vendor"] = "Dell Inc." },
             ["other_config"] = new Dictionary<string, object?> { ["xcr:order"] = "2", ["xcr:shutdown-delay"] = "30" },
         };
-        var commit = SerializerTests.Commit with { Snapshot = VmRecord.From("OpaqueRef:snap", record), SnapshotRecord = record };
+        var commit = SerializerTests.Commit with
+        {
+            Snapshot = VmRecord.From("OpaqueRef:snap", record), SnapshotRecord = record,
+            Vtpms = [new Replication.SourceVtpm(false, "dHBt")],
+        };
         var message = new CommitTarget("beta", "s", commit);
         var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(message);
         var back = ((CommitTarget)serializer.FromBinary(serializer.ToBinary(message), serializer.Manifest(message))).Commit;
@@ -36,5 +40,7 @@ public sealed class ReplicaRefreshSerializerTests() : Akka.TestKit.Xunit2.TestKi
         Assert.Equal(("front", "30"), (back.Snapshot.NameDescription, back.Snapshot.OtherConfig["xcr:shutdown-delay"]));
         Assert.Equal(SerializerTests.Commit.Vifs[0].Record.Mac, back.Vifs[0].Record.Mac);
         Assert.Equal("net-1", back.Vifs[0].Network!.Uuid);
+        Assert.Equal([new Replication.SourceVtpm(false, "dHBt")], back.Vtpms!);
+        Assert.Null((SerializerTests.Commit with { }).Vtpms); // a commit from a sender that sends none leaves them
     }
 }

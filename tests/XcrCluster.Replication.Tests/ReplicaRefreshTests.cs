@@ -192,7 +192,7 @@ public sealed class ReplicaRefreshTests
 
             await PoolInvariants.AssertNextRunIsExactDeltaAsync(pools, vm.Uuid, target);
             var replica = (await pools.Target.Client.GetAllRecordsAsync<VmRecord>())
-                .Single(v => !v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.Vm) is null && v.Tags.Contains(XoMetadata.ReplicaTag));
+                .Single(v => !v.IsASnapshot && v.Tags.Contains(XoMetadata.ReplicaTag));
             var vif = (await VifsAsync(pools.Target, replica)).Single();
             Assert.Equal(($"{round + 1}", mac), (vif.Device, vif.Mac));
             Assert.Equal(($"{round}", cpus, cpus), (replica.XenstoreData["round"], replica.VcpusMax, replica.VcpusAtStartup));

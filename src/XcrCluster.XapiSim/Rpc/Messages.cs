@@ -7,6 +7,7 @@ public static class Messages
     {
         VmMessages.Register(table, version);
         VmSettingMessages.Register(table);
+        VtpmMessages.Register(table);
         VdiMessages.Register(table);
         DeviceMessages.Register(table);
     }
