@@ -13,8 +13,8 @@ public sealed partial class Pool
     /// <summary>VM.set_actions_after_crash ("destroy", "restart", "preserve", ...).</summary>
     public Task SetActionsAfterCrashAsync(string vm, string value) => Client.CallAsync("VM.set_actions_after_crash", vm, value);
 
-    /// <summary>VM.set_domain_type ("hvm", "pv", "pv_in_pvh", "pvh"); XAPI derives HVM_boot_policy from it, so it goes
-    /// before VM.set_HVM_boot_policy.</summary>
+    /// <summary>VM.set_domain_type ("hvm", "pv", "pv_in_pvh", "pvh"); XAPI derives HVM_boot_policy from it (and the
+    /// other way round on VM.set_HVM_boot_policy).</summary>
     public Task SetDomainTypeAsync(string vm, string value) => Client.CallAsync("VM.set_domain_type", vm, value);
 
     /// <summary>VM.set_has_vendor_device (the Windows update device).</summary>

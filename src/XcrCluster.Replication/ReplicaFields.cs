@@ -4,7 +4,7 @@ using XcrCluster.Xapi.Records;
 namespace XcrCluster.Replication;
 
 /// <summary>The source snapshot's plain settings on the replica, as Xen Orchestra's update mode sets them
-/// (docs/xen-orchestra.md §10; spec §2.10 step 1): actions, domain type, vendor device, shadow multiplier, PV boot,
+/// (docs/xen-orchestra.md §10; spec §2.10 step 1): actions, vendor device, shadow multiplier, PV boot,
 /// version, CPU parameters and xenstore data (order and delays, which VM.snapshot resets, come under our keys:
 /// <see cref="ReplicaSettings"/>). Only a field the record carries and the replica holds differently is
 /// set: a record from an older pool (or a seed manifest) without a field leaves the replica's as it is.</summary>
@@ -12,11 +12,9 @@ internal static class ReplicaFields
 {
     private sealed record Field(string Name, Func<Pool, string, FieldReader, Task> Set);
 
-    /// <summary>In XAPI's order where it matters: domain_type before HVM_boot_policy (XAPI derives one from the other),
-    /// which <see cref="ReplicaSettings"/> sets after these.</summary>
+    /// <summary>The domain type is not here: <see cref="ReplicaSettings"/> sets it after the boot policy.</summary>
     private static readonly Field[] Fields =
     [
-        new("domain_type", (p, vm, r) => p.SetDomainTypeAsync(vm, r.Str("domain_type"))),
         new("actions_after_shutdown", (p, vm, r) => p.SetActionsAfterShutdownAsync(vm, r.Str("actions_after_shutdown"))),
         new("actions_after_reboot", (p, vm, r) => p.SetActionsAfterRebootAsync(vm, r.Str("actions_after_reboot"))),
         new("actions_after_crash", (p, vm, r) => p.SetActionsAfterCrashAsync(vm, r.Str("actions_after_crash"))),

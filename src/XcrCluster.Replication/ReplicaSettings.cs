@@ -44,6 +44,12 @@ public static class ReplicaSettings
         await ReplicaFields.RefreshAsync(pool, vm.Ref, record).ConfigureAwait(false);
         await pool.SetHvmBootPolicyAsync(vm.Ref, snapshot.HvmBootPolicy).ConfigureAwait(false);
         await pool.SetHvmBootParamsAsync(vm.Ref, snapshot.HvmBootParams).ConfigureAwait(false);
+        if (snapshot.DomainType is "hvm" or "pv" or "pv_in_pvh" or "pvh") // not "unspecified", which XAPI refuses
+        {
+            // XAPI derives each of domain_type and HVM_boot_policy from the other when either is set
+            // (ocaml/xapi/xapi_vm_helpers.ml): the policy alone would turn a PVH domain into PV, so the type goes last.
+            await pool.SetDomainTypeAsync(vm.Ref, snapshot.DomainType).ConfigureAwait(false);
+        }
         if (created)
         {
             await ReplicaFields.SetBiosStringsAsync(pool, vm.Ref, record).ConfigureAwait(false);

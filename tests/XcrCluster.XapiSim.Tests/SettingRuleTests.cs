@@ -4,6 +4,7 @@ using XcrCluster.Xapi.Wire;
 namespace XcrCluster.XapiSim.Tests;
 
 /// <summary>The rules XAPI puts on the setters a replica refresh uses: VCPUs (xapi_vm.ml), BIOS strings once (xapi_vm.ml),
+/// domain type and boot policy derived from each other (xapi_vm_helpers.ml),
 /// one VIF per device (xapi_vif_helpers.ml), one vTPM per halted VM with base64 contents (xapi_vtpm.ml).</summary>
 public sealed class SettingRuleTests
 {
@@ -26,6 +27,12 @@ public sealed class SettingRuleTests
         Assert.Equal(("Dell Inc.", "HVM domU", "Xen"), (strings["bios-vendor"], strings["system-product-name"], strings["oem-1"]));
         var again = new Dictionary<string, object?> { ["bios-vendor"] = "Other" };
         Assert.Equal("VM_BIOS_STRINGS_ALREADY_SET", await CodeAsync(() => rpc.CallAsync("VM.set_bios_strings", vm, again)));
+
+        await rpc.CallAsync("VM.set_HVM_boot_policy", vm, "");
+        Assert.Equal("pv", await rpc.CallAsync("VM.get_domain_type", vm));
+        await rpc.CallAsync("VM.set_domain_type", vm, "hvm");
+        Assert.Equal("BIOS order", await rpc.CallAsync("VM.get_HVM_boot_policy", vm));
+        Assert.Equal("INVALID_VALUE", await CodeAsync(() => rpc.CallAsync("VM.set_domain_type", vm, "unspecified")));
 
         var network = (await rpc.AllRecordsAsync("network")).First().Key;
         var vif = new Dictionary<string, object?> { ["VM"] = vm, ["network"] = network, ["device"] = "0", ["MAC"] = "" };

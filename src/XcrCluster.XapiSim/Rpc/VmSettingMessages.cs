@@ -53,6 +53,30 @@ internal static class VmSettingMessages
             return "";
         });
         table.Add("VM.set_bios_strings", 2, SetBiosStrings);
+
+        // set_domain_type and set_HVM_boot_policy in ocaml/xapi/xapi_vm_helpers.ml: each derives the other field, so the
+        // one set last decides both (an HVM domain boots "BIOS order", any other none; an empty policy is PV).
+        table.Add("VM.set_domain_type", 2, call =>
+        {
+            var vm = call.Get(Schemas.Vm, 0);
+            var value = call.Args.String(1);
+            if (value is not ("hvm" or "pv" or "pv_in_pvh" or "pvh"))
+            {
+                throw new XapiException("INVALID_VALUE", "domain_type", value);
+            }
+
+            call.Db.Set(vm, "domain_type", value);
+            call.Db.Set(vm, "HVM_boot_policy", value == "hvm" ? "BIOS order" : "");
+            return "";
+        });
+        table.Add("VM.set_HVM_boot_policy", 2, call =>
+        {
+            var vm = call.Get(Schemas.Vm, 0);
+            var value = call.Args.String(1);
+            call.Db.Set(vm, "domain_type", value.Length == 0 ? "pv" : "hvm");
+            call.Db.Set(vm, "HVM_boot_policy", value);
+            return "";
+        });
     }
 
     /// <summary><c>set_bios_strings</c> in ocaml/xapi/xapi_vm.ml: only a VM without BIOS strings takes them
