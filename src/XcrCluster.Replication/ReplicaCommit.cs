@@ -43,10 +43,11 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
         }
         else
         {
-            vm = await CreateVmAsync(snapshot, commit.SnapshotRecord, commit.Vifs, commit.NetworkMapping).ConfigureAwait(false);
+            vm = await CreateVmAsync(snapshot, commit.SnapshotRecord).ConfigureAwait(false);
         }
 
-        await ReplicaSettings.ApplyAsync(Pool, vm, snapshot).ConfigureAwait(false);
+        // Every setting, VIFs included, is refreshed from the source snapshot on every run, not only at creation.
+        await ReplicaSettings.ApplyAsync(Pool, vm, commit, created: liveTarget is null, scope.Marker).ConfigureAwait(false);
         foreach (var (vbd, from, to) in commit.Disks)
         {
             await Pool.AttachAsync(vm.Ref, to, vbd.Userdevice, vbd.Bootable, vbd.Mode, (RunScope.ImportingKey, scope.Marker),
@@ -92,16 +93,16 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
         "generation_id", "hardware_platform_version", "has_vendor_device", "reference_label", "domain_type", "NVRAM",
     ];
 
-    /// <summary>A new replica, marked by VM.create itself (and its VIFs by VIF.create), start blocked while importing.</summary>
-    private async Task<VmRecord> CreateVmAsync(VmRecord snapshot, IReadOnlyDictionary<string, object?> snapshotRecord,
-        IReadOnlyList<SourceVif> vifs,
-        IReadOnlyDictionary<string, string>? mapping)
+    /// <summary>A new replica, marked by VM.create itself, start blocked while importing; its VIFs come with the
+    /// settings (<see cref="ReplicaVifs"/>, each marked by VIF.create).</summary>
+    private async Task<VmRecord> CreateVmAsync(VmRecord snapshot, IReadOnlyDictionary<string, object?> snapshotRecord)
     {
         var record = snapshotRecord.Where(p => CreateFields.Contains(p.Key)).ToDictionary();
         record["is_a_template"] = false;
         record["affinity"] = XapiValue.NullRef;
         record["suspend_SR"] = XapiValue.NullRef;
         record["ha_always_run"] = false;
+        record["ha_restart_priority"] = ""; // never protected, not even until the settings: see ReplicaSettings
         record["name_label"] = $"[Importing…] {snapshot.NameLabel}";
         record["blocked_operations"] = new Dictionary<string, object?> { ["start"] = XoMetadata.Importing,
             ["start_on"] = XoMetadata.Importing };
@@ -112,32 +113,6 @@ public sealed class ReplicaCommit(RunScope scope, SrRecord sr, string sourceVmNa
         otherConfig[RunScope.ImportingKey] = scope.Marker;
         record["other_config"] = otherConfig;
         var vm = scope.CreatedVm(await Pool.CreateVmAsync(record).ConfigureAwait(false));
-        var networks = await Pool.NetworksAsync().ConfigureAwait(false);
-        foreach (var vif in vifs)
-        {
-            var network = NetworkMapping.Choose(vif.Network, networks, mapping);
-            await Pool.CreateVifAsync(new Dictionary<string, object?>
-            {
-                ["VM"] = vm, ["network"] = network.Ref, ["device"] = vif.Record.Device, ["MAC"] = vif.Record.Mac, ["MTU"] = vif.Record.Mtu,
-                ["other_config"] = VifOtherConfig(vif), ["qos_algorithm_type"] = "",
-                ["qos_algorithm_params"] = new Dictionary<string, object?>(), ["locking_mode"] = vif.Record.LockingMode,
-            }).ConfigureAwait(false);
-        }
-
         return await Pool.VmAsync(vm).ConfigureAwait(false);
-    }
-
-    /// <summary>The run's marker, and the source network the VIF stands for: a failover applies the job's network mapping
-    /// as it is then (<see cref="Recovery.FailoverNetworks"/>); VM.snapshot and VM.clone copy a VIF's other_config to the
-    /// restore point and the clone (<c>copy</c> in ocaml/xapi/xapi_vif_helpers.ml).</summary>
-    private Dictionary<string, object?> VifOtherConfig(SourceVif vif)
-    {
-        var otherConfig = new Dictionary<string, object?> { [RunScope.ImportingKey] = scope.Marker };
-        if (vif.Network is { } network)
-        {
-            otherConfig[Recovery.FailoverNetworks.SourceNetworkKey] = network.Uuid;
-        }
-
-        return otherConfig;
     }
 }

@@ -82,6 +82,9 @@ public sealed record TargetCommit(VmRecord Snapshot, IReadOnlyDictionary<string,
 {
     /// <summary>The job's network mapping (source network uuid to target network uuid), before the automatic rule.</summary>
     public IReadOnlyDictionary<string, string>? NetworkMapping { get; init; }
+
+    /// <summary>The snapshot's vTPMs with their contents; null leaves the replica's as they are.</summary>
+    public IReadOnlyList<SourceVtpm>? Vtpms { get; init; }
 }
 
 public sealed record TargetDisk(VbdRecord Vbd, VdiRecord Source, string Target);

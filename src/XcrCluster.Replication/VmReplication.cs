@@ -137,10 +137,11 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
         var snapshot = run.Snapshot!;
         var record = await source.VmFieldsAsync(snapshot.Ref).ConfigureAwait(false);
         var vifs = await SourceVifsAsync(snapshot).ConfigureAwait(false);
+        var vtpms = (await source.VtpmsAsync(snapshot.Ref).ConfigureAwait(false)).Select(v => v.Vtpm).ToList();
         foreach (var (target, result) in run.Srs.Zip(run.Results))
         {
             var commit = new TargetCommit(snapshot, record, result.Disks, vifs, run.TransferStart, result.Bytes,
-                settings.CopyRetention) { NetworkMapping = settings.NetworkMapping };
+                settings.CopyRetention) { NetworkMapping = settings.NetworkMapping, Vtpms = vtpms };
             run.Outcomes.Add(await CommitAsync(run, target, commit, result).ConfigureAwait(false));
         }
     }

@@ -123,6 +123,7 @@ public sealed record Fixture
             ["default_SR"] = srRows[0].Ref,
             ["suspend_image_SR"] = srRows[0].Ref,
             ["crash_dump_SR"] = srRows[0].Ref,
+            ["restrictions"] = new Dictionary<string, object?> { ["restrict_vtpm"] = "false" }, // as XCP-ng 8.3
         });
 
         foreach (var host in hosts)

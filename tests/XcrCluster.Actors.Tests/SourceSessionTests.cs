@@ -140,6 +140,36 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit(SingleNod
         Assert.Contains(next.Log, l => l.Name == "replica" && l.Message!.Contains("running", StringComparison.Ordinal));
     }
 
+    /// <summary>Issue 15: a replica behind a target session is refreshed as a local one (the commit carries the record,
+    /// VIFs and vTPMs): a new name, a VIF added and a vTPM reach it at the next delta run.</summary>
+    [Fact]
+    public async Task A_replica_behind_a_target_session_is_refreshed_from_the_source_at_a_delta_run()
+    {
+        var first = await Sources.RunAsync(request, _ => { }, default).WaitAsync(Timeout);
+        Assert.True(first.Status == RunStatus.Success, first.Error);
+        using var rpc = alpha.Json();
+        await rpc.LoginAsync();
+        var vm = await rpc.CallAsync("VM.get_by_uuid", request.VmUuid);
+        await rpc.CallAsync("VM.set_name_label", vm, "tiny01-renamed");
+        var network = (await rpc.AllRecordsAsync("network")).First().Key;
+        await rpc.CallAsync("VIF.create", new Dictionary<string, object?> { ["VM"] = vm, ["network"] = network, ["device"] = "1",
+            ["MAC"] = "02:00:00:00:00:31" });
+        lock (alpha.Pool.Db.Sync) // as if made while the VM was halted (VTPM.create needs that)
+        {
+            alpha.Pool.Db.Create(XapiSim.Model.Schemas.Vtpm, new Dictionary<string, object?> { ["VM"] = vm, ["contents"] = "dHBt" });
+        }
+
+        var next = await Sources.RunAsync(request with { RunId = "run-2" }, _ => { }, default).WaitAsync(Timeout);
+        Assert.True(next.Status == RunStatus.Success && !next.Full, next.Error);
+        using var target = beta.Json();
+        await target.LoginAsync();
+        var replica = await target.CallAsync("VM.get_by_uuid", next.Targets[0].TargetVmUuid!);
+        Assert.EndsWith("tiny01-renamed", (string)(await target.CallAsync("VM.get_name_label", replica))!, StringComparison.Ordinal);
+        Assert.Equal(2, ((List<object?>)(await target.CallAsync("VM.get_VIFs", replica))!).Count);
+        var vtpm = Assert.Single((List<object?>)(await target.CallAsync("VM.get_VTPMs", replica))!);
+        Assert.Equal("dHBt", await target.CallAsync("VTPM.get_contents", vtpm));
+    }
+
     [Fact]
     public async Task A_cancelled_attempt_removes_what_it_made_and_says_so()
     {

@@ -147,7 +147,7 @@ public sealed record VmRecord(string Ref, string Uuid, string NameLabel, string 
             r.Ref("resident_on"), r.Ref("guest_metrics"), r.Map("platform"), r.Str("HVM_boot_policy"), r.Map("HVM_boot_params"), r.Str("domain_type"),
             r.Map("VCPUs_params"), r.Str("PV_bootloader"), r.Str("PV_args"), r.Map("xenstore_data"), r.Map("current_operations"))
         {
-            Order = r.Long("order"), StartDelay = r.Long("start_delay"),
+            Order = r.Long("order"), StartDelay = r.Long("start_delay"), ShutdownDelay = r.Long("shutdown_delay"),
         };
     }
 
@@ -155,4 +155,7 @@ public sealed record VmRecord(string Ref, string Uuid, string NameLabel, string 
     public long Order { get; init; }
 
     public long StartDelay { get; init; }
+
+    /// <summary>The seconds a whole-pool shutdown waits after this VM.</summary>
+    public long ShutdownDelay { get; init; }
 }

@@ -97,7 +97,8 @@ public static class Schemas
         S("name_label"), S("name_description"), S("power_state", "Halted"), I("user_version", 1L), B("is_a_template"),
         B("is_default_template"), B("is_control_domain"), B("is_a_snapshot"), R("snapshot_of"), Rev("snapshots", "VM.snapshot_of"),
         D("snapshot_time"), M("snapshot_info"), S("snapshot_metadata"), S("transportable_snapshot_id"), R("parent"),
-        Rev("children", "VM.parent"), Rev("VBDs", "VBD.VM"), Rev("VIFs", "VIF.VM"), T("VGPUs"), T("VTPMs"), T("VUSBs"), T("consoles"),
+        Rev("children", "VM.parent"), Rev("VBDs", "VBD.VM"), Rev("VIFs", "VIF.VM"), T("VGPUs"), Rev("VTPMs", "VTPM.VM"),
+        T("VUSBs"), T("consoles"),
         T("crash_dumps"), T("attached_PCIs"), M("other_config"), M("blocked_operations"), M("platform"), S("HVM_boot_policy", "BIOS order"),
         M("HVM_boot_params"), F("HVM_shadow_multiplier"), M("xenstore_data"), M("VCPUs_params"), M("bios_strings"), M("NVRAM"),
         I("memory_static_min"), I("memory_dynamic_min"), I("memory_dynamic_max"), I("memory_static_max"), I("memory_overhead"),
@@ -110,6 +111,14 @@ public static class Schemas
         S("generation_id"), I("hardware_platform_version"), T("tags"), T("allowed_operations"), M("current_operations"), M("blobs"),
         R("appliance"), R("protection_policy"), B("is_snapshot_from_vmpp"), R("snapshot_schedule"), B("is_vmss_snapshot"),
         T("pending_guidances"), S("reference_label"), S("requires_reboot"), I("immediate_start"),
+    ]);
+
+    /// <summary>A virtual TPM (ocaml/xapi/xapi_vtpm.ml). XAPI keeps <c>contents</c> in a secret and answers its ref;
+    /// the simulator keeps the value, read through VTPM.get_contents as in XAPI.</summary>
+    public static readonly ClassSchema Vtpm = new("VTPM",
+    [
+        R("VM"), R("backend"), S("persistence_backend", "xapi"), B("is_unique"), B("is_protected"), S("contents"),
+        T("allowed_operations"), M("current_operations"),
     ]);
 
     public static readonly ClassSchema GuestMetrics = new("VM_guest_metrics",
@@ -126,7 +135,8 @@ public static class Schemas
         M("other_config"), R("subtask_of"), Rev("subtasks", "task.subtask_of"), S("backtrace", "()"),
     ]);
 
-    public static readonly IReadOnlyList<ClassSchema> All = [Pool, Host, Sr, Pbd, Vdi, Vbd, Vif, Network, Pif, Vm, GuestMetrics, Task];
+    public static readonly IReadOnlyList<ClassSchema> All =
+        [Pool, Host, Sr, Pbd, Vdi, Vbd, Vif, Network, Pif, Vm, Vtpm, GuestMetrics, Task];
 
     private static readonly Dictionary<string, ClassSchema> ByName = All.ToDictionary(c => c.Name, StringComparer.Ordinal);
     private static readonly Dictionary<string, ClassSchema> ByEventName = All.ToDictionary(c => c.EventClass, StringComparer.OrdinalIgnoreCase);

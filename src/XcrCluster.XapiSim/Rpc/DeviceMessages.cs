@@ -33,6 +33,14 @@ internal static class DeviceMessages
             var record = Known(Schemas.Vif, call.Args.Map(0));
             call.Db.Get(Schemas.Vm, record.GetValueOrDefault("VM") as string ?? XapiValue.NullRef);
             call.Db.Get(Schemas.Network, record.GetValueOrDefault("network") as string ?? XapiValue.NullRef);
+
+            // A VM's VIF devices are unique (create in ocaml/xapi/xapi_vif_helpers.ml).
+            var device = record.GetValueOrDefault("device") as string ?? "";
+            if (call.Db.Where(Schemas.Vif, "VM", (string)record["VM"]!).Any(v => v.Str("device") == device))
+            {
+                throw new XcrCluster.Xapi.XapiException("DEVICE_ALREADY_EXISTS", device);
+            }
+
             if (record.GetValueOrDefault("MAC") is not string { Length: > 0 })
             {
                 record["MAC"] = Vdis.NewMac();

@@ -6,6 +6,8 @@ public static class Messages
     public static void Register(MethodTable table, XapiVersion version)
     {
         VmMessages.Register(table, version);
+        VmSettingMessages.Register(table);
+        VtpmMessages.Register(table);
         VdiMessages.Register(table);
         DeviceMessages.Register(table);
     }

@@ -114,9 +114,10 @@ internal static class VmMessages
                 }
             }
 
-            foreach (var vif in call.Db.Where(Schemas.Vif, "VM", created.Ref).ToList())
+            var devices = call.Db.Where(Schemas.Vif, "VM", created.Ref).Concat(call.Db.Where(Schemas.Vtpm, "VM", created.Ref));
+            foreach (var device in devices.ToList())
             {
-                call.Db.Delete(vif);
+                call.Db.Delete(device);
             }
 
             call.Db.Delete(created);
@@ -176,6 +177,13 @@ internal static class VmMessages
             call.Db.Delete(vif);
         }
 
+        foreach (var vtpm in call.Db.Where(Schemas.Vtpm, "VM", vm.Ref).ToList())
+        {
+            // Not checked against XAPI's VM.destroy (the helpers read for this do not list vTPMs): the simulator keeps
+            // no vTPM of a VM that no longer exists.
+            call.Db.Delete(vtpm);
+        }
+
         VmPower.DropGuestMetrics(call, vm);
         call.Db.Delete(vm);
         return "";
@@ -215,6 +223,7 @@ internal static class VmMessages
             call.Db.Create(Schemas.Vbd, fields);
         }
 
+        VtpmMessages.Copy(call.Db, from, to);
         foreach (var vif in call.Db.Where(Schemas.Vif, "VM", from.Ref).ToList())
         {
             var fields = DeviceMessages.Known(Schemas.Vif, call.Db.Record(vif));
