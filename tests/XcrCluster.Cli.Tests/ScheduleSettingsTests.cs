@@ -23,7 +23,7 @@ public sealed class ScheduleSettingsTests : RecoveryTest
 
         Assert.All(runs, r => Assert.True(r["status"]!.GetValue<string>() == "success" && r["full"]!.GetValue<bool>(), r.ToJsonString()));
         var points = (await Beta.AllRecordsAsync("VM")).Where(r => r["is_a_snapshot"] is true
-            && ((Dictionary<string, object?>)r["other_config"]!).GetValueOrDefault(Domain.XoMetadata.Schedule) as string == weekly).ToList();
+            && Map(r, "other_config").GetValueOrDefault(Domain.XoMetadata.Schedule) as string == weekly).ToList();
         Assert.Equal(2, points.Count);
 
         // The first schedule keeps the job's settings: its second run is a delta.

@@ -16,7 +16,8 @@ public sealed class SnapshotRotationTests
     [Fact]
     public void Each_schedule_keeps_its_newest_retention_snapshots_the_run_own_included()
         => Assert.Equal(["b0", "a1"], Removed(
-            [S("b0", "weekly", 0), S("a1", "daily", 1), S("b1", "weekly", 2), S("a2", "daily", 3), S("b2", "weekly", 4), S("a3", "daily", 5)],
+            [S("b0", "weekly", 0), S("a1", "daily", 1), S("b1", "weekly", 2), S("a2", "daily", 3), S("b2", "weekly", 4),
+                S("a3", "daily", 5)],
             2, "a3"));
 
     [Fact]

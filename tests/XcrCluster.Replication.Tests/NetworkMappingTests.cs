@@ -70,7 +70,10 @@ public sealed class NetworkMappingTests
             => (await pool.Client.GetAllRecordsAsync<NetworkRecord>()).Single(n => n.NameLabel == name).Uuid;
         var settings = new ReplicationSettings
         {
-            NetworkMapping = new Dictionary<string, string> { [await networks(pools.Source, "LAN")] = await networks(pools.Target, "DR LAN") },
+            NetworkMapping = new Dictionary<string, string>
+            {
+                [await networks(pools.Source, "LAN")] = await networks(pools.Target, "DR LAN"),
+            },
         };
         var report = await pools.Replication(settings, await pools.TargetAsync()).RunAsync(vm.Uuid);
         Assert.True(report.Status == RunStatus.Success, report.Error);
