@@ -87,7 +87,11 @@ public static class BaseSelection
         var result = new List<DiskBase>();
         foreach (var disk in liveDisks)
         {
-            var snapshot = newest.FirstOrDefault(s => s.LiveVdiUuid == disk);
+            // Two runs within one second share a datetime, so the group may hold two snapshots of a disk (rotation keeps
+            // the whole group); as XO's intersection, any one every target still holds is the base.
+            var candidates = newest.Where(s => s.LiveVdiUuid == disk).ToList();
+            var snapshot = candidates.FirstOrDefault(s => targetHasBase.All(has => has(s.SnapshotVdiUuid)))
+                ?? candidates.FirstOrDefault();
             result.Add(snapshot switch
             {
                 null => new DiskBase(disk, null, FullReason.NewDisk),

@@ -27,4 +27,14 @@ public sealed class SnapshotRotationTests
     [Fact]
     public void Snapshots_sharing_the_newest_datetime_all_stay()
         => Assert.Equal(["a1"], Removed([S("a1", "daily", 1), S("a2", "daily", 2), S("b1", "weekly", 2)], 0, "a2"));
+
+    /// <summary>Two runs of one schedule within one second: the earlier is an old entry, not the newest group, whichever
+    /// order the pool lists them in; kept, it and the base copies under it would stay until the next run's rotation.</summary>
+    [Fact]
+    public void A_previous_run_of_the_same_schedule_in_the_same_second_is_rotated()
+    {
+        Assert.Equal(["a1"], Removed([S("a1", "daily", 2), S("a2", "daily", 2)], 0, "a2"));
+        Assert.Equal(["a1"], Removed([S("a2", "daily", 2), S("a1", "daily", 2)], 0, "a2"));
+        Assert.Equal(["a1"], Removed([S("a2", "daily", 2), S("a1", "daily", 2), S("b1", "weekly", 2)], 1, "a2"));
+    }
 }
