@@ -21,7 +21,11 @@ public static class SnapshotRotation
         // XO keeps the newest datetime, a group: snapshots of two schedules' runs within one second share it.
         var newest = snapshots.FirstOrDefault(s => s.Ref == current)?.Datetime
             ?? snapshots.Where(s => s.Exported).Select(s => s.Datetime).Max(StringComparer.Ordinal);
-        bool Kept(RotatedSnapshot s) => s.Ref == current || (s.Exported && s.Datetime == newest);
+        // Only other schedules' snapshots join the run's own in that group: an older run of the same schedule within the
+        // same second is replaced by it, else the next base selection could pick that one (a tie) though the target pruned it.
+        var own = snapshots.FirstOrDefault(s => s.Ref == current);
+        bool Kept(RotatedSnapshot s) => s.Ref == current
+            || (s.Exported && s.Datetime == newest && (own is null || s.Schedule != own.Schedule));
         var unexported = snapshots.Where(s => !Kept(s) && !s.Exported).ToList();
         var old = snapshots.Except(unexported).GroupBy(s => s.Schedule ?? "")
             .SelectMany(schedule => Retention.OldEntries(retention, schedule, s => s.Datetime))
