@@ -28,7 +28,7 @@ public static class SnapshotRotation
             || (s.Exported && s.Datetime == newest && (own is null || s.Schedule != own.Schedule));
         var unexported = snapshots.Where(s => !Kept(s) && !s.Exported).ToList();
         var old = snapshots.Except(unexported).GroupBy(s => s.Schedule ?? "")
-            .SelectMany(schedule => Retention.OldEntries(retention, schedule, s => s.Datetime))
+            .SelectMany(schedule => Retention.OldEntries(retention, schedule, s => s.Ref == current ? s.Datetime + "~" : s.Datetime))
             .Where(s => !Kept(s));
         return [.. unexported.Concat(old).OrderBy(s => s.Datetime, StringComparer.Ordinal)];
     }
