@@ -19,15 +19,16 @@ public static class SnapshotRotation
     public static IReadOnlyList<RotatedSnapshot> ToRemove(IReadOnlyCollection<RotatedSnapshot> snapshots, int retention, string? current)
     {
         // XO keeps the newest datetime, a group: snapshots of two schedules' runs within one second share it.
-        // A snapshot of the run's own schedule sharing its datetime is no such group but a previous run within the same
-        // second: the retention counts it (this run's snapshot the newest of the tie), else it and the chain it holds stay.
+        var newest = snapshots.FirstOrDefault(s => s.Ref == current)?.Datetime
+            ?? snapshots.Where(s => s.Exported).Select(s => s.Datetime).Max(StringComparer.Ordinal);
+        // Only other schedules' snapshots join the run's own in that group: an older run of the same schedule within the
+        // same second is replaced by it, else the next base selection could pick that one (a tie) though the target pruned it.
         var own = snapshots.FirstOrDefault(s => s.Ref == current);
-        var newest = own?.Datetime ?? snapshots.Where(s => s.Exported).Select(s => s.Datetime).Max(StringComparer.Ordinal);
         bool Kept(RotatedSnapshot s) => s.Ref == current
             || (s.Exported && s.Datetime == newest && (own is null || s.Schedule != own.Schedule));
         var unexported = snapshots.Where(s => !Kept(s) && !s.Exported).ToList();
-        var old = snapshots.Except(unexported).OrderBy(s => s.Ref == current).GroupBy(s => s.Schedule ?? "")
-            .SelectMany(schedule => Retention.OldEntries(retention, schedule, s => s.Datetime))
+        var old = snapshots.Except(unexported).GroupBy(s => s.Schedule ?? "")
+            .SelectMany(schedule => Retention.OldEntries(retention, schedule, s => s.Ref == current ? s.Datetime + "~" : s.Datetime))
             .Where(s => !Kept(s));
         return [.. unexported.Concat(old).OrderBy(s => s.Datetime, StringComparer.Ordinal)];
     }

@@ -37,4 +37,15 @@ public sealed class SnapshotRotationTests
         Assert.Equal(["a1"], Removed([S("a2", "daily", 2), S("a1", "daily", 2)], 0, "a2"));
         Assert.Equal(["a1"], Removed([S("a2", "daily", 2), S("a1", "daily", 2), S("b1", "weekly", 2)], 1, "a2"));
     }
+
+    /// <summary>Two runs of one schedule within a second: the run's own is the newest, whatever order the pool lists them
+    /// in; the older one would be a tie for the next base selection though the target pruned its restore point.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void An_older_snapshot_of_the_same_schedule_in_the_same_second_goes(int retention)
+    {
+        Assert.Equal(["a1"], Removed([S("a2", "daily", 2), S("a1", "daily", 2), S("b1", "weekly", 2)], retention, "a2"));
+        Assert.Equal(["a1"], Removed([S("a1", "daily", 2), S("a2", "daily", 2), S("b1", "weekly", 2)], retention, "a2"));
+    }
 }
