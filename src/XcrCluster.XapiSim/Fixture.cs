@@ -21,6 +21,9 @@ public sealed record Fixture
 
     public List<FixtureVm> Vms { get; init; } = [];
 
+    /// <summary>VMs made in bulk rather than listed (see FixtureGeneration.cs), after <see cref="Vms"/>.</summary>
+    public FixtureGenerate? Generate { get; init; }
+
     public static Fixture Load(string? path)
     {
         if (path is null)
@@ -141,10 +144,13 @@ public sealed record Fixture
             db.Set(host, "control_domain", dom0.Ref);
         }
 
-        foreach (var vm in Vms)
+        foreach (var vm in Vms.Concat(Generate?.Specs() ?? []))
         {
             BuildVm(pool, vm, master, srRows, networks);
         }
+
+        // Once at the end: refreshing per disk would stat every file of the SR for each new disk.
+        srRows.ForEach(sr => Vdis.RefreshUsage(pool, sr));
     }
 
     private static string NextFreeDevice(HashSet<string> taken)
@@ -190,7 +196,7 @@ public sealed record Fixture
                 ["virtual_size"] = d.Size,
                 ["name_label"] = d.Name ?? $"{spec.Name} disk {i}",
                 ["type"] = "user",
-            }, d.Fill);
+            }, d.Fill, refreshUsage: false);
             var userdevice = d.Userdevice ?? NextFreeDevice(taken);
             taken.Add(userdevice);
             db.Create(Schemas.Vbd, new Dictionary<string, object?>

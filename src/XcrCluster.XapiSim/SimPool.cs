@@ -6,7 +6,8 @@ using XcrCluster.XapiSim.Storage;
 namespace XcrCluster.XapiSim;
 
 /// <summary>
-/// A simulated pool: its database (persisted to DATA/state.json after every change, tasks excepted), one
+/// A simulated pool: its database (persisted in DATA by <see cref="StateStore"/>: the rows each call changed are
+/// appended to a log, compacted into a snapshot now and then; tasks are not kept), one
 /// storage directory per SR, the message table, sessions, faults and wire statistics.
 /// </summary>
 public sealed class SimPool : IDisposable
@@ -24,20 +25,21 @@ public sealed class SimPool : IDisposable
         Events.Register(Methods);
         Messages.Register(Methods, Version);
         Dispatcher = new Dispatcher(this);
+        Store = new StateStore(options.DataDir, row => row.Schema != Schemas.Task);
         lock (Db.Sync)
         {
-            if (File.Exists(StatePath))
+            if (Store.Exists)
             {
-                Db.Load(StatePath);
+                Store.Load(Db);
+                ShowVersionLocked();
+                Store.Save(Db);
             }
             else
             {
                 (options.Fixture ?? Fixture.Load(options.FixturePath)).Build(this);
+                ShowVersionLocked();
+                Store.Compact(Db);
             }
-
-            ShowVersionLocked();
-
-            SaveIfDirtyLocked();
         }
 
         collector = new Collector(this, options.CollectorInterval);
@@ -63,7 +65,8 @@ public sealed class SimPool : IDisposable
 
     public Collector Collector => collector;
 
-    public string StatePath => Path.Combine(Options.DataDir, "state.json");
+    /// <summary>Where the database is persisted (snapshot and log).</summary>
+    public StateStore Store { get; }
 
     public XapiObject PoolRow => Db.All(Schemas.Pool).First();
 
@@ -81,7 +84,7 @@ public sealed class SimPool : IDisposable
     {
         lock (Db.Sync)
         {
-            SaveIfDirtyLocked();
+            Store.Save(Db);
         }
     }
 
@@ -100,13 +103,12 @@ public sealed class SimPool : IDisposable
         }
     }
 
-    private void SaveIfDirtyLocked()
+    public void Dispose()
     {
-        if (Db.Dirty)
+        collector.Dispose();
+        lock (Db.Sync)
         {
-            Db.Save(StatePath, row => row.Schema != Schemas.Task);
+            Store.Dispose();
         }
     }
-
-    public void Dispose() => collector.Dispose();
 }

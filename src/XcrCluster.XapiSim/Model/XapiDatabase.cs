@@ -1,54 +1,84 @@
 using XcrCluster.Xapi;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using XcrCluster.Xapi.Wire;
 
 namespace XcrCluster.XapiSim.Model;
 
 /// <summary>
 /// The pool's object database. Every change bumps a generation counter, which event.from tokens refer to;
-/// deleted rows leave tombstones so watchers see "del". Callers hold <see cref="Sync"/> around reads and
-/// writes; waiters for changes never hold it.
+/// deleted rows leave tombstones so watchers see "del". Rows are indexed by class, by last change (per class,
+/// newest last) and by reverse field, so records, get_all_records and event.from with a recent token cost
+/// what they return, not the pool's size. Changed and deleted rows are remembered until the owner takes them
+/// (<see cref="TakeChanges"/>) to persist only those. Callers hold <see cref="Sync"/> around reads and writes;
+/// waiters for changes never hold it.
 /// </summary>
-public sealed class XapiDatabase
+public sealed partial class XapiDatabase
 {
     private const int MaxTombstones = 20_000;
     private readonly Dictionary<string, XapiObject> rows = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> refByUuid = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<ClassSchema, ClassRows> classes = Schemas.All.ToDictionary(s => s, _ => new ClassRows());
+    private readonly ReverseIndex reverse = new();
     private readonly LinkedList<(long Generation, ClassSchema Schema, string Ref)> tombstones = new();
+    private readonly Dictionary<string, XapiObject> changes = new(StringComparer.Ordinal);
     private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long seq;
 
     public Lock Sync { get; } = new();
 
     public long Generation { get; private set; }
 
-    /// <summary>Set by every change; the owner saves and clears it.</summary>
-    public bool Dirty { get; set; }
+    /// <summary>True when a row changed or was deleted since the last <see cref="TakeChanges"/>.</summary>
+    public bool Dirty => changes.Count > 0;
 
     public XapiObject Create(ClassSchema schema, IReadOnlyDictionary<string, object?>? fields = null, string? @ref = null)
     {
-        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var field in schema.Fields.Where(f => !f.IsComputed))
-        {
-            values[field.Name] = fields is not null && fields.TryGetValue(field.Name, out var v) ? field.Coerce(v) : field.NewDefault();
-        }
-
-        if (string.IsNullOrEmpty((string?)values["uuid"]))
-        {
-            values["uuid"] = Guid.NewGuid().ToString();
-        }
-
-        var row = new XapiObject(schema, @ref ?? XapiValue.NewRef(), values);
+        var row = new XapiObject(schema, @ref ?? XapiValue.NewRef(), Values(schema, fields)) { Seq = ++seq };
         rows.Add(row.Ref, row);
         refByUuid[row.Uuid] = row.Ref;
+        Table(schema).ByRef.Add(row.Ref, row);
         row.CreatedGeneration = Touch(row);
+        return row;
+    }
+
+    /// <summary>Creates the row or replaces every stored field of the existing one (a persisted log's replay).</summary>
+    internal XapiObject Put(ClassSchema schema, string @ref, IReadOnlyDictionary<string, object?> fields)
+    {
+        if (!rows.TryGetValue(@ref, out var row) || row.Schema != schema)
+        {
+            return Create(schema, fields, @ref);
+        }
+
+        refByUuid.Remove(row.Uuid);
+        foreach (var (name, value) in Values(schema, fields))
+        {
+            row.Fields[name] = value;
+        }
+
+        refByUuid[row.Uuid] = row.Ref;
+        Touch(row);
         return row;
     }
 
     public long Touch(XapiObject row)
     {
         row.Generation = ++Generation;
-        Dirty = true;
+        if (rows.TryGetValue(row.Ref, out var live) && ReferenceEquals(live, row))
+        {
+            var byTouch = Table(row.Schema).ByTouch;
+            if (row.TouchNode is { } node)
+            {
+                byTouch.Remove(node);
+                byTouch.AddLast(node);
+            }
+            else
+            {
+                row.TouchNode = byTouch.AddLast(row);
+            }
+
+            reverse.Update(row);
+            changes[row.Ref] = row;
+        }
+
         Signal();
         return row.Generation;
     }
@@ -67,14 +97,39 @@ public sealed class XapiDatabase
         }
 
         refByUuid.Remove(row.Uuid);
+        var table = Table(row.Schema);
+        table.ByRef.Remove(row.Ref);
+        if (row.TouchNode is { } node)
+        {
+            table.ByTouch.Remove(node);
+            row.TouchNode = null;
+        }
+
+        reverse.Remove(row);
         tombstones.AddLast((++Generation, row.Schema, row.Ref));
         if (tombstones.Count > MaxTombstones)
         {
             tombstones.RemoveFirst();
         }
 
-        Dirty = true;
+        changes[row.Ref] = row;
         Signal();
+    }
+
+    /// <summary>The rows changed (Deleted false: their current state) or deleted since the last call, each once.</summary>
+    public List<(XapiObject Row, bool Deleted)> TakeChanges()
+    {
+        var taken = changes.Values.Select(r => (r, !rows.TryGetValue(r.Ref, out var live) || !ReferenceEquals(live, r))).ToList();
+        changes.Clear();
+        return taken;
+    }
+
+    /// <summary>After a load: the generation goes on from the persisted one; nothing loaded counts as a change.</summary>
+    internal void Loaded(long generation)
+    {
+        Generation = Math.Max(Generation, generation);
+        changes.Clear();
+        tombstones.Clear();
     }
 
     public bool TryGet(string @ref, out XapiObject row) => rows.TryGetValue(@ref, out row!);
@@ -92,10 +147,14 @@ public sealed class XapiDatabase
     public XapiObject GetByUuid(ClassSchema schema, string uuid)
         => refByUuid.TryGetValue(uuid, out var r) && rows[r].Schema == schema ? rows[r] : throw new XapiException("UUID_INVALID", schema.Name, uuid);
 
-    public IEnumerable<XapiObject> All(ClassSchema schema) => rows.Values.Where(r => r.Schema == schema);
+    /// <summary>Every row of a class, in creation order (a deleted row's place may be reused).</summary>
+    public IEnumerable<XapiObject> All(ClassSchema schema) => Table(schema).ByRef.Values;
 
+    /// <summary>The rows whose field equals the value; a reverse-indexed ref field (VBD.VM, VDI.SR, ...) is looked
+    /// up, not scanned. The result is a copy, so callers may change or delete what they iterate.</summary>
     public IEnumerable<XapiObject> Where(ClassSchema schema, string field, string value)
-        => rows.Values.Where(r => r.Schema == schema && Equals(r.Fields[field], value));
+        => reverse.Covers(schema, field, out var forward) ? reverse.Members(forward, value).ToList()
+            : Table(schema).ByRef.Values.Where(r => Equals(r.Fields[field], value)).ToList();
 
     /// <summary>A complete record: every stored field plus the computed reverse sets.</summary>
     public Dictionary<string, object?> Record(XapiObject row)
@@ -112,68 +171,34 @@ public sealed class XapiDatabase
     public object? FieldValue(XapiObject row, FieldSpec field) => field.IsComputed ? Reverse(row, field) : Copy(row.Fields[field.Name]);
 
     public List<object?> Reverse(XapiObject row, FieldSpec field)
-    {
-        var dot = field.ReverseOf!.IndexOf('.');
-        var schema = Schemas.Get(field.ReverseOf[..dot]);
-        var forward = field.ReverseOf[(dot + 1)..];
-        return rows.Values.Where(r => r.Schema == schema && Equals(r.Fields[forward], row.Ref)).Select(r => (object?)r.Ref).ToList();
-    }
+        => reverse.Members(field.ReverseOf!, row.Ref).Select(r => (object?)r.Ref).ToList();
 
-    public Dictionary<string, object?> Counts()
-        => Schemas.All.ToDictionary(s => s.EventClass, s => (object?)rows.Values.Count(r => r.Schema == s));
+    public Dictionary<string, object?> Counts() => Schemas.All.ToDictionary(s => s.EventClass, s => (object?)Table(s).ByRef.Count);
 
-    /// <summary>Changes after <paramref name="since"/> in the given classes ("*" for all): rows with their current
-    /// record (add or mod) and tombstones (del).</summary>
-    public List<Dictionary<string, object?>> EventsSince(long since, IReadOnlyCollection<string> classes)
+    private ClassRows Table(ClassSchema schema)
     {
-        bool Wanted(ClassSchema s, string @ref) => classes.Any(c => c == "*" || c.Equals(s.EventClass, StringComparison.OrdinalIgnoreCase)
-            || c.Equals(s.EventClass + "/" + @ref, StringComparison.OrdinalIgnoreCase));
-        var events = new List<(long Gen, Dictionary<string, object?> Event)>();
-        foreach (var row in rows.Values.Where(r => r.Generation > since && Wanted(r.Schema, r.Ref)))
+        if (!classes.TryGetValue(schema, out var table))
         {
-            events.Add((row.Generation, Event(row.Generation, row.Schema, row.Ref, row.CreatedGeneration > since ? "add" : "mod", Record(row))));
+            classes[schema] = table = new ClassRows();
         }
 
-        foreach (var (gen, schema, @ref) in tombstones.Where(t => t.Generation > since && Wanted(t.Schema, t.Ref)))
-        {
-            events.Add((gen, Event(gen, schema, @ref, "del", null)));
-        }
-
-        return events.OrderBy(e => e.Gen).Select(e => e.Event).ToList();
+        return table;
     }
 
-    /// <summary>Completes at the next change; never called with <see cref="Sync"/> held.</summary>
-    public Task NextChange()
+    private static Dictionary<string, object?> Values(ClassSchema schema, IReadOnlyDictionary<string, object?>? fields)
     {
-        lock (Sync)
+        var values = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var field in schema.Fields.Where(f => !f.IsComputed))
         {
-            return changed.Task;
-        }
-    }
-
-    private void Signal()
-    {
-        var previous = changed;
-        changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        previous.TrySetResult();
-    }
-
-    private static Dictionary<string, object?> Event(long gen, ClassSchema schema, string @ref, string op, Dictionary<string, object?>? snapshot)
-    {
-        var e = new Dictionary<string, object?>
-        {
-            ["id"] = gen.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["timestamp"] = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0).ToString("F6", System.Globalization.CultureInfo.InvariantCulture),
-            ["class"] = schema.EventClass,
-            ["operation"] = op,
-            ["ref"] = @ref,
-        };
-        if (snapshot is not null)
-        {
-            e["snapshot"] = snapshot;
+            values[field.Name] = fields is not null && fields.TryGetValue(field.Name, out var v) ? field.Coerce(v) : field.NewDefault();
         }
 
-        return e;
+        if (string.IsNullOrEmpty((string?)values["uuid"]))
+        {
+            values["uuid"] = Guid.NewGuid().ToString();
+        }
+
+        return values;
     }
 
     private static object? Copy(object? value) => value switch
@@ -183,56 +208,11 @@ public sealed class XapiDatabase
         _ => value,
     };
 
-    // ---- persistence: one JSON document, rewritten atomically (temp file + rename) ----
-
-    public void Save(string path, Func<XapiObject, bool> keep)
+    /// <summary>A class's rows: by ref (creation order) and by last change (oldest first).</summary>
+    private sealed class ClassRows
     {
-        var root = new JsonObject { ["generation"] = Generation };
-        var array = new JsonArray();
-        foreach (var row in rows.Values.Where(keep))
-        {
-            var fields = new JsonObject();
-            foreach (var (name, value) in row.Fields)
-            {
-                fields[name] = ToNode(value);
-            }
+        public Dictionary<string, XapiObject> ByRef { get; } = new(StringComparer.Ordinal);
 
-            array.Add(new JsonObject { ["class"] = row.Schema.Name, ["ref"] = row.Ref, ["fields"] = fields });
-        }
-
-        root["objects"] = array;
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, root.ToJsonString());
-        File.Move(temp, path, overwrite: true);
-        Dirty = false;
-    }
-
-    public void Load(string path)
-    {
-        var root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        foreach (var node in root["objects"]!.AsArray())
-        {
-            var schema = Schemas.Get(node!["class"]!.GetValue<string>());
-            var fields = node["fields"]!.AsObject().ToDictionary(p => p.Key, p => FromNode(p.Value, schema.ByName.GetValueOrDefault(p.Key)));
-            Create(schema, fields.Where(f => schema.ByName.ContainsKey(f.Key)).ToDictionary(), node["ref"]!.GetValue<string>());
-        }
-
-        Generation = Math.Max(Generation, root["generation"]!.GetValue<long>());
-        Dirty = false;
-    }
-
-    private static JsonNode? ToNode(object? value) => value switch
-    {
-        null => null,
-        DateTime t => JsonValue.Create(XapiValue.FormatDateTime(t)),
-        List<object?> list => new JsonArray(list.Select(ToNode).ToArray()),
-        Dictionary<string, object?> map => new JsonObject(map.Select(p => KeyValuePair.Create(p.Key, ToNode(p.Value)))),
-        _ => JsonValue.Create(value),
-    };
-
-    private static object? FromNode(JsonNode? node, FieldSpec? spec)
-    {
-        var plain = node is null ? null : JsonRpc.FromJson(JsonSerializer.SerializeToElement(node));
-        return spec?.Kind == FieldKind.Float && plain is long l ? (double)l : plain;
+        public LinkedList<XapiObject> ByTouch { get; } = new();
     }
 }

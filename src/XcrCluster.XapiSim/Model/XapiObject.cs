@@ -13,6 +13,15 @@ public sealed class XapiObject(ClassSchema schema, string @ref, Dictionary<strin
 
     public long Generation { get; set; }
 
+    /// <summary>Creation order: reverse sets list their members in it.</summary>
+    internal long Seq { get; set; }
+
+    /// <summary>This row's place in its class's list ordered by last change (event.from walks it from the end).</summary>
+    internal LinkedListNode<XapiObject>? TouchNode { get; set; }
+
+    /// <summary>The values of this row's reverse-indexed forward fields as last indexed (see ReverseIndex).</summary>
+    internal string?[] Indexed { get; set; } = [];
+
     public string Uuid => (string)Fields["uuid"]!;
 
     public string Str(string field) => (string)Fields[field]!;

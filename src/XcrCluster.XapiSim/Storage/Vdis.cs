@@ -16,7 +16,9 @@ public static class Vdis
 
     private static readonly string[] CopiedOnSnapshot = ["name_label", "name_description", "type", "sharable", "other_config", "xenstore_data", "on_boot", "allow_caching", "tags"];
 
-    public static XapiObject Create(SimPool pool, IReadOnlyDictionary<string, object?> record, DiskFill? fill = null)
+    /// <summary>Creates a VDI and its file; <paramref name="refreshUsage"/> false leaves the SR's usage to the caller
+    /// (a fixture creating thousands of disks refreshes once).</summary>
+    public static XapiObject Create(SimPool pool, IReadOnlyDictionary<string, object?> record, DiskFill? fill = null, bool refreshUsage = true)
     {
         var sr = pool.Db.Get(Schemas.Sr, record.TryGetValue("SR", out var s) && s is string r ? r : throw new XapiException("FIELD_TYPE_ERROR", "SR"));
         var size = record.TryGetValue("virtual_size", out var v) ? (long)Schemas.Vdi.Field("virtual_size").Coerce(v)! : throw new XapiException("FIELD_TYPE_ERROR", "virtual_size");
@@ -44,7 +46,11 @@ public static class Vdis
             throw;
         }
 
-        RefreshUsage(pool, sr);
+        if (refreshUsage)
+        {
+            RefreshUsage(pool, sr);
+        }
+
         return row;
     }
 
