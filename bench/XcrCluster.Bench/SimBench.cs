@@ -53,14 +53,26 @@ public static class SimBench
         }
 
         Console.Error.WriteLine($"xcr-bench sim: pool of {vms} VMs, {objects} objects built in {build.Elapsed.TotalSeconds:F1} s");
-        await using var client = await XapiClient.ConnectAsync(XapiEndpoint.Parse($"http://{options.User}:{options.Password}@{sim.Url.Authority}"));
+        var endpoint = XapiEndpoint.Parse($"http://{options.User}:{options.Password}@{sim.Url.Authority}");
+        await using var client = await XapiClient.ConnectAsync(endpoint);
         var vm = (await client.GetAllRecordsAsync<VmRecord>()).First(v => v.NameLabel == FixtureGenerate.VmName(0));
         var poolRef = (await client.GetAllRecordsAsync<PoolRecord>()).Single().Ref;
 
         var allVms = await BestAsync(args.Runs, () => client.GetAllRecordsAsync<VmRecord>());
         var allVdis = await BestAsync(args.Runs, () => client.GetAllRecordsAsync<VdiRecord>());
+        var vmRecords = Best(args.Runs, () =>
+        {
+            lock (pool.Db.Sync)
+            {
+                var clock = Stopwatch.StartNew();
+                var count = pool.Db.All(Schemas.Vm).Select(pool.Db.Record).Count();
+                return (clock.Elapsed, (long)count);
+            }
+        });
         var change = 0;
-        var eventFrom = await BestAsync(args.Runs, async () =>
+        // Sub-millisecond calls: more runs, so the best is not one disturbed by the machine's other work.
+        var cheapRuns = Math.Max(args.Runs, 20);
+        var eventFrom = await BestAsync(cheapRuns, async () =>
         {
             var token = await client.CallAsync("event.inject", "pool", poolRef);
             await client.CallAsync("VM.set_name_description", vm.Ref, $"change {++change}");
@@ -70,7 +82,7 @@ public static class SimBench
             return (clock.Elapsed, events == 1 ? events : throw new InvalidOperationException($"{events} events after one change"));
         });
 
-        var persist = Best(args.Runs, () =>
+        var persist = Best(cheapRuns, () =>
         {
             lock (pool.Db.Sync)
             {
@@ -89,7 +101,7 @@ public static class SimBench
             snapshot = pool.Store.SnapshotBytes;
         }
 
-        return new Result(vms, objects, build.Elapsed, allVms, allVdis, eventFrom, persist, snapshot);
+        return new Result(vms, objects, build.Elapsed, allVms, vmRecords.Best, allVdis, eventFrom, persist, snapshot);
     }
 
     private static async Task<(TimeSpan Best, long Count)> BestAsync<T>(int runs, Func<Task<IReadOnlyList<T>>> call)
@@ -122,25 +134,29 @@ public static class SimBench
         var (small, large) = (results[0], results[^1]);
         Console.WriteLine("## Simulator database at scale");
         Console.WriteLine();
-        Console.WriteLine($"Command: `bash bench/run.sh sim --runs {runs}` (generated pools: VMs with 2 synthetic 16 MiB disks and a VIF each; "
+        var command = "bash bench/run.sh sim" + (runs == 3 ? "" : $" --runs {runs}");
+        Console.WriteLine($"Command: `{command}` (generated pools: VMs with 2 synthetic 16 MiB disks and a VIF each; "
             + "in-process simulator over loopback HTTP, calls through XapiClient; best of the runs).");
         Console.WriteLine();
-        Console.WriteLine("| VMs | objects | pool built s | VM.get_all_records ms | VDI.get_all_records ms (VDIs) | "
+        Console.WriteLine("| VMs | objects | pool built s | VM.get_all_records ms (records built in the database) | "
+            + "VDI.get_all_records ms (VDIs) | "
             + "event.from after 1 change ms | 1 change persisted: bytes | µs | snapshot bytes (a whole rewrite) |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
-            Console.WriteLine($"| {r.Vms} | {r.Objects} | {r.Build.TotalSeconds:F1} | {Ms(r.AllVms.Best)} | {Ms(r.AllVdis.Best)} ({r.AllVdis.Count}) | "
+            Console.WriteLine($"| {r.Vms} | {r.Objects} | {r.Build.TotalSeconds:F1} | {Ms(r.AllVms.Best)} ({Ms(r.VmRecords)}) | "
+                + $"{Ms(r.AllVdis.Best)} ({r.AllVdis.Count}) | "
                 + $"{Ms(r.EventFrom.Best)} | {r.Persist.Count} | {r.Persist.Best.TotalMicroseconds:F0} | {r.Snapshot} |");
         }
 
         Console.WriteLine();
         var perVdi = (large.AllVdis.Best / large.AllVdis.Count) / (small.AllVdis.Best / small.AllVdis.Count);
-        Goal($"get_all_records linear in the pool: time per VDI at {large.Objects} objects <= 2 x at {small.Objects} (measured {perVdi:F2} x)",
+        Goal($"get_all_records linear in the pool: time per VDI at {large.Objects} objects <= 2 x at {small.Objects} "
+            + $"(measured {perVdi:F2} x)",
             perVdi <= 2);
-        Goal($"event.from after one change at {large.Objects} objects < 20 ms and <= 3 x the {small.Objects}-object pool's "
-            + $"(measured {Ms(large.EventFrom.Best)} ms, {Ms(small.EventFrom.Best)} ms)",
-            large.EventFrom.Best.TotalMilliseconds < 20 && large.EventFrom.Best <= small.EventFrom.Best * 3);
+        Goal($"event.from after one change at {large.Objects} objects < 10 ms, the call's own cost, not the pool's "
+            + $"(measured {Ms(large.EventFrom.Best)} ms; {Ms(small.EventFrom.Best)} ms at {small.Objects} objects)",
+            large.EventFrom.Best.TotalMilliseconds < 10);
         Goal($"one change persists O(change): the same bytes at both sizes within 64 ({small.Persist.Count}, {large.Persist.Count}), "
             + $"under 1 % of the {large.Snapshot}-byte snapshot",
             Math.Abs(large.Persist.Count - small.Persist.Count) <= 64 && large.Persist.Count * 100 < large.Snapshot);
@@ -148,6 +164,7 @@ public static class SimBench
 
     private static void Goal(string text, bool met) => Console.WriteLine($"goal: {text} — {(met ? "met" : "missed")}");
 
-    private sealed record Result(int Vms, int Objects, TimeSpan Build, (TimeSpan Best, long Count) AllVms, (TimeSpan Best, long Count) AllVdis,
+    private sealed record Result(int Vms, int Objects, TimeSpan Build, (TimeSpan Best, long Count) AllVms, TimeSpan VmRecords,
+        (TimeSpan Best, long Count) AllVdis,
         (TimeSpan Best, long Count) EventFrom, (TimeSpan Best, long Count) Persist, long Snapshot);
 }

@@ -157,7 +157,8 @@ public sealed class PersistenceTests : IDisposable
     private static void Mutate(XapiDatabase db)
     {
         var sr = db.All(Schemas.Sr).FirstOrDefault() ?? db.Create(Schemas.Sr, new Dictionary<string, object?> { ["name_label"] = "sr" });
-        var vm = db.Create(Schemas.Vm, new Dictionary<string, object?> { ["name_label"] = "mutated", ["tags"] = new List<object?> { "a" } });
+        var vm = db.Create(Schemas.Vm,
+            new Dictionary<string, object?> { ["name_label"] = "mutated", ["tags"] = new List<object?> { "a" } });
         var other = db.Create(Schemas.Vm, new Dictionary<string, object?> { ["name_label"] = "other" });
         var vdi = db.Create(Schemas.Vdi, new Dictionary<string, object?> { ["SR"] = sr.Ref, ["virtual_size"] = 1L << 20 });
         var gone = db.Create(Schemas.Vdi, new Dictionary<string, object?> { ["SR"] = sr.Ref });
@@ -172,5 +173,6 @@ public sealed class PersistenceTests : IDisposable
 
     /// <summary>Every record by ref, as JSON, so two databases compare field by field.</summary>
     private static Dictionary<string, string> Snapshot(XapiDatabase db)
-        => Schemas.All.Where(s => s != Schemas.Task).SelectMany(db.All).ToDictionary(r => r.Ref, r => JsonSerializer.Serialize(db.Record(r)));
+        => Schemas.All.Where(s => s != Schemas.Task).SelectMany(db.All)
+            .ToDictionary(r => r.Ref, r => JsonSerializer.Serialize(db.Record(r)));
 }

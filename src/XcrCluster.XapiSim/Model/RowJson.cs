@@ -3,8 +3,8 @@ using XcrCluster.Xapi.Wire;
 
 namespace XcrCluster.XapiSim.Model;
 
-/// <summary>A row's stored fields as JSON, for the state snapshot and log: dates as XAPI's strings, the rest as
-/// JSON values; reading coerces each value back to its field's type (so 1.0 written as 1 reads as a float).</summary>
+/// <summary>A row's stored fields as JSON, for the state snapshot and log, written as JSON-RPC writes values (dates as
+/// XAPI's strings); reading coerces each value back to its field's type (so 1.0 written as 1 reads as a float).</summary>
 internal static class RowJson
 {
     public static void WriteRow(Utf8JsonWriter writer, XapiObject row)
@@ -16,7 +16,7 @@ internal static class RowJson
         foreach (var (name, value) in row.Fields)
         {
             writer.WritePropertyName(name);
-            WriteValue(writer, value);
+            JsonRpc.WriteValue(writer, value);
         }
 
         writer.WriteEndObject();
@@ -38,51 +38,5 @@ internal static class RowJson
         }
 
         return (schema, element.GetProperty("ref").GetString()!, fields);
-    }
-
-    private static void WriteValue(Utf8JsonWriter writer, object? value)
-    {
-        switch (value)
-        {
-            case null:
-                writer.WriteNullValue();
-                break;
-            case string s:
-                writer.WriteStringValue(s);
-                break;
-            case long l:
-                writer.WriteNumberValue(l);
-                break;
-            case int i:
-                writer.WriteNumberValue(i);
-                break;
-            case double d:
-                writer.WriteNumberValue(d);
-                break;
-            case bool b:
-                writer.WriteBooleanValue(b);
-                break;
-            case DateTime t:
-                writer.WriteStringValue(XapiValue.FormatDateTime(t));
-                break;
-            case List<object?> list:
-                writer.WriteStartArray();
-                list.ForEach(item => WriteValue(writer, item));
-                writer.WriteEndArray();
-                break;
-            case Dictionary<string, object?> map:
-                writer.WriteStartObject();
-                foreach (var (key, item) in map)
-                {
-                    writer.WritePropertyName(key);
-                    WriteValue(writer, item);
-                }
-
-                writer.WriteEndObject();
-                break;
-            default:
-                JsonSerializer.Serialize(writer, value, value.GetType());
-                break;
-        }
     }
 }
