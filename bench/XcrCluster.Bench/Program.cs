@@ -8,10 +8,11 @@ var cases = new Dictionary<string, Func<BenchArgs, Task>>(StringComparer.Ordinal
     ["xapi"] = XapiBench.RunAsync,
     ["fanout"] = FanOutBench.RunAsync,
     ["channel"] = ChannelBench.RunAsync,
+    ["simio"] = SimIoBench.RunAsync,
 };
 if (args.Length == 0 || !cases.TryGetValue(args[0], out var run))
 {
-    Console.Error.WriteLine("usage: xcr-bench (vhd|xapi|fanout|channel) [--size-mib 1024] [--runs 3] [--dir DIR]");
+    Console.Error.WriteLine("usage: xcr-bench (vhd|xapi|fanout|channel|simio) [--size-mib 1024] [--runs 3] [--dir DIR]");
     return 2;
 }
 
