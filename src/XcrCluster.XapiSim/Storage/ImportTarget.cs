@@ -106,32 +106,32 @@ internal sealed class NullImport(long size, Action<NullContent> commit) : Import
 /// <summary>A file SR's import: a staged copy of the VDI's file, renamed over it at commit (crash safe).</summary>
 internal sealed class FileImport(VhdFile disk, Action commit, Action abandon) : ImportTarget
 {
-    private byte[]? current;
+    [ThreadStatic]
+    private static byte[]? zeroCheck;
     private bool done;
+
+    private static byte[] ZeroCheck => zeroCheck ??= new byte[VhdConstants.DefaultBlockSize];
 
     public override long VirtualSize => disk.VirtualSize;
 
     public override void WriteBlock(int index, ReadOnlySpan<byte> bitmap, ReadOnlySpan<byte> data) => disk.WriteBlock(index, bitmap, data);
 
-    public override void Write(long offset, ReadOnlySpan<byte> data)
+    public override void Write(long offset, ReadOnlySpan<byte> data) => WriteSkippingZeros(disk, offset, data);
+
+    /// <summary>Raw content: a zero range only needs writing where the disk holds something else.</summary>
+    public static void WriteSkippingZeros(VhdFile disk, long offset, ReadOnlySpan<byte> data)
     {
-        if (!data.ContainsAnyExcept((byte)0))
+        if (!data.ContainsAnyExcept((byte)0) && data.Length <= ZeroCheck.Length)
         {
-            // A zero range only needs writing where the disk holds something else.
-            var existing = (current ??= new byte[BlockSize]).AsSpan(0, Math.Min(data.Length, BlockSize));
-            if (existing.Length == data.Length && !IsWritten(offset, existing))
+            var existing = ZeroCheck.AsSpan(0, data.Length);
+            disk.Read(offset, existing);
+            if (!existing.ContainsAnyExcept((byte)0))
             {
                 return;
             }
         }
 
         disk.Write(offset, data);
-    }
-
-    private bool IsWritten(long offset, Span<byte> buffer)
-    {
-        disk.Read(offset, buffer);
-        return buffer.ContainsAnyExcept((byte)0);
     }
 
     public override void Commit()

@@ -14,6 +14,9 @@ namespace XcrCluster.XapiSim.Storage;
 public sealed partial class SrStorage
 {
     private const string ImportSuffix = ".importing";
+
+    /// <summary>Above this file size an import writes a journal rather than a staged copy of the whole file.</summary>
+    internal const long JournalAbove = 64L << 20;
     private readonly ConcurrentDictionary<string, int> pins = new(StringComparer.Ordinal);
 
     public SrStorage(string dir, bool isNull = false)
@@ -30,6 +33,12 @@ public sealed partial class SrStorage
         {
             // An import cut by a crash never replaced its VDI's file: drop the half-written copy.
             File.Delete(stale);
+        }
+
+        foreach (var journal in Directory.EnumerateFiles(dir, "*.vhd" + JournalImport.Suffix))
+        {
+            // A complete import whose journal was being applied when the process died: apply it again.
+            JournalImport.Replay(this, Path.GetFileName(journal)[..^(".vhd" + JournalImport.Suffix).Length]);
         }
     }
 
@@ -203,6 +212,11 @@ public sealed partial class SrStorage
         }
 
         var staging = PathOf(location) + ImportSuffix;
+        if (FileSize(location) > JournalAbove)
+        {
+            return new JournalImport(this, location, staging, OptionsFor(virtualSize));
+        }
+
         File.Copy(PathOf(location), staging, overwrite: true);
         return new FileImport(OpenPath(staging, writable: true), () =>
         {
