@@ -66,8 +66,9 @@ public static class SimIoBench
 
             Console.WriteLine("## The simulator's data path (issue 16)");
             Console.WriteLine();
-            Console.WriteLine($"Command: `bash bench/run.sh simio` ({args.SizeBytes >> 20} MiB disks over loopback HTTP with a plain HttpClient; "
-                + "export: VHD of a synthetic disk read to nowhere; imports: raw and VHD of a disk with 60 % random blocks into a fresh VDI).");
+            Console.WriteLine($"Command: `bash bench/run.sh simio` ({args.SizeBytes >> 20} MiB disks over loopback HTTP with a plain "
+                + "HttpClient; export: VHD of a synthetic disk read to nowhere; imports: raw and VHD of a disk with 60 % random blocks "
+                + "into a fresh VDI).");
             Console.WriteLine();
             measure.Print(Console.Out);
             Console.WriteLine();
@@ -75,7 +76,8 @@ public static class SimIoBench
             foreach (var format in new[] { "raw", "VHD" })
             {
                 var file = measure.MBps($"{format} import, file SR");
-                Console.WriteLine($"- goal: {format} import into the file SR >= {FileGoal:F1} x the export ({file:F0} vs {export:F0} MB/s) — "
+                Console.WriteLine($"- goal: {format} import into the file SR >= {FileGoal:F1} x the export "
+                    + $"({file:F0} vs {export:F0} MB/s) — "
                     + (file >= FileGoal * export ? "met" : "missed"));
                 var nul = measure.MBps($"{format} import, null SR");
                 Console.WriteLine($"- goal: {format} import into the null SR >= {NullGoalMBps:F0} MB/s ({nul:F0} MB/s) — "
@@ -90,7 +92,8 @@ public static class SimIoBench
 
     /// <summary>One import into a fresh VDI on the named SR, which is destroyed afterwards (the file SR would
     /// otherwise see an allocated disk on the next run).</summary>
-    private static async Task<long> ImportAsync(HttpClient http, SimPool pool, string session, string srName, long size, string format, Stream body)
+    private static async Task<long> ImportAsync(HttpClient http, SimPool pool, string session, string srName, long size, string format,
+        Stream body)
     {
         XapiObject vdi;
         lock (pool.Db.Sync)
@@ -155,9 +158,11 @@ public static class SimIoBench
             return n;
         }
 
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => ValueTask.FromResult(Read(buffer.Span));
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+            => ValueTask.FromResult(Read(buffer.Span));
 
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => Task.FromResult(Read(buffer.AsSpan(offset, count)));
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct)
+            => Task.FromResult(Read(buffer.AsSpan(offset, count)));
 
         public override void Flush()
         {

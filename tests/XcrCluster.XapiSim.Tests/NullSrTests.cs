@@ -41,7 +41,8 @@ public sealed class NullSrTests
     private static Task ImportAsync(XapiClient client, string vdi, byte[] body, VdiFormat format)
         => client.ImportVdiAsync(vdi, new MemoryStream(body), body.Length, format);
 
-    private static string NullSrDir(SimHost sim, VdiRecord vdi) => Path.Combine(sim.DataDir, "sr", sim.Pool.Db.Get(Model.Schemas.Sr, vdi.Sr).Uuid);
+    private static string NullSrDir(SimHost sim, VdiRecord vdi)
+        => Path.Combine(sim.DataDir, "sr", sim.Pool.Db.Get(Model.Schemas.Sr, vdi.Sr).Uuid);
 
     [Fact]
     public async Task A_full_vhd_or_raw_import_hashes_as_the_source_disk_is_counted_and_writes_nothing()
@@ -87,7 +88,8 @@ public sealed class NullSrTests
         {
             var to = offsets[order.Count - 1 - k];
             body.AsSpan((int)(offsets[k] * 512L), blockBytes).CopyTo(reversed.AsSpan((int)(to * 512L), blockBytes));
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(reversed.AsSpan((int)(reader.Header.TableOffset + (4L * order[k]))), to);
+            var entry = reversed.AsSpan((int)(reader.Header.TableOffset + (4L * order[k])));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(entry, to);
         }
 
         Assert.Equal(order.Reverse(), (await VhdStreamReader.OpenAsync(new MemoryStream(reversed))).PresentBlocks);

@@ -226,7 +226,8 @@ internal static class ExportEndpoint
         }
     }
 
-    private sealed record Plan(string Format, string VdiUuid, IVirtualDisk Disk, List<int> Blocks, VhdParent? Parent, bool HasBase, Action Unpin)
+    private sealed record Plan(string Format, string VdiUuid, IVirtualDisk Disk, List<int> Blocks, VhdParent? Parent, bool HasBase,
+        Action Unpin)
     {
         public void Release()
         {

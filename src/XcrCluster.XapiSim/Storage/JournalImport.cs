@@ -41,7 +41,8 @@ internal sealed class JournalImport : ImportTarget
 
     public override long VirtualSize => live.VirtualSize;
 
-    public override void WriteBlock(int index, ReadOnlySpan<byte> bitmap, ReadOnlySpan<byte> data) => journal.WriteBlock(index, bitmap, data);
+    public override void WriteBlock(int index, ReadOnlySpan<byte> bitmap, ReadOnlySpan<byte> data)
+        => journal.WriteBlock(index, bitmap, data);
 
     public override void Write(long offset, ReadOnlySpan<byte> data) => FileImport.WriteSkippingZeros(journal, offset, data);
 
@@ -66,7 +67,8 @@ internal sealed class JournalImport : ImportTarget
         var path = storage.PathOf(location) + Suffix;
         lock (storage.Structure)
         {
-            using (var target = VhdFile.Open(storage.PathOf(location), new VhdOpenOptions { Writable = true, ResolveParent = false, Durable = false }))
+            var writable = new VhdOpenOptions { Writable = true, ResolveParent = false, Durable = false };
+            using (var target = VhdFile.Open(storage.PathOf(location), writable))
             using (var source = VhdFile.Open(path, new VhdOpenOptions { ResolveParent = false }))
             {
                 var bitmap = new byte[source.Header.BitmapSize];
