@@ -31,6 +31,9 @@ public sealed class Measure(int runs)
             $"  {name} ({medium}): {bytes / best.TotalSeconds / 1e6:F0} MB/s, {bytes / bestCpu.TotalSeconds / 1e6:F0} MB per CPU s");
     }
 
+    /// <summary>The best MB/s measured for a case, for goal lines.</summary>
+    public double MBps(string name) => rows.First(r => r.Name == name) is var r ? r.Bytes / r.Best.TotalSeconds / 1e6 : 0;
+
     public void Print(TextWriter output)
     {
         output.WriteLine("| case | medium | bytes | best s | MB/s | vs plain copy | best CPU s | MB per CPU s |");

@@ -82,7 +82,7 @@ public static class XapiBench
         }
     }
 
-    private static async Task<string> LoginAsync(HttpClient http, SimOptions options)
+    internal static async Task<string> LoginAsync(HttpClient http, SimOptions options)
     {
         var body = new ByteArrayContent(JsonRpc.EncodeRequest("session.login_with_password", [options.User, options.Password], 1));
         body.Headers.ContentType = new MediaTypeHeaderValue(JsonRpc.ContentType);

@@ -243,6 +243,8 @@ public sealed record Fixture
 
 public sealed record FixtureHost(string Name);
 
+/// <summary>An SR; <paramref name="Type"/> is its SR.type: "null" makes a null SR (no files: imports are read,
+/// parsed, counted and hashed, see <see cref="Storage.NullContent"/>), any other type a file SR of VHD files.</summary>
 public sealed record FixtureSr(string Name, long Size, string Type = "ext", bool Shared = false);
 
 public sealed record FixtureNetwork(string Name, int Vlan = -1, string? Bridge = null);

@@ -76,7 +76,11 @@ public sealed class SimPool : IDisposable
     public IReadOnlyList<XapiObject> Hosts => Db.All(Schemas.Host).OrderBy(h => h.MapValue("other_config", "sim:index") ?? "").ToList();
 
     public SrStorage StorageOf(XapiObject sr) => storages.GetOrAdd(sr.Uuid,
-        uuid => new SrStorage(Path.Combine(Options.DataDir, "sr", uuid)));
+        uuid => new SrStorage(Path.Combine(Options.DataDir, "sr", uuid), isNull: sr.Str("type") == "null"));
+
+    /// <summary>SHA-256 (hex) of a null SR VDI's content as last imported (see <see cref="NullContent"/>); ""
+    /// when a resize since made it unknown. For benches and tests checking what crossed the wire.</summary>
+    public string NullSrChecksum(string vdiUuid) => GuestWorkload.Checksum(this, vdiUuid);
 
     public SrStorage StorageOfVdi(XapiObject vdi) => StorageOf(Db.Get(Schemas.Sr, vdi.Str("SR")));
 

@@ -11,6 +11,8 @@ namespace XcrCluster.XapiSim.Http;
 /// connection close, task-id, no Content-Length, the body ended by closing; chunked only with chunkedExports),
 /// the disk streamed block by block from the chain (never loaded whole), with a base only
 /// the blocks allocated on either side since the common ancestor. The chains are pinned meanwhile.
+/// A null SR's disk exports as zeros of its virtual size: raw, all zeros; VHD, a stream with no block
+/// (with a base, an empty differencing VHD naming the base), so an engine reading it back never fails.
 /// </summary>
 internal static class ExportEndpoint
 {
@@ -104,7 +106,12 @@ internal static class ExportEndpoint
                 var blocks = baseChain is null ? BlockSelection.Full(chain, blockCount)
                     : BlockSelection.Delta(chain, baseChain, blockCount);
                 VhdParent? parent = null;
-                if (baseVdi is not null)
+                if (baseVdi is not null && storage.IsNull)
+                {
+                    // No file to take an identity from: the base VDI's uuid stands for it.
+                    parent = new VhdParent(Guid.TryParse(baseVdi.Uuid, out var id) ? id : Guid.Empty, baseVdi.Uuid + ".vhd", 0);
+                }
+                else if (baseVdi is not null)
                 {
                     var path = storage.PathOf(baseVdi.Str("location"));
                     using var own = VhdFile.Open(path, new VhdOpenOptions { ResolveParent = false });
@@ -112,7 +119,7 @@ internal static class ExportEndpoint
                         VhdConstants.ToVhdTimestamp(File.GetLastWriteTimeUtc(path)));
                 }
 
-                var disk = storage.Open(vdi.Str("location"));
+                var disk = storage.OpenContent(vdi.Str("location"), vdi.Int("virtual_size"));
                 pool.Stats.VdiRequest(vdi.Uuid);
                 return new Plan(format, vdi.Uuid, disk, blocks, parent, baseVdi is not null, () => storage.Unpin(pinned));
             }
@@ -198,7 +205,7 @@ internal static class ExportEndpoint
         }
     }
 
-    private static ReadOnlyMemory<byte> ReadBlock(VhdFile disk, int index, byte[] buffer)
+    private static ReadOnlyMemory<byte> ReadBlock(IVirtualDisk disk, int index, byte[] buffer)
     {
         var offset = (long)index * VhdConstants.DefaultBlockSize;
         var length = (int)Math.Min(VhdConstants.DefaultBlockSize, disk.VirtualSize - offset);
@@ -219,7 +226,8 @@ internal static class ExportEndpoint
         }
     }
 
-    private sealed record Plan(string Format, string VdiUuid, VhdFile Disk, List<int> Blocks, VhdParent? Parent, bool HasBase, Action Unpin)
+    private sealed record Plan(string Format, string VdiUuid, IVirtualDisk Disk, List<int> Blocks, VhdParent? Parent, bool HasBase,
+        Action Unpin)
     {
         public void Release()
         {

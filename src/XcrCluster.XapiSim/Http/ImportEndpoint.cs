@@ -9,6 +9,7 @@ namespace XcrCluster.XapiSim.Http;
 /// PUT /import_raw_vdi[/]?vdi=&amp;format=vhd|raw: answers 200 before reading the body, as XAPI does; writes
 /// into a staged copy of the VDI's file (VHD: only sectors whose bitmap bit is set; raw: every non-zero
 /// range) and swaps it in only when the whole body arrived, so a failure or a crash leaves the VDI as it was.
+/// On a null SR the body is read, parsed and checked the same way, and only its content hash is kept.
 /// An empty body without task_id is the npm client's probe: 200 and nothing changes.
 /// </summary>
 internal static class ImportEndpoint
@@ -114,16 +115,16 @@ internal static class ImportEndpoint
             var cut = WireCut.Reset(context, faults.ResetImportAfterBytes);
             await using var wire = new ShapedStream(context.Request.Body, faults.ImportBytesPerSecond, cut,
                 n => pool.Stats.Imported("/import_raw_vdi", vdi.Uuid, n, context.Request.Headers.UserAgent.ToString()));
-            using (var staging = storage.BeginImport(vdi.Str("location")))
+            using (var staging = storage.BeginImport(vdi.Str("location"), vdi.Int("virtual_size")))
             {
                 var progress = new Action<long>(done => transfer.SetProgress((double)done / length));
                 if (format == "vhd")
                 {
-                    await ApplyVhdAsync(wire, staging.Disk, progress, context.RequestAborted);
+                    await ApplyVhdAsync(wire, staging, progress, context.RequestAborted);
                 }
                 else
                 {
-                    await ApplyRawAsync(wire, staging.Disk, length, progress, context.RequestAborted);
+                    await ApplyRawAsync(wire, staging, length, progress, context.RequestAborted);
                 }
 
                 if (transfer.IsCancelling)
@@ -148,7 +149,7 @@ internal static class ImportEndpoint
         }
     }
 
-    private static async Task ApplyVhdAsync(Stream wire, VhdFile target, Action<long> progress, CancellationToken ct)
+    private static async Task ApplyVhdAsync(Stream wire, ImportTarget target, Action<long> progress, CancellationToken ct)
     {
         var reader = await VhdStreamReader.OpenAsync(wire, ct);
         if (reader.Header.BlockSize != target.BlockSize)
@@ -157,6 +158,7 @@ internal static class ImportEndpoint
                 $"block size {reader.Header.BlockSize} differs from the VDI's {target.BlockSize}");
         }
 
+        target.Expect(reader.PresentBlocks);
         await foreach (var block in reader.ReadBlocksAsync(ct))
         {
             if (block.Index >= target.BlockCount)
@@ -172,7 +174,7 @@ internal static class ImportEndpoint
         await wire.CopyToAsync(Stream.Null, ct);
     }
 
-    private static async Task ApplyRawAsync(Stream wire, VhdFile target, long length, Action<long> progress, CancellationToken ct)
+    private static async Task ApplyRawAsync(Stream wire, ImportTarget target, long length, Action<long> progress, CancellationToken ct)
     {
         if (length > target.VirtualSize)
         {
@@ -180,23 +182,11 @@ internal static class ImportEndpoint
         }
 
         var chunk = new byte[RawChunk];
-        var current = new byte[RawChunk];
         for (long offset = 0; offset < length; offset += RawChunk)
         {
             var n = (int)Math.Min(RawChunk, length - offset);
             await wire.ReadExactlyAsync(chunk.AsMemory(0, n), ct);
-            var data = chunk.AsSpan(0, n);
-            if (!data.ContainsAnyExcept((byte)0))
-            {
-                // A zero range only needs writing where the disk holds something else.
-                target.Read(offset, current.AsSpan(0, n));
-                if (!current.AsSpan(0, n).ContainsAnyExcept((byte)0))
-                {
-                    continue;
-                }
-            }
-
-            target.Write(offset, data);
+            target.Write(offset, chunk.AsSpan(0, n));
             progress(offset + n);
         }
     }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace XcrCluster.XapiSim.Http;
@@ -53,6 +54,7 @@ public sealed class SimServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockPool.Factory>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // Imports are whole disks at whatever pace the client sends.

@@ -136,9 +136,9 @@ internal static class XvaExport
         {
             var size = disk.Vdi.Int("virtual_size");
             var chunks = Chunks(size);
-            using var file = storage.Open(disk.Vdi.Str("location"));
+            using var file = storage.OpenContent(disk.Vdi.Str("location"), size);
             var allocated = BlockSelection.Full(storage.Chain(disk.Vdi.Str("location")),
-                VhdHeader.BlockCountFor(size, file.BlockSize)).ToHashSet();
+                VhdHeader.BlockCountFor(size, VhdConstants.DefaultBlockSize)).ToHashSet();
             for (var i = 0L; i < chunks; i++, done++)
             {
                 if (transfer.IsCancelling)
@@ -151,7 +151,7 @@ internal static class XvaExport
                 var data = buffer.AsMemory(0, length);
                 var edge = i == 0 || i == chunks - 1;
                 // stream_vdi.ml `send_one`: the first and last chunk always ("a limitation of the XVA format").
-                if (!edge && !allocated.Contains((int)(offset / file.BlockSize)))
+                if (!edge && !allocated.Contains((int)(offset / VhdConstants.DefaultBlockSize)))
                 {
                     continue;
                 }

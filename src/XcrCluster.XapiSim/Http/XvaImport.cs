@@ -149,7 +149,7 @@ internal static class XvaImport
         {
             var size = vdi.Int("virtual_size");
             var storage = pool.StorageOfVdi(vdi);
-            using var staging = storage.BeginImport(vdi.Str("location"));
+            using var staging = storage.BeginImport(vdi.Str("location"), size);
             var (last, offset, lastSuffix) = (-1L, 0L, "");
             while (offset < size)
             {
@@ -178,11 +178,7 @@ internal static class XvaImport
                     throw new XapiException("IMPORT_ERROR", $"{data.Name} ends beyond the VDI's {size} bytes");
                 }
 
-                if (bytes.AsSpan().ContainsAnyExcept((byte)0))
-                {
-                    // The staged disk starts empty: zeros need no writing.
-                    staging.Disk.Write(offset, bytes);
-                }
+                staging.Write(offset, bytes);
 
                 (last, lastSuffix, offset) = (n, suffix, offset + bytes.Length);
                 if (transfer.IsCancelling)

@@ -143,15 +143,27 @@ internal static class VmMessages
             ["tags"] = vdi.Set("tags").ToList(),
         };
         var created = Vdis.Create(call.Pool, record);
-        using var from = source.Open(vdi.Str("location"));
-        using var to = call.Pool.StorageOf(target).Open(created.Str("location"), writable: true);
-        var buffer = new byte[from.BlockSize];
-        foreach (var index in blocks)
+        var size = created.Int("virtual_size");
+        var targetStorage = call.Pool.StorageOf(target);
+        using (var from = source.OpenContent(vdi.Str("location"), size))
+        using (var to = targetStorage.BeginImport(created.Str("location"), size))
         {
-            var offset = (long)index * from.BlockSize;
-            var span = buffer.AsSpan(0, (int)Math.Min(buffer.Length, from.VirtualSize - offset));
-            from.Read(offset, span);
-            to.Write(offset, span);
+            var buffer = new byte[to.BlockSize];
+            foreach (var index in blocks)
+            {
+                var offset = (long)index * to.BlockSize;
+                var span = buffer.AsSpan(0, (int)Math.Min(buffer.Length, size - offset));
+                from.Read(offset, span);
+                to.Write(offset, span);
+            }
+
+            to.Commit();
+        }
+
+        if (source.IsNull && targetStorage.IsNull)
+        {
+            // Null to null: the copy shows what the source showed (a null SR reads as zeros elsewhere).
+            targetStorage.SetNullContent(created.Str("location"), source.NullContentOf(vdi.Str("location"), size));
         }
 
         Vdis.RefreshUsage(call.Pool, target);

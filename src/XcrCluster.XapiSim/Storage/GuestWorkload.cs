@@ -25,6 +25,11 @@ public static class GuestWorkload
 
             var vdi = pool.Db.Get(Schemas.Vdi, disks[disk].Str("VDI"));
             var storage = pool.StorageOfVdi(vdi);
+            if (storage.IsNull)
+            {
+                throw new XapiException("SR_OPERATION_NOT_SUPPORTED", vdi.Str("SR"));
+            }
+
             var rng = new Random(seed);
             lock (storage.Structure)
             {
@@ -49,7 +54,8 @@ public static class GuestWorkload
         }
     }
 
-    /// <summary>SHA-256 of the whole virtual disk, hex, read through its chain.</summary>
+    /// <summary>SHA-256 of the whole virtual disk, hex, read through its chain; on a null SR the hash of what
+    /// was imported (<see cref="NullContent"/>), or "" when a resize made it unknown.</summary>
     public static string Checksum(SimPool pool, string vdiId)
     {
         SrStorage storage;
@@ -59,6 +65,10 @@ public static class GuestWorkload
             var vdi = pool.Db.GetByRefOrUuid(Schemas.Vdi, vdiId);
             storage = pool.StorageOfVdi(vdi);
             location = vdi.Str("location");
+            if (storage.IsNull)
+            {
+                return storage.NullContentOf(location, vdi.Int("virtual_size"))?.Sha256 ?? "";
+            }
         }
 
         lock (storage.Structure)

@@ -8,24 +8,44 @@ namespace XcrCluster.XapiSim.Storage;
 /// differencing file names its parent by file name, or "synthetic:SEED:SIZE" for generated content.
 /// Structural changes (snapshot, coalesce, delete) take <see cref="Structure"/>; exports pin the files they
 /// read so the collector leaves those chains alone.
+/// A null SR (SR.type "null", for benchmarks) has no directory and no files: its disks read as zeros, imports
+/// are parsed and hashed (<see cref="NullContent"/>, kept in memory only) and structural changes touch records only.
 /// </summary>
-public sealed class SrStorage
+public sealed partial class SrStorage
 {
     private const string ImportSuffix = ".importing";
+
+    /// <summary>Above this file size an import writes a journal rather than a staged copy of the whole file.</summary>
+    internal const long JournalAbove = 64L << 20;
     private readonly ConcurrentDictionary<string, int> pins = new(StringComparer.Ordinal);
 
-    public SrStorage(string dir)
+    public SrStorage(string dir, bool isNull = false)
     {
         Dir = dir;
+        IsNull = isNull;
+        if (isNull)
+        {
+            return;
+        }
+
         Directory.CreateDirectory(dir);
         foreach (var stale in Directory.EnumerateFiles(dir, "*" + ImportSuffix))
         {
             // An import cut by a crash never replaced its VDI's file: drop the half-written copy.
             File.Delete(stale);
         }
+
+        foreach (var journal in Directory.EnumerateFiles(dir, "*.vhd" + JournalImport.Suffix))
+        {
+            // A complete import whose journal was being applied when the process died: apply it again.
+            JournalImport.Replay(this, Path.GetFileName(journal)[..^(".vhd" + JournalImport.Suffix).Length]);
+        }
     }
 
     public string Dir { get; }
+
+    /// <summary>True for a null SR: no files, see the class summary.</summary>
+    public bool IsNull { get; }
 
     public Lock Structure { get; } = new();
 
@@ -38,14 +58,21 @@ public sealed class SrStorage
 
     public string PathOf(string location) => Path.Combine(Dir, location + ".vhd");
 
-    public bool Exists(string location) => File.Exists(PathOf(location));
+    public bool Exists(string location) => !IsNull && File.Exists(PathOf(location));
 
-    public long PhysicalUsage() => Directory.EnumerateFiles(Dir, "*.vhd").Sum(f => new FileInfo(f).Length);
+    public long PhysicalUsage() => IsNull ? 0 : Directory.EnumerateFiles(Dir, "*.vhd").Sum(f => new FileInfo(f).Length);
 
     public long FileSize(string location) => Exists(location) ? new FileInfo(PathOf(location)).Length : 0;
 
+    /// <summary>A new disk; on a null SR it is zeros whatever the fill (nothing is stored).</summary>
     public void CreateDisk(string location, long virtualSize, DiskFill fill)
     {
+        if (IsNull)
+        {
+            hashes.TryRemove(location, out _);
+            return;
+        }
+
         if (fill.Kind == "synthetic")
         {
             using var synthetic = new SyntheticDisk(virtualSize, (ulong)fill.Seed);
@@ -72,6 +99,11 @@ public sealed class SrStorage
     {
         var layers = new List<Layer>();
         var name = location + ".vhd";
+        if (IsNull)
+        {
+            return [new Layer(name, [], 0)];
+        }
+
         while (true)
         {
             if (SyntheticDisk.TryParse(name, out var synthetic))
@@ -97,6 +129,14 @@ public sealed class SrStorage
     {
         lock (Structure)
         {
+            if (IsNull)
+            {
+                // Both children show what the leaf showed.
+                SetNullContent(baseCopy, hashes.GetValueOrDefault(leaf));
+                SetNullContent(newChild, hashes.GetValueOrDefault(leaf));
+                return;
+            }
+
             File.Move(PathOf(leaf), PathOf(baseCopy));
             using var parent = Open(baseCopy);
             using (VhdFile.CreateDifferencing(PathOf(leaf), parent, OptionsFor(parent.VirtualSize)))
@@ -113,6 +153,12 @@ public sealed class SrStorage
     {
         lock (Structure)
         {
+            if (IsNull)
+            {
+                hashes.TryRemove(location, out _);
+                return;
+            }
+
             File.Delete(PathOf(location));
         }
     }
@@ -124,6 +170,13 @@ public sealed class SrStorage
     {
         lock (Structure)
         {
+            if (IsNull)
+            {
+                // The child's content does not change; the parent's record goes.
+                hashes.TryRemove(parent, out _);
+                return;
+            }
+
             Guid childId;
             using (var target = Open(parent, writable: true))
             using (var source = VhdFile.Open(PathOf(child), new VhdOpenOptions { ResolveParent = false }))
@@ -149,12 +202,29 @@ public sealed class SrStorage
         }
     }
 
-    /// <summary>Copies a disk's file so an import can write to the copy and swap it in only when complete.</summary>
-    public ImportStaging BeginImport(string location)
+    /// <summary>Where an import writes: on a file SR a staged copy of the disk's file, swapped in only when
+    /// complete; on a null SR a hash of the content, recorded at commit.</summary>
+    public ImportTarget BeginImport(string location, long virtualSize)
     {
+        if (IsNull)
+        {
+            return new NullImport(virtualSize, content => hashes[location] = content);
+        }
+
         var staging = PathOf(location) + ImportSuffix;
+        if (FileSize(location) > JournalAbove)
+        {
+            return new JournalImport(this, location, staging, OptionsFor(virtualSize));
+        }
+
         File.Copy(PathOf(location), staging, overwrite: true);
-        return new ImportStaging(this, location, staging, OpenPath(staging, writable: true));
+        return new FileImport(OpenPath(staging, writable: true), () =>
+        {
+            lock (Structure)
+            {
+                File.Move(staging, PathOf(location), overwrite: true);
+            }
+        }, () => File.Delete(staging));
     }
 
     public void Pin(IEnumerable<string> names)
@@ -178,32 +248,5 @@ public sealed class SrStorage
     public sealed record Layer(string Name, HashSet<int>? Blocks, int BlockCount)
     {
         public bool IsAllocated(int index) => Blocks?.Contains(index) ?? index < BlockCount;
-    }
-
-    public sealed class ImportStaging(SrStorage storage, string location, string stagingPath, VhdFile disk) : IDisposable
-    {
-        private bool done;
-
-        public VhdFile Disk { get; } = disk;
-
-        public void Commit()
-        {
-            Disk.Dispose();
-            lock (storage.Structure)
-            {
-                File.Move(stagingPath, storage.PathOf(location), overwrite: true);
-            }
-
-            done = true;
-        }
-
-        public void Dispose()
-        {
-            Disk.Dispose();
-            if (!done)
-            {
-                File.Delete(stagingPath);
-            }
-        }
     }
 }

@@ -123,7 +123,20 @@ public static class Vdis
     public static void Resize(SimPool pool, XapiObject vdi, long size)
     {
         size = VhdConstants.RoundUpToSector(size);
-        using (var disk = pool.StorageOfVdi(vdi).Open(vdi.Str("location"), writable: true))
+        var storage = pool.StorageOfVdi(vdi);
+        if (storage.IsNull)
+        {
+            // No file, no BAT room to respect; the content hash (of the old size) no longer describes the disk.
+            if (size < vdi.Int("virtual_size") || size > VhdConstants.MaxDiskSize)
+            {
+                throw new XapiException("SR_BACKEND_FAILURE_79", "", "VDI Invalid size", "");
+            }
+
+            pool.Db.Set(vdi, "virtual_size", size);
+            return;
+        }
+
+        using (var disk = storage.Open(vdi.Str("location"), writable: true))
         {
             // A shrink, an absurd size or growth beyond the BAT room the file was created with is refused.
             if (size < vdi.Int("virtual_size") || size > VhdConstants.MaxDiskSize || VhdHeader.BlockCountFor(size, disk.BlockSize) > disk.Header.MaxTableEntries)
