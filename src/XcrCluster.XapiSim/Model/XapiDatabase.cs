@@ -42,6 +42,7 @@ public sealed class XapiDatabase
         rows.Add(row.Ref, row);
         refByUuid[row.Uuid] = row.Ref;
         row.CreatedGeneration = Touch(row);
+        TouchReferenced(row);
         return row;
     }
 
@@ -55,8 +56,37 @@ public sealed class XapiDatabase
 
     public void Set(XapiObject row, string field, object? value)
     {
+        var before = row.Fields[field];
         row.Fields[field] = row.Schema.Field(field).Coerce(value);
         Touch(row);
+        if (ForwardRefs.Contains($"{row.Schema.Name}.{field}"))
+        {
+            TouchRow(before as string);
+            TouchRow(row.Fields[field] as string);
+        }
+    }
+
+    /// <summary>Ref fields another class shows as a reverse set ("VBD.VM" is VM.VBDs).</summary>
+    private static readonly HashSet<string> ForwardRefs
+        = Schemas.All.SelectMany(s => s.Fields).Where(f => f.IsComputed).Select(f => f.ReverseOf!).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>A row created or deleted changes the reverse sets of the rows it refers to, and XAPI's database
+    /// stamps those rows too (ocaml/database/db_cache_types.ml: add_row, remove_row and update_one_to_many), so
+    /// event.from reports the VM whose VBDs changed. Without it an event-fed cache keeps stale VBDs, VDIs, snapshots.</summary>
+    private void TouchReferenced(XapiObject row)
+    {
+        foreach (var field in row.Schema.Fields.Where(f => !f.IsComputed && ForwardRefs.Contains($"{row.Schema.Name}.{f.Name}")))
+        {
+            TouchRow(row.Fields[field.Name] as string);
+        }
+    }
+
+    private void TouchRow(string? @ref)
+    {
+        if (@ref is not null && rows.TryGetValue(@ref, out var target))
+        {
+            Touch(target);
+        }
     }
 
     public void Delete(XapiObject row)
@@ -73,6 +103,7 @@ public sealed class XapiDatabase
             tombstones.RemoveFirst();
         }
 
+        TouchReferenced(row);
         Dirty = true;
         Signal();
     }

@@ -15,8 +15,10 @@ public static class Events
         table.Add("event.inject", 2, call =>
         {
             var schema = Schemas.TryGetByEventClass(call.Args.String(0), out var s) ? s : throw new XapiException("HANDLE_INVALID", call.Args.String(0), call.Args.String(1));
-            call.Db.Touch(call.Get(schema, 1));
-            return Token(call.Db.Generation);
+            // XAPI touches the row at generation g and answers g - 1 (ocaml/xapi/xapi_event.ml, inject;
+            // ocaml/database/db_cache_types.ml, touch): every change made before the call is at or below the token,
+            // and event.from from it reports the touched object at once.
+            return Token(call.Db.Touch(call.Get(schema, 1)) - 1);
         });
         table.Add(new MethodSpec("event.from", 3, AsyncHandler: From, AsyncCapable: false));
     }
