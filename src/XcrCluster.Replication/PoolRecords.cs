@@ -16,6 +16,10 @@ public sealed partial class Pool
     /// <summary>The pool's live mirror (one per pool on the node serving it); null: every read goes to the pool.</summary>
     public PoolMirror? Mirror { get; init; }
 
+    /// <summary>The next read waits for the mirror to show the pool as it is now, whoever changed it: a run starts with
+    /// it, so a Pool kept across runs does not read another session's changes late.</summary>
+    public void ReadFromNow() => Interlocked.Exchange(ref barrierAt, -1);
+
     /// <summary>Every object of class <typeparamref name="T"/>.</summary>
     public async Task<IReadOnlyList<T>> AllAsync<T>(CancellationToken ct = default)
         where T : IXapiRecord<T>
@@ -72,11 +76,11 @@ public sealed partial class Pool
             return mirror;
         }
 
-        // Reads started together (the inventory's four classes) share one barrier.
+        // Reads started together (the inventory's four classes) share one barrier while it is under way.
         Task barrier;
         lock (barrierGate)
         {
-            if (pending is not { } p || p.Writes != writes || p.Barrier.IsFaulted || p.Barrier.IsCanceled)
+            if (pending is not { } p || p.Writes != writes || p.Barrier.IsCompleted)
             {
                 pending = p = (writes, mirror.BarrierAsync(Client, ct));
             }

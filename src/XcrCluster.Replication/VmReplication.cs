@@ -35,6 +35,7 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
     public async Task<RunResult> RunAsync(string vmUuid, CancellationToken ct = default)
     {
         var run = new Run { VmUuid = vmUuid };
+        source.ReadFromNow();
         try
         {
             await CheckSourceAsync(run, vmUuid, ct).ConfigureAwait(false);

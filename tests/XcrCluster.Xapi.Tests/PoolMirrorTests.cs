@@ -123,4 +123,31 @@ public sealed class PoolMirrorTests
         await client.GetAllRecordsAsync<TaskRecord>();
         Assert.Equal(before, sim.Pool.Stats.CallCounts().GetValueOrDefault("event.from"));
     }
+
+    [Fact]
+    public async Task After_a_master_change_the_reloaded_mirror_follows_the_new_master()
+    {
+        await using var sim = await ClientPools.StartAsync(o => o with { Listen = ["127.0.0.1:0", "127.0.0.2:0"] });
+        await using var client = await ClientPools.ConnectAsync(sim);
+        await using var mirror = new PoolMirror(ClientPools.Endpoint(sim), Quick).Start();
+        await mirror.BarrierAsync(client);
+        Assert.Equal("127.0.0.1", mirror.Master!.Url.Host);
+
+        // What Pool.designate_new_master leaves (the simulator has no such call): the pool names the other host as its
+        // master; the old master's sessions end, so the stream fails and the next login there is told HOST_IS_SLAVE.
+        var second = (await mirror.AllAsync<HostRecord>()).Single(h => h.Address == "127.0.0.2");
+        lock (sim.Pool.Db.Sync)
+        {
+            sim.Pool.Db.Set(sim.Pool.PoolRow, "master", second.Ref);
+        }
+
+        sim.Pool.Faults.EventStreams.KillAll();
+        await using var moved = await ClientPools.ConnectAsync(sim);
+        Assert.Equal("127.0.0.2", moved.Endpoint.Url.Host);
+        await moved.CallAsync("task.create", "after the move", "");
+        await mirror.BarrierAsync(moved);
+        Assert.Equal("127.0.0.2", mirror.Master!.Url.Host);
+        Assert.Equal(2, mirror.Loads);
+        Assert.Contains(await mirror.AllAsync<TaskRecord>(), t => t.NameLabel == "after the move");
+    }
 }

@@ -19,6 +19,7 @@ public sealed partial class PoolMirror
             {
                 client = await ConnectAsync(master, stop).ConfigureAwait(false);
                 master = client.Endpoint;
+                Master = master;
                 var view = await LoadAsync(client, stop).ConfigureAwait(false);
                 Interlocked.Increment(ref loads);
                 Volatile.Write(ref failures, 0);

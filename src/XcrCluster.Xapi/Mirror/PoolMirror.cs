@@ -32,6 +32,9 @@ public sealed partial class PoolMirror : IAsyncDisposable
     /// <summary>The endpoint the mirror was made for (a registration whose endpoint changes gets a new mirror).</summary>
     public XapiEndpoint Endpoint { get; }
 
+    /// <summary>The master the mirror's session is on (after any HOST_IS_SLAVE redirect); null before the first login.</summary>
+    public XapiEndpoint? Master { get; private set; }
+
     /// <summary>A complete view is held.</summary>
     public bool IsReady => Volatile.Read(ref state) is not null;
 

@@ -30,8 +30,16 @@ public static class Events
         var timeout = TimeSpan.FromSeconds(Math.Clamp(call.Args.Double(2), 0, 3600));
         var since = Parse(token);
         var deadline = DateTime.UtcNow + timeout;
+        var streams = call.Pool.Faults.EventStreams;
         while (true)
         {
+            // Taken before the check, so a kill in between still wakes the wait below.
+            var killed = streams.Killed;
+            if (streams.Follow(call.Session ?? ""))
+            {
+                throw new XapiException("EVENTS_LOST");
+            }
+
             var next = call.Db.NextChange();
             lock (call.Db.Sync)
             {
@@ -50,7 +58,7 @@ public static class Events
             var remaining = deadline - DateTime.UtcNow;
             if (remaining > TimeSpan.Zero)
             {
-                await Task.WhenAny(next, Task.Delay(remaining)).ConfigureAwait(false);
+                await Task.WhenAny(next, Task.Delay(remaining), killed).ConfigureAwait(false);
             }
         }
     }
