@@ -24,7 +24,8 @@ public static class AgentRecovery
                 ? new Pool(await XapiClient.ConnectAsync((services.Unseal ?? throw new InvalidOperationException(
                     "this node cannot unseal a login"))(login), ct: deadline.Token).ConfigureAwait(false))
                     { Name = run.Pool, Gate = services.Gate ?? OpenGate.Instance }
-                : await PoolMirrors.OpenAsync(services.Pools, run.Pool, services.Mirrors, services.Gate, deadline.Token).ConfigureAwait(false);
+                : await PoolMirrors.OpenAsync(services.Pools, run.Pool, services.Mirrors, services.Gate, deadline.Token)
+                    .ConfigureAwait(false);
             await using var client = pool.Client;
             var outcome = await (run.Step is ReverseDelta reverse ? ReverseAsync(pool, reverse, services, deadline.Token)
                 : StepAsync(pool, run.Step, deadline.Token)).WaitAsync(deadline.Token).ConfigureAwait(false);
@@ -52,7 +53,8 @@ public static class AgentRecovery
             return await Failback.RunAsync(remote, pool, step, ct).ConfigureAwait(false);
         }
 
-        var sourcePool = await PoolMirrors.OpenAsync(services.Pools, step.SourcePool, services.Mirrors, services.Gate, ct).ConfigureAwait(false);
+        var sourcePool = await PoolMirrors.OpenAsync(services.Pools, step.SourcePool, services.Mirrors, services.Gate, ct)
+            .ConfigureAwait(false);
         await using var client = sourcePool.Client;
         return await Failback.RunAsync(new PoolFailbackReplica(pool), sourcePool, step, ct).ConfigureAwait(false);
     }

@@ -70,7 +70,7 @@ public sealed record TargetSpec(Pool Pool, string SrUuid) : ITargetSpec
     public async Task<ITargetSide> OpenAsync(JobRef job, string sourceVmUuid, string sourceVmName, CancellationToken ct)
     {
         Pool.ReadFromNow();
-        var sr = await Pool.RecordAsync<SrRecord>(await Pool.Client.GetRefByUuidAsync<SrRecord>(SrUuid, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+        var sr = await Pool.RecordAsync<SrRecord>(await Pool.SrRefAsync(SrUuid, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
         return new TargetSr(Pool, sr, job, sourceVmUuid, sourceVmName);
     }
 }

@@ -46,8 +46,8 @@ public sealed class TwoPools : IAsyncDisposable
 
     public PoolMirror? TargetMirror { get; }
 
-    public static async Task<TwoPools> StartAsync(Func<SimOptions, SimOptions>? sourceOptions = null, Func<SimOptions, SimOptions>? targetOptions = null,
-        bool mirrors = true)
+    public static async Task<TwoPools> StartAsync(Func<SimOptions, SimOptions>? sourceOptions = null,
+        Func<SimOptions, SimOptions>? targetOptions = null, bool mirrors = true)
     {
         var sourceSim = await SimHost.StartAsync(sourceOptions);
         var targetSim = await SimHost.StartAsync(targetOptions);

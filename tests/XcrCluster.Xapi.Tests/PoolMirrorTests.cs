@@ -6,15 +6,16 @@ namespace XcrCluster.Xapi.Tests;
 /// <summary>The live mirror of a pool against the simulator: the load, events, the barrier, a stream that dies.</summary>
 public sealed class PoolMirrorTests
 {
-    private static readonly PoolMirrorOptions Quick = new() { ReloadDelay = TimeSpan.FromMilliseconds(20), EventTimeout = TimeSpan.FromSeconds(5) };
+    private static readonly PoolMirrorOptions Quick = new()
+    {
+        ReloadDelay = TimeSpan.FromMilliseconds(20), EventTimeout = TimeSpan.FromSeconds(5),
+    };
 
     [Fact]
     public async Task Loads_every_class_once_and_then_follows_events_only()
     {
-        await using var sim = await ClientPools.StartAsync();
-        await using var client = await ClientPools.ConnectAsync(sim);
-        await using var mirror = new PoolMirror(ClientPools.Endpoint(sim), Quick).Start();
-        await mirror.BarrierAsync(client);
+        await using var opened = await OpenAsync();
+        var (sim, client, mirror) = opened;
 
         var vms = await mirror.AllAsync<VmRecord>();
         Assert.Equal(["db01", "tiny01", "web01"], vms.Where(v => !v.IsASnapshot && !v.IsControlDomain && !v.IsATemplate)
@@ -37,10 +38,8 @@ public sealed class PoolMirrorTests
     [Fact]
     public async Task Adds_changes_and_removals_are_seen_after_a_barrier_including_reverse_sets()
     {
-        await using var sim = await ClientPools.StartAsync();
-        await using var client = await ClientPools.ConnectAsync(sim);
-        await using var mirror = new PoolMirror(ClientPools.Endpoint(sim), Quick).Start();
-        await mirror.BarrierAsync(client);
+        await using var opened = await OpenAsync();
+        var (sim, client, mirror) = opened;
         var db01 = (await mirror.AllAsync<VmRecord>()).Single(v => v.NameLabel == "db01" && !v.IsASnapshot);
         var disk = (await mirror.AllAsync<VbdRecord>()).First(b => b.Vm == db01.Ref && b.IsDisk);
 
@@ -67,11 +66,9 @@ public sealed class PoolMirrorTests
     [Fact]
     public async Task A_failed_event_stream_is_reloaded_and_readers_see_the_pool_as_it_is_then()
     {
-        await using var sim = await ClientPools.StartAsync();
-        await using var client = await ClientPools.ConnectAsync(sim);
         var log = new List<string>();
-        await using var mirror = new PoolMirror(ClientPools.Endpoint(sim), Quick with { Log = l => { lock (log) { log.Add(l); } } }).Start();
-        await mirror.BarrierAsync(client);
+        await using var opened = await OpenAsync(Quick with { Log = l => { lock (log) { log.Add(l); } } });
+        var (sim, client, mirror) = opened;
         var tiny = (await mirror.AllAsync<VmRecord>()).Single(v => v.NameLabel == "tiny01" && !v.IsASnapshot);
 
         // The held event.from returns with the rename; the next one fails as a pool that lost the events does.
@@ -112,10 +109,8 @@ public sealed class PoolMirrorTests
     [Fact]
     public async Task Dispose_stops_the_loop()
     {
-        await using var sim = await ClientPools.StartAsync();
-        await using var client = await ClientPools.ConnectAsync(sim);
-        var mirror = new PoolMirror(ClientPools.Endpoint(sim), Quick).Start();
-        await mirror.BarrierAsync(client);
+        await using var opened = await OpenAsync();
+        var (sim, client, mirror) = opened;
         await mirror.DisposeAsync();
         Assert.False(mirror.IsReady);
         var before = sim.Pool.Stats.CallCounts().GetValueOrDefault("event.from");
@@ -127,10 +122,8 @@ public sealed class PoolMirrorTests
     [Fact]
     public async Task After_a_master_change_the_reloaded_mirror_follows_the_new_master()
     {
-        await using var sim = await ClientPools.StartAsync(o => o with { Listen = ["127.0.0.1:0", "127.0.0.2:0"] });
-        await using var client = await ClientPools.ConnectAsync(sim);
-        await using var mirror = new PoolMirror(ClientPools.Endpoint(sim), Quick).Start();
-        await mirror.BarrierAsync(client);
+        await using var opened = await OpenAsync(configure: o => o with { Listen = ["127.0.0.1:0", "127.0.0.2:0"] });
+        var (sim, _, mirror) = opened;
         Assert.Equal("127.0.0.1", mirror.Master!.Url.Host);
 
         // What Pool.designate_new_master leaves (the simulator has no such call): the pool names the other host as its
@@ -149,5 +142,26 @@ public sealed class PoolMirrorTests
         Assert.Equal("127.0.0.2", mirror.Master!.Url.Host);
         Assert.Equal(2, mirror.Loads);
         Assert.Contains(await mirror.AllAsync<TaskRecord>(), t => t.NameLabel == "after the move");
+    }
+
+    /// <summary>A pool, a session on it and its mirror, loaded.</summary>
+    private static async Task<Opened> OpenAsync(PoolMirrorOptions? options = null,
+        Func<XapiSim.SimOptions, XapiSim.SimOptions>? configure = null)
+    {
+        var sim = await ClientPools.StartAsync(configure);
+        var client = await ClientPools.ConnectAsync(sim);
+        var mirror = new PoolMirror(ClientPools.Endpoint(sim), options ?? Quick).Start();
+        await mirror.BarrierAsync(client);
+        return new Opened(sim, client, mirror);
+    }
+
+    private sealed record Opened(SimHost Sim, XapiClient Client, PoolMirror Mirror) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Mirror.DisposeAsync();
+            await Client.DisposeAsync();
+            await Sim.DisposeAsync();
+        }
     }
 }

@@ -18,6 +18,7 @@ public sealed partial class PoolMirror : IAsyncDisposable
     private Task? loop;
     private int failures;
     private long loads;
+    private bool disposed;
 
     public PoolMirror(XapiEndpoint endpoint, PoolMirrorOptions? options = null)
     {
@@ -49,6 +50,7 @@ public sealed partial class PoolMirror : IAsyncDisposable
     {
         lock (gate)
         {
+            ObjectDisposedException.ThrowIf(disposed, this);
             loop ??= Task.Run(() => RunAsync(stopping.Token));
         }
 
@@ -82,12 +84,18 @@ public sealed partial class PoolMirror : IAsyncDisposable
     /// <summary>Stops the loop and logs out.</summary>
     public async ValueTask DisposeAsync()
     {
-        await stopping.CancelAsync().ConfigureAwait(false);
         Task? running;
         lock (gate)
         {
-            running = loop;
+            if (disposed)
+            {
+                return;
+            }
+
+            (disposed, running) = (true, loop);
         }
+
+        await stopping.CancelAsync().ConfigureAwait(false);
 
         if (running is not null)
         {
