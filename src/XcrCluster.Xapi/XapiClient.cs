@@ -80,11 +80,27 @@ public sealed partial class XapiClient : IAsyncDisposable
     public async Task<object?> CallAsync(string method, IReadOnlyList<object?> args, CancellationToken ct, TimeSpan? timeout = null)
     {
         var readOnly = IsReadOnly(method);
-        if (!readOnly && method != "event.inject")
+        if (readOnly || method == "event.inject")
+        {
+            return await SendAsync(method, args, readOnly, ct, timeout).ConfigureAwait(false);
+        }
+
+        // Counted when sent and again when answered: a barrier taken while the write was under way (another task on this
+        // session) does not stand for it once it has landed.
+        NoteWrite();
+        try
+        {
+            return await SendAsync(method, args, readOnly, ct, timeout).ConfigureAwait(false);
+        }
+        finally
         {
             NoteWrite();
         }
+    }
 
+    private async Task<object?> SendAsync(string method, IReadOnlyList<object?> args, bool readOnly, CancellationToken ct,
+        TimeSpan? timeout)
+    {
         for (var attempt = 0; ; attempt++)
         {
             var used = session ?? await LoginAsync(null, ct).ConfigureAwait(false);
