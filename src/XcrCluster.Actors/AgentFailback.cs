@@ -16,9 +16,9 @@ public static class AgentFailback
         using var deadline = new CancellationTokenSource(AgentRecovery.Timeout);
         try
         {
-            await using var client = await XapiClient.ConnectAsync(await services.Pools.EndpointAsync(request.Pool).ConfigureAwait(false),
-                ct: deadline.Token).ConfigureAwait(false);
-            var pool = new Pool(client) { Name = request.Pool, Gate = services.Gate ?? OpenGate.Instance };
+            var pool = await PoolMirrors.OpenAsync(services.Pools, request.Pool, services.Mirrors, services.Gate, deadline.Token)
+                .ConfigureAwait(false);
+            await using var client = pool.Client;
             return request switch
             {
                 ReadFailbackReplica read => new FailbackReplicaRead(read.Pool,

@@ -10,12 +10,12 @@ public static class AgentPurge
     /// <summary>The longest a purge is waited for; past it the asker hears why (what is left is removed by purging again).</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
 
-    public static async Task<PoolPurged> RunAsync(PurgeOnPool purge, IPoolRegistry pools)
+    public static async Task<PoolPurged> RunAsync(PurgeOnPool purge, AgentServices services)
     {
         using var deadline = new CancellationTokenSource(Timeout);
         try
         {
-            return await PurgeAsync(purge, pools, deadline.Token).WaitAsync(deadline.Token).ConfigureAwait(false);
+            return await PurgeAsync(purge, services, deadline.Token).WaitAsync(deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
@@ -23,11 +23,10 @@ public static class AgentPurge
         }
     }
 
-    private static async Task<PoolPurged> PurgeAsync(PurgeOnPool purge, IPoolRegistry pools, CancellationToken ct)
+    private static async Task<PoolPurged> PurgeAsync(PurgeOnPool purge, AgentServices services, CancellationToken ct)
     {
-        await using var client = await XapiClient.ConnectAsync(await pools.EndpointAsync(purge.Pool).ConfigureAwait(false), ct: ct)
-            .ConfigureAwait(false);
-        var pool = new Pool(client) { Name = purge.Pool };
+        var pool = await PoolMirrors.OpenAsync(services.Pools, purge.Pool, services.Mirrors, null, ct).ConfigureAwait(false);
+        await using var client = pool.Client;
         var vms = purge.Vms is null ? null : new HashSet<string>(purge.Vms, StringComparer.Ordinal);
         if (purge.SrUuid is null)
         {

@@ -19,11 +19,14 @@ public static class AgentRecovery
         try
         {
             // A login given with the step (xcr seed's URL credentials, sealed with the cluster key) instead of the registered one.
-            var endpoint = run.Login is { } login
-                ? (services.Unseal ?? throw new InvalidOperationException("this node cannot unseal a login"))(login)
-                : await services.Pools.EndpointAsync(run.Pool).ConfigureAwait(false);
-            await using var client = await XapiClient.ConnectAsync(endpoint, ct: deadline.Token).ConfigureAwait(false);
-            var pool = new Pool(client) { Name = run.Pool, Gate = services.Gate ?? OpenGate.Instance };
+            // (A pool's mirror serves its registered login only.)
+            var pool = run.Login is { } login
+                ? new Pool(await XapiClient.ConnectAsync((services.Unseal ?? throw new InvalidOperationException(
+                    "this node cannot unseal a login"))(login), ct: deadline.Token).ConfigureAwait(false))
+                    { Name = run.Pool, Gate = services.Gate ?? OpenGate.Instance }
+                : await PoolMirrors.OpenAsync(services.Pools, run.Pool, services.Mirrors, services.Gate, deadline.Token)
+                    .ConfigureAwait(false);
+            await using var client = pool.Client;
             var outcome = await (run.Step is ReverseDelta reverse ? ReverseAsync(pool, reverse, services, deadline.Token)
                 : StepAsync(pool, run.Step, deadline.Token)).WaitAsync(deadline.Token).ConfigureAwait(false);
             return new RecoveryStepDone(run.Pool, outcome);
@@ -50,9 +53,9 @@ public static class AgentRecovery
             return await Failback.RunAsync(remote, pool, step, ct).ConfigureAwait(false);
         }
 
-        await using var client = await XapiClient.ConnectAsync(await services.Pools.EndpointAsync(step.SourcePool).ConfigureAwait(false),
-            ct: ct).ConfigureAwait(false);
-        var sourcePool = new Pool(client) { Name = step.SourcePool, Gate = services.Gate ?? OpenGate.Instance };
+        var sourcePool = await PoolMirrors.OpenAsync(services.Pools, step.SourcePool, services.Mirrors, services.Gate, ct)
+            .ConfigureAwait(false);
+        await using var client = sourcePool.Client;
         return await Failback.RunAsync(new PoolFailbackReplica(pool), sourcePool, step, ct).ConfigureAwait(false);
     }
 

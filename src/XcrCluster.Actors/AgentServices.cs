@@ -23,6 +23,10 @@ public sealed record AgentServices(IPoolRegistry Pools, Func<Task<ChannelReceive
 
     public RunRegistry Running { get; init; } = new();
 
+    /// <summary>The live mirrors of the pools this node serves: every session, inventory, purge and recovery step of the
+    /// node reads records through them; null: each reads its pool directly.</summary>
+    public PoolMirrors? Mirrors { get; init; }
+
     /// <summary>The export rate limits of the runs whose VMs export here, one per job run (maxExportRate).</summary>
     public RunThrottles Throttles { get; init; } = new();
 

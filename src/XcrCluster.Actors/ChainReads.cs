@@ -54,14 +54,14 @@ internal static class ChainReads
 {
     /// <summary>What an SR holds for a VM (<see cref="SrReplicaRead"/>), off the agent on a session of its own, bounded like an
     /// inventory read.</summary>
-    public static async Task<SrReplicas> ReadSrAsync(GetSrReplicas get, IPoolRegistry pools)
+    public static async Task<SrReplicas> ReadSrAsync(GetSrReplicas get, AgentServices services)
     {
         using var deadline = new CancellationTokenSource(PoolAgentActor.InventoryTimeout);
         try
         {
-            await using var client = await XapiClient.ConnectAsync(await pools.EndpointAsync(get.Pool).ConfigureAwait(false),
-                ct: deadline.Token).ConfigureAwait(false);
-            return new SrReplicas(get.Pool, await SrReplicaRead.ReadAsync(new Pool(client) { Name = get.Pool }, get.Pool, get.SrUuid,
+            var pool = await PoolMirrors.OpenAsync(services.Pools, get.Pool, services.Mirrors, null, deadline.Token).ConfigureAwait(false);
+            await using var client = pool.Client;
+            return new SrReplicas(get.Pool, await SrReplicaRead.ReadAsync(pool, get.Pool, get.SrUuid,
                 get.VmUuid, get.KnownReplicas, deadline.Token).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)

@@ -14,23 +14,25 @@ public sealed class LocalRun(IPoolRegistry pools, IPoolGate? gate = null, IRemot
     /// VM's own.</summary>
     public RunThrottles? Throttles { get; init; }
 
+    /// <summary>The node's pool mirrors the run reads records through; null: it reads the pools directly.</summary>
+    public PoolMirrors? Mirrors { get; init; }
+
     public async Task<RunResult> RunAsync(ReplicateVm request, IMaterializer materializer, IProgress<RunProgress>? progress,
         CancellationToken ct)
     {
-        var clients = new Dictionary<string, XapiClient>(StringComparer.Ordinal);
+        var opened = new Dictionary<string, Pool>(StringComparer.Ordinal);
         using var rate = Throttles?.Take(request.RunId, request.Settings.MaxExportRate);
         try
         {
             async Task<Pool> Connect(string name)
             {
-                if (!clients.TryGetValue(name, out var client))
+                if (!opened.TryGetValue(name, out var pool))
                 {
-                    client = await XapiClient.ConnectAsync(await pools.EndpointAsync(name).ConfigureAwait(false), ct: ct)
-                        .ConfigureAwait(false);
-                    clients[name] = client;
+                    pool = await PoolMirrors.OpenAsync(pools, name, Mirrors, gate, ct).ConfigureAwait(false);
+                    opened[name] = pool;
                 }
 
-                return new Pool(client) { Name = name, Gate = gate ?? OpenGate.Instance };
+                return pool;
             }
 
             var source = await Connect(request.SourcePool).ConfigureAwait(false);
@@ -56,9 +58,9 @@ public sealed class LocalRun(IPoolRegistry pools, IPoolGate? gate = null, IRemot
         }
         finally
         {
-            foreach (var client in clients.Values)
+            foreach (var pool in opened.Values)
             {
-                await client.DisposeAsync().ConfigureAwait(false);
+                await pool.Client.DisposeAsync().ConfigureAwait(false);
             }
         }
     }

@@ -106,7 +106,7 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
                 return;
             }
 
-            ReadInventoryAsync(pool, targets.Pools).PipeTo(Sender, failure: e => new InventoryFailed(pool, ErrorText.Of(e)));
+            ReadInventoryAsync(pool, targets).PipeTo(Sender, failure: e => new InventoryFailed(pool, ErrorText.Of(e)));
         });
         Receive<GetSrReplicas>(get =>
         {
@@ -117,7 +117,7 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
                 return;
             }
 
-            ChainReads.ReadSrAsync(get, targets.Pools).PipeTo(Sender, failure: e => new SrReplicasFailed(pool, get.SrUuid, ErrorText.Of(e)));
+            ChainReads.ReadSrAsync(get, targets).PipeTo(Sender, failure: e => new SrReplicasFailed(pool, get.SrUuid, ErrorText.Of(e)));
         });
         Receive<PurgeOnPool>(purge =>
         {
@@ -128,7 +128,7 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
                 return;
             }
 
-            AgentPurge.RunAsync(purge, targets.Pools).PipeTo(Sender, failure: e => new PurgeFailed(pool, purge.SrUuid, ErrorText.Of(e)));
+            AgentPurge.RunAsync(purge, targets).PipeTo(Sender, failure: e => new PurgeFailed(pool, purge.SrUuid, ErrorText.Of(e)));
         });
         Receive<RunRecoveryStep>(run =>
         {
@@ -174,14 +174,14 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
     protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
 
     /// <summary>Off the actor, on a session of its own (a read never waits behind a run's calls).</summary>
-    private static async Task<PoolInventory> ReadInventoryAsync(string pool, IPoolRegistry pools)
+    private static async Task<PoolInventory> ReadInventoryAsync(string pool, AgentServices services)
     {
         using var deadline = new CancellationTokenSource(InventoryTimeout);
         try
         {
-            await using var client = await XapiClient.ConnectAsync(await pools.EndpointAsync(pool).ConfigureAwait(false),
-                ct: deadline.Token).ConfigureAwait(false);
-            return await new Pool(client) { Name = pool }.InventoryAsync(deadline.Token).ConfigureAwait(false);
+            var opened = await PoolMirrors.OpenAsync(services.Pools, pool, services.Mirrors, null, deadline.Token).ConfigureAwait(false);
+            await using var client = opened.Client;
+            return await opened.InventoryAsync(deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {

@@ -30,7 +30,10 @@ public sealed class SourceSessionActor : ReceiveActor
             var materializer = services.Materializer ?? throw new InvalidOperationException("the agents' services have no materializer");
             var reporter = new RunProgressTopic.Reporter(p => self.Tell(p));
             services.Running.TrackAsync(request.RunId,
-                    token => new LocalRun(services.Pools, services.Gate, services.Remote) { Throttles = services.Throttles }
+                    token => new LocalRun(services.Pools, services.Gate, services.Remote)
+                        {
+                            Throttles = services.Throttles, Mirrors = services.Mirrors,
+                        }
                         .RunAsync(request, materializer, reporter, token),
                     cancel.Token)
                 .ContinueWith(t =>

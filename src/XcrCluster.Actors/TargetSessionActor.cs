@@ -33,9 +33,9 @@ public sealed class TargetSessionActor : ReceiveActor
         Context.SetReceiveTimeout(Abandoned);
         Receive<OpenTarget>(m => Reply(async () =>
         {
-            client = await XapiClient.ConnectAsync(await services.Pools.EndpointAsync(pool).ConfigureAwait(false), ct: stopping.Token)
-                .ConfigureAwait(false);
-            side = (TargetSr)await new TargetSpec(new Pool(client) { Name = pool }, m.SrUuid)
+            var opened = await PoolMirrors.OpenAsync(services.Pools, pool, services.Mirrors, null, stopping.Token).ConfigureAwait(false);
+            client = opened.Client;
+            side = (TargetSr)await new TargetSpec(opened, m.SrUuid)
                 .OpenAsync(m.Job, m.VmUuid, m.VmName, stopping.Token).ConfigureAwait(false);
             return new TargetOpened(pool, session, side.SrName);
         }));

@@ -19,6 +19,9 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
     /// <summary>Where attempts run; null: here.</summary>
     public ISourceRuns? Sources { get; init; }
 
+    /// <summary>Pool mirrors the runs made here read through (their owner disposes them); null: none.</summary>
+    public PoolMirrors? Mirrors { get; init; }
+
     public async Task<RunResult> ExecuteAsync(ReplicateVm request, IMaterializer materializer, CancellationToken ct,
         Action<RunProgress>? progress = null)
     {
@@ -66,7 +69,7 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
     private Task<RunResult> AttemptAsync(ReplicateVm request, IMaterializer materializer, Action<IRunProgressMessage> forward,
         CancellationToken ct)
         => Sources is { } sources ? sources.RunAsync(request, forward, ct)
-            : new LocalRun(pools, gate, remote) { Throttles = throttles }
+            : new LocalRun(pools, gate, remote) { Throttles = throttles, Mirrors = Mirrors }
                 .RunAsync(request, materializer, new RunProgressTopic.Reporter(forward), ct);
 }
 

@@ -75,6 +75,8 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         .WithDataChannel(options, channel)
         .WithPoolAgents(services: (system, registry) => new AgentServices(pools, () => channel.Task)
         {
+            // One live mirror per pool this node serves, stopped with the node's actor system.
+            Mirrors = NodeMirrors(system),
             // A source session here sends to targets on other nodes over this node's data channel transport.
             Gate = gate,
             Unseal = pools.Unseal,
@@ -130,3 +132,11 @@ stdout.WriteLine($"ready {url}");
 stdout.Flush();
 await app.WaitForShutdownAsync();
 return 0;
+
+// The agents' services are made once per actor system: their pool mirrors stop (and log out) when it terminates.
+static PoolMirrors NodeMirrors(ActorSystem system)
+{
+    var mirrors = new PoolMirrors();
+    system.RegisterOnTermination(mirrors.Dispose);
+    return mirrors;
+}

@@ -17,9 +17,9 @@ public sealed partial class Pool(XapiClient client)
     /// <summary>Where this pool's snapshot and transfer slots come from (its pool agent); open by default.</summary>
     public IPoolGate Gate { get; init; } = OpenGate.Instance;
 
-    public Task<VmRecord> VmAsync(string @ref) => Client.GetRecordAsync<VmRecord>(@ref);
+    public Task<VmRecord> VmAsync(string @ref) => RecordAsync<VmRecord>(@ref);
 
-    public Task<VdiRecord> VdiAsync(string @ref) => Client.GetRecordAsync<VdiRecord>(@ref);
+    public Task<VdiRecord> VdiAsync(string @ref) => RecordAsync<VdiRecord>(@ref);
 
     public async Task<string> VmRefAsync(string uuid) => await Client.GetRefByUuidAsync<VmRecord>(uuid).ConfigureAwait(false);
 

@@ -13,7 +13,7 @@ public sealed partial class Pool
         var disks = new List<(VbdRecord, VdiRecord)>();
         foreach (var vbdRef in vm.Vbds)
         {
-            var vbd = await Client.GetRecordAsync<VbdRecord>(vbdRef).ConfigureAwait(false);
+            var vbd = await RecordAsync<VbdRecord>(vbdRef).ConfigureAwait(false);
             if (vbd.IsDisk)
             {
                 disks.Add((vbd, await VdiAsync(vbd.Vdi).ConfigureAwait(false)));
@@ -27,10 +27,10 @@ public sealed partial class Pool
     /// in one get_all_records per class, sorted by name.</summary>
     public async Task<PoolInventory> InventoryAsync(CancellationToken ct = default)
     {
-        var srsRead = Client.GetAllRecordsAsync<SrRecord>(ct);
-        var vmsRead = Client.GetAllRecordsAsync<VmRecord>(ct);
-        var vbdsRead = Client.GetAllRecordsAsync<VbdRecord>(ct);
-        var vdisRead = Client.GetAllRecordsAsync<VdiRecord>(ct);
+        var srsRead = AllAsync<SrRecord>(ct);
+        var vmsRead = AllAsync<VmRecord>(ct);
+        var vbdsRead = AllAsync<VbdRecord>(ct);
+        var vdisRead = AllAsync<VdiRecord>(ct);
         await Task.WhenAll(srsRead, vmsRead, vbdsRead, vdisRead).ConfigureAwait(false);
         var srs = await srsRead.ConfigureAwait(false);
         var vdis = (await vdisRead.ConfigureAwait(false)).ToDictionary(v => v.Ref, StringComparer.Ordinal);

@@ -14,7 +14,7 @@ public static class ReplicaPurge
     /// marks those, and a replica of a replica is another job's business).</summary>
     public static async Task<int> SourceSnapshotsAsync(Pool source, string jobId, IReadOnlySet<string>? vms)
     {
-        var snapshots = (await source.Client.GetAllRecordsAsync<VmRecord>().ConfigureAwait(false)).Where(v => v.IsASnapshot
+        var snapshots = (await source.AllAsync<VmRecord>().ConfigureAwait(false)).Where(v => v.IsASnapshot
             && v.OtherConfig.GetValueOrDefault(XoMetadata.Job) == jobId && !v.OtherConfig.ContainsKey(XoMetadata.CopyOf)
             && Matches(v, vms)).ToList();
         foreach (var snapshot in snapshots)
@@ -30,7 +30,7 @@ public static class ReplicaPurge
     public static async Task<(int RestorePoints, int Replicas)> TargetAsync(Pool target, string srUuid, string? jobId,
         IReadOnlySet<string>? vms)
     {
-        var all = await target.Client.GetAllRecordsAsync<VmRecord>().ConfigureAwait(false);
+        var all = await target.AllAsync<VmRecord>().ConfigureAwait(false);
         var points = all.Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.Sr) == srUuid
             && v.OtherConfig.ContainsKey(XoMetadata.CopyOf)
             && (jobId is null || v.OtherConfig.GetValueOrDefault(XoMetadata.Job) == jobId) && Matches(v, vms)).ToList();

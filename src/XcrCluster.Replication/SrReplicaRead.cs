@@ -16,9 +16,9 @@ public static class SrReplicaRead
     public static async Task<SrObservation> ReadAsync(Pool pool, string poolName, string srUuid, string vmUuid,
         IReadOnlyCollection<string> knownReplicas, CancellationToken ct)
     {
-        var vms = await pool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false);
-        var vbds = (await pool.Client.GetAllRecordsAsync<VbdRecord>(ct).ConfigureAwait(false)).ToDictionary(v => v.Ref);
-        var vdis = (await pool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false)).ToDictionary(v => v.Ref);
+        var vms = await pool.AllAsync<VmRecord>(ct).ConfigureAwait(false);
+        var vbds = (await pool.AllAsync<VbdRecord>(ct).ConfigureAwait(false)).ToDictionary(v => v.Ref);
+        var vdis = (await pool.AllAsync<VdiRecord>(ct).ConfigureAwait(false)).ToDictionary(v => v.Ref);
         var byRef = vms.ToDictionary(v => v.Ref);
         var points = vms.Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.Sr) == srUuid
                 && v.OtherConfig.GetValueOrDefault(XoMetadata.Vm) == vmUuid && v.OtherConfig.ContainsKey(XoMetadata.CopyOf)

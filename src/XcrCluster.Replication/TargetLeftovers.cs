@@ -17,7 +17,7 @@ public static class TargetLeftovers
     {
         var pool = scope.Pool;
         var removed = 0;
-        var vms = await pool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false);
+        var vms = await pool.AllAsync<VmRecord>(ct).ConfigureAwait(false);
         var now = DateTimeOffset.UtcNow;
         foreach (var orphan in vms.Where(v => !v.IsASnapshot && FailoverTestMark.IsOrphanOf(v.NameLabel, scope.SourceVmUuid, now)))
         {
@@ -32,14 +32,14 @@ public static class TargetLeftovers
 
         var markers = new Dictionary<string, string?> { [RunScope.PreviousDisksKey] = null, [RunScope.ImportingKey] = null,
             [RunScope.CommittingKey] = null };
-        foreach (var point in (await pool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false))
+        foreach (var point in (await pool.AllAsync<VmRecord>(ct).ConfigureAwait(false))
             .Where(v => v.IsASnapshot && scope.IsMarked(v.OtherConfig)))
         {
             await pool.SetVmOtherConfigAsync(point.Ref, markers).ConfigureAwait(false);
             removed++;
         }
 
-        foreach (var vdi in (await pool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false))
+        foreach (var vdi in (await pool.AllAsync<VdiRecord>(ct).ConfigureAwait(false))
             .Where(v => v.Sr == sr.Ref && scope.IsCreatedMark(v.OtherConfig)))
         {
             if (vdi.IsASnapshot || vdi.Vbds.Count > 0)

@@ -16,7 +16,7 @@ public sealed partial class TargetReplica
 {
     public async Task FindByContentAsync(IReadOnlyList<ContentSnapshotDisk> queries, CancellationToken ct)
     {
-        var all = await pool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false);
+        var all = await pool.AllAsync<VdiRecord>(ct).ConfigureAwait(false);
         var byRef = all.ToDictionary(v => v.Ref, StringComparer.Ordinal);
         var onSr = all.Where(v => v.Sr == sr.Ref && v.Managed && !v.OtherConfig.ContainsKey(RunScope.ImportingKey)
             && !v.OtherConfig.ContainsKey(RunScope.CommittingKey)).ToList();
@@ -67,7 +67,7 @@ public sealed partial class TargetReplica
             var users = new List<VmRecord>();
             foreach (var vbdRef in active.Vbds)
             {
-                var owner = await pool.VmAsync((await pool.Client.GetRecordAsync<VbdRecord>(vbdRef, ct).ConfigureAwait(false)).Vm)
+                var owner = await pool.VmAsync((await pool.RecordAsync<VbdRecord>(vbdRef, ct).ConfigureAwait(false)).Vm)
                     .ConfigureAwait(false);
                 if (!owner.IsControlDomain)
                 {

@@ -28,7 +28,7 @@ public sealed partial class TargetReplica(Pool pool, SrRecord sr, JobRef job, st
 
     public async Task FindAsync(IReadOnlyList<string> snapshotVdiUuids, CancellationToken ct)
     {
-        var onSr = (await pool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false))
+        var onSr = (await pool.AllAsync<VdiRecord>(ct).ConfigureAwait(false))
             .Where(v => v.Sr == sr.Ref && v.Managed && !v.OtherConfig.ContainsKey(RunScope.ImportingKey)
                 && !v.OtherConfig.ContainsKey(RunScope.CommittingKey))
             .ToList();
@@ -62,7 +62,7 @@ public sealed partial class TargetReplica(Pool pool, SrRecord sr, JobRef job, st
         {
             foreach (var vbdRef in vdi.Vbds)
             {
-                var vbd = await pool.Client.GetRecordAsync<VbdRecord>(vbdRef, ct).ConfigureAwait(false);
+                var vbd = await pool.RecordAsync<VbdRecord>(vbdRef, ct).ConfigureAwait(false);
                 var owner = await pool.VmAsync(vbd.Vm).ConfigureAwait(false);
                 return await TryVmAsync(owner.IsASnapshot ? owner.SnapshotOf : owner.Ref).ConfigureAwait(false);
             }
@@ -75,7 +75,7 @@ public sealed partial class TargetReplica(Pool pool, SrRecord sr, JobRef job, st
 
     /// <summary>This job's restore points of the VM on the SR, newest first.</summary>
     private async Task<List<VmRecord>> RestorePointsAsync(CancellationToken ct)
-        => [.. (await pool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false))
+        => [.. (await pool.AllAsync<VmRecord>(ct).ConfigureAwait(false))
             .Where(v => v.IsASnapshot && IsOfThisJob(v.OtherConfig) && v.OtherConfig.GetValueOrDefault(XoMetadata.Sr) == sr.Uuid)
             .OrderByDescending(v => v.OtherConfig.GetValueOrDefault(XoMetadata.Datetime), StringComparer.Ordinal)];
 

@@ -69,7 +69,8 @@ public sealed record TargetSpec(Pool Pool, string SrUuid) : ITargetSpec
 
     public async Task<ITargetSide> OpenAsync(JobRef job, string sourceVmUuid, string sourceVmName, CancellationToken ct)
     {
-        var sr = await Pool.Client.GetRecordAsync<SrRecord>(await Pool.Client.GetRefByUuidAsync<SrRecord>(SrUuid, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+        Pool.ReadFromNow();
+        var sr = await Pool.RecordAsync<SrRecord>(await Pool.SrRefAsync(SrUuid, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
         return new TargetSr(Pool, sr, job, sourceVmUuid, sourceVmName);
     }
 }

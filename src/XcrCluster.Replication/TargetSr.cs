@@ -144,7 +144,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
     /// Replica VMs of an older XO (one per run) count with them, as in XO's listReplicatedVms.</summary>
     private async Task<IReadOnlyList<string>> PruneAsync(int keep, string? except)
     {
-        var points = (await Pool.Client.GetAllRecordsAsync<VmRecord>().ConfigureAwait(false)).Where(v =>
+        var points = (await Pool.AllAsync<VmRecord>().ConfigureAwait(false)).Where(v =>
         {
             var oc = v.OtherConfig;
             return v.Ref != except && !scope.IsMarked(oc) && (OldFormatReplica.IsEntry(v, scope.Job, Sr.Uuid, scope.SourceVmUuid)
@@ -159,7 +159,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         }
 
         // Disks of restore points retention removed earlier whose destroy failed then: retention finishes them now.
-        var orphans = (await Pool.Client.GetAllRecordsAsync<VdiRecord>().ConfigureAwait(false))
+        var orphans = (await Pool.AllAsync<VdiRecord>().ConfigureAwait(false))
             .Where(v => v.Sr == Sr.Ref && v.IsASnapshot && v.Vbds.Count == 0
             && v.OtherConfig.GetValueOrDefault(XoMetadata.Schedule) == scope.Job.ScheduleId
             && v.OtherConfig.GetValueOrDefault(XoMetadata.Vm) == scope.SourceVmUuid).ToList();

@@ -164,7 +164,7 @@ public sealed partial class VmReplication
         var vifs = new List<SourceVif>();
         foreach (var vifRef in snapshot.Vifs)
         {
-            var record = await source.Client.GetRecordAsync<VifRecord>(vifRef).ConfigureAwait(false);
+            var record = await source.RecordAsync<VifRecord>(vifRef).ConfigureAwait(false);
             vifs.Add(new SourceVif(record, networks.FirstOrDefault(n => n.Ref == record.Network)));
         }
 

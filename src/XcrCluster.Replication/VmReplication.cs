@@ -35,6 +35,7 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
     public async Task<RunResult> RunAsync(string vmUuid, CancellationToken ct = default)
     {
         var run = new Run { VmUuid = vmUuid };
+        source.ReadFromNow();
         try
         {
             await CheckSourceAsync(run, vmUuid, ct).ConfigureAwait(false);
@@ -102,7 +103,7 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
         await run.Side.CheckEligibleAsync().ConfigureAwait(false);
         run.Live = await source.DisksAsync(vm).ConfigureAwait(false);
         SourceVm.CheckSupported(vm, run.Live.Select(d => d.Vdi));
-        run.SourceVdis = await source.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false);
+        run.SourceVdis = await source.AllAsync<VdiRecord>(ct).ConfigureAwait(false);
         await run.Side.CheckChainsAsync(settings.MaxUncoalescedVdis, run.SourceVdis).ConfigureAwait(false);
     }
 

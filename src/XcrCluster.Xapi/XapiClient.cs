@@ -20,6 +20,7 @@ public sealed partial class XapiClient : IAsyncDisposable
     private readonly SemaphoreSlim loginGate = new(1, 1);
     private IXapiTransport transport;
     private string? session;
+    private long writes;
 
     private XapiClient(XapiEndpoint endpoint, XapiClientOptions options)
     {
@@ -79,6 +80,27 @@ public sealed partial class XapiClient : IAsyncDisposable
     public async Task<object?> CallAsync(string method, IReadOnlyList<object?> args, CancellationToken ct, TimeSpan? timeout = null)
     {
         var readOnly = IsReadOnly(method);
+        if (readOnly || method == "event.inject")
+        {
+            return await SendAsync(method, args, readOnly, ct, timeout).ConfigureAwait(false);
+        }
+
+        // Counted when sent and again when answered: a barrier taken while the write was under way (another task on this
+        // session) does not stand for it once it has landed.
+        NoteWrite();
+        try
+        {
+            return await SendAsync(method, args, readOnly, ct, timeout).ConfigureAwait(false);
+        }
+        finally
+        {
+            NoteWrite();
+        }
+    }
+
+    private async Task<object?> SendAsync(string method, IReadOnlyList<object?> args, bool readOnly, CancellationToken ct,
+        TimeSpan? timeout)
+    {
         for (var attempt = 0; ; attempt++)
         {
             var used = session ?? await LoginAsync(null, ct).ConfigureAwait(false);
@@ -175,6 +197,12 @@ public sealed partial class XapiClient : IAsyncDisposable
         http.Dispose();
         loginGate.Dispose();
     }
+
+    /// <summary>Calls made that may change the pool (counted before they are sent; event.inject is not one): a reader of a
+    /// pool mirror needs a barrier only when this moved since its last one (read-your-writes).</summary>
+    public long Writes => Interlocked.Read(ref writes);
+
+    internal void NoteWrite() => Interlocked.Increment(ref writes);
 
     internal string Session => session ?? throw new InvalidOperationException("not logged in");
 

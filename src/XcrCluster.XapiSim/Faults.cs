@@ -120,6 +120,10 @@ public sealed class Faults
     /// <summary>Exports with base= fail as XAPI's when the differences cannot be computed.</summary>
     public bool FailDeltaExports { get; set; }
 
+    /// <summary>Event streams a test kills (<see cref="EventStreams.KillAll"/>): the killed event.from fails with
+    /// EVENTS_LOST, so a client following events must start over (log in, reload, follow again).</summary>
+    public EventStreams EventStreams { get; } = new();
+
     public void SessionInvalidOnNextCall() => Interlocked.Exchange(ref sessionInvalidNext, 1);
 
     public bool TakeSessionInvalid() => Interlocked.Exchange(ref sessionInvalidNext, 0) == 1;
@@ -133,6 +137,7 @@ public sealed class Faults
         CallLatency = TimeSpan.Zero;
         Interlocked.Exchange(ref sessionInvalidNext, 0);
         failCalls.Set([]);
+        EventStreams.Clear();
         malformedReplies.Set([]);
         HangCalls = [];
         HangAfterCalls = 0;

@@ -58,8 +58,12 @@ public sealed class PoolAgentTests() : Akka.TestKit.Xunit2.TestKit(SingleNodeClu
             ["down"] = Xapi.XapiEndpoint.Parse("http://root:password@127.0.0.1:1"),
         });
         var control = Sys.ActorOf(ControlPlaneActor.Props());
+        await using var mirrors = new PoolMirrors();
         var targets = new AgentServices(registry,
-            () => Task.FromException<DataChannel.ChannelReceiver>(new InvalidOperationException("no data channel in this test")));
+            () => Task.FromException<DataChannel.ChannelReceiver>(new InvalidOperationException("no data channel in this test")))
+        {
+            Mirrors = mirrors,
+        };
         var agents = Sys.ActorOf(PoolAgentsActor.Props(() => Task.FromResult(control), targets: targets), "pool-agents");
         var timeout = TimeSpan.FromSeconds(30);
 
@@ -67,6 +71,18 @@ public sealed class PoolAgentTests() : Akka.TestKit.Xunit2.TestKit(SingleNodeClu
         Assert.Equal("alpha", inventory.Pool);
         Assert.Equal(["db01", "tiny01", "web01"], inventory.Vms.Select(v => v.Name));
         Assert.Equal(2, inventory.Srs.Count);
+
+        // The next read comes from the pool's mirror, as the pool is now (renamed by someone else just before).
+        var db01 = await alpha.UuidAsync("VM", "db01");
+        var reads = alpha.Pool.Stats.CallCounts().GetValueOrDefault("VM.get_all_records");
+        await using (var other = await Xapi.XapiClient.ConnectAsync(await registry.EndpointAsync("alpha")))
+        {
+            await other.CallAsync("VM.set_name_label", await other.GetRefByUuidAsync<Xapi.Records.VmRecord>(db01), "db02");
+        }
+
+        var again = Assert.IsType<PoolInventory>(await agents.Ask<IPoolAgentMessage>(new GetInventory("alpha"), timeout));
+        Assert.Equal(["db02", "tiny01", "web01"], again.Vms.Select(v => v.Name));
+        Assert.Equal(reads, alpha.Pool.Stats.CallCounts().GetValueOrDefault("VM.get_all_records"));
 
         var down = Assert.IsType<InventoryFailed>(await agents.Ask<IPoolAgentMessage>(new GetInventory("down"), timeout));
         Assert.Contains("127.0.0.1:1", down.Reason);

@@ -54,7 +54,7 @@ public sealed class FaultMatrixTests(ITestOutputHelper output)
             case "http 500": source.ExportStatus500 = true; break;
             case "task fails": source.FailExportTask = true; break;
             case "task cancelled": source.CancelExportAfterBytes = 3 << 20; break;
-            case "malformed reply": target.MalformedReplyTo("VDI.get_record", 2); break;
+            case "malformed reply": target.MalformedReplyTo("task.get_record"); break; // the first import's task, read back
             case "snapshot fails": source.FailCall("VM.snapshot"); break;
             case "sr full": target.SrFull = true; break;
             case "import reset": target.ResetImportAfterBytes = 3 << 20; break;

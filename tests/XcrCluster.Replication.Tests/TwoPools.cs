@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Streams;
 using XcrCluster.Domain;
 using XcrCluster.Xapi;
+using XcrCluster.Xapi.Mirror;
 using XcrCluster.Xapi.Records;
 using XcrCluster.XapiSim;
 using XcrCluster.XapiSim.Storage;
@@ -13,8 +14,9 @@ public sealed class TwoPools : IAsyncDisposable
 {
     public static readonly JobRef Job = new("0b5e3a4c-job", "nightly", "5c4d-schedule", "every 5 minutes");
 
-    private TwoPools(SimHost sourceSim, SimHost targetSim, Pool source, Pool target)
+    private TwoPools(SimHost sourceSim, SimHost targetSim, Pool source, Pool target, PoolMirror? sourceMirror, PoolMirror? targetMirror)
     {
+        (SourceMirror, TargetMirror) = (sourceMirror, targetMirror);
         System = ActorSystem.Create("replication-test", "akka.loglevel = WARNING");
         Materializer = System.Materializer();
         SourceSim = sourceSim;
@@ -38,13 +40,27 @@ public sealed class TwoPools : IAsyncDisposable
 
     public Pool Target { get; }
 
-    public static async Task<TwoPools> StartAsync(Func<SimOptions, SimOptions>? sourceOptions = null, Func<SimOptions, SimOptions>? targetOptions = null)
+    /// <summary>The pools' live mirrors, which <see cref="Source"/> and <see cref="Target"/> read through (as a node's
+    /// sessions do) unless the test asked for direct reads.</summary>
+    public PoolMirror? SourceMirror { get; }
+
+    public PoolMirror? TargetMirror { get; }
+
+    public static async Task<TwoPools> StartAsync(Func<SimOptions, SimOptions>? sourceOptions = null,
+        Func<SimOptions, SimOptions>? targetOptions = null, bool mirrors = true)
     {
         var sourceSim = await SimHost.StartAsync(sourceOptions);
         var targetSim = await SimHost.StartAsync(targetOptions);
-        var source = new Pool(await XapiClient.ConnectAsync(XapiEndpoint.Parse($"http://root:password@{sourceSim.Url.Authority}")));
-        var target = new Pool(await XapiClient.ConnectAsync(XapiEndpoint.Parse($"http://root:password@{targetSim.Url.Authority}")));
-        return new TwoPools(sourceSim, targetSim, source, target);
+        var (source, sourceMirror) = await OpenAsync(sourceSim, mirrors);
+        var (target, targetMirror) = await OpenAsync(targetSim, mirrors);
+        return new TwoPools(sourceSim, targetSim, source, target, sourceMirror, targetMirror);
+    }
+
+    private static async Task<(Pool, PoolMirror?)> OpenAsync(SimHost sim, bool mirror)
+    {
+        var endpoint = XapiEndpoint.Parse($"http://root:password@{sim.Url.Authority}");
+        var live = mirror ? new PoolMirror(endpoint).Start() : null;
+        return (new Pool(await XapiClient.ConnectAsync(endpoint)) { Mirror = live }, live);
     }
 
     public async Task<string> SrUuidAsync(Pool pool, string name) => (await pool.Client.GetAllRecordsAsync<SrRecord>()).Single(s => s.NameLabel == name).Uuid;
@@ -90,6 +106,11 @@ public sealed class TwoPools : IAsyncDisposable
 
         await Source.Client.DisposeAsync();
         await Target.Client.DisposeAsync();
+        foreach (var mirror in new[] { SourceMirror, TargetMirror }.OfType<PoolMirror>())
+        {
+            await mirror.DisposeAsync();
+        }
+
         await SourceSim.DisposeAsync();
         await TargetSim.DisposeAsync();
         await System.Terminate();

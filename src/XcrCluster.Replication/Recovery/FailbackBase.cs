@@ -21,7 +21,7 @@ public sealed record FailbackBase(VmRecord Replica, VmRecord Original, VmRecord 
     {
         var side = await replicaPool.ReadAsync(vm, ct).ConfigureAwait(false);
         var (replica, replicaDisks) = (side.Replica, side.Disks);
-        var sourceVms = await sourcePool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false);
+        var sourceVms = await sourcePool.AllAsync<VmRecord>(ct).ConfigureAwait(false);
         var original = sourceVms.FirstOrDefault(v => v.Uuid == vm && !v.IsASnapshot)
             ?? throw new RecoveryRefusedException($"the original VM {vm} does not exist on pool {sourcePool.Name}");
         var originalDisks = (await sourcePool.DisksAsync(original).ConfigureAwait(false)).ToDictionary(d => d.Vbd.Userdevice);
@@ -33,7 +33,7 @@ public sealed record FailbackBase(VmRecord Replica, VmRecord Original, VmRecord 
             }
         }
 
-        var sourceVdis = (await sourcePool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false)).ToDictionary(v => v.Uuid);
+        var sourceVdis = (await sourcePool.AllAsync<VdiRecord>(ct).ConfigureAwait(false)).ToDictionary(v => v.Uuid);
         foreach (var (point, pointDisks) in side.Points.Select(p => (p.Point, p.Disks)))
         {
             var disks = Shared(pointDisks, replicaDisks, originalDisks, sourceVdis);

@@ -34,7 +34,7 @@ public sealed class PoolFailbackReplica(Pool pool) : IFailbackReplica
 
     public async Task<FailbackReplicaSide> ReadAsync(string vm, CancellationToken ct)
     {
-        var vms = await pool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false);
+        var vms = await pool.AllAsync<VmRecord>(ct).ConfigureAwait(false);
         var started = vms.Where(v => !v.IsASnapshot && !v.IsATemplate && v.OtherConfig.ContainsKey(XoMetadata.Sr)
             && v.OtherConfig.GetValueOrDefault(Failover.FailoverOfKey) == vm).ToList();
         var replica = started.Count switch

@@ -194,7 +194,7 @@ public static class FailoverTest
     /// <summary>The running clone's VIFs as the pool has them: "device MAC on network-uuid", comma-separated.</summary>
     private static async Task<string> RunningVifsAsync(Pool pool, string clone)
     {
-        var networks = (await pool.Client.GetAllRecordsAsync<NetworkRecord>().ConfigureAwait(false)).ToDictionary(n => n.Ref);
+        var networks = (await pool.AllAsync<NetworkRecord>().ConfigureAwait(false)).ToDictionary(n => n.Ref);
         var vifs = new List<string>();
         foreach (var vifRef in (await pool.VmAsync(clone).ConfigureAwait(false)).Vifs)
         {

@@ -20,7 +20,7 @@ internal static class FailoverTestChecks
             return (point, null);
         }
 
-        var network = (await pool.Client.GetAllRecordsAsync<NetworkRecord>(ct).ConfigureAwait(false))
+        var network = (await pool.AllAsync<NetworkRecord>(ct).ConfigureAwait(false))
             .FirstOrDefault(n => string.Equals(n.Uuid, step.NetworkUuid, StringComparison.OrdinalIgnoreCase))
             ?? throw new RecoveryRefusedException($"network {step.NetworkUuid} is not a network of pool {pool.Name}");
         if (network.Pifs.Count > 0)
@@ -40,7 +40,7 @@ internal static class FailoverTestChecks
     private static async Task CheckNoTestRunningAsync(Pool pool, string vm, CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow;
-        foreach (var other in await pool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false))
+        foreach (var other in await pool.AllAsync<VmRecord>(ct).ConfigureAwait(false))
         {
             if (!other.IsASnapshot && FailoverTestMark.Read(other.NameLabel) is { } mark && mark.Vm == vm && mark.Until >= now)
             {

@@ -75,7 +75,7 @@ public static class OfflineSeedImport
         try
         {
             var srRef = await pool.SrRefAsync(step.SrUuid, ct).ConfigureAwait(false);
-            sr = await pool.Client.GetRecordAsync<SrRecord>(srRef, ct).ConfigureAwait(false);
+            sr = await pool.RecordAsync<SrRecord>(srRef, ct).ConfigureAwait(false);
         }
         catch (XapiException e) when (e.Code is "UUID_INVALID" or "HANDLE_INVALID")
         {
@@ -90,7 +90,7 @@ public static class OfflineSeedImport
                 + $"{step.Job.JobId}: a seed is for a VM this job never replicated there");
         }
 
-        var copies = (await pool.Client.GetAllRecordsAsync<VdiRecord>(ct).ConfigureAwait(false))
+        var copies = (await pool.AllAsync<VdiRecord>(ct).ConfigureAwait(false))
             .Where(v => v.Managed && manifest.Disks.Any(d => v.OtherConfig.GetValueOrDefault(XoMetadata.CopyOf) == d.SnapshotVdi))
             .ToList();
         if (copies.Count > 0)

@@ -15,7 +15,7 @@ public sealed record RestorePointOnSr(VmRecord Point, VmRecord? Replica)
     public static async Task<IReadOnlyList<RestorePointOnSr>> ListAsync(Pool pool, string vmUuid, string srUuid, string? jobId,
         CancellationToken ct)
     {
-        var vms = await pool.Client.GetAllRecordsAsync<VmRecord>(ct).ConfigureAwait(false);
+        var vms = await pool.AllAsync<VmRecord>(ct).ConfigureAwait(false);
         var byRef = vms.ToDictionary(v => v.Ref);
         return [.. vms.Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.Sr) == srUuid
                 && v.OtherConfig.GetValueOrDefault(XoMetadata.Vm) == vmUuid && v.OtherConfig.ContainsKey(XoMetadata.CopyOf)

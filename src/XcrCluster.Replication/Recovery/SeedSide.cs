@@ -44,7 +44,7 @@ public static class SeedSide
 
         var vm = await pool.VmAsync(vmRef).ConfigureAwait(false);
         var disks = await pool.DisksAsync(vm).ConfigureAwait(false);
-        var srs = (await pool.Client.GetAllRecordsAsync<SrRecord>(ct).ConfigureAwait(false)).ToDictionary(s => s.Ref, s => s.Uuid);
+        var srs = (await pool.AllAsync<SrRecord>(ct).ConfigureAwait(false)).ToDictionary(s => s.Ref, s => s.Uuid);
         var seedDisks = disks.Select(d => new SeedDisk(d.Vbd.Userdevice, d.Vdi.Uuid, d.Vdi.VirtualSize,
             srs.GetValueOrDefault(d.Vdi.Sr, ""),
             d.Vdi.Vbds.Count, d.Vdi.OtherConfig.ContainsKey(XoMetadata.CopyOf))).ToList();

@@ -32,8 +32,9 @@ internal sealed class ReverseIndex
     public IReadOnlyCollection<XapiObject> Members(string forward, string target)
         => members.TryGetValue((forward, target), out var set) ? set : [];
 
-    /// <summary>After a create or change: moves the row between sets where its forward fields changed.</summary>
-    public void Update(XapiObject row)
+    /// <summary>After a create or change: moves the row between sets where its forward fields changed, and adds the
+    /// refs whose sets it left or joined to <paramref name="moved"/>.</summary>
+    public void Update(XapiObject row, List<string> moved)
     {
         if (!forwardByClass.TryGetValue(row.Schema, out var fields))
         {
@@ -54,9 +55,10 @@ internal sealed class ReverseIndex
                 continue;
             }
 
-            Leave(fields[i].Key, was, row);
+            Leave(fields[i].Key, was, row, moved);
             if (now is not null)
             {
+                moved.Add(now);
                 if (!members.TryGetValue((fields[i].Key, now), out var set))
                 {
                     members[(fields[i].Key, now)] = set = new SortedSet<XapiObject>(BySeq);
@@ -69,8 +71,8 @@ internal sealed class ReverseIndex
         }
     }
 
-    /// <summary>After a delete: the row leaves every set.</summary>
-    public void Remove(XapiObject row)
+    /// <summary>After a delete: the row leaves every set; the refs whose sets it left are added to <paramref name="moved"/>.</summary>
+    public void Remove(XapiObject row, List<string> moved)
     {
         if (!forwardByClass.TryGetValue(row.Schema, out var fields) || row.Indexed.Length != fields.Length)
         {
@@ -79,14 +81,20 @@ internal sealed class ReverseIndex
 
         for (var i = 0; i < fields.Length; i++)
         {
-            Leave(fields[i].Key, row.Indexed[i], row);
+            Leave(fields[i].Key, row.Indexed[i], row, moved);
             row.Indexed[i] = null;
         }
     }
 
-    private void Leave(string forward, string? target, XapiObject row)
+    private void Leave(string forward, string? target, XapiObject row, List<string> moved)
     {
-        if (target is not null && members.TryGetValue((forward, target), out var set) && set.Remove(row) && set.Count == 0)
+        if (target is null || !members.TryGetValue((forward, target), out var set) || !set.Remove(row))
+        {
+            return;
+        }
+
+        moved.Add(target);
+        if (set.Count == 0)
         {
             members.Remove((forward, target));
         }

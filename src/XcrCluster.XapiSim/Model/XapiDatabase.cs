@@ -75,12 +75,29 @@ public sealed partial class XapiDatabase
                 row.TouchNode = byTouch.AddLast(row);
             }
 
-            reverse.Update(row);
+            var moved = new List<string>();
+            reverse.Update(row, moved);
             changes[row.Ref] = row;
+            TouchReferenced(moved);
         }
 
         Signal();
         return row.Generation;
+    }
+
+    /// <summary>A row created, deleted or re-pointed changes the reverse sets of the rows it refers to, and XAPI's
+    /// database stamps those rows too (ocaml/database/db_cache_types.ml: add_row, remove_row and
+    /// update_one_to_many), so event.from reports the VM whose VBDs changed. Without it an event-fed cache keeps
+    /// stale VBDs, VDIs, snapshots. Touching a referenced row moves none of its own forward fields: no cascade.</summary>
+    private void TouchReferenced(List<string> moved)
+    {
+        foreach (var @ref in moved)
+        {
+            if (rows.TryGetValue(@ref, out var target))
+            {
+                Touch(target);
+            }
+        }
     }
 
     public void Set(XapiObject row, string field, object? value)
@@ -105,7 +122,8 @@ public sealed partial class XapiDatabase
             row.TouchNode = null;
         }
 
-        reverse.Remove(row);
+        var moved = new List<string>();
+        reverse.Remove(row, moved);
         tombstones.AddLast((++Generation, row.Schema, row.Ref));
         if (tombstones.Count > MaxTombstones)
         {
@@ -113,6 +131,7 @@ public sealed partial class XapiDatabase
         }
 
         changes[row.Ref] = row;
+        TouchReferenced(moved);
         Signal();
     }
 

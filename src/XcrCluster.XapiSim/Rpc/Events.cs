@@ -15,8 +15,10 @@ public static class Events
         table.Add("event.inject", 2, call =>
         {
             var schema = Schemas.TryGetByEventClass(call.Args.String(0), out var s) ? s : throw new XapiException("HANDLE_INVALID", call.Args.String(0), call.Args.String(1));
-            call.Db.Touch(call.Get(schema, 1));
-            return Token(call.Db.Generation);
+            // XAPI touches the row at generation g and answers g - 1 (ocaml/xapi/xapi_event.ml, inject;
+            // ocaml/database/db_cache_types.ml, touch): every change made before the call is at or below the token,
+            // and event.from from it reports the touched object at once.
+            return Token(call.Db.Touch(call.Get(schema, 1)) - 1);
         });
         table.Add(new MethodSpec("event.from", 3, AsyncHandler: From, AsyncCapable: false));
     }
@@ -28,8 +30,16 @@ public static class Events
         var timeout = TimeSpan.FromSeconds(Math.Clamp(call.Args.Double(2), 0, 3600));
         var since = Parse(token);
         var deadline = DateTime.UtcNow + timeout;
+        var streams = call.Pool.Faults.EventStreams;
         while (true)
         {
+            // Taken before the check, so a kill in between still wakes the wait below.
+            var killed = streams.Killed;
+            if (streams.Follow(call.Session ?? ""))
+            {
+                throw new XapiException("EVENTS_LOST");
+            }
+
             var next = call.Db.NextChange();
             lock (call.Db.Sync)
             {
@@ -48,7 +58,7 @@ public static class Events
             var remaining = deadline - DateTime.UtcNow;
             if (remaining > TimeSpan.Zero)
             {
-                await Task.WhenAny(next, Task.Delay(remaining)).ConfigureAwait(false);
+                await Task.WhenAny(next, Task.Delay(remaining), killed).ConfigureAwait(false);
             }
         }
     }

@@ -1,0 +1,102 @@
+using XcrCluster.Xapi;
+using XcrCluster.Xapi.Mirror;
+using XcrCluster.Xapi.Records;
+
+namespace XcrCluster.Replication;
+
+/// <summary>Where the engine reads records: the pool's live mirror when the node keeps one (after a barrier, so this
+/// session's own writes are visible), else the pool itself. A whole-pool read is free from the mirror and costs
+/// get_all_records without it; a run reads whole classes and filters them in memory.</summary>
+public sealed partial class Pool
+{
+    private readonly Lock barrierGate = new();
+    private long barrierAt = -1;
+    private (long Writes, Task Barrier)? pending;
+
+    /// <summary>The pool's live mirror (one per pool on the node serving it); null: every read goes to the pool.</summary>
+    public PoolMirror? Mirror { get; init; }
+
+    /// <summary>The next read waits for the mirror to show the pool as it is now, whoever changed it: a run starts with
+    /// it, so a Pool kept across runs does not read another session's changes late.</summary>
+    public void ReadFromNow() => Interlocked.Exchange(ref barrierAt, -1);
+
+    /// <summary>Every object of class <typeparamref name="T"/>.</summary>
+    public async Task<IReadOnlyList<T>> AllAsync<T>(CancellationToken ct = default)
+        where T : IXapiRecord<T>
+    {
+        if (await MirrorReadyAsync(ct).ConfigureAwait(false) is { } mirror)
+        {
+            try
+            {
+                return await mirror.AllAsync<T>(ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // The mirror lost its stream since the barrier and is not back in time: read the pool.
+            }
+        }
+
+        return await Client.GetAllRecordsAsync<T>(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>One object by ref; HANDLE_INVALID (from the pool) when it does not exist. An object the mirror does not
+    /// hold is read from the pool: the mirror may not have heard of another session's new object yet.</summary>
+    public async Task<T> RecordAsync<T>(string @ref, CancellationToken ct = default)
+        where T : class, IXapiRecord<T>
+    {
+        if (await MirrorReadyAsync(ct).ConfigureAwait(false) is { } mirror)
+        {
+            try
+            {
+                if (await mirror.FindAsync<T>(@ref, ct).ConfigureAwait(false) is { } found)
+                {
+                    return found;
+                }
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+
+        return await Client.GetRecordAsync<T>(@ref, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The mirror once it shows everything this session wrote: a barrier when the session wrote since the last
+    /// one (or never had one). Null: no mirror, or it could not catch up in time (the caller reads the pool).</summary>
+    private async Task<PoolMirror?> MirrorReadyAsync(CancellationToken ct)
+    {
+        if (Mirror is not { } mirror)
+        {
+            return null;
+        }
+
+        var writes = Client.Writes;
+        if (Interlocked.Read(ref barrierAt) == writes)
+        {
+            return mirror;
+        }
+
+        // Reads started together (the inventory's four classes) share one barrier while it is under way.
+        Task barrier;
+        lock (barrierGate)
+        {
+            if (pending is not { } p || p.Writes != writes || p.Barrier.IsCompleted)
+            {
+                pending = p = (writes, mirror.BarrierAsync(Client, ct));
+            }
+
+            barrier = p.Barrier;
+        }
+
+        try
+        {
+            await barrier.ConfigureAwait(false);
+            Interlocked.Exchange(ref barrierAt, writes);
+            return mirror;
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,167 @@
+using XcrCluster.Xapi.Mirror;
+using XcrCluster.Xapi.Records;
+
+namespace XcrCluster.Xapi.Tests;
+
+/// <summary>The live mirror of a pool against the simulator: the load, events, the barrier, a stream that dies.</summary>
+public sealed class PoolMirrorTests
+{
+    private static readonly PoolMirrorOptions Quick = new()
+    {
+        ReloadDelay = TimeSpan.FromMilliseconds(20), EventTimeout = TimeSpan.FromSeconds(5),
+    };
+
+    [Fact]
+    public async Task Loads_every_class_once_and_then_follows_events_only()
+    {
+        await using var opened = await OpenAsync();
+        var (sim, client, mirror) = opened;
+
+        var vms = await mirror.AllAsync<VmRecord>();
+        Assert.Equal(["db01", "tiny01", "web01"], vms.Where(v => !v.IsASnapshot && !v.IsControlDomain && !v.IsATemplate)
+            .Select(v => v.NameLabel).Order(StringComparer.Ordinal));
+        Assert.Equal((await client.GetAllRecordsAsync<SrRecord>()).Select(s => s.Uuid).Order(),
+            (await mirror.AllAsync<SrRecord>()).Select(s => s.Uuid).Order());
+        Assert.Single(await mirror.AllAsync<PoolRecord>());
+        for (var i = 0; i < 3; i++)
+        {
+            await client.CallAsync("task.create", $"t{i}", "");
+            await mirror.BarrierAsync(client);
+        }
+
+        var calls = sim.Pool.Stats.CallCounts();
+        Assert.All(calls.Where(c => c.Key.EndsWith(".get_all_records", StringComparison.Ordinal) && c.Key != "SR.get_all_records"),
+            c => Assert.Equal(1, c.Value));
+        Assert.Equal(1, mirror.Loads);
+    }
+
+    [Fact]
+    public async Task Adds_changes_and_removals_are_seen_after_a_barrier_including_reverse_sets()
+    {
+        await using var opened = await OpenAsync();
+        var (sim, client, mirror) = opened;
+        var db01 = (await mirror.AllAsync<VmRecord>()).Single(v => v.NameLabel == "db01" && !v.IsASnapshot);
+        var disk = (await mirror.AllAsync<VbdRecord>()).First(b => b.Vm == db01.Ref && b.IsDisk);
+
+        await client.CallAsync("VM.set_name_label", db01.Ref, "db01-renamed");
+        var vbd = (string)(await client.CallAsync("VBD.create", new Dictionary<string, object?>
+        {
+            ["VM"] = db01.Ref, ["VDI"] = disk.Vdi, ["userdevice"] = "7", ["bootable"] = false, ["mode"] = "RO", ["type"] = "Disk",
+            ["empty"] = false, ["other_config"] = new Dictionary<string, object?>(),
+        }))!;
+        await mirror.BarrierAsync(client);
+        var vm = await mirror.FindAsync<VmRecord>(db01.Ref);
+        Assert.Equal("db01-renamed", vm!.NameLabel);
+        Assert.Contains(vbd, vm.Vbds);
+        Assert.Equal("7", (await mirror.FindAsync<VbdRecord>(vbd))!.Userdevice);
+        Assert.Contains(vbd, (await mirror.FindAsync<VdiRecord>(disk.Vdi))!.Vbds);
+
+        await client.CallAsync("VBD.destroy", vbd);
+        await mirror.BarrierAsync(client);
+        Assert.Null(await mirror.FindAsync<VbdRecord>(vbd));
+        Assert.DoesNotContain(vbd, (await mirror.FindAsync<VmRecord>(db01.Ref))!.Vbds);
+        Assert.Equal(1, mirror.Loads);
+    }
+
+    [Fact]
+    public async Task A_failed_event_stream_is_reloaded_and_readers_see_the_pool_as_it_is_then()
+    {
+        var log = new List<string>();
+        await using var opened = await OpenAsync(Quick with { Log = l => { lock (log) { log.Add(l); } } });
+        var (sim, client, mirror) = opened;
+        var tiny = (await mirror.AllAsync<VmRecord>()).Single(v => v.NameLabel == "tiny01" && !v.IsASnapshot);
+
+        // The held event.from returns with the rename; the next one fails as a pool that lost the events does.
+        sim.Pool.Faults.FailCall("event.from", 1, "EVENTS_LOST");
+        await client.CallAsync("VM.set_name_label", tiny.Ref, "tiny01-a");
+        await client.CallAsync("VM.set_name_label", tiny.Ref, "tiny01-b");
+        await mirror.BarrierAsync(client);
+
+        Assert.Equal(2, mirror.Loads);
+        Assert.Equal("tiny01-b", (await mirror.FindAsync<VmRecord>(tiny.Ref))!.NameLabel);
+        lock (log)
+        {
+            Assert.Contains(log, l => l.Contains("EVENTS_LOST", StringComparison.Ordinal));
+        }
+
+        // And it follows events again from the reload.
+        await client.CallAsync("VM.set_name_label", tiny.Ref, "tiny01-c");
+        await mirror.BarrierAsync(client);
+        Assert.Equal("tiny01-c", (await mirror.FindAsync<VmRecord>(tiny.Ref))!.NameLabel);
+        Assert.Equal(2, mirror.Loads);
+    }
+
+    [Fact]
+    public async Task Readers_wait_for_the_load_and_a_mirror_that_cannot_load_times_out()
+    {
+        await using var sim = await ClientPools.StartAsync();
+        sim.Pool.Faults.FailCall("VM.get_all_records", 1);
+        await using var mirror = new PoolMirror(ClientPools.Endpoint(sim), Quick).Start();
+        Assert.NotEmpty(await mirror.AllAsync<VmRecord>());
+        Assert.Equal(1, mirror.Loads);
+
+        var gone = XapiEndpoint.Parse($"http://root:x@127.0.0.1:1");
+        await using var dead = new PoolMirror(gone, Quick with { ReadyTimeout = TimeSpan.FromMilliseconds(300) }).Start();
+        await Assert.ThrowsAsync<TimeoutException>(() => dead.AllAsync<VmRecord>());
+        Assert.False(dead.IsReady);
+    }
+
+    [Fact]
+    public async Task Dispose_stops_the_loop()
+    {
+        await using var opened = await OpenAsync();
+        var (sim, client, mirror) = opened;
+        await mirror.DisposeAsync();
+        Assert.False(mirror.IsReady);
+        var before = sim.Pool.Stats.CallCounts().GetValueOrDefault("event.from");
+        await client.CallAsync("task.create", "after", "");
+        await client.GetAllRecordsAsync<TaskRecord>();
+        Assert.Equal(before, sim.Pool.Stats.CallCounts().GetValueOrDefault("event.from"));
+    }
+
+    [Fact]
+    public async Task After_a_master_change_the_reloaded_mirror_follows_the_new_master()
+    {
+        await using var opened = await OpenAsync(configure: o => o with { Listen = ["127.0.0.1:0", "127.0.0.2:0"] });
+        var (sim, _, mirror) = opened;
+        Assert.Equal("127.0.0.1", mirror.Master!.Url.Host);
+
+        // What Pool.designate_new_master leaves (the simulator has no such call): the pool names the other host as its
+        // master; the old master's sessions end, so the stream fails and the next login there is told HOST_IS_SLAVE.
+        var second = (await mirror.AllAsync<HostRecord>()).Single(h => h.Address == "127.0.0.2");
+        lock (sim.Pool.Db.Sync)
+        {
+            sim.Pool.Db.Set(sim.Pool.PoolRow, "master", second.Ref);
+        }
+
+        sim.Pool.Faults.EventStreams.KillAll();
+        await using var moved = await ClientPools.ConnectAsync(sim);
+        Assert.Equal("127.0.0.2", moved.Endpoint.Url.Host);
+        await moved.CallAsync("task.create", "after the move", "");
+        await mirror.BarrierAsync(moved);
+        Assert.Equal("127.0.0.2", mirror.Master!.Url.Host);
+        Assert.Equal(2, mirror.Loads);
+        Assert.Contains(await mirror.AllAsync<TaskRecord>(), t => t.NameLabel == "after the move");
+    }
+
+    /// <summary>A pool, a session on it and its mirror, loaded.</summary>
+    private static async Task<Opened> OpenAsync(PoolMirrorOptions? options = null,
+        Func<XapiSim.SimOptions, XapiSim.SimOptions>? configure = null)
+    {
+        var sim = await ClientPools.StartAsync(configure);
+        var client = await ClientPools.ConnectAsync(sim);
+        var mirror = new PoolMirror(ClientPools.Endpoint(sim), options ?? Quick).Start();
+        await mirror.BarrierAsync(client);
+        return new Opened(sim, client, mirror);
+    }
+
+    private sealed record Opened(SimHost Sim, XapiClient Client, PoolMirror Mirror) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Mirror.DisposeAsync();
+            await Client.DisposeAsync();
+            await Sim.DisposeAsync();
+        }
+    }
+}
