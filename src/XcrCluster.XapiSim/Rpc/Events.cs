@@ -1,4 +1,5 @@
 using XcrCluster.Xapi;
+using System.Diagnostics;
 using System.Globalization;
 using XcrCluster.XapiSim.Model;
 
@@ -48,7 +49,9 @@ public static class Events
             var remaining = deadline - DateTime.UtcNow;
             if (remaining > TimeSpan.Zero)
             {
+                var waiting = Stopwatch.GetTimestamp();
                 await Task.WhenAny(next, Task.Delay(remaining)).ConfigureAwait(false);
+                call.Waited += Stopwatch.GetElapsedTime(waiting);
             }
         }
     }
