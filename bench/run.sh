@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs a benchmark from the repository root: bash bench/run.sh [vhd|xapi|fanout|channel] [--size-mib N] [--runs N]
+# Builds and runs a benchmark from the repository root: bash bench/run.sh [vhd|xapi|fanout|channel|control]
+# [--size-mib N] [--runs N] [--vms N] [--nodes 1,3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build bench/XcrCluster.Bench -c Release -nologo -clp:ErrorsOnly >&2

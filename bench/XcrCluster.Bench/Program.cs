@@ -8,10 +8,12 @@ var cases = new Dictionary<string, Func<BenchArgs, Task>>(StringComparer.Ordinal
     ["xapi"] = XapiBench.RunAsync,
     ["fanout"] = FanOutBench.RunAsync,
     ["channel"] = ChannelBench.RunAsync,
+    ["control"] = ControlBench.RunAsync,
 };
 if (args.Length == 0 || !cases.TryGetValue(args[0], out var run))
 {
-    Console.Error.WriteLine("usage: xcr-bench (vhd|xapi|fanout|channel) [--size-mib 1024] [--runs 3] [--dir DIR]");
+    Console.Error.WriteLine("usage: xcr-bench (vhd|xapi|fanout|channel|control) [--size-mib 1024] [--runs 3] [--dir DIR]"
+        + " [--vms 1000] [--nodes 1,3]");
     return 2;
 }
 

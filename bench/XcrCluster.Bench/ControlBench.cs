@@ -1,0 +1,115 @@
+using XcrCluster.Testing;
+
+namespace XcrCluster.Bench;
+
+/// <summary>
+/// `xcr-bench control [--vms 1000] [--nodes 1,3]`: the control plane's cost per VM. Two simulated pools (processes), alpha
+/// holding N VMs with one tiny empty disk each; one job over all of them to beta; a first (full) run, then a run where
+/// nothing changed (empty deltas), timed from the request to the run's end event. The simulators' own serving time for
+/// that run (both pools, /sim/stats) is reported apart; what is left per VM is the overhead the goal is about. Once on one
+/// node (SQLite), once over three nodes sharing a PostgreSQL journal (each hosts ReplicatedVm entities; one serves alpha,
+/// one beta). Each node's peak RSS (VmHWM) covers both runs.
+/// </summary>
+public static class ControlBench
+{
+    /// <summary>The goal: milliseconds per VM beyond the simulator's own serving time.</summary>
+    public const double GoalMs = 50;
+
+    public static async Task RunAsync(BenchArgs args)
+    {
+        Directory.CreateDirectory(args.Dir);
+        var results = new List<ControlResult>();
+        try
+        {
+            foreach (var nodes in args.Nodes)
+            {
+                try
+                {
+                    results.Add(await MeasureAsync(args, nodes));
+                }
+                catch (Exception e) when (e is InvalidOperationException or TimeoutException or HttpRequestException
+                    or OperationCanceledException or IOException)
+                {
+                    Console.Error.WriteLine($"xcr-bench control: {nodes} node(s): {e}");
+                    results.Add(ControlResult.Failed(nodes, args.Vms, e.Message));
+                }
+            }
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(args.Dir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        ControlReport.Print(Console.Out, args, results);
+    }
+
+    private static async Task<ControlResult> MeasureAsync(BenchArgs args, int nodeCount)
+    {
+        var dir = Path.Combine(args.Dir, $"{nodeCount}-node");
+        Directory.CreateDirectory(dir);
+        Console.Error.WriteLine($"xcr-bench control: {nodeCount} node(s), {args.Vms} VMs: starting the pools");
+        await using var pools = await ControlPools.StartAsync(dir, args.Vms);
+        PostgresServer? postgres = null;
+        var nodes = new List<BenchNode>();
+        try
+        {
+            if (nodeCount == 1)
+            {
+                nodes.Add(await BenchNode.StartAsync("node", Path.Combine(dir, "node")));
+            }
+            else
+            {
+                postgres = await PostgresServer.StartAsync();
+                string[] journal = ["--postgres", postgres.ConnectionString];
+                var first = await BenchNode.StartAsync("node-1", Path.Combine(dir, "node-1"), ["--roles", "control,pool-alpha", .. journal]);
+                nodes.Add(first);
+                nodes.Add(await BenchNode.JoinAsync("node-2", Path.Combine(dir, "node-2"), first, ["--roles", "control,pool-beta", .. journal]));
+                nodes.Add(await BenchNode.JoinAsync("node-3", Path.Combine(dir, "node-3"), first, ["--roles", "control", .. journal]));
+                await first.AwaitMembersAsync(3, TimeSpan.FromMinutes(2));
+            }
+
+            return await JobAsync(args.Vms, nodeCount, pools, nodes);
+        }
+        finally
+        {
+            nodes.ForEach(n => n.Dispose());
+            if (postgres is not null)
+            {
+                await postgres.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Pools registered, the job defined over every VM, its full run, then the timed run with empty deltas.</summary>
+    private static async Task<ControlResult> JobAsync(int vms, int nodeCount, ControlPools pools, List<BenchNode> nodes)
+    {
+        var api = nodes[0];
+        await api.PostAsync("/api/pools", ControlPools.Registration("alpha", pools.Alpha));
+        await api.PostAsync("/api/pools", ControlPools.Registration("beta", pools.Beta));
+        var job = await api.PostAsync("/api/jobs", new
+        {
+            name = "control-bench", sourcePool = "alpha", vms = pools.VmUuids,
+            targets = new[] { new { pool = "beta", sr = pools.TargetSr } },
+        });
+        var jobId = job["id"]!.GetValue<string>();
+
+        // Bounded: far above what the goal allows, so a slow engine still reports its numbers.
+        var limit = TimeSpan.FromMinutes(5) + (vms * TimeSpan.FromSeconds(10));
+        Console.Error.WriteLine($"xcr-bench control: {nodeCount} node(s): full run of {vms} VMs");
+        var (fullRun, fullWall) = await api.RunAsync(jobId, limit);
+        var full = await RunStages.ReadAsync(api, jobId, fullRun, fullWall);
+        await pools.ClearStatsAsync();
+        Console.Error.WriteLine($"xcr-bench control: {nodeCount} node(s): full run {fullWall.TotalSeconds:F1} s; run with empty deltas");
+        var (emptyRun, emptyWall) = await api.RunAsync(jobId, limit);
+        var calls = await pools.CallsAsync();
+        var empty = await RunStages.ReadAsync(api, jobId, emptyRun, emptyWall);
+        Console.Error.WriteLine($"xcr-bench control: {nodeCount} node(s): empty deltas {emptyWall.TotalSeconds:F1} s");
+        return new ControlResult(nodeCount, vms, full, empty, calls, [.. nodes.Select(n => (n.Name, n.PeakResidentBytes))], null);
+    }
+}
