@@ -67,10 +67,14 @@ public static class ControlBench
             {
                 postgres = await PostgresServer.StartAsync();
                 string[] journal = ["--postgres", postgres.ConnectionString];
-                var first = await BenchNode.StartAsync("node-1", Path.Combine(dir, "node-1"), ["--roles", "control,pool-alpha", .. journal]);
+                var first = await BenchNode.StartAsync("node-1", Path.Combine(dir, "node-1"),
+                    ["--roles", "control,pool-alpha", .. journal]);
                 nodes.Add(first);
-                nodes.Add(await BenchNode.JoinAsync("node-2", Path.Combine(dir, "node-2"), first, ["--roles", "control,pool-beta", .. journal]));
-                nodes.Add(await BenchNode.JoinAsync("node-3", Path.Combine(dir, "node-3"), first, ["--roles", "control", .. journal]));
+                foreach (var (name, roles) in new[] { ("node-2", "control,pool-beta"), ("node-3", "control") })
+                {
+                    nodes.Add(await BenchNode.JoinAsync(name, Path.Combine(dir, name), first, ["--roles", roles, .. journal]));
+                }
+
                 await first.AwaitMembersAsync(3, TimeSpan.FromMinutes(2));
             }
 
@@ -102,14 +106,25 @@ public static class ControlBench
         // Bounded: far above what the goal allows, so a slow engine still reports its numbers.
         var limit = TimeSpan.FromMinutes(5) + (vms * TimeSpan.FromSeconds(10));
         Console.Error.WriteLine($"xcr-bench control: {nodeCount} node(s): full run of {vms} VMs");
-        var (fullRun, fullWall) = await api.RunAsync(jobId, limit);
-        var full = await RunStages.ReadAsync(api, jobId, fullRun, fullWall);
+        var full = await TimedRunAsync(api, jobId, limit);
         await pools.ClearStatsAsync();
-        Console.Error.WriteLine($"xcr-bench control: {nodeCount} node(s): full run {fullWall.TotalSeconds:F1} s; run with empty deltas");
-        var (emptyRun, emptyWall) = await api.RunAsync(jobId, limit);
+        Console.Error.WriteLine($"xcr-bench control: {nodeCount} node(s): full run {full.Wall.TotalSeconds:F1} s; run with empty deltas");
+        var (nodeCpu, simCpu) = (Cpu(nodes), pools.Cpu);
+        var empty = await TimedRunAsync(api, jobId, limit);
+        (nodeCpu, simCpu) = (Cpu(nodes) - nodeCpu, pools.Cpu - simCpu);
         var calls = await pools.CallsAsync();
-        var empty = await RunStages.ReadAsync(api, jobId, emptyRun, emptyWall);
-        Console.Error.WriteLine($"xcr-bench control: {nodeCount} node(s): empty deltas {emptyWall.TotalSeconds:F1} s");
-        return new ControlResult(nodeCount, vms, full, empty, calls, [.. nodes.Select(n => (n.Name, n.PeakResidentBytes))], null);
+        Console.Error.WriteLine($"xcr-bench control: {nodeCount} node(s): empty deltas {empty.Wall.TotalSeconds:F1} s");
+        return new ControlResult(nodeCount, vms, full, empty, calls, [.. nodes.Select(n => (n.Name, n.PeakResidentBytes))], null)
+        {
+            NodeCpu = nodeCpu, SimulatorCpu = simCpu,
+        };
+    }
+
+    private static TimeSpan Cpu(List<BenchNode> nodes) => nodes.Aggregate(TimeSpan.Zero, (sum, n) => sum + n.Cpu);
+
+    private static async Task<RunStages> TimedRunAsync(BenchNode api, string jobId, TimeSpan limit)
+    {
+        var (runId, wall, refused, reason) = await api.RunAsync(jobId, limit);
+        return await RunStages.ReadAsync(api, jobId, runId, wall) with { Refused = refused, RefusedReason = reason };
     }
 }

@@ -28,8 +28,9 @@ internal sealed class ControlPools : IAsyncDisposable
 
     public required string TargetSr { get; init; }
 
-    /// <summary>The source pool's fixture. Until the simulator's generator is merged the VMs are listed; then this is
-    /// `new Fixture { Generate = new(vms, 1, DiskSize) }` (same names, gen-00001...).</summary>
+    /// <summary>The source pool's fixture. Until the simulator's generator (branch simdb) is merged the VMs are listed;
+    /// then this is `new Fixture { Generate = new FixtureGenerate(vms, 1, DiskSize, Fill: new DiskFill()) }` (the same
+    /// names, gen-00001...; zero fill, as here, so the full run moves no data).</summary>
     public static Fixture SourceFixture(int vms) => new()
     {
         Vms = [.. Enumerable.Range(1, vms).Select(i => new FixtureVm($"gen-{i:D5}", Disks: [new FixtureDisk(DiskSize)]))],
@@ -60,6 +61,9 @@ internal sealed class ControlPools : IAsyncDisposable
 
     /// <summary>What `POST /api/pools` takes for a pool.</summary>
     public static object Registration(string name, Uri url) => new { name, url = url.ToString(), username = "root", password = "password" };
+
+    /// <summary>CPU time both simulators have used so far.</summary>
+    public TimeSpan Cpu => processes.Aggregate(TimeSpan.Zero, (sum, p) => sum + ProcessCpu.Of(p));
 
     public async Task ClearStatsAsync()
     {
@@ -105,5 +109,6 @@ internal sealed class ControlPools : IAsyncDisposable
         return url;
     }
 
-    private static Task<XapiClient> ConnectAsync(Uri url) => XapiClient.ConnectAsync(XapiEndpoint.Parse($"http://root:password@{url.Authority}"));
+    private static Task<XapiClient> ConnectAsync(Uri url)
+        => XapiClient.ConnectAsync(XapiEndpoint.Parse($"http://root:password@{url.Authority}"));
 }

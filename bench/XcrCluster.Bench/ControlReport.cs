@@ -1,7 +1,8 @@
 namespace XcrCluster.Bench;
 
-/// <summary>`control`'s markdown section: one row per cluster size, the goal lines, peak RSS per node, and for a missed
-/// goal where the time of the run with empty deltas went (stages from the run's books, XAPI calls per VM by method).</summary>
+/// <summary>`control`'s markdown section: one row per cluster size, the goal lines, peak RSS per node, and for each size
+/// (a missed goal or a met one) where the time of the run with empty deltas went (stages from the run's books, XAPI calls
+/// per VM by method).</summary>
 internal static class ControlReport
 {
     public static void Print(TextWriter o, BenchArgs args, IReadOnlyList<ControlResult> results)
@@ -13,22 +14,25 @@ internal static class ControlReport
             + " (both pools, /sim/stats servingSeconds, summed over concurrent calls); overhead = wall − simulator.");
         o.WriteLine();
         o.WriteLine("| nodes | journal | VMs | full run s | empty-delta run s | ms per VM | simulator ms per VM "
-            + "| overhead ms per VM | XAPI calls per VM | VMs at once | ok (full/empty) |");
-        o.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+            + "| overhead ms per VM | node CPU ms per VM | simulator CPU ms per VM | XAPI calls per VM | VMs at once "
+            + "| ok (full/empty) |");
+        o.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var r in results)
         {
             var journal = r.Nodes == 1 ? "SQLite" : "PostgreSQL";
             if (r.Error is not null)
             {
-                o.WriteLine($"| {r.Nodes} | {journal} | {r.Vms} | | | | | | | | failed: {r.Error.ReplaceLineEndings(" ")} |");
+                o.WriteLine($"| {r.Nodes} | {journal} | {r.Vms} | | | | | | | | | | failed: {r.Error.ReplaceLineEndings(" ")} |");
                 continue;
             }
 
             var (full, empty) = (r.FullRun!, r.EmptyRun!);
             o.WriteLine($"| {r.Nodes} | {journal} | {r.Vms} | {full.Wall.TotalSeconds:F1} | {empty.Wall.TotalSeconds:F1} "
                 + $"| {r.WallMsPerVm:F1} | {r.SimulatorMsPerVm:F1} | {r.OverheadMsPerVm:F1} "
+                + $"| {r.NodeCpu.TotalMilliseconds / r.Vms:F1} | {r.SimulatorCpu.TotalMilliseconds / r.Vms:F1} "
                 + $"| {r.Calls.Values.Sum(c => c.Calls) / (double)r.Vms:F1} | {empty.Concurrency:F1} "
-                + $"| {full.Succeeded}/{empty.Succeeded} of {r.Vms} ({empty.Full} full in the 2nd) |");
+                + $"| {full.Succeeded}/{empty.Succeeded} of {r.Vms} ({empty.Full} full in the 2nd; refused "
+                + $"{full.Refused}/{empty.Refused}{Reason(full.RefusedReason ?? empty.RefusedReason)}) |");
         }
 
         o.WriteLine();
@@ -36,7 +40,12 @@ internal static class ControlReport
         {
             var met = r.OverheadMsPerVm < ControlBench.GoalMs && r.EmptyRun!.Succeeded == r.Vms;
             o.WriteLine($"goal: < {ControlBench.GoalMs:F0} ms per VM of overhead beyond the simulator, {r.Nodes} node(s), {r.Vms} VMs"
-                + $" — {(met ? "met" : "missed")} ({r.OverheadMsPerVm:F1} ms)");
+                + $" — {(met ? "met" : "missed")} ({r.OverheadMsPerVm:F1} ms)"
+                + (r.OverheadMsPerVm < 0
+                    ? "; negative: the simulators' serving times add up over calls that wait on each other inside them (one lock,"
+                        + " whole-state rewrites), so the sum exceeds the wall time and the subtraction says little: see node CPU"
+                    : "")
+                + (r.EmptyRun!.Succeeded < r.Vms ? $"; only {r.EmptyRun.Succeeded} of {r.Vms} VMs succeeded" : ""));
         }
 
         o.WriteLine();
@@ -52,7 +61,8 @@ internal static class ControlReport
             }
         }
 
-        foreach (var r in results.Where(r => r.Error is null && r.OverheadMsPerVm >= ControlBench.GoalMs))
+        // Printed for a met goal too: the calls per VM and the stages are what a change to the engine moves.
+        foreach (var r in results.Where(r => r.Error is null))
         {
             Breakdown(o, r);
         }
@@ -86,6 +96,8 @@ internal static class ControlReport
                 + $"| {seconds * 1000 / r.Vms:F2} |");
         }
     }
+
+    private static string Reason(string? why) => why is null ? "" : ": " + why;
 
     private static void Stage(TextWriter o, string name, IReadOnlyList<TimeSpan> times)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace XcrCluster.Bench;
 
@@ -7,6 +8,11 @@ namespace XcrCluster.Bench;
 internal sealed record RunStages(TimeSpan Wall, int Vms, int Succeeded, int Full, IReadOnlyList<TimeSpan> Waits,
     IReadOnlyList<TimeSpan> Executions, IReadOnlyDictionary<string, IReadOnlyList<TimeSpan>> Lines, string? FirstError)
 {
+    /// <summary>VMs that did not accept the run (e.g. their entity did not answer in time), and the first reason.</summary>
+    public int Refused { get; init; }
+
+    public string? RefusedReason { get; init; }
+
     /// <summary>VMs running at once on average: the executions' sum over the wall time.</summary>
     public double Concurrency => Executions.Sum(e => e.TotalSeconds) / Wall.TotalSeconds;
 
@@ -18,7 +24,8 @@ internal sealed record RunStages(TimeSpan Wall, int Vms, int Succeeded, int Full
         var lines = new Dictionary<string, List<TimeSpan>>(StringComparer.Ordinal);
         foreach (var line in vms.SelectMany(v => v["log"]?.AsArray() ?? []).Select(l => l!))
         {
-            var name = line["name"]!.GetValue<string>();
+            // One stage per kind of line: "transfer gen-00042 disk 0" counts as "transfer gen-# disk #".
+            var name = Regex.Replace(line["name"]!.GetValue<string>(), "[0-9]+", "#");
             var took = line["end"]!.GetValue<DateTimeOffset>() - line["start"]!.GetValue<DateTimeOffset>();
             (lines.TryGetValue(name, out var list) ? list : lines[name] = []).Add(took);
         }
@@ -51,4 +58,10 @@ internal sealed record ControlResult(int Nodes, int Vms, RunStages? FullRun, Run
     public double SimulatorMsPerVm => SimulatorSeconds * 1000 / Vms;
 
     public double OverheadMsPerVm => WallMsPerVm - SimulatorMsPerVm;
+
+    /// <summary>CPU time every node used during the run with empty deltas.</summary>
+    public TimeSpan NodeCpu { get; init; }
+
+    /// <summary>CPU time both simulators used during the run with empty deltas.</summary>
+    public TimeSpan SimulatorCpu { get; init; }
 }
