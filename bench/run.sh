@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs a benchmark from the repository root: bash bench/run.sh [vhd|xapi|fanout|channel|control]
-# [--size-mib N] [--runs N] [--vms N] [--nodes 1,3]
+# [--size-mib N] [--runs N] [--vms N] [--nodes 1,3] [--concurrency N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build bench/XcrCluster.Bench -c Release -nologo -clp:ErrorsOnly >&2

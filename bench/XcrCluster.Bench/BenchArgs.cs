@@ -7,6 +7,9 @@ public sealed record BenchArgs(long SizeBytes, int Runs, string Dir)
 
     public IReadOnlyList<int> Nodes { get; init; } = [1, 3];
 
+    /// <summary>`control`: the job's concurrency setting (--concurrency; 0 = unlimited), null = the job's default.</summary>
+    public int? Concurrency { get; init; }
+
     public static BenchArgs Parse(string[] args)
     {
         long sizeMib = 1024;
@@ -14,6 +17,7 @@ public sealed record BenchArgs(long SizeBytes, int Runs, string Dir)
         string? dir = null;
         var vms = 1000;
         IReadOnlyList<int> nodes = [1, 3];
+        int? concurrency = null;
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -24,6 +28,7 @@ public sealed record BenchArgs(long SizeBytes, int Runs, string Dir)
                 case "--dir": dir = Value(); break;
                 case "--vms": vms = int.Parse(Value()); break;
                 case "--nodes": nodes = [.. Value().Split(',').Select(int.Parse)]; break;
+                case "--concurrency": concurrency = int.Parse(Value()); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
@@ -35,7 +40,7 @@ public sealed record BenchArgs(long SizeBytes, int Runs, string Dir)
 
         return new BenchArgs(sizeMib << 20, runs, dir ?? Path.Combine(Path.GetTempPath(), "xcr-bench-" + Guid.NewGuid().ToString("N")[..8]))
         {
-            Vms = vms, Nodes = nodes,
+            Vms = vms, Nodes = nodes, Concurrency = concurrency,
         };
     }
 }

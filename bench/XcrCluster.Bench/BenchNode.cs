@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using XcrCluster.Testing;
@@ -17,9 +16,7 @@ internal sealed class BenchNode : IDisposable
         Name = name;
         Process = process;
         DataDir = dataDir;
-        Http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromMinutes(10) };
-        Http.DefaultRequestHeaders.Authorization =
-            new AuthenticationHeaderValue("Bearer", File.ReadAllText(Path.Combine(dataDir, "token")).Trim());
+        Http = NodeHttp.Create(url, dataDir, TimeSpan.FromMinutes(10));
     }
 
     public string Name { get; }

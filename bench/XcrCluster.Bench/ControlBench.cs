@@ -3,7 +3,8 @@ using XcrCluster.Testing;
 namespace XcrCluster.Bench;
 
 /// <summary>
-/// `xcr-bench control [--vms 1000] [--nodes 1,3]`: the control plane's cost per VM. Two simulated pools (processes), alpha
+/// `xcr-bench control [--vms 1000] [--nodes 1,3] [--concurrency N]`: the control plane's cost per VM (the job's
+/// concurrency: its default, 2, unless given). Two simulated pools (processes), alpha
 /// holding N VMs with one tiny empty disk each; one job over all of them to beta; a first (full) run, then a run where
 /// nothing changed (empty deltas), timed from the request to the run's end event. The simulators' own serving time for
 /// that run (both pools, /sim/stats) is reported apart; what is left per VM is the overhead the goal is about. Once on one
@@ -78,7 +79,7 @@ public static class ControlBench
                 await first.AwaitMembersAsync(3, TimeSpan.FromMinutes(2));
             }
 
-            return await JobAsync(args.Vms, nodeCount, pools, nodes);
+            return await JobAsync(args, nodeCount, pools, nodes);
         }
         finally
         {
@@ -91,15 +92,16 @@ public static class ControlBench
     }
 
     /// <summary>Pools registered, the job defined over every VM, its full run, then the timed run with empty deltas.</summary>
-    private static async Task<ControlResult> JobAsync(int vms, int nodeCount, ControlPools pools, List<BenchNode> nodes)
+    private static async Task<ControlResult> JobAsync(BenchArgs args, int nodeCount, ControlPools pools, List<BenchNode> nodes)
     {
-        var api = nodes[0];
+        var (api, vms) = (nodes[0], args.Vms);
         await api.PostAsync("/api/pools", ControlPools.Registration("alpha", pools.Alpha));
         await api.PostAsync("/api/pools", ControlPools.Registration("beta", pools.Beta));
         var job = await api.PostAsync("/api/jobs", new
         {
             name = "control-bench", sourcePool = "alpha", vms = pools.VmUuids,
             targets = new[] { new { pool = "beta", sr = pools.TargetSr } },
+            settings = args.Concurrency is { } concurrency ? new { concurrency } : null,
         });
         var jobId = job["id"]!.GetValue<string>();
 

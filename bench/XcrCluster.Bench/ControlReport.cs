@@ -9,7 +9,10 @@ internal static class ControlReport
     {
         o.WriteLine($"## Control plane: one job over {args.Vms} VMs with empty deltas");
         o.WriteLine();
-        o.WriteLine($"`bash bench/run.sh control --vms {args.Vms} --nodes {string.Join(',', args.Nodes)}` — one tiny empty disk per VM"
+        var option = args.Concurrency is { } c ? $" --concurrency {c}" : "";
+        var concurrency = args.Concurrency switch { null => "the job's default", 0 => "unlimited", var n => n.ToString() };
+        o.WriteLine($"`bash bench/run.sh control --vms {args.Vms} --nodes {string.Join(',', args.Nodes)}{option}`"
+            + $" — the job's concurrency {concurrency}; one tiny empty disk per VM"
             + $" ({ControlPools.DiskSize >> 20} MiB), simulators as processes; \"simulator\" = the simulators' own serving time"
             + " (both pools, /sim/stats servingSeconds, summed over concurrent calls); overhead = wall − simulator.");
         o.WriteLine();

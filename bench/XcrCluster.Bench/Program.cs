@@ -13,7 +13,7 @@ var cases = new Dictionary<string, Func<BenchArgs, Task>>(StringComparer.Ordinal
 if (args.Length == 0 || !cases.TryGetValue(args[0], out var run))
 {
     Console.Error.WriteLine("usage: xcr-bench (vhd|xapi|fanout|channel|control) [--size-mib 1024] [--runs 3] [--dir DIR]"
-        + " [--vms 1000] [--nodes 1,3]");
+        + " [--vms 1000] [--nodes 1,3] [--concurrency N]");
     return 2;
 }
 
