@@ -2,11 +2,22 @@ namespace XcrCluster.Bench;
 
 public sealed record BenchArgs(long SizeBytes, int Runs, string Dir)
 {
+    /// <summary>`control`: the job's VMs (--vms) and the cluster sizes measured (--nodes 1,3).</summary>
+    public int Vms { get; init; } = 1000;
+
+    public IReadOnlyList<int> Nodes { get; init; } = [1, 3];
+
+    /// <summary>`control`: the job's concurrency setting (--concurrency; 0 = unlimited), null = the job's default.</summary>
+    public int? Concurrency { get; init; }
+
     public static BenchArgs Parse(string[] args)
     {
         long sizeMib = 1024;
         var runs = 3;
         string? dir = null;
+        var vms = 1000;
+        IReadOnlyList<int> nodes = [1, 3];
+        int? concurrency = null;
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -15,15 +26,21 @@ public sealed record BenchArgs(long SizeBytes, int Runs, string Dir)
                 case "--size-mib": sizeMib = long.Parse(Value()); break;
                 case "--runs": runs = int.Parse(Value()); break;
                 case "--dir": dir = Value(); break;
+                case "--vms": vms = int.Parse(Value()); break;
+                case "--nodes": nodes = [.. Value().Split(',').Select(int.Parse)]; break;
+                case "--concurrency": concurrency = int.Parse(Value()); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
 
-        if (sizeMib < 4 || runs < 1)
+        if (sizeMib < 4 || runs < 1 || vms < 1 || nodes.Any(n => n is not (1 or 3)))
         {
-            throw new ArgumentException("--size-mib must be at least 4 and --runs at least 1");
+            throw new ArgumentException("--size-mib must be at least 4, --runs and --vms at least 1, --nodes 1, 3 or 1,3");
         }
 
-        return new BenchArgs(sizeMib << 20, runs, dir ?? Path.Combine(Path.GetTempPath(), "xcr-bench-" + Guid.NewGuid().ToString("N")[..8]));
+        return new BenchArgs(sizeMib << 20, runs, dir ?? Path.Combine(Path.GetTempPath(), "xcr-bench-" + Guid.NewGuid().ToString("N")[..8]))
+        {
+            Vms = vms, Nodes = nodes, Concurrency = concurrency,
+        };
     }
 }

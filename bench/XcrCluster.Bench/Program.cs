@@ -10,6 +10,7 @@ var cases = new Dictionary<string, Func<BenchArgs, Task>>(StringComparer.Ordinal
     ["channel"] = ChannelBench.RunAsync,
     ["sim"] = SimBench.RunAsync,
     ["simio"] = SimIoBench.RunAsync,
+    ["control"] = ControlBench.RunAsync,
 };
 
 if (args.Length == 0 || !cases.TryGetValue(args[0], out var run))

@@ -9,6 +9,7 @@ public sealed class Stats
     private readonly ConcurrentDictionary<string, Counter> vdis = new();
     private readonly ConcurrentDictionary<string, long> calls = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Counter> agents = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> servingTicks = new(StringComparer.Ordinal);
 
     /// <summary>At most this many distinct User-Agents are told apart; later ones count as "other".</summary>
     public const int MaxAgents = 64;
@@ -29,6 +30,16 @@ public sealed class Stats
 
     /// <summary>Calls of each method so far (bounded by the methods the pool knows).</summary>
     public IReadOnlyDictionary<string, long> CallCounts() => calls.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+
+    /// <summary>Time the simulator spent serving one call of a method the pool knows (an Async.X call's task included),
+    /// so a benchmark can tell the simulator's own cost from the client's.</summary>
+    public void Served(string method, TimeSpan time)
+        => servingTicks.AddOrUpdate(method, time.Ticks, (_, ticks) => ticks + time.Ticks);
+
+    /// <summary>Serving time of each method so far (bounded by the methods the pool knows); concurrent calls add up, so
+    /// the sum can exceed the wall time that passed.</summary>
+    public IReadOnlyDictionary<string, TimeSpan> ServingTimes()
+        => servingTicks.ToDictionary(p => p.Key, p => TimeSpan.FromTicks(p.Value), StringComparer.Ordinal);
 
     public void Request(string endpoint, string? userAgent = null)
     {
@@ -70,6 +81,7 @@ public sealed class Stats
         endpoints = endpoints.ToDictionary(p => p.Key, p => p.Value.ToJson()),
         vdis = vdis.ToDictionary(p => p.Key, p => p.Value.ToJson()),
         calls = CallCounts(),
+        servingSeconds = ServingTimes().ToDictionary(p => p.Key, p => p.Value.TotalSeconds, StringComparer.Ordinal),
         agents = agents.ToDictionary(p => p.Key, p => p.Value.ToJson()),
     };
 
@@ -79,6 +91,7 @@ public sealed class Stats
         vdis.Clear();
         calls.Clear();
         agents.Clear();
+        servingTicks.Clear();
     }
 
     private sealed class Counter

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -12,9 +11,7 @@ public sealed class NodeProcess : IDisposable
     {
         Process = process;
         Url = url;
-        Http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) };
-        Http.DefaultRequestHeaders.Authorization =
-            new AuthenticationHeaderValue("Bearer", File.ReadAllText(Path.Combine(dataDir, "token")).Trim());
+        Http = NodeHttp.Create(url, dataDir, TimeSpan.FromSeconds(60));
     }
 
     public ProgramProcess Process { get; }

@@ -20,7 +20,8 @@ public sealed class ProgramProcess : IDisposable
     /// <summary>The command tool (no ready line: its commands run to their end).</summary>
     public static readonly Program Xcr = new("XcrCluster.Cli", "xcr.dll", "\0");
 
-    public sealed record Program(string Project, string Dll, string ReadyPrefix)
+    /// <param name="TimeLimitSeconds">When `timeout` ends the program whatever happens (benchmarks run longer than tests).</param>
+    public sealed record Program(string Project, string Dll, string ReadyPrefix, int TimeLimitSeconds = 300)
     {
         public string DllPath => FindDll(Project, Dll);
     }
@@ -133,7 +134,7 @@ public sealed class ProgramProcess : IDisposable
             args = [.. args, "--xapi-version", version];
         }
 
-        foreach (var arg in (string[])["-k", "5", "300", "dotnet", program.DllPath, .. args])
+        foreach (var arg in (string[])["-k", "5", program.TimeLimitSeconds.ToString(), "dotnet", program.DllPath, .. args])
         {
             psi.ArgumentList.Add(arg);
         }

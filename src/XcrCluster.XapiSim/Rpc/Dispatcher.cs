@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using XcrCluster.Xapi;
 using XcrCluster.XapiSim.Model;
 
@@ -71,13 +72,16 @@ public sealed class Dispatcher(SimPool pool)
         }
 
         await InjectAsync(name, null, aborted).ConfigureAwait(false);
+        var call = new Call(pool, name, args, session, hostRef);
+        var serving = Stopwatch.GetTimestamp();
         try
         {
-            return await RunAsync(spec, new Call(pool, name, args, session, hostRef)).ConfigureAwait(false);
+            return await RunAsync(spec, call).ConfigureAwait(false);
         }
         finally
         {
             pool.SaveIfDirty();
+            pool.Stats.Served(name, Stopwatch.GetElapsedTime(serving) - call.Waited);
         }
     }
 
@@ -96,6 +100,7 @@ public sealed class Dispatcher(SimPool pool)
 
         _ = Task.Run(async () =>
         {
+            var serving = Stopwatch.GetTimestamp();
             try
             {
                 await InjectAsync(spec.Name, task, CancellationToken.None).ConfigureAwait(false);
@@ -113,6 +118,7 @@ public sealed class Dispatcher(SimPool pool)
             finally
             {
                 pool.SaveIfDirty();
+                pool.Stats.Served(spec.Name, Stopwatch.GetElapsedTime(serving));
             }
         });
         return task.Ref;

@@ -1,5 +1,6 @@
-using XcrCluster.Xapi;
+using System.Diagnostics;
 using System.Globalization;
+using XcrCluster.Xapi;
 using XcrCluster.XapiSim.Model;
 
 namespace XcrCluster.XapiSim.Rpc;
@@ -58,7 +59,9 @@ public static class Events
             var remaining = deadline - DateTime.UtcNow;
             if (remaining > TimeSpan.Zero)
             {
+                var waiting = Stopwatch.GetTimestamp();
                 await Task.WhenAny(next, Task.Delay(remaining), killed).ConfigureAwait(false);
+                call.Waited += Stopwatch.GetElapsedTime(waiting);
             }
         }
     }

@@ -1,0 +1,114 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using XcrCluster.Testing;
+using XcrCluster.Xapi;
+using XcrCluster.Xapi.Records;
+using XcrCluster.XapiSim;
+
+namespace XcrCluster.Bench;
+
+/// <summary>The two simulated pools of `control` as processes: alpha holding the job's VMs (one tiny empty disk each),
+/// beta an empty target; their wire statistics (calls and serving time per method) read over /sim/stats.</summary>
+internal sealed class ControlPools : IAsyncDisposable
+{
+    /// <summary>Tiny and empty: the bench measures the control plane, not the bytes.</summary>
+    public const long DiskSize = 8L << 20;
+
+    /// <summary>Generous, only a safety net: the bench kills every process it started on every path.</summary>
+    public static readonly ProgramProcess.Program Sim = ProgramProcess.Sim with { TimeLimitSeconds = 4 * 3600 };
+
+    private readonly List<ProgramProcess> processes = [];
+    private readonly HttpClient http = new() { Timeout = TimeSpan.FromMinutes(2) };
+
+    public required Uri Alpha { get; init; }
+
+    public required Uri Beta { get; init; }
+
+    public required IReadOnlyList<string> VmUuids { get; init; }
+
+    public required string TargetSr { get; init; }
+
+    /// <summary>The source pool's fixture. Until the simulator's generator (branch simdb) is merged the VMs are listed;
+    /// then this is `new Fixture { Generate = new FixtureGenerate(vms, 1, DiskSize, Fill: new DiskFill()) }` (the same
+    /// names, gen-00001...; zero fill, as here, so the full run moves no data).</summary>
+    public static Fixture SourceFixture(int vms) => new()
+    {
+        Vms = [.. Enumerable.Range(1, vms).Select(i => new FixtureVm($"gen-{i:D5}", Disks: [new FixtureDisk(DiskSize)]))],
+    };
+
+    public static async Task<ControlPools> StartAsync(string dir, int vms)
+    {
+        var started = new List<ProgramProcess>();
+        try
+        {
+            var alpha = await StartSimAsync(started, dir, "alpha", SourceFixture(vms));
+            var beta = await StartSimAsync(started, dir, "beta", new Fixture());
+            await using var source = await ConnectAsync(alpha);
+            var uuids = (await source.GetAllRecordsAsync<VmRecord>())
+                .Where(v => !v.IsControlDomain && !v.IsASnapshot && !v.IsATemplate).Select(v => v.Uuid).ToList();
+            await using var target = await ConnectAsync(beta);
+            var sr = (await target.GetAllRecordsAsync<SrRecord>()).First(s => s.NameLabel == "Local storage").Uuid;
+            var pools = new ControlPools { Alpha = alpha, Beta = beta, VmUuids = uuids, TargetSr = sr };
+            pools.processes.AddRange(started);
+            return pools;
+        }
+        catch
+        {
+            started.ForEach(p => p.Dispose());
+            throw;
+        }
+    }
+
+    /// <summary>What `POST /api/pools` takes for a pool.</summary>
+    public static object Registration(string name, Uri url) => new { name, url = url.ToString(), username = "root", password = "password" };
+
+    /// <summary>CPU time both simulators have used so far.</summary>
+    public TimeSpan Cpu => processes.Aggregate(TimeSpan.Zero, (sum, p) => sum + ProcessCpu.Of(p));
+
+    public async Task ClearStatsAsync()
+    {
+        foreach (var url in new[] { Alpha, Beta })
+        {
+            (await http.DeleteAsync(new Uri(url, "/sim/stats"))).EnsureSuccessStatusCode();
+        }
+    }
+
+    /// <summary>Both pools' calls and serving seconds per method since the last clear, added up.</summary>
+    public async Task<Dictionary<string, (long Calls, double Seconds)>> CallsAsync()
+    {
+        var sum = new Dictionary<string, (long Calls, double Seconds)>(StringComparer.Ordinal);
+        foreach (var url in new[] { Alpha, Beta })
+        {
+            var stats = await http.GetFromJsonAsync<JsonElement>(new Uri(url, "/sim/stats"));
+            var seconds = stats.GetProperty("servingSeconds");
+            foreach (var call in stats.GetProperty("calls").EnumerateObject())
+            {
+                var (calls, served) = sum.GetValueOrDefault(call.Name);
+                sum[call.Name] = (calls + call.Value.GetInt64(),
+                    served + (seconds.TryGetProperty(call.Name, out var s) ? s.GetDouble() : 0));
+            }
+        }
+
+        return sum;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        http.Dispose();
+        processes.ForEach(p => p.Dispose());
+        return ValueTask.CompletedTask;
+    }
+
+    private static async Task<Uri> StartSimAsync(List<ProgramProcess> started, string dir, string name, Fixture fixture)
+    {
+        var fixturePath = Path.Combine(dir, name + ".fixture.json");
+        await File.WriteAllTextAsync(fixturePath, JsonSerializer.Serialize(fixture, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+        var (process, url) = await ProgramProcess.StartAsync(Sim, "--listen", "127.0.0.1:0", "--data", Path.Combine(dir, name),
+            "--pool-name", name, "--fixture", fixturePath);
+        started.Add(process);
+        return url;
+    }
+
+    private static Task<XapiClient> ConnectAsync(Uri url)
+        => XapiClient.ConnectAsync(XapiEndpoint.Parse($"http://root:password@{url.Authority}"));
+}

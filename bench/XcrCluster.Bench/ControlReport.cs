@@ -1,0 +1,115 @@
+namespace XcrCluster.Bench;
+
+/// <summary>`control`'s markdown section: one row per cluster size, the goal lines, peak RSS per node, and for each size
+/// (a missed goal or a met one) where the time of the run with empty deltas went (stages from the run's books, XAPI calls
+/// per VM by method).</summary>
+internal static class ControlReport
+{
+    public static void Print(TextWriter o, BenchArgs args, IReadOnlyList<ControlResult> results)
+    {
+        o.WriteLine($"## Control plane: one job over {args.Vms} VMs with empty deltas");
+        o.WriteLine();
+        var option = args.Concurrency is { } c ? $" --concurrency {c}" : "";
+        var concurrency = args.Concurrency switch { null => "the job's default", 0 => "unlimited", var n => n.ToString() };
+        o.WriteLine($"`bash bench/run.sh control --vms {args.Vms} --nodes {string.Join(',', args.Nodes)}{option}`"
+            + $" — the job's concurrency {concurrency}; one tiny empty disk per VM"
+            + $" ({ControlPools.DiskSize >> 20} MiB), simulators as processes; \"simulator\" = the simulators' own serving time"
+            + " (both pools, /sim/stats servingSeconds, summed over concurrent calls); overhead = wall − simulator.");
+        o.WriteLine();
+        o.WriteLine("| nodes | journal | VMs | full run s | empty-delta run s | ms per VM | simulator ms per VM "
+            + "| overhead ms per VM | node CPU ms per VM | simulator CPU ms per VM | XAPI calls per VM | VMs at once "
+            + "| ok (full/empty) |");
+        o.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        foreach (var r in results)
+        {
+            var journal = r.Nodes == 1 ? "SQLite" : "PostgreSQL";
+            if (r.Error is not null)
+            {
+                o.WriteLine($"| {r.Nodes} | {journal} | {r.Vms} | | | | | | | | | | failed: {r.Error.ReplaceLineEndings(" ")} |");
+                continue;
+            }
+
+            var (full, empty) = (r.FullRun!, r.EmptyRun!);
+            o.WriteLine($"| {r.Nodes} | {journal} | {r.Vms} | {full.Wall.TotalSeconds:F1} | {empty.Wall.TotalSeconds:F1} "
+                + $"| {r.WallMsPerVm:F1} | {r.SimulatorMsPerVm:F1} | {r.OverheadMsPerVm:F1} "
+                + $"| {r.NodeCpu.TotalMilliseconds / r.Vms:F1} | {r.SimulatorCpu.TotalMilliseconds / r.Vms:F1} "
+                + $"| {r.Calls.Values.Sum(c => c.Calls) / (double)r.Vms:F1} | {empty.Concurrency:F1} "
+                + $"| {full.Succeeded}/{empty.Succeeded} of {r.Vms} ({empty.Full} full in the 2nd; refused "
+                + $"{full.Refused}/{empty.Refused}{Reason(full.RefusedReason ?? empty.RefusedReason)}) |");
+        }
+
+        o.WriteLine();
+        foreach (var r in results.Where(r => r.Error is null))
+        {
+            var met = r.OverheadMsPerVm < ControlBench.GoalMs && r.EmptyRun!.Succeeded == r.Vms;
+            o.WriteLine($"goal: < {ControlBench.GoalMs:F0} ms per VM of overhead beyond the simulator, {r.Nodes} node(s), {r.Vms} VMs"
+                + $" — {(met ? "met" : "missed")} ({r.OverheadMsPerVm:F1} ms)"
+                + (r.OverheadMsPerVm < 0
+                    ? "; negative: the simulators' serving times add up over calls that wait on each other inside them (one lock,"
+                        + " whole-state rewrites), so the sum exceeds the wall time and the subtraction says little: see node CPU"
+                    : "")
+                + (r.EmptyRun!.Succeeded < r.Vms ? $"; only {r.EmptyRun.Succeeded} of {r.Vms} VMs succeeded" : ""));
+        }
+
+        o.WriteLine();
+        o.WriteLine($"Peak RSS (VmHWM) of each node during the {args.Vms}-VM job (both runs):");
+        o.WriteLine();
+        o.WriteLine("| nodes | node | peak RSS MB |");
+        o.WriteLine("|---:|---|---:|");
+        foreach (var r in results)
+        {
+            foreach (var (node, rss) in r.PeakRss)
+            {
+                o.WriteLine($"| {r.Nodes} | {node} | {rss / 1e6:F0} |");
+            }
+        }
+
+        // Printed for a met goal too: the calls per VM and the stages are what a change to the engine moves.
+        foreach (var r in results.Where(r => r.Error is null))
+        {
+            Breakdown(o, r);
+        }
+    }
+
+    /// <summary>Where the time of the run with empty deltas went.</summary>
+    private static void Breakdown(TextWriter o, ControlResult r)
+    {
+        var run = r.EmptyRun!;
+        o.WriteLine();
+        o.WriteLine($"### Where the time goes: {r.Nodes} node(s), {r.Vms} VMs, run with empty deltas ({run.Wall.TotalSeconds:F1} s)");
+        o.WriteLine();
+        o.WriteLine($"{run.Concurrency:F1} VMs ran at once on average; first error: {run.FirstError ?? "none"}.");
+        o.WriteLine();
+        o.WriteLine("| stage (per VM) | VMs | mean ms | median ms | max ms | sum s |");
+        o.WriteLine("|---|---:|---:|---:|---:|---:|");
+        Stage(o, "queued (launch → start)", run.Waits);
+        Stage(o, "executing (start → finish)", run.Executions);
+        foreach (var (name, times) in run.Lines.OrderByDescending(p => p.Value.Sum(t => t.TotalSeconds)).Take(12))
+        {
+            Stage(o, $"log: {name}", times);
+        }
+
+        o.WriteLine();
+        o.WriteLine("| XAPI method (both pools) | calls per VM | simulator ms per call | simulator ms per VM |");
+        o.WriteLine("|---|---:|---:|---:|");
+        foreach (var (method, (calls, seconds)) in r.Calls.OrderByDescending(c => c.Value.Seconds).ThenByDescending(c => c.Value.Calls)
+            .Take(15))
+        {
+            o.WriteLine($"| {method} | {calls / (double)r.Vms:F2} | {seconds * 1000 / Math.Max(1, calls):F2} "
+                + $"| {seconds * 1000 / r.Vms:F2} |");
+        }
+    }
+
+    private static string Reason(string? why) => why is null ? "" : ": " + why;
+
+    private static void Stage(TextWriter o, string name, IReadOnlyList<TimeSpan> times)
+    {
+        if (times.Count == 0)
+        {
+            return;
+        }
+
+        var ms = times.Select(t => t.TotalMilliseconds).Order().ToList();
+        o.WriteLine($"| {name} | {ms.Count} | {ms.Average():F0} | {ms[ms.Count / 2]:F0} | {ms[^1]:F0} | {ms.Sum() / 1000:F1} |");
+    }
+}
