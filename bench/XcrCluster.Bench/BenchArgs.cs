@@ -2,9 +2,15 @@ namespace XcrCluster.Bench;
 
 public sealed record BenchArgs(long SizeBytes, int Runs, string Dir)
 {
+    /// <summary>Whether --size-mib was given (cases whose default size is not 1 GiB use theirs otherwise).</summary>
+    public bool SizeGiven { get; init; }
+
+    /// <summary>The --size-mib given, else the case's own default.</summary>
+    public long SizeOr(long defaultBytes) => SizeGiven ? SizeBytes : defaultBytes;
+
     public static BenchArgs Parse(string[] args)
     {
-        long sizeMib = 1024;
+        long? sizeMib = null;
         var runs = 3;
         string? dir = null;
         for (var i = 0; i < args.Length; i++)
@@ -24,6 +30,9 @@ public sealed record BenchArgs(long SizeBytes, int Runs, string Dir)
             throw new ArgumentException("--size-mib must be at least 4 and --runs at least 1");
         }
 
-        return new BenchArgs(sizeMib << 20, runs, dir ?? Path.Combine(Path.GetTempPath(), "xcr-bench-" + Guid.NewGuid().ToString("N")[..8]));
+        return new BenchArgs((sizeMib ?? 1024) << 20, runs, dir ?? Path.Combine(Path.GetTempPath(), "xcr-bench-" + Guid.NewGuid().ToString("N")[..8]))
+        {
+            SizeGiven = sizeMib is not null,
+        };
     }
 }

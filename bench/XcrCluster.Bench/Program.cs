@@ -8,6 +8,7 @@ var cases = new Dictionary<string, Func<BenchArgs, Task>>(StringComparer.Ordinal
     ["xapi"] = XapiBench.RunAsync,
     ["fanout"] = FanOutBench.RunAsync,
     ["channel"] = ChannelBench.RunAsync,
+    ["replication"] = ReplicationBench.RunAsync,
 };
 if (args.Length == 0 || !cases.TryGetValue(args[0], out var run))
 {

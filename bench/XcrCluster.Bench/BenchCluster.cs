@@ -1,0 +1,48 @@
+namespace XcrCluster.Bench;
+
+/// <summary>One or two `xcr-node` processes replicating VM "bench" of a source pool to a target pool's bench SR. One node
+/// serves both pools; with two, the first (control, the source's agent) and the second (the target's agent) sit on
+/// different processes, so every block crosses the data channel between them. Every node is killed on dispose.</summary>
+public sealed class BenchCluster : IDisposable
+{
+    private readonly List<BenchNode> nodes = [];
+    private string jobId = "";
+
+    public IReadOnlyList<BenchNode> Nodes => nodes;
+
+    public static async Task<BenchCluster> StartAsync(int nodeCount, BenchPool source, BenchPool target)
+    {
+        var cluster = new BenchCluster();
+        try
+        {
+            var control = await BenchNode.StartAsync(nodeCount == 1 ? null : $"control,pool-{source.Name}");
+            cluster.nodes.Add(control);
+            if (nodeCount > 1)
+            {
+                cluster.nodes.Add(await BenchNode.JoinAsync(control, $"pool-{target.Name}"));
+                await control.AwaitMembersAsync(nodeCount, TimeSpan.FromSeconds(60));
+            }
+
+            await control.AddPoolAsync(source);
+            await control.AddPoolAsync(target);
+            cluster.jobId = await control.JobAsync(source, target);
+            return cluster;
+        }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs the job once, waits for it (at most <paramref name="limit"/>): the node's report.</summary>
+    public Task<RunReport> RunAsync(TimeSpan limit) => nodes[0].RunAsync(jobId, limit);
+
+    public void Dispose()
+    {
+        foreach (var node in nodes)
+        {
+            node.Dispose();
+        }
+    }
+}
