@@ -9,6 +9,8 @@ var cases = new Dictionary<string, Func<BenchArgs, Task>>(StringComparer.Ordinal
     ["fanout"] = FanOutBench.RunAsync,
     ["channel"] = ChannelBench.RunAsync,
     ["replication"] = ReplicationBench.RunAsync,
+    ["delta"] = DeltaBench.RunAsync,
+    ["rss"] = RssBench.RunAsync,
 };
 if (args.Length == 0 || !cases.TryGetValue(args[0], out var run))
 {
