@@ -30,7 +30,8 @@ public sealed record BenchArgs(long SizeBytes, int Runs, string Dir)
             throw new ArgumentException("--size-mib must be at least 4 and --runs at least 1");
         }
 
-        return new BenchArgs((sizeMib ?? 1024) << 20, runs, dir ?? Path.Combine(Path.GetTempPath(), "xcr-bench-" + Guid.NewGuid().ToString("N")[..8]))
+        dir ??= Path.Combine(Path.GetTempPath(), "xcr-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        return new BenchArgs((sizeMib ?? 1024) << 20, runs, dir)
         {
             SizeGiven = sizeMib is not null,
         };

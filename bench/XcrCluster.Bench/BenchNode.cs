@@ -15,7 +15,8 @@ public sealed class BenchNode : IDisposable
     {
         (Process, Dir) = (process, dir);
         http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", File.ReadAllText(Path.Combine(dir, "token")).Trim());
+        var token = File.ReadAllText(Path.Combine(dir, "token")).Trim();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
     public ProgramProcess Process { get; }
@@ -55,16 +56,18 @@ public sealed class BenchNode : IDisposable
     public long PeakResidentBytes => Process.PeakResidentBytes;
 
     public async Task AddPoolAsync(BenchPool pool)
-        => await PostAsync("/api/pools", new { name = pool.Name, url = pool.Url.ToString(), username = BenchPool.User, password = BenchPool.Password });
+        => await PostAsync("/api/pools",
+            new { name = pool.Name, url = pool.Url.ToString(), username = BenchPool.User, password = BenchPool.Password });
 
-    /// <summary>A job replicating one VM of <paramref name="source"/> to the bench SR of <paramref name="target"/>; its id.</summary>
-    public async Task<string> JobAsync(BenchPool source, BenchPool target)
+    /// <summary>A job replicating VM <paramref name="vmName"/> of <paramref name="source"/> to the bench SR of
+    /// <paramref name="target"/>; its id.</summary>
+    public async Task<string> JobAsync(BenchPool source, BenchPool target, string vmName)
     {
-        var vm = (await source.VmAsync("bench")).Uuid;
+        var vm = (await source.VmAsync(vmName)).Uuid;
         var sr = (await target.BenchSrAsync()).Uuid;
         var job = await PostAsync("/api/jobs", new
         {
-            name = "bench", sourcePool = source.Name, vms = new[] { vm }, targets = new[] { new { pool = target.Name, sr } },
+            name = vmName, sourcePool = source.Name, vms = new[] { vm }, targets = new[] { new { pool = target.Name, sr } },
         });
         return job["id"]!.GetValue<string>();
     }
@@ -118,7 +121,8 @@ public sealed class BenchNode : IDisposable
     {
         using var response = await http.GetAsync(path);
         var text = await response.Content.ReadAsStringAsync();
-        return response.IsSuccessStatusCode ? JsonNode.Parse(text)! : throw new InvalidOperationException($"GET {path}: {(int)response.StatusCode} {text}");
+        return response.IsSuccessStatusCode ? JsonNode.Parse(text)!
+            : throw new InvalidOperationException($"GET {path}: {(int)response.StatusCode} {text}");
     }
 
     private async Task<JsonNode> PostAsync(string path, object body)

@@ -25,7 +25,8 @@ public static class DeltaBench
         {
             using var cluster = await BenchCluster.StartAsync(1, source, target);
             var vm = (await source.VmAsync("bench")).Uuid;
-            var done = new List<(string Name, int Blocks, RunReport Report)> { ("full", blocks, await cluster.RunAsync(ReplicationBench.Limit)) };
+            var full = await cluster.RunAsync(ReplicationBench.Limit);
+            var done = new List<(string Name, int Blocks, RunReport Report)> { ("full", blocks, full) };
             foreach (var percent in (int[])[1, 10])
             {
                 var written = Math.Max(1, blocks * percent / 100);
@@ -50,7 +51,8 @@ public static class DeltaBench
             var changed = Math.Min(size, (long)blocks * VhdConstants.DefaultBlockSize);
             var bound = report == full ? "–" : $"{2 * changed / rate + 1:F2}";
             output.WriteLine($"| {name} | {(report.Full ? "full" : "delta")} | {changed / 1e6:F0} | {report.Bytes / 1e6:F0} | "
-                + $"{report.Duration.TotalSeconds:F2} | {report.Duration / full.Duration:F3} | {(double)report.Bytes / full.Bytes:F3} | {bound} |");
+                + $"{report.Duration.TotalSeconds:F2} | {report.Duration / full.Duration:F3} | "
+                + $"{(double)report.Bytes / full.Bytes:F3} | {bound} |");
         }
 
         output.WriteLine();

@@ -22,6 +22,8 @@ public static class ReplicationBench
         + "every 2 MiB block allocated, random bytes; pools, nodes and baselines each in their own processes, fresh for each "
         + "row, one run each)",
         """
+        - Each cluster replicates a 4 MiB VM of the same pool once before the measured run (agents up, sessions open,
+          code compiled), as a cluster that has served its pools before; the measured run is still the VM's first, full.
         - Rows (a) and (b) are timed as the node reports the run: from the job run's start to the end of the target's
           commit (its "target snapshot" step, the restore point), so the source checks, snapshot, transfer and commit are
           all in; (c) and (d) are timed around the HTTP transfer alone. MB/s are of disk content (the virtual size: every
@@ -68,7 +70,8 @@ public static class ReplicationBench
         var result = await body(source, target);
         if (srType == "null" && target.StoredBytes() > size / 2)
         {
-            throw new NotSupportedException($"the simulator stored what it imported ({target.StoredBytes()} bytes): no null SR in this build");
+            throw new NotSupportedException(
+                $"the simulator stored what it imported ({target.StoredBytes()} bytes): no null SR in this build");
         }
 
         return result;

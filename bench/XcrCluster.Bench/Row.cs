@@ -5,7 +5,8 @@ public sealed record Row(string Name, string Sr, TimeSpan? Time, string? Note, R
 {
     /// <summary>Measures one or more rows together (they share their processes); a failure becomes each row's note ("not
     /// available" on the null SR, which the simulator may lack) rather than ending the case.</summary>
-    public static async Task<IEnumerable<Row>> TryAsync(string sr, string[] names, Func<Task<IReadOnlyList<(TimeSpan Time, RunReport? Report)>>> measure)
+    public static async Task<IEnumerable<Row>> TryAsync(string sr, string[] names,
+        Func<Task<IReadOnlyList<(TimeSpan Time, RunReport? Report)>>> measure)
     {
         try
         {
@@ -20,7 +21,8 @@ public sealed record Row(string Name, string Sr, TimeSpan? Time, string? Note, R
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            var reason = (sr == "null" ? "not available: " : "failed: ") + e.Message.ReplaceLineEndings(" ").Replace("|", "/", StringComparison.Ordinal);
+            var reason = (sr == "null" ? "not available: " : "failed: ")
+                + e.Message.ReplaceLineEndings(" ").Replace("|", "/", StringComparison.Ordinal); // one table cell
             Console.Error.WriteLine($"  {string.Join(", ", names)} ({sr} SR): {reason}{(e is NotSupportedException ? "" : "\n" + e)}");
             return names.Select(name => new Row(name, sr, null, reason.Length > 200 ? reason[..200] + "…" : reason, null));
         }

@@ -41,7 +41,8 @@ public static class RssBench
 
         Section.Print(output =>
         {
-            output.WriteLine($"| setup | node | peak RSS MB, {small >> 20} MiB run | peak RSS MB, {8 * small >> 20} MiB run | large / small |");
+            output.WriteLine(
+                $"| setup | node | peak RSS MB, {small >> 20} MiB run | peak RSS MB, {8 * small >> 20} MiB run | large / small |");
             output.WriteLine("|---|---|---:|---:|---:|");
             foreach (var (setup, node, s, l) in rows)
             {
@@ -51,7 +52,8 @@ public static class RssBench
             output.WriteLine();
             foreach (var (setup, node, s, l) in rows)
             {
-                output.WriteLine(Section.Goal($"{setup}, {node}: the two peaks within 20 % of each other", Math.Max(s, l) <= 1.2 * Math.Min(s, l)));
+                output.WriteLine(Section.Goal($"{setup}, {node}: the two peaks within 20 % of each other",
+                    Math.Max(s, l) <= 1.2 * Math.Min(s, l)));
                 output.WriteLine(Section.Goal($"{setup}, {node}: both peaks under 400 MB", Math.Max(s, l) < 400 * MB));
             }
         });

@@ -50,7 +50,8 @@ public sealed class RunReport
         output.WriteLine("| stage | starts at s | takes s |");
         output.WriteLine("|---|---:|---:|");
         var first = Log.Count > 0 ? Log.Min(s => s.Start) : Committed;
-        output.WriteLine($"| before the first step (source checks, target sessions, bases) | 0.000 | {(first - Started).TotalSeconds:F3} |");
+        var before = (first - Started).TotalSeconds;
+        output.WriteLine($"| before the first step (source checks, target sessions, bases) | 0.000 | {before:F3} |");
         foreach (var step in Log.Where(s => s.Start <= Committed))
         {
             output.WriteLine($"| {step.Name} | {(step.Start - Started).TotalSeconds:F3} | {(step.End - step.Start).TotalSeconds:F3} |");
