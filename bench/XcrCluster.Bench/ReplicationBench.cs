@@ -101,7 +101,9 @@ public static class ReplicationBench
         Goal(output, missed, rows, OneNode, "null", "one node on the null SR >= 1000 MB/s", (t, _) => size / t.TotalSeconds >= 1e9);
         foreach (var row in missed.Distinct())
         {
-            row.Report!.PrintStages(output, $"{row.Name} on the {row.Sr} SR");
+            var references = new[] { ExportOnly, Pipe }.Select(name => Find(rows, name, row.Sr))
+                .Where(r => r?.Time is not null).Select(r => (r!.Name, r.Time!.Value));
+            row.Report!.PrintStages(output, $"{row.Name} on the {row.Sr} SR", references);
         }
     }
 

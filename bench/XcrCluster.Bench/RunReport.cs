@@ -41,7 +41,7 @@ public sealed class RunReport
 
     /// <summary>Where the time went: the wait before the first step (source checks, target sessions), then every step of
     /// the log (snapshot, the transfer: export piped into the import, target snapshot = the commit) with its offset.</summary>
-    public void PrintStages(TextWriter output, string title)
+    public void PrintStages(TextWriter output, string title, IEnumerable<(string Name, TimeSpan Time)>? references = null)
     {
         output.WriteLine();
         output.WriteLine($"Where the time goes, {title} (the node's run log; the transfer is the export piped into the import,");
@@ -58,6 +58,10 @@ public sealed class RunReport
         }
 
         output.WriteLine($"| whole run (to the restore point committed) | 0.000 | {Duration.TotalSeconds:F3} |");
+        foreach (var (name, time) in references ?? [])
+        {
+            output.WriteLine($"| for reference: {name} | – | {time.TotalSeconds:F3} |");
+        }
     }
 
     public sealed record Step(string Name, DateTimeOffset Start, DateTimeOffset End);
