@@ -8,12 +8,13 @@ public sealed class BenchCluster : IDisposable
 {
     private readonly List<BenchNode> nodes = [];
     private string jobId = "";
+    private BenchPool[] pools = [];
 
     public IReadOnlyList<BenchNode> Nodes => nodes;
 
     public static async Task<BenchCluster> StartAsync(int nodeCount, BenchPool source, BenchPool target)
     {
-        var cluster = new BenchCluster();
+        var cluster = new BenchCluster { pools = [source, target] };
         try
         {
             var control = await BenchNode.StartAsync(nodeCount == 1 ? null : $"control,pool-{source.Name}");
@@ -39,8 +40,23 @@ public sealed class BenchCluster : IDisposable
         }
     }
 
-    /// <summary>Runs the job once, waits for it (at most <paramref name="limit"/>): the node's report.</summary>
-    public Task<RunReport> RunAsync(TimeSpan limit) => nodes[0].RunAsync(jobId, limit);
+    /// <summary>Runs the job once, waits for it (at most <paramref name="limit"/>): the node's report, with the XAPI calls
+    /// the run made on each pool (the simulators' counters, cleared before it).</summary>
+    public async Task<RunReport> RunAsync(TimeSpan limit)
+    {
+        foreach (var pool in pools)
+        {
+            await pool.TakeCallCountsAsync();
+        }
+
+        var report = await nodes[0].RunAsync(jobId, limit);
+        foreach (var pool in pools)
+        {
+            report.Calls[pool.Name] = await pool.TakeCallCountsAsync();
+        }
+
+        return report;
+    }
 
     public void Dispose()
     {

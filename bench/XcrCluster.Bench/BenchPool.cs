@@ -101,6 +101,15 @@ public sealed class BenchPool : IAsyncDisposable
         }
     }
 
+    /// <summary>XAPI calls per method since the simulator's counters were last cleared, and clears them (/sim/stats).</summary>
+    public async Task<IReadOnlyDictionary<string, long>> TakeCallCountsAsync()
+    {
+        using var http = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(60) };
+        var stats = await http.GetFromJsonAsync<JsonElement>("/sim/stats");
+        (await http.DeleteAsync("/sim/stats")).EnsureSuccessStatusCode();
+        return stats.GetProperty("calls").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64(), StringComparer.Ordinal);
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

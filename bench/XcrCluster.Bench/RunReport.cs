@@ -36,6 +36,9 @@ public sealed class RunReport
 
     public IReadOnlyList<Step> Log { get; }
 
+    /// <summary>XAPI calls per method the run made, by pool name (filled in by whoever can read the pools' counters).</summary>
+    public Dictionary<string, IReadOnlyDictionary<string, long>> Calls { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The whole run: the job run's start to the restore point committed.</summary>
     public TimeSpan Duration => Committed - Started;
 
@@ -45,7 +48,7 @@ public sealed class RunReport
     {
         output.WriteLine();
         output.WriteLine($"Where the time goes, {title} (the node's run log; the transfer is the export piped into the import,");
-        output.WriteLine("so the two overlap: the baselines above give the export alone and the plain pipe):");
+        output.WriteLine("so the two overlap; the simulators' call counters give the XAPI calls of the run):");
         output.WriteLine();
         output.WriteLine("| stage | starts at s | takes s |");
         output.WriteLine("|---|---:|---:|");
@@ -61,6 +64,14 @@ public sealed class RunReport
         foreach (var (name, time) in references ?? [])
         {
             output.WriteLine($"| for reference: {name} | – | {time.TotalSeconds:F3} |");
+        }
+
+        output.WriteLine();
+        foreach (var (pool, calls) in Calls)
+        {
+            var top = calls.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Take(6)
+                .Select(c => $"{c.Key} {c.Value}");
+            output.WriteLine($"- XAPI calls of the run on pool {pool}: {calls.Values.Sum()} (most: {string.Join(", ", top)})");
         }
     }
 
