@@ -10,9 +10,15 @@ public sealed record BenchArgs(long SizeBytes, int Runs, string Dir)
     /// <summary>`control`: the job's concurrency setting (--concurrency; 0 = unlimited), null = the job's default.</summary>
     public int? Concurrency { get; init; }
 
+    /// <summary>Whether --size-mib was given (cases whose default size is not 1 GiB use theirs otherwise).</summary>
+    public bool SizeGiven { get; init; }
+
+    /// <summary>The --size-mib given, else the case's own default.</summary>
+    public long SizeOr(long defaultBytes) => SizeGiven ? SizeBytes : defaultBytes;
+
     public static BenchArgs Parse(string[] args)
     {
-        long sizeMib = 1024;
+        long? sizeMib = null;
         var runs = 3;
         string? dir = null;
         var vms = 1000;
@@ -38,9 +44,10 @@ public sealed record BenchArgs(long SizeBytes, int Runs, string Dir)
             throw new ArgumentException("--size-mib must be at least 4, --runs and --vms at least 1, --nodes 1, 3 or 1,3");
         }
 
-        return new BenchArgs(sizeMib << 20, runs, dir ?? Path.Combine(Path.GetTempPath(), "xcr-bench-" + Guid.NewGuid().ToString("N")[..8]))
+        dir ??= Path.Combine(Path.GetTempPath(), "xcr-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        return new BenchArgs((sizeMib ?? 1024) << 20, runs, dir)
         {
-            Vms = vms, Nodes = nodes, Concurrency = concurrency,
+            SizeGiven = sizeMib is not null, Vms = vms, Nodes = nodes, Concurrency = concurrency,
         };
     }
 }

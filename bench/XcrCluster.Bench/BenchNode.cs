@@ -1,132 +1,154 @@
-using System.Diagnostics;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using XcrCluster.Testing;
 
 namespace XcrCluster.Bench;
 
-/// <summary>An `xcr-node` process the bench started (killed by PID on dispose) and an HTTP client holding its token.</summary>
-internal sealed class BenchNode : IDisposable
+/// <summary>An `xcr-node` process on a fresh data directory, driven through its HTTP API with the bearer token it wrote
+/// there; killed by PID on dispose (the directory is deleted).</summary>
+public sealed class BenchNode : IDisposable
 {
-    /// <summary>Generous, only a safety net: the bench kills every process it started on every path.</summary>
-    public static readonly ProgramProcess.Program Node = ProgramProcess.Node with { TimeLimitSeconds = 4 * 3600 };
+    private readonly HttpClient http;
 
-    private BenchNode(string name, ProgramProcess process, Uri url, string dataDir)
+    private BenchNode(ProgramProcess process, Uri url, string dir)
     {
-        Name = name;
-        Process = process;
-        DataDir = dataDir;
-        Http = NodeHttp.Create(url, dataDir, TimeSpan.FromMinutes(10));
+        (Process, Dir) = (process, dir);
+        http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) };
+        var token = File.ReadAllText(Path.Combine(dir, "token")).Trim();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
-
-    public string Name { get; }
 
     public ProgramProcess Process { get; }
 
-    public string DataDir { get; }
+    public string Dir { get; }
 
-    public HttpClient Http { get; }
+    /// <summary>A node with all roles (one node serving both pools), or with the given roles.</summary>
+    public static Task<BenchNode> StartAsync(string? roles = null) => StartAsync(NewDir(), roles is null ? [] : ["--roles", roles]);
 
-    /// <summary>This node's Akka address (DIR/endpoint), for nodes joining it.</summary>
-    public string Akka => File.ReadAllLines(Path.Combine(DataDir, "endpoint")).Select(l => l.Split('=', 2)).First(p => p[0] == "akka")[1];
-
-    public static async Task<BenchNode> StartAsync(string name, string dataDir, params string[] options)
+    /// <summary>A second node joining <paramref name="seed"/>'s cluster with the given roles (sharing its cluster key).</summary>
+    public static Task<BenchNode> JoinAsync(BenchNode seed, string roles)
     {
-        var (process, url) = await ProgramProcess.StartAsync(Node, ["--data", dataDir, .. options]);
+        var dir = NewDir();
+        Directory.CreateDirectory(dir);
+        File.Copy(Path.Combine(seed.Dir, "cluster.key"), Path.Combine(dir, "cluster.key"));
+        var akka = File.ReadAllLines(Path.Combine(seed.Dir, "endpoint")).Single(l => l.StartsWith("akka=", StringComparison.Ordinal))[5..];
+        return StartAsync(dir, ["--roles", roles, "--seed-nodes", akka]);
+    }
+
+    private static string NewDir() => Path.Combine(Path.GetTempPath(), "xcr-bench-node-" + Guid.NewGuid().ToString("N")[..8]);
+
+    private static async Task<BenchNode> StartAsync(string dir, string[] options)
+    {
         try
         {
-            return new BenchNode(name, process, url, dataDir);
+            var (process, url) = await ProgramProcess.StartAsync(ProgramProcess.Node, ["--data", dir, .. options]);
+            return new BenchNode(process, url, dir);
         }
         catch
         {
-            process.Dispose();
+            DeleteDir(dir);
             throw;
         }
     }
 
-    /// <summary>A node joining <paramref name="seed"/>'s cluster: every node shares the cluster key (it unseals pool
-    /// credentials).</summary>
-    public static Task<BenchNode> JoinAsync(string name, string dataDir, BenchNode seed, params string[] options)
+    /// <summary>Peak resident memory of the node process so far (VmHWM), in bytes.</summary>
+    public long PeakResidentBytes => Process.PeakResidentBytes;
+
+    public async Task AddPoolAsync(BenchPool pool)
+        => await PostAsync("/api/pools",
+            new { name = pool.Name, url = pool.Url.ToString(), username = BenchPool.User, password = BenchPool.Password });
+
+    /// <summary>A job replicating VM <paramref name="vmName"/> of <paramref name="source"/> to the bench SR of
+    /// <paramref name="target"/>; its id.</summary>
+    public async Task<string> JobAsync(BenchPool source, BenchPool target, string vmName)
     {
-        Directory.CreateDirectory(dataDir);
-        File.Copy(Path.Combine(seed.DataDir, "cluster.key"), Path.Combine(dataDir, "cluster.key"), overwrite: true);
-        return StartAsync(name, dataDir, ["--seed-nodes", seed.Akka, .. options]);
+        var vm = (await source.VmAsync(vmName)).Uuid;
+        var sr = (await target.BenchSrAsync()).Uuid;
+        var job = await PostAsync("/api/jobs", new
+        {
+            name = vmName, sourcePool = source.Name, vms = new[] { vm }, targets = new[] { new { pool = target.Name, sr } },
+        });
+        return job["id"]!.GetValue<string>();
     }
 
-    public async Task<JsonNode> PostAsync(string path, object body, int expected = 200)
+    /// <summary>Runs the job and waits for its one VM's end (bounded): the run's record (started, the VM's log, targets).</summary>
+    public async Task<RunReport> RunAsync(string jobId, TimeSpan limit)
     {
-        using var response = await Http.PostAsJsonAsync(path, body);
-        var text = await response.Content.ReadAsStringAsync();
-        return (int)response.StatusCode == expected ? JsonNode.Parse(text)!
-            : throw new InvalidOperationException($"{Name}: POST {path}: {(int)response.StatusCode} {text}");
+        var accepted = await PostAsync($"/api/jobs/{jobId}/run", new { });
+        var runId = accepted["runId"]!.GetValue<string>();
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            var run = await GetAsync($"/api/jobs/{jobId}/runs/{runId}");
+            var vm = run["vms"]?.AsArray().SingleOrDefault();
+            if (vm?["status"]?.GetValue<string>() is { } status && status is not ("running" or "queued"))
+            {
+                return new RunReport(run, vm);
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"run {runId} not finished after {limit.TotalSeconds} s");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Waits until the cluster, as this node sees it, has <paramref name="count"/> members Up (bounded).</summary>
+    public async Task AwaitMembersAsync(int count, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            var cluster = await GetAsync("/api/cluster");
+            if (cluster["members"]!.AsArray().Count(m => m!["status"]!.GetValue<string>() == "Up") >= count)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{count} members not up after {limit.TotalSeconds} s: {cluster.ToJsonString()}");
+            }
+
+            await Task.Delay(200);
+        }
     }
 
     public async Task<JsonNode> GetAsync(string path)
     {
-        using var response = await Http.GetAsync(path);
+        using var response = await http.GetAsync(path);
         var text = await response.Content.ReadAsStringAsync();
         return response.IsSuccessStatusCode ? JsonNode.Parse(text)!
-            : throw new InvalidOperationException($"{Name}: GET {path}: {(int)response.StatusCode} {text}");
+            : throw new InvalidOperationException($"GET {path}: {(int)response.StatusCode} {text}");
     }
 
-    /// <summary>Polls until the cluster shows <paramref name="members"/> members Up.</summary>
-    public async Task AwaitMembersAsync(int members, TimeSpan limit)
+    private async Task<JsonNode> PostAsync(string path, object body)
     {
-        var deadline = Stopwatch.StartNew();
-        while ((await GetAsync("/api/cluster"))["members"]!.AsArray().Count(m => m!["status"]!.GetValue<string>() == "Up") < members)
+        using var response = await http.PostAsJsonAsync(path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
         {
-            if (deadline.Elapsed > limit)
-            {
-                throw new TimeoutException($"{Name}: fewer than {members} members up after {limit}");
-            }
-
-            await Task.Delay(500);
+            throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {text}");
         }
+
+        return JsonNode.Parse(text)!;
     }
-
-    /// <summary>Starts a run of the job and follows its event stream to its end; the run's id, the wall time from the
-    /// request to the end event, and the VMs not accepted (with the first reason), which the end does not wait for.</summary>
-    public async Task<(string RunId, TimeSpan Wall, int Refused, string? Reason)> RunAsync(string jobId, TimeSpan limit)
-    {
-        var clock = Stopwatch.StartNew();
-        var accepted = await PostAsync($"/api/jobs/{jobId}/run", new { }, 202);
-        var refused = accepted["vms"]!.AsArray().Where(v => !v!["accepted"]!.GetValue<bool>()).ToList();
-        var reason = refused.Select(v => v!["reason"]?.GetValue<string>()).FirstOrDefault();
-        if (refused.Count > 0)
-        {
-            Console.Error.WriteLine($"  {Name}: {refused.Count} VMs refused the run: {reason}");
-        }
-
-        var runId = accepted["runId"]!.GetValue<string>();
-        using var timeout = new CancellationTokenSource(limit);
-        using var response = await Http.GetAsync($"/api/runs/{runId}/events", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-        response.EnsureSuccessStatusCode();
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
-        var ended = 0;
-        while (await reader.ReadLineAsync(timeout.Token) is { } line)
-        {
-            if (line == "event: vm-end" && ++ended % 100 == 0)
-            {
-                Console.Error.WriteLine($"  {Name}: {ended} VMs done after {clock.Elapsed.TotalSeconds:F0} s");
-            }
-            else if (line == "event: end")
-            {
-                return (runId, clock.Elapsed, refused.Count, reason);
-            }
-        }
-
-        throw new InvalidOperationException($"{Name}: the events of run {runId} ended before the run did");
-    }
-
-    /// <summary>Peak resident memory so far (VmHWM), in bytes.</summary>
-    public long PeakResidentBytes => Process.PeakResidentBytes;
-
-    /// <summary>CPU time the node has used so far.</summary>
-    public TimeSpan Cpu => ProcessCpu.Of(Process);
 
     public void Dispose()
     {
-        Http.Dispose();
+        http.Dispose();
         Process.Dispose();
+        DeleteDir(Dir);
+    }
+
+    private static void DeleteDir(string dir)
+    {
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }

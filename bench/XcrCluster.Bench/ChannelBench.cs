@@ -69,7 +69,7 @@ public static class ChannelBench
         });
 
         _ = drain;
-        measure.Print(Console.Out);
+        CaseNotes.Channel.Print(measure.Print);
         await sender.Terminate();
         await receiverSystem.Terminate();
     }

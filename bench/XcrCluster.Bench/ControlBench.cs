@@ -57,23 +57,23 @@ public static class ControlBench
         Console.Error.WriteLine($"xcr-bench control: {nodeCount} node(s), {args.Vms} VMs: starting the pools");
         await using var pools = await ControlPools.StartAsync(dir, args.Vms);
         PostgresServer? postgres = null;
-        var nodes = new List<BenchNode>();
+        var nodes = new List<ControlNode>();
         try
         {
             if (nodeCount == 1)
             {
-                nodes.Add(await BenchNode.StartAsync("node", Path.Combine(dir, "node")));
+                nodes.Add(await ControlNode.StartAsync("node", Path.Combine(dir, "node")));
             }
             else
             {
                 postgres = await PostgresServer.StartAsync();
                 string[] journal = ["--postgres", postgres.ConnectionString];
-                var first = await BenchNode.StartAsync("node-1", Path.Combine(dir, "node-1"),
+                var first = await ControlNode.StartAsync("node-1", Path.Combine(dir, "node-1"),
                     ["--roles", "control,pool-alpha", .. journal]);
                 nodes.Add(first);
                 foreach (var (name, roles) in new[] { ("node-2", "control,pool-beta"), ("node-3", "control") })
                 {
-                    nodes.Add(await BenchNode.JoinAsync(name, Path.Combine(dir, name), first, ["--roles", roles, .. journal]));
+                    nodes.Add(await ControlNode.JoinAsync(name, Path.Combine(dir, name), first, ["--roles", roles, .. journal]));
                 }
 
                 await first.AwaitMembersAsync(3, TimeSpan.FromMinutes(2));
@@ -92,7 +92,7 @@ public static class ControlBench
     }
 
     /// <summary>Pools registered, the job defined over every VM, its full run, then the timed run with empty deltas.</summary>
-    private static async Task<ControlResult> JobAsync(BenchArgs args, int nodeCount, ControlPools pools, List<BenchNode> nodes)
+    private static async Task<ControlResult> JobAsync(BenchArgs args, int nodeCount, ControlPools pools, List<ControlNode> nodes)
     {
         var (api, vms) = (nodes[0], args.Vms);
         await api.PostAsync("/api/pools", ControlPools.Registration("alpha", pools.Alpha));
@@ -122,9 +122,9 @@ public static class ControlBench
         };
     }
 
-    private static TimeSpan Cpu(List<BenchNode> nodes) => nodes.Aggregate(TimeSpan.Zero, (sum, n) => sum + n.Cpu);
+    private static TimeSpan Cpu(List<ControlNode> nodes) => nodes.Aggregate(TimeSpan.Zero, (sum, n) => sum + n.Cpu);
 
-    private static async Task<RunStages> TimedRunAsync(BenchNode api, string jobId, TimeSpan limit)
+    private static async Task<RunStages> TimedRunAsync(ControlNode api, string jobId, TimeSpan limit)
     {
         var (runId, wall, refused, reason) = await api.RunAsync(jobId, limit);
         return await RunStages.ReadAsync(api, jobId, runId, wall) with { Refused = refused, RefusedReason = reason };

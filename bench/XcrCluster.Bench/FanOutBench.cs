@@ -79,6 +79,6 @@ public static class FanOutBench
         await far.Terminate();
         await near.Terminate();
         await system.Terminate();
-        measure.Print(Console.Out);
+        CaseNotes.FanOut.Print(measure.Print);
     }
 }

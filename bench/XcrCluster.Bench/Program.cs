@@ -11,6 +11,9 @@ var cases = new Dictionary<string, Func<BenchArgs, Task>>(StringComparer.Ordinal
     ["sim"] = SimBench.RunAsync,
     ["simio"] = SimIoBench.RunAsync,
     ["control"] = ControlBench.RunAsync,
+    ["replication"] = ReplicationBench.RunAsync,
+    ["delta"] = DeltaBench.RunAsync,
+    ["rss"] = RssBench.RunAsync,
 };
 
 if (args.Length == 0 || !cases.TryGetValue(args[0], out var run))

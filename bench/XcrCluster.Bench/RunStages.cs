@@ -16,7 +16,7 @@ internal sealed record RunStages(TimeSpan Wall, int Vms, int Succeeded, int Full
     /// <summary>VMs running at once on average: the executions' sum over the wall time.</summary>
     public double Concurrency => Executions.Sum(e => e.TotalSeconds) / Wall.TotalSeconds;
 
-    public static async Task<RunStages> ReadAsync(BenchNode api, string jobId, string runId, TimeSpan wall)
+    public static async Task<RunStages> ReadAsync(ControlNode api, string jobId, string runId, TimeSpan wall)
     {
         var run = await api.GetAsync($"/api/jobs/{jobId}/runs/{runId}");
         var launched = run["started"]!.GetValue<DateTimeOffset>();

@@ -31,7 +31,7 @@ public static class SimIoBench
             await using var sim = await SimServer.StartAsync(options);
             var pool = sim.Pool;
             using var http = new HttpClient { BaseAddress = sim.Url, Timeout = Timeout.InfiniteTimeSpan };
-            var session = await XapiBench.LoginAsync(http, options);
+            var session = await XapiBench.LoginAsync(http, options.User, options.Password);
             string source;
             lock (pool.Db.Sync)
             {

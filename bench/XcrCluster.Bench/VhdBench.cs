@@ -95,7 +95,7 @@ public static class VhdBench
 
                 return Task.FromResult(file.VirtualSize);
             });
-            measure.Print(Console.Out);
+            CaseNotes.Vhd.Print(measure.Print);
         }
         finally
         {

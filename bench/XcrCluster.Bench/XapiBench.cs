@@ -34,7 +34,7 @@ public static class XapiBench
             var source = vdis.Single(v => v.NameLabel == "source disk 0");
             var target = vdis.Single(v => v.NameLabel == "target disk 0");
             using var http = new HttpClient { BaseAddress = url, Timeout = Timeout.InfiniteTimeSpan };
-            var session = await LoginAsync(http, options);
+            var session = await LoginAsync(http, options.User, options.Password);
             var disk = new SampleDisk(args.SizeBytes);
             var upload = new MemoryStream(checked((int)VhdStreamWriter.ComputeLength(disk.Size, disk.Present.Count)));
             await disk.WriteVhdAsync(upload);
@@ -74,7 +74,7 @@ public static class XapiBench
                 await client.ImportVdiAsync(target.Ref, upload, upload.Length, VdiFormat.Vhd);
                 return upload.Length;
             });
-            measure.Print(Console.Out);
+            CaseNotes.Xapi.Print(measure.Print);
         }
         finally
         {
@@ -82,9 +82,10 @@ public static class XapiBench
         }
     }
 
-    internal static async Task<string> LoginAsync(HttpClient http, SimOptions options)
+    /// <summary>A session id, logged in over plain JSON-RPC (the baselines use no XAPI client).</summary>
+    public static async Task<string> LoginAsync(HttpClient http, string user, string password)
     {
-        var body = new ByteArrayContent(JsonRpc.EncodeRequest("session.login_with_password", [options.User, options.Password], 1));
+        var body = new ByteArrayContent(JsonRpc.EncodeRequest("session.login_with_password", [user, password], 1));
         body.Headers.ContentType = new MediaTypeHeaderValue(JsonRpc.ContentType);
         using var response = await http.PostAsync("/jsonrpc", body);
         return (string)JsonRpc.DecodeResponse(await response.Content.ReadAsByteArrayAsync())!;
