@@ -164,7 +164,7 @@ public sealed class EntityNodeCommands(ActorSystem system)
         var job = new JobDefinition("bench-minutely", "entities at scale", "bench-source", vms,
             [new TargetRef("bench-target", "6f1d2c9e-0000-4000-8000-000000000001")], new ReplicationSettings { Concurrency = 0 })
         {
-            Schedules = [new JobSchedule("every-minute", "* * * * *")],
+            Schedules = [new JobSchedule("every-minute", "* * * * *")], Defined = DateTimeOffset.UtcNow, // as JobApi: no occurrence before now
         };
         var reply = await ControlPlaneClient.AskAsync<IControlReply>(control, new DefineJob(job), TimeSpan.FromSeconds(60));
         return new { reply = reply.ToString() };
