@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using XcrCluster.Actors;
-using XcrCluster.Domain.Vm;
 using XcrCluster.Testing;
 
 namespace XcrCluster.Bench;
@@ -39,7 +38,7 @@ public static class EntityBench
             }
 
             var report = new EntityReport(o);
-            await Task.Delay(TimeSpan.FromSeconds(5)); // the regions register with the coordinator (retried every 2 s)
+            await WarmUpAsync(o, nodes);
             report.Baseline = await StatsAsync(nodes);
             var touch = await nodes[0].AskAsync<TouchReply>("touch " + all, TimeSpan.FromMinutes(6));
             report.Activation = touch;
@@ -47,12 +46,7 @@ public static class EntityBench
             Log($"every entity answered in {touch.Ms} ms ({touch.Retries} retries); entities per node: "
                 + string.Join(", ", report.Active.Select(s => s.Shards.Values.Sum())));
             var passivation = Stopwatch.StartNew();
-            do
-            {
-                await Task.Delay(TimeSpan.FromSeconds(5));
-                report.Passivated = await StatsAsync(nodes);
-            }
-            while (report.Passivated.Sum(s => s.Shards.Values.Sum()) > 0 && passivation.Elapsed < o.Idle * 3 + TimeSpan.FromMinutes(1));
+            report.Passivated = await AwaitPassivatedAsync(o, nodes);
             report.PassivatedAfter = passivation.Elapsed;
             Log($"{report.Passivated.Sum(s => s.Shards.Values.Sum())} entities left {passivation.Elapsed.TotalSeconds:F0} s after the touch");
 
@@ -94,8 +88,35 @@ public static class EntityBench
         report.Recovery = (await nodes[0].AskAsync<TouchReply>("touch " + probe, TimeSpan.FromMinutes(6)), lost.Count, clock.Elapsed);
         Log($"every VM of node3 answered again {clock.Elapsed.TotalSeconds:F1} s after the kill");
         report.AfterRecovery = await StatsAsync(nodes.Take(2).ToList());
+        report.Unreachable = EarliestLogged(o.Dir, "Marking node(s) as UNREACHABLE");
+        report.Downed = EarliestLogged(o.Dir, "SBR took decision");
         await Task.Delay(Until(first.AddMinutes(o.MinutesBefore + 1 + o.MinutesAfter).AddSeconds(-1)));
         report.LastDue = first.AddMinutes(o.MinutesBefore + o.MinutesAfter);
+    }
+
+    /// <summary>The baseline is taken once the nodes have done everything but hold the entities: shards allocated, code compiled,
+    /// connections open. A hundred other VMs per node are touched, then left to passivate.</summary>
+    private static async Task WarmUpAsync(Options o, List<EntityNodeProcess> nodes)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(5)); // the regions register with the coordinator (retried every 2 s)
+        var warm = Path.Combine(o.Dir, "warm-up.txt");
+        await File.WriteAllLinesAsync(warm, Enumerable.Range(1, 300).Select(i => $"00000000-0000-4000-9000-{i:D12}"));
+        await nodes[0].AskAsync<TouchReply>("touch " + warm, TimeSpan.FromMinutes(6));
+        await AwaitPassivatedAsync(o, nodes);
+        Log("warmed up");
+    }
+
+    private static async Task<List<EntityNodeStats>> AwaitPassivatedAsync(Options o, List<EntityNodeProcess> nodes)
+    {
+        var clock = Stopwatch.StartNew();
+        List<EntityNodeStats> stats;
+        do
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            stats = await StatsAsync(nodes);
+        }
+        while (stats.Sum(s => s.Shards.Values.Sum()) > 0 && clock.Elapsed < o.Idle * 3 + TimeSpan.FromMinutes(1));
+        return stats;
     }
 
     private static async Task<List<EntityNodeStats>> StatsAsync(IReadOnlyList<EntityNodeProcess> nodes)
@@ -112,6 +133,14 @@ public static class EntityBench
     private static List<EntityExecutor.Firing> ReadFirings(string dir)
         => [.. Directory.GetFiles(dir, "firings-*.tsv").SelectMany(f => File.ReadLines(f)
             .Select(line => EntityExecutor.Firing.Parse(line) with { Node = Path.GetFileNameWithoutExtension(f)[8..] }))];
+
+    /// <summary>When a survivor first logged the line (Akka's "[MM/dd/yyyy HH:mm:ss.fffZ]" stamp).</summary>
+    private static DateTimeOffset? EarliestLogged(string dir, string marker)
+        => new[] { "node1.log", "node2.log" }.SelectMany(f => File.ReadLines(Path.Combine(dir, f)))
+            .Where(l => l.Contains(marker, StringComparison.Ordinal) && l.Length > 35)
+            .Select(l => DateTimeOffset.TryParseExact(l.Split(']')[1].TrimStart('['), "MM/dd/yyyy HH:mm:ss.fff'Z'",
+                CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : (DateTimeOffset?)null)
+            .Where(at => at is not null).Min();
 
     private static DateTimeOffset NextMinute(DateTimeOffset t) => new DateTimeOffset(t.Year, t.Month, t.Day, t.Hour, t.Minute, 0, TimeSpan.Zero).AddMinutes(1);
 

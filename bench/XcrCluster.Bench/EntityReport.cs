@@ -27,6 +27,11 @@ public sealed partial class EntityReport(EntityBench.Options options)
 
     public List<EntityNodeStats> AfterRecovery { get; set; } = [];
 
+    /// <summary>When a survivor marked the killed node unreachable, and when the split brain resolver downed it.</summary>
+    public DateTimeOffset? Unreachable { get; set; }
+
+    public DateTimeOffset? Downed { get; set; }
+
     public List<EntityExecutor.Firing> Firings { get; set; } = [];
 
     public void Print(TextWriter w)
@@ -107,8 +112,11 @@ public sealed partial class EntityReport(EntityBench.Options options)
         w.WriteLine($"| {BeforeKill.ElementAtOrDefault(2)?.Shards.Count} | {vms} | {elapsed.TotalSeconds:F1} | {probe.Retries} | "
             + $"{string.Join(" / ", AfterRecovery.Select(s => $"{s.Shards.Count} shards, {s.Shards.Values.Sum()} entities"))} |");
         w.WriteLine();
-        w.WriteLine($"recovery: {probe.Answered} of {vms} VMs answered {elapsed.TotalSeconds:F1} s after the kill (failure detection "
-            + "10 s acceptable pause, split brain resolver stable-after 20 s, then the shards start on the survivors).");
+        string Since(DateTimeOffset? at) => at is { } t ? $"{(t - KilledAt).TotalSeconds:F1} s" : "not logged";
+        w.WriteLine($"recovery: {probe.Answered} of {vms} VMs answered {elapsed.TotalSeconds:F1} s after the kill. Where the time goes: "
+            + $"marked unreachable after {Since(Unreachable)} (failure detector: 10 s acceptable heartbeat pause), downed by the split "
+            + $"brain resolver after {Since(Downed)} (stable-after 20 s), the rest is the shards' new homes and their remembered entities "
+            + "recovering from the journal on the survivors.");
         w.WriteLine();
     }
 
