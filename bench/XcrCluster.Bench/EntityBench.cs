@@ -136,11 +136,20 @@ public static class EntityBench
 
     /// <summary>When a survivor first logged the line (Akka's "[MM/dd/yyyy HH:mm:ss.fffZ]" stamp).</summary>
     private static DateTimeOffset? EarliestLogged(string dir, string marker)
-        => new[] { "node1.log", "node2.log" }.SelectMany(f => File.ReadLines(Path.Combine(dir, f)))
+        => new[] { "node1.log", "node2.log" }.SelectMany(f => ReadShared(Path.Combine(dir, f)))
             .Where(l => l.Contains(marker, StringComparison.Ordinal) && l.Length > 35)
             .Select(l => DateTimeOffset.TryParseExact(l.Split(']')[1].TrimStart('['), "MM/dd/yyyy HH:mm:ss.fff'Z'",
                 CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : (DateTimeOffset?)null)
             .Where(at => at is not null).Min();
+
+    private static IEnumerable<string> ReadShared(string path)
+    {
+        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        while (reader.ReadLine() is { } line)
+        {
+            yield return line;
+        }
+    }
 
     private static DateTimeOffset NextMinute(DateTimeOffset t) => new DateTimeOffset(t.Year, t.Month, t.Day, t.Hour, t.Minute, 0, TimeSpan.Zero).AddMinutes(1);
 
