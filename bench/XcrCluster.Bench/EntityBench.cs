@@ -13,6 +13,8 @@ namespace XcrCluster.Bench;
 /// youngest node, the time until every VM of its shards answers again through a survivor.</summary>
 public static class EntityBench
 {
+    private const int PoolPerNode = 25;
+
     public sealed record Options(int Entities, int MinutesBefore, int MinutesAfter, TimeSpan Idle, TimeSpan RunTime, string Dir);
 
     public static async Task<int> RunAsync(string[] args)
@@ -25,13 +27,16 @@ public static class EntityBench
         Log($"{o.Entities} entities, 3 nodes, idle passivation after {o.Idle.TotalSeconds:F0} s, runs of {o.RunTime.TotalMilliseconds:F0} ms, in {o.Dir}");
         await using var pg = await PostgresServer.StartAsync();
         var ports = Enumerable.Range(0, 3).Select(_ => FreePort()).ToList();
+        // PostgreSQL accepts 100 connections; Npgsql's pool grows to 100 per node when thousands of entities recover at once
+        // ("53300: too many clients", failed recoveries): each node's pool is bounded so that the three fit.
+        var journal = pg.ConnectionString + $";Maximum Pool Size={PoolPerNode}";
         var nodes = new List<EntityNodeProcess>();
         try
         {
             for (var i = 0; i < 3; i++)
             {
                 nodes.Add(await EntityNodeProcess.StartAsync($"node{i + 1}", o.Dir, [
-                    "--port", $"{ports[i]}", "--seed-port", $"{ports[0]}", "--postgres", pg.ConnectionString,
+                    "--port", $"{ports[i]}", "--seed-port", $"{ports[0]}", "--postgres", journal,
                     "--firings", Path.Combine(o.Dir, $"firings-{i + 1}.tsv"), "--idle-ms", $"{o.Idle.TotalMilliseconds:F0}",
                     "--run-ms", $"{o.RunTime.TotalMilliseconds:F0}"]));
                 Log($"node{i + 1} up: {nodes[i].Address}, pid {nodes[i].Pid}");

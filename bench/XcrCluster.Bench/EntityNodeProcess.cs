@@ -17,7 +17,7 @@ public sealed class EntityNodeProcess : IAsyncDisposable
         this.process = process;
         drain = Task.Run(async () =>
         {
-            await using var file = new FileStream(log, FileMode.Create, FileAccess.Write, FileShare.ReadWrite); // the driver reads it live
+            await using var file = new FileStream(log, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0); // read live
             await process.StandardError.BaseStream.CopyToAsync(file);
         });
     }

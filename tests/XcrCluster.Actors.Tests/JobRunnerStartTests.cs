@@ -27,6 +27,35 @@ public sealed class JobRunnerStartTests() : Akka.TestKit.Xunit2.TestKit("""
         Assert.Equal("busy", starts[2].Reason);
     }
 
+    [Fact]
+    public async Task A_vm_whose_entity_does_not_answer_is_reported_and_the_others_are_still_started()
+    {
+        var vms = Enumerable.Range(1, JobRunner.StartsInFlight + 2).Select(i => $"vm-s{i}").ToArray();
+        var region = Sys.ActorOf(Props.Create(() => new SilentFor(vms[0])));
+        var job = new JobDefinition("job-s", "job", "a", vms, [new TargetRef("b", "sr-1")], new ReplicationSettings { Concurrency = 0 });
+        var actors = new JobRunner.Targets(region, Sys.ActorOf(ControlPlaneActor.Props()), ActorRefs.Nobody)
+        {
+            System = Sys, Coordination = RunCoordinator.Options.Default with { StartTimeout = TimeSpan.FromSeconds(1) },
+        };
+
+        var (_, starts) = await JobRunner.StartAsync(actors, job, new JobSchedule("s"), "test").WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Contains("did not answer within 1 s", Assert.Single(starts, s => !s.Accepted).Reason);
+        Assert.Equal(vms[1..], starts.Where(s => s.Accepted).Select(s => s.Vm));
+    }
+
+    /// <summary>Accepts every request but <paramref name="silent"/>'s, which it never answers.</summary>
+    private sealed class SilentFor : ReceiveActor
+    {
+        public SilentFor(string silent) => Receive<ReplicateVm>(r =>
+        {
+            if (r.VmUuid != silent)
+            {
+                Sender.Tell(new RunAccepted(r.VmUuid, r.RunId, false));
+            }
+        });
+    }
+
     /// <summary>Holds every request until <paramref name="count"/> arrived, then accepts them all but <paramref name="refused"/>'s.</summary>
     private sealed class AnswerWhenAllAsked : ReceiveActor
     {
