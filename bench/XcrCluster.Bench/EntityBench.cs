@@ -24,7 +24,8 @@ public static class EntityBench
         var vms = Enumerable.Range(1, o.Entities).Select(i => $"00000000-0000-4000-8000-{i:D12}").ToList();
         var all = Path.Combine(o.Dir, "vms.txt");
         await File.WriteAllLinesAsync(all, vms);
-        Log($"{o.Entities} entities, 3 nodes, idle passivation after {o.Idle.TotalSeconds:F0} s, runs of {o.RunTime.TotalMilliseconds:F0} ms, in {o.Dir}");
+        Log($"{o.Entities} entities, 3 nodes, idle passivation after {o.Idle.TotalSeconds:F0} s, "
+            + $"runs of {o.RunTime.TotalMilliseconds:F0} ms, in {o.Dir}");
         await using var pg = await PostgresServer.StartAsync();
         var ports = Enumerable.Range(0, 3).Select(_ => FreePort()).ToList();
         // PostgreSQL accepts 100 connections; Npgsql's pool grows to 100 per node when thousands of entities recover at once
@@ -53,7 +54,8 @@ public static class EntityBench
             var passivation = Stopwatch.StartNew();
             report.Passivated = await AwaitPassivatedAsync(o, nodes);
             report.PassivatedAfter = passivation.Elapsed;
-            Log($"{report.Passivated.Sum(s => s.Shards.Values.Sum())} entities left {passivation.Elapsed.TotalSeconds:F0} s after the touch");
+            var left = report.Passivated.Sum(s => s.Shards.Values.Sum());
+            Log($"{left} entities left {passivation.Elapsed.TotalSeconds:F0} s after the touch");
 
             await ScheduleAndKillAsync(o, nodes, vms, report);
             report.Firings = ReadFirings(o.Dir);
@@ -156,7 +158,8 @@ public static class EntityBench
         }
     }
 
-    private static DateTimeOffset NextMinute(DateTimeOffset t) => new DateTimeOffset(t.Year, t.Month, t.Day, t.Hour, t.Minute, 0, TimeSpan.Zero).AddMinutes(1);
+    private static DateTimeOffset NextMinute(DateTimeOffset t)
+        => new DateTimeOffset(t.Year, t.Month, t.Day, t.Hour, t.Minute, 0, TimeSpan.Zero).AddMinutes(1);
 
     private static TimeSpan Until(DateTimeOffset t) => t > DateTimeOffset.UtcNow ? t - DateTimeOffset.UtcNow : TimeSpan.Zero;
 

@@ -10,7 +10,8 @@ namespace XcrCluster.Bench;
 /// one flushed line per run so that the driver reads them even after this node was killed.</summary>
 public sealed class EntityExecutor(string path, TimeSpan duration) : IRunExecutor, IDisposable
 {
-    private readonly StreamWriter writer = new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
+    private readonly StreamWriter writer =
+        new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read)) { AutoFlush = true };
 
     public async Task<RunResult> ExecuteAsync(ReplicateVm request, IMaterializer materializer, CancellationToken ct,
         Action<RunProgress>? progress = null)
@@ -33,7 +34,8 @@ public sealed class EntityExecutor(string path, TimeSpan duration) : IRunExecuto
 
     public void Dispose() => writer.Dispose();
 
-    /// <summary>One line of the file: the due occurrence is parsed from the scheduler's trigger ("schedule yyyy-MM-dd HH:mm:ssZ").</summary>
+    /// <summary>One line of the file: the due occurrence is parsed from the scheduler's trigger
+    /// ("schedule yyyy-MM-dd HH:mm:ssZ").</summary>
     public sealed record Firing(string Vm, string RunId, DateTimeOffset? Due, DateTimeOffset Started)
     {
         /// <summary>The node that ran it (the driver's name for it).</summary>
@@ -43,7 +45,8 @@ public sealed class EntityExecutor(string path, TimeSpan duration) : IRunExecuto
         {
             var f = line.Split('\t');
             var due = f[2].StartsWith("schedule ", StringComparison.Ordinal) && DateTimeOffset.TryParseExact(f[2][9..],
-                "yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var d) ? d : (DateTimeOffset?)null;
+                "yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var d)
+                ? d : (DateTimeOffset?)null;
             return new Firing(f[0], f[1], due, DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(f[3], CultureInfo.InvariantCulture)));
         }
     }

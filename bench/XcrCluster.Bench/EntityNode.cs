@@ -86,10 +86,11 @@ public static class EntityNode
             values[args[i]] = args[i + 1];
         }
 
-        string Get(string name) => values.TryGetValue(name, out var v) ? v : throw new ArgumentException($"entity-node: {name} is required");
-        return new Options(int.Parse(Get("--port"), CultureInfo.InvariantCulture), int.Parse(Get("--seed-port"), CultureInfo.InvariantCulture),
-            Get("--postgres"), Get("--firings"), TimeSpan.FromMilliseconds(double.Parse(Get("--idle-ms"), CultureInfo.InvariantCulture)),
-            TimeSpan.FromMilliseconds(double.Parse(Get("--run-ms"), CultureInfo.InvariantCulture)));
+        string Get(string name)
+            => values.TryGetValue(name, out var v) ? v : throw new ArgumentException($"entity-node: {name} is required");
+        double Number(string name) => double.Parse(Get(name), CultureInfo.InvariantCulture);
+        return new Options((int)Number("--port"), (int)Number("--seed-port"), Get("--postgres"), Get("--firings"),
+            TimeSpan.FromMilliseconds(Number("--idle-ms")), TimeSpan.FromMilliseconds(Number("--run-ms")));
     }
 }
 
@@ -157,14 +158,16 @@ public sealed class EntityNodeCommands(ActorSystem system)
         var control = await registry.GetAsync<ControlPlane>();
         foreach (var pool in new[] { "bench-source", "bench-target" })
         {
-            await ControlPlaneClient.AskAsync<IControlReply>(control, new RegisterPool(
-                new PoolRegistration(pool, $"https://{pool}.invalid", "root", "unused", null, true), Replace: true), TimeSpan.FromSeconds(60));
+            var registration = new PoolRegistration(pool, $"https://{pool}.invalid", "root", "unused", null, true);
+            await ControlPlaneClient.AskAsync<IControlReply>(control, new RegisterPool(registration, Replace: true),
+                TimeSpan.FromSeconds(60));
         }
 
         var job = new JobDefinition("bench-minutely", "entities at scale", "bench-source", vms,
             [new TargetRef("bench-target", "6f1d2c9e-0000-4000-8000-000000000001")], new ReplicationSettings { Concurrency = 0 })
         {
-            Schedules = [new JobSchedule("every-minute", "* * * * *")], Defined = DateTimeOffset.UtcNow, // as JobApi: no occurrence before now
+            // Defined now, as JobApi does: no occurrence before it is due.
+            Schedules = [new JobSchedule("every-minute", "* * * * *")], Defined = DateTimeOffset.UtcNow,
         };
         var reply = await ControlPlaneClient.AskAsync<IControlReply>(control, new DefineJob(job), TimeSpan.FromSeconds(60));
         return new { reply = reply.ToString() };

@@ -89,5 +89,6 @@ public sealed class EntityNodeProcess : IAsyncDisposable
 
     private async Task<string> ReadLineAsync(TimeSpan timeout)
         => await process.StandardOutput.ReadLineAsync().WaitAsync(timeout)
-            ?? throw new InvalidOperationException($"entity-node {process.Id} exited with {(process.WaitForExit(5000) ? process.ExitCode : -1)}");
+            ?? throw new InvalidOperationException(
+                $"entity-node {process.Id} exited with {(process.WaitForExit(5000) ? process.ExitCode : -1)}");
 }

@@ -32,12 +32,16 @@ public sealed partial class EntityReport
         }
 
         w.WriteLine();
-        w.WriteLine($"goal: every due run of a minutely schedule started within its minute — {(missed.Count == 0 ? "met" : "missed: " + string.Join(", ", missed))}");
+        var verdict = missed.Count == 0 ? "met" : "missed: " + string.Join(", ", missed);
+        w.WriteLine($"goal: every due run of a minutely schedule started within its minute — {verdict}");
         if (missed.Count > 0)
         {
             w.WriteLine();
-            w.WriteLine("Where the time goes: the first start is the scheduler's 1 s tick plus the run recorded with the control plane; from "
-                + "there the runs start at the rate shown (starts/s), each one a request to its entity, persisted before it answers.");
+            w.WriteLine("Where the time goes: the first start is the scheduler's 1 s tick plus the run recorded with the control "
+                + "plane; from there the runs start at the rate shown (starts/s), each one a request to its entity, persisted "
+                + "before it answers. An occurrence's start asks 64 entities at a time (JobRunner.StartsInFlight); after a kill, the "
+                + "requests to the killed node's VMs wait in the regions until their shards have a new home (the recovery below) or "
+                + "time out after 30 s (then counted never), holding those slots, and the next occurrences' starts overlap with it.");
         }
 
         w.WriteLine();

@@ -31,7 +31,8 @@ if (args.Length > 0 && processCases.TryGetValue(args[0], out var process))
 if (args.Length == 0 || !cases.TryGetValue(args[0], out var run))
 {
     Console.Error.WriteLine("usage: xcr-bench (vhd|xapi|fanout|channel) [--size-mib 1024] [--runs 3] [--dir DIR]");
-    Console.Error.WriteLine("       xcr-bench entities [--entities 10000] [--minutes-before-kill 2] [--minutes-after-kill 2] [--idle-s 30] [--run-ms 200]");
+    Console.Error.WriteLine("       xcr-bench entities [--entities 10000] [--minutes-before-kill 2] [--minutes-after-kill 2] "
+        + "[--idle-s 30] [--run-ms 200]");
     return 2;
 }
 

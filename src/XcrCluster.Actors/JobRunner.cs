@@ -65,7 +65,8 @@ public static class JobRunner
                 {
                     // As a coordinated start says it; the other VMs are still asked (a failed recovery of one entity
                     // cost 884 of 10 000 VMs their run when the first timeout ended the start: bench entities).
-                    vms[i] = new VmStart(vm, false, $"its entity did not answer within {wait.TotalSeconds:F0} s (it may still run: see the run)");
+                    vms[i] = new VmStart(vm, false,
+                        $"its entity did not answer within {wait.TotalSeconds:F0} s (it may still run: see the run)");
                 }
             }).ConfigureAwait(false);
         return (runId, vms);

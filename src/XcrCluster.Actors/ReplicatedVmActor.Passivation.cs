@@ -14,7 +14,8 @@ public sealed partial class ReplicatedVmActor
     public const string PassivateIdleAfterPath = "xcr.replicated-vm.passivate-idle-after";
 
     public static TimeSpan PassivateIdleAfter(Config config)
-        => config.HasPath(PassivateIdleAfterPath) ? config.GetTimeSpan(PassivateIdleAfterPath, TimeSpan.Zero, allowInfinite: true) : TimeSpan.Zero;
+        => config.HasPath(PassivateIdleAfterPath)
+            ? config.GetTimeSpan(PassivateIdleAfterPath, TimeSpan.Zero, allowInfinite: true) : TimeSpan.Zero;
 
     private void PassivationCommands()
     {

@@ -56,7 +56,8 @@ public sealed class JobRunnerStartTests() : Akka.TestKit.Xunit2.TestKit("""
         });
     }
 
-    /// <summary>Holds every request until <paramref name="count"/> arrived, then accepts them all but <paramref name="refused"/>'s.</summary>
+    /// <summary>Holds every request until <paramref name="count"/> arrived, then accepts them all but
+    /// <paramref name="refused"/>'s.</summary>
     private sealed class AnswerWhenAllAsked : ReceiveActor
     {
         public AnswerWhenAllAsked(int count, string refused)
@@ -72,7 +73,8 @@ public sealed class JobRunnerStartTests() : Akka.TestKit.Xunit2.TestKit("""
 
                 foreach (var (r, sender) in held)
                 {
-                    sender.Tell(r.VmUuid == refused ? new RunRejected(r.VmUuid, r.RunId, "busy") : new RunAccepted(r.VmUuid, r.RunId, false));
+                    sender.Tell(r.VmUuid == refused
+                        ? new RunRejected(r.VmUuid, r.RunId, "busy") : new RunAccepted(r.VmUuid, r.RunId, false));
                 }
             });
         }
