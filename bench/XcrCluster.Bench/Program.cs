@@ -16,9 +16,31 @@ var cases = new Dictionary<string, Func<BenchArgs, Task>>(StringComparer.Ordinal
     ["rss"] = RssBench.RunAsync,
 };
 
+// entities: a driver and the node processes it starts (entity-node, hidden), with their own options.
+var processCases = new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
+{
+    ["entities"] = EntityBench.RunAsync,
+    ["entity-node"] = EntityNode.RunAsync,
+};
+if (args.Length > 0 && processCases.TryGetValue(args[0], out var process))
+{
+    try
+    {
+        return await process(args[1..]);
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine($"xcr-bench: {e.Message}");
+        return 2;
+    }
+}
+
 if (args.Length == 0 || !cases.TryGetValue(args[0], out var run))
 {
     Console.Error.WriteLine($"usage: xcr-bench ({string.Join('|', cases.Keys)}) [--size-mib 1024] [--runs 3] [--dir DIR]");
+    Console.Error.WriteLine("       xcr-bench control [--vms 1000] [--nodes 1,3] [--concurrency N]");
+    Console.Error.WriteLine("       xcr-bench entities [--entities 10000] [--minutes-before-kill 2] [--minutes-after-kill 2] "
+        + "[--idle-s 30] [--run-ms 200]");
     return 2;
 }
 

@@ -102,6 +102,7 @@ public sealed partial class ReplicatedVmActor : BoundedJournalActor, IWithTimers
         Command<RunCompleted>(done => PersistAll(state.Finish(done.Result, DateTimeOffset.UtcNow), AfterPersist));
         Command<GetVmStatus>(_ => Sender.Tell(state));
         TurnCommands();
+        PassivationCommands();
         Command<ForgetReplicas>(forget =>
         {
             var sender = Sender;

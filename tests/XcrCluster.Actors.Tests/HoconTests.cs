@@ -25,6 +25,7 @@ public sealed class HoconTests
         Assert.Equal(SingletonBackoff.Default, SingletonBackoff.FromConfig(config));
         var limits = ReplicationHosting.PoolLimitsFrom(config);
         Assert.Equal((TimeSpan.FromHours(24), TimeSpan.FromMinutes(5)), (limits.MaxHold, limits.MaxWait));
+        Assert.Equal(TimeSpan.FromMinutes(2), ReplicatedVmActor.PassivateIdleAfter(config));
         await host.StopAsync();
     }
 }
