@@ -4,6 +4,7 @@ using XcrCluster.Testing;
 using XcrCluster.Xapi;
 using XcrCluster.Xapi.Records;
 using XcrCluster.XapiSim;
+using XcrCluster.XapiSim.Storage;
 
 namespace XcrCluster.Bench;
 
@@ -28,13 +29,8 @@ internal sealed class ControlPools : IAsyncDisposable
 
     public required string TargetSr { get; init; }
 
-    /// <summary>The source pool's fixture. Until the simulator's generator (branch simdb) is merged the VMs are listed;
-    /// then this is `new Fixture { Generate = new FixtureGenerate(vms, 1, DiskSize, Fill: new DiskFill()) }` (the same
-    /// names, gen-00001...; zero fill, as here, so the full run moves no data).</summary>
-    public static Fixture SourceFixture(int vms) => new()
-    {
-        Vms = [.. Enumerable.Range(1, vms).Select(i => new FixtureVm($"gen-{i:D5}", Disks: [new FixtureDisk(DiskSize)]))],
-    };
+    /// <summary>The source pool's fixture: generated, not listed (gen-00001...); zero fill, so the full run moves no data.</summary>
+    public static Fixture SourceFixture(int vms) => new() { Generate = new FixtureGenerate(vms, 1, DiskSize, Fill: new DiskFill()) };
 
     public static async Task<ControlPools> StartAsync(string dir, int vms)
     {
