@@ -116,11 +116,36 @@ public static class ControlBench
         (nodeCpu, simCpu) = (Cpu(nodes) - nodeCpu, pools.Cpu - simCpu);
         var calls = await pools.CallsAsync();
         Console.Error.WriteLine($"xcr-bench control: {nodeCount} node(s): empty deltas {empty.Wall.TotalSeconds:F1} s");
+        var serial = await SerialAsync(api, pools, nodes, limit);
         return new ControlResult(nodeCount, vms, full, empty, calls, [.. nodes.Select(n => (n.Name, n.PeakResidentBytes))], null)
         {
-            NodeCpu = nodeCpu, SimulatorCpu = simCpu,
+            NodeCpu = nodeCpu, SimulatorCpu = simCpu, Serial = serial,
         };
     }
+
+    /// <summary>The overhead the goal names, measured exactly: a second job over the first <see cref="SerialVms"/> VMs
+    /// with concurrency 1, so no two calls of the run overlap and the simulators' serving times add up to the part of
+    /// the wall time they took; its full run first, then its run with empty deltas, timed.</summary>
+    private static async Task<SerialResult> SerialAsync(ControlNode api, ControlPools pools, List<ControlNode> nodes, TimeSpan limit)
+    {
+        var sample = pools.VmUuids.Take(SerialVms).ToList();
+        var job = await api.PostAsync("/api/jobs", new
+        {
+            name = "control-bench-serial", sourcePool = "alpha", vms = sample,
+            targets = new[] { new { pool = "beta", sr = pools.TargetSr } }, settings = new { concurrency = 1 },
+        });
+        var jobId = job["id"]!.GetValue<string>();
+        Console.Error.WriteLine($"xcr-bench control: {nodes.Count} node(s): one VM at a time over {sample.Count} VMs");
+        await TimedRunAsync(api, jobId, limit);
+        await pools.ClearStatsAsync();
+        var nodeCpu = Cpu(nodes);
+        var run = await TimedRunAsync(api, jobId, limit);
+        var seconds = (await pools.CallsAsync()).Values.Sum(c => c.Seconds);
+        return new SerialResult(sample.Count, run, seconds, Cpu(nodes) - nodeCpu);
+    }
+
+    /// <summary>VMs of the one-at-a-time sample: enough for a stable mean, few enough to take about a minute.</summary>
+    public const int SerialVms = 100;
 
     private static TimeSpan Cpu(List<ControlNode> nodes) => nodes.Aggregate(TimeSpan.Zero, (sum, n) => sum + n.Cpu);
 

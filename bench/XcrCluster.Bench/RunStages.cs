@@ -64,4 +64,18 @@ internal sealed record ControlResult(int Nodes, int Vms, RunStages? FullRun, Run
 
     /// <summary>CPU time both simulators used during the run with empty deltas.</summary>
     public TimeSpan SimulatorCpu { get; init; }
+
+    /// <summary>The one-VM-at-a-time sample, where the goal's overhead is measured without overlapping calls.</summary>
+    public SerialResult? Serial { get; init; }
+}
+
+/// <summary>The sample run with concurrency 1 and empty deltas: its wall time, the simulators' serving time (no two
+/// calls overlap, so it is the part of the wall time spent inside them), and the nodes' CPU time.</summary>
+internal sealed record SerialResult(int Vms, RunStages Run, double SimulatorSeconds, TimeSpan NodeCpu)
+{
+    public double WallMsPerVm => Run.Wall.TotalMilliseconds / Vms;
+
+    public double SimulatorMsPerVm => SimulatorSeconds * 1000 / Vms;
+
+    public double OverheadMsPerVm => WallMsPerVm - SimulatorMsPerVm;
 }

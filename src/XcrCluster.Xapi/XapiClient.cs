@@ -148,38 +148,6 @@ public sealed partial class XapiClient : IAsyncDisposable
         return AsString(method, await CallAsync(method, [uuid], ct).ConfigureAwait(false));
     }
 
-    /// <summary>Sets one entry of a map field the way XAPI clients do: remove (which never fails), then add,
-    /// looping on MAP_DUPLICATE_KEY if someone raced us. A null value only removes.</summary>
-    public async Task SetMapEntryAsync(string cls, string @ref, string field, string key, string? value, CancellationToken ct = default)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            await CallAsync($"{cls}.remove_from_{field}", [@ref, key], ct).ConfigureAwait(false);
-            if (value is null)
-            {
-                return;
-            }
-
-            try
-            {
-                await CallAsync($"{cls}.add_to_{field}", [@ref, key, value], ct).ConfigureAwait(false);
-                return;
-            }
-            catch (XapiException e) when (e.Code == "MAP_DUPLICATE_KEY" && attempt < 5)
-            {
-            }
-        }
-    }
-
-    public async Task SetMapEntriesAsync(string cls, string @ref, string field, IReadOnlyDictionary<string, string?> entries,
-        CancellationToken ct = default)
-    {
-        foreach (var (key, value) in entries)
-        {
-            await SetMapEntryAsync(cls, @ref, field, key, value, ct).ConfigureAwait(false);
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         if (session is { } s)
