@@ -78,8 +78,11 @@ public sealed class XoJobAdoptionTests : SeedTest
         var file = await XoJobFileAsync(vm, sr);
         using var http = Http();
 
-        // A pool whose inventory cannot be read while its SRs are looked for: the import stops there, naming it.
-        Beta.Pool.Faults.FailCall("SR.get_all_records");
+        // A pool whose inventory cannot be read while its SRs are looked for: the import stops there, naming it. The node
+        // reads the inventory from its live mirror of the pool (loaded here first: a failure while it loads is retried)
+        // after a barrier, event.inject on the import's own session: that is the call that fails.
+        (await http.GetAsync("/api/pools/beta/srs")).EnsureSuccessStatusCode();
+        Beta.Pool.Faults.FailCall("event.inject");
         var unread = await XcrAsync("", "job", "import", file, "--pool", "alpha");
         Assert.True(unread.Code == 1 && unread.Stderr.Contains("pool beta: ", StringComparison.Ordinal)
             && unread.Stderr.Contains("INTERNAL_ERROR", StringComparison.Ordinal), unread.Stdout + unread.Stderr);
