@@ -152,7 +152,8 @@ public static class SimBench
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
-            Console.WriteLine($"| {r.Vms} | {r.Objects} | {r.Build.TotalSeconds:F1} | {Ms(r.AllVms.Best)} ({Ms(r.UntypedVms)}, {Ms(r.VmRecords)}) | "
+            Console.WriteLine($"| {r.Vms} | {r.Objects} | {r.Build.TotalSeconds:F1} "
+                + $"| {Ms(r.AllVms.Best)} ({Ms(r.UntypedVms)}, {Ms(r.VmRecords)}) | "
                 + $"{Ms(r.AllVdis.Best)} ({r.AllVdis.Count}) | "
                 + $"{Ms(r.EventFrom.Best)} | {r.Persist.Count} | {r.Persist.Best.TotalMicroseconds:F0} | {r.Snapshot} |");
         }

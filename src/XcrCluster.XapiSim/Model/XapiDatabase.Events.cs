@@ -58,7 +58,8 @@ public sealed partial class XapiDatabase
         previous.TrySetResult();
     }
 
-    private static Dictionary<string, object?> Event(long gen, ClassSchema schema, string @ref, string op, Dictionary<string, object?>? snapshot)
+    private static Dictionary<string, object?> Event(
+        long gen, ClassSchema schema, string @ref, string op, Dictionary<string, object?>? snapshot)
     {
         var e = new Dictionary<string, object?>
         {

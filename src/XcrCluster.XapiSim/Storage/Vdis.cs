@@ -18,7 +18,8 @@ public static class Vdis
 
     /// <summary>Creates a VDI and its file; <paramref name="refreshUsage"/> false leaves the SR's usage to the caller
     /// (a fixture creating thousands of disks refreshes once).</summary>
-    public static XapiObject Create(SimPool pool, IReadOnlyDictionary<string, object?> record, DiskFill? fill = null, bool refreshUsage = true)
+    public static XapiObject Create(
+        SimPool pool, IReadOnlyDictionary<string, object?> record, DiskFill? fill = null, bool refreshUsage = true)
     {
         var sr = pool.Db.Get(Schemas.Sr, record.TryGetValue("SR", out var s) && s is string r ? r : throw new XapiException("FIELD_TYPE_ERROR", "SR"));
         var size = record.TryGetValue("virtual_size", out var v) ? (long)Schemas.Vdi.Field("virtual_size").Coerce(v)! : throw new XapiException("FIELD_TYPE_ERROR", "virtual_size");
