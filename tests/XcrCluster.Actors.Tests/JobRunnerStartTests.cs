@@ -44,6 +44,43 @@ public sealed class JobRunnerStartTests() : Akka.TestKit.Xunit2.TestKit("""
         Assert.Equal(vms[1..], starts.Where(s => s.Accepted).Select(s => s.Vm));
     }
 
+    [Fact]
+    public async Task Entities_that_do_not_answer_hold_back_none_of_the_others()
+    {
+        // As after a kill -9: the first VMs' entities live on the dead node and answer only when their shards move.
+        const int silent = 100;
+        var vms = Enumerable.Range(1, silent + 5).Select(i => $"vm-d{i:D3}").ToArray();
+        var region = Sys.ActorOf(Props.Create(() => new SilentForFirst(silent, TestActor)));
+        var job = new JobDefinition("job-d", "job", "a", vms, [new TargetRef("b", "sr-1")], new ReplicationSettings { Concurrency = 0 });
+        var actors = new JobRunner.Targets(region, Sys.ActorOf(ControlPlaneActor.Props()), ActorRefs.Nobody)
+        {
+            System = Sys, Coordination = RunCoordinator.Options.Default with { StartTimeout = TimeSpan.FromMinutes(5) },
+        };
+
+        _ = JobRunner.StartAsync(actors, job, new JobSchedule("s"), "test");
+
+        // Well before any silent ask times out, every answering VM was asked.
+        var asked = Enumerable.Range(0, 5).Select(_ => ExpectMsg<string>(TimeSpan.FromSeconds(20))).Order(StringComparer.Ordinal);
+        Assert.Equal(vms[silent..], asked);
+    }
+
+    /// <summary>Never answers the requests of VMs vm-d001 to the <paramref name="silent"/>th; accepts the others and tells
+    /// <paramref name="probe"/> their VM.</summary>
+    private sealed class SilentForFirst : ReceiveActor
+    {
+        public SilentForFirst(int silent, IActorRef probe)
+        {
+            Receive<ReplicateVm>(r =>
+            {
+                if (int.Parse(r.VmUuid[4..], System.Globalization.CultureInfo.InvariantCulture) > silent)
+                {
+                    Sender.Tell(new RunAccepted(r.VmUuid, r.RunId, false));
+                    probe.Tell(r.VmUuid);
+                }
+            });
+        }
+    }
+
     /// <summary>Accepts every request but <paramref name="silent"/>'s, which it never answers.</summary>
     private sealed class SilentFor : ReceiveActor
     {
