@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using System.Net.Sockets;
 
 namespace XcrCluster.Xapi.Mirror;
@@ -101,6 +102,7 @@ public sealed partial class PoolMirror
         var names = MirroredClass.All.Select(c => (object?)c.Name.ToLowerInvariant()).ToList();
         while (true)
         {
+            var calledAt = Stopwatch.GetTimestamp();
             var batch = client.AsMap("event.from", await client.CallAsync("event.from",
                 [names, view.Token, options.EventTimeout.TotalSeconds], stop, options.EventTimeout + TimeSpan.FromSeconds(15))
                 .ConfigureAwait(false));
@@ -108,6 +110,7 @@ public sealed partial class PoolMirror
             var token = client.AsString("event.from", batch.GetValueOrDefault("token"));
             view = view.Apply(events, token, client.AsMap);
             Publish(view);
+            await PaceAsync(calledAt, stop).ConfigureAwait(false);
         }
     }
 

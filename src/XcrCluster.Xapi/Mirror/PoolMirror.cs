@@ -77,8 +77,16 @@ public sealed partial class PoolMirror : IAsyncDisposable
         var view = await ReadyAsync(ct).ConfigureAwait(false);
         var token = caller.AsString("event.inject",
             await caller.CallAsync("event.inject", ["pool", view.PoolRef], ct).ConfigureAwait(false));
-        await WaitAsync(s => s is not null && EventToken.Compare(s.Token, token) >= 0, options.BarrierTimeout,
-            $"to reach the event token {token}", ct).ConfigureAwait(false);
+        BarrierWaiting();
+        try
+        {
+            await WaitAsync(s => s is not null && EventToken.Compare(s.Token, token) >= 0, options.BarrierTimeout,
+                $"to reach the event token {token}", ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            BarrierDone();
+        }
     }
 
     /// <summary>Stops the loop and logs out.</summary>

@@ -7,6 +7,10 @@ public sealed record PoolMirrorOptions
     /// <summary>How long one event.from waits for a change (XAPI's own clients use 30 s).</summary>
     public TimeSpan EventTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The event loop calls event.from at most once per interval while no barrier waits (PoolMirror.Pacing.cs):
+    /// a reader that wrote nothing sees changes at most this much later than an unpaced mirror would show them.</summary>
+    public TimeSpan EventInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>How long a reader waits for the mirror to be loaded (first load, or a reload after a failure).</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
