@@ -110,10 +110,15 @@ internal static class ControlReport
         {
             var s = r.Serial!;
             var ok = r.EmptyRun!.Succeeded == r.Vms && s.Run.Succeeded == s.Vms;
-            var met = ok && s.OverheadMsPerVm < ControlBench.GoalMs;
+            // Negative: the simulators' serving times still overlapped (the mirrors' event.from beside the run's calls,
+            // calls queued on a simulator's one lock each counting the wait), so the subtraction proves nothing; the
+            // nodes' CPU time per VM is then the bound on what the engine itself costs.
+            var cpu = s.NodeCpu.TotalMilliseconds / s.Vms;
+            var verdict = !ok ? "missed" : s.OverheadMsPerVm < 0 ? (cpu < ControlBench.GoalMs ? "met (by node CPU)" : "not shown")
+                : s.OverheadMsPerVm < ControlBench.GoalMs ? "met" : "missed";
             o.WriteLine($"goal: < {ControlBench.GoalMs:F0} ms per VM of overhead beyond the simulator, {r.Nodes} node(s) — "
-                + $"{(met ? "met" : "missed")} ({s.OverheadMsPerVm:F1} ms one VM at a time; {r.WallMsPerVm:F1} ms wall per VM "
-                + $"over the {r.Vms}-VM job){(ok ? "" : "; not every VM succeeded")}");
+                + $"{verdict} ({s.OverheadMsPerVm:F1} ms one VM at a time, node CPU {cpu:F1} ms per VM; {r.WallMsPerVm:F1} ms wall "
+                + $"per VM over the {r.Vms}-VM job){(ok ? "" : "; not every VM succeeded")}");
         }
     }
 
