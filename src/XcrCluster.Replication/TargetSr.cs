@@ -152,6 +152,12 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
                     && oc.GetValueOrDefault(XoMetadata.Sr) == Sr.Uuid
                     && oc.GetValueOrDefault(XoMetadata.Vm) == scope.SourceVmUuid && oc.ContainsKey(XoMetadata.Datetime)));
         }).ToList();
+
+        // Runs within one second share a datetime and the sort is stable: a point holding this run's delta base goes
+        // last among its equals, so it counts as the newer. The order records come in decides nothing (a pool mirror's
+        // is not creation order, and deleteFirst removed a base now and then).
+        var baseVbds = replica.Bases.Values.SelectMany(b => b.Vbds).ToHashSet(StringComparer.Ordinal);
+        points = [.. points.OrderBy(v => v.Vbds.Any(baseVbds.Contains))];
         var old = Retention.OldEntries(keep, points, v => RestorePointOrder.Key(v.OtherConfig, v.NameLabel)!).ToList();
         foreach (var point in old)
         {
