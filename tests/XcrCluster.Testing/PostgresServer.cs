@@ -36,9 +36,34 @@ public sealed class PostgresServer : IAsyncDisposable
 
         var data = Path.Combine(dir, "data");
         await RunAsync(AsPostgres(asRoot, Path.Combine(bin, "initdb"), "-D", data, "-U", "xcr", "--auth=trust", "--no-sync", "-E", "UTF8"));
-        var port = FreePort();
+        // The port is probed, then bound by postgres: a parallel test lane may take it in between, and postgres
+        // then exits at once, so a few attempts with a new port each.
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = FreePort();
+            var pg = new PostgresServer(Launch(asRoot, bin, data, dir, port), dir, port);
+            try
+            {
+                await pg.AwaitReadyAsync(Path.Combine(bin, "pg_isready"), port);
+                return pg;
+            }
+            catch (PostgresExitedException) when (attempt < 3)
+            {
+                await pg.StopAsync();
+            }
+            catch
+            {
+                await pg.DisposeAsync();
+                throw;
+            }
+        }
+    }
+
+    private static Process Launch(bool asRoot, string bin, string data, string dir, int port)
+    {
         var psi = new ProcessStartInfo("timeout") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in (string[])["-k", "5", "1800", .. AsPostgres(asRoot, Path.Combine(bin, "postgres"), "-D", data, "-p", port.ToString(), "-h", "127.0.0.1", "-k", dir, "-c", "fsync=off")])
+        string[] postgres = [Path.Combine(bin, "postgres"), "-D", data, "-p", port.ToString(), "-h", "127.0.0.1", "-k", dir, "-c", "fsync=off"];
+        foreach (var arg in (string[])["-k", "5", "1800", .. AsPostgres(asRoot, postgres)])
         {
             psi.ArgumentList.Add(arg);
         }
@@ -48,20 +73,10 @@ public sealed class PostgresServer : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var pg = new PostgresServer(process, dir, port);
-        try
-        {
-            await pg.AwaitReadyAsync(Path.Combine(bin, "pg_isready"), port);
-            return pg;
-        }
-        catch
-        {
-            await pg.DisposeAsync();
-            throw;
-        }
+        return process;
     }
 
-    public async ValueTask DisposeAsync()
+    private async Task StopAsync()
     {
         try
         {
@@ -74,6 +89,17 @@ public sealed class PostgresServer : IAsyncDisposable
         finally
         {
             server.Dispose();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopAsync();
+        }
+        finally
+        {
             try
             {
                 Directory.Delete(dir, recursive: true);
@@ -84,6 +110,8 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
+    private sealed class PostgresExitedException(int code) : Exception($"postgres exited with {code}");
+
     private async Task AwaitReadyAsync(string pgIsReady, int port)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -91,7 +119,7 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             if (server.HasExited)
             {
-                throw new InvalidOperationException($"postgres exited with {server.ExitCode}");
+                throw new PostgresExitedException(server.ExitCode);
             }
 
             var (code, _) = await TryRunAsync(pgIsReady, "-h", "127.0.0.1", "-p", port.ToString(), "-U", "xcr");

@@ -45,6 +45,23 @@ public sealed class SimServer : IAsyncDisposable
 
     public static async Task<SimServer> StartAsync(SimOptions options, CancellationToken ct = default)
     {
+        // A free port is found by probing, then bound by Kestrel: another process (a parallel test lane) may take it
+        // in between, so a port we chose ourselves is chosen again; a port the caller named is not.
+        var chosen = options.Listen.Any(l => IPEndPoint.Parse(l).Port == 0);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(options, ct);
+            }
+            catch (IOException e) when (chosen && attempt < 5 && e.InnerException is AddressInUseException)
+            {
+            }
+        }
+    }
+
+    private static async Task<SimServer> StartOnceAsync(SimOptions options, CancellationToken ct)
+    {
         var endpoints = ResolvePorts(options.Listen);
         options = options with { Listen = endpoints.Select(e => e.ToString()).ToList() };
         var pool = new SimPool(options);
@@ -80,7 +97,17 @@ public sealed class SimServer : IAsyncDisposable
         var server = new SimServer(app, pool, endpoints.Select(e => new Uri($"{scheme}://{e}/")).ToList(),
             certificate is null ? null : Convert.ToHexString(SHA256.HashData(certificate.RawData)).ToLowerInvariant(), closeDelimited);
         RpcEndpoints.Map(app, server);
-        await app.StartAsync(ct);
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            pool.Dispose();
+            throw;
+        }
+
         return server;
     }
 
@@ -122,7 +149,13 @@ public sealed class SimServer : IAsyncDisposable
         return result;
     }
 
-    private static int FreePort(IPAddress address)
+    /// <summary>Replaces the probe in the calling flow only, so a test can hand out a port that is already taken
+    /// without touching servers other tests start in parallel.</summary>
+    internal static AsyncLocal<Func<IPAddress, int>?> PortProbeOverride { get; } = new();
+
+    private static int FreePort(IPAddress address) => (PortProbeOverride.Value ?? ProbeFreePort)(address);
+
+    private static int ProbeFreePort(IPAddress address)
     {
         using var probe = new TcpListener(address, 0);
         probe.Start();
