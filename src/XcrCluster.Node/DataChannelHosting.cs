@@ -22,7 +22,7 @@ public static class DataChannelHosting
             var fingerprint = certificate is null ? null : TlsChannelTransport.Fingerprint(certificate);
             var receiver = new ChannelReceiver(system.Materializer(), system.Log, options.DataLimits)
             {
-                TlsFingerprint = fingerprint, AdvertisedHost = options.DataAdvertisedHost,
+                TlsFingerprint = fingerprint, AdvertisedHost = options.DataAdvertisedHost, AdvertisedPort = options.DataAdvertise?.Port,
             };
             // Akka.Streams' TCP bind resolves its host and refuses 0.0.0.0: on every address, the channel listens where the
             // public hostname points (where senders are told to connect).

@@ -71,6 +71,8 @@ public sealed partial record NodeOptions
             "--data-tls-cert" => this with { DataTlsCertificate = ExistingFile() },
             "--data-max-connections" => this with { DataLimits = DataLimits with { MaxConnections = Positive(name, Value()) } },
             "--data-handshake-timeout" => this with { DataLimits = DataLimits with { HandshakeTimeout = Seconds(name, Value()) } },
+            "--data-stall-timeout" => this with { DataLimits = DataLimits with { StallTimeout = Seconds(name, Value()) } },
+            "--data-advertise" => this with { DataAdvertise = HostPort(name, Value()) },
             "--data-ticket-lifetime" => this with { DataLimits = DataLimits with { TicketLifetime = Seconds(name, Value()) } },
             _ => throw new ArgumentException($"unknown option {name}; {Usage}"),
         };
@@ -117,6 +119,12 @@ public sealed partial record NodeOptions
 
     private static IPEndPoint Endpoint(string option, string value)
         => IPEndPoint.TryParse(value, out var endpoint) ? endpoint : throw new ArgumentException($"{option} {value}: expected ADDRESS:PORT");
+
+    /// <summary>HOST:PORT where HOST is a name or an address ([::1]:PORT for IPv6).</summary>
+    private static (string Host, int Port) HostPort(string option, string value)
+        => Uri.TryCreate("tcp://" + value, UriKind.Absolute, out var uri) && uri.Port > 0 && uri.Host.Length > 0
+            ? (uri.Host, uri.Port)
+            : throw new ArgumentException($"{option} {value}: expected HOST:PORT");
 
     private static int Port(string option, string value)
         => int.TryParse(value, out var port) && port is >= 0 and < 65536 ? port : throw new ArgumentException($"{option}: expected 0-65535");

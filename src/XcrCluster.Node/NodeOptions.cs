@@ -11,10 +11,10 @@ namespace XcrCluster.Node;
 public sealed partial record NodeOptions
 {
     public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http ADDRESS:PORT] [--http-cert FILE.pfx] "
-        + "[--akka ADDRESS:PORT] [--data-channel ADDRESS:PORT] [--public-hostname HOST] [--roles control,pool-NAME] "
+        + "[--akka ADDRESS:PORT] [--data-channel ADDRESS:PORT] [--data-advertise HOST:PORT] [--public-hostname HOST] [--roles control,pool-NAME] "
         + "[--seed-nodes ADDR,...] [--postgres CONNECTION] [--postgres-password-file FILE] [--cluster-cert FILE.pfx] "
         + "[--cluster-ca FILE.pem] [--data-tls-cert FILE.pfx] [--data-compress] [--ask-timeout 30s] [--join-timeout 60s] [--data-max-connections N] "
-        + "[--data-handshake-timeout SECONDS] [--data-ticket-lifetime SECONDS]; each also XCR_NODE_NAME in the environment "
+        + "[--data-handshake-timeout SECONDS] [--data-ticket-lifetime SECONDS] [--data-stall-timeout SECONDS]; each also XCR_NODE_NAME in the environment "
         + "and xcr.node.name in the --config file; passwords (XCR_NODE_*_PASSWORD) only there or in a *-password-file; "
         + "xcr-node token rotate [--data DIR] [--keep-previous DURATION]";
 
@@ -47,7 +47,11 @@ public sealed partial record NodeOptions
     /// each listens on.</summary>
     public string AdvertisedHost => PublicHostname ?? AkkaBind.Address.ToString();
 
-    public string DataAdvertisedHost => PublicHostname ?? DataBind.Address.ToString();
+    public string DataAdvertisedHost => DataAdvertise?.Host ?? PublicHostname ?? DataBind.Address.ToString();
+
+    /// <summary>Where senders are told to reach the data channel when it is not where it listens (a port mapping or a
+    /// proxy): HOST:PORT.</summary>
+    public (string Host, int Port)? DataAdvertise { get; init; }
 
     /// <summary>Where xcr reaches the HTTP API: its own address, or the public hostname when it listens on every one (a
     /// loopback API is not reachable at the public hostname).</summary>
@@ -83,7 +87,8 @@ public sealed partial record NodeOptions
     public bool DataCompress { get; init; }
 
     /// <summary>What the data channel grants peers before they prove who they are: connections open at once
-    /// (64), seconds to say hello or finish a TLS handshake (10), seconds an issued ticket waits for its sender (600).</summary>
+    /// (64), seconds to say hello or finish a TLS handshake (10), seconds an issued ticket waits for its sender (600);
+    /// and how long a transfer may move nothing, on either side, before it fails (60).</summary>
     public ChannelLimits DataLimits { get; init; } = new();
 
     /// <summary>The PostgreSQL connection without its password (<see cref="PostgresConnection"/> adds it).</summary>

@@ -92,7 +92,7 @@ builder.Services.AddAkka("xcr", (akka, services) =>
             PoolAgents = () => registry.GetAsync<PoolAgents>(),
             Transport = new TcpChannelTransport(system),
             Remote = new AgentTargets(() => registry.GetAsync<PoolAgents>(), () => Cluster.Get(system).SelfAddress.ToString(), gate,
-                new TcpChannelTransport(system), options.DataCompress),
+                new TcpChannelTransport(system), new ChannelSendOptions(options.DataCompress, options.DataLimits.StallTimeout)),
         })
         .AddStartup((system, _) =>
         {
