@@ -70,7 +70,8 @@ public sealed class RemoteTargetSide(string pool, string session, string srUuid,
         var ticket = (await AskAsync<TargetImportTicket>(new ExpectTargetImport(pool, session, targetDisk, shape), ct)
             .ConfigureAwait(false)).Ticket;
         var length = new VhdStreamWriter(Stream.Null, shape.VirtualSize, shape.PresentBlocks, shape.Parent, shape.BlockSize).Length;
-        return ChannelSender.Sink(ticket.Transport(transport), ticket, ct, send.StallTimeout, send.Compress).MapMaterializedValue(async sent =>
+        var sink = ChannelSender.Sink(ticket.Transport(transport), ticket, ct, send.StallTimeout, send.Compress);
+        return sink.MapMaterializedValue(async sent =>
         {
             await sent.ConfigureAwait(false);
             imported(length); // the receiver answers "ok" only once the import on its node returned

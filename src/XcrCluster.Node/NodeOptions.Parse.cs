@@ -118,7 +118,9 @@ public sealed partial record NodeOptions
         => new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connection }.ContainsKey("Password");
 
     private static IPEndPoint Endpoint(string option, string value)
-        => IPEndPoint.TryParse(value, out var endpoint) ? endpoint : throw new ArgumentException($"{option} {value}: expected ADDRESS:PORT");
+        => IPEndPoint.TryParse(value, out var endpoint)
+            ? endpoint
+            : throw new ArgumentException($"{option} {value}: expected ADDRESS:PORT");
 
     /// <summary>HOST:PORT where HOST is a name or an address ([::1]:PORT for IPv6).</summary>
     private static (string Host, int Port) HostPort(string option, string value)
@@ -127,7 +129,9 @@ public sealed partial record NodeOptions
             : throw new ArgumentException($"{option} {value}: expected HOST:PORT");
 
     private static int Port(string option, string value)
-        => int.TryParse(value, out var port) && port is >= 0 and < 65536 ? port : throw new ArgumentException($"{option}: expected 0-65535");
+        => int.TryParse(value, out var port) && port is >= 0 and < 65536
+            ? port
+            : throw new ArgumentException($"{option}: expected 0-65535");
 
     private static TimeSpan Duration(string option, string value)
         => Domain.Units.ParseDuration(value) is { } t && t > TimeSpan.Zero

@@ -10,12 +10,14 @@ namespace XcrCluster.Node;
 /// complete single-node cluster (all roles, every pool) persisting to SQLite in ~/.local/share/xcr.</summary>
 public sealed partial record NodeOptions
 {
-    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http ADDRESS:PORT] [--http-cert FILE.pfx] "
-        + "[--akka ADDRESS:PORT] [--data-channel ADDRESS:PORT] [--data-advertise HOST:PORT] [--public-hostname HOST] [--roles control,pool-NAME] "
-        + "[--seed-nodes ADDR,...] [--postgres CONNECTION] [--postgres-password-file FILE] [--cluster-cert FILE.pfx] "
-        + "[--cluster-ca FILE.pem] [--data-tls-cert FILE.pfx] [--data-compress] [--ask-timeout 30s] [--join-timeout 60s] [--data-max-connections N] "
-        + "[--data-handshake-timeout SECONDS] [--data-ticket-lifetime SECONDS] [--data-stall-timeout SECONDS]; each also XCR_NODE_NAME in the environment "
-        + "and xcr.node.name in the --config file; passwords (XCR_NODE_*_PASSWORD) only there or in a *-password-file; "
+    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http ADDRESS:PORT] "
+        + "[--http-cert FILE.pfx] [--akka ADDRESS:PORT] [--data-channel ADDRESS:PORT] [--data-advertise HOST:PORT] "
+        + "[--public-hostname HOST] [--roles control,pool-NAME] [--seed-nodes ADDR,...] [--postgres CONNECTION] "
+        + "[--postgres-password-file FILE] [--postgres-max-connections N] [--cluster-cert FILE.pfx] [--cluster-ca FILE.pem] "
+        + "[--data-tls-cert FILE.pfx] [--data-compress] [--ask-timeout 30s] [--join-timeout 60s] "
+        + "[--data-max-connections N] [--data-handshake-timeout SECONDS] [--data-ticket-lifetime SECONDS] "
+        + "[--data-stall-timeout SECONDS]; each also XCR_NODE_NAME in the environment and xcr.node.name in the --config "
+        + "file; passwords (XCR_NODE_*_PASSWORD) only there or in a *-password-file; "
         + "xcr-node token rotate [--data DIR] [--keep-previous DURATION]";
 
     public string DataDir { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local",

@@ -149,7 +149,8 @@ var url = new UriBuilder(scheme, options.HttpAdvertisedHost, new Uri(app.Urls.Fi
 var dataPort = (await channel.Task.WaitAsync(TimeSpan.FromSeconds(30))).Endpoint.Port;
 var data = new UriBuilder("tcp", options.DataAdvertisedHost, dataPort).Uri.Authority;
 // xcr on this machine reads where the node is, and pins its HTTPS certificate, from here.
-var pin = httpCertificate is null ? "" : $"http-fingerprint={Convert.ToHexString(SHA256.HashData(httpCertificate.RawData)).ToLowerInvariant()}\n";
+var pin = httpCertificate is null ? ""
+    : $"http-fingerprint={Convert.ToHexString(SHA256.HashData(httpCertificate.RawData)).ToLowerInvariant()}\n";
 PrivateFile.Write(Path.Combine(options.DataDir, "endpoint"), $"http={url}\nakka={Cluster.Get(system).SelfAddress}\ndata={data}\n{pin}");
 stdout.WriteLine($"ready {url}");
 stdout.Flush();

@@ -50,11 +50,13 @@ public sealed class ClusterTlsTests : IDisposable
         Directory.CreateDirectory(dir);
         File.Copy(Path.Combine(Dir("first"), "cluster.key"), Path.Combine(dir, "cluster.key"));
         using var intruder = ProgramProcess.Start(ProgramProcess.Node,
-            ["--data", dir, "--roles", roles, "--join-timeout", "30s", "--seed-nodes", NodeProcess.Endpoint(Dir("first"))["akka"], .. options]);
+            ["--data", dir, "--roles", roles, "--join-timeout", "30s", "--seed-nodes", NodeProcess.Endpoint(Dir("first"))["akka"],
+                .. options]);
 
         // The handshake fails, and the side that refused says why on its log: the seed when the intruder's certificate is
         // the wrong one, the intruder first when the seed's certificate is not the one it holds.
-        await Poll.UntilAsync(() => (seed.Process.Stderr + intruder.Stderr).Contains("cluster TLS: refused"), "the handshake to be refused");
+        await Poll.UntilAsync(() => (seed.Process.Stderr + intruder.Stderr).Contains("cluster TLS: refused"),
+            "the handshake to be refused");
 
         // It keeps trying until its join timeout, then gives up and exits 1 without ever having been a member.
         Assert.Equal(1, await intruder.WaitForExitAsync());

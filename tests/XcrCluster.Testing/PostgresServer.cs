@@ -77,7 +77,8 @@ public sealed class PostgresServer : IAsyncDisposable
     private static Process Launch(bool asRoot, string bin, string data, string dir, int port)
     {
         var psi = new ProcessStartInfo("timeout") { RedirectStandardOutput = true, RedirectStandardError = true };
-        string[] postgres = [Path.Combine(bin, "postgres"), "-D", data, "-p", port.ToString(), "-h", "127.0.0.1", "-k", dir, "-c", "fsync=off"];
+        string[] postgres =
+            [Path.Combine(bin, "postgres"), "-D", data, "-p", port.ToString(), "-h", "127.0.0.1", "-k", dir, "-c", "fsync=off"];
         foreach (var arg in (string[])["-k", "5", "1800", .. AsPostgres(asRoot, postgres)])
         {
             psi.ArgumentList.Add(arg);

@@ -11,7 +11,8 @@ public static class TestCertificates
     public static string SelfSigned(string dir, string name, string? password = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var created = Request(name, key, ca: false).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        using var created = Request(name, key, ca: false)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
         return Write(dir, name, created, password);
     }
 
@@ -29,7 +30,8 @@ public static class TestCertificates
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var serial = RandomNumberGenerator.GetBytes(8);
-        using var signed = Request(name, key, ca: false).Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(30), serial);
+        using var signed = Request(name, key, ca: false)
+            .Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(30), serial);
         using var withKey = signed.CopyWithPrivateKey(key);
         return Write(dir, name, withKey, null);
     }
