@@ -1,0 +1,1 @@
+namespace XcrCluster.Deploy.Tests;
