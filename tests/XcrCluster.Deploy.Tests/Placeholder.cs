@@ -1,1 +1,0 @@
-namespace XcrCluster.Deploy.Tests;
