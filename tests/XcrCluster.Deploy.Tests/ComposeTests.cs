@@ -51,7 +51,8 @@ public sealed class ComposeTests : IDisposable
 
             Assert.Equal(DockerfileTests.Stages[^1].Name, node.Map("build").Str("target"));
             Assert.Equal("xcr-node:dev", node.Str("image"));
-            var dockerfile = Path.Combine(DeployFiles.PathOf("compose"), node.Map("build").Str("context")!, node.Map("build").Str("dockerfile")!);
+            var build = node.Map("build");
+            var dockerfile = Path.Combine(DeployFiles.PathOf("compose"), build.Str("context")!, build.Str("dockerfile")!);
             Assert.Equal(DeployFiles.PathOf("docker", "Dockerfile"), Path.GetFullPath(dockerfile));
             var published = node.Strings("ports").Single().Split(':');
             Assert.Equal(("127.0.0.1", options.Http.Port), (published[0], int.Parse(published[2])));

@@ -30,7 +30,8 @@ public sealed class ImageScriptTests : IDisposable
             ["HOSTNAME"] = "xcr-node-1",
         };
 
-        var (code, _, stderr) = await DeployFiles.RunAsync("sh", [DeployFiles.PathOf("docker", "entrypoint.sh"), "--join-timeout", "5s"], environment);
+        var entrypoint = DeployFiles.PathOf("docker", "entrypoint.sh");
+        var (code, _, stderr) = await DeployFiles.RunAsync("sh", [entrypoint, "--join-timeout", "5s"], environment);
 
         Assert.True(code == 0, stderr);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(data));
@@ -46,7 +47,7 @@ public sealed class ImageScriptTests : IDisposable
 
         // A host name given is kept.
         environment["XCR_NODE_PUBLIC_HOSTNAME"] = "xcr-node-1.xcr-node";
-        Assert.Equal(0, (await DeployFiles.RunAsync("sh", [DeployFiles.PathOf("docker", "entrypoint.sh")], environment)).Code);
+        Assert.Equal(0, (await DeployFiles.RunAsync("sh", [entrypoint], environment)).Code);
         Assert.Contains("XCR_NODE_PUBLIC_HOSTNAME=xcr-node-1.xcr-node", File.ReadAllLines(seen));
     }
 

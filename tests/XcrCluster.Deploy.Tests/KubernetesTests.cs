@@ -53,12 +53,15 @@ public sealed class KubernetesTests : IDisposable
         var files = ((YamlMappingNode)secret.Get("data")!).Children.Keys.Cast<YamlScalarNode>()
             .ToDictionary(k => $"{mount}/{k.Value}", k => Path.Combine(secrets, k.Value!));
 
-        var environment = container.Seq("env").Where(e => e.Get("value") is not null).ToDictionary(e => e.Str("name")!, e => e.Str("value")!);
-        Assert.Equal("metadata.name", container.Seq("env").Single(e => e.Str("name") == "POD_NAME").Map("valueFrom").Map("fieldRef").Str("fieldPath"));
+        var env = container.Seq("env").ToList();
+        var environment = env.Where(e => e.Get("value") is not null).ToDictionary(e => e.Str("name")!, e => e.Str("value")!);
+        var podName = env.Single(e => e.Str("name") == "POD_NAME").Map("valueFrom").Map("fieldRef");
+        Assert.Equal("metadata.name", podName.Str("fieldPath"));
         var hostnames = Enumerable.Range(0, replicas).Select(i => $"xcr-node-{i}.{serviceName}").ToList();
         foreach (var hostname in hostnames)
         {
-            var replica = environment.ToDictionary(e => e.Key, e => e.Value.Replace("$(POD_NAME)", hostname.Split('.')[0], StringComparison.Ordinal));
+            var name = hostname.Split('.')[0];
+            var replica = environment.ToDictionary(e => e.Key, e => e.Value.Replace("$(POD_NAME)", name, StringComparison.Ordinal));
             foreach (var path in replica.Values.Where(v => v.StartsWith(mount + "/", StringComparison.Ordinal)))
             {
                 Assert.True(files.ContainsKey(path), $"{path}: no such key in the Secret");
@@ -101,8 +104,11 @@ public sealed class KubernetesTests : IDisposable
     private static void AssertPorts(NodeOptions options, YamlMappingNode container, YamlMappingNode headless)
     {
         var ports = container.Seq("ports").ToDictionary(p => p.Str("name")!, p => int.Parse(p.Str("containerPort")!));
-        Assert.Equal(new Dictionary<string, int> { ["http"] = options.Http.Port, ["akka"] = options.AkkaBind.Port, ["data"] = options.DataBind.Port },
-            ports);
+        var expected = new Dictionary<string, int>
+        {
+            ["http"] = options.Http.Port, ["akka"] = options.AkkaBind.Port, ["data"] = options.DataBind.Port,
+        };
+        Assert.Equal(expected, ports);
         Assert.Equal(DockerfileTests.Node.Expose, ports.Values);
         Assert.All(headless.Seq("ports"), p => Assert.Equal(ports[p.Str("targetPort")!], int.Parse(p.Str("port")!)));
     }

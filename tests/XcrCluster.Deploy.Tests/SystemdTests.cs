@@ -45,7 +45,8 @@ public sealed class SystemdTests : IDisposable
             Assert.True(unit.One(key) == value, $"{name}: {key}={unit.One(key)}, expected {key}={value}");
         }
 
-        Assert.True(unit.One("User") is { Length: > 0 } user && user != "root" || unit.One("DynamicUser") == "yes", $"{name}: runs as root");
+        var dedicated = unit.One("User") is { Length: > 0 } user && user != "root";
+        Assert.True(dedicated || unit.One("DynamicUser") == "yes", $"{name}: runs as root");
         Assert.NotNull(unit.One("StateDirectory"));
         Assert.Contains("AF_INET", unit.One("RestrictAddressFamilies"));
         Assert.DoesNotContain("AF_PACKET", unit.One("RestrictAddressFamilies"));
