@@ -7,12 +7,9 @@ namespace XcrCluster.Deploy.Tests;
 /// <summary>deploy/compose/compose.yaml, merge keys applied: each node's settings are options of the node with the
 /// secrets it is given, its image is the Dockerfile's node target, its ports and volume those its settings name; the
 /// journal is the PostgreSQL service; the lab's simulators run commands the simulator accepts.</summary>
-public sealed class ComposeTests : IDisposable
+public sealed class ComposeTests : WithTempDir
 {
-    private readonly TempDir temp = new();
     private readonly YamlMappingNode compose = Yaml.Documents(DeployFiles.Read("compose", "compose.yaml")).Single();
-
-    public void Dispose() => temp.Dispose();
 
     private List<(string Name, YamlMappingNode Service)> Built(string target)
         => [.. compose.Entries("services").Where(s => s.Value.Get("build")?.Str("target") == target)];
@@ -20,7 +17,7 @@ public sealed class ComposeTests : IDisposable
     [Fact]
     public async Task Every_node_s_settings_are_options_of_the_node_with_the_secrets_it_is_given()
     {
-        var secrets = await DeployFiles.MakeSecretsAsync(temp.Sub("secrets"));
+        var secrets = await DeployFiles.MakeSecretsAsync(Temp.Sub("secrets"));
         var files = new Dictionary<string, string>();
         foreach (var (name, secret) in compose.Entries("secrets"))
         {

@@ -78,3 +78,15 @@ internal sealed class TempDir : IDisposable
 
     public void Dispose() => Directory.Delete(Path, recursive: true);
 }
+
+/// <summary>A test class whose tests each have a folder of their own (xunit makes one instance per test).</summary>
+public abstract class WithTempDir : IDisposable
+{
+    internal TempDir Temp { get; } = new();
+
+    public void Dispose()
+    {
+        Temp.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

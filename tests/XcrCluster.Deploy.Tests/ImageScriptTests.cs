@@ -5,20 +5,17 @@ namespace XcrCluster.Deploy.Tests;
 
 /// <summary>The image's scripts run here: the entry point installs the shared key and token and names the node; the
 /// preStop script makes a real node leave its cluster and stop; /healthz answers probes without a token.</summary>
-public sealed class ImageScriptTests : IDisposable
+public sealed class ImageScriptTests : WithTempDir
 {
-    private readonly TempDir temp = new();
-
-    public void Dispose() => temp.Dispose();
 
     [Fact]
     public async Task The_entry_point_installs_the_shared_key_and_token_names_the_node_and_becomes_it()
     {
-        var secrets = await DeployFiles.MakeSecretsAsync(temp.Sub("secrets"));
-        var data = temp.Sub("volume", "node");
-        var seen = temp.Sub("seen");
+        var secrets = await DeployFiles.MakeSecretsAsync(Temp.Sub("secrets"));
+        var data = Temp.Sub("volume", "node");
+        var seen = Temp.Sub("seen");
         // A stand-in for xcr-node on the PATH: it tells what it was started with.
-        var bin = Directory.CreateDirectory(temp.Sub("bin")).FullName;
+        var bin = Directory.CreateDirectory(Temp.Sub("bin")).FullName;
         File.WriteAllText(Path.Combine(bin, "xcr-node"), $"#!/bin/sh\necho \"$*\" > {seen}\nenv >> {seen}\n");
         File.SetUnixFileMode(Path.Combine(bin, "xcr-node"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
         var environment = new Dictionary<string, string>
@@ -54,7 +51,7 @@ public sealed class ImageScriptTests : IDisposable
     [Fact]
     public async Task The_pre_stop_script_makes_the_node_leave_its_cluster_and_health_answers_without_a_token()
     {
-        var data = temp.Sub("node");
+        var data = Temp.Sub("node");
         var (node, url) = await ProgramProcess.StartAsync(ProgramProcess.Node, "--data", data, "--http", "127.0.0.1:0");
         using (node)
         {
@@ -66,7 +63,7 @@ public sealed class ImageScriptTests : IDisposable
             Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/node")).StatusCode);
 
             // xcr as the image has it: on the PATH.
-            var bin = Directory.CreateDirectory(temp.Sub("bin")).FullName;
+            var bin = Directory.CreateDirectory(Temp.Sub("bin")).FullName;
             File.WriteAllText(Path.Combine(bin, "xcr"), $"#!/bin/sh\nexec dotnet {ProgramProcess.Xcr.DllPath} \"$@\"\n");
             File.SetUnixFileMode(Path.Combine(bin, "xcr"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
             var (code, stdout, stderr) = await DeployFiles.RunAsync("sh", [DeployFiles.PathOf("docker", "leave.sh")],

@@ -7,15 +7,12 @@ namespace XcrCluster.Deploy.Tests;
 /// replica's settings are options of the node with the Secret's files, its host name is its stable DNS name under the
 /// headless Service, the seeds are replicas, ports, volume and image agree with the Dockerfile and compose, the preStop
 /// hook is the image's leave script, readiness is GET /healthz.</summary>
-public sealed class KubernetesTests : IDisposable
+public sealed class KubernetesTests : WithTempDir
 {
-    private readonly TempDir temp = new();
-
-    public void Dispose() => temp.Dispose();
 
     private async Task<(List<YamlMappingNode> Resources, string Secrets)> BuildAsync()
     {
-        var dir = temp.Sub("kubernetes");
+        var dir = Temp.Sub("kubernetes");
         Directory.CreateDirectory(dir);
         foreach (var file in Directory.GetFiles(DeployFiles.PathOf("kubernetes"), "*.yaml"))
         {

@@ -7,12 +7,9 @@ namespace XcrCluster.Deploy.Tests;
 /// <summary>deploy/systemd: the units pass `systemd-analyze verify` (in a root of their own where the programs they run
 /// exist) without a single warning, are hardened, and the environment file's settings are options of the node whose
 /// files the unit provides: its state directory, its credentials.</summary>
-public sealed class SystemdTests : IDisposable
+public sealed class SystemdTests : WithTempDir
 {
     private const string Credentials = "/run/credentials/xcr-node.service/";
-    private readonly TempDir temp = new();
-
-    public void Dispose() => temp.Dispose();
 
     [Theory]
     [InlineData("xcr-node.service")]
@@ -56,7 +53,7 @@ public sealed class SystemdTests : IDisposable
     [Fact]
     public async Task The_environment_file_settings_are_options_of_the_node_and_the_unit_provides_what_they_name()
     {
-        var secrets = await DeployFiles.MakeSecretsAsync(temp.Sub("secrets"));
+        var secrets = await DeployFiles.MakeSecretsAsync(Temp.Sub("secrets"));
         var unit = SystemdUnit.Load("xcr-node.service");
         var environment = SystemdUnit.EnvironmentFile("xcr-node.env");
         Assert.Equal(["/etc/xcr/xcr-node.env"], unit.All("EnvironmentFile"));
@@ -102,7 +99,7 @@ public sealed class SystemdTests : IDisposable
     /// each program the unit runs, so the check that they exist is made without installing them.</summary>
     private string RootWith(string name)
     {
-        var root = temp.Sub("root-" + name);
+        var root = Temp.Sub("root-" + name);
         var units = Path.Combine(root, "usr", "lib", "systemd", "system");
         Directory.CreateDirectory(units);
         foreach (var file in Directory.GetFiles("/usr/lib/systemd/system"))
