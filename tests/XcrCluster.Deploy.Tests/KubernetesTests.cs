@@ -1,9 +1,10 @@
+using System.Text.RegularExpressions;
 using XcrCluster.Node;
 using YamlDotNet.RepresentationModel;
 
 namespace XcrCluster.Deploy.Tests;
 
-/// <summary>deploy/kubernetes built by `kubectl kustomize` (offline) with the secrets make-secrets.sh makes: each
+/// <summary>deploy/kubernetes built as `kubectl kustomize` builds it (<see cref="Kustomize"/>) with the secrets make-secrets.sh makes: each
 /// replica's settings are options of the node with the Secret's files, its host name is its stable DNS name under the
 /// headless Service, the seeds are replicas, ports, volume and image agree with the Dockerfile and compose, the preStop
 /// hook is the image's leave script, readiness is GET /healthz.</summary>
@@ -20,9 +21,21 @@ public sealed class KubernetesTests : WithTempDir
         }
 
         var secrets = await DeployFiles.MakeSecretsAsync(Path.Combine(dir, "secrets"));
-        var (code, stdout, stderr) = await DeployFiles.RunAsync("kubectl", ["kustomize", dir]);
-        Assert.True(code == 0, $"kubectl kustomize: {stderr}");
-        return (Yaml.Documents(stdout), secrets);
+        return (await Kustomize.BuildAsync(dir), secrets);
+    }
+
+    [Fact]
+    public async Task The_build_done_here_without_kubectl_gives_what_kubectl_gives()
+    {
+        var (resources, _) = await BuildAsync();
+        var here = Kustomize.BuildHere(Temp.Sub("kubernetes"));
+        // kubectl suffixes the generated Secret's name with a hash of its content.
+        static List<string> Names(List<YamlMappingNode> rs) => [.. rs.Select(r => $"{r.Str("kind")}/{r.Map("metadata").Str("namespace")}/"
+            + Regex.Replace(r.Map("metadata").Str("name")!, "^(xcr-secrets)-[a-z0-9]{10}$", "$1")).Order()];
+        Assert.Equal(Names(resources), Names(here));
+        static YamlNode Env(List<YamlMappingNode> rs)
+            => Find(rs, "StatefulSet", "xcr-node").Map("spec").Map("template").Map("spec").Seq("containers").Single().Get("env")!;
+        Assert.Equal(Env(resources), Env(here));
     }
 
     private static YamlMappingNode Find(List<YamlMappingNode> resources, string kind, string? name = null)
