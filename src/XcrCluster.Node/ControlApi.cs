@@ -28,6 +28,7 @@ public static class ControlApi
             var status = context.HttpContext.Response.StatusCode;
             return context.HttpContext.Response.WriteAsJsonAsync(new { error = $"{status} {ReasonPhrases.GetReasonPhrase(status)}" });
         });
+        HealthApi.Use(app); // before the token: probes hold none
         app.Use(async (context, next) =>
         {
             if (!tokens.Accepts(context.Request.Headers.Authorization.ToString()))
