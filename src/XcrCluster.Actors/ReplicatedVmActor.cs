@@ -41,6 +41,7 @@ public sealed partial class ReplicatedVmActor : BoundedJournalActor, IWithTimers
         Recover<IReplicatedVmEvent>(e => state = state.Apply(e));
         Recover<RecoveryCompleted>(_ =>
         {
+            StateGauges.VmState(state);
             PersistAll(state.Recovered(DateTimeOffset.UtcNow), AfterPersist);
             WatchHolds();
         });
@@ -123,12 +124,18 @@ public sealed partial class ReplicatedVmActor : BoundedJournalActor, IWithTimers
     protected override void PostStop()
     {
         running?.Cancel();
+        if (!passivated)
+        {
+            StateGauges.VmGone(state.VmUuid);
+        }
+
         base.PostStop();
     }
 
     private void AfterPersist(IReplicatedVmEvent e)
     {
         state = state.Apply(e);
+        StateGauges.VmState(state);
         if (e is RunStarted started)
         {
             Reconcile(started.Request);

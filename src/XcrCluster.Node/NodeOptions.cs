@@ -57,6 +57,10 @@ public sealed record NodeOptions
 
     public string? Postgres { get; init; }
 
+    /// <summary>--log-format text|json (env XCR_NODE_LOG_FORMAT): the console's lines as text or JSON objects (NodeLogging).</summary>
+    public string LogFormat { get; init; } = NodeLogging.Format(Environment.GetEnvironmentVariable(NodeLogging.FormatVariable),
+        NodeLogging.FormatVariable);
+
     public static NodeOptions Parse(string[] args)
     {
         var options = new NodeOptions();
@@ -92,6 +96,7 @@ public sealed record NodeOptions
                     : throw new ArgumentException($"--config {args[i]}: no such file") },
                 "--postgres" => options with { Postgres = Value() },
                 "--data-compress" => options with { DataCompress = true },
+                "--log-format" => options with { LogFormat = NodeLogging.Format(Value(), args[i]) },
                 "--data-tls-cert" => options with { DataTlsCertificate = File.Exists(Value()) ? args[i]
                     : throw new ArgumentException($"--data-tls-cert {args[i]}: no such file") },
                 "--data-max-connections" => options with

@@ -37,9 +37,7 @@ if (!File.Exists(tokenPath))
 
 var token = File.ReadAllText(tokenPath).Trim();
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-builder.Logging.ClearProviders();
-builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-builder.Logging.SetMinimumLevel(LogLevel.Warning);
+NodeLogging.Configure(builder.Logging, options);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Http));
 builder.Services.AddOpenApi();
 // A body that does not bind throws, so ControlApi answers 400 with the JSON path at fault instead of an empty 400.
@@ -96,6 +94,7 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         // The executor orchestrates: each attempt runs on the node serving the source pool (its agent's source session).
         var executor = new XapiRunExecutor(pools, gate, publish: RunProgressTopic.Publisher(() => services.GetRequiredService<ActorSystem>()))
         {
+            Log = services.GetRequiredService<ILoggerFactory>().CreateLogger(RunLogging.Category),
             Sources = new AgentSources(() => Registry().GetAsync<PoolAgents>(), () => services.GetRequiredService<ActorSystem>()),
         };
         akka.WithSqlPersistence(provider, options.Postgres is null ? NodeFiles.PrivateSqlite(connection) : connection)
