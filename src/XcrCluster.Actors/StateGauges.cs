@@ -56,6 +56,9 @@ public static class StateGauges
         Slots[pool] = slots;
     }
 
+    /// <summary>The pools whose agent runs on this node now.</summary>
+    public static IReadOnlyList<string> HostedPools => [.. Slots.Keys.Order(StringComparer.Ordinal)];
+
     /// <summary>The pool's agent here stopped.</summary>
     public static void PoolGone(string pool) => Slots.TryRemove(pool, out _);
 

@@ -44,6 +44,7 @@ builder.Services.AddOpenApi();
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 var channel = new TaskCompletionSource<ChannelReceiver>(TaskCreationOptions.RunContinuationsAsynchronously);
 builder.Services.AddSingleton(channel);
+builder.Services.AddSingleton(options);
 builder.Services.AddAkka("xcr", (akka, services) =>
 {
     ActorRegistry Registry() => services.GetRequiredService<ActorRegistry>();
