@@ -6,10 +6,9 @@ namespace XcrCluster.Replication;
 /// System.Diagnostics.Metrics instrument; the node exports every meter named XcrCluster.* on /metrics.</summary>
 public static class TransferMetrics
 {
-    private static readonly Meter Meter = new("XcrCluster.Replication");
-
-    private static readonly UpDownCounter<int> InFlight = Meter.CreateUpDownCounter<int>("xcr_transfers_in_flight",
-        description: "disk transfers going on in this process (one export to every target), per source pool");
+    /// <summary>The meter's only instrument (meter XcrCluster.Replication, never disposed: it lives as long as the process).</summary>
+    private static readonly UpDownCounter<int> InFlight = new Meter("XcrCluster.Replication").CreateUpDownCounter<int>(
+        "xcr_transfers_in_flight", description: "disk transfers going on in this process (one export to every target), per source pool");
 
     /// <summary>Counts a transfer until the result is disposed.</summary>
     public static IDisposable Track(string sourcePool)
