@@ -34,6 +34,10 @@ public static class RunMetrics
         }
     }
 
+    /// <summary>A VM's run recorded as ended by its entity, not by an executor (interrupted with its node, or a held request
+    /// dropped): counted by its outcome, without a duration.</summary>
+    public static void EndedUnrun(RunStatus status) => Outcomes.Add(1, ActorMeter.Tag("outcome", status.Name()));
+
     /// <summary>The bytes a run's targets got (its last attempt).</summary>
     public static long BytesOf(RunResult result) => result.Targets.Sum(t => t.BytesSent);
 }
