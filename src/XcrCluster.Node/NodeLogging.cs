@@ -8,8 +8,6 @@ namespace XcrCluster.Node;
 /// JSON object per line with the lines' fields (run, job, VM, outcome, bytes, duration) under State, for log collectors.</summary>
 public static class NodeLogging
 {
-    public const string FormatVariable = "XCR_NODE_LOG_FORMAT";
-
     public static void Configure(ILoggingBuilder logging, NodeOptions options)
     {
         var json = options.LogFormat == "json";
@@ -32,11 +30,11 @@ public static class NodeLogging
         logging.AddFilter(RunLogging.Category, LogLevel.Information);
     }
 
-    /// <summary>"text" or "json", from <paramref name="source"/> (the option or the environment variable).</summary>
-    public static string Format(string? value, string source) => value switch
+    /// <summary>"text" or "json"; <paramref name="option"/> names the setting in the error.</summary>
+    public static string Format(string value, string option) => value switch
     {
-        null or "text" => "text",
+        "text" => "text",
         "json" => "json",
-        _ => throw new ArgumentException($"{source} {value}: expected text or json"),
+        _ => throw new ArgumentException($"{option} {value}: expected text or json"),
     };
 }
