@@ -42,10 +42,23 @@ public sealed class MeterExport : IDisposable
 
     public void Dispose() => listener.Dispose();
 
+    /// <summary>Called on the thread that records (a run, an actor): a metric that cannot take the measurement (tags not as its
+    /// first ones) loses it rather than throw into the code being measured.</summary>
     private void Record<T>(Instrument instrument, T measurement, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
         where T : struct
     {
-        var value = Convert.ToDouble(measurement, CultureInfo.InvariantCulture);
+        try
+        {
+            Export(instrument, Convert.ToDouble(measurement, CultureInfo.InvariantCulture), tags);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            System.Diagnostics.Trace.WriteLine($"metric {instrument.Name}: measurement dropped: {e.Message}");
+        }
+    }
+
+    private void Export(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
         var sorted = tags.ToArray();
         Array.Sort(sorted, (a, b) => string.CompareOrdinal(a.Key, b.Key));
         var labels = sorted.Select(t => Convert.ToString(t.Value, CultureInfo.InvariantCulture) ?? "").ToArray();
