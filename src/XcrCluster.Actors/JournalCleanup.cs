@@ -9,6 +9,21 @@ public abstract class BoundedJournalActor : ReceivePersistentActor
 {
     private readonly ILoggingAdapter cleanupLog = Context.GetLogger();
 
+    /// <summary>Counted (<see cref="ActorMeter.JournalWriteFailures"/>); Akka then stops the actor (its supervisor or the
+    /// singleton's backoff starts it again).</summary>
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        ActorMeter.JournalWriteFailures.Add(1, ActorMeter.Tag("actor", GetType().Name), ActorMeter.Tag("kind", "failure"));
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    /// <summary>Counted; the actor goes on (the event was not stored, its handler not run).</summary>
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        ActorMeter.JournalWriteFailures.Add(1, ActorMeter.Tag("actor", GetType().Name), ActorMeter.Tag("kind", "rejected"));
+        base.OnPersistRejected(cause, @event, sequenceNr);
+    }
+
     /// <summary>Call after an event is applied: saves <paramref name="state"/> on every <paramref name="every"/>th event.</summary>
     protected void SnapshotOnEvery(int every, object state)
     {

@@ -163,6 +163,7 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        StateGauges.PoolSlots(pool, slots);
         Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.MemberRemoved));
         // Checked a few times per bound, so a lease or a request goes at most a quarter late (and at least every 10 s).
@@ -171,7 +172,11 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer("expire", Expire.Instance, TimeSpan.FromTicks(every));
     }
 
-    protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        StateGauges.PoolGone(pool);
+        Cluster.Get(Context.System).Unsubscribe(Self);
+    }
 
     /// <summary>Off the actor, on a session of its own (a read never waits behind a run's calls).</summary>
     private static async Task<PoolInventory> ReadInventoryAsync(string pool, AgentServices services)
@@ -221,6 +226,7 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
     private void Apply((PoolSlots State, IReadOnlyList<AcquireSlots> Granted) result)
     {
         slots = result.State;
+        StateGauges.PoolSlots(pool, slots);
         foreach (var granted in result.Granted)
         {
             if (askers.Remove(granted.LeaseId, out var asker))

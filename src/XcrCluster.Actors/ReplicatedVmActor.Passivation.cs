@@ -10,6 +10,9 @@ namespace XcrCluster.Actors;
 /// removes it from the remembered set, so a restarted shard starts only the entities that have work.</summary>
 public sealed partial class ReplicatedVmActor
 {
+    /// <summary>Stopped idle: the VM is still this node's (its RPO gauge stays, <see cref="StateGauges"/>).</summary>
+    private bool passivated;
+
     /// <summary>The setting (hocon/base.hocon); absent or zero: entities never stop themselves.</summary>
     public const string PassivateIdleAfterPath = "xcr.replicated-vm.passivate-idle-after";
 
@@ -34,7 +37,11 @@ public sealed partial class ReplicatedVmActor
             }
         });
         // A command, so never handled while an event is being persisted (a PoisonPill could stop the entity mid-persist).
-        Command<StopIdle>(_ => Context.Stop(Self));
+        Command<StopIdle>(_ =>
+        {
+            passivated = true;
+            Context.Stop(Self);
+        });
     }
 
     /// <summary>Internal: the shard's go-ahead to stop (sent back from <see cref="Passivate"/>).</summary>

@@ -41,6 +41,7 @@ public sealed partial class ReplicatedVmActor : BoundedJournalActor, IWithTimers
         Recover<IReplicatedVmEvent>(e => state = state.Apply(e));
         Recover<RecoveryCompleted>(_ =>
         {
+            StateGauges.VmState(state);
             PersistAll(state.Recovered(DateTimeOffset.UtcNow), AfterPersist);
             WatchHolds();
         });
@@ -123,12 +124,18 @@ public sealed partial class ReplicatedVmActor : BoundedJournalActor, IWithTimers
     protected override void PostStop()
     {
         running?.Cancel();
+        if (!passivated)
+        {
+            StateGauges.VmGone(state.VmUuid);
+        }
+
         base.PostStop();
     }
 
     private void AfterPersist(IReplicatedVmEvent e)
     {
         state = state.Apply(e);
+        StateGauges.VmState(state);
         if (e is RunStarted started)
         {
             Reconcile(started.Request);
@@ -142,6 +149,13 @@ public sealed partial class ReplicatedVmActor : BoundedJournalActor, IWithTimers
         if (e switch { RunFinished f => f.Result.RunId, RunInterrupted i => i.RunId, HeldRunDropped d => d.RunId, _ => null } is { } ended)
         {
             turns.Ended(state.VmUuid, ended, state.StatusOf(ended));
+            if (e is not RunFinished && state.History.LastOrDefault(h => h.RunId == ended) is { } record)
+            {
+                // No executor saw this run end: the entity logs (same ids as RunLogging's lines) and counts it.
+                log.Warning("run {0} of job {1}: VM {2} ended {3}: {4}", ended, record.JobId, state.VmUuid, record.Result.Status.Name(),
+                    record.Result.Error);
+                RunMetrics.EndedUnrun(record.Result.Status);
+            }
         }
 
         SnapshotOnEvery(SnapshotEvery, state);

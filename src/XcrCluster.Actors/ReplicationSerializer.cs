@@ -140,6 +140,8 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(ControlApplied)] = "control-applied",
         [typeof(ControlBook)] = "control-book",
         [typeof(SchedulerState)] = "scheduler-state",
+        [typeof(GetNodeInfo)] = "get-node-info",
+        [typeof(NodeInfo)] = "node-info",
     };
 
     private static readonly Dictionary<string, Type> Types = Manifests.ToDictionary(p => p.Value, p => p.Key);
@@ -154,7 +156,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
     public static IReadOnlyCollection<Type> BoundTypes =>
     [
         typeof(IReplicatedVmMessage), typeof(ReplicatedVmState), typeof(IControlMessage), typeof(ControlState), typeof(ControlBook),
-        typeof(SchedulerState), typeof(IPoolAgentMessage), typeof(IRunProgressMessage),
+        typeof(SchedulerState), typeof(IPoolAgentMessage), typeof(IRunProgressMessage), typeof(INodeInfoMessage),
     ];
 
     public override string Manifest(object o) => Manifests.TryGetValue(o.GetType(), out var m) ? m

@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using Akka.Streams;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using XcrCluster.Domain.Vm;
 using XcrCluster.Replication;
 using XcrCluster.Xapi;
@@ -19,6 +22,9 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
     /// <summary>Where attempts run; null: here.</summary>
     public ISourceRuns? Sources { get; init; }
 
+    /// <summary>Where each run's start and end are logged (<see cref="RunLogging"/>); none by default.</summary>
+    public ILogger Log { get; init; } = NullLogger.Instance;
+
     /// <summary>Pool mirrors the runs made here read through (their owner disposes them); null: none.</summary>
     public PoolMirrors? Mirrors { get; init; }
 
@@ -26,9 +32,11 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
         Action<RunProgress>? progress = null)
     {
         var status = RunStatus.Failed;
+        var clock = Stopwatch.StartNew();
+        Log.Started(request);
         try
         {
-            return await running.TrackAsync(request.RunId, async token =>
+            var ended = await running.TrackAsync(request.RunId, async token =>
             {
                 // Xen Orchestra's nRetriesVmBackupFailures: a failed VM is tried again (each attempt cleans up after itself);
                 // a skipped one is not, and the warning of each retry stays in the log of the run that succeeds or fails last.
@@ -38,20 +46,36 @@ public sealed class XapiRunExecutor(IPoolRegistry pools, IPoolGate? gate = null,
                     var result = await AttemptAsync(request, materializer, Forward(progress), token).ConfigureAwait(false);
                     if (result.Status != RunStatus.Failed || attempt > request.Settings.Retries || token.IsCancellationRequested)
                     {
-                        status = result.Status;
                         return warnings.Count == 0 ? result : result with { Log = [.. warnings, .. result.Log] };
                     }
+
+                    Log.AttemptFailed(request, attempt, result.Error);
 
                     var now = DateTimeOffset.UtcNow;
                     warnings.Add(new LogLine("Retry the VM backup due to an error", "warning", now, now, null,
                         $"attempt {attempt}: {result.Error}", null));
                 }
             }, ct).ConfigureAwait(false);
+            status = ended.Status;
+            Ended(request, ended, clock.Elapsed);
+            return ended;
+        }
+        catch (Exception e)
+        {
+            Ended(request, LocalRun.Failed(request, ErrorText.Of(e)), clock.Elapsed);
+            throw;
         }
         finally
         {
             publish?.Invoke(new RunEnded(request.RunId, request.VmUuid, status.Name()));
         }
+    }
+
+    /// <summary>The run's end line and metrics (<see cref="RunLogging"/>, <see cref="RunMetrics"/>).</summary>
+    private void Ended(ReplicateVm request, RunResult result, TimeSpan duration)
+    {
+        Log.Ended(request, result, duration);
+        RunMetrics.Ended(request, result, duration);
     }
 
     public Task CancelAllAsync(TimeSpan grace) => running.CancelAllAsync(grace);

@@ -9,9 +9,9 @@ public static class ClusterCommands
     public static IEnumerable<Command> Build(CliContext cli)
     {
         // cluster show (pbm's format)
-        var clusterShow = cli.Api("show", "the cluster's members", async (r, client) => await cli.Print(r, await client.GetAsync("/api/cluster"),
-            d => d["members"]!.AsArray().Select(m => $"{m!["address"]} | [{string.Join(", ", m["roles"]!.AsArray().Select(x => x!.GetValue<string>()))}] | {m["status"]} | {m["version"]}")
-                .Append($"Count: {d["members"]!.AsArray().Count} nodes")));
+        var clusterShow = cli.Api("show", "the members: roles, status, health, addresses, pool agents, shards", async (r, client) =>
+            await cli.Print(r, await client.GetAsync("/api/cluster"),
+                d => d["members"]!.AsArray().Select(m => Member(m!)).Append($"Count: {d["members"]!.AsArray().Count} nodes")));
         var memberAddress = new Argument<string>("address");
         Command ClusterAction(string verb, string description) => cli.Api(verb, description, async (r, client) => await cli.Print(r,
             await client.PostAsync($"/api/cluster/{verb}?address={Uri.EscapeDataString(r.GetValue(memberAddress)!)}", new { }), d => [$"{d["address"]}: {verb}"]), memberAddress);
@@ -24,5 +24,18 @@ public static class ClusterCommands
             await client.GetAsync($"/api/sharding/regions/{Uri.EscapeDataString(r.GetValue(regionName)!)}"),
             d => d["shards"]!.AsArray().Select(x => $"shard {x!["id"]} | {x["entities"]} entities").Append($"Count: {d["shards"]!.AsArray().Count} shards")), regionName);
         yield return new Command("sharding", "cluster sharding") { regions, regionStats };
+    }
+
+    /// <summary>One member (pbm's first columns, then what the node tells of itself: "?" when it did not answer).</summary>
+    private static string Member(JsonNode m)
+    {
+        static string Names(JsonNode? list) => list is null ? "?" : string.Join(", ", list.AsArray().Select(x => x!.GetValue<string>()));
+        static string Known(JsonNode? value) => value?.ToString() ?? "?";
+        var answered = m["answered"]?.GetValue<bool>() ?? false;
+        var health = m["reachable"]?.GetValue<bool>() == false ? "unreachable" : answered ? "reachable" : "reachable, not answering";
+        var shards = string.Join(", ", m["shards"]?.AsArray()
+            .Select(x => $"{x!["region"]} {Known(x["shards"])} shards {Known(x["entities"])} entities") ?? []);
+        return $"{m["address"]} | [{Names(m["roles"])}] | {m["status"]} | {m["version"]} | {health} | http {Known(m["http"])} | "
+            + $"data {Known(m["data"])} | agents [{Names(m["agents"])}] | {(shards.Length > 0 ? shards : "no shards")}";
     }
 }

@@ -68,17 +68,7 @@ public static class ClusterApi
             return Results.Json(new { region, shards = stats.Stats.OrderBy(s => s.Key).Select(s => new { id = s.Key, entities = s.Value }),
                 failed = stats.Failed });
         });
-        app.MapGet("/api/cluster", (ActorSystem system) =>
-        {
-            var cluster = Akka.Cluster.Cluster.Get(system);
-            return Results.Json(new
-            {
-                self = cluster.SelfAddress.ToString(),
-                members = cluster.State.Members.Select(
-                    m => new { address = m.Address.ToString(), roles = m.Roles.Order(), status = m.Status.ToString(),
-                    version = m.AppVersion.ToString() }),
-                unreachable = cluster.State.Unreachable.Select(m => m.Address.ToString()),
-            });
-        });
+        app.MapGet("/api/cluster", async (ActorSystem system) => Results.Json(await ClusterShow.DescribeAsync(system)));
+        ClusterShow.StartNodeInfo(app);
     }
 }

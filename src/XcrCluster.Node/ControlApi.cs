@@ -66,6 +66,7 @@ public static class ControlApi
         RecoveryApi.Map(app, key);
         ClusterApi.Map(app, key);
         EventsApi.Map(app, key);
+        NodeMetrics.Map(app);
     }
 
     /// <summary>How long a request waits for a cluster part (control plane, region, agent); `xcr-node --ask-timeout`.</summary>

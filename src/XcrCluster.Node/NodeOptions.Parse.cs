@@ -55,6 +55,7 @@ public sealed partial record NodeOptions
                     : throw new ArgumentException($"--public-hostname {given}: not a host name or address"),
             },
             "--ask-timeout" => this with { AskTimeout = Duration(name, Value()) },
+            "--log-format" => this with { LogFormat = NodeLogging.Format(Value(), name) },
             "--join-timeout" => this with { JoinTimeout = Duration(name, Value()) },
             "--roles" => this with { Roles = List(Value()) },
             "--seed-nodes" => this with { SeedNodes = List(Value()) },

@@ -16,7 +16,7 @@ public sealed partial record NodeOptions
         + "[--postgres-password-file FILE] [--postgres-max-connections N] [--cluster-cert FILE.pfx] [--cluster-ca FILE.pem] "
         + "[--data-tls-cert FILE.pfx] [--data-compress] [--ask-timeout 30s] [--join-timeout 60s] "
         + "[--data-max-connections N] [--data-handshake-timeout SECONDS] [--data-ticket-lifetime SECONDS] "
-        + "[--data-stall-timeout SECONDS]; each also XCR_NODE_NAME in the environment and xcr.node.name in the --config "
+        + "[--data-stall-timeout SECONDS] [--log-format text|json]; each also XCR_NODE_NAME in the environment and xcr.node.name in the --config "
         + "file; passwords (XCR_NODE_*_PASSWORD) only there or in a *-password-file; "
         + "xcr-node token rotate [--data DIR] [--keep-previous DURATION]";
 
@@ -95,6 +95,9 @@ public sealed partial record NodeOptions
 
     /// <summary>The PostgreSQL connection without its password (<see cref="PostgresConnection"/> adds it).</summary>
     public string? Postgres { get; init; }
+
+    /// <summary>--log-format text|json: the console's lines as text or as JSON objects (<see cref="NodeLogging"/>).</summary>
+    public string LogFormat { get; init; } = "text";
 
     public string? PostgresPassword { get; init; }
 

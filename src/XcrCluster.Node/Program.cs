@@ -38,9 +38,7 @@ var key = ClusterKey.Load(options.DataDir);
 NodeTokens.EnsureExists(options.DataDir);
 var tokens = new NodeTokens(options.DataDir);
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-builder.Logging.ClearProviders();
-builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-builder.Logging.SetMinimumLevel(LogLevel.Warning);
+NodeLogging.Configure(builder.Logging, options);
 var httpCertificate = options.HttpCertificate is { } certificatePath
     ? X509CertificateLoader.LoadPkcs12FromFile(certificatePath, options.HttpCertificatePassword) : null;
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Http, listen =>
@@ -55,6 +53,7 @@ builder.Services.AddOpenApi();
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 var channel = new TaskCompletionSource<ChannelReceiver>(TaskCreationOptions.RunContinuationsAsynchronously);
 builder.Services.AddSingleton(channel);
+builder.Services.AddSingleton(options);
 builder.Services.AddAkka("xcr", (akka, services) =>
 {
     ActorRegistry Registry() => services.GetRequiredService<ActorRegistry>();
@@ -105,6 +104,7 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         // The executor orchestrates: each attempt runs on the node serving the source pool (its agent's source session).
         var executor = new XapiRunExecutor(pools, gate, publish: RunProgressTopic.Publisher(() => services.GetRequiredService<ActorSystem>()))
         {
+            Log = services.GetRequiredService<ILoggerFactory>().CreateLogger(RunLogging.Category),
             Sources = new AgentSources(() => Registry().GetAsync<PoolAgents>(), () => services.GetRequiredService<ActorSystem>()),
         };
         akka.WithSqlPersistence(provider, options.Postgres is null ? NodeFiles.PrivateSqlite(connection) : connection)

@@ -18,6 +18,24 @@ public sealed class JournalFailureTests : IDisposable
     [Fact]
     public async Task A_locked_database_delays_a_registration_and_a_schedule_but_both_complete_when_it_is_released()
     {
+        // Each write the journal fails is counted for /metrics (xcr_journal_write_failures_total), per persistent actor.
+        long controlPlaneFailures = 0;
+        using var metrics = new System.Diagnostics.Metrics.MeterListener();
+        metrics.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Name == "xcr_journal_write_failures_total")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        metrics.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            if (tags.ToArray().Contains(new("actor", nameof(ControlPlaneActor))))
+            {
+                Interlocked.Add(ref controlPlaneFailures, value);
+            }
+        });
+        metrics.Start();
         await using var node = await SqliteControlNode.StartAsync(dataDir);
         Assert.Equal(new Done("alpha"), await node.AskAsync<IControlReply>(new RegisterPool(SqliteControlNode.Pool("alpha"))));
         Assert.IsType<Done>(await node.AskAsync<IControlReply>(new DefineJob(SqliteControlNode.EverySecond("job-1", "alpha"))));
@@ -40,6 +58,7 @@ public sealed class JournalFailureTests : IDisposable
         await Poll.UntilAsync(() => node.Errors.Any(e => e.Contains("control-plane", StringComparison.Ordinal)),
             "the control plane's journal failure", TimeSpan.FromSeconds(30));
         Assert.False(registration.IsCompleted);
+        await Poll.UntilAsync(() => Interlocked.Read(ref controlPlaneFailures) > 0, "the control plane's failure counted");
 
         while (node.Runs.Reader.TryRead(out _))
         {

@@ -93,7 +93,9 @@ public sealed class ReplicatedVmActorTests() : Akka.TestKit.Xunit2.TestKit("""
         Sys.Stop(vm);
         ExpectTerminated(vm);
 
-        var again = Sys.ActorOf(ReplicatedVmActor.Props("vm-2", executor));
+        // Logged with the run's ids (an executor never saw it end).
+        var again = EventFilter.Warning(contains: $"run {lost.RunId} of job job-a: VM vm-2 ended interrupted")
+            .ExpectOne(() => Sys.ActorOf(ReplicatedVmActor.Props("vm-2", executor)));
         AwaitCondition(() => executor.Started.Contains(queued.RunId));
         again.Tell(new GetVmStatus("vm-2"), TestActor);
         var state = ExpectMsg<ReplicatedVmState>();

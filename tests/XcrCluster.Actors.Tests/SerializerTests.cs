@@ -41,6 +41,8 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
             request with { Held = true },
             new RunQueued("vm-1", request with { Held = true }, DateTimeOffset.UnixEpoch),
             new ReleaseRun("vm-1", "run-1"),
+            GetNodeInfo.Instance,
+            new NodeInfo(new Dictionary<string, string> { ["http"] = "http://10.0.0.2:8080", ["data"] = "10.0.0.2:7000" }, ["alpha"]),
             new WatchRun("vm-1", "run-1"),
             new RunTurn("vm-1", "run-1", "queued"),
             new RunReleased("vm-1", "run-1", DateTimeOffset.UnixEpoch),

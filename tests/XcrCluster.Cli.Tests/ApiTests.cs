@@ -148,6 +148,7 @@ public sealed class ApiTests(ApiTests.Node node) : IClassFixture<ApiTests.Node>
     [InlineData("GET", "/api/runs")]
     [InlineData("GET", "/api/cluster")]
     [InlineData("GET", "/openapi/v1.json")]
+    [InlineData("GET", "/metrics")]
     public async Task Requests_without_the_token_or_with_a_wrong_one_are_refused(string method, string path)
     {
         foreach (var token in new[] { null, "wrong" })

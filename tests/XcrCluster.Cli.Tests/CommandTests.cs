@@ -51,6 +51,8 @@ public sealed class CommandTests : NodeAndPools
         var cluster = await XcrAsync("", "cluster", "show");
         var members = cluster.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches(@"^akka\.tcp://xcr@127\.0\.0\.1:\d+ \| \[control, pool-all\] \| Up \| ", members[0]);
+        Assert.Matches(@" \| reachable \| http http://127\.0\.0\.1:\d+ \| data 127\.0\.0\.1:\d+ \| agents \[alpha, beta\] \| "
+            + "replicated-vm 1 shards 1 entities$", members[0]);
         Assert.Equal("Count: 1 nodes", members[^1]);
         Assert.Equal("replicated-vm", (await XcrAsync("", "sharding", "regions")).Stdout.Trim());
         var shards = await XcrAsync("", "sharding", "region-stats", "replicated-vm");

@@ -27,6 +27,17 @@ public abstract class TwoPoolsTest : IAsyncLifetime
         }
     }
 
+    /// <summary>Registers both pools on the node and a job copying alpha's tiny01 to beta's local SR: (job, VM, SR).</summary>
+    protected async Task<(string JobId, string Vm, string Sr)> TinyJobAsync(NodeProcess node, string name = "tiny")
+    {
+        await node.AddPoolAsync("alpha", alpha);
+        await node.AddPoolAsync("beta", beta);
+        var (vm, sr) = (await alpha.UuidAsync("VM", "tiny01"), await beta.UuidAsync("SR", "Local storage"));
+        var job = await node.PostAsync("/api/jobs",
+            new { name, sourcePool = "alpha", vms = new[] { vm }, targets = new[] { new { pool = "beta", sr } } });
+        return (job["id"]!.GetValue<string>(), vm, sr);
+    }
+
     /// <summary>A fresh data directory path for a node of this test (made by the node), deleted after the test.</summary>
     protected string DataDir(string prefix)
     {
