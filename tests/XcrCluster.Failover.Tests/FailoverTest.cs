@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Xunit.Abstractions;
+using XcrCluster.Actors;
+using XcrCluster.XapiSim.Storage;
+
+namespace XcrCluster.Failover.Tests;
+
+/// <summary>What the failover scenarios share: pools alpha and beta (in-process simulators, reached by the nodes over
+/// HTTP like real pools), a <see cref="ThreeNodeCluster"/> per test, a job replicating two VMs of alpha to beta whose
+/// entities live on the two control nodes (one each), and the checks every scenario ends with.</summary>
+public abstract class FailoverTest(ITestOutputHelper output) : TwoPoolsTest
+{
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+
+    /// <summary>Two VMs of alpha whose entities fall in different shards: a new shard goes to the control node with the
+    /// fewest (least-shard allocation, NoRebalanceAllocationStrategy), so after their first run one entity lives on A,
+    /// the other on B, whichever order the coordinator allocates them in.</summary>
+    protected async Task<string[]> TwoVmsInTwoShardsAsync()
+    {
+        var extractor = new ReplicatedVmMessageExtractor();
+        var vms = new List<string>();
+        foreach (var name in new[] { "tiny01", "web01", "db01" })
+        {
+            var uuid = await alpha.UuidAsync("VM", name);
+            if (vms.All(v => extractor.ShardId(v) != extractor.ShardId(uuid)))
+            {
+                vms.Add(uuid);
+            }
+        }
+
+        return [.. vms.Take(2)];
+    }
+
+    /// <summary>A job replicating the VMs to beta's local SR; its one schedule never fires unless changed (January 1st).</summary>
+    protected async Task<JobDefinition> DefineJobAsync(NodeProcess node, string[] vms)
+    {
+        var job = await node.PostAsync("/api/jobs", new
+        {
+            name = "failover", sourcePool = "alpha", vms,
+            targets = new[] { new { pool = "beta", sr = await beta.UuidAsync("SR", "Local storage") } },
+            schedule = new { cron = "0 0 0 1 1 *" },
+            settings = new { copyRetention = 3 },
+        });
+        return new JobDefinition(job["id"]!.GetValue<string>(), job["scheduleId"]!.GetValue<string>(), vms);
+    }
+
+    /// <summary>Starts a run of the job by hand: its id.</summary>
+    protected static async Task<string> RunAsync(NodeProcess node, JobDefinition job)
+    {
+        var accepted = await node.PostAsync($"/api/jobs/{job.Id}/run", new { }, 202);
+        Assert.True(accepted["vms"]!.AsArray().All(v => v!["accepted"]!.GetValue<bool>()), accepted.ToJsonString());
+        return accepted["runId"]!.GetValue<string>();
+    }
+
+    /// <summary>Polls a run until none of its VMs is queued or running; each VM's result.</summary>
+    protected static async Task<JsonArray> AwaitRunAsync(ThreeNodeCluster cluster, JobDefinition job, string runId, TimeSpan? limit = null)
+    {
+        JsonArray vms = [];
+        await Poll.UntilAsync(ThreeNodeCluster.Meanwhile(async () =>
+        {
+            vms = (await cluster.Any().GetAsync($"/api/jobs/{job.Id}/runs/{runId}"))["vms"]!.AsArray();
+            return vms.Count == job.Vms.Length && vms.All(v => v!["status"]!.GetValue<string>() is not ("running" or "queued"));
+        }), $"run {runId} to end", limit ?? TimeSpan.FromSeconds(120));
+        return vms;
+    }
+
+    /// <summary>Every VM of the run succeeded, full or delta as said, and each restore point holds exactly its source snapshot.</summary>
+    protected async Task AssertExactAsync(JsonArray vms, bool full, string context)
+    {
+        foreach (var vm in vms.Select(v => v!))
+        {
+            Assert.True(vm["status"]!.GetValue<string>() == "success", $"{context}: {NodeProcess.Describe(vm)}");
+            Assert.True(vm["full"]!.GetValue<bool>() == full, $"{context}: {NodeProcess.Describe(vm)}");
+            var restorePoint = vm["targets"]!.AsArray().Single()!["restorePointUuid"]!.GetValue<string>();
+            Assert.Equal(await alpha.DiskChecksumsAsync(vm["sourceSnapshot"]!.GetValue<string>()),
+                await beta.DiskChecksumsAsync(restorePoint));
+        }
+    }
+
+    /// <summary>Guest writes on every VM of the job, so the next run has a delta to send.</summary>
+    protected void WriteGuests(JobDefinition job, int seed)
+    {
+        foreach (var vm in job.Vms)
+        {
+            GuestWorkload.Write(alpha.Pool, vm, 0, 4, seed);
+        }
+
+        alpha.Pool.Collector.RunOnce();
+    }
+
+    /// <summary>No half-visible replica on beta, nothing left on alpha, for every VM of the job.</summary>
+    protected async Task AssertPoolsCleanAsync(JobDefinition job, IReadOnlyDictionary<string, Dictionary<string, object?>> blocked,
+        string context)
+    {
+        foreach (var vm in job.Vms)
+        {
+            await PoolsClean.AssertAsync(alpha, beta, vm, blocked[vm], context);
+        }
+    }
+
+    protected async Task<Dictionary<string, Dictionary<string, object?>>> BlockedAsync(JobDefinition job)
+    {
+        var blocked = new Dictionary<string, Dictionary<string, object?>>();
+        foreach (var vm in job.Vms)
+        {
+            blocked[vm] = await PoolsClean.BlockedAsync(alpha, vm);
+        }
+
+        return blocked;
+    }
+
+    /// <summary>A line in the test's output with the seconds since the test began (how long each phase takes).</summary>
+    protected void Log(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:F1} s  {what}");
+
+    protected sealed record JobDefinition(string Id, string ScheduleId, string[] Vms);
+}
