@@ -10,14 +10,9 @@ public sealed class EntityNodeKillTests(ITestOutputHelper output) : FailoverTest
     [Fact]
     public async Task The_entity_recovers_on_the_other_control_node_with_its_chains_and_the_missed_schedule_fires_once()
     {
-        await using var cluster = await ThreeNodeCluster.StartAsync(alpha, beta, DataDir, Log);
-        Log("three nodes up, pools registered");
-        var job = await DefineJobAsync(cluster["B"], await TwoVmsInTwoShardsAsync());
-        var blocked = await BlockedAsync(job);
-        await AssertExactAsync(await AwaitRunAsync(cluster, job, await RunAsync(cluster["B"], job)), full: true, "first run");
-        Log("full run done");
+        var (cluster, job, blocked) = await StartWithFullRunAsync();
+        await using var stop = cluster;
         var hosts = await Task.WhenAll(job.Vms.Select(cluster.EntityNodeAsync));
-        Assert.Equal(new[] { "A", "B" }, hosts.Order());
         var onA = job.Vms[Array.IndexOf(hosts, "A")];
         WriteGuests(job, 9);
 
@@ -55,13 +50,7 @@ public sealed class EntityNodeKillTests(ITestOutputHelper output) : FailoverTest
         var manual = await RunAsync(cluster["B"], job);
         await AssertExactAsync(await AwaitRunAsync(cluster, job, manual), full: false, "the run by hand after the kill");
         Log("a run by hand after it done");
-        foreach (var vm in job.Vms)
-        {
-            var runs = (await cluster.VmRunsAsync(vm)).Select(r => r!["id"]!.GetValue<string>()).ToList();
-            Assert.Equal(3, runs.Count);
-            Assert.Equal([scheduled!, manual], runs[1..]);
-        }
-
+        await AssertRunsAfterFirstAsync(cluster, job, scheduled!, manual);
         await AssertPoolsCleanAsync(job, blocked, "after the kill");
     }
 }

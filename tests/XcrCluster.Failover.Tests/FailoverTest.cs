@@ -13,6 +13,51 @@ public abstract class FailoverTest(ITestOutputHelper output) : TwoPoolsTest
 {
     private readonly Stopwatch clock = Stopwatch.StartNew();
 
+    /// <summary>The cluster, the job over two VMs and its full run (one entity on each control node, checked), the source
+    /// VMs' blocked operations from before it. The caller disposes the cluster; a failure here disposes it.</summary>
+    protected async Task<(ThreeNodeCluster Cluster, JobDefinition Job, Dictionary<string, Dictionary<string, object?>> Blocked)>
+        StartWithFullRunAsync()
+    {
+        var cluster = await ThreeNodeCluster.StartAsync(alpha, beta, DataDir, Log);
+        try
+        {
+            Log("three nodes up, pools registered");
+            var job = await DefineJobAsync(cluster["B"], await TwoVmsInTwoShardsAsync());
+            var blocked = await BlockedAsync(job);
+            await AssertExactAsync(await AwaitRunAsync(cluster, job, await RunAsync(cluster["B"], job)), full: true, "first run");
+            Assert.Equal(new[] { "A", "B" }, (await Task.WhenAll(job.Vms.Select(cluster.EntityNodeAsync))).Order());
+            Log("full run done");
+            return (cluster, job, blocked);
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts a delta whose export crawls (256 KiB/s: the 4 blocks written on each VM take 30 s or more) and
+    /// returns once its bytes flow; the caller clears alpha's faults.</summary>
+    protected async Task<string> StartSlowDeltaAsync(ThreeNodeCluster cluster, JobDefinition job, int seed)
+    {
+        WriteGuests(job, seed);
+        var exported = alpha.Pool.Stats.BytesExported("/export_raw_vdi");
+        alpha.Pool.Faults.ExportBytesPerSecond = 256 * 1024;
+        var run = await RunAsync(cluster["B"], job);
+        await Poll.UntilAsync(() => alpha.Pool.Stats.BytesExported("/export_raw_vdi") > exported, "the delta's export to start");
+        return run;
+    }
+
+    /// <summary>Each VM of the job recorded exactly these runs after its first, in this order: none lost, none twice.</summary>
+    protected static async Task AssertRunsAfterFirstAsync(ThreeNodeCluster cluster, JobDefinition job, params string[] runs)
+    {
+        foreach (var vm in job.Vms)
+        {
+            var recorded = (await cluster.VmRunsAsync(vm)).Select(r => r!["id"]!.GetValue<string>()).ToList();
+            Assert.Equal(runs, recorded.Skip(1));
+        }
+    }
+
     /// <summary>Two VMs of alpha whose entities fall in different shards: a new shard goes to the control node with the
     /// fewest (least-shard allocation, NoRebalanceAllocationStrategy), so after their first run one entity lives on A,
     /// the other on B, whichever order the coordinator allocates them in.</summary>

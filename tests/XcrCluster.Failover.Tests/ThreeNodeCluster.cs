@@ -93,6 +93,15 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
         Assert.Equal(137, await node.Process.SignalAsync("KILL"));
     }
 
+    /// <summary>Waits for a node that was asked to leave to end by itself (its actor system terminated after leaving stops
+    /// the host); its exit code.</summary>
+    public async Task<int> AwaitExitAsync(string name)
+    {
+        var node = this[name];
+        nodes[name] = null;
+        return await node.Process.WaitForExitAsync();
+    }
+
     /// <summary>Waits until <paramref name="count"/> members are Up, as the first running node sees them.</summary>
     public Task AwaitUpAsync(int count, TimeSpan limit)
         => Poll.UntilAsync(async () => (await Any().GetAsync("/api/cluster"))["members"]!.AsArray()
