@@ -12,8 +12,6 @@ public sealed class EntityNodeKillTests(ITestOutputHelper output) : FailoverTest
     {
         var (cluster, job, blocked) = await StartWithFullRunAsync();
         await using var stop = cluster;
-        var hosts = await Task.WhenAll(job.Vms.Select(cluster.EntityNodeAsync));
-        var onA = job.Vms[Array.IndexOf(hosts, "A")];
         WriteGuests(job, 9);
 
         // The schedule comes due 10 s from now, once a day: A's scheduler must not see it, the survivors' must fire it.
@@ -22,7 +20,8 @@ public sealed class EntityNodeKillTests(ITestOutputHelper output) : FailoverTest
         using (var patched = await cluster["B"].Http.PatchAsJsonAsync($"/api/jobs/{job.Id}/schedules/{job.ScheduleId}",
             new { cron = $"{due.Second} {due.Minute} {due.Hour} * * *" }))
         {
-            Assert.True(patched.IsSuccessStatusCode, $"PATCH schedule: {(int)patched.StatusCode} {await patched.Content.ReadAsStringAsync()}");
+            var text = await patched.Content.ReadAsStringAsync();
+            Assert.True(patched.IsSuccessStatusCode, $"PATCH schedule: {(int)patched.StatusCode} {text}");
         }
 
         await cluster.KillAsync("A");
@@ -43,7 +42,7 @@ public sealed class EntityNodeKillTests(ITestOutputHelper output) : FailoverTest
         Assert.Equal($"schedule {due:yyyy-MM-dd HH:mm:ss}Z", run["trigger"]!.GetValue<string>());
         await AssertExactAsync(await AwaitRunAsync(cluster, job, scheduled!), full: false, "the missed schedule's run");
         Log("the missed schedule's run done");
-        Assert.Equal("B", await cluster.EntityNodeAsync(onA));
+        Assert.Equal("B", await cluster.EntityNodeAsync(job.EntityOnA));
 
         // A run by hand afterwards: the occurrence did not fire again meanwhile, nor does it now (one run per VM each).
         WriteGuests(job, 10);

@@ -16,18 +16,20 @@ public abstract class FailoverTest(ITestOutputHelper output) : TwoPoolsTest
     /// <summary>The cluster, the job over two VMs and its full run (one entity on each control node, checked), the source
     /// VMs' blocked operations from before it. The caller disposes the cluster; a failure here disposes it.</summary>
     protected async Task<(ThreeNodeCluster Cluster, JobDefinition Job, Dictionary<string, Dictionary<string, object?>> Blocked)>
-        StartWithFullRunAsync()
+        StartWithFullRunAsync(int retries = 1)
     {
         var cluster = await ThreeNodeCluster.StartAsync(alpha, beta, DataDir, Log);
         try
         {
             Log("three nodes up, pools registered");
-            var job = await DefineJobAsync(cluster["B"], await TwoVmsInTwoShardsAsync());
+            var job = await DefineJobAsync(cluster["B"], await TwoVmsInTwoShardsAsync(), retries);
             var blocked = await BlockedAsync(job);
             await AssertExactAsync(await AwaitRunAsync(cluster, job, await RunAsync(cluster["B"], job)), full: true, "first run");
-            Assert.Equal(new[] { "A", "B" }, (await Task.WhenAll(job.Vms.Select(cluster.EntityNodeAsync))).Order());
+            var hosts = await Task.WhenAll(job.Vms.Select(cluster.EntityNodeAsync));
+            Assert.Equal(new[] { "A", "B" }, hosts.Order());
             Log("full run done");
-            return (cluster, job, blocked);
+            return (cluster, job with { EntityOnA = job.Vms[Array.IndexOf(hosts, "A")], EntityOnB = job.Vms[Array.IndexOf(hosts, "B")] },
+                blocked);
         }
         catch
         {
@@ -77,22 +79,25 @@ public abstract class FailoverTest(ITestOutputHelper output) : TwoPoolsTest
         return [.. vms.Take(2)];
     }
 
-    /// <summary>A job replicating the VMs to beta's local SR; its one schedule never fires unless changed (January 1st).</summary>
-    protected async Task<JobDefinition> DefineJobAsync(NodeProcess node, string[] vms)
+    /// <summary>A job replicating the VMs to beta's local SR, a failed VM tried again <paramref name="retries"/> times; its
+    /// one schedule never fires unless changed (January 1st).</summary>
+    protected async Task<JobDefinition> DefineJobAsync(NodeProcess node, string[] vms, int retries)
     {
         var job = await node.PostAsync("/api/jobs", new
         {
             name = "failover", sourcePool = "alpha", vms,
             targets = new[] { new { pool = "beta", sr = await beta.UuidAsync("SR", "Local storage") } },
             schedule = new { cron = "0 0 0 1 1 *" },
-            settings = new { copyRetention = 3 },
+            settings = new { copyRetention = 3, retries },
         });
         return new JobDefinition(job["id"]!.GetValue<string>(), job["scheduleId"]!.GetValue<string>(), vms);
     }
 
-    /// <summary>Starts a run of the job by hand: its id.</summary>
-    protected static async Task<string> RunAsync(NodeProcess node, JobDefinition job)
+    /// <summary>Starts a run of the job by hand: its id. Alpha's collector runs first (it is off in tests), coalescing
+    /// what the last runs' snapshots left, as the VDI chain check of a run wants.</summary>
+    protected async Task<string> RunAsync(NodeProcess node, JobDefinition job)
     {
+        alpha.Pool.Collector.RunOnce();
         var accepted = await node.PostAsync($"/api/jobs/{job.Id}/run", new { }, 202);
         Assert.True(accepted["vms"]!.AsArray().All(v => v!["accepted"]!.GetValue<bool>()), accepted.ToJsonString());
         return accepted["runId"]!.GetValue<string>();
@@ -115,13 +120,30 @@ public abstract class FailoverTest(ITestOutputHelper output) : TwoPoolsTest
     {
         foreach (var vm in vms.Select(v => v!))
         {
-            Assert.True(vm["status"]!.GetValue<string>() == "success", $"{context}: {NodeProcess.Describe(vm)}");
-            Assert.True(vm["full"]!.GetValue<bool>() == full, $"{context}: {NodeProcess.Describe(vm)}");
-            var restorePoint = vm["targets"]!.AsArray().Single()!["restorePointUuid"]!.GetValue<string>();
-            Assert.Equal(await alpha.DiskChecksumsAsync(vm["sourceSnapshot"]!.GetValue<string>()),
-                await beta.DiskChecksumsAsync(restorePoint));
+            await AssertExactAsync(vm, full, context);
         }
     }
+
+    /// <summary>One VM's part of a run succeeded, full or delta as said, and its restore point holds exactly its source snapshot.</summary>
+    protected async Task AssertExactAsync(JsonNode vm, bool full, string context)
+    {
+        Assert.True(vm["status"]!.GetValue<string>() == "success", $"{context}: {NodeProcess.Describe(vm)}");
+        Assert.True(vm["full"]!.GetValue<bool>() == full, $"{context}: {NodeProcess.Describe(vm)}");
+        var restorePoint = vm["targets"]!.AsArray().Single()!["restorePointUuid"]!.GetValue<string>();
+        Assert.Equal(await alpha.DiskChecksumsAsync(vm["sourceSnapshot"]!.GetValue<string>()), await beta.DiskChecksumsAsync(restorePoint));
+    }
+
+    /// <summary>One VM's part of a run failed once when its source side went away, then succeeded (the job's one retry)
+    /// as an exact delta.</summary>
+    protected async Task AssertRetriedAsync(JsonNode vm, string context)
+    {
+        await AssertExactAsync(vm, full: false, context);
+        Assert.Contains(vm["log"]!.AsArray(), l => l!["name"]!.GetValue<string>() == "Retry the VM backup due to an error"
+            && l["message"]!.GetValue<string>().Contains("agent stopped during the run", StringComparison.Ordinal));
+    }
+
+    /// <summary>The part of a VM in a run's result.</summary>
+    protected static JsonNode Part(JsonArray vms, string vm) => vms.Single(v => v!["vm"]!.GetValue<string>() == vm)!;
 
     /// <summary>Guest writes on every VM of the job, so the next run has a delta to send.</summary>
     protected void WriteGuests(JobDefinition job, int seed)
@@ -158,5 +180,6 @@ public abstract class FailoverTest(ITestOutputHelper output) : TwoPoolsTest
     /// <summary>A line in the test's output with the seconds since the test began (how long each phase takes).</summary>
     protected void Log(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:F1} s  {what}");
 
-    protected sealed record JobDefinition(string Id, string ScheduleId, string[] Vms);
+    /// <param name="EntityOnA">The VM whose entity lives on node A after the first run (the other's on B).</param>
+    protected sealed record JobDefinition(string Id, string ScheduleId, string[] Vms, string EntityOnA = "", string EntityOnB = "");
 }
