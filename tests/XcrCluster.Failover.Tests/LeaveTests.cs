@@ -24,16 +24,19 @@ public sealed class LeaveTests(ITestOutputHelper output) : FailoverTest(output)
         // process ends by itself.
         Assert.Equal(0, await cluster.AwaitExitAsync("A"));
         Log("A ended");
-        alpha.Pool.Faults.Clear(); // after A's cancellations: a source session finishing first would need no retry
+        alpha.Pool.Faults.Clear();
         await cluster.AwaitRemovedAsync("A");
         Log("A removed");
+
         // Both VMs' parts end without success, none lost: the one whose entity is on B fails when its source session on A
         // stops, the one whose entity was on A is cancelled as A leaves and recorded as failed or, once its entity
         // started again on B, interrupted.
         var ended = await AwaitRunAsync(cluster, job, leaving, ThreeNodeCluster.FailoverLimit);
         Log("the run ended: " + string.Join("; ", ended.Select(v => $"{v!["status"]} ({v["error"]})")));
-        Assert.Contains("agent stopped during the run", Part(ended, job.EntityOnB)["error"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.True(Part(ended, job.EntityOnA)["status"]!.GetValue<string>() is "failure" or "interrupted", NodeProcess.Describe(ended));
+        Assert.Contains("agent stopped during the run", Part(ended, job.EntityOnB)["error"]!.GetValue<string>(),
+            StringComparison.Ordinal);
+        Assert.True(Part(ended, job.EntityOnA)["status"]!.GetValue<string>() is "failure" or "interrupted",
+            NodeProcess.Describe(ended));
         await Poll.UntilAsync(ThreeNodeCluster.Meanwhile(async () => await cluster.AgentNodeAsync("alpha") == "C"), "alpha's agent on C",
             ThreeNodeCluster.FailoverLimit);
 
