@@ -13,7 +13,8 @@ public interface IRemoteTargets
     Task<ITargetSpec?> TryRemoteAsync(string pool, string srUuid, CancellationToken ct);
 }
 
-public sealed class AgentTargets(Func<Task<IActorRef>> poolAgents, Func<string> selfAddress, IPoolGate gate, IChannelTransport transport, bool compress = false) : IRemoteTargets
+public sealed class AgentTargets(Func<Task<IActorRef>> poolAgents, Func<string> selfAddress, IPoolGate gate, IChannelTransport transport,
+    ChannelSendOptions? send = null) : IRemoteTargets
 {
     /// <summary>A clone, a VM creation or a snapshot on a busy pool can take minutes; an agent that is gone fails sooner via the channel.</summary>
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(5);
@@ -22,6 +23,7 @@ public sealed class AgentTargets(Func<Task<IActorRef>> poolAgents, Func<string> 
     {
         var agents = await poolAgents().ConfigureAwait(false);
         var load = await agents.Ask<PoolLoad>(new GetPoolLoad(pool), TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
-        return load.Node == selfAddress() ? null : new AgentTargetSpec(pool, srUuid, agents, gate, transport, StepTimeout, compress);
+        return load.Node == selfAddress() ? null : new AgentTargetSpec(pool, srUuid, agents, gate, transport, StepTimeout,
+            send ?? ChannelSendOptions.Default);
     }
 }

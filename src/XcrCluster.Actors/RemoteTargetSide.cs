@@ -11,7 +11,7 @@ namespace XcrCluster.Actors;
 /// <summary>A target SR whose pool agent runs on another node: the run opens a session on the agent, asks it for
 /// each step, and sends each disk's blocks over the data channel with the ticket the agent's node issued.</summary>
 public sealed class AgentTargetSpec(string pool, string srUuid, IActorRef poolAgents, IPoolGate gate, IChannelTransport transport,
-    TimeSpan stepTimeout, bool compress = false)
+    TimeSpan stepTimeout, ChannelSendOptions? send = null)
     : ITargetSpec
 {
     public string PoolName => pool;
@@ -23,7 +23,7 @@ public sealed class AgentTargetSpec(string pool, string srUuid, IActorRef poolAg
     public async Task<ITargetSide> OpenAsync(JobRef job, string sourceVmUuid, string sourceVmName, CancellationToken ct)
     {
         var session = $"{job.JobId}/{sourceVmUuid}/{srUuid}/{Guid.NewGuid():N}";
-        var side = new RemoteTargetSide(pool, session, srUuid, poolAgents, transport, stepTimeout, compress);
+        var side = new RemoteTargetSide(pool, session, srUuid, poolAgents, transport, stepTimeout, send ?? ChannelSendOptions.Default);
         side.SrName = (await side.AskAsync<TargetOpened>(new OpenTarget(pool, session, job, sourceVmUuid, sourceVmName, srUuid), ct)
             .ConfigureAwait(false)).SrName;
         return side;
@@ -31,7 +31,7 @@ public sealed class AgentTargetSpec(string pool, string srUuid, IActorRef poolAg
 }
 
 public sealed class RemoteTargetSide(string pool, string session, string srUuid, IActorRef poolAgents, IChannelTransport transport,
-    TimeSpan stepTimeout, bool compress)
+    TimeSpan stepTimeout, ChannelSendOptions send)
     : ITargetSide, IAsyncDisposable
 {
     private HashSet<string> bases = new(StringComparer.Ordinal);
@@ -70,7 +70,7 @@ public sealed class RemoteTargetSide(string pool, string session, string srUuid,
         var ticket = (await AskAsync<TargetImportTicket>(new ExpectTargetImport(pool, session, targetDisk, shape), ct)
             .ConfigureAwait(false)).Ticket;
         var length = new VhdStreamWriter(Stream.Null, shape.VirtualSize, shape.PresentBlocks, shape.Parent, shape.BlockSize).Length;
-        return ChannelSender.Sink(ticket.Transport(transport), ticket, ct, compress: compress).MapMaterializedValue(async sent =>
+        return ChannelSender.Sink(ticket.Transport(transport), ticket, ct, send.StallTimeout, send.Compress).MapMaterializedValue(async sent =>
         {
             await sent.ConfigureAwait(false);
             imported(length); // the receiver answers "ok" only once the import on its node returned

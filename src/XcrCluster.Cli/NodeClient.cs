@@ -7,16 +7,17 @@ using System.Text.Json.Nodes;
 namespace XcrCluster.Cli;
 
 /// <summary>A node's HTTP API as `xcr` uses it: the URL and token from --node/--token, else XCR_NODE/XCR_TOKEN,
-/// else the node's data directory on this machine (XCR_DATA or ~/.local/share/xcr: files endpoint and token).
+/// else the node's data directory on this machine (XCR_DATA or ~/.local/share/xcr: files endpoint and token). An HTTPS
+/// node's certificate is pinned by its SHA-256 (XCR_FINGERPRINT, or the local endpoint file), else checked as usual.
 /// Every failure is one clear line (<see cref="CliException"/>).</summary>
 public sealed class NodeClient : IDisposable
 {
     private readonly HttpClient http;
 
-    private NodeClient(Uri url, string token)
+    private NodeClient(Uri url, string token, string? fingerprint)
     {
         // Each request has its own bound (SendAsync): a recovery command may take hours, any other answers within a minute.
-        http = new HttpClient { BaseAddress = url, Timeout = Timeout.InfiniteTimeSpan };
+        http = new HttpClient(NodeTls.Handler(fingerprint)) { BaseAddress = url, Timeout = Timeout.InfiniteTimeSpan };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
@@ -24,10 +25,11 @@ public sealed class NodeClient : IDisposable
     {
         var dir = Environment.GetEnvironmentVariable("XCR_DATA") is { Length: > 0 } data ? data
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "xcr");
-        node ??= Environment.GetEnvironmentVariable("XCR_NODE") is { Length: > 0 } n ? n
-            : File.Exists(Path.Combine(dir, "endpoint"))
-                ? File.ReadAllLines(Path.Combine(dir, "endpoint"))
-                .FirstOrDefault(l => l.StartsWith("http=", StringComparison.Ordinal))?[5..] : null;
+        var endpoint = File.Exists(Path.Combine(dir, "endpoint")) ? File.ReadAllLines(Path.Combine(dir, "endpoint")) : [];
+        string? Local(string key) => endpoint.FirstOrDefault(l => l.StartsWith(key + "=", StringComparison.Ordinal))?[(key.Length + 1)..];
+        var fingerprint = Environment.GetEnvironmentVariable("XCR_FINGERPRINT") is { Length: > 0 } f ? f
+            : node is null ? Local("http-fingerprint") : null;
+        node ??= Environment.GetEnvironmentVariable("XCR_NODE") is { Length: > 0 } n ? n : Local("http");
         token ??= Environment.GetEnvironmentVariable("XCR_TOKEN") is { Length: > 0 } t ? t
             : File.Exists(Path.Combine(dir, "token")) ? File.ReadAllText(Path.Combine(dir, "token")).Trim() : null;
         if (node is null || !Uri.TryCreate(node, UriKind.Absolute, out var url))
@@ -37,7 +39,8 @@ public sealed class NodeClient : IDisposable
         }
 
         return new NodeClient(url,
-            token ?? throw new CliException($"no token for {url}: give --token or XCR_TOKEN, or read it from the node's data directory"));
+            token ?? throw new CliException($"no token for {url}: give --token or XCR_TOKEN, or read it from the node's data directory"),
+            fingerprint);
     }
 
     public Task<JsonNode> GetAsync(string path) => SendAsync(HttpMethod.Get, path, null);

@@ -56,6 +56,10 @@ public sealed class ChannelReceiver : IAsyncDisposable
     /// when null.</summary>
     public string? AdvertisedHost { get; init; }
 
+    /// <summary>The port tickets name, when senders reach this receiver through a port mapping (NAT, a container's
+    /// published port) rather than at the port it listens on.</summary>
+    public int? AdvertisedPort { get; init; }
+
     /// <summary>Where the channel listens (the bound address; port 0 resolved).</summary>
     public IPEndPoint Endpoint => (IPEndPoint)(binding ?? throw new InvalidOperationException("not started")).LocalAddress;
 
@@ -75,7 +79,8 @@ public sealed class ChannelReceiver : IAsyncDisposable
         }
 
         ticket.Expiry = new Timer(_ => Expire(transferId, ticket), null, limits.TicketLifetime, Timeout.InfiniteTimeSpan);
-        return new ChannelTicket(transferId, AdvertisedHost ?? Endpoint.Address.ToString(), Endpoint.Port, token, TlsFingerprint);
+        return new ChannelTicket(transferId, AdvertisedHost ?? Endpoint.Address.ToString(), AdvertisedPort ?? Endpoint.Port, token,
+            TlsFingerprint);
     }
 
     /// <summary>Withdraws a transfer that will not come (its run failed or rolled back): its token is refused from
@@ -154,7 +159,9 @@ public sealed class ChannelReceiver : IAsyncDisposable
                 }, TaskContinuationOptions.NotOnRanToCompletion);
                 return NotUsed.Instance;
             });
-        var outbound = Source.FromTask(status.Task).Select(Frames.EncodeStatus);
+        var beat = limits.StallTimeout / 3;
+        var outbound = Source.Tick(beat, beat, Frames.EncodeAlive()).MapMaterializedValue(_ => NotUsed.Instance)
+            .Merge(Source.FromTask(status.Task).Select(Frames.EncodeStatus), eagerComplete: true);
         return Flow.FromSinkAndSource(inbound, outbound).WatchTermination((_, closed) =>
         {
             closed.ContinueWith(_ => Interlocked.Decrement(ref open), TaskScheduler.Default);

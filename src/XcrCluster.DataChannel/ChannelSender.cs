@@ -38,9 +38,18 @@ public static class ChannelSender
             .Via(killSwitch.Flow<ByteString>())
             .Via(transport.Connect(ticket.Host, ticket.Port))
             .Via(new Deframer())
+            .IdleTimeout(stall)
+            .Where(frame => frame.Type != Frames.Alive || Discard(frame))
             .ToMaterialized(Akka.Streams.Dsl.Sink.FirstOrDefault<Frame>(), Keep.Right)
             .MapMaterializedValue(
                 reply => Finish(reply, ticket, ct, () => bytes, stall, () => Interlocked.Read(ref lastProgress), killSwitch));
+    }
+
+    /// <summary>Gives an Alive frame's buffer back; false, so the frame is filtered out.</summary>
+    private static bool Discard(Frame frame)
+    {
+        frame.Return();
+        return false;
     }
 
     private static async Task<long> Finish(Task<Frame> replyTask, ChannelTicket ticket, CancellationToken ct, Func<long> bytes,
@@ -55,8 +64,11 @@ public static class ChannelSender
             }
             catch (Exception e) when (!ct.IsCancellationRequested && Environment.TickCount64 - lastProgress() >= stall.TotalMilliseconds)
             {
-                throw new TimeoutException(
-                    $"data channel to {ticket.Host}:{ticket.Port}: stalled, no block taken for {stall.TotalSeconds:F0} s", e);
+                // Either the link stopped taking blocks, or, all of them sent, nothing came back (not even the receiver's
+                // Alive beats): both mean the link or the receiver is gone.
+                throw new TimeoutException($"data channel to {ticket.Host}:{ticket.Port}: no data moved for {stall.TotalSeconds:F0} s "
+                    + (e.GetBaseException().Message.Contains("demand", StringComparison.OrdinalIgnoreCase)
+                        ? "(no block taken)" : "(nothing heard from the receiver)"), e);
             }
             catch (AggregateException e) when (e.InnerExceptions.Count == 1)
             {

@@ -21,6 +21,11 @@ public static partial class Frames
     public const byte CompressedBlock = (byte)'C';
     public const byte End = (byte)'E';
     public const byte Status = (byte)'S';
+
+    /// <summary>Receiver to sender, every third of the stall timeout until the status: the link and the receiver are
+    /// alive. A sender that hears nothing for the stall timeout, its blocks all in the sockets' buffers, knows the link
+    /// is gone (a dropped partition shows no error, only silence) instead of waiting for the status forever.</summary>
+    public const byte Alive = (byte)'A';
     public const int HeaderSize = 5;
 
     /// <summary>Larger frames are refused before anything is allocated for them (a 2 MiB block plus its bitmap
@@ -47,6 +52,8 @@ public static partial class Frames
     }
 
     public static ByteString EncodeStatus(string status) => Text(Status, status);
+
+    public static ByteString EncodeAlive() => Text(Alive, "");
 
     public static string DecodeText(ReadOnlySpan<byte> payload) => Encoding.UTF8.GetString(payload);
 

@@ -20,7 +20,7 @@ public static class ControlApi
     public sealed record PoolRequest(
         string? Name, string? Url, string? Username, string? Password, string? Fingerprint, bool AllowUnauthorized, bool Replace);
 
-    public static void Map(WebApplication app, string token, ClusterKey key)
+    public static void Map(WebApplication app, NodeTokens tokens, ClusterKey key)
     {
         // A bare status (no route, wrong method, ...) still gets a JSON body: clients read every error the same way.
         app.UseStatusCodePages(context =>
@@ -30,7 +30,7 @@ public static class ControlApi
         });
         app.Use(async (context, next) =>
         {
-            if (context.Request.Headers.Authorization.ToString() != $"Bearer {token}")
+            if (!tokens.Accepts(context.Request.Headers.Authorization.ToString()))
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 context.Response.Headers.WWWAuthenticate = "Bearer";

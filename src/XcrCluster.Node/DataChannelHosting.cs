@@ -22,15 +22,15 @@ public static class DataChannelHosting
             var fingerprint = certificate is null ? null : TlsChannelTransport.Fingerprint(certificate);
             var receiver = new ChannelReceiver(system.Materializer(), system.Log, options.DataLimits)
             {
-                TlsFingerprint = fingerprint, AdvertisedHost = options.AdvertisedHost,
+                TlsFingerprint = fingerprint, AdvertisedHost = options.DataAdvertisedHost, AdvertisedPort = options.DataAdvertise?.Port,
             };
             // Akka.Streams' TCP bind resolves its host and refuses 0.0.0.0: on every address, the channel listens where the
             // public hostname points (where senders are told to connect).
-            var host = options.ListensEverywhere
-                ? System.Net.Dns.GetHostAddresses(options.AdvertisedHost)[0].ToString()
-                : options.Http.Address.ToString();
+            var host = NodeOptions.IsEverywhere(options.DataBind.Address)
+                ? System.Net.Dns.GetHostAddresses(options.DataAdvertisedHost)[0].ToString()
+                : options.DataBind.Address.ToString();
             receiver.StartAsync(certificate is null ? new TcpChannelTransport(system) : new TlsChannelTransport(certificate, fingerprint!),
-                host, options.DataPort)
+                host, options.DataBind.Port)
                 .ContinueWith(t => t.IsCompletedSuccessfully ? channel.TrySetResult(receiver)
                     : channel.TrySetException(t.Exception!.GetBaseException()), TaskScheduler.Default);
         });

@@ -4,38 +4,64 @@ using XcrCluster.DataChannel;
 
 namespace XcrCluster.Node;
 
-/// <summary>`xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--public-hostname HOST] [--port AKKA_PORT]
-/// [--roles a,b] [--seed-nodes akka.tcp://xcr@h:p,...] [--postgres CONNECTION] [--ask-timeout 30s] ...`. No options: a
+/// <summary>`xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--akka ADDRESS:PORT] [--data-channel ADDRESS:PORT]
+/// [--public-hostname HOST] [--roles a,b] [--seed-nodes ADDR,...] [--postgres CONNECTION] [--cluster-cert FILE.pfx] ...`,
+/// each also XCR_NODE_* in the environment and xcr.node.* in the HOCON file (<see cref="NodeSettings"/>). No options: a
 /// complete single-node cluster (all roles, every pool) persisting to SQLite in ~/.local/share/xcr.</summary>
-public sealed record NodeOptions
+public sealed partial record NodeOptions
 {
-    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http 127.0.0.1:PORT] [--public-hostname HOST] "
-        + "[--port AKKA_PORT] [--data-port PORT] [--roles control,pool-NAME] [--seed-nodes ADDR,...] [--postgres CONNECTION] "
-        + "[--data-tls-cert FILE.pfx] [--data-compress] [--ask-timeout 30s] "
-        + "[--data-max-connections N] [--data-handshake-timeout SECONDS] [--data-ticket-lifetime SECONDS]";
+    public const string Usage = "usage: xcr-node [--config FILE] [--data DIR] [--http ADDRESS:PORT] [--http-cert FILE.pfx] "
+        + "[--akka ADDRESS:PORT] [--data-channel ADDRESS:PORT] [--data-advertise HOST:PORT] [--public-hostname HOST] [--roles control,pool-NAME] "
+        + "[--seed-nodes ADDR,...] [--postgres CONNECTION] [--postgres-password-file FILE] [--cluster-cert FILE.pfx] "
+        + "[--cluster-ca FILE.pem] [--data-tls-cert FILE.pfx] [--data-compress] [--ask-timeout 30s] [--join-timeout 60s] [--data-max-connections N] "
+        + "[--data-handshake-timeout SECONDS] [--data-ticket-lifetime SECONDS] [--data-stall-timeout SECONDS]; each also XCR_NODE_NAME in the environment "
+        + "and xcr.node.name in the --config file; passwords (XCR_NODE_*_PASSWORD) only there or in a *-password-file; "
+        + "xcr-node token rotate [--data DIR] [--keep-previous DURATION]";
 
     public string DataDir { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local",
         "share", "xcr");
 
+    /// <summary>Where the HTTP API listens: loopback by default, so only this machine's users (with the token) reach it.</summary>
     public IPEndPoint Http { get; init; } = new(IPAddress.Loopback, 0);
 
+    /// <summary>A PKCS#12 certificate: the HTTP API then speaks HTTPS only.</summary>
+    public string? HttpCertificate { get; init; }
+
+    public string? HttpCertificatePassword { get; init; }
+
+    /// <summary>Where Akka remoting listens; its address defaults to the --http one, its port to any free one.</summary>
+    public IPEndPoint? Akka { get; init; }
+
+    /// <summary>Where the data channel listens; by default on the Akka address, any free port.</summary>
+    public IPEndPoint? DataChannel { get; init; }
+
     /// <summary>The host other nodes and xcr reach this node at: the Akka remoting hostname, the data channel's tickets, the
-    /// ready line and DIR/endpoint. Required when --http listens on every address (0.0.0.0 or [::]).</summary>
+    /// ready line and DIR/endpoint. Required when a listener is on every address (0.0.0.0 or [::]).</summary>
     public string? PublicHostname { get; init; }
 
-    /// <summary>--http is 0.0.0.0 or [::]: every address of the machine.</summary>
-    public bool ListensEverywhere => Http.Address.Equals(IPAddress.Any) || Http.Address.Equals(IPAddress.IPv6Any);
+    public IPEndPoint AkkaBind => Akka ?? new IPEndPoint(Http.Address, 0);
 
-    /// <summary>What this node advertises: --public-hostname, else the --http address.</summary>
-    public string AdvertisedHost => PublicHostname ?? Http.Address.ToString();
+    public IPEndPoint DataBind => DataChannel ?? new IPEndPoint(AkkaBind.Address, 0);
+
+    /// <summary>Where other nodes reach this node's Akka remoting and data channel: --public-hostname, else the address
+    /// each listens on.</summary>
+    public string AdvertisedHost => PublicHostname ?? AkkaBind.Address.ToString();
+
+    public string DataAdvertisedHost => DataAdvertise?.Host ?? PublicHostname ?? DataBind.Address.ToString();
+
+    /// <summary>Where senders are told to reach the data channel when it is not where it listens (a port mapping or a
+    /// proxy): HOST:PORT.</summary>
+    public (string Host, int Port)? DataAdvertise { get; init; }
+
+    /// <summary>Where xcr reaches the HTTP API: its own address, or the public hostname when it listens on every one (a
+    /// loopback API is not reachable at the public hostname).</summary>
+    public string HttpAdvertisedHost => IsEverywhere(Http.Address) ? PublicHostname ?? "localhost" : Http.Address.ToString();
 
     /// <summary>How long an HTTP request waits for a cluster part before it answers 503.</summary>
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    public int AkkaPort { get; init; }
-
-    /// <summary>The data channel's port (blocks of transfers from other nodes); 0 = any free one.</summary>
-    public int DataPort { get; init; }
+    /// <summary>How long the node tries to join its seed nodes before it gives up and exits 1.</summary>
+    public TimeSpan JoinTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>All roles by default: the control plane, the ReplicatedVm region, and every pool's agent.</summary>
     public IReadOnlyList<string> Roles { get; init; } = ["control", PoolAgentsActor.AllPoolsRole];
@@ -43,6 +69,15 @@ public sealed record NodeOptions
     public IReadOnlyList<string> SeedNodes { get; init; } = [];
 
     public string? ConfigFile { get; init; }
+
+    /// <summary>A PKCS#12 certificate every node of the cluster presents and requires (mutual TLS on Akka remoting).</summary>
+    public string? ClusterCertificate { get; init; }
+
+    public string? ClusterCertificatePassword { get; init; }
+
+    /// <summary>PEM of the CA that signs every node's cluster certificate; without it, peers must present the very
+    /// certificate this node has (one cluster certificate shared by all nodes).</summary>
+    public string? ClusterCa { get; init; }
 
     /// <summary>A PKCS#12 certificate (password in XCR_DATA_TLS_PASSWORD, if any): the data channel then speaks TLS
     /// (WAN links); senders pin its fingerprint, which travels in each transfer's ticket.</summary>
@@ -52,81 +87,18 @@ public sealed record NodeOptions
     public bool DataCompress { get; init; }
 
     /// <summary>What the data channel grants peers before they prove who they are: connections open at once
-    /// (64), seconds to say hello or finish a TLS handshake (10), seconds an issued ticket waits for its sender (600).</summary>
+    /// (64), seconds to say hello or finish a TLS handshake (10), seconds an issued ticket waits for its sender (600);
+    /// and how long a transfer may move nothing, on either side, before it fails (60).</summary>
     public ChannelLimits DataLimits { get; init; } = new();
 
+    /// <summary>The PostgreSQL connection without its password (<see cref="PostgresConnection"/> adds it).</summary>
     public string? Postgres { get; init; }
 
-    public static NodeOptions Parse(string[] args)
-    {
-        var options = new NodeOptions();
-        for (var i = 0; i < args.Length; i++)
-        {
-            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            options = args[i] switch
-            {
-                "--data" => options with { DataDir = Value() },
-                "--http" => options with { Http = IPEndPoint.TryParse(Value(), out var http) ? http
-                    : throw new ArgumentException($"--http {args[i]}: expected ADDRESS:PORT") },
-                "--public-hostname" => options with
-                {
-                    PublicHostname = Uri.CheckHostName(Value()) != UriHostNameType.Unknown
-                        ? args[i]
-                        : throw new ArgumentException($"--public-hostname {args[i]}: not a host name or address"),
-                },
-                "--ask-timeout" => options with
-                {
-                    AskTimeout = Domain.Units.ParseDuration(Value()) is { } t && t > TimeSpan.Zero
-                        ? t
-                        : throw new ArgumentException($"--ask-timeout {args[i]}: expected {Domain.Units.DurationHint}"),
-                },
-                "--port" => options with { AkkaPort = int.TryParse(Value(), out var port) && port is >= 0 and < 65536 ? port
-                    : throw new ArgumentException("--port: expected 0-65535") },
-                "--data-port" => options with { DataPort = int.TryParse(Value(), out var data) && data is >= 0 and < 65536 ? data
-                    : throw new ArgumentException("--data-port: expected 0-65535") },
-                "--roles" =>
-                    options with { Roles = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
-                "--seed-nodes" =>
-                    options with { SeedNodes = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
-                "--config" => options with { ConfigFile = File.Exists(Value()) ? args[i]
-                    : throw new ArgumentException($"--config {args[i]}: no such file") },
-                "--postgres" => options with { Postgres = Value() },
-                "--data-compress" => options with { DataCompress = true },
-                "--data-tls-cert" => options with { DataTlsCertificate = File.Exists(Value()) ? args[i]
-                    : throw new ArgumentException($"--data-tls-cert {args[i]}: no such file") },
-                "--data-max-connections" => options with
-                {
-                    DataLimits = options.DataLimits with
-                    {
-                        MaxConnections = int.TryParse(Value(), out var max) && max > 0
-                            ? max
-                            : throw new ArgumentException("--data-max-connections: expected a positive number"),
-                    },
-                },
-                "--data-handshake-timeout" => options with
-                {
-                    DataLimits = options.DataLimits with { HandshakeTimeout = Seconds(args[i], Value()) },
-                },
-                "--data-ticket-lifetime" =>
-                    options with { DataLimits = options.DataLimits with { TicketLifetime = Seconds(args[i], Value()) } },
-                _ => throw new ArgumentException($"unknown option {args[i]}; {Usage}"),
-            };
-        }
+    public string? PostgresPassword { get; init; }
 
-        // Other nodes would be told to reach 0.0.0.0: refuse at start rather than form a cluster nobody can join.
-        if (options.ListensEverywhere && options.PublicHostname is null)
-        {
-            throw new ArgumentException(
-                $"--http {options.Http} listens on every address: give --public-hostname HOST, where other nodes and xcr reach this node");
-        }
+    /// <summary>Connections this node's journal may hold open: nodes × this must stay under the server's max_connections
+    /// (100 by default), which Npgsql's own default of 100 per node would exceed with two nodes.</summary>
+    public int PostgresMaxConnections { get; init; } = 20;
 
-        return options;
-    }
-
-    /// <summary>A positive number of seconds (fractions allowed), up to a day.</summary>
-    private static TimeSpan Seconds(string option, string value)
-        => double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture,
-                out var seconds) && seconds is > 0 and <= 86400
-            ? TimeSpan.FromSeconds(seconds)
-            : throw new ArgumentException($"{option}: expected seconds, more than 0 and at most 86400");
+    public static bool IsEverywhere(IPAddress address) => address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
 }

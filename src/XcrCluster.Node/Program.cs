@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
@@ -11,6 +12,11 @@ using XcrCluster.Node;
 
 // xcr-node: prints exactly one line on stdout ("ready URL") once the cluster is up and the HTTP endpoint
 // listens; everything else goes to stderr. SIGTERM leaves the cluster and stops cleanly.
+if (NodeCommands.IsCommand(args))
+{
+    return NodeCommands.Run(args);
+}
+
 NodeOptions options;
 try
 {
@@ -29,18 +35,21 @@ var stdout = Console.Out;
 Console.SetOut(Console.Error);
 NodeFiles.PrepareDataDir(options.DataDir);
 var key = ClusterKey.Load(options.DataDir);
-var tokenPath = Path.Combine(options.DataDir, "token");
-if (!File.Exists(tokenPath))
-{
-    PrivateFile.Write(tokenPath, Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant());
-}
-
-var token = File.ReadAllText(tokenPath).Trim();
+NodeTokens.EnsureExists(options.DataDir);
+var tokens = new NodeTokens(options.DataDir);
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
 builder.Logging.ClearProviders();
 builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Http));
+var httpCertificate = options.HttpCertificate is { } certificatePath
+    ? X509CertificateLoader.LoadPkcs12FromFile(certificatePath, options.HttpCertificatePassword) : null;
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Http, listen =>
+{
+    if (httpCertificate is not null)
+    {
+        listen.UseHttps(httpCertificate);
+    }
+}));
 builder.Services.AddOpenApi();
 // A body that does not bind throws, so ControlApi answers 400 with the JSON path at fault instead of an empty 400.
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -56,7 +65,7 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         akka.AddHocon(File.ReadAllText(config), HoconAddMode.Prepend);
     }
 
-    var (provider, connection) = options.Postgres is { } pg ? ("PostgreSQL.15", pg)
+    var (provider, connection) = options.PostgresConnection() is { } pg ? ("PostgreSQL.15", pg)
         : ("SQLite.MS", ReplicationHosting.SqliteConnection(options.DataDir));
     akka.ConfigureLoggers(loggers =>
         {
@@ -66,8 +75,8 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         })
         .WithRemoting(new RemoteOptions
         {
-            HostName = options.Http.Address.ToString(), PublicHostName = options.PublicHostname, Port = options.AkkaPort,
-        })
+            HostName = options.AkkaBind.Address.ToString(), PublicHostName = options.PublicHostname, Port = options.AkkaBind.Port,
+        }.Secure(options))
         .WithClustering(new ClusterOptions { Roles = [.. options.Roles], SeedNodes = [.. options.SeedNodes] })
         .WithXcrClusterDefaults()
         .WithXcrSerializer()
@@ -83,7 +92,7 @@ builder.Services.AddAkka("xcr", (akka, services) =>
             PoolAgents = () => registry.GetAsync<PoolAgents>(),
             Transport = new TcpChannelTransport(system),
             Remote = new AgentTargets(() => registry.GetAsync<PoolAgents>(), () => Cluster.Get(system).SelfAddress.ToString(), gate,
-                new TcpChannelTransport(system), options.DataCompress),
+                new TcpChannelTransport(system), new ChannelSendOptions(options.DataCompress, options.DataLimits.StallTimeout)),
         })
         .AddStartup((system, _) =>
         {
@@ -116,18 +125,32 @@ builder.Services.AddAkka("xcr", (akka, services) =>
 });
 
 var app = builder.Build();
-ControlApi.Map(app, token, key);
+ControlApi.Map(app, tokens, key);
 app.MapOpenApi(); // the API's document at /openapi/v1.json (behind the token like everything else)
 await app.StartAsync();
 
 var system = app.Services.GetRequiredService<ActorSystem>();
 var up = new TaskCompletionSource();
 Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
-await up.Task.WaitAsync(TimeSpan.FromSeconds(60));
-var url = new UriBuilder("http", options.AdvertisedHost, new Uri(app.Urls.First()).Port).Uri.ToString().TrimEnd('/');
+try
+{
+    await up.Task.WaitAsync(options.JoinTimeout);
+}
+catch (TimeoutException)
+{
+    // Seeds unreachable, or refused (another cluster certificate): say so and stop, rather than linger half-started.
+    Console.Error.WriteLine($"xcr-node: did not join the cluster within {options.JoinTimeout.TotalSeconds:0} s "
+        + $"(seed nodes: {string.Join(", ", options.SeedNodes)}); see the log above");
+    await app.StopAsync();
+    return 1;
+}
+var scheme = options.HttpCertificate is null ? "http" : "https";
+var url = new UriBuilder(scheme, options.HttpAdvertisedHost, new Uri(app.Urls.First()).Port).Uri.ToString().TrimEnd('/');
 var dataPort = (await channel.Task.WaitAsync(TimeSpan.FromSeconds(30))).Endpoint.Port;
-var data = new UriBuilder("tcp", options.AdvertisedHost, dataPort).Uri.Authority;
-PrivateFile.Write(Path.Combine(options.DataDir, "endpoint"), $"http={url}\nakka={Cluster.Get(system).SelfAddress}\ndata={data}\n");
+var data = new UriBuilder("tcp", options.DataAdvertisedHost, dataPort).Uri.Authority;
+// xcr on this machine reads where the node is, and pins its HTTPS certificate, from here.
+var pin = httpCertificate is null ? "" : $"http-fingerprint={Convert.ToHexString(SHA256.HashData(httpCertificate.RawData)).ToLowerInvariant()}\n";
+PrivateFile.Write(Path.Combine(options.DataDir, "endpoint"), $"http={url}\nakka={Cluster.Get(system).SelfAddress}\ndata={data}\n{pin}");
 stdout.WriteLine($"ready {url}");
 stdout.Flush();
 await app.WaitForShutdownAsync();

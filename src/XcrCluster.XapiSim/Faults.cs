@@ -11,6 +11,7 @@ public sealed class Faults
     private int sessionInvalidNext;
     private IReadOnlySet<string> hangCalls = new HashSet<string>();
     private TaskCompletionSource hangRelease = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int hung;
 
     /// <summary>Export bodies are sent at most this fast (bytes/s).</summary>
     public long ExportBytesPerSecond { get; set; }
@@ -90,7 +91,21 @@ public sealed class Faults
 
     /// <summary>Waits, without a thread, until the faults are cleared (returns) or <paramref name="cancel"/>
     /// fires (throws OperationCanceledException).</summary>
-    public Task HangAsync(CancellationToken cancel) => Volatile.Read(ref hangRelease).Task.WaitAsync(cancel);
+    public async Task HangAsync(CancellationToken cancel)
+    {
+        Interlocked.Increment(ref hung);
+        try
+        {
+            await Volatile.Read(ref hangRelease).Task.WaitAsync(cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref hung);
+        }
+    }
+
+    /// <summary>Calls held right now by a hang fault: a test knows its call reached the pool before it releases them.</summary>
+    public int HungCalls => Volatile.Read(ref hung);
 
     public IReadOnlyList<MalformedReply> MalformedReplies => malformedReplies.Pending;
 

@@ -20,9 +20,13 @@ public sealed class NodeProcess : IDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<NodeProcess> StartAsync(string dataDir, params string[] options)
+    public static Task<NodeProcess> StartAsync(string dataDir, params string[] options) => StartAsync(dataDir, null, options);
+
+    /// <summary>A node with more environment variables (XCR_NODE_* settings, secrets).</summary>
+    public static async Task<NodeProcess> StartAsync(string dataDir, IReadOnlyDictionary<string, string>? environment,
+        params string[] options)
     {
-        var (process, url) = await ProgramProcess.StartAsync(ProgramProcess.Node, ["--data", dataDir, .. options]);
+        var (process, url) = await ProgramProcess.StartAsync(ProgramProcess.Node, environment, ["--data", dataDir, .. options]);
         return new NodeProcess(process, url, dataDir);
     }
 

@@ -151,10 +151,17 @@ public sealed class NodeTests : IAsyncLifetime
     [Fact]
     public async Task On_PostgreSQL_the_history_survives_a_restart_and_nothing_is_written_to_SQLite()
     {
-        await using var postgres = await PostgresServer.StartAsync();
+        // The server asks for a password: the node has it from a file, then from the environment, never its command line.
+        const string password = "pg-Pa55-0c41e9";
+        await using var postgres = await PostgresServer.StartAsync(password);
+        Directory.CreateDirectory(dataDir);
+        var passwordFile = Path.Combine(dataDir, "pg-password");
+        await File.WriteAllTextAsync(passwordFile, password + "\n");
         string jobId, vm, first;
-        using (var node = await NodeProcess.StartAsync(dataDir, "--postgres", postgres.ConnectionString))
+        using (var node = await NodeProcess.StartAsync(dataDir, "--postgres", postgres.ConnectionString,
+            "--postgres-password-file", passwordFile))
         {
+            Assert.DoesNotContain(password, await File.ReadAllTextAsync($"/proc/{node.Process.ProgramPid}/cmdline"));
             (jobId, vm, _) = await DefineJobAsync(node);
             first = await node.RunAsync(jobId);
             Assert.Equal("success", (await node.AwaitRunAsync(jobId, first))["status"]!.GetValue<string>());
@@ -164,7 +171,9 @@ public sealed class NodeTests : IAsyncLifetime
         Assert.False(File.Exists(Path.Combine(dataDir, "xcr.db")));
         GuestWorkload.Write(alpha.Pool, vm, 0, 2, 11);
         alpha.Pool.Collector.RunOnce();
-        using (var node = await NodeProcess.StartAsync(dataDir, "--postgres", postgres.ConnectionString))
+        File.Delete(passwordFile);
+        var environment = new Dictionary<string, string> { ["XCR_NODE_POSTGRES_PASSWORD"] = password };
+        using (var node = await NodeProcess.StartAsync(dataDir, environment, "--postgres", postgres.ConnectionString))
         {
             // The job and the pools (credentials still sealed by the cluster key in DIR) come back from PostgreSQL.
             var delta = await node.AwaitRunAsync(jobId, await node.RunAsync(jobId));

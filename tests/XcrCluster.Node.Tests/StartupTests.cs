@@ -14,6 +14,12 @@ public sealed class StartupTests : IDisposable
     [Theory]
     [InlineData("--public-hostname", "--http", "0.0.0.0:0")]
     [InlineData("--public-hostname", "--http", "[::]:0")]
+    [InlineData("--akka 0.0.0.0:0 listens on every address", "--akka", "0.0.0.0:0")]
+    [InlineData("--data-channel 0.0.0.0:9 listens on every address", "--data-channel", "0.0.0.0:9")]
+    [InlineData("--postgres: the command line shows its password", "--postgres", "Host=127.0.0.1;Username=xcr;Password=hunter2")]
+    [InlineData("--postgres-password is a secret and the command line shows it", "--postgres-password", "hunter2")]
+    [InlineData("--cluster-cert-password is a secret", "--cluster-cert-password", "hunter2")]
+    [InlineData("--cluster-cert /nonexistent.pfx: no such file", "--cluster-cert", "/nonexistent.pfx")]
     [InlineData("--ask-timeout 8d: expected a duration such as 2h or 30m, at most 7d", "--ask-timeout", "8d")]
     [InlineData("--ask-timeout 99999999999h", "--ask-timeout", "99999999999h")]
     public async Task A_node_without_an_address_to_advertise_or_with_an_unbounded_option_refuses_to_start_in_one_line(string message,

@@ -211,13 +211,6 @@ public sealed class TwoNodeTests : TwoPoolsTest
         Assert.Empty((await control.GetAsync("/api/cluster"))["unreachable"]!.AsArray());
     }
 
-    private static async Task<List<string>> VmNamesAsync(SimHost sim, string cls = "VM")
-    {
-        using var rpc = sim.Json();
-        await rpc.LoginAsync();
-        return [.. (await rpc.AllRecordsAsync(cls)).Values.Select(r => (string)r["name_label"]!).Order()];
-    }
-
     /// <summary>The node near pool beta, joining the first (a restarted one keeps the key it has).</summary>
     private Task<NodeProcess> StartNearNodeAsync(string[]? extra = null) => NodeProcess.JoinAsync(second, first, "pool-beta", extra ?? []);
 

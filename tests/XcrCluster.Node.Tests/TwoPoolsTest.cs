@@ -34,4 +34,12 @@ public abstract class TwoPoolsTest : IAsyncLifetime
         dirs.Add(dir);
         return dir;
     }
+
+    /// <summary>The names of a pool's objects of a class (VMs by default), sorted: what a person would see.</summary>
+    protected static async Task<List<string>> VmNamesAsync(SimHost sim, string cls = "VM")
+    {
+        using var rpc = sim.Json();
+        await rpc.LoginAsync();
+        return [.. (await rpc.AllRecordsAsync(cls)).Values.Select(r => (string)r["name_label"]!).Order()];
+    }
 }

@@ -23,7 +23,9 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public string ConnectionString { get; }
 
-    public static async Task<PostgresServer> StartAsync()
+    /// <summary>With a password, the server asks for it (scram-sha-256) instead of trusting every local connection, and
+    /// <see cref="ConnectionString"/> does not carry it.</summary>
+    public static async Task<PostgresServer> StartAsync(string? password = null)
     {
         var bin = FindBin();
         var dir = Path.Combine(Path.GetTempPath(), "xcr-pg-" + Guid.NewGuid().ToString("N")[..12]);
@@ -35,7 +37,20 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         var data = Path.Combine(dir, "data");
-        await RunAsync(AsPostgres(asRoot, Path.Combine(bin, "initdb"), "-D", data, "-U", "xcr", "--auth=trust", "--no-sync", "-E", "UTF8"));
+        string[] auth = ["--auth=trust"];
+        if (password is not null)
+        {
+            var pwfile = Path.Combine(dir, "pwfile");
+            await File.WriteAllTextAsync(pwfile, password + "\n");
+            if (asRoot)
+            {
+                await RunAsync("chown", "postgres:postgres", pwfile);
+            }
+
+            auth = ["--auth=scram-sha-256", "--pwfile=" + pwfile];
+        }
+
+        await RunAsync(AsPostgres(asRoot, [Path.Combine(bin, "initdb"), "-D", data, "-U", "xcr", .. auth, "--no-sync", "-E", "UTF8"]));
         // The port is probed, then bound by postgres: a parallel test lane may take it in between, and postgres
         // then exits at once, so a few attempts with a new port each.
         for (var attempt = 1; ; attempt++)

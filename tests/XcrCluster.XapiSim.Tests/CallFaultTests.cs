@@ -77,6 +77,8 @@ public sealed class CallFaultTests
         var vm = await SimPools.VmAsync(client, "db01");
         sim.Pool.Faults.HangCalls = ["VM.snapshot"];
         var hung = client.CallAsync("VM.snapshot", vm.Ref, "hung");
+        // The call must have reached the pool (not still be on its way) before the faults are cleared.
+        await Poll.UntilAsync(() => sim.Pool.Faults.HungCalls == 1, "the snapshot to hang on the pool");
         await client.CallAsync("VM.get_all");
         Assert.False(hung.IsCompleted);
         using var http = new HttpClient { BaseAddress = sim.Url };
