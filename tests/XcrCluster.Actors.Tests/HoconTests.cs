@@ -20,6 +20,9 @@ public sealed class HoconTests
         Assert.Equal(TimeSpan.FromSeconds(10), config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause"));
         Assert.Equal("keep-oldest", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
         Assert.Equal(TimeSpan.FromSeconds(7), config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
+        // The oldest node's crash downs it alone, not every survivor (tests/XcrCluster.Failover.Tests kill it).
+        Assert.True(config.GetBoolean("akka.cluster.split-brain-resolver.keep-oldest.down-if-alone"));
+        Assert.Equal("", config.GetString("akka.cluster.split-brain-resolver.keep-oldest.role", ""));
         Assert.Equal(TimeSpan.FromSeconds(45), config.GetTimeSpan("akka.coordinated-shutdown.phases.before-cluster-shutdown.timeout"));
         Assert.Equal("SQLite.MS", config.GetString("akka.persistence.journal.sql.provider-name"));
         Assert.Equal(SingletonBackoff.Default, SingletonBackoff.FromConfig(config));

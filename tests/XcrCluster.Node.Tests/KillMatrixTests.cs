@@ -45,7 +45,7 @@ public sealed class KillMatrixTests : TwoPoolsTest
                 beta.Pool.Stats.BytesImported("/import_raw_vdi") - deltaBytes);
         }
 
-        var blocked = await BlockedAsync(vm);
+        var blocked = await PoolsClean.BlockedAsync(alpha, vm);
         var passed = new List<string>();
         for (var trial = 0; trial < Trials; trial++)
         {
@@ -85,7 +85,7 @@ public sealed class KillMatrixTests : TwoPoolsTest
                 await AssertExactAsync(node, jobId, full: false, $"trial {trial} ({where})");
             }
 
-            await AssertCleanAsync(vm, blocked, $"trial {trial} ({where})");
+            await PoolsClean.AssertAsync(alpha, beta, vm, blocked, $"trial {trial} ({where})");
             passed.Add(where);
         }
 
@@ -111,37 +111,5 @@ public sealed class KillMatrixTests : TwoPoolsTest
         var restorePoint = run["targets"]!.AsArray().Single()!["restorePointUuid"]!.GetValue<string>();
         Assert.Equal(await alpha.DiskChecksumsAsync(run["sourceSnapshot"]!.GetValue<string>()),
             await beta.DiskChecksumsAsync(restorePoint));
-    }
-
-    private async Task<Dictionary<string, object?>> BlockedAsync(string vm)
-    {
-        var record = (await alpha.AllRecordsAsync("VM")).Single(r => (string)r["uuid"]! == vm);
-        return (Dictionary<string, object?>)record["blocked_operations"]!;
-    }
-
-    /// <summary>No marker of ours, no "[Importing" name on the target; the source's blocked operations as before the
-    /// first run, no temporary or unexported job snapshot.</summary>
-    private async Task AssertCleanAsync(string vm, Dictionary<string, object?> blocked, string trial)
-    {
-        foreach (var cls in new[] { "VM", "VDI" })
-        {
-            foreach (var record in await beta.AllRecordsAsync(cls))
-            {
-                var keys = ((Dictionary<string, object?>)record["other_config"]!).Keys;
-                Assert.False(keys.Any(k => k.StartsWith("xcr:", StringComparison.Ordinal)),
-                    $"{trial}: {cls} {record["uuid"]} keeps a marker");
-                Assert.False(((string)record["name_label"]!).StartsWith("[Importing", StringComparison.Ordinal),
-                    $"{trial}: {cls} {record["name_label"]}");
-            }
-        }
-
-        Assert.Equal(blocked.OrderBy(p => p.Key), (await BlockedAsync(vm)).OrderBy(p => p.Key));
-        foreach (var snapshot in (await alpha.AllRecordsAsync("VM")).Where(r => r["is_a_snapshot"] is true))
-        {
-            var oc = (Dictionary<string, object?>)snapshot["other_config"]!;
-            Assert.NotEqual("xo-backup-temp-snapshot-name", snapshot["name_label"]);
-            Assert.True(!oc.ContainsKey("xo:backup:job") || oc.GetValueOrDefault("xo:backup:exported") as string == "true",
-                $"{trial}: unexported {snapshot["uuid"]}");
-        }
     }
 }

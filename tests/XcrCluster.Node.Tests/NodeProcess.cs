@@ -32,15 +32,20 @@ public sealed class NodeProcess : IDisposable
 
     /// <summary>A node joining the cluster of the node on <paramref name="seedDir"/> with the given roles. Every node of a
     /// cluster shares the cluster key (it unseals the pools' credentials itself): copied unless the directory has one.</summary>
-    public static async Task<NodeProcess> JoinAsync(string dataDir, string seedDir, string roles, params string[] extra)
+    public static Task<NodeProcess> JoinAsync(string dataDir, string seedDir, string roles, params string[] extra)
+        => JoinAsync(dataDir, [seedDir], roles, extra);
+
+    /// <summary>A node joining through several seed nodes (the first one's cluster key is copied if needed).</summary>
+    public static async Task<NodeProcess> JoinAsync(string dataDir, IReadOnlyList<string> seedDirs, string roles, params string[] extra)
     {
         Directory.CreateDirectory(dataDir);
         if (!File.Exists(Path.Combine(dataDir, "cluster.key")))
         {
-            File.Copy(Path.Combine(seedDir, "cluster.key"), Path.Combine(dataDir, "cluster.key"));
+            File.Copy(Path.Combine(seedDirs[0], "cluster.key"), Path.Combine(dataDir, "cluster.key"));
         }
 
-        return await StartAsync(dataDir, ["--roles", roles, "--seed-nodes", Endpoint(seedDir)["akka"], .. extra]);
+        var seeds = string.Join(',', seedDirs.Select(d => Endpoint(d)["akka"]));
+        return await StartAsync(dataDir, ["--roles", roles, "--seed-nodes", seeds, .. extra]);
     }
 
     public async Task<JsonNode> PostAsync(string path, object body, int expected = 200)
