@@ -18,6 +18,10 @@ public sealed class AgentSources(Func<Task<IActorRef>> poolAgents, Func<ActorSys
     /// <summary>How long the agent may take to start the session (no node serving the pool: the proxy buffers the request).</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How often the attempt is sent again until a session says it started: a message to an agent that is
+    /// handing over (its node leaving) is lost; the agent takes each session once (<see cref="SourceAdmission"/>).</summary>
+    public static readonly TimeSpan ResendInterval = TimeSpan.FromSeconds(5);
+
     public TimeSpan CancelGrace { get; init; } = TimeSpan.FromSeconds(60);
 
     public async Task<RunResult> RunAsync(ReplicateVm request, Action<IRunProgressMessage> progress, CancellationToken ct)
@@ -48,11 +52,13 @@ internal sealed class SourceRunWatcher : ReceiveActor, IWithTimers
         this.done = done;
         this.cancelGrace = cancelGrace;
         agents.Tell(run);
+        Receive<Resend>(_ => agents.Tell(run));
         Receive<SourceStarted>(_ =>
         {
             session = Sender;
             Context.Watch(session);
             Timers.Cancel("start");
+            Timers.Cancel("resend");
             if (cancelled)
             {
                 session.Tell(new CancelSource(run.Pool, run.Session));
@@ -74,6 +80,7 @@ internal sealed class SourceRunWatcher : ReceiveActor, IWithTimers
         Receive<Terminated>(_ => End(LocalRun.Failed(run.Request,
             $"pool {run.Pool}'s agent stopped during the run (its node left or the agent moved): the next run removes what it left")));
         Timers.StartSingleTimer("start", StartTimedOut.Instance, startTimeout);
+        Timers.StartPeriodicTimer("resend", Resend.Instance, AgentSources.ResendInterval);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -99,5 +106,10 @@ internal sealed class SourceRunWatcher : ReceiveActor, IWithTimers
     private sealed class StartTimedOut
     {
         public static readonly StartTimedOut Instance = new();
+    }
+
+    private sealed class Resend
+    {
+        public static readonly Resend Instance = new();
     }
 }

@@ -57,8 +57,17 @@ public sealed class PoolAgentActor : ReceiveActor, IWithTimers
                 session.Forward(message);
             }
         });
+        var admission = new SourceAdmission(Context.System);
         Receive<RunSource>(run =>
         {
+            if (admission.Ignore(run) is { } ignored)
+            {
+                log.Info("pool {0}: attempt {1} ignored: {2}", pool, run.Session, ignored);
+                return;
+            }
+
+            admission.Answered(run);
+
             // One attempt per VM at a time: a new one while the last still ends (its orchestrator gone, it is undoing what
             // it made) is refused, and retried per `retries` like any failed attempt.
             var vm = run.Request.VmUuid;

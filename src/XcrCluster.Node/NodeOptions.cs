@@ -16,8 +16,8 @@ public sealed partial record NodeOptions
         + "[--postgres-password-file FILE] [--postgres-max-connections N] [--cluster-cert FILE.pfx] [--cluster-ca FILE.pem] "
         + "[--data-tls-cert FILE.pfx] [--data-compress] [--ask-timeout 30s] [--join-timeout 60s] "
         + "[--data-max-connections N] [--data-handshake-timeout SECONDS] [--data-ticket-lifetime SECONDS] "
-        + "[--data-stall-timeout SECONDS] [--log-format text|json]; each also XCR_NODE_NAME in the environment and xcr.node.name in the --config "
-        + "file; passwords (XCR_NODE_*_PASSWORD) only there or in a *-password-file; "
+        + "[--data-stall-timeout SECONDS] [--log-format text|json]; each also XCR_NODE_NAME in the environment and "
+        + "xcr.node.name in the --config file; passwords (XCR_NODE_*_PASSWORD) only there or in a *-password-file; "
         + "xcr-node token rotate [--data DIR] [--keep-previous DURATION]";
 
     public string DataDir { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local",

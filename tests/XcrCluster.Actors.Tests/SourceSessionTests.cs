@@ -120,6 +120,20 @@ public sealed class SourceSessionTests() : Akka.TestKit.Xunit2.TestKit(SingleNod
     }
 
     [Fact]
+    public void An_attempt_sent_again_while_it_runs_is_taken_once()
+    {
+        // The orchestrator sends an attempt again until a session says it started (a message to an agent handing over
+        // is lost): the agent must not take a resend for a second attempt of the VM, nor refuse it as one.
+        var orchestrator = CreateTestProbe();
+        var run = new RunSource("alpha", "s-resent", request with { Settings = request.Settings with { MaxUncoalescedVdis = 99 } });
+        agents.Tell(run, orchestrator);
+        orchestrator.ExpectMsg<SourceStarted>(Timeout);
+        agents.Tell(run, orchestrator);
+        var result = ((SourceFinished)orchestrator.FishForMessage(m => m is SourceFinished, Timeout)).Result;
+        Assert.True(result.Status == RunStatus.Success, result.Error);
+    }
+
+    [Fact]
     public async Task A_replica_started_by_hand_is_left_as_it_is_and_the_log_says_so_from_a_target_session()
     {
         var first = await Sources.RunAsync(request, _ => { }, default).WaitAsync(Timeout);

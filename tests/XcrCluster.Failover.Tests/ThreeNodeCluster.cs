@@ -93,6 +93,15 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
         Assert.Equal(137, await node.Process.SignalAsync("KILL"));
     }
 
+    /// <summary>SIGTERM to a node, as systemd or Kubernetes stop it: it leaves the cluster, cancels what runs on it and
+    /// exits 0.</summary>
+    public async Task StopAsync(string name)
+    {
+        var node = this[name];
+        nodes[name] = null;
+        Assert.Equal(0, await node.Process.SignalAsync("TERM"));
+    }
+
     /// <summary>Waits for a node that was asked to leave to end by itself (its actor system terminated after leaving stops
     /// the host); its exit code.</summary>
     public async Task<int> AwaitExitAsync(string name)
