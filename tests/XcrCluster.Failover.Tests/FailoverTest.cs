@@ -133,13 +133,14 @@ public abstract class FailoverTest(ITestOutputHelper output) : TwoPoolsTest
         Assert.Equal(await alpha.DiskChecksumsAsync(vm["sourceSnapshot"]!.GetValue<string>()), await beta.DiskChecksumsAsync(restorePoint));
     }
 
-    /// <summary>One VM's part of a run failed once when its source side went away, then succeeded (the job's one retry)
-    /// as an exact delta.</summary>
-    protected async Task AssertRetriedAsync(JsonNode vm, string context)
+    /// <summary>One VM's part of a run failed once when its source side went away (<paramref name="cause"/> in the retry's
+    /// log entry, when given), then succeeded (the job's one retry) as an exact delta.</summary>
+    protected async Task AssertRetriedAsync(JsonNode vm, string context, string? cause = "agent stopped during the run")
     {
         await AssertExactAsync(vm, full: false, context);
-        Assert.Contains(vm["log"]!.AsArray(), l => l!["name"]!.GetValue<string>() == "Retry the VM backup due to an error"
-            && l["message"]!.GetValue<string>().Contains("agent stopped during the run", StringComparison.Ordinal));
+        Assert.True(vm["log"]!.AsArray().Any(l => l!["name"]!.GetValue<string>() == "Retry the VM backup due to an error"
+            && (cause is null || l["message"]!.GetValue<string>().Contains(cause, StringComparison.Ordinal))),
+            $"{context}: no retry{(cause is null ? "" : $" after \"{cause}\"")}: {NodeProcess.Describe(vm)}");
     }
 
     /// <summary>The part of a VM in a run's result.</summary>
