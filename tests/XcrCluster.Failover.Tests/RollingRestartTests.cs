@@ -5,8 +5,9 @@ using Xunit.Abstractions;
 namespace XcrCluster.Failover.Tests;
 
 /// <summary>Every node restarted in turn (SIGTERM, then started again on its data directory, as a rolling upgrade does),
-/// each just before a minute's occurrence of a schedule that fires every minute: each minute's occurrence runs exactly once for each VM, none lost while the
-/// scheduler, the control plane, the entities or an agent were between nodes, none twice.</summary>
+/// each just before a minute's occurrence of a schedule that fires every minute: each occurrence runs exactly once for
+/// each VM, none lost while the scheduler, the control plane, the entities or an agent were between nodes, none twice.
+/// </summary>
 public sealed class RollingRestartTests(ITestOutputHelper output) : FailoverTest(output)
 {
     [Fact]
