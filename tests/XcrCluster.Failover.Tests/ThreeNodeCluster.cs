@@ -93,6 +93,32 @@ public sealed class ThreeNodeCluster : IAsyncDisposable
         Assert.Equal(137, await node.Process.SignalAsync("KILL"));
     }
 
+    /// <summary>SIGSTOP to a node: it neither answers nor sends, as behind a link that drops everything; it is no longer
+    /// asked anything. <see cref="ThawAsync"/> lets it run again.</summary>
+    public async Task<NodeProcess> FreezeAsync(string name)
+    {
+        var node = this[name];
+        nodes[name] = null;
+        await SignalAsync("STOP", node.Process.ProgramPid);
+        return node;
+    }
+
+    /// <summary>SIGCONT to a frozen node; returns its exit code once it ended by itself (downed while away, it stops).</summary>
+    public static async Task<int> ThawAsync(NodeProcess node)
+    {
+        await SignalAsync("CONT", node.Process.ProgramPid);
+        return await node.Process.WaitForExitAsync();
+    }
+
+    private static async Task SignalAsync(string signal, int pid)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, pid.ToString()])!;
+        await kill.WaitForExitAsync();
+    }
+
+    /// <summary>What the running nodes logged so far.</summary>
+    public string RunningLogs() => string.Join('\n', Running().Select(n => n.Process.Stderr));
+
     /// <summary>SIGTERM to a node, as systemd or Kubernetes stop it: it leaves the cluster, cancels what runs on it and
     /// exits 0.</summary>
     public async Task StopAsync(string name)
