@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
 using XcrCluster.Domain.Control;
+using XcrCluster.Domain.Notify;
 using XcrCluster.Domain.Pools;
 using XcrCluster.Domain.Vm;
 
@@ -142,6 +143,11 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(SchedulerState)] = "scheduler-state",
         [typeof(GetNodeInfo)] = "get-node-info",
         [typeof(NodeInfo)] = "node-info",
+        [typeof(RunEndedNotice)] = "run-ended-notice",
+        [typeof(RpoViolated)] = "rpo-violated",
+        [typeof(RpoRecovered)] = "rpo-recovered",
+        [typeof(NodeDown)] = "node-down",
+        [typeof(NodeUp)] = "node-up",
     };
 
     private static readonly Dictionary<string, Type> Types = Manifests.ToDictionary(p => p.Value, p => p.Key);
@@ -157,6 +163,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
     [
         typeof(IReplicatedVmMessage), typeof(ReplicatedVmState), typeof(IControlMessage), typeof(ControlState), typeof(ControlBook),
         typeof(SchedulerState), typeof(IPoolAgentMessage), typeof(IRunProgressMessage), typeof(INodeInfoMessage),
+        typeof(INotice),
     ];
 
     public override string Manifest(object o) => Manifests.TryGetValue(o.GetType(), out var m) ? m
