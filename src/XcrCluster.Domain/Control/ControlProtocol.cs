@@ -52,6 +52,14 @@ public sealed record JobDefinition(string Id, string Name, string SourcePool, IR
 
     public DateTimeOffset Defined { get; init; }
 
+    /// <summary>The job's RPO target, run through its first schedule (see <see cref="RpoRules"/>). Kept on the job, not in
+    /// <see cref="ReplicationSettings"/>: settings say what a run does (and travel with every request to a VM), the RPO says
+    /// when runs are needed, as a schedule's cron does; a schedule's own <see cref="JobSchedule.Rpo"/> wins over it.</summary>
+    public TimeSpan? Rpo { get; init; }
+
+    /// <summary>Whether the schedule starts runs by itself (a cron or an RPO target), so enabling it means something.</summary>
+    public bool RunsByItself(JobSchedule s) => s.Cron is not null || s.Rpo is not null || Rpo is not null && s.Id == ScheduleId;
+
     /// <summary>The first schedule's id: the one of runs by hand (and of xo-cr-seed's --schedule).</summary>
     public string ScheduleId => Schedules.Count > 0 ? Schedules[0].Id : "";
 
@@ -64,6 +72,10 @@ public sealed record JobDefinition(string Id, string Name, string SourcePool, IR
 public sealed record JobSchedule(string Id, string? Cron = null, string TimeZone = "UTC", bool Enabled = true)
 {
     public string Name { get; init; } = "";
+
+    /// <summary>The lag (now minus the newest restore point's snapshot time) the scheduler keeps each VM under by running it
+    /// as often as needed, next to or instead of the cron; null: the job's, if any.</summary>
+    public TimeSpan? Rpo { get; init; }
 
     public int? CopyRetention { get; init; }
 

@@ -61,12 +61,12 @@ public sealed record ControlState
         },
         EnableSchedule e when Jobs.GetValueOrDefault(e.JobId)?.Schedule(e.ScheduleId) is null =>
             (null, new NotFound($"no schedule {e.ScheduleId} in job {e.JobId}")),
-        EnableSchedule e when Jobs[e.JobId].Schedule(e.ScheduleId)!.Cron is null =>
-            (null, new Refused($"schedule {e.ScheduleId} has no cron: it runs by hand only")),
+        EnableSchedule e when !Jobs[e.JobId].RunsByItself(Jobs[e.JobId].Schedule(e.ScheduleId)!) =>
+            (null, new Refused($"schedule {e.ScheduleId} has no cron nor rpo: it runs by hand only")),
         EnableSchedule e => (new ScheduleEnabled(e.JobId, e.ScheduleId, e.Enabled), new Done(e.ScheduleId)),
         EnableJob e when !Jobs.ContainsKey(e.Id) => (null, new NotFound($"no job {e.Id}")),
-        EnableJob e when Jobs[e.Id].Schedules.All(s => s.Cron is null) =>
-            (null, new Refused($"job {e.Id} has no schedule with a cron: it runs by hand only")),
+        EnableJob e when !Jobs[e.Id].Schedules.Any(Jobs[e.Id].RunsByItself) =>
+            (null, new Refused($"job {e.Id} has no schedule with a cron or an rpo: it runs by hand only")),
         EnableJob e => (new JobEnabled(e.Id, e.Enabled), new Done(e.Id)),
         RecordRun r => (new RunRecorded(r.Run), new Done(r.Run.RunId)),
         RecordRecovery r => (new RecoveryRecorded(r.Record), new Done(r.Record.Id)),
@@ -104,7 +104,7 @@ public sealed record ControlState
         JobDefined d => this with { Jobs = Jobs.SetItem(d.Job.Id, d.Job), KnownVms = KnownVms.Union(d.Job.Vms) },
         JobDeleted d => this with { Jobs = Jobs.Remove(d.Id) },
         JobEnabled x =>
-            Change(x.Id, j => j with { Schedules = [.. j.Schedules.Select(s => s.Cron is null ? s : s with { Enabled = x.Enabled })] }),
+            Change(x.Id, j => j with { Schedules = [.. j.Schedules.Select(s => !j.RunsByItself(s) ? s : s with { Enabled = x.Enabled })] }),
         ScheduleAdded a => Change(a.JobId, j => j with { Schedules = [.. j.Schedules, a.Schedule] }),
         ScheduleRemoved r => Change(r.JobId, j => j with { Schedules = [.. j.Schedules.Where(s => s.Id != r.ScheduleId)] }),
         ScheduleEnabled x =>
@@ -153,6 +153,7 @@ public sealed record ControlState
         _ when j.Targets.FirstOrDefault(t => !Pools.ContainsKey(t.Pool)) is { } t => $"targets: unknown pool \"{t.Pool}\"",
         _ when j.Targets.FirstOrDefault(t => !Guid.TryParse(t.SrUuid, out _)) is { } t => $"targets: \"{t.SrUuid}\" is not an SR uuid",
         _ when j.Settings.Validate() is { } bad => $"settings: {bad}",
+        _ when RpoRules.Invalid(j.Rpo) is { } bad => $"rpo: {bad}",
         _ when j.Schedules.Count == 0 => "schedules: a job has at least one schedule",
         _ when j.Schedules.Select(s => s.Id).Distinct().Count() != j.Schedules.Count => "schedules: ids must differ",
         _ when j.Schedules.Select(ScheduleInvalid).FirstOrDefault(e => e is not null) is { } bad => bad,
@@ -165,6 +166,7 @@ public sealed record ControlState
         _ when !IdValid(s.Id) => $"schedule: id \"{s.Id}\": letters, digits and '-' only, at most 64",
         { CopyRetention: < 1 } => "schedule: copyRetention must be at least 1",
         { FullInterval: < 0 } => "schedule: fullInterval must be 0 (never) or more",
+        _ when RpoRules.Invalid(s.Rpo) is { } bad => $"schedule: rpo: {bad}",
         _ when s.Apply(new ReplicationSettings()).Validate() is { } bad => $"schedule: {bad}",
         _ => ScheduleRules.Validate(s) is { } bad ? $"schedule: {bad}" : null,
     };

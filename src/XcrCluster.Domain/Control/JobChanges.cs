@@ -11,6 +11,7 @@ public static class JobChanges
     [
         "name", "vms", "smart", "srs", "copyRetention", "fullInterval", "concurrency", "maxExportRate", "snapshotRetention", "timeout",
         "retries", "deleteFirst", "healthCheckSr", "networkMapping", "maxUncoalescedVdis", "healthCheckVmsWithTags", "healthCheckTimeout",
+        "rpo",
     ];
 
     /// <summary>The job with the changes, or the first bad one named.</summary>
@@ -50,6 +51,7 @@ public static class JobChanges
                     "healthCheckTimeout" => job with { Settings = settings with { HealthCheckTimeout = ScheduleChanges.Timeout(value) } },
                     "networkMapping" =>
                         job with { Settings = settings with { NetworkMapping = value.Length == 0 ? null : Mapping(value) } },
+                    "rpo" => job with { Rpo = RpoRules.Parse(value) },
                     "maxUncoalescedVdis" => job with { Settings = settings with { MaxUncoalescedVdis = Int(value) } },
                     _ => throw new KeyNotFoundException(),
                 };

@@ -10,7 +10,7 @@ public static class ScheduleChanges
     public static readonly IReadOnlyList<string> Names =
     [
         "name", "cron", "timeZone", "copyRetention", "fullInterval", "forceFull", "healthCheckSr", "healthCheckVmsWithTags",
-        "healthCheckTimeout",
+        "healthCheckTimeout", "rpo",
     ];
 
     /// <summary>The job with the schedule changed, or the first bad change named.</summary>
@@ -71,6 +71,7 @@ public static class ScheduleChanges
                 "healthCheckSr" => s with { HealthCheckSr = HealthCheckSr(value) },
                 "healthCheckVmsWithTags" => s with { HealthCheckVmsWithTags = Tags(value) },
                 "healthCheckTimeout" => s with { HealthCheckTimeout = Timeout(value) },
+                "rpo" => s with { Rpo = RpoRules.Parse(value) },
                 _ => throw new KeyNotFoundException(),
             };
 

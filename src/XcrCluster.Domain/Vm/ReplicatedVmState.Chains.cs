@@ -56,7 +56,7 @@ public sealed partial record ReplicatedVmState
             var chain = chains.FirstOrDefault(c => c.Key == key);
             var pool = Current.Targets.FirstOrDefault(t => t.SrUuid == target.SrUuid)?.Pool ?? chain?.Pool ?? "";
             events.Add(new TargetCommitted(VmUuid, result.RunId, key, pool, target.TargetVmUuid,
-                new RestorePoint(target.RestorePointUuid!, now, target.BytesSent)));
+                new RestorePoint(target.RestorePointUuid!, DataTime(now), target.BytesSent)));
             events.Add(new ChainAdvanced(VmUuid, result.RunId, key, result.SourceSnapshotUuid,
                 result.Full ? 0 : chain?.DeltaChainLength + 1));
 

@@ -9,6 +9,9 @@ public sealed partial record ReplicatedVmState
     /// <summary>The current run's source snapshot, once taken.</summary>
     public string? CurrentSnapshot { get; init; }
 
+    /// <summary>When the current run's source snapshot was seen taken: the time its restore points hold data of.</summary>
+    public DateTimeOffset? CurrentSnapshotAt { get; init; }
+
     /// <summary>The current run's disk transfers that ended (disk, target SR).</summary>
     public ImmutableList<DiskTransfer> CurrentTransfers { get; init; } = [];
 
@@ -49,7 +52,7 @@ public sealed partial record ReplicatedVmState
 
     private ReplicatedVmState Milestone(IReplicatedVmEvent e) => e switch
     {
-        SnapshotTaken s when Current?.RunId == s.RunId => this with { CurrentSnapshot = s.SnapshotUuid },
+        SnapshotTaken s when Current?.RunId == s.RunId => this with { CurrentSnapshot = s.SnapshotUuid, CurrentSnapshotAt = s.At },
         DiskTransferred d when Current?.RunId == d.RunId
             => this with { CurrentTransfers = CurrentTransfers.Add(new DiskTransfer(d.Disk, d.SrUuid)) },
         _ => this,
