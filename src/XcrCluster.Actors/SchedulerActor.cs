@@ -13,7 +13,7 @@ namespace XcrCluster.Actors;
 /// not stacked; disabled schedules do nothing (jobs can still be run by hand). The journal stays bounded (a snapshot
 /// every <see cref="SnapshotEvery"/> firings).
 /// </summary>
-public sealed class SchedulerActor : BoundedJournalActor, IWithTimers
+public sealed partial class SchedulerActor : BoundedJournalActor, IWithTimers
 {
     /// <summary>A snapshot every this many firings; older events are deleted once it is saved.</summary>
     public const int SnapshotEvery = 50;
@@ -22,9 +22,16 @@ public sealed class SchedulerActor : BoundedJournalActor, IWithTimers
     private readonly ILoggingAdapter log = Context.GetLogger();
     private SchedulerState state = new();
     private bool busy;
+    private RpoOptions? rpo;
 
-    public SchedulerActor(Func<Task<IActorRef>> controlPlane, Func<Task<IActorRef>> region, Func<Task<IActorRef>> poolAgents)
+    public SchedulerActor(Func<Task<IActorRef>> controlPlane, Func<Task<IActorRef>> region, Func<Task<IActorRef>> poolAgents,
+        RpoOptions? rpo = null)
     {
+        var system = Context.System;
+        Func<Task<JobRunner.Targets>> actors = async () => new JobRunner.Targets(await region(), await controlPlane(), await poolAgents())
+        {
+            System = system,
+        };
         Recover<SnapshotOffer>(offer => state = (SchedulerState)offer.Snapshot);
         Recover<ScheduleFired>(fired => state = state.Apply(fired));
         DeleteWhatSnapshotsCover("scheduler");
@@ -45,10 +52,7 @@ public sealed class SchedulerActor : BoundedJournalActor, IWithTimers
                 state = state.Apply(fired);
                 SnapshotOnEvery(SnapshotEvery, state);
                 var job = jobs.Jobs.Single(j => j.Id == fired.JobId);
-                var system = Context.System;
-                StartAsync(async () => new JobRunner.Targets(await region(), await controlPlane(), await poolAgents()) { System = system },
-                        job, fired)
-                    .PipeTo(Self);
+                StartAsync(actors, job, fired).PipeTo(Self);
             });
         });
         Command<JobsUnavailable>(e =>
@@ -66,27 +70,48 @@ public sealed class SchedulerActor : BoundedJournalActor, IWithTimers
         });
         Command<GetState>(_ => Sender.Tell(state));
         Command<Status.Failure>(failure => log.Warning("scheduler: a run could not be started: {0}", failure.Cause.Message));
+        if (rpo is not null)
+        {
+            RpoCommands(rpo, actors);
+            this.rpo = rpo;
+        }
     }
 
     public override string PersistenceId => "scheduler";
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>Without pool agents (tests), a job with a smart selection fails to start.</summary>
-    public static Props Props(Func<Task<IActorRef>> controlPlane, Func<Task<IActorRef>> region, Func<Task<IActorRef>>? poolAgents = null)
+    /// <summary>Without pool agents (tests), a job with a smart selection fails to start; without <paramref name="rpo"/>, RPO
+    /// targets are neither kept nor reported (cron only).</summary>
+    public static Props Props(Func<Task<IActorRef>> controlPlane, Func<Task<IActorRef>> region, Func<Task<IActorRef>>? poolAgents = null,
+        RpoOptions? rpo = null)
         => Akka.Actor.Props.Create(() => new SchedulerActor(controlPlane, region,
-            poolAgents ?? (() => Task.FromResult<IActorRef>(ActorRefs.Nobody))));
+            poolAgents ?? (() => Task.FromResult<IActorRef>(ActorRefs.Nobody)), rpo));
 
     /// <summary>In a node: the control plane, the region and the pool agents come from Akka.Hosting's registry.</summary>
     public static Props Props() => Akka.Actor.Props.Create(() => new SchedulerActor(
         () => ActorRegistry.For(Context.System).GetAsync<ControlPlane>(default),
         () => ActorRegistry.For(Context.System).GetAsync<ReplicatedVmRegion>(default),
-        () => ActorRegistry.For(Context.System).GetAsync<PoolAgents>(default)));
+        () => ActorRegistry.For(Context.System).GetAsync<PoolAgents>(default), RpoOptions.Default));
 
     protected override void PreStart()
     {
         base.PreStart();
         Timers.StartPeriodicTimer("tick", Tick.Instance, TickEvery);
+        if (rpo is not null)
+        {
+            Timers.StartPeriodicTimer("rpo", RpoTick.Instance, TimeSpan.FromMilliseconds(250));
+        }
+    }
+
+    protected override void PostStop()
+    {
+        if (rpo is not null)
+        {
+            RpoGauges.Clear();
+        }
+
+        base.PostStop();
     }
 
     private static async Task<JobList> FetchJobsAsync(Func<Task<IActorRef>> controlPlane)
