@@ -38,7 +38,8 @@ public static class RpoSweep
             views.Add((job, chosen, [.. chosen.Concat(ran).Distinct(StringComparer.Ordinal)], inventory));
         }
 
-        var states = await StatesAsync(parts.Region, views.SelectMany(v => v.All).Where(knownVms.Contains).Distinct()).ConfigureAwait(false);
+        var asked = views.SelectMany(v => v.All).Where(knownVms.Contains).Distinct();
+        var states = await StatesAsync(parts.Region, asked).ConfigureAwait(false);
         var rows = new List<RpoLag>();
         var due = new List<RpoStart>();
         var starting = new HashSet<string>(StringComparer.Ordinal);

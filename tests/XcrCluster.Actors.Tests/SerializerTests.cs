@@ -15,7 +15,9 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
     private static readonly JobDefinition Job = new("job-1", "nightly", "alpha", [Guid.NewGuid().ToString()],
         [new TargetRef("alpha", "sr-1")], new Domain.ReplicationSettings())
     {
-        Schedules = [new JobSchedule("schedule-1", "*/15 * * * *", "Europe/Paris") { CopyRetention = 3, ForceFull = true }],
+        Schedules = [new JobSchedule("schedule-1", "*/15 * * * *", "Europe/Paris") { CopyRetention = 3, ForceFull = true,
+            Rpo = TimeSpan.FromMinutes(5) }],
+        Rpo = TimeSpan.FromMinutes(15),
     };
 
     private static readonly RunLaunch Launch = new("run-1", "job-1", "schedule-1", ["vm-1"], "manual", DateTimeOffset.UnixEpoch);
@@ -241,6 +243,8 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
         var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(book);
         var back = (ControlBook)serializer.FromBinary(serializer.ToBinary(book), serializer.Manifest(book));
         Assert.Equal("nightly", back.State.Jobs["job-1"].Name);
+        var job = back.State.Jobs["job-1"];
+        Assert.Equal((TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(5)), (job.Rpo, job.Schedules[0].Rpo));
         Assert.Equal(new AppliedRequest("req-1", new Done("job-1")), Assert.Single(back.Applied));
 
         var request = new ControlRequest("req-2", new AddSchedule("job-1", Job.Schedules[0]));

@@ -44,8 +44,8 @@ public sealed class RpoTests
         var (e, _) = state.Process(new ChangeSchedule("job-1", "s-1", new Dictionary<string, string> { ["rpo"] = "30s" }));
         state = state.Apply(e!);
         Assert.Equal(Target, state.Jobs["job-1"].Schedules[0].Rpo);
-        Assert.Contains("rpo: \"soon\" is not valid",
-            Assert.IsType<Refused>(state.Process(new ChangeJob("job-1", new Dictionary<string, string> { ["rpo"] = "soon" })).Reply).Reason);
+        var soon = state.Process(new ChangeJob("job-1", new Dictionary<string, string> { ["rpo"] = "soon" })).Reply;
+        Assert.Contains("rpo: \"soon\" is not valid", Assert.IsType<Refused>(soon).Reason);
         Assert.StartsWith("schedule: rpo: at least 10 s", Assert.IsType<Refused>(
             state.Process(new ChangeSchedule("job-1", "s-1", new Dictionary<string, string> { ["rpo"] = "2s" })).Reply).Reason);
         state = state.Apply(state.Process(new ChangeJob("job-1", new Dictionary<string, string> { ["rpo"] = "" })).Event!);
@@ -117,7 +117,8 @@ public sealed class RpoTests
         state = state.Apply(new RunStarted(Vm, request, Now.AddSeconds(-50)));
         state = state.Apply(new SnapshotTaken(Vm, "run-1", "snap-1", Now.AddSeconds(-45)));
         Assert.True(state.Busy);
-        var result = new RunResult("run-1", RunStatus.Success, null, true, "snap-1", [new TargetResult(Sr, true, null, "r", "rp-1", 10)], []);
+        var result = new RunResult("run-1", RunStatus.Success, null, true, "snap-1",
+            [new TargetResult(Sr, true, null, "r", "rp-1", 10)], []);
         foreach (var e in state.Finish(result, Now.AddSeconds(-40)))
         {
             state = state.Apply(e);
