@@ -85,10 +85,11 @@ public static class RpoSweep
 
 /// <summary>The source pools' inventories as the sweep reads them (VM names, smart selections): each pool asked again once its
 /// last attempt is older than <paramref name="maxAge"/>, so a pool that cannot be read (it keeps its last inventory, or has
-/// none) does not slow every sweep. Used by one sweep at a time.</summary>
+/// none) does not slow every sweep. Safe to share: two sweeps at once may both read a pool.</summary>
 public sealed class RpoInventories(TimeSpan maxAge)
 {
-    private readonly Dictionary<string, (PoolInventory? Inventory, DateTimeOffset Tried)> read = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (PoolInventory? Inventory, DateTimeOffset Tried)> read =
+        new(StringComparer.Ordinal);
 
     public async Task<PoolInventory?> GetAsync(IActorRef poolAgents, string pool)
     {

@@ -29,6 +29,7 @@ public static class JobCommands
         var retries = new Option<int>("--retries") { Description = "further attempts for a VM whose run failed" };
         var timeout =
             new Option<string?>("--timeout") { Description = "a run still going after this (e.g. 2h) is cancelled and cleaned up" };
+        var rpo = RpoCommands.Option();
         var (xoJob, xoSchedule) = XoJobCommands.IdOptions();
         var jobCreate = cli.Api("create", "define a job", async (r, client) =>
         {
@@ -36,7 +37,7 @@ public static class JobCommands
             var body = new
             {
                 id = r.GetValue(xoJob), name = r.GetValue(jobName), sourcePool = r.GetValue(sourcePool), vms = r.GetValue(vms) ?? [],
-                smart = r.GetValue(smart), targets,
+                smart = r.GetValue(smart), targets, rpo = RpoCommands.Parse(r.GetValue(rpo)),
                 settings = new
                 {
                     copyRetention = r.GetValue(retention), fullInterval = r.GetValue(fullInterval), concurrency = r.GetValue(concurrency),
@@ -49,7 +50,7 @@ public static class JobCommands
             };
             return await cli.Print(r, await client.PostAsync("/api/jobs", body), d => [$"job {d["id"]}", $"schedule {d["scheduleId"]}"]);
         }, jobName, sourcePool, vms, smart, srs, retention, fullInterval, concurrency, maxRate, cron, timeZone, disabled, retries, timeout,
-            xoJob, xoSchedule);
+            xoJob, xoSchedule, rpo);
         var jobId = new Argument<string>("job-id");
         var jobShow = cli.Api("show", "a job", async (r, client) => await cli.Print(r,
             await client.GetAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}"),
@@ -103,15 +104,20 @@ public static class JobCommands
             await cli.Print(r, await client.PostAsync($"/api/jobs/{Uri.EscapeDataString(r.GetValue(jobId)!)}/disable", new { }),
                 d => [$"job {d["id"]} disabled"]), jobId);
         var changes = new Argument<string[]>("setting=value") { Description = $"one or more of: {string.Join(", ", JobChanges.Names)}",
-            Arity = ArgumentArity.OneOrMore };
+            Arity = ArgumentArity.ZeroOrMore };
         var jobSet = cli.Api("set", "change a job's settings, VMs (vms=UUID,...) or target SRs (srs=POOL:SR,...)", async (r, client) =>
         {
             var body = r.GetValue(changes)!.Select(c => c.Split('=', 2) is [{ Length: > 0 } name, var value] ? (name, value)
                 : throw new CliException($"{c}: expected setting=value"))
                 .ToDictionary(c => c.name, c => c.value);
+            if (r.GetValue(rpo) is { } target)
+            {
+                body["rpo"] = target; // the node parses it as a name=value change: "" or 0 removes the target
+            }
+
             return await cli.Print(r, await client.PatchAsync($"/api/jobs/{CliContext.Segment(r.GetValue(jobId))}", body),
                 d => [$"job {d["id"]} changed"]);
-        }, jobId, changes);
+        }, jobId, changes, rpo);
         var purge = new Option<bool>("--purge") { Description =
             "also remove the job's snapshots and restore points from the pools (default: keep them, listed as orphans)" };
         var jobDelete = cli.Api("delete", "delete a job", async (r, client) => await cli.Print(r,
@@ -119,12 +125,7 @@ public static class JobCommands
                 d => [$"job {d["id"]}: {d["message"]}"]), jobId, purge);
         yield return new Command("job", "jobs") { jobCreate, XoJobCommands.Import(cli), jobShow, jobRun, jobList, jobEnable, jobDisable,
             jobSet, jobDelete, ScheduleCommands.Build(cli, jobId) };
-        var rpo = cli.Api("rpo", "replication lag per VM against its schedule (violations marked !)",
-            async (r, client) => await cli.Print(r, await client.GetAsync("/api/rpo"),
-            d => d.AsArray().Select(v => $"{(v!["violation"]!.GetValue<bool>() ? "!" : " ")} {v["vm"]} | {v["job"]} | "
-                + (v["lagSeconds"]?.GetValue<double>() is { } lag ? $"{TimeSpan.FromSeconds(Math.Round(lag))} since the last success"
-                    : "never replicated"))));
-        yield return rpo;
+        yield return RpoCommands.Build(cli);
     }
 
     /// <summary>POOL:SR-UUID as given, or an SR uuid alone whose pool the live inventory of the registered pools names.</summary>

@@ -63,6 +63,7 @@ public static class ControlApi
         JobApi.Map(app);
         XoJobApi.Map(app);
         RunApi.Map(app);
+        RpoApi.Map(app);
         RecoveryApi.Map(app, key);
         ClusterApi.Map(app, key);
         EventsApi.Map(app, key);

@@ -24,13 +24,20 @@ public static class JobApi
         public List<string>? HealthCheckVmsWithTags { get; init; }
 
         public TimeSpan? HealthCheckTimeout { get; init; }
+
+        /// <summary>The schedule's RPO target (at least 10 s), next to or instead of its cron.</summary>
+        public TimeSpan? Rpo { get; init; }
     }
 
     /// <summary>A new job; <c>smart</c> as `xcr job create --smart` takes it: pool=alpha,tag=web,power=Running,exclude=test;
     /// <c>id</c> given keeps another tool's job id (Xen Orchestra's: its snapshots and replicas name it).</summary>
     public sealed record JobRequest(string? Name, string? SourcePool, List<string>? Vms, string? Smart, List<TargetRequest>? Targets,
         ReplicationSettings? Settings,
-        ScheduleRequest? Schedule, List<ScheduleRequest>? Schedules, string? Id = null);
+        ScheduleRequest? Schedule, List<ScheduleRequest>? Schedules, string? Id = null)
+    {
+        /// <summary>The job's RPO target, kept through its first schedule.</summary>
+        public TimeSpan? Rpo { get; init; }
+    }
 
     public sealed record TargetRequest(string? Pool, string? Sr);
 
@@ -55,7 +62,7 @@ public static class JobApi
                 request.Vms ?? [], [.. (request.Targets ?? []).Select(t => new TargetRef(t.Pool ?? "", t.Sr ?? ""))],
                 request.Settings ?? new ReplicationSettings())
             {
-                Schedules = schedules, Defined = DateTimeOffset.UtcNow, Smart = smart,
+                Schedules = schedules, Defined = DateTimeOffset.UtcNow, Smart = smart, Rpo = request.Rpo,
             };
             var reply = await ControlAsync<IControlReply>(registry, new DefineJob(job));
             return reply is Done ? Results.Json(new { id = job.Id, scheduleId = job.ScheduleId, schedules = schedules.Select(s => s.Id) })
@@ -124,19 +131,19 @@ public static class JobApi
     {
         Name = r.Name ?? "", CopyRetention = r.CopyRetention, FullInterval = r.FullInterval, ForceFull = r.ForceFull,
         HealthCheckSr = ScheduleChanges.HealthCheckSr(r.HealthCheckSr), HealthCheckVmsWithTags = r.HealthCheckVmsWithTags,
-        HealthCheckTimeout = r.HealthCheckTimeout,
+        HealthCheckTimeout = r.HealthCheckTimeout, Rpo = r.Rpo,
     };
 
     private static object View(JobDefinition j) => new
     {
         id = j.Id, name = j.Name, scheduleId = j.ScheduleId, sourcePool = j.SourcePool, vms = j.Vms, smart = j.Smart,
         targets = j.Targets.Select(t => new { pool = t.Pool, sr = t.SrUuid }),
-        settings = j.Settings, defined = j.Defined,
+        settings = j.Settings, defined = j.Defined, rpo = j.Rpo,
         schedules = j.Schedules.Select(s => new
         {
             id = s.Id, name = s.Name, cron = s.Cron, timeZone = s.TimeZone, enabled = s.Enabled, copyRetention = s.CopyRetention,
             fullInterval = s.FullInterval, forceFull = s.ForceFull, healthCheckSr = s.HealthCheckSr,
-            healthCheckVmsWithTags = s.HealthCheckVmsWithTags, healthCheckTimeout = s.HealthCheckTimeout,
+            healthCheckVmsWithTags = s.HealthCheckVmsWithTags, healthCheckTimeout = s.HealthCheckTimeout, rpo = s.Rpo,
             next = ScheduleRules.Next(s, DateTimeOffset.UtcNow),
         }),
     };

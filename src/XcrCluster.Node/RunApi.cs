@@ -81,31 +81,6 @@ public static class RunApi
 
             return Results.Json(new { vm, srs, restorePoints = purged.RestorePoints, replicas = purged.Replicas });
         });
-        app.MapGet("/api/rpo", async (ActorRegistry registry) =>
-        {
-            var jobs = await ControlAsync<JobList>(registry, new GetJobs());
-            var known = (await ControlAsync<Known>(registry, new GetKnown())).Vms.ToHashSet(StringComparer.Ordinal);
-            var region = await registry.GetAsync<ReplicatedVmRegion>();
-            var now = DateTimeOffset.UtcNow;
-            var rows = new List<object>();
-            foreach (var job in jobs.Jobs)
-            {
-                var period = ScheduleRules.Period(job, now);
-                foreach (var vm in job.Vms.Where(known.Contains))
-                {
-                    var state = await VmStateAsync(region, vm);
-                    var lag = state.RpoLag(now);
-                    rows.Add(new
-                    {
-                        jobId = job.Id, job = job.Name, vm, lastSuccess = state.LastSuccess, lagSeconds = lag?.TotalSeconds,
-                        periodSeconds = period?.TotalSeconds,
-                        violation = period is { } p && (lag is null || lag > 2 * p),
-                    });
-                }
-            }
-
-            return Results.Json(rows);
-        });
         app.MapGet("/api/jobs/{id}/runs/{runId}", async (string id, string runId, ActorRegistry registry) =>
             await RunAsync(registry, runId, id));
         app.MapGet("/api/runs/{runId}", async (string runId, ActorRegistry registry) => await RunAsync(registry, runId, null));
