@@ -4,11 +4,14 @@ using System.Text.Json;
 namespace XcrCluster.XapiSim;
 
 /// <summary>`xcr-xapi-sim guest-write` and `xcr-xapi-sim checksum`: clients of a running simulator's /sim/
-/// routes, so scripts and the demo can act as a guest and compare disks.</summary>
+/// routes, so scripts and the demo can act as a guest and compare disks. With --mb-per-second the guest writes continuously
+/// (every disk in turn, or --disk N) until `guest-write --stop`.</summary>
 public static class GuestCommands
 {
     public const string Usage = """
         usage: xcr-xapi-sim guest-write --url URL --vm UUID [--disk N] (--blocks K [--seed S] | --offset BYTES ...)
+               xcr-xapi-sim guest-write --url URL --vm UUID [--disk N] [--seed S] --mb-per-second N   (until --stop)
+               xcr-xapi-sim guest-write --url URL --vm UUID --stop
                xcr-xapi-sim checksum --url URL --vdi UUID
         """;
 
@@ -47,9 +50,30 @@ public static class GuestCommands
                 return Fail("--vm UUID is required");
             }
 
+            if (options.ContainsKey("--stop"))
+            {
+                response = await http.DeleteAsync($"/sim/guest-write/continuous?vm={Uri.EscapeDataString(vm[^1])}");
+                return await PrintAsync(response);
+            }
+
+            if (options.TryGetValue("--mb-per-second", out var rate))
+            {
+                if (!double.TryParse(rate[^1], System.Globalization.CultureInfo.InvariantCulture, out var mb) || mb <= 0)
+                {
+                    return Fail($"--mb-per-second {rate[^1]}: a positive number of MB (10^6 bytes) per second");
+                }
+
+                response = await http.PostAsJsonAsync("/sim/guest-write/continuous", new
+                {
+                    vm = vm[^1], bytesPerSecond = (long)(mb * 1_000_000),
+                    disk = options.ContainsKey("--disk") ? Int(options, "--disk", 0) : (int?)null, seed = Int(options, "--seed", 1),
+                });
+                return await PrintAsync(response);
+            }
+
             if (!options.ContainsKey("--blocks") && !options.ContainsKey("--offset"))
             {
-                return Fail("give --blocks K or --offset BYTES");
+                return Fail("give --blocks K, --offset BYTES, --mb-per-second N or --stop");
             }
 
             var request = new Dictionary<string, object>
@@ -78,6 +102,18 @@ public static class GuestCommands
         return 0;
     }
 
+    private static async Task<int> PrintAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            return Fail($"{(int)response.StatusCode}: {body}");
+        }
+
+        Console.Out.WriteLine(body);
+        return 0;
+    }
+
     private static int Int(Dictionary<string, List<string>> options, string name, int fallback)
         => options.TryGetValue(name, out var v) ? int.Parse(v[^1]) : fallback;
 
@@ -86,6 +122,12 @@ public static class GuestCommands
         var result = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--stop")
+            {
+                result["--stop"] = ["true"];
+                continue;
+            }
+
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
             {
                 throw new ArgumentException($"unexpected argument {args[i]}");

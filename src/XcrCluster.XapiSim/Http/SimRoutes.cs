@@ -37,6 +37,22 @@ internal static class SimRoutes
                 request.Offsets?.Select(o => (int)(o / Vhd.VhdConstants.DefaultBlockSize)).ToList());
             return new { vdi, blocks };
         }));
+        var streams = new GuestStreams(pool);
+        app.Lifetime.ApplicationStopping.Register(() => streams.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        app.MapPost("/sim/guest-write/continuous", async (GuestStream request) =>
+        {
+            try
+            {
+                return Results.Json(await streams.StartAsync(request.Vm, request.BytesPerSecond, request.Disk, request.Seed));
+            }
+            catch (XapiException e)
+            {
+                return Results.BadRequest(new { error = e.Description });
+            }
+        });
+        app.MapGet("/sim/guest-write/continuous", () => Results.Json(streams.List()));
+        app.MapDelete("/sim/guest-write/continuous", async (string vm) =>
+            await streams.StopAsync(vm) is { } stopped ? Results.Json(stopped) : Results.NotFound(new { error = $"no writer for VM {vm}" }));
         app.MapGet("/sim/checksum", (string vdi) => Xapi(() => new { vdi, sha256 = GuestWorkload.Checksum(pool, vdi) }));
         app.MapPost("/sim/collector", (CollectorSwitch request) =>
         {
@@ -63,6 +79,9 @@ internal static class SimRoutes
     }
 
     private sealed record GuestWrite(string Vm, int Blocks, int Disk = 0, int Seed = 1, List<long>? Offsets = null);
+
+    /// <summary>A continuous writer: <paramref name="Disk"/> null writes every disk of the VM in turn.</summary>
+    private sealed record GuestStream(string Vm, long BytesPerSecond, int? Disk = null, int Seed = 1);
 
     private sealed record CollectorSwitch(bool? Paused, bool Run = false);
 }

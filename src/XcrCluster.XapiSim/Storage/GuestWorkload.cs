@@ -15,9 +15,7 @@ public static class GuestWorkload
     {
         lock (pool.Db.Sync)
         {
-            var vm = pool.Db.GetByRefOrUuid(Schemas.Vm, vmUuid);
-            var disks = pool.Db.Where(Schemas.Vbd, "VM", vm.Ref).Where(b => b.Str("type") == "Disk" && pool.Db.TryGet(b.Str("VDI"), out _))
-                .OrderBy(b => int.TryParse(b.Str("userdevice"), out var u) ? u : int.MaxValue).ToList();
+            var (vm, disks) = Disks(pool, vmUuid);
             if (disk < 0 || disk >= disks.Count)
             {
                 throw new XapiException("VM_HAS_NO_SUCH_DISK", vm.Ref, disk.ToString());
@@ -85,6 +83,22 @@ public static class GuestWorkload
 
             return Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
         }
+    }
+
+    /// <summary>How many disks the VM has (what <see cref="Write"/>'s disk number counts).</summary>
+    public static int DiskCount(SimPool pool, string vmUuid)
+    {
+        lock (pool.Db.Sync)
+        {
+            return Disks(pool, vmUuid).Disks.Count;
+        }
+    }
+
+    private static (XapiObject Vm, List<XapiObject> Disks) Disks(SimPool pool, string vmUuid)
+    {
+        var vm = pool.Db.GetByRefOrUuid(Schemas.Vm, vmUuid);
+        return (vm, pool.Db.Where(Schemas.Vbd, "VM", vm.Ref).Where(b => b.Str("type") == "Disk" && pool.Db.TryGet(b.Str("VDI"), out _))
+            .OrderBy(b => int.TryParse(b.Str("userdevice"), out var u) ? u : int.MaxValue).ToList());
     }
 
     private static List<int> Pick(Random rng, int blockCount, int count)
