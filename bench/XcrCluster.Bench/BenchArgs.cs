@@ -10,6 +10,9 @@ public sealed record BenchArgs(long SizeBytes, int Runs, string Dir)
     /// <summary>`control`: the job's concurrency setting (--concurrency; 0 = unlimited), null = the job's default.</summary>
     public int? Concurrency { get; init; }
 
+    /// <summary>`rpo`: how long the lag is measured (--minutes).</summary>
+    public double Minutes { get; init; } = 10;
+
     /// <summary>Whether --size-mib was given (cases whose default size is not 1 GiB use theirs otherwise).</summary>
     public bool SizeGiven { get; init; }
 
@@ -24,6 +27,7 @@ public sealed record BenchArgs(long SizeBytes, int Runs, string Dir)
         var vms = 1000;
         IReadOnlyList<int> nodes = [1, 3];
         int? concurrency = null;
+        var minutes = 10d;
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -35,6 +39,7 @@ public sealed record BenchArgs(long SizeBytes, int Runs, string Dir)
                 case "--vms": vms = int.Parse(Value()); break;
                 case "--nodes": nodes = [.. Value().Split(',').Select(int.Parse)]; break;
                 case "--concurrency": concurrency = int.Parse(Value()); break;
+                case "--minutes": minutes = double.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
@@ -47,7 +52,7 @@ public sealed record BenchArgs(long SizeBytes, int Runs, string Dir)
         dir ??= Path.Combine(Path.GetTempPath(), "xcr-bench-" + Guid.NewGuid().ToString("N")[..8]);
         return new BenchArgs((sizeMib ?? 1024) << 20, runs, dir)
         {
-            SizeGiven = sizeMib is not null, Vms = vms, Nodes = nodes, Concurrency = concurrency,
+            SizeGiven = sizeMib is not null, Vms = vms, Nodes = nodes, Concurrency = concurrency, Minutes = minutes,
         };
     }
 }

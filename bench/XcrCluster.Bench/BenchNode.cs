@@ -125,7 +125,7 @@ public sealed class BenchNode : IDisposable
             : throw new InvalidOperationException($"GET {path}: {(int)response.StatusCode} {text}");
     }
 
-    private async Task<JsonNode> PostAsync(string path, object body)
+    public async Task<JsonNode> PostAsync(string path, object body)
     {
         using var response = await http.PostAsJsonAsync(path, body);
         var text = await response.Content.ReadAsStringAsync();

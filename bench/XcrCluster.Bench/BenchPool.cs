@@ -44,6 +44,14 @@ public sealed class BenchPool : IAsyncDisposable
         ],
     });
 
+    /// <summary>The RPO proof's source: VM "rpo" with one disk of <paramref name="size"/> bytes a guest can write into (random
+    /// content in 5 % of its blocks at first, in a VHD file).</summary>
+    public static Task<BenchPool> WritableSourceAsync(string name, long size) => StartAsync(name, Fixture.Default with
+    {
+        Pool = name,
+        Vms = [new FixtureVm("rpo", "Running", Disks: [new FixtureDisk(size, Fill: new DiskFill("random", 7, 0.05))])],
+    });
+
     /// <summary>A target pool whose only SR, "Bench storage", has type <paramref name="srType"/>.</summary>
     public static Task<BenchPool> TargetAsync(string name, long size, string srType) => StartAsync(name, Fixture.Default with
     {

@@ -14,6 +14,7 @@ var cases = new Dictionary<string, Func<BenchArgs, Task>>(StringComparer.Ordinal
     ["replication"] = ReplicationBench.RunAsync,
     ["delta"] = DeltaBench.RunAsync,
     ["rss"] = RssBench.RunAsync,
+    ["rpo"] = RpoBench.RunAsync,
 };
 
 // entities: a driver and the node processes it starts (entity-node, hidden), with their own options.
@@ -39,6 +40,7 @@ if (args.Length == 0 || !cases.TryGetValue(args[0], out var run))
 {
     Console.Error.WriteLine($"usage: xcr-bench ({string.Join('|', cases.Keys)}) [--size-mib 1024] [--runs 3] [--dir DIR]");
     Console.Error.WriteLine("       xcr-bench control [--vms 1000] [--nodes 1,3] [--concurrency N]");
+    Console.Error.WriteLine("       xcr-bench rpo [--minutes 10] [--size-mib 4096]");
     Console.Error.WriteLine("       xcr-bench entities [--entities 10000] [--minutes-before-kill 2] [--minutes-after-kill 2] "
         + "[--idle-s 30] [--run-ms 200]");
     return 2;
