@@ -21,8 +21,9 @@ public static class RpoBench
     public static async Task RunAsync(BenchArgs args)
     {
         var window = TimeSpan.FromMinutes(args.Minutes);
+        var size = args.SizeOr(4L << 30);
         var loadBefore = Load();
-        await using var source = await BenchPool.WritableSourceAsync("alpha", args.SizeOr(4L << 30));
+        await using var source = await BenchPool.WritableSourceAsync("alpha", size);
         await using var target = await BenchPool.TargetAsync("beta", 4 << 20, "ext");
         using var node = await BenchNode.StartAsync();
         await node.AddPoolAsync(source);
@@ -34,7 +35,8 @@ public static class RpoBench
         writing.EnsureSuccessStatusCode();
         var job = (await node.PostAsync("/api/jobs", new
         {
-            name = "rpo", sourcePool = source.Name, vms = new[] { vm }, targets = new[] { new { pool = target.Name, sr } }, rpo = "00:00:30",
+            name = "rpo", sourcePool = source.Name, vms = new[] { vm }, targets = new[] { new { pool = target.Name, sr } },
+            rpo = "00:00:30",
         }))["id"]!.GetValue<string>();
 
         var seen = new Dictionary<string, (DateTimeOffset Time, DateTimeOffset Seen)>(StringComparer.Ordinal);
@@ -66,7 +68,7 @@ public static class RpoBench
 
         var writer = await (await sim.DeleteAsync($"/sim/guest-write/continuous?vm={vm}")).Content.ReadFromJsonAsync<JsonNode>();
         var runs = (await node.GetAsync($"/api/runs?job={job}")).AsArray().Select(r => r!).ToList();
-        Print(args, samples, [.. seen.Values.OrderBy(p => p.Time)], runs, writer!, loadBefore);
+        Print(args with { SizeBytes = size }, samples, [.. seen.Values.OrderBy(p => p.Time)], runs, writer!, loadBefore);
     }
 
     /// <summary>The VM's restore points on the target pool with their time (xo:backup:datetime, else XAPI's snapshot time).</summary>
@@ -89,8 +91,9 @@ public static class RpoBench
         var over = samples.Count(s => s.PoolLag > Target.TotalSeconds);
         var mb = runs.Select(r => r["bytes"]!.GetValue<long>() / 1e6).Order().ToList();
         new Section("RPO kept by the scheduler (issue 18)",
-            $"`bash bench/run.sh rpo --minutes {args.Minutes.ToString(CultureInfo.InvariantCulture)}` (one node, source and target "
-            + "simulators as processes; VM \"rpo\", one 4 GiB disk; the guest writes 10 MB/s of random 2 MiB blocks all along; "
+            $"`bash bench/run.sh rpo --minutes {args.Minutes.ToString(CultureInfo.InvariantCulture)} --size-mib {args.SizeBytes >> 20}` "
+            + $"(one node, source and target simulators as processes; VM \"rpo\", one {args.SizeBytes >> 20} MiB disk; "
+            + "the guest writes 10 MB/s of random 2 MiB blocks all along; "
             + "job with `rpo = 30s`, no cron; lag = now minus the newest restore point's xo:backup:datetime on the target pool, "
             + "sampled every second)",
             """

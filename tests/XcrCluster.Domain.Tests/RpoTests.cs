@@ -82,10 +82,10 @@ public sealed class RpoTests
     [Fact]
     public void A_vm_starts_when_its_lag_plus_its_expected_run_reaches_the_target()
     {
-        var ten = new[] { TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8) }; // expected 8 × 1.25 + 2 = 12 s
-        Assert.Equal(TimeSpan.FromSeconds(12), RpoPlanner.Expected(ten));
-        Assert.Empty(RpoPlanner.Due(Target, [new RpoVm("a", Now.AddSeconds(-17), false, ten)], Now));
-        Assert.Equal(["a"], RpoPlanner.Due(Target, [new RpoVm("a", Now.AddSeconds(-18), false, ten)], Now));
+        var ten = new[] { TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8) }; // expected 8 × 1.5 + 3 = 15 s
+        Assert.Equal(TimeSpan.FromSeconds(15), RpoPlanner.Expected(ten));
+        Assert.Empty(RpoPlanner.Due(Target, [new RpoVm("a", Now.AddSeconds(-14), false, ten)], Now));
+        Assert.Equal(["a"], RpoPlanner.Due(Target, [new RpoVm("a", Now.AddSeconds(-15), false, ten)], Now));
         Assert.Empty(RpoPlanner.Due(Target, [new RpoVm("a", Now.AddSeconds(-29), false, [])], Now)); // nothing to go by: at the target
         Assert.Equal(["a"], RpoPlanner.Due(Target, [new RpoVm("a", Now.AddSeconds(-30), false, [])], Now));
     }
@@ -93,7 +93,7 @@ public sealed class RpoTests
     [Fact]
     public void A_fast_changing_vm_is_due_again_as_soon_as_its_run_ends_and_never_while_one_runs_or_waits()
     {
-        var slow = new[] { TimeSpan.FromSeconds(20) }; // 27 s expected: its lag after a run is already 20 s
+        var slow = new[] { TimeSpan.FromSeconds(20) }; // 33 s expected: its lag after a run is already 20 s
         Assert.Equal(["a"], RpoPlanner.Due(Target, [new RpoVm("a", Now.AddSeconds(-20), false, slow)], Now));
         Assert.Empty(RpoPlanner.Due(Target, [new RpoVm("a", Now.AddSeconds(-20), true, slow)], Now));
         Assert.Empty(RpoPlanner.Due(Target, [new RpoVm("a", null, true, [])], Now));
