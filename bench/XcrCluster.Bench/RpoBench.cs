@@ -46,7 +46,7 @@ public static class RpoBench
         while (first is null || DateTimeOffset.UtcNow - first < window)
         {
             var now = DateTimeOffset.UtcNow;
-            foreach (var (uuid, time) in await PointsAsync(target, vm))
+            foreach (var (uuid, time) in await Checked(PointsAsync(target, vm), source, target, node))
             {
                 seen.TryAdd(uuid, (time, now));
             }
@@ -69,6 +69,23 @@ public static class RpoBench
         var writer = await (await sim.DeleteAsync($"/sim/guest-write/continuous?vm={vm}")).Content.ReadFromJsonAsync<JsonNode>();
         var runs = (await node.GetAsync($"/api/runs?job={job}")).AsArray().Select(r => r!).ToList();
         Print(args with { SizeBytes = size }, samples, [.. seen.Values.OrderBy(p => p.Time)], runs, writer!, loadBefore);
+    }
+
+    /// <summary>A process of the case that exited (the first run of this case lost its target simulator after 4 minutes, with
+    /// nothing said) is named with the end of its error output.</summary>
+    private static async Task<T> Checked<T>(Task<T> read, BenchPool source, BenchPool target, BenchNode node)
+    {
+        try
+        {
+            return await read;
+        }
+        catch (HttpRequestException e)
+        {
+            var gone = new[] { ("source simulator", source.Process), ("target simulator", target.Process), ("node", node.Process) }
+                .Where(p => p.Process.HasExited)
+                .Select(p => $"{p.Item1} exited: {p.Process.Stderr[^Math.Min(4000, p.Process.Stderr.Length)..]}");
+            throw new InvalidOperationException($"{e.Message}; {string.Join("; ", gone)}", e);
+        }
     }
 
     /// <summary>The VM's restore points on the target pool with their time (xo:backup:datetime, else XAPI's snapshot time).</summary>
