@@ -42,7 +42,7 @@ public sealed class BenchNode : IDisposable
     {
         try
         {
-            var (process, url) = await ProgramProcess.StartAsync(ProgramProcess.Node, ["--data", dir, .. options]);
+            var (process, url) = await ProgramProcess.StartAsync(ControlNode.Node, ["--data", dir, .. options]);
             return new BenchNode(process, url, dir);
         }
         catch

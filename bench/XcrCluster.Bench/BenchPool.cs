@@ -69,7 +69,7 @@ public sealed class BenchPool : IAsyncDisposable
         ProgramProcess? process = null;
         try
         {
-            (process, var url) = await ProgramProcess.StartAsync(ProgramProcess.Sim, "--listen", "127.0.0.1:0",
+            (process, var url) = await ProgramProcess.StartAsync(ControlPools.Sim, "--listen", "127.0.0.1:0",
                 "--data", Path.Combine(dir, "data"), "--pool-name", name, "--user", User, "--password", Password, "--fixture", file);
             var client = await XapiClient.ConnectAsync(XapiEndpoint.Parse($"http://{User}:{Password}@{url.Authority}"));
             return new BenchPool(name, dir, process, url, client);

@@ -71,8 +71,8 @@ public static class RpoBench
         Print(args with { SizeBytes = size }, samples, [.. seen.Values.OrderBy(p => p.Time)], runs, writer!, loadBefore);
     }
 
-    /// <summary>A process of the case that exited (the first run of this case lost its target simulator after 4 minutes, with
-    /// nothing said) is named with the end of its error output.</summary>
+    /// <summary>A process of the case that exited is named with the end of its error output (the first runs of this case lost
+    /// their simulators to ProgramProcess's 300 s default time limit: BenchPool and BenchNode now take the 4 h one).</summary>
     private static async Task<T> Checked<T>(Task<T> read, BenchPool source, BenchPool target, BenchNode node)
     {
         try
