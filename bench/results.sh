@@ -8,7 +8,7 @@
 #   bash bench/results.sh CASE...   runs only those cases and prints their sections; RESULTS.md is left as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CASES=(vhd xapi fanout channel replication delta rss sim simio control entities)
+CASES=(vhd xapi fanout channel replication delta rss sim simio control entities rpo)
 LIMIT=${XCR_BENCH_CASE_LIMIT:-3600} # seconds per case
 
 selected=("$@")
