@@ -1,0 +1,34 @@
+// The dashboard: hash routes to pages, each a module exporting render(main, ...args); the live runs panel stays on top.
+import { el, status } from './dom.js';
+import * as live from './live.js';
+import * as overview from './overview.js';
+import * as jobs from './jobs.js';
+import * as runs from './runs.js';
+import * as replicas from './replicas.js';
+import * as cluster from './cluster.js';
+import * as failover from './failover.js';
+
+const pages = { overview, jobs, runs, run: runs, replicas, cluster, failover };
+
+async function route() {
+  const [name = 'overview', ...args] = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
+  const page = pages[name] || overview;
+  const main = document.getElementById('page');
+  for (const a of document.querySelectorAll('#nav a')) {
+    a.classList.toggle('current', a.getAttribute('href') === `#/${name === 'run' ? 'runs' : name}`);
+  }
+  main.replaceChildren(el('p', { class: 'muted' }, 'Loading…'));
+  main.dataset.page = name;
+  main.dataset.ready = 'false';
+  try {
+    await (name === 'run' ? page.renderRun(main, ...args) : page.render(main, ...args));
+    status('');
+  } catch (e) {
+    main.replaceChildren(el('p', { class: 'error' }, `could not load: ${e.message}`));
+  }
+  main.dataset.ready = 'true';
+}
+
+window.addEventListener('hashchange', route);
+live.start(document.getElementById('live'));
+route();
