@@ -136,7 +136,7 @@ public static partial class WebUi
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
-        headers["Referrer-Policy"] = "no-referrer";
+        headers["Referrer-Policy"] = "same-origin"; // not no-referrer: Chromium then sends "Origin: null" with the forms
         headers.CacheControl = "no-cache";
         context.Response.ContentType = type;
         if (error is null)
