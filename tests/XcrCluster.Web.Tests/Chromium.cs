@@ -34,7 +34,7 @@ public sealed class Chromium : IAsyncDisposable
             {
                 lock (errors)
                 {
-                    errors.Add(m.Text);
+                    errors.Add($"{m.Text} ({m.Location})");
                 }
             }
         };

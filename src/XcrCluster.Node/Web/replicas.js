@@ -12,8 +12,8 @@ export async function render(main) {
     bySr.get(r.sr).push(r);
   }
   main.replaceChildren(el('h2', {}, 'Replicas per SR'),
-    bySr.size === 0 ? el('p', { class: 'muted' }, 'no replica yet') : null,
-    [...bySr.entries()].map(([sr, list]) => el('section', { class: 'sr', dataset: { sr } },
+    ...(bySr.size === 0 ? [el('p', { class: 'muted' }, 'no replica yet')] : []),
+    ...[...bySr.entries()].map(([sr, list]) => el('section', { class: 'sr', dataset: { sr } },
       el('h3', {}, 'SR ', named(names.srName(sr), sr)),
       table([
         { title: 'VM', cell: (r) => named(names.vmName(r.vm), r.vm) },

@@ -37,7 +37,7 @@ export async function renderRun(main, runId) {
   main.replaceChildren(
     el('h2', {}, `Run ${run.runId || run.id}`),
     el('p', {}, run.jobId ? `job ${run.jobId}, ` : '', run.trigger ? `${run.trigger}, ` : '', `started ${time(run.started)}`),
-    (run.vms || []).map((v) => el('section', { class: 'run-vm' },
+    ...(run.vms || []).map((v) => el('section', { class: 'run-vm' },
       el('h3', {}, 'VM ', named(names.vmName(v.vm), v.vm), ': ', el('span', { class: v.status === 'success' ? 'ok' : 'late' }, v.status),
         v.full === true ? ' (full)' : v.full === false ? ' (delta)' : ''),
       v.error ? el('p', { class: 'error' }, v.error) : null,
