@@ -9,6 +9,8 @@ function svg(tag, attrs = {}, ...children) {
   return node;
 }
 
+const stamp = (t) => new Date(t).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+
 const W = 360, H = 140, PAD = { l: 44, r: 8, t: 8, b: 20 };
 
 function frame(label, yMax, format) {
@@ -36,8 +38,8 @@ export function line(points, { label, target = null, format = String } = {}) {
     const d = known.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(Date.parse(p.at)).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
     root.append(svg('path', { class: 'line', d }));
   }
-  root.append(svg('text', { x: PAD.l, y: H - 4 }, new Date(x0).toLocaleTimeString()));
-  root.append(svg('text', { x: W - PAD.r, y: H - 4, 'text-anchor': 'end' }, new Date(x1).toLocaleTimeString()));
+  root.append(svg('text', { x: PAD.l, y: H - 4 }, stamp(x0)));
+  root.append(svg('text', { x: W - PAD.r, y: H - 4, 'text-anchor': 'end' }, stamp(x1)));
   return root;
 }
 
