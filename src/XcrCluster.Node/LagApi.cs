@@ -11,7 +11,8 @@ public static class LagApi
     /// <summary>A VM keeps the last runs per job (<see cref="ReplicatedVmState.HistoryPerJob"/>): a week is more than enough.</summary>
     public const int MaxHours = 24 * 7;
 
-    public static void Map(WebApplication app) => app.MapGet("/api/vms/{uuid}/lag", async (string uuid, int? hours, ActorRegistry registry) =>
+    public static void Map(WebApplication app) => app.MapGet("/api/vms/{uuid}/lag", async (string uuid, int? hours,
+        ActorRegistry registry) =>
     {
         if (hours is < 1 or > MaxHours)
         {

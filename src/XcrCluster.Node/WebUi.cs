@@ -96,7 +96,8 @@ public static partial class WebUi
             {
                 ValueCountLimit = 4, KeyLengthLimit = 32, ValueLengthLimit = 1024, MultipartBodyLengthLimit = MaxLoginBytes,
             }));
-            token = context.Request.HasFormContentType ? (await context.Request.ReadFormAsync(context.RequestAborted))["token"].ToString() : "";
+            token = context.Request.HasFormContentType
+                ? (await context.Request.ReadFormAsync(context.RequestAborted))["token"].ToString() : "";
         }
         catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
         {

@@ -4,83 +4,77 @@ namespace XcrCluster.Web.Tests;
 
 /// <summary>The dashboard in a real browser on a real node with simulated pools: a late VM listed first and in red, a job
 /// run started from the page seen live (progress bars, then done), and a screenshot of each main page.</summary>
-public sealed class DashboardTests : IAsyncLifetime
+public sealed class DashboardTests : WebTest
 {
-    private WebNode web = null!;
-
-    public async Task InitializeAsync() => web = await WebNode.StartAsync();
-
-    public async Task DisposeAsync() => await web.DisposeAsync();
-
     [Fact]
     public async Task A_VM_past_its_RPO_is_listed_first_and_marked_late()
     {
         // Never replicated, with a schedule expecting a run every 29 February: past its RPO, and the scheduler will not run it
         // before the test ends. The other job runs by hand only: nothing expected of it, not late.
-        var (_, late) = await web.DefineJobAsync("leap", "db01", new { cron = "0 0 29 2 *" });
-        var (_, fine) = await web.DefineJobAsync("manual", "tiny01");
+        var (_, late) = await Web.DefineJobAsync("leap", "db01", new { cron = "0 0 29 2 *" });
+        var (_, fine) = await Web.DefineJobAsync("manual", "tiny01");
 
-        await web.LogInAsync();
-        await web.ShowAsync("overview");
-        var rows = web.Page.Locator("tr.rpo-row");
+        await Web.LogInAsync();
+        await Web.ShowAsync("overview");
+        var rows = Web.Page.Locator("tr.rpo-row");
         await Expect(rows).ToHaveCountAsync(2);
         await Expect(rows.First).ToHaveAttributeAsync("data-vm", late);
         await Expect(rows.First).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("\\blate\\b"));
         await Expect(rows.First).ToContainTextAsync("db01"); // the VM's name, not its uuid
         await Expect(rows.First).ToContainTextAsync("LATE");
-        await Expect(web.Page.Locator($"tr.rpo-row[data-vm='{fine}']")).Not.ToHaveClassAsync(
+        await Expect(Web.Page.Locator($"tr.rpo-row[data-vm='{fine}']")).Not.ToHaveClassAsync(
             new System.Text.RegularExpressions.Regex("\\blate\\b"));
-        await Expect(web.Page.Locator("#late-count")).ToHaveTextAsync("(1 late)");
+        await Expect(Web.Page.Locator("#late-count")).ToHaveTextAsync("(1 late)");
         Assert.Equal("rgb(198, 40, 40)", await rows.First.Locator("td").First.EvaluateAsync<string>("e => getComputedStyle(e).color"));
-        Assert.Empty(web.Browser.Errors);
+        Assert.Empty(Web.Browser.Errors);
     }
 
     [Fact]
     public async Task A_job_run_from_the_page_shows_live_progress_then_done_and_every_page_draws()
     {
-        var (jobId, vm) = await web.DefineJobAsync("nightly", "tiny01");
-        await web.LogInAsync();
-        await web.ShowAsync("jobs");
+        var (jobId, vm) = await Web.DefineJobAsync("nightly", "tiny01");
+        await Web.LogInAsync();
+        await Web.ShowAsync("jobs");
 
         // The export crawls, so a bar is seen part way before the end.
-        web.Alpha.Pool.Faults.ExportBytesPerSecond = 512 * 1024; // read when the export starts: about 16 s for this disk
-        await web.Page.Locator($"tr[data-job='{jobId}'] button.run-now").ClickAsync();
-        await Expect(web.Page.Locator("#status")).ToContainTextAsync("started");
-        var run = web.Page.Locator($"#live .run.going:has(.vm-progress[data-vm='{vm}'])");
+        Web.Alpha.Pool.Faults.ExportBytesPerSecond = 512 * 1024; // read when the export starts: about 16 s for this disk
+        await Web.Page.Locator($"tr[data-job='{jobId}'] button.run-now").ClickAsync();
+        await Expect(Web.Page.Locator("#status")).ToContainTextAsync("started");
+        var run = Web.Page.Locator($"#live .run.going:has(.vm-progress[data-vm='{vm}'])");
         await Expect(run.Locator(".progress-row .bar:not([aria-valuenow='100'])")).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await Expect(run.Locator(".progress-row").First).ToContainTextAsync("→ Local storage (beta)");
-        await web.ScreenshotAsync("live-run");
-        web.Alpha.Pool.Faults.ExportBytesPerSecond = 0; // the next runs
+        await Web.ScreenshotAsync("live-run");
+        Web.Alpha.Pool.Faults.ExportBytesPerSecond = 0; // the next runs
 
-        var done = web.Page.Locator($"#live .run.done:has(.vm-progress[data-vm='{vm}'])");
+        var done = Web.Page.Locator($"#live .run.done:has(.vm-progress[data-vm='{vm}'])");
         await Expect(done.Locator(".vm-status")).ToHaveTextAsync("success", new() { Timeout = 120_000 });
         await Expect(done.Locator(".run-state")).ToHaveTextAsync("done");
         await Expect(done.Locator(".bar").First).ToHaveAttributeAsync("aria-valuenow", "100");
 
         // The pages, each drawn from the node's API, with a screenshot under the test results.
-        await web.ShowAsync("overview");
-        await Expect(web.Page.Locator("#lag-plots svg path.line")).ToHaveCountAsync(1);
-        await web.ScreenshotAsync("overview");
-        await web.ShowAsync("jobs");
-        await Expect(web.Page.Locator($"tr[data-job='{jobId}']")).ToContainTextAsync("nightly");
-        await web.ScreenshotAsync("jobs");
-        await web.ShowAsync("runs");
-        await Expect(web.Page.Locator("tr.run-row")).ToHaveCountAsync(1);
-        await Expect(web.Page.Locator("#plot-bytes svg rect")).ToHaveCountAsync(1);
-        await web.ScreenshotAsync("runs");
-        var runId = await web.Page.Locator("tr.run-row").First.GetAttributeAsync("data-run");
-        await web.ShowAsync($"run/{runId}");
-        await Expect(web.Page.Locator(".task-tree")).ToContainTextAsync("export to SR");
-        await web.ScreenshotAsync("run");
-        await web.ShowAsync("replicas");
-        await Expect(web.Page.Locator("section.sr")).ToHaveCountAsync(1);
-        await web.ScreenshotAsync("replicas");
-        await web.ShowAsync("cluster");
-        await Expect(web.Page.Locator("tr.member")).ToHaveCountAsync(1);
-        await web.ScreenshotAsync("cluster");
-        await web.ShowAsync("failover");
-        await Expect(web.Page.Locator("form#failover-start")).ToBeVisibleAsync();
-        await web.ScreenshotAsync("failover");
-        Assert.Empty(web.Browser.Errors);
+        await Web.ShowAsync("overview");
+        await Expect(Web.Page.Locator("#lag-plots svg path.line")).ToHaveCountAsync(1);
+        await Web.ScreenshotAsync("overview");
+        await Web.ShowAsync("jobs");
+        await Expect(Web.Page.Locator($"tr[data-job='{jobId}']")).ToContainTextAsync("nightly");
+        await Web.ScreenshotAsync("jobs");
+        await Web.ShowAsync("runs");
+        await Expect(Web.Page.Locator("tr.run-row")).ToHaveCountAsync(1);
+        await Expect(Web.Page.Locator("#plot-bytes svg rect")).ToHaveCountAsync(1);
+        await Web.ScreenshotAsync("runs");
+        var runId = await Web.Page.Locator("tr.run-row").First.GetAttributeAsync("data-run");
+        await Web.ShowAsync($"run/{runId}");
+        await Expect(Web.Page.Locator(".task-tree")).ToContainTextAsync("export to SR");
+        await Web.ScreenshotAsync("run");
+        await Web.ShowAsync("replicas");
+        await Expect(Web.Page.Locator("section.sr")).ToHaveCountAsync(1);
+        await Web.ScreenshotAsync("replicas");
+        await Web.ShowAsync("cluster");
+        await Expect(Web.Page.Locator("tr.member")).ToHaveCountAsync(1);
+        await Web.ScreenshotAsync("cluster");
+        await Web.ShowAsync("failover");
+        await Expect(Web.Page.Locator("form#failover-start")).ToBeVisibleAsync();
+        await Web.ScreenshotAsync("failover");
+        Assert.Empty(Web.Browser.Errors);
     }
 }

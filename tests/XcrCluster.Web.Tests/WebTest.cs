@@ -1,0 +1,17 @@
+namespace XcrCluster.Web.Tests;
+
+/// <summary>Each test on its own node, pools and browser (<see cref="WebNode"/>), all stopped whatever the test did.</summary>
+public abstract class WebTest : IAsyncLifetime
+{
+    protected WebNode Web { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Web = await WebNode.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (Web is not null)
+        {
+            await Web.DisposeAsync();
+        }
+    }
+}
