@@ -49,6 +49,7 @@ public sealed class DashboardTests : WebTest
         var done = Web.Page.Locator($"#live .run.done:has(.vm-progress[data-vm='{vm}'])");
         await Expect(done.Locator(".vm-status")).ToHaveTextAsync("success", new() { Timeout = 120_000 });
         await Expect(done.Locator(".run-state")).ToHaveTextAsync("done");
+        await Expect(done.Locator("h3")).ToContainTextAsync("of job nightly");
         await Expect(done.Locator(".bar").First).ToHaveAttributeAsync("aria-valuenow", "100");
 
         // The pages, each drawn from the node's API, with a screenshot under the test results.

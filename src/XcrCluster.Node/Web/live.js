@@ -15,7 +15,10 @@ export function start(root) {
 }
 
 function runOf(runId, jobId) {
-  if (!runs.has(runId)) runs.set(runId, { jobId, vms: new Map(), startedAt: Date.now() });
+  if (!runs.has(runId)) {
+    runs.set(runId, { jobId, vms: new Map() });
+    names.load(true).then(render); // a job or VM defined since the page was loaded
+  }
   return runs.get(runId);
 }
 
@@ -25,7 +28,9 @@ function vmOf(run, vm) {
 }
 
 function onProgress(p) {
-  const vm = vmOf(runOf(p.runId, p.jobId), p.vm);
+  const run = runOf(p.runId, p.jobId);
+  run.jobId = run.jobId || p.jobId;
+  const vm = vmOf(run, p.vm);
   vm.phase = p.phase;
   vm.name = p.vmName || vm.name;
   if (p.disk) {
@@ -51,7 +56,7 @@ function box(id, run) {
   const over = finished(run);
   const failed = [...run.vms.values()].some((v) => v.status && v.status !== 'success');
   return el('div', { class: `run ${over ? (failed ? 'failed' : 'done') : 'going'}`, dataset: { run: id } },
-    el('h3', {}, 'Run ', el('a', { href: `#/run/${id}` }, id.slice(0, 8)), run.jobId ? ` of job ${run.jobId.slice(0, 8)}` : '',
+    el('h3', {}, 'Run ', el('a', { href: `#/run/${id}` }, id.slice(0, 8)), run.jobId ? ` of job ${names.jobName(run.jobId) || run.jobId.slice(0, 8)}` : '',
       ' — ', el('span', { class: 'run-state' }, over ? (failed ? 'failed' : 'done') : 'running')),
     [...run.vms.entries()].map(([vm, v]) => vmRows(vm, v)));
 }
