@@ -74,7 +74,15 @@ public sealed class DashboardTests : WebTest
         await Expect(Web.Page.Locator("tr.member")).ToHaveCountAsync(1);
         await Web.ScreenshotAsync("cluster");
         await Web.ShowAsync("failover");
-        await Expect(Web.Page.Locator("form#failover-start")).ToBeVisibleAsync();
+        // A forced start asks for "yes" as `xcr failover start --force` asks for --yes; a dry run shows the plan per VM.
+        var start = Web.Page.Locator("form#failover-start");
+        await start.Locator("input[name=vm]").FillAsync(vm);
+        await start.Locator("select[name=mode]").SelectOptionAsync("force");
+        await start.Locator("button[type=submit]").ClickAsync();
+        await Expect(start.Locator(".result")).ToContainTextAsync("tick \"yes\" to confirm");
+        await start.Locator("input[name=dryRun]").CheckAsync();
+        await start.Locator("button[type=submit]").ClickAsync();
+        await Expect(start.Locator(".result")).ToContainTextAsync($"VM {vm}: ");
         await Web.ScreenshotAsync("failover");
         Assert.Empty(Web.Browser.Errors);
     }
