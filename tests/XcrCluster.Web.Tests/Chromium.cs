@@ -63,7 +63,8 @@ public sealed class Chromium : IAsyncDisposable
         }
     }
 
-    public static async Task<Chromium> LaunchAsync(Uri baseUrl)
+    /// <param name="ignoreCertificate">Take the node's self-signed HTTPS certificate.</param>
+    public static async Task<Chromium> LaunchAsync(Uri baseUrl, bool ignoreCertificate)
     {
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
         Assert.True(File.Exists(Executable), $"{Executable} is missing: run .ci/prereqs (apt-get install chromium)");
@@ -75,7 +76,7 @@ public sealed class Chromium : IAsyncDisposable
             var context = await playwright.Chromium.LaunchPersistentContextAsync(profile, new()
             {
                 ExecutablePath = Executable, Headless = true, Args = Flags, BaseURL = baseUrl.ToString(), Timeout = 60_000,
-                ViewportSize = new() { Width = 1280, Height = 900 },
+                ViewportSize = new() { Width = 1280, Height = 900 }, IgnoreHTTPSErrors = ignoreCertificate,
             });
             context.SetDefaultTimeout(30_000);
             var page = context.Pages.Count > 0 ? context.Pages[0] : await context.NewPageAsync();

@@ -33,17 +33,27 @@ public sealed partial class WebNode : IAsyncDisposable
 
     public string Token => File.ReadAllText(Path.Combine(dataDir, "token")).Trim();
 
-    public static async Task<WebNode> StartAsync()
+    /// <summary>With <paramref name="https"/>, the node serves HTTPS with a self-signed certificate (the browser takes it) and
+    /// no pool is registered (the test's API client would not trust the certificate).</summary>
+    public static async Task<WebNode> StartAsync(bool https = false)
     {
         var web = new WebNode();
         try
         {
+            if (https)
+            {
+                web.Node = await NodeProcess.StartAsync(web.dataDir, "--http-cert",
+                    TestCertificates.SelfSigned(Directory.CreateDirectory(web.dataDir).FullName, "api"));
+                web.Browser = await Chromium.LaunchAsync(web.Node.Url, ignoreCertificate: true);
+                return web;
+            }
+
             web.Alpha = await SimHost.StartAsync(o => o with { PoolName = "alpha" });
             web.Beta = await SimHost.StartAsync(o => o with { PoolName = "beta" });
             web.Node = await NodeProcess.StartAsync(web.dataDir);
             await web.Node.AddPoolAsync("alpha", web.Alpha);
             await web.Node.AddPoolAsync("beta", web.Beta);
-            web.Browser = await Chromium.LaunchAsync(web.Node.Url);
+            web.Browser = await Chromium.LaunchAsync(web.Node.Url, ignoreCertificate: false);
             return web;
         }
         catch

@@ -5,7 +5,10 @@ public abstract class WebTest : IAsyncLifetime
 {
     protected WebNode Web { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Web = await WebNode.StartAsync();
+    /// <summary>The node serves HTTPS (no pools then, see <see cref="WebNode.StartAsync"/>).</summary>
+    protected virtual bool Https => false;
+
+    public async Task InitializeAsync() => Web = await WebNode.StartAsync(Https);
 
     public async Task DisposeAsync()
     {
