@@ -11,7 +11,7 @@ public sealed class DashboardTests : WebTest
     {
         // Never replicated, with a schedule expecting a run every 29 February: past its RPO, and the scheduler will not run it
         // before the test ends. The other job runs by hand only: nothing expected of it, not late.
-        var (_, late) = await Web.DefineJobAsync("leap", "db01", new { cron = "0 0 29 2 *" });
+        var (leap, late) = await Web.DefineJobAsync("leap", "db01", new { cron = "0 0 29 2 *" });
         var (_, fine) = await Web.DefineJobAsync("manual", "tiny01");
 
         await Web.LogInAsync();
@@ -26,6 +26,17 @@ public sealed class DashboardTests : WebTest
             new System.Text.RegularExpressions.Regex("\\blate\\b"));
         await Expect(Web.Page.Locator("#late-count")).ToHaveTextAsync("(1 late)");
         Assert.Equal("rgb(198, 40, 40)", await rows.First.Locator("td").First.EvaluateAsync<string>("e => getComputedStyle(e).color"));
+
+        // Its schedule switched off from the jobs page, and on again: the node's job follows each click.
+        await Web.ShowAsync("jobs");
+        var schedule = Web.Page.Locator($"tr[data-job='{leap}'] li[data-schedule]");
+        await Expect(schedule).ToContainTextAsync("next ");
+        await schedule.Locator("button.schedule-disable").ClickAsync();
+        await Expect(schedule.Locator("button.schedule-enable")).ToBeVisibleAsync();
+        Assert.False((await Web.Node.GetAsync($"/api/jobs/{leap}"))["schedules"]![0]!["enabled"]!.GetValue<bool>());
+        await Web.Page.Locator($"tr[data-job='{leap}'] button.job-enable").ClickAsync();
+        await Expect(schedule.Locator("button.schedule-disable")).ToBeVisibleAsync();
+        Assert.True((await Web.Node.GetAsync($"/api/jobs/{leap}"))["schedules"]![0]!["enabled"]!.GetValue<bool>());
         Assert.Empty(Web.Browser.Errors);
     }
 
