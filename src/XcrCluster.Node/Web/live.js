@@ -56,7 +56,8 @@ function box(id, run) {
   const over = finished(run);
   const failed = [...run.vms.values()].some((v) => v.status && v.status !== 'success');
   return el('div', { class: `run ${over ? (failed ? 'failed' : 'done') : 'going'}`, dataset: { run: id } },
-    el('h3', {}, 'Run ', el('a', { href: `#/run/${id}` }, id.slice(0, 8)), run.jobId ? ` of job ${names.jobName(run.jobId) || run.jobId.slice(0, 8)}` : '',
+    el('h3', {}, 'Run ', el('a', { href: `#/run/${id}` }, id.slice(0, 8)),
+      run.jobId ? ` of job ${names.jobName(run.jobId) || run.jobId.slice(0, 8)}` : '',
       ' — ', el('span', { class: 'run-state' }, over ? (failed ? 'failed' : 'done') : 'running')),
     [...run.vms.entries()].map(([vm, v]) => vmRows(vm, v)));
 }

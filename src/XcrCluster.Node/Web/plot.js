@@ -50,7 +50,8 @@ export function bars(values, { label, format = String } = {}) {
   const slot = (W - PAD.l - PAD.r) / Math.max(1, values.length);
   values.forEach((v, i) => {
     const h = (v.value / yMax) * (H - PAD.t - PAD.b);
-    const rect = svg('rect', { class: 'barv', x: PAD.l + i * slot + 1, y: H - PAD.b - h, width: Math.max(1, Math.min(40, slot - 2)), height: h });
+    const width = Math.max(1, Math.min(40, slot - 2));
+    const rect = svg('rect', { class: 'barv', x: PAD.l + i * slot + 1, y: H - PAD.b - h, width, height: h });
     rect.append(svg('title', {}, `${v.label}: ${format(v.value)}`));
     root.append(rect);
   });
