@@ -9,10 +9,14 @@ public sealed class DashboardTests : WebTest
     [Fact]
     public async Task A_VM_past_its_RPO_is_listed_first_and_marked_late()
     {
-        // Never replicated, with a schedule expecting a run every 29 February: past its RPO, and the scheduler will not run it
-        // before the test ends. The other job runs by hand only: nothing expected of it, not late.
-        var (leap, late) = await Web.DefineJobAsync("leap", "db01", new { cron = "0 0 29 2 *" });
+        // A schedule every 2 s (an RPO of twice that) whose runs crawl: no restore point lands, the VM is soon late. The other
+        // job runs by hand only: nothing expected of it, never late.
+        Web.Alpha.Pool.Faults.ExportBytesPerSecond = 1024;
+        var (often, late) = await Web.DefineJobAsync("often", "db01", new { cron = "*/2 * * * * *" });
         var (_, fine) = await Web.DefineJobAsync("manual", "tiny01");
+        await Poll.UntilAsync(async () => (await Web.Node.GetAsync("/api/rpo")).AsArray()
+            .Any(r => r!["vm"]!.GetValue<string>() == late && r["violation"]!.GetValue<bool>()), "the VM to be late",
+            TimeSpan.FromSeconds(60));
 
         await Web.LogInAsync();
         await Web.ShowAsync("overview");
@@ -26,17 +30,18 @@ public sealed class DashboardTests : WebTest
             new System.Text.RegularExpressions.Regex("\\blate\\b"));
         await Expect(Web.Page.Locator("#late-count")).ToHaveTextAsync("(1 late)");
         Assert.Equal("rgb(198, 40, 40)", await rows.First.Locator("td").First.EvaluateAsync<string>("e => getComputedStyle(e).color"));
+        await Web.ScreenshotAsync("overview-late");
 
         // Its schedule switched off from the jobs page, and on again: the node's job follows each click.
         await Web.ShowAsync("jobs");
-        var schedule = Web.Page.Locator($"tr[data-job='{leap}'] li[data-schedule]");
+        var schedule = Web.Page.Locator($"tr[data-job='{often}'] li[data-schedule]");
         await Expect(schedule).ToContainTextAsync("next ");
         await schedule.Locator("button.schedule-disable").ClickAsync();
         await Expect(schedule.Locator("button.schedule-enable")).ToBeVisibleAsync();
-        Assert.False((await Web.Node.GetAsync($"/api/jobs/{leap}"))["schedules"]![0]!["enabled"]!.GetValue<bool>());
-        await Web.Page.Locator($"tr[data-job='{leap}'] button.job-enable").ClickAsync();
+        Assert.False((await Web.Node.GetAsync($"/api/jobs/{often}"))["schedules"]![0]!["enabled"]!.GetValue<bool>());
+        await Web.Page.Locator($"tr[data-job='{often}'] button.job-enable").ClickAsync();
         await Expect(schedule.Locator("button.schedule-disable")).ToBeVisibleAsync();
-        Assert.True((await Web.Node.GetAsync($"/api/jobs/{leap}"))["schedules"]![0]!["enabled"]!.GetValue<bool>());
+        Assert.True((await Web.Node.GetAsync($"/api/jobs/{often}"))["schedules"]![0]!["enabled"]!.GetValue<bool>());
         Assert.Empty(Web.Browser.Errors);
     }
 
