@@ -5,12 +5,12 @@ import { el, table, named, bytes, duration, time } from './dom.js';
 import * as names from './names.js';
 import * as plot from './plot.js';
 
-// /api/rpo rows: jobId, job, vm, vmName?, lagSeconds, targetSeconds? (else periodSeconds), violation, newestPoint? (else
-// lastSuccess). Late first, then by lag, largest first.
+// /api/rpo rows: jobId, job, vm, vmName?, lagSeconds, violation, targetSeconds (null: no target) or, from nodes before RPO
+// targets, periodSeconds (late past twice the period), newestPoint? (else lastSuccess). Late first, then the longest lag.
 export function rpoRows(rows) {
   return rows.map((r) => ({
     ...r,
-    target: r.targetSeconds ?? r.periodSeconds ?? null,
+    target: 'targetSeconds' in r ? r.targetSeconds : r.periodSeconds ? 2 * r.periodSeconds : null,
     newest: r.newestPoint ?? r.lastSuccess ?? null,
   })).sort((a, b) => (b.violation - a.violation) || ((b.lagSeconds ?? Infinity) - (a.lagSeconds ?? Infinity)));
 }
