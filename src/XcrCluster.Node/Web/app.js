@@ -29,6 +29,14 @@ async function route() {
   main.dataset.ready = 'true';
 }
 
+// Read-only pages are drawn again every minute while shown (the live panel has its own stream); pages with buttons or
+// forms are not, so nothing moves under the operator's pointer.
+const REFRESHED = new Set(['overview', 'runs', 'replicas', 'cluster']);
+setInterval(() => {
+  const main = document.getElementById('page');
+  if (document.visibilityState === 'visible' && REFRESHED.has(main.dataset.page) && main.dataset.ready === 'true') route();
+}, 60_000);
+
 window.addEventListener('hashchange', route);
 live.start(document.getElementById('live'));
 route();
