@@ -10,23 +10,32 @@ import * as failover from './failover.js';
 
 const pages = { overview, jobs, runs, run: runs, replicas, cluster, failover };
 
-async function route() {
+// refresh: the same page drawn again in place (no "Loading…" in between).
+async function route(refresh = false) {
   const [name = 'overview', ...args] = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
   const page = pages[name] || overview;
   const main = document.getElementById('page');
   for (const a of document.querySelectorAll('#nav a')) {
     a.classList.toggle('current', a.getAttribute('href') === `#/${name === 'run' ? 'runs' : name}`);
   }
-  main.replaceChildren(el('p', { class: 'muted' }, 'Loading…'));
-  main.dataset.page = name;
-  main.dataset.ready = 'false';
-  try {
-    await (name === 'run' ? page.renderRun(main, ...args) : page.render(main, ...args));
-    status('');
-  } catch (e) {
-    main.replaceChildren(el('p', { class: 'error' }, `could not load: ${e.message}`));
+  if (!refresh) {
+    main.replaceChildren(el('p', { class: 'muted' }, 'Loading…'));
+    main.dataset.page = name;
+    main.dataset.ready = 'false';
   }
-  main.dataset.ready = 'true';
+  // Drawn aside, then shown only if the operator has not gone elsewhere meanwhile.
+  const hash = location.hash;
+  const drawn = document.createElement('div');
+  try {
+    await (name === 'run' ? page.renderRun(drawn, ...args) : page.render(drawn, ...args));
+    if (!refresh) status('');
+  } catch (e) {
+    drawn.replaceChildren(el('p', { class: 'error' }, `could not load: ${e.message}`));
+  }
+  if (location.hash === hash) {
+    main.replaceChildren(...drawn.childNodes);
+    main.dataset.ready = 'true';
+  }
 }
 
 // Read-only pages are drawn again every minute while shown (the live panel has its own stream); pages with buttons or
@@ -34,9 +43,9 @@ async function route() {
 const REFRESHED = new Set(['overview', 'runs', 'replicas', 'cluster']);
 setInterval(() => {
   const main = document.getElementById('page');
-  if (document.visibilityState === 'visible' && REFRESHED.has(main.dataset.page) && main.dataset.ready === 'true') route();
+  if (document.visibilityState === 'visible' && REFRESHED.has(main.dataset.page) && main.dataset.ready === 'true') route(true);
 }, 60_000);
 
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => route());
 live.start(document.getElementById('live'));
 route();

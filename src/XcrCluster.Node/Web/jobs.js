@@ -11,28 +11,28 @@ export async function render(main) {
       { title: 'Source', cell: (j) => j.sourcePool },
       { title: 'VMs', cell: (j) => (j.smart ? 'smart selection' : `${j.vms.length}`) },
       { title: 'Targets', cell: (j) => j.targets.map((t) => `${t.pool}/${t.sr.slice(0, 8)}`).join(', ') },
-      { title: 'Schedules', cell: (j) => el('ul', {}, j.schedules.map((s) => schedule(main, j, s))) },
-      { title: 'Actions', cell: (j) => actions(main, j) },
+      { title: 'Schedules', cell: (j) => el('ul', {}, j.schedules.map((s) => schedule(j, s))) },
+      { title: 'Actions', cell: (j) => actions(j) },
     ], jobs, (j) => ({ dataset: { job: j.id }, class: 'job-row' })));
 }
 
-function schedule(main, job, s) {
+function schedule(job, s) {
   const what = s.cron ? `${s.cron} (${s.timeZone})` : 'by hand only';
   const next = s.cron && s.enabled && s.next ? `next ${time(s.next)}` : s.cron && !s.enabled ? 'disabled' : '';
   const verb = s.enabled ? 'disable' : 'enable';
   return el('li', { dataset: { schedule: s.id } },
     s.name ? `${s.name}: ` : '', what, ' ', el('span', { class: s.enabled ? 'muted' : 'late' }, next), ' ',
     s.cron ? el('button', { type: 'button', class: `schedule-${verb}`, onclick: () =>
-      act(main, `/api/jobs/${enc(job.id)}/schedules/${enc(s.id)}/${verb}`, `schedule ${s.name || s.id} ${verb}d`) }, verb) : null);
+      act(`/api/jobs/${enc(job.id)}/schedules/${enc(s.id)}/${verb}`, `schedule ${s.name || s.id} ${verb}d`) }, verb) : null);
 }
 
-function actions(main, job) {
+function actions(job) {
   return el('div', { class: 'actions' },
     el('button', { type: 'button', class: 'run-now', onclick: () => runNow(job) }, 'Run now'),
     el('button', { type: 'button', class: 'job-enable', onclick: () =>
-      act(main, `/api/jobs/${enc(job.id)}/enable`, `job ${job.name} enabled`) }, 'Enable'),
+      act(`/api/jobs/${enc(job.id)}/enable`, `job ${job.name} enabled`) }, 'Enable'),
     el('button', { type: 'button', class: 'job-disable', onclick: () =>
-      act(main, `/api/jobs/${enc(job.id)}/disable`, `job ${job.name} disabled`) }, 'Disable'),
+      act(`/api/jobs/${enc(job.id)}/disable`, `job ${job.name} disabled`) }, 'Disable'),
     el('a', { href: `#/runs/${enc(job.id)}` }, 'runs'));
 }
 
@@ -46,11 +46,11 @@ async function runNow(job) {
   }
 }
 
-async function act(main, path, done) {
+async function act(path, done) {
   try {
     await post(path);
     status(done);
-    await render(main);
+    await render(document.getElementById('page')); // the page shown (render drew it aside first)
   } catch (e) {
     status(e.message);
   }
