@@ -75,7 +75,8 @@ public static class JobCommands
                 return await cli.Print(r, accepted, d => [$"run {runId}"]);
             }
 
-            if (!r.GetValue(cli.Json) && cli.Terminal() is { } terminal && !await FollowAsync(client, runId, terminal, cli.TerminalWidth, ct))
+            if (!r.GetValue(cli.Json) && cli.Terminal() is { } terminal
+                && !await FollowAsync(client, runId, terminal, cli.TerminalWidth, ct))
             {
                 return 130; // Ctrl-C: the run goes on without us
             }
@@ -135,7 +136,8 @@ public static class JobCommands
 
     /// <summary>On a terminal, `job run --wait` shows what `run tail` shows until the run ends. Ctrl-C leaves the run going;
     /// a stream the node refuses or ends early only means no live display: the books still give the result (false: Ctrl-C).</summary>
-    private static async Task<bool> FollowAsync(NodeClient client, string runId, IAnsiConsole terminal, Func<int> width, CancellationToken ct)
+    private static async Task<bool> FollowAsync(NodeClient client, string runId, IAnsiConsole terminal, Func<int> width,
+        CancellationToken ct)
     {
         try
         {

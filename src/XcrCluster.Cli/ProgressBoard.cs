@@ -109,7 +109,8 @@ public sealed class ProgressBoard(bool unicode = true)
                 var amounts = $": {Amounts(lane)} {Rate(lane)} ETA {(lane.Eta is { } s ? $"{Math.Ceiling(s):F0} s" : "-")}";
                 var shown = new[] { TextWidth.Of(vm), TextWidth.Of(lane.Disk), TextWidth.Of(lane.Sr) };
                 Shrink(shown, width - TextWidth.Of(amounts) - "VM  disk  -> SR ".Length);
-                var label = $"VM {Fit(vm, shown[0]).TrimEnd()} disk {Fit(lane.Disk, shown[1]).TrimEnd()} -> SR {Fit(lane.Sr, shown[2]).TrimEnd()}";
+                var label = $"VM {Fit(vm, shown[0]).TrimEnd()} disk {Fit(lane.Disk, shown[1]).TrimEnd()} "
+                    + $"-> SR {Fit(lane.Sr, shown[2]).TrimEnd()}";
                 return due($"{d["vm"]}/{d["disk"]}/{d["sr"]}") || lane.Bytes >= lane.Total ? Clip(label + amounts, width) : null;
             case "progress" when (string?)d["phase"] is "snapshot":
                 return Clip($"VM {vm}: snapshot", width);
@@ -131,14 +132,16 @@ public sealed class ProgressBoard(bool unicode = true)
         }
     }
 
-    /// <summary>The text in exactly <paramref name="width"/> columns: padded, or cut with an ellipsis.</summary>
+    /// <summary>The text in exactly <paramref name="width"/> columns: cut with an ellipsis when longer, then padded (a cut
+    /// before a wide character leaves a column to pad).</summary>
     private string Fit(string text, int width)
     {
-        var length = TextWidth.Of(text);
-        return length <= width ? text + new string(' ', width - length) : TextWidth.Cut(text, width - TextWidth.Of(ellipsis)) + ellipsis;
+        var fitted = TextWidth.Of(text) <= width ? text : TextWidth.Cut(text, width - TextWidth.Of(ellipsis)) + ellipsis;
+        return fitted + new string(' ', Math.Max(0, width - TextWidth.Of(fitted)));
     }
 
-    private string Clip(string row, int width) => TextWidth.Of(row) <= width ? row : TextWidth.Cut(row, width - TextWidth.Of(ellipsis)) + ellipsis;
+    private string Clip(string row, int width)
+        => TextWidth.Of(row) <= width ? row : TextWidth.Cut(row, width - TextWidth.Of(ellipsis)) + ellipsis;
 
     private string Bar(double fraction, int width)
     {
@@ -199,5 +202,6 @@ public sealed class ProgressBoard(bool unicode = true)
         public string Tail => Vm.Status ?? Note ?? (Eta is { } s ? $"ETA {TimeSpan.FromSeconds(Math.Ceiling(s)):g}" : "ETA -");
     }
 
-    private sealed record Row(string Vm, string Disk, string Sr, double? Fraction, string Percent, string Amounts, string Rate, string Tail);
+    private sealed record Row(string Vm, string Disk, string Sr, double? Fraction, string Percent, string Amounts, string Rate,
+        string Tail);
 }

@@ -18,7 +18,8 @@ public static class XcrCommand
 
     /// <summary>Runs xcr; <paramref name="terminal"/>: the terminal the output goes to (by default the console's, when not
     /// redirected).</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TextReader input, IAnsiConsole? terminal = null)
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TextReader input,
+        IAnsiConsole? terminal = null)
     {
         var cli = new CliContext(output, error, input, terminal);
         var root = new RootCommand("xcr: incremental replication of XCP-ng / XenServer VMs") { cli.Node, cli.Token, cli.Json };
