@@ -21,8 +21,7 @@ public static class ProgressDisplay
             {
                 if (board.Apply(e))
                 {
-                    ctx.UpdateTarget(new Rows(board.Rows(width()).Select(r => new Text(r))));
-                    ctx.Refresh();
+                    ctx.UpdateTarget(new Rows(board.Rows(width()).Select(r => new Text(r)))); // and draws it
                 }
 
                 if (board.Statuses is not null)
