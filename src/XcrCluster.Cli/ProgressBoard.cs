@@ -196,7 +196,8 @@ public sealed class ProgressBoard(bool unicode = true)
 
         public string? Note { get; set; }
 
-        public double Fraction => Total <= 0 ? 0 : (double)Bytes / Total;
+        /// <summary>A disk with nothing to send (a delta of an idle disk) is done from the start.</summary>
+        public double Fraction => Total <= 0 ? 1 : (double)Bytes / Total;
 
         /// <summary>The VM's end status, else the commit, else the time left.</summary>
         public string Tail => Vm.Status ?? Note ?? (Eta is { } s ? $"ETA {TimeSpan.FromSeconds(Math.Ceiling(s)):g}" : "ETA -");

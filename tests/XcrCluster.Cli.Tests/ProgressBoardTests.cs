@@ -104,6 +104,18 @@ public sealed class ProgressBoardTests
     }
 
     [Fact]
+    public void A_disk_with_nothing_to_send_is_full()
+    {
+        var board = new ProgressBoard();
+        board.Apply(new ServerEvent("progress", new JsonObject
+        {
+            ["vm"] = Vm, ["vmName"] = "web01", ["disk"] = Disk, ["diskName"] = "web01 disk 1", ["sr"] = Sr, ["srName"] = "Local storage",
+            ["bytes"] = 0L, ["total"] = 0L, ["phase"] = "export",
+        }));
+        Assert.Matches(@"^web01 web01 disk 1 → Local storage █+ 100% 0\.0/0\.0 MiB - MB/s ETA -$", Assert.Single(board.Rows(100)));
+    }
+
+    [Fact]
     public void Redirected_lines_name_the_vm_disk_and_sr_and_end_lines_keep_the_uuid()
     {
         var board = new ProgressBoard(unicode: false);
