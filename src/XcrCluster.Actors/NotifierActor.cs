@@ -73,7 +73,7 @@ public sealed partial class NotifierActor : ReceiveActor, IWithTimers
         mediator.Tell(new Subscribe(RunProgressTopic.Name, Self));
         Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
-        Timers.StartPeriodicTimer("sweep", new Sweep(), TimeSpan.FromSeconds(1), options.Sweep);
+        Timers.StartPeriodicTimer("sweep", new Sweep(), options.Sweep);
     }
 
     protected override void PostStop()
