@@ -183,7 +183,8 @@ public sealed partial class NotifierActor
         try
         {
             var agents = await poolAgents().ConfigureAwait(false);
-            return await agents.Ask<IPoolAgentMessage>(new GetInventory(pool), TimeSpan.FromSeconds(10)).ConfigureAwait(false) is PoolInventory i
+            var reply = await agents.Ask<IPoolAgentMessage>(new GetInventory(pool), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            return reply is PoolInventory i
                 ? i.Vms.GroupBy(v => v.Uuid).ToDictionary(g => g.Key, g => g.First().Name)
                 : new Dictionary<string, string>();
         }

@@ -126,8 +126,8 @@ public sealed partial class NotifierActor : ReceiveActor, IWithTimers
         {
             var result = await senders.SendAsync(target, notice, id, stopping.Token).ConfigureAwait(false);
             var again = !result.Delivered && result.Retry && attempt < attempts;
-            var entry = new DeliveryEntry(id, target.Id, notice.Kind, attempt, result.Delivered ? "delivered" : again ? "retrying" : "failed",
-                result.Code, result.Error, DateTimeOffset.UtcNow);
+            var status = result.Delivered ? "delivered" : again ? "retrying" : "failed";
+            var entry = new DeliveryEntry(id, target.Id, notice.Kind, attempt, status, result.Code, result.Error, DateTimeOffset.UtcNow);
             attempted(entry);
             if (!again)
             {
@@ -160,9 +160,14 @@ public sealed partial class NotifierActor : ReceiveActor, IWithTimers
         async Task<TestDelivered> TestAsync()
         {
             var target = (await TargetsAsync().ConfigureAwait(false)).FirstOrDefault(t => t.Id == targetId);
-            return target is null ? new TestDelivered(null, $"no notification target {targetId}")
-                : new TestDelivered(await DeliverAsync(target, new TestNotice(targetId, DateTimeOffset.UtcNow), Guid.NewGuid().ToString(), 1,
-                    self.Tell).ConfigureAwait(false), null);
+            if (target is null)
+            {
+                return new TestDelivered(null, $"no notification target {targetId}");
+            }
+
+            var notice = new TestNotice(targetId, DateTimeOffset.UtcNow);
+            var entry = await DeliverAsync(target, notice, Guid.NewGuid().ToString(), 1, self.Tell).ConfigureAwait(false);
+            return new TestDelivered(entry, null);
         }
 
         TestAsync().PipeTo(Sender, failure: e => new TestDelivered(null, e.Message));

@@ -48,7 +48,8 @@ public static class NotifyCommands
 
         var list = cli.Api("list", "notification targets", async (r, client) => await cli.Print(r, await client.GetAsync("/api/notify"),
             d => d.AsArray().Select(t => $"{t!["id"]} | {t["kind"]} | {Where(t)} | {t["job"]?.ToString() ?? "all jobs"} | "
-                + string.Join(",", t["events"]!.AsArray().Select(e => e!.ToString())) + (t["failuresOnly"]!.GetValue<bool>() ? " (failures only)" : ""))
+                + string.Join(",", t["events"]!.AsArray().Select(e => e!.ToString()))
+                + (t["failuresOnly"]!.GetValue<bool>() ? " (failures only)" : ""))
                 .Append($"Count: {d.AsArray().Count} targets")));
         var removeId = new Argument<string>("id");
         var remove = cli.Api("remove", "remove a notification target", async (r, client) => await cli.Print(r,

@@ -11,7 +11,8 @@ namespace XcrCluster.Node;
 public static class NotifyApi
 {
     /// <summary>A target: <c>kind</c> webhook (url, secret) or email (smtp HOST[:PORT], tls, from, to, optional smtpUser and
-    /// smtpPassword); <c>job</c> scopes it to one job; <c>events</c> (none: all); <c>failuresOnly</c>: run-ended only when not a success.</summary>
+    /// smtpPassword); <c>job</c> scopes it to one job; <c>events</c> (none: all); <c>failuresOnly</c>: run-ended only when
+    /// not a success.</summary>
     public sealed record NotifyRequest(string? Kind, string? Url, string? Secret, string? Job, List<string>? Events, bool FailuresOnly,
         string? Smtp, string? Tls, string? From, List<string>? To, string? SmtpUser, string? SmtpPassword, string? Id = null);
 
@@ -40,7 +41,8 @@ public static class NotifyApi
         });
         app.MapGet("/api/notify/log", async (int? limit, ActorRegistry registry) =>
         {
-            var log = await AskPartAsync<DeliveryLog>(await registry.GetAsync<Notifier>(), new GetDeliveryLog(limit ?? 100), "the notifier");
+            var notifier = await registry.GetAsync<Notifier>();
+            var log = await AskPartAsync<DeliveryLog>(notifier, new GetDeliveryLog(limit ?? 100), "the notifier");
             return Results.Json(log.Entries.Select(Entry));
         });
     }

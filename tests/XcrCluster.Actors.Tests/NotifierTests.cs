@@ -63,7 +63,8 @@ public sealed class NotifierTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         Assert.All(hook.Received, d => Assert.True(d.SignedWith(Secret), $"signature {d.Signature}"));
         Assert.False(second.SignedWith("another secret"));
         var body = second.Json;
-        Assert.Equal(("rpo-violated", "rpo-violated", second.DeliveryId), (second.Event, (string)body["event"]!, (string)body["delivery"]!));
+        Assert.Equal(("rpo-violated", "rpo-violated", second.DeliveryId),
+            (second.Event, (string)body["event"]!, (string)body["delivery"]!));
         Assert.Equal(("job-1", "vm-1", "web01", 95.0, 30.0), ((string)body["jobId"]!, (string)body["vm"]!, (string)body["vmName"]!,
             (double)body["lagSeconds"]!, (double)body["targetSeconds"]!));
         Assert.Equal((Sys.Name, Cluster.Get(Sys).SelfAddress.ToString()), ((string)body["cluster"]!, (string)body["node"]!));
@@ -134,7 +135,7 @@ public sealed class NotifierTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         await AddAsync(Webhook("hook", "run-ended"));
         await StartAsync(Fast);
         var mediator = DistributedPubSub.Get(Sys).Mediator;
-        await AwaitAssertAsync(async () => Assert.Contains(RunProgressTopic.Name, (await mediator.Ask<CurrentTopics>(GetTopics.Instance)).Topics));
+        await SubscribedAsync(RunProgressTopic.Name);
         foreach (var vm in vms)
         {
             mediator.Tell(new Publish(RunProgressTopic.Name, new RunEnded(run.RunId, vm, "whatever")));
@@ -214,10 +215,13 @@ public sealed class NotifierTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
     {
         var notifier = Sys.ActorOf(NotifierActor.Props(() => Task.FromResult(control), () => Task.FromResult(region),
             () => Task.FromResult(agents), Key, options));
-        var mediator = DistributedPubSub.Get(Sys).Mediator;
-        await AwaitAssertAsync(async () => Assert.Contains(NoticeTopic.Name, (await mediator.Ask<CurrentTopics>(GetTopics.Instance)).Topics));
+        await SubscribedAsync(NoticeTopic.Name);
         return notifier;
     }
+
+    /// <summary>The topic exists once the notifier subscribed (no one else subscribes in a test's system).</summary>
+    private async Task SubscribedAsync(string topic) => await AwaitAssertAsync(async ()
+        => Assert.Contains(topic, (await DistributedPubSub.Get(Sys).Mediator.Ask<CurrentTopics>(GetTopics.Instance)).Topics));
 
     private NotifyTarget Webhook(string id, params string[] events) => new(id, NotifyTarget.WebhookKind, null, events)
     {

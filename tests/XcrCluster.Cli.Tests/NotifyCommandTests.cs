@@ -16,7 +16,8 @@ public sealed class NotifyCommandTests : NodeAndPools
         var bad = await XcrAsync("", "notify", "add", "webhook", hook.Url.ToString(), "--secret", Secret, "--events", "run-ended,bogus");
         Assert.Equal(1, bad.Code);
         Assert.Contains("events: \"bogus\" is not one of run-ended, rpo-violated, rpo-recovered, node-down, node-up", bad.Stderr);
-        bad = await XcrAsync("", "notify", "add", "email", "--smtp", "127.0.0.1:2525", "--from", "not-an-address", "--to", "ops@example.org");
+        bad = await XcrAsync("", "notify", "add", "email", "--smtp", "127.0.0.1:2525", "--from", "not-an-address", "--to",
+            "ops@example.org");
         Assert.Contains("from: an email address is required", bad.Stderr);
         bad = await XcrAsync("", "notify", "add", "webhook", "ftp://example.org/x", "--secret", Secret);
         Assert.Contains("url: an http(s) URL is required", bad.Stderr);

@@ -39,7 +39,8 @@ public sealed record NotifyTarget(string Id, string Kind, string? JobId, IReadOn
 /// <summary>A webhook: JSON POSTed to <paramref name="Url"/>, signed with HMAC-SHA256 of the body under the secret.</summary>
 public sealed record WebhookTarget(string Url, string EncryptedSecret);
 
-/// <summary>An SMTP relay and the addresses; <paramref name="Tls"/>: none, starttls, tls (implicit) or auto (STARTTLS when offered).</summary>
+/// <summary>An SMTP relay and the addresses; <paramref name="Tls"/>: none, starttls, tls (implicit) or auto (STARTTLS when
+/// offered).</summary>
 public sealed record EmailTarget(string Host, int Port, string Tls, string From, IReadOnlyList<string> To)
 {
     public static readonly IReadOnlyList<string> TlsModes = ["auto", "none", "starttls", "tls"];

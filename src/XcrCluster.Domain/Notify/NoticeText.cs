@@ -74,7 +74,8 @@ public static class NoticeText
                 break;
         }
 
-        return text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"At {notice.At:u}, cluster {cluster}, seen by {node}.").ToString();
+        text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"At {notice.At:u}, cluster {cluster}, seen by {node}.");
+        return text.ToString();
     }
 
     private static string Failed(RunEndedNotice r)
