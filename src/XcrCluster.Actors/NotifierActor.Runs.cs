@@ -12,8 +12,8 @@ namespace XcrCluster.Actors;
 /// entities say (<see cref="RunOutcomes"/>). A VM's <see cref="RunEnded"/> on the run-progress topic asks for a check of its
 /// run once as many VMs ended as the run has; a sweep every <see cref="NotifierOptions.Sweep"/> checks the runs not yet
 /// reported (launched within <see cref="NotifierOptions.MaxOpen"/>, at most <see cref="NotifierOptions.SweepBudget"/> VM
-/// states, newest runs first), so a run whose ends were missed (lost message, notifier moving) is still reported. A run that
-/// ended well before this notifier started was reported by the one before (<see cref="NotifierOptions.CatchUp"/>).
+/// states, newest runs first), so a run whose ends were missed (lost message, notifier moving) is still reported. The runs
+/// reported are kept in the ledger (each is reported once); runs that ended before the ledger began are not reported.
 /// </summary>
 public sealed partial class NotifierActor
 {
@@ -23,7 +23,7 @@ public sealed partial class NotifierActor
 
     private readonly Func<Task<IActorRef>> region;
     private readonly Func<Task<IActorRef>> poolAgents;
-    private readonly DateTimeOffset started = DateTimeOffset.UtcNow;
+    private DateTimeOffset since;
     private readonly Dictionary<string, (HashSet<string> Ended, int Size, int Checks)> watched = [];
     private readonly Queue<string> watchOrder = new();
     private readonly HashSet<string> reported = [];
@@ -98,7 +98,7 @@ public sealed partial class NotifierActor
             if (run.Notice is { } notice)
             {
                 Reported(run.RunId);
-                if (notice.At >= started - options.CatchUp)
+                if (notice.At >= since)
                 {
                     NoticeTopic.Publish(Context.System, notice); // heard back on the topic (and by anyone else listening)
                 }
@@ -123,13 +123,18 @@ public sealed partial class NotifierActor
         }
     }
 
-    private void Reported(string runId)
+    private void Reported(string runId, bool persist = true)
     {
         watched.Remove(runId);
         if (reported.Add(runId))
         {
+            if (persist)
+            {
+                ledger.Tell(new RunReported(runId));
+            }
+
             reportOrder.Enqueue(runId);
-            while (reportOrder.Count > 2 * RunsWatched)
+            while (reportOrder.Count > NotifyLedgerState.ReportedKept)
             {
                 reported.Remove(reportOrder.Dequeue());
             }

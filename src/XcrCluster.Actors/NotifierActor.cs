@@ -13,9 +13,10 @@ namespace XcrCluster.Actors;
 /// from the "run-progress" topic and the VMs' entities (<see cref="NotifierActor"/>'s run part), node down/up from member
 /// events (<see cref="NodeWatch"/>), and delivers each to the targets the control plane keeps that want it: a bounded queue
 /// (the oldest dropped, logged, when full), a few deliveries at once, each retried with a doubling pause in a task off the
-/// actor, every attempt in a bounded delivery log (in memory: a notifier that moves starts a new log).
+/// actor, every attempt in a bounded delivery log. The log and the runs reported are kept in its ledger
+/// (<see cref="NotifyLedgerActor"/>, persisted), loaded before anything else is handled.
 /// </summary>
-public sealed partial class NotifierActor : ReceiveActor, IWithTimers
+public sealed partial class NotifierActor : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
     private readonly Func<Task<IActorRef>> controlPlane;
     private readonly NotifierOptions options;
@@ -26,6 +27,7 @@ public sealed partial class NotifierActor : ReceiveActor, IWithTimers
     private readonly LinkedList<DeliveryEntry> deliveries = new();
     private readonly CancellationTokenSource stopping = new();
     private int inFlight;
+    private IActorRef ledger = ActorRefs.Nobody;
 
     public NotifierActor(Func<Task<IActorRef>> controlPlane, Func<Task<IActorRef>> region, Func<Task<IActorRef>> poolAgents,
         ClusterKey key, NotifierOptions options)
@@ -37,6 +39,39 @@ public sealed partial class NotifierActor : ReceiveActor, IWithTimers
         var self = Cluster.Get(Context.System).SelfAddress;
         senders = new NoticeSenders(key, Context.System.Name, self.ToString(), options.AttemptTimeout);
         nodes = new NodeWatch(self);
+        Receive<NotifyLedgerState>(Loaded);
+        Receive<Status.Failure>(f =>
+        {
+            log.Warning("notifier: its ledger could not be read ({0}): a new delivery log, runs reported from now", f.Cause.Message);
+            Loaded(NotifyLedgerState.Empty with { Since = DateTimeOffset.UtcNow });
+        });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public IStash Stash { get; set; } = null!;
+
+    private void Loaded(NotifyLedgerState state)
+    {
+        since = state.Since ?? DateTimeOffset.UtcNow;
+        foreach (var entry in state.Log)
+        {
+            deliveries.AddLast(entry);
+        }
+
+        foreach (var run in state.Reported)
+        {
+            Reported(run, persist: false);
+        }
+
+        Become(Active);
+        Stash.UnstashAll();
+        Timers.StartPeriodicTimer("sweep", new Sweep(), options.Sweep);
+    }
+
+    private void Active()
+    {
         Receive<INotice>(notice => _ = TargetsAsync().PipeTo(Self, success: t => new Fan(notice, t), failure: e => new Unsent(notice, e)));
         Receive<Fan>(f => f.Targets.Where(t => t.Wants(f.Notice)).ToList().ForEach(t => Enqueue(t, f.Notice)));
         Receive<Unsent>(u => log.Warning("notifier: {0} not sent, the targets could not be read: {1}", u.Notice.Kind, u.Error.Message));
@@ -57,10 +92,14 @@ public sealed partial class NotifierActor : ReceiveActor, IWithTimers
         Receive<TestNotifyTarget>(t => Test(t.TargetId));
         Receive<GetDeliveryLog>(g => Sender.Tell(new DeliveryLog([.. deliveries.Take(Math.Clamp(g.Limit, 1, options.LogLimit))])));
         Receive<SubscribeAck>(_ => { });
+        Receive<Terminated>(t => t.ActorRef.Equals(ledger), _ =>
+        {
+            log.Warning("notifier: its ledger stopped (journal failure): started again in 5 s; deliveries meanwhile are not kept");
+            Timers.StartSingleTimer("ledger", new RestartLedger(), TimeSpan.FromSeconds(5));
+        });
+        Receive<RestartLedger>(_ => ledger = Context.Watch(Context.ActorOf(NotifyLedgerActor.Props(options.LogLimit))));
         Runs();
     }
-
-    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(Func<Task<IActorRef>> controlPlane, Func<Task<IActorRef>> region, Func<Task<IActorRef>> poolAgents,
         ClusterKey key, NotifierOptions options)
@@ -73,7 +112,8 @@ public sealed partial class NotifierActor : ReceiveActor, IWithTimers
         mediator.Tell(new Subscribe(RunProgressTopic.Name, Self));
         Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
-        Timers.StartPeriodicTimer("sweep", new Sweep(), options.Sweep);
+        ledger = Context.Watch(Context.ActorOf(NotifyLedgerActor.Props(options.LogLimit)));
+        ledger.Ask<NotifyLedgerState>(new GetNotifyLedger(), TimeSpan.FromSeconds(30)).PipeTo(Self);
     }
 
     protected override void PostStop()
@@ -146,6 +186,7 @@ public sealed partial class NotifierActor : ReceiveActor, IWithTimers
                 entry.Error);
         }
 
+        ledger.Tell(new DeliveryLogged(entry));
         deliveries.AddFirst(entry);
         while (deliveries.Count > options.LogLimit)
         {
@@ -180,4 +221,6 @@ public sealed partial class NotifierActor : ReceiveActor, IWithTimers
     private sealed record Delivered;
 
     private sealed record Sweep;
+
+    private sealed record RestartLedger;
 }

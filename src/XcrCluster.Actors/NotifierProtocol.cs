@@ -46,7 +46,7 @@ public sealed record NotifierOptions
 
     public int InFlight { get; init; } = 4;
 
-    /// <summary>Attempts kept in the delivery log (in memory: a notifier that moves starts a new log).</summary>
+    /// <summary>Attempts kept in the delivery log.</summary>
     public int LogLimit { get; init; } = 500;
 
     /// <summary>How often runs are checked against their VMs' entities (a run whose VM ends were missed is still reported).</summary>
@@ -54,10 +54,6 @@ public sealed record NotifierOptions
 
     /// <summary>Runs launched longer ago are no longer watched.</summary>
     public TimeSpan MaxOpen { get; init; } = TimeSpan.FromDays(1);
-
-    /// <summary>A run that ended this long before the notifier started is still reported (the time a singleton takes to move
-    /// after its node died); older ones were reported by the previous notifier.</summary>
-    public TimeSpan CatchUp { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>A run's VM that its entity never accepted (refused) counts as ended once the run is this old.</summary>
     public TimeSpan RefusedAfter { get; init; } = TimeSpan.FromMinutes(2);
@@ -74,7 +70,7 @@ public sealed record NotifierOptions
             Attempts = config.GetInt("xcr.notify.attempts", d.Attempts), FirstRetry = Time("first-retry", d.FirstRetry),
             MaxRetry = Time("max-retry", d.MaxRetry), AttemptTimeout = Time("attempt-timeout", d.AttemptTimeout),
             QueueLimit = config.GetInt("xcr.notify.queue-limit", d.QueueLimit), Sweep = Time("sweep", d.Sweep),
-            CatchUp = Time("catch-up", d.CatchUp), RefusedAfter = Time("refused-after", d.RefusedAfter),
+            RefusedAfter = Time("refused-after", d.RefusedAfter),
         };
     }
 

@@ -159,6 +159,11 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(TestDelivered)] = "test-delivered",
         [typeof(GetDeliveryLog)] = "get-delivery-log",
         [typeof(DeliveryLog)] = "delivery-log",
+        [typeof(NotifyLedgerStarted)] = "notify-ledger-started",
+        [typeof(DeliveryLogged)] = "delivery-logged",
+        [typeof(RunReported)] = "run-reported",
+        [typeof(GetNotifyLedger)] = "get-notify-ledger",
+        [typeof(NotifyLedgerState)] = "notify-ledger-state",
     };
 
     private static readonly Dictionary<string, Type> Types = Manifests.ToDictionary(p => p.Value, p => p.Key);

@@ -131,9 +131,9 @@ public sealed class NotifierTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
     [Fact]
     public async Task A_run_ended_is_made_once_every_vm_of_the_run_said_it_ended()
     {
-        var (run, vms) = await RunAsync();
         await AddAsync(Webhook("hook", "run-ended"));
         await StartAsync(Fast);
+        var (run, vms) = await RunAsync();
         var mediator = DistributedPubSub.Get(Sys).Mediator;
         await SubscribedAsync(RunProgressTopic.Name);
         foreach (var vm in vms)
@@ -147,10 +147,21 @@ public sealed class NotifierTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
     [Fact]
     public async Task A_run_whose_vm_ends_were_missed_is_reported_by_the_sweep()
     {
-        var (run, vms) = await RunAsync();
         await AddAsync(Webhook("hook", "run-ended"));
-        await StartAsync(Fast with { Sweep = TimeSpan.FromMilliseconds(300) });
+        var notifier = await StartAsync(Fast with { Sweep = TimeSpan.FromMilliseconds(300) });
+        var (run, vms) = await RunAsync();
         await AssertRunEndedAsync(run, vms);
+
+        // Another notifier (as after a move) has the run as reported in its ledger, and the log: a second run only is reported.
+        Watch(notifier);
+        Sys.Stop(notifier);
+        ExpectTerminated(notifier);
+        notifier = await StartAsync(Fast with { Sweep = TimeSpan.FromMilliseconds(300) });
+        var (second, _) = await RunAsync("run-2");
+        await Poll.UntilAsync(() => hook.Received.Count >= 2, "the second run's run-ended", TimeSpan.FromSeconds(30));
+        Assert.Equal([run.RunId, second.RunId], hook.Received.Select(d => (string)d.Json["runId"]!));
+        var log = (await notifier.Ask<DeliveryLog>(new GetDeliveryLog(10))).Entries;
+        Assert.Equal([("run-ended", "delivered"), ("run-ended", "delivered")], log.Select(e => (e.Event, e.Status)));
     }
 
     [Fact]
@@ -181,7 +192,7 @@ public sealed class NotifierTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
     private async Task AssertRunEndedAsync(RunLaunch run, string[] vms)
     {
         await Poll.UntilAsync(() => !hook.Received.IsEmpty, "run-ended", TimeSpan.FromSeconds(30));
-        var body = Assert.Single(hook.Received).Json;
+        var body = hook.Received.First().Json;
         Assert.Equal(("run-ended", "nightly", run.RunId, "partial"),
             ((string)body["event"]!, (string)body["jobName"]!, (string)body["runId"]!, (string)body["outcome"]!));
         var results = body["vms"]!.AsArray().Select(v => ((string)v!["vm"]!, (string)v["vmName"]!, (string)v["status"]!,
@@ -191,20 +202,21 @@ public sealed class NotifierTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
 
     /// <summary>A job of two VMs and a run of it recorded with the control plane, its VMs' entities showing it ended: the first
     /// VM a success, the second a failure.</summary>
-    private async Task<(RunLaunch Run, string[] Vms)> RunAsync()
+    private async Task<(RunLaunch Run, string[] Vms)> RunAsync(string runId = "run-1")
     {
         string[] vms = [Guid.NewGuid().ToString(), Guid.NewGuid().ToString()];
-        await control.Ask<Done>(new RegisterPool(new PoolRegistration("alpha", "https://192.0.2.10", "root", "x", null, true)));
-        await control.Ask<Done>(new DefineJob(new JobDefinition("job-1", "nightly", "alpha", vms,
-            [new TargetRef("alpha", Guid.NewGuid().ToString())], new ReplicationSettings()) { Schedules = [new JobSchedule("s-1")] }));
-        var run = new RunLaunch("run-1", "job-1", "s-1", vms, "manual", DateTimeOffset.UtcNow);
+        await control.Ask<IControlReply>(new RegisterPool(new PoolRegistration("alpha", "https://192.0.2.10", "root", "x", null, true),
+            Replace: true));
+        await control.Ask<Done>(new DefineJob(new JobDefinition(runId + "-job", "nightly", "alpha", vms,
+            [new TargetRef("alpha", Guid.NewGuid().ToString())], new ReplicationSettings()) { Schedules = [new JobSchedule(runId + "-s")] }));
+        var run = new RunLaunch(runId, runId + "-job", runId + "-s", vms, "manual", DateTimeOffset.UtcNow);
         await control.Ask<Done>(new RecordRun(run));
         var now = DateTimeOffset.UtcNow;
         foreach (var (vm, result) in vms.Zip([Requests.Success(run.RunId),
             Requests.Success(run.RunId) with { Status = RunStatus.Failed, Error = "boom", Targets = [] }]))
         {
-            states[vm] = new ReplicatedVmState { VmUuid = vm }.Apply(new RunStarted(vm, Requests.For(vm, "job-1", run.RunId), now))
-                .Apply(new RunFinished(vm, "job-1", result, now));
+            states[vm] = new ReplicatedVmState { VmUuid = vm }.Apply(new RunStarted(vm, Requests.For(vm, run.JobId, run.RunId), now))
+                .Apply(new RunFinished(vm, run.JobId, result, now));
         }
 
         (names[vms[0]], names[vms[1]]) = ("web01", "db01");

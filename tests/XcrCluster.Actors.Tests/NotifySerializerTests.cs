@@ -40,6 +40,12 @@ public sealed class NotifySerializerTests() : Akka.TestKit.Xunit2.TestKit(Serial
         new TestDelivered(null, "no notification target x"),
         new GetDeliveryLog(10),
         new DeliveryLog([Entry, Entry with { Attempt = 1, Status = "retrying", HttpStatus = 500, Error = "HTTP 500" }]),
+        new NotifyLedgerStarted(DateTimeOffset.UnixEpoch),
+        new DeliveryLogged(Entry),
+        new RunReported("run-1"),
+        new GetNotifyLedger(),
+        NotifyLedgerState.Empty.Apply(new NotifyLedgerStarted(DateTimeOffset.UnixEpoch), 10).Apply(new DeliveryLogged(Entry), 10)
+            .Apply(new RunReported("run-1"), 10),
     ];
 
     [Theory]
@@ -80,6 +86,20 @@ public sealed class NotifySerializerTests() : Akka.TestKit.Xunit2.TestKit(Serial
         state = state.Apply(state.Process(new RemoveNotifyTarget("mail-1")).Event!);
         Assert.Empty(state.NotifyTargets);
         Assert.IsType<NotFound>(state.Process(new RemoveNotifyTarget("mail-1")).Reply);
+    }
+
+    [Fact]
+    public void The_ledger_keeps_the_newest_entries_and_the_first_start()
+    {
+        var state = NotifyLedgerState.Empty.Apply(new NotifyLedgerStarted(DateTimeOffset.UnixEpoch), 3)
+            .Apply(new NotifyLedgerStarted(DateTimeOffset.UtcNow), 3);
+        for (var attempt = 1; attempt <= 5; attempt++)
+        {
+            state = state.Apply(new DeliveryLogged(Entry with { Attempt = attempt }), 3);
+        }
+
+        Assert.Equal(DateTimeOffset.UnixEpoch, state.Since);
+        Assert.Equal([5, 4, 3], state.Log.Select(e => e.Attempt));
     }
 
     [Fact]
