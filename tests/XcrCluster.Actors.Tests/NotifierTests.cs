@@ -208,7 +208,10 @@ public sealed class NotifierTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         await control.Ask<IControlReply>(new RegisterPool(new PoolRegistration("alpha", "https://192.0.2.10", "root", "x", null, true),
             Replace: true));
         await control.Ask<Done>(new DefineJob(new JobDefinition(runId + "-job", "nightly", "alpha", vms,
-            [new TargetRef("alpha", Guid.NewGuid().ToString())], new ReplicationSettings()) { Schedules = [new JobSchedule(runId + "-s")] }));
+            [new TargetRef("alpha", Guid.NewGuid().ToString())], new ReplicationSettings())
+        {
+            Schedules = [new JobSchedule(runId + "-s")],
+        }));
         var run = new RunLaunch(runId, runId + "-job", runId + "-s", vms, "manual", DateTimeOffset.UtcNow);
         await control.Ask<Done>(new RecordRun(run));
         var now = DateTimeOffset.UtcNow;
