@@ -87,7 +87,7 @@ public sealed class NoticeSenders(ClusterKey key, string cluster, string node, T
             "none" => SecureSocketOptions.None,
             "starttls" => SecureSocketOptions.StartTls,
             "tls" => SecureSocketOptions.SslOnConnect,
-            _ => SecureSocketOptions.StartTlsWhenAvailable,
+            _ => SecureSocketOptions.Auto, // implicit TLS on 465, else STARTTLS when the server offers it
         };
         await client.ConnectAsync(m.Host, m.Port, tls, ct).ConfigureAwait(false);
         if (m is { User.Length: > 0, EncryptedPassword: { } password })
