@@ -26,7 +26,7 @@ public static class XcrCommand
         var palettes = new[]
         {
             PoolCommands.Build(cli), InventoryCommands.Build(cli), JobCommands.Build(cli), RunCommands.Build(cli), ClusterCommands.Build(cli),
-            RecoveryCommands.Build(cli),
+            RecoveryCommands.Build(cli), NotifyCommands.Build(cli),
         };
         foreach (var command in palettes.SelectMany(p => p))
         {

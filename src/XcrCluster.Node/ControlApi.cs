@@ -66,6 +66,7 @@ public static class ControlApi
         RecoveryApi.Map(app, key);
         ClusterApi.Map(app, key);
         EventsApi.Map(app, key);
+        NotifyApi.Map(app, key);
         NodeMetrics.Map(app);
     }
 
