@@ -68,6 +68,7 @@ public static class ControlApi
         ClusterApi.Map(app, key);
         EventsApi.Map(app, key);
         LagApi.Map(app);
+        NotifyApi.Map(app, key);
         NodeMetrics.Map(app);
     }
 
