@@ -58,7 +58,7 @@ public sealed class DashboardTests : WebTest
         await Expect(Web.Page.Locator("#status")).ToContainTextAsync("started");
         var run = Web.Page.Locator($"#live .run.going:has(.vm-progress[data-vm='{vm}'])");
         await Expect(run.Locator(".progress-row .bar:not([aria-valuenow='100'])")).ToBeVisibleAsync(new() { Timeout = 60_000 });
-        await Expect(run.Locator(".progress-row").First).ToContainTextAsync("→ Local storage (beta)");
+        await Expect(run.Locator(".progress-row").First).ToContainTextAsync("→ Local storage");
         await Web.ScreenshotAsync("live-run");
         Web.Alpha.Pool.Faults.ExportBytesPerSecond = 0; // the next runs
 

@@ -72,7 +72,8 @@ function vmRows(vm, v) {
 }
 
 function diskRow(p, status) {
-  const fraction = status === 'success' ? 1 : p.total > 0 ? Math.min(1, p.bytes / p.total) : 0;
+  // Nothing to send (an idle disk's delta: total 0) is shown full, as the terminal shows it.
+  const fraction = status === 'success' || p.total === 0 ? 1 : Math.min(1, p.bytes / p.total);
   const fill = el('span');
   fill.style.width = `${(fraction * 100).toFixed(1)}%`; // CSSOM, allowed by the CSP (an inline style attribute is not)
   const disk = p.diskName || p.disk.slice(0, 8);
