@@ -189,8 +189,8 @@ public sealed class CommandTests : NodeAndPools
         Assert.Equal($"VM {vm}: success", lines[^1]);
         var progress = lines.Where(l => l.StartsWith("VM tiny01 disk ", StringComparison.Ordinal)).ToList(); // names, not uuids
         Assert.True(progress.Count >= 2, tail.Stdout);
-        Assert.All(progress,
-            l => Assert.Matches(@"^VM tiny01 disk tiny01 disk 0 -> SR Local storage: \d+\.\d/\d+\.\d MiB (\d+\.\d|-) MB/s ETA (\d+ s|-)$", l));
+        const string line = @"^VM tiny01 disk tiny01 disk 0 -> SR Local storage: \d+\.\d/\d+\.\d MiB (\d+\.\d|-) MB/s ETA (\d+ s|-)$";
+        Assert.All(progress, l => Assert.Matches(line, l));
         Assert.Matches(@": (\d+\.\d)/\1 MiB ", progress[^1]); // the last one reached the total
         Assert.Contains("VM tiny01: snapshot", lines);
         Assert.Contains("VM tiny01 -> SR Local storage: commit", lines);
