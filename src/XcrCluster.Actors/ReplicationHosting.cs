@@ -85,6 +85,18 @@ public static class ReplicationHosting
             (system, _, _) => (backoff ?? SingletonBackoff.FromConfig(system.Settings.Config)).Supervise(ControlPlaneActor.Props(), "book"),
             new ClusterSingletonOptions { Role = role });
 
+    /// <summary>The notifier singleton (<see cref="NotifierActor"/>: notices delivered to webhooks and email) on nodes with the
+    /// given role; needs the control plane, the ReplicatedVm region and the pool agents.</summary>
+    public static AkkaConfigurationBuilder WithNotifier(this AkkaConfigurationBuilder builder, ClusterKey key, string? role = null,
+        NotifierOptions? options = null)
+        => builder.WithSingleton<Notifier>("notifier", (system, registry, _) => NotifierActor.Props(() => registry.GetAsync<ControlPlane>(),
+            () => registry.GetAsync<ReplicatedVmRegion>(), () => registry.GetAsync<PoolAgents>(), key,
+            options ?? NotifierOptions.From(system.Settings.Config)), new ClusterSingletonOptions { Role = role });
+
+    /// <summary>On nodes without the control role: a proxy to the notifier singleton (the API's test and log).</summary>
+    public static AkkaConfigurationBuilder WithNotifierProxy(this AkkaConfigurationBuilder builder, string role = ControlRole)
+        => builder.WithSingletonProxy<Notifier>("notifier", new ClusterSingletonOptions { Role = role });
+
     /// <summary>This node's pool agents router (<see cref="PoolAgentsActor"/>): starts the agent singletons of the
     /// pools this node serves and routes slot requests to every pool's agent. Needs the control plane proxy. Without
     /// <paramref name="limits"/>, the bounds come from the configuration (<see cref="PoolLimitsFrom"/>). <paramref name="services"/>

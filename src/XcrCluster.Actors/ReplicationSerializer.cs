@@ -148,6 +148,22 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
         [typeof(RpoRecovered)] = "rpo-recovered",
         [typeof(NodeDown)] = "node-down",
         [typeof(NodeUp)] = "node-up",
+        [typeof(AddNotifyTarget)] = "add-notify-target",
+        [typeof(RemoveNotifyTarget)] = "remove-notify-target",
+        [typeof(GetNotifyTargets)] = "get-notify-targets",
+        [typeof(NotifyTargetList)] = "notify-target-list",
+        [typeof(NotifyTargetAdded)] = "notify-target-added",
+        [typeof(NotifyTargetRemoved)] = "notify-target-removed",
+        [typeof(TestNotice)] = "test-notice",
+        [typeof(TestNotifyTarget)] = "test-notify-target",
+        [typeof(TestDelivered)] = "test-delivered",
+        [typeof(GetDeliveryLog)] = "get-delivery-log",
+        [typeof(DeliveryLog)] = "delivery-log",
+        [typeof(NotifyLedgerStarted)] = "notify-ledger-started",
+        [typeof(DeliveryLogged)] = "delivery-logged",
+        [typeof(RunReported)] = "run-reported",
+        [typeof(GetNotifyLedger)] = "get-notify-ledger",
+        [typeof(NotifyLedgerState)] = "notify-ledger-state",
     };
 
     private static readonly Dictionary<string, Type> Types = Manifests.ToDictionary(p => p.Value, p => p.Key);
@@ -163,7 +179,7 @@ public sealed class ReplicationSerializer(ExtendedActorSystem system) : Serializ
     [
         typeof(IReplicatedVmMessage), typeof(ReplicatedVmState), typeof(IControlMessage), typeof(ControlState), typeof(ControlBook),
         typeof(SchedulerState), typeof(IPoolAgentMessage), typeof(IRunProgressMessage), typeof(INodeInfoMessage),
-        typeof(INotice),
+        typeof(INotice), typeof(INotifierMessage),
     ];
 
     public override string Manifest(object o) => Manifests.TryGetValue(o.GetType(), out var m) ? m

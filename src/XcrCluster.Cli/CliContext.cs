@@ -1,13 +1,19 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Spectre.Console;
 
 namespace XcrCluster.Cli;
 
 /// <summary>What every `xcr` command shares: the global options (--node, --token, --json), the console streams,
-/// and the two helpers each palette builds on — a command talking to a node, and printing data as lines or JSON.</summary>
-public sealed class CliContext(TextWriter output, TextWriter error, TextReader input)
+/// and the two helpers each palette builds on — a command talking to a node, and printing data as lines or JSON.
+/// <paramref name="terminal"/>: the output is this terminal (tests pass one writing to a string); by default the console
+/// when stdout is not redirected.</summary>
+public sealed class CliContext(TextWriter output, TextWriter error, TextReader input, IAnsiConsole? terminal = null)
 {
+    /// <summary>The width rows are laid out to when the terminal does not say (and for redirected lines).</summary>
+    public const int DefaultWidth = 100;
+
     public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public Option<string?> Node { get; } = new("--node") { Description = "the node's HTTP URL (default: XCR_NODE, then the local node's data directory)", Recursive = true };
@@ -70,8 +76,36 @@ public sealed class CliContext(TextWriter output, TextWriter error, TextReader i
         return 0;
     }
 
-    /// <summary>Output is the console and a terminal: live displays (progress bars) instead of lines.</summary>
-    public bool IsTerminal => ReferenceEquals(Output, Console.Out) && !Console.IsOutputRedirected;
+    /// <summary>The terminal the output is, for live displays (progress bars) instead of lines; null when redirected.</summary>
+    public IAnsiConsole? Terminal()
+    {
+        if (terminal is not null || !ReferenceEquals(Output, Console.Out) || Console.IsOutputRedirected)
+        {
+            return terminal;
+        }
+
+        if (ConsoleWidth() is null)
+        {
+            AnsiConsole.Console.Profile.Width = DefaultWidth; // Spectre's own guess would be 80: rows laid out to 100 would wrap
+        }
+
+        return AnsiConsole.Console;
+    }
+
+    /// <summary>The terminal's width now (it may be resized while a run goes), else <see cref="DefaultWidth"/>.</summary>
+    public int TerminalWidth() => terminal?.Profile.Width ?? (ReferenceEquals(Output, Console.Out) ? ConsoleWidth() : null) ?? DefaultWidth;
+
+    private static int? ConsoleWidth()
+    {
+        try
+        {
+            return Console.IsOutputRedirected || Console.WindowWidth <= 0 ? null : Console.WindowWidth;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>A path segment from user input.</summary>
     public static string Segment(string? value) => Uri.EscapeDataString(value ?? "");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Spectre.Console;
 using XcrCluster.Domain;
 using XcrCluster.Domain.Control;
 
@@ -59,7 +60,7 @@ public static class JobCommands
             "wait for the end; exit 0 when every VM succeeded, 2 when some were skipped or failed, 1 when all failed" };
         var runSchedule = new Option<string?>("--schedule") { Description =
             "the schedule whose settings and restore points the run uses (default: the job's first)" };
-        var jobRun = cli.Api("run", "run a job now", async (r, client) =>
+        var jobRun = cli.Api("run", "run a job now", async (r, client, ct) =>
         {
             var id = Uri.EscapeDataString(r.GetValue(jobId)!);
             var accepted = await client.PostAsync(
@@ -73,6 +74,12 @@ public static class JobCommands
             if (!r.GetValue(wait))
             {
                 return await cli.Print(r, accepted, d => [$"run {runId}"]);
+            }
+
+            if (!r.GetValue(cli.Json) && cli.Terminal() is { } terminal
+                && !await FollowAsync(client, runId, terminal, cli.TerminalWidth, ct))
+            {
+                return 130; // Ctrl-C: the run goes on without us
             }
 
             JsonNode run;
@@ -126,6 +133,27 @@ public static class JobCommands
         yield return new Command("job", "jobs") { jobCreate, XoJobCommands.Import(cli), jobShow, jobRun, jobList, jobEnable, jobDisable,
             jobSet, jobDelete, ScheduleCommands.Build(cli, jobId) };
         yield return RpoCommands.Build(cli);
+    }
+
+    /// <summary>On a terminal, `job run --wait` shows what `run tail` shows until the run ends. Ctrl-C leaves the run going;
+    /// a stream the node refuses or ends early only means no live display: the books still give the result (false: Ctrl-C).</summary>
+    private static async Task<bool> FollowAsync(NodeClient client, string runId, IAnsiConsole terminal, Func<int> width,
+        CancellationToken ct)
+    {
+        try
+        {
+            await ProgressDisplay.LiveAsync(terminal, client.EventsAsync($"/api/runs/{CliContext.Segment(runId)}/events", ct), width,
+                ended: false);
+        }
+        catch (CliException)
+        {
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>POOL:SR-UUID as given, or an SR uuid alone whose pool the live inventory of the registered pools names.</summary>

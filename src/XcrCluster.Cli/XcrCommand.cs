@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Spectre.Console;
 
 namespace XcrCluster.Cli;
 
@@ -15,14 +16,17 @@ public static class XcrCommand
         + "cluster show|tail|leave|down|down-unreachable, sharding regions|region-stats, demo) [--json] [--node URL] [--token T]; "
         + "xcr --help";
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TextReader input)
+    /// <summary>Runs xcr; <paramref name="terminal"/>: the terminal the output goes to (by default the console's, when not
+    /// redirected).</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TextReader input,
+        IAnsiConsole? terminal = null)
     {
-        var cli = new CliContext(output, error, input);
+        var cli = new CliContext(output, error, input, terminal);
         var root = new RootCommand("xcr: incremental replication of XCP-ng / XenServer VMs") { cli.Node, cli.Token, cli.Json };
         var palettes = new[]
         {
             PoolCommands.Build(cli), InventoryCommands.Build(cli), JobCommands.Build(cli), RunCommands.Build(cli), ClusterCommands.Build(cli),
-            RecoveryCommands.Build(cli),
+            RecoveryCommands.Build(cli), NotifyCommands.Build(cli),
         };
         foreach (var command in palettes.SelectMany(p => p))
         {

@@ -29,9 +29,10 @@ public static class ControlApi
             return context.HttpContext.Response.WriteAsJsonAsync(new { error = $"{status} {ReasonPhrases.GetReasonPhrase(status)}" });
         });
         HealthApi.Use(app); // before the token: probes hold none
+        WebUi.Use(app, tokens); // the dashboard's login page and static code; its pages need the session cookie
         app.Use(async (context, next) =>
         {
-            if (!tokens.Accepts(context.Request.Headers.Authorization.ToString()))
+            if (!tokens.Accepts(context.Request.Headers.Authorization.ToString()) && !WebSession.Admits(context, tokens))
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 context.Response.Headers.WWWAuthenticate = "Bearer";
@@ -67,6 +68,8 @@ public static class ControlApi
         RecoveryApi.Map(app, key);
         ClusterApi.Map(app, key);
         EventsApi.Map(app, key);
+        LagApi.Map(app);
+        NotifyApi.Map(app, key);
         NodeMetrics.Map(app);
     }
 

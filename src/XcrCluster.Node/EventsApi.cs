@@ -173,8 +173,8 @@ public static class EventsApi
     private static object Progress(RunProgress p, ProgressRates rates)
     {
         var (bytesPerSecond, etaSeconds) = rates.Observe(p);
-        return new { runId = p.RunId, jobId = p.JobId, vm = p.VmUuid, disk = p.Disk, diskName = p.DiskName, sr = p.Sr, bytes = p.Bytes,
-            total = p.Total, bytesPerSecond, etaSeconds, phase = p.Phase, at = p.At };
+        return new { runId = p.RunId, jobId = p.JobId, vm = p.VmUuid, vmName = p.VmName, disk = p.Disk, diskName = p.DiskName, sr = p.Sr,
+            srName = p.SrName, bytes = p.Bytes, total = p.Total, bytesPerSecond, etaSeconds, phase = p.Phase, at = p.At };
     }
 
     /// <summary>text/event-stream on a response: one event or comment at a time, flushed; a client that left ends

@@ -52,6 +52,17 @@ public sealed class NodeTokens(string dataDir)
         }
     }
 
+    /// <summary>Runs <paramref name="use"/> on the current token only (never the previous one): what web sessions are
+    /// signed with, so a rotation ends every session at once.</summary>
+    internal T WithCurrent<T>(Func<byte[], T> use)
+    {
+        lock (sync)
+        {
+            Refresh();
+            return use(current);
+        }
+    }
+
     /// <summary>A new token in DIR/token; the old one stays valid for <paramref name="keepPrevious"/> (zero: not at all).
     /// Returns the new token.</summary>
     public static string Rotate(string dataDir, TimeSpan keepPrevious)

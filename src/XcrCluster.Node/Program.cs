@@ -110,12 +110,13 @@ builder.Services.AddAkka("xcr", (akka, services) =>
         akka.WithSqlPersistence(provider, options.Postgres is null ? NodeFiles.PrivateSqlite(connection) : connection)
             .WithControlPlane(ReplicationHosting.ControlRole)
             .WithScheduler(ReplicationHosting.ControlRole)
+            .WithNotifier(key, ReplicationHosting.ControlRole)
             .WithReplicatedVms(executor, ReplicationHosting.ControlRole, new AgentChainReader(() => Registry().GetAsync<PoolAgents>()));
     }
     else
     {
         // A node near a pool: agents only, no journal; the books are kept on the control nodes.
-        akka.WithControlPlaneProxy().WithReplicatedVmProxy();
+        akka.WithControlPlaneProxy().WithReplicatedVmProxy().WithNotifierProxy();
     }
 
     if (options.SeedNodes.Count == 0)

@@ -5,7 +5,8 @@ namespace XcrCluster.Replication;
 /// <summary>The progress of one disk's export to its targets, reported as the run's own <see cref="RunProgress"/> samples
 /// (<paramref name="run"/> stamped with the disk, the SR, the bytes and the time): one <see cref="Lane"/> per target SR,
 /// each reporting at most every <see cref="Interval"/> (and always when it reaches the total).</summary>
-public sealed class DiskProgress(IProgress<RunProgress> sink, RunProgress run, string disk, string diskName, IReadOnlyList<string> srs,
+public sealed class DiskProgress(IProgress<RunProgress> sink, RunProgress run, string disk, string diskName,
+    IReadOnlyList<(string Uuid, string Name)> srs,
     TimeProvider? time = null)
 {
     /// <summary>At most 4 reports a second per disk and target.</summary>
@@ -26,8 +27,9 @@ public sealed class DiskProgress(IProgress<RunProgress> sink, RunProgress run, s
         return lanes;
     }
 
-    private void Report(string sr, long bytes, long total)
-        => sink.Report(run with { Disk = disk, DiskName = diskName, Sr = sr, Bytes = bytes, Total = total, Phase = RunPhase.Export,
+    private void Report((string Uuid, string Name) sr, long bytes, long total)
+        => sink.Report(run with { Disk = disk, DiskName = diskName, Sr = sr.Uuid, SrName = sr.Name, Bytes = bytes, Total = total,
+            Phase = RunPhase.Export,
             At = clock.GetUtcNow() });
 
     /// <summary>Counts one target's blocks. Called from that target's stream stage only (one thread at a time), so
@@ -35,12 +37,12 @@ public sealed class DiskProgress(IProgress<RunProgress> sink, RunProgress run, s
     public sealed class Lane
     {
         private readonly DiskProgress owner;
-        private readonly string sr;
+        private readonly (string Uuid, string Name) sr;
         private readonly long total;
         private long bytes;
         private long last;
 
-        internal Lane(DiskProgress owner, string sr, long total)
+        internal Lane(DiskProgress owner, (string Uuid, string Name) sr, long total)
         {
             this.owner = owner;
             this.sr = sr;

@@ -116,7 +116,7 @@ public sealed class RunTransfer(Pool source, IReadOnlyList<ITargetSpec> specs, I
         }, ct)).ToList();
         using var inFlight = TransferMetrics.Track(source.Name);
         var disk = progress is { } sink ? new DiskProgress(sink, sample, liveUuid ?? vdi.Uuid, vdi.NameLabel,
-            [.. lanes.Select(l => targets[l.Index].SrUuid)], log.Clock) : null;
+            [.. lanes.Select(l => (targets[l.Index].SrUuid, targets[l.Index].SrName))], log.Clock) : null;
         var errors = await BlockFanOut.CopyAsync(export.Content, imports, materializer, ct, throttle, disk).ConfigureAwait(false);
         return [.. errors.Select((e, k) => (e, sent[k]))];
     }

@@ -140,7 +140,7 @@ public sealed partial class VmReplication
     {
         if (result.Error is null)
         {
-            Report(run, RunPhase.Commit, target.SrUuid);
+            Report(run, RunPhase.Commit, target);
             try
             {
                 var (vm, restorePoint) = await log.StepAsync("target snapshot", () => target.CommitAsync(commit), target.SrUuid)

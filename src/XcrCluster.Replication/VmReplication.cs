@@ -84,10 +84,13 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
     /// <summary>The run's result as the entity, the API and `xcr` take it: full when any disk was sent whole (or none was
     /// reached).</summary>
     /// <summary>A progress sample of this run (VM-wide, or of one target SR).</summary>
-    private RunProgress Sample(Run run, string phase, string? sr = null)
-        => new(RunId, job.JobId, run.VmUuid, null, null, sr, 0, 0, phase, log.Now);
+    private RunProgress Sample(Run run, string phase, ITargetSide? sr = null)
+        => new(RunId, job.JobId, run.VmUuid, null, null, sr?.SrUuid, 0, 0, phase, log.Now)
+        {
+            VmName = run.SideIfChecked?.Vm.NameLabel, SrName = sr?.SrName,
+        };
 
-    private void Report(Run run, string phase, string? sr = null, string? snapshot = null)
+    private void Report(Run run, string phase, ITargetSide? sr = null, string? snapshot = null)
         => Progress?.Report(Sample(run, phase, sr) with { Snapshot = snapshot });
 
     private RunResult Report(Run run, RunStatus status, string? error)

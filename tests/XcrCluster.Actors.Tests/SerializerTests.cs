@@ -161,7 +161,7 @@ public sealed class SerializerTests : Akka.TestKit.Xunit2.TestKit
                 ],
             }),
             new RunProgress("run-1", "job-1", "vm-1", "vdi-1", "disk 0", "sr-1", 12L << 20, 32L << 20, RunPhase.Export,
-                DateTimeOffset.UnixEpoch),
+                DateTimeOffset.UnixEpoch) { VmName = "web01", SrName = "Local storage" },
             new RunProgress("run-1", "job-1", "vm-1", null, null, null, 0, 0, RunPhase.Snapshot, DateTimeOffset.UnixEpoch),
             new RunEnded("run-1", "vm-1", "success"),
             new Domain.Notify.RunEndedNotice("job-1", "nightly", "run-1", "by hand", "partial", DateTimeOffset.UnixEpoch,

@@ -187,12 +187,14 @@ public sealed class CommandTests : NodeAndPools
         Assert.True(tail.Code == 0, tail.Stdout + tail.Stderr);
         var lines = tail.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal($"VM {vm}: success", lines[^1]);
-        var progress = lines.Where(l => l.StartsWith($"VM {vm} disk ", StringComparison.Ordinal)).ToList();
+        var progress = lines.Where(l => l.StartsWith("VM tiny01 disk ", StringComparison.Ordinal)).ToList(); // names, not uuids
         Assert.True(progress.Count >= 2, tail.Stdout);
-        Assert.All(progress, l => Assert.Matches($@"^VM {vm} disk .+ -> SR {sr}: \d+\.\d/\d+\.\d MiB (\d+\.\d|-) MB/s ETA (\d+ s|-)$", l));
+        const string line = @"^VM tiny01 disk tiny01 disk 0 -> SR Local storage: \d+\.\d/\d+\.\d MiB (\d+\.\d|-) MB/s ETA (\d+ s|-)$";
+        Assert.All(progress, l => Assert.Matches(line, l));
         Assert.Matches(@": (\d+\.\d)/\1 MiB ", progress[^1]); // the last one reached the total
-        Assert.Contains($"VM {vm}: snapshot", lines);
-        Assert.Contains($"VM {vm} -> SR {sr}: commit", lines);
+        Assert.Contains("VM tiny01: snapshot", lines);
+        Assert.Contains("VM tiny01 -> SR Local storage: commit", lines);
+        Assert.DoesNotContain(sr, tail.Stdout);
 
         // Once the books have it, a tail of the finished run replies at once from them, as lines or JSON.
         await Poll.UntilAsync(async () => (await XcrAsync("", "run", "show", runId))

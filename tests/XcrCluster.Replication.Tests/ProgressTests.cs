@@ -47,6 +47,13 @@ public sealed class ProgressTests
         Assert.Equal(report.SourceSnapshotUuid, Assert.Single(reports, r => r.Sample.Snapshot is not null).Sample.Snapshot);
         Assert.Equal(targets.Select(t => t.SrUuid).Order(), reports.Where(r => r.Sample.Phase == RunPhase.Commit).Select(r => r.Sample.Sr!).Order());
 
+        // Names for people beside the uuids: the VM's on every sample (each comes after the source VM is read), the SR's on
+        // every sample of one SR.
+        Assert.All(reports, r => Assert.Equal("big01", r.Sample.VmName));
+        var srNames = new Dictionary<string, string> { [targets[0].SrUuid] = "Local storage", [targets[1].SrUuid] = "Second storage" };
+        Assert.All(reports.Where(r => r.Sample.Sr is not null), r => Assert.Equal(srNames[r.Sample.Sr!], r.Sample.SrName));
+        Assert.Contains(reports, r => r.Sample is { Phase: RunPhase.Commit, SrName: "Second storage" });
+
         var live = (await pools.Source.DisksAsync(vm)).Select(d => d.Vdi.Uuid).Order().ToList();
         var lanes = reports.Where(r => r.Sample.Phase == RunPhase.Export).GroupBy(r => (r.Sample.Disk, r.Sample.Sr)).ToList();
         Assert.Equal(live.Count * targets.Length, lanes.Count);

@@ -22,6 +22,9 @@ public sealed record ControlState
 
     public ImmutableSortedSet<string> KnownVms { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 
+    /// <summary>Where notices go (<see cref="Notifiers"/>), by id.</summary>
+    public ImmutableDictionary<string, NotifyTarget> NotifyTargets { get; init; } = ImmutableDictionary<string, NotifyTarget>.Empty;
+
     public (IControlEvent? Event, IControlReply Reply) Process(IControlRequest command) => command switch
     {
         RegisterPool r when PoolInvalid(r.Pool) is { } bad => (null, new Refused(bad)),
@@ -77,6 +80,7 @@ public sealed record ControlState
         GetJob g => (null, new JobReply(Jobs.GetValueOrDefault(g.Id))),
         GetJobs => (null, new JobList([.. Jobs.Values.OrderBy(j => j.Id, StringComparer.Ordinal)])),
         GetKnown => (null, new Known([.. KnownVms], Runs)),
+        AddNotifyTarget or RemoveNotifyTarget or GetNotifyTargets => Notifiers.Process(this, command),
         _ => (null, new Refused($"unknown command {command.GetType().Name}")),
     };
 
@@ -117,6 +121,7 @@ public sealed record ControlState
             Recoveries = (Recoveries.Count >= RecoveriesKept ? Recoveries.RemoveAt(0) : Recoveries).Add(r.Record),
         },
         VmForgotten f => this with { KnownVms = KnownVms.Remove(f.Vm) },
+        NotifyTargetAdded or NotifyTargetRemoved => this with { NotifyTargets = Notifiers.Apply(NotifyTargets, e) },
         _ => this,
     };
 

@@ -29,6 +29,13 @@ public sealed record RunProgress(string RunId, string JobId, string VmUuid, stri
     /// <summary>Set once the source snapshot is taken (a second <see cref="RunPhase.Snapshot"/> sample): the run's first
     /// milestone, what an interrupted run left on the source pool.</summary>
     public string? Snapshot { get; init; }
+
+    /// <summary>The source VM's name label once the run has read it (null before, and from nodes older than it): what
+    /// people read in progress displays, the uuid staying the key.</summary>
+    public string? VmName { get; init; }
+
+    /// <summary>The name label of <see cref="Sr"/>, when a sample has one.</summary>
+    public string? SrName { get; init; }
 }
 
 /// <summary>The VM's part of the run ended with this status (success, skipped, failure).</summary>
