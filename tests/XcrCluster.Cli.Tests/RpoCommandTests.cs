@@ -18,8 +18,8 @@ public sealed class RpoCommandTests : RecoveryTest
         var show = JsonNode.Parse(await OkAsync("job", "show", jobId))!;
         Assert.Equal("00:00:10", show["rpo"]!.GetValue<string>());
         Assert.Equal("02:00:00", show["schedules"]![1]!["rpo"]!.GetValue<string>());
-        var created = await OkAsync("job", "create", "halted", "--pool", "alpha", "--smart", "pool=alpha,power=Halted", "--sr", $"beta:{sr}",
-            "--cron", "0 3 * * *", "--rpo", "1h", "--disabled");
+        var created = await OkAsync("job", "create", "halted", "--pool", "alpha", "--smart", "pool=alpha,power=Halted",
+            "--sr", $"beta:{sr}", "--cron", "0 3 * * *", "--rpo", "1h", "--disabled");
         var smartJob = created.Split('\n')[0]["job ".Length..].Trim();
         Assert.Equal("01:00:00", JsonNode.Parse(await OkAsync("job", "show", smartJob))!["rpo"]!.GetValue<string>());
 

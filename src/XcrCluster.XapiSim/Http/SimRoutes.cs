@@ -52,7 +52,9 @@ internal static class SimRoutes
         });
         app.MapGet("/sim/guest-write/continuous", () => Results.Json(streams.List()));
         app.MapDelete("/sim/guest-write/continuous", async (string vm) =>
-            await streams.StopAsync(vm) is { } stopped ? Results.Json(stopped) : Results.NotFound(new { error = $"no writer for VM {vm}" }));
+            await streams.StopAsync(vm) is { } stopped
+                ? Results.Json(stopped)
+                : Results.NotFound(new { error = $"no writer for VM {vm}" }));
         app.MapGet("/sim/checksum", (string vdi) => Xapi(() => new { vdi, sha256 = GuestWorkload.Checksum(pool, vdi) }));
         app.MapPost("/sim/collector", (CollectorSwitch request) =>
         {
