@@ -17,16 +17,19 @@ public static class RpoSweep
 {
     private const int AsksInFlight = 32;
 
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
-
-    public sealed record Parts(IActorRef ControlPlane, IActorRef Region, IActorRef PoolAgents);
+    /// <summary>The cluster parts asked; <see cref="Wait"/> bounds each ask (the node's --ask-timeout for /api/rpo: a
+    /// control plane that does not answer is its 503 in that time).</summary>
+    public sealed record Parts(IActorRef ControlPlane, IActorRef Region, IActorRef PoolAgents)
+    {
+        public TimeSpan Wait { get; init; } = TimeSpan.FromSeconds(10);
+    }
 
     public sealed record Result(IReadOnlyList<RpoLag> Rows, IReadOnlyList<RpoStart> Due, bool AnyRpo);
 
     public static async Task<Result> RunAsync(Parts parts, RpoInventories inventories, DateTimeOffset now, bool plan)
     {
-        var jobs = (await parts.ControlPlane.Ask<JobList>(new GetJobs(), AskTimeout).ConfigureAwait(false)).Jobs;
-        var known = await parts.ControlPlane.Ask<Known>(new GetKnown(), AskTimeout).ConfigureAwait(false);
+        var jobs = (await parts.ControlPlane.Ask<JobList>(new GetJobs(), parts.Wait).ConfigureAwait(false)).Jobs;
+        var known = await parts.ControlPlane.Ask<Known>(new GetKnown(), parts.Wait).ConfigureAwait(false);
         var knownVms = known.Vms.ToHashSet(StringComparer.Ordinal);
         var views = new List<(JobDefinition Job, IReadOnlyList<string> Chosen, IReadOnlyList<string> All, PoolInventory? Inventory)>();
         foreach (var job in jobs)
@@ -39,7 +42,7 @@ public static class RpoSweep
         }
 
         var asked = views.SelectMany(v => v.All).Where(knownVms.Contains).Distinct();
-        var states = await StatesAsync(parts.Region, asked).ConfigureAwait(false);
+        var states = await StatesAsync(parts.Region, asked, parts.Wait).ConfigureAwait(false);
         var rows = new List<RpoLag>();
         var due = new List<RpoStart>();
         var starting = new HashSet<string>(StringComparer.Ordinal);
@@ -65,14 +68,15 @@ public static class RpoSweep
         return new Result(RpoLag.Sorted(rows), due, jobs.Any(j => RpoRules.Target(j, now)?.From == RpoRules.FromRpo));
     }
 
-    private static async Task<Dictionary<string, ReplicatedVmState>> StatesAsync(IActorRef region, IEnumerable<string> vms)
+    private static async Task<Dictionary<string, ReplicatedVmState>> StatesAsync(IActorRef region, IEnumerable<string> vms,
+        TimeSpan wait)
     {
         var states = new System.Collections.Concurrent.ConcurrentDictionary<string, ReplicatedVmState>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(vms, new ParallelOptions { MaxDegreeOfParallelism = AsksInFlight }, async (vm, ct) =>
         {
             try
             {
-                states[vm] = await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), AskTimeout, ct).ConfigureAwait(false);
+                states[vm] = await region.Ask<ReplicatedVmState>(new GetVmStatus(vm), wait, ct).ConfigureAwait(false);
             }
             catch (AskTimeoutException)
             {

@@ -20,16 +20,8 @@ public static class RpoApi
         => app.MapGet("/api/rpo", async (ActorRegistry registry) =>
         {
             var parts = new RpoSweep.Parts(await registry.GetAsync<ControlPlane>(), await registry.GetAsync<ReplicatedVmRegion>(),
-                await registry.GetAsync<PoolAgents>());
-            RpoSweep.Result result;
-            try
-            {
-                result = await RpoSweep.RunAsync(parts, Inventories, DateTimeOffset.UtcNow, plan: false);
-            }
-            catch (AskTimeoutException)
-            {
-                throw new PartTimeoutException("the control plane", TimeSpan.FromSeconds(10));
-            }
+                await registry.GetAsync<PoolAgents>()) { Wait = ControlApi.AskTimeout };
+            var result = await RpoSweep.RunAsync(parts, Inventories, DateTimeOffset.UtcNow, plan: false);
 
             return Results.Json(result.Rows.Select(r => new
             {
