@@ -18,6 +18,9 @@ namespace XcrCluster.Actors;
 /// </summary>
 public sealed partial class NotifierActor : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
+    /// <summary>Messages kept while the ledger loads; beyond this they are dropped with a warning.</summary>
+    public const int StashLimit = 10_000;
+
     private readonly Func<Task<IActorRef>> controlPlane;
     private readonly NotifierOptions options;
     private readonly NoticeSenders senders;
@@ -27,6 +30,7 @@ public sealed partial class NotifierActor : ReceiveActor, IWithTimers, IWithUnbo
     private readonly LinkedList<DeliveryEntry> deliveries = new();
     private readonly CancellationTokenSource stopping = new();
     private int inFlight;
+    private int stashed;
     private IActorRef ledger = ActorRefs.Nobody;
 
     public NotifierActor(Func<Task<IActorRef>> controlPlane, Func<Task<IActorRef>> region, Func<Task<IActorRef>> poolAgents,
@@ -45,7 +49,24 @@ public sealed partial class NotifierActor : ReceiveActor, IWithTimers, IWithUnbo
             log.Warning("notifier: its ledger could not be read ({0}): a new delivery log, runs reported from now", f.Cause.Message);
             Loaded(NotifyLedgerState.Empty with { Since = DateTimeOffset.UtcNow });
         });
-        ReceiveAny(_ => Stash.Stash());
+        ReceiveAny(message =>
+        {
+            // While the ledger loads (30 s at most) only what matters waits, and only so much of it: progress samples
+            // are dropped (only ends count, and a run whose ends are lost is found by the sweep), the rest bounded.
+            if (message is RunProgress)
+            {
+                return;
+            }
+
+            if (stashed++ < StashLimit)
+            {
+                Stash.Stash();
+            }
+            else
+            {
+                log.Warning("notifier: {0} dropped while its ledger loads (more than {1} waiting)", message.GetType().Name, StashLimit);
+            }
+        });
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
