@@ -45,7 +45,7 @@ public static class FanOutBench
                 image.Position = 0;
                 var sinks = memory.Take(targets).ToList();
                 sinks.ForEach(m => m.Position = 0);
-                var imports = sinks.Select(sink => (BlockFanOut.TargetSink)(shape => Task.FromResult(ImportSink.Create(shape, async (body, _, ct) => await body.CopyToAsync(sink, 1 << 20, ct), CancellationToken.None)))).ToList();
+                var imports = sinks.Select(sink => (BlockFanOut.TargetSink)(shape => Task.FromResult(ImportSink.Create(shape, (writeBody, _, ct) => writeBody(sink, ct), CancellationToken.None)))).ToList();
                 var errors = await BlockFanOut.CopyAsync(image, imports, materializer, CancellationToken.None);
                 if (errors.FirstOrDefault(e => e is not null) is { } error)
                 {
@@ -67,7 +67,7 @@ public static class FanOutBench
                 BlockFanOut.TargetSink remote = shape =>
                 {
                     var ticket = receiver.Expect(Guid.NewGuid().ToString("N"),
-                        ImportSink.Create(shape, async (body, _, ct) => await body.CopyToAsync(memory[0], 1 << 20, ct),
+                        ImportSink.Create(shape, (writeBody, _, ct) => writeBody(memory[0], ct),
                             CancellationToken.None));
                     return Task.FromResult(ChannelSender.Sink(new TcpChannelTransport(near), ticket).MapMaterializedValue(t => (Task)t));
                 };

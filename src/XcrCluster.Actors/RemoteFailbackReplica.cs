@@ -46,10 +46,10 @@ public sealed class RemoteFailbackReplica(string pool, IActorRef poolAgents, Cha
     private async Task<DeltaBack.Delta> ReceiveAsync(FailbackDeltaShape shaped, string pointVdi, CancellationToken ct)
     {
         var path = Path.Combine(Path.GetTempPath(), $"xcr-failback-{Guid.NewGuid():N}.vhd");
-        var sink = ImportSink.Create(shaped.Shape, async (body, _, token) =>
+        var sink = ImportSink.Create(shaped.Shape, async (writeBody, _, token) =>
         {
             await using var file = File.Create(path);
-            await body.CopyToAsync(file, token).ConfigureAwait(false);
+            await writeBody(file, token).ConfigureAwait(false);
         }, ct);
         var ticket = receiver.Expect($"failback/{Guid.NewGuid():N}/{shaped.Userdevice}", sink);
         try

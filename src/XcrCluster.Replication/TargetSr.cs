@@ -41,9 +41,9 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
     public bool HasBase(string snapshotVdiUuid) => replica.Bases.ContainsKey(snapshotVdiUuid);
 
     public BlockFanOut.TargetSink ImportTo(string targetDisk, Action<long> imported, CancellationToken ct)
-        => shape => Task.FromResult(ImportSink.Create(shape, async (body, length, token) =>
+        => shape => Task.FromResult(ImportSink.Create(shape, async (writeBody, length, token) =>
         {
-            await Pool.Client.ImportVdiAsync(targetDisk, body, length, VdiFormat.Vhd, ct: token).ConfigureAwait(false);
+            await Pool.Client.ImportVdiAsync(targetDisk, writeBody, length, VdiFormat.Vhd, ct: token).ConfigureAwait(false);
             imported(length);
         }, ct));
 

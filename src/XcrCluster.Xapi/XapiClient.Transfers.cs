@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using XcrCluster.Xapi.Transport;
 
 namespace XcrCluster.Xapi;
@@ -92,24 +91,39 @@ public sealed partial class XapiClient
     /// PUT /import_raw_vdi with an exact Content-Length (XAPI refuses chunked uploads) from any stream, tied to
     /// a task; returns the VDI ref the task reports. A peer that stops reading fails after the stall timeout.
     /// </summary>
-    public async Task<string> ImportVdiAsync(string vdi, Stream content, long length, VdiFormat format, Action<long>? progress = null,
+    public Task<string> ImportVdiAsync(string vdi, Stream content, long length, VdiFormat format, Action<long>? progress = null,
         CancellationToken ct = default)
+        => ImportVdiAsync(vdi, (body, token) => content.CopyToAsync(body, 1 << 20, token), length, format, progress, ct);
+
+    /// <summary>
+    /// PUT /import_raw_vdi whose body <paramref name="writeBody"/> writes onto the request stream itself, exactly
+    /// <paramref name="length"/> bytes (XAPI refuses chunked uploads; the HTTP stack checks the count): the caller's
+    /// buffers reach the socket without a copy of ours. Tied to a task; returns the VDI ref the task reports. The
+    /// stall guard is on the request: nothing written for the stall timeout (a peer that stops reading, or a body
+    /// with nothing to write) fails it with a <see cref="TimeoutException"/>.
+    /// </summary>
+    public async Task<string> ImportVdiAsync(string vdi, Func<Stream, CancellationToken, Task> writeBody, long length, VdiFormat format,
+        Action<long>? progress = null, CancellationToken ct = default)
     {
         var task = await CreateTaskAsync($"xcr import {vdi}", "", ct).ConfigureAwait(false);
         try
         {
             var url = TransferUrl("import_raw_vdi/", $"vdi={Uri.EscapeDataString(vdi)}&format={Format(format)}", task);
-            await using var guard = new StallGuardStream(content, options.StallTimeout, $"import into VDI {vdi}", progress,
+            // The guard exists (and watches) from before the connection opens; the request stream joins it once open.
+            var request = new LateStream();
+            await using var guard = new StallGuardStream(request, options.StallTimeout, $"import into VDI {vdi}", progress,
                 leaveOpen: true);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, guard.Token);
-            var body = new StreamContent(guard, 1 << 20);
-            body.Headers.ContentLength = length;
-            body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = body };
-            request.Headers.ExpectContinue = false;
+            var body = new PushContent((stream, token) =>
+            {
+                request.Target = stream;
+                return writeBody(guard, token);
+            }, length);
+            var message = new HttpRequestMessage(HttpMethod.Put, url) { Content = body };
+            message.Headers.ExpectContinue = false;
             try
             {
-                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token)
+                using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, linked.Token)
                     .ConfigureAwait(false);
                 if (response.StatusCode != HttpStatusCode.OK)
                 {
@@ -122,7 +136,7 @@ public sealed partial class XapiClient
                         linked.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (guard.HasStalled && !ct.IsCancellationRequested
-                && e is OperationCanceledException or HttpRequestException or IOException)
+                && e is OperationCanceledException or HttpRequestException or IOException or TimeoutException)
             {
                 throw guard.StallError();
             }

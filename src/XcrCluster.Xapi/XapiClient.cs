@@ -255,6 +255,16 @@ public sealed partial class XapiClient : IAsyncDisposable
             AutomaticDecompression = System.Net.DecompressionMethods.None,
             UseCookies = false,
         };
+        if (options.ConnectionWrapper is { } wrap)
+        {
+            handler.ConnectCallback = async (context, ct) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                await socket.ConnectAsync(context.DnsEndPoint, ct).ConfigureAwait(false);
+                return wrap(new NetworkStream(socket, ownsSocket: true));
+            };
+        }
+
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => tls.Validate(certificate, errors);
         var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         http.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", options.UserAgent);

@@ -42,6 +42,9 @@ public sealed record XapiClientOptions
     /// <see cref="ProcessUserAgent"/> once it knows its cluster address, so a pool's logs tell which node read or wrote.</summary>
     public string UserAgent { get; init; } = ProcessUserAgent;
 
+    /// <summary>Tests only: wraps each connection's stream (what the HTTP stack writes to the socket).</summary>
+    internal Func<Stream, Stream>? ConnectionWrapper { get; init; }
+
     /// <summary>The User-Agent of clients made without one: <c>xcr/VERSION</c> until the process names itself.</summary>
     public static string ProcessUserAgent { get; set; } = $"xcr/{typeof(XapiClientOptions).Assembly.GetName().Version?.ToString(3)}";
 }

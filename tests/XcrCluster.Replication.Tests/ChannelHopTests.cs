@@ -49,11 +49,11 @@ public sealed class ChannelHopTests : IAsyncLifetime
         var remote = new MemoryStream();
         BlockFanOut.TargetSink[] targets =
         [
-            shape => Task.FromResult(ImportSink.Create(shape, (body, _, ct) => body.CopyToAsync(local, ct), default)),
+            shape => Task.FromResult(ImportSink.Create(shape, (writeBody, _, ct) => writeBody(local, ct), default)),
             shape =>
             {
                 // The far node's agent expects the transfer and imports with the same sink; the near node sends.
-                var ticket = receiver.Expect("disk-0", ImportSink.Create(shape, (body, _, ct) => body.CopyToAsync(remote, ct), default));
+                var ticket = receiver.Expect("disk-0", ImportSink.Create(shape, (writeBody, _, ct) => writeBody(remote, ct), default));
                 return Task.FromResult(ChannelSender.Sink(new TcpChannelTransport(near), ticket).MapMaterializedValue(t => (Task)t));
             },
         ];

@@ -8,7 +8,8 @@ namespace XcrCluster.Replication.Tests;
 
 /// <summary>An import sink opens its import (XAPI task and HTTP request) when its stream starts: a sink made and
 /// never run, or whose stream fails before the first block, opens none; a run opens exactly one, with the exact
-/// length.</summary>
+/// length. The body is written from each block's own buffer, and every block the sink took goes back exactly once
+/// (ImportSinkCopyTests).</summary>
 public sealed class ImportSinkTests : IAsyncLifetime
 {
     private const int BlockSize = VhdConstants.DefaultBlockSize;
@@ -24,10 +25,10 @@ public sealed class ImportSinkTests : IAsyncLifetime
         var shape = new VhdShape(4L * BlockSize, [0, 2], null, BlockSize);
         var opened = 0;
         var imported = new MemoryStream();
-        ImportSink.ImportAsync import = async (body, length, ct) =>
+        ImportSink.ImportAsync import = async (writeBody, length, ct) =>
         {
             Interlocked.Increment(ref opened);
-            await body.CopyToAsync(imported, ct);
+            await writeBody(imported, ct);
             Assert.Equal(length, imported.Length);
         };
 
@@ -49,10 +50,10 @@ public sealed class ImportSinkTests : IAsyncLifetime
     {
         var shape = new VhdShape(4L * BlockSize, [], null, BlockSize);
         var lengths = new List<long>();
-        await Source.Empty<PooledBlock>().RunWith(ImportSink.Create(shape, async (body, length, ct) =>
+        await Source.Empty<PooledBlock>().RunWith(ImportSink.Create(shape, async (writeBody, length, ct) =>
         {
             var copy = new MemoryStream();
-            await body.CopyToAsync(copy, ct);
+            await writeBody(copy, ct);
             lengths.Add(copy.Length);
             Assert.Equal(length, copy.Length);
         }, default), system.Materializer());
