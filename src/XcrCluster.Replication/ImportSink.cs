@@ -159,6 +159,11 @@ public static class ImportSink
         private async Task FinishAsync()
         {
             var error = await ended.Task.ConfigureAwait(false);
+            if (error is AggregateException { InnerExceptions.Count: 1 } one)
+            {
+                error = one.InnerException; // the stream's stage wraps a failed write's task: the lane's error is the import's own
+            }
+
             if (error is null)
             {
                 Start(); // a disk without blocks: headers and footer only

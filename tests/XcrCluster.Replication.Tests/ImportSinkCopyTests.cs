@@ -33,7 +33,9 @@ public sealed class ImportSinkCopyTests : IAsyncLifetime
             system.Materializer());
 
         var buffers = blocks.Select(b => Buffer(b.Block)).ToList();
-        Assert.All(buffers, buffer => Assert.Contains(buffer, body.Written));
+        var bitmapSize = SectorBitmap.SizeFor(BlockSize);
+        Assert.All(buffers, buffer => Assert.Contains((buffer, bitmapSize, BlockSize), body.Written)); // the data itself
+        Assert.All(buffers, buffer => Assert.Contains((buffer, 0, bitmapSize), body.Written)); // and its bitmap
         Assert.Empty(body.WrittenAfterReturn);
         EachReturnedOnce(buffers);
         body.Position = 0;
@@ -98,7 +100,7 @@ public sealed class ImportSinkCopyTests : IAsyncLifetime
     /// they went back to the pool).</summary>
     private sealed class RecordingStream(ReturnLog pool) : MemoryStream
     {
-        public List<byte[]> Written { get; } = [];
+        public List<(byte[] Array, int Offset, int Count)> Written { get; } = [];
 
         public List<byte[]> WrittenAfterReturn { get; } = [];
 
@@ -106,7 +108,7 @@ public sealed class ImportSinkCopyTests : IAsyncLifetime
         {
             if (MemoryMarshal.TryGetArray(buffer, out var segment) && segment.Array is { } array)
             {
-                Written.Add(array);
+                Written.Add((array, segment.Offset, segment.Count));
                 if (pool.Returned.Contains(array))
                 {
                     WrittenAfterReturn.Add(array);
