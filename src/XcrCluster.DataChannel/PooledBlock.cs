@@ -5,7 +5,7 @@ namespace XcrCluster.DataChannel;
 
 /// <summary>A VHD block in a pooled buffer, read once and handed to one or more consumers; the buffer goes back
 /// to its pool after the last <see cref="Release"/>. Every consumer releases what it took: an import once the block
-/// is written into its pipe, the data channel's sender once the block's frame is written to the socket, the
+/// is written onto the import's request stream, the data channel's sender once the block's frame is written to the socket, the
 /// receiver's block when the import on its node has it. Blocks a consumer never receives (a dropped target) and a
 /// block whose frame a failed connection may still hold are left to the garbage collector instead.</summary>
 public sealed class PooledBlock

@@ -10,19 +10,19 @@ namespace XcrCluster.Replication;
 /// <summary>
 /// One read of a disk export feeding every target, as an Akka.Streams graph: VHD blocks parsed from the export
 /// (pooled buffers) → the run's throttle → broadcast → one sink per target. A target's sink is its import
-/// (<see cref="ImportSink"/>: VHD writer with the exact length over a bounded pipe to the XAPI import) or, for a
-/// target on another node, the data channel to it. The slowest healthy target sets the pace (backpressure end
-/// to end); memory stays at a few blocks per target; a target that fails or stalls is cut off with its own
-/// error and the others go on.
-/// Copies of a block's bytes made in this process (the kernel's socket copies aside), counted for issue 13:
-/// a local target: export into the pooled block (1), VHD writer into the import's pipe (2), pipe into the
-/// import's HTTP buffer (3). A target on another node: export into the pooled block (1); the sender's frame shares
-/// the block and gives it back once the socket has it (0); on the far node, the TCP chunks (Akka IO's own copy
-/// out of its receive buffer) into the frame's pooled buffer, which becomes the block (2), then the same pipe
-/// and HTTP copies as a local target (3, 4). So each node copies a block into its buffer once, as the source
-/// does from the export, and the import side is the same code. Before issue 13 the far node also decoded every
-/// frame into a second pooled buffer (5 copies), and the sender never gave its blocks back to the pool (a fresh
-/// buffer per block).
+/// (<see cref="ImportSink"/>: a bounded queue of blocks whose import writes the VHD, exact length, from the blocks'
+/// own buffers onto its HTTP request) or, for a target on another node, the data channel to it. The slowest healthy
+/// target sets the pace (backpressure end to end); memory stays at a few blocks per target; a target that fails or
+/// stalls is cut off with its own error and the others go on.
+/// Copies of a block's bytes made in this process (the kernel's socket copies aside): a local target: export into
+/// the pooled block (1); the import's body writer hands the block's own buffer to the HTTP request stream, which
+/// passes a write that large to the socket as it is (0; over TLS, the encryption writes into SslStream's buffer).
+/// A target on another node: export into the pooled block (1); the sender's frame shares the block and gives it back
+/// once the socket has it (0); on the far node, the TCP chunks (Akka IO's own copy out of its receive buffer) into
+/// the frame's pooled buffer, which becomes the block (1), then the same import as a local target (0). So each node
+/// copies a block once, as the plain HttpClient pipe does. Before issue 16 the import added two copies (into a pipe
+/// by the VHD writer, out of it into StreamContent's buffer); before issue 13 the far node also decoded every frame
+/// into a second pooled buffer, and the sender never gave its blocks back to the pool (a fresh buffer per block).
 /// </summary>
 public static class BlockFanOut
 {
