@@ -6,14 +6,14 @@ namespace XcrCluster.Bench;
 /// `xcr-bench control [--vms 1000] [--nodes 1,3] [--concurrency N]`: the control plane's cost per VM (the job's
 /// concurrency: its default, 2, unless given). Two simulated pools (processes), alpha
 /// holding N VMs with one tiny empty disk each; one job over all of them to beta; a first (full) run, then a run where
-/// nothing changed (empty deltas), timed from the request to the run's end event. The simulators' own serving time for
-/// that run (both pools, /sim/stats) is reported apart; what is left per VM is the overhead the goal is about. Once on one
+/// nothing changed (empty deltas), timed from the request to the run's end event. The simulators' own time for that run
+/// (both pools' busy time, /sim/stats) is reported apart; what is left per VM is the overhead the goal is about. Once on one
 /// node (SQLite), once over three nodes sharing a PostgreSQL journal (each hosts ReplicatedVm entities; one serves alpha,
 /// one beta). Each node's peak RSS (VmHWM) covers both runs.
 /// </summary>
 public static class ControlBench
 {
-    /// <summary>The goal: milliseconds per VM beyond the simulator's own serving time.</summary>
+    /// <summary>The goal: milliseconds per VM beyond the simulator's own time (its busy time).</summary>
     public const double GoalMs = 50;
 
     public static async Task RunAsync(BenchArgs args)
@@ -124,8 +124,8 @@ public static class ControlBench
     }
 
     /// <summary>The overhead the goal names, measured exactly: a second job over the first <see cref="SerialVms"/> VMs
-    /// with concurrency 1, so no two calls of the run overlap and the simulators' serving times add up to the part of
-    /// the wall time they took; its full run first, then its run with empty deltas, timed.</summary>
+    /// with concurrency 1, so no two calls of the run overlap and the simulators' busy times add up to the part of the
+    /// wall time they took; its full run first, then its run with empty deltas, timed.</summary>
     private static async Task<SerialResult> SerialAsync(ControlNode api, ControlPools pools, List<ControlNode> nodes, TimeSpan limit)
     {
         var sample = pools.VmUuids.Take(SerialVms).ToList();
@@ -140,8 +140,8 @@ public static class ControlBench
         await pools.ClearStatsAsync();
         var nodeCpu = Cpu(nodes);
         var run = await TimedRunAsync(api, jobId, limit);
-        var seconds = (await pools.CallsAsync()).Values.Sum(c => c.Seconds);
-        return new SerialResult(sample.Count, run, seconds, Cpu(nodes) - nodeCpu);
+        var calls = await pools.CallsAsync();
+        return new SerialResult(sample.Count, run, calls, Cpu(nodes) - nodeCpu);
     }
 
     /// <summary>VMs of the one-at-a-time sample: enough for a stable mean, few enough to take about a minute.</summary>

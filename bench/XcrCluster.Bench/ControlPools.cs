@@ -69,24 +69,30 @@ internal sealed class ControlPools : IAsyncDisposable
         }
     }
 
-    /// <summary>Both pools' calls and serving seconds per method since the last clear, added up.</summary>
-    public async Task<Dictionary<string, (long Calls, double Seconds)>> CallsAsync()
+    /// <summary>Both pools' calls, serving and waiting seconds per method since the last clear, added up, and their busy
+    /// seconds (each pool's wall time with a call being served, long polls' waits left out), added up.</summary>
+    public async Task<SimCalls> CallsAsync()
     {
-        var sum = new Dictionary<string, (long Calls, double Seconds)>(StringComparer.Ordinal);
+        var sum = new Dictionary<string, MethodCalls>(StringComparer.Ordinal);
+        var busy = 0.0;
         foreach (var url in new[] { Alpha, Beta })
         {
             var stats = await http.GetFromJsonAsync<JsonElement>(new Uri(url, "/sim/stats"));
-            var seconds = stats.GetProperty("servingSeconds");
+            var (serving, waiting) = (stats.GetProperty("servingSeconds"), stats.GetProperty("waitingSeconds"));
             foreach (var call in stats.GetProperty("calls").EnumerateObject())
             {
-                var (calls, served) = sum.GetValueOrDefault(call.Name);
-                sum[call.Name] = (calls + call.Value.GetInt64(),
-                    served + (seconds.TryGetProperty(call.Name, out var s) ? s.GetDouble() : 0));
+                var known = sum.GetValueOrDefault(call.Name);
+                sum[call.Name] = new(known.Calls + call.Value.GetInt64(), known.Seconds + Seconds(serving, call.Name),
+                    known.Waiting + Seconds(waiting, call.Name));
             }
+
+            busy += stats.GetProperty("busySeconds").GetDouble();
         }
 
-        return sum;
+        return new(sum, busy);
     }
+
+    private static double Seconds(JsonElement times, string method) => times.TryGetProperty(method, out var s) ? s.GetDouble() : 0;
 
     public ValueTask DisposeAsync()
     {
@@ -107,4 +113,14 @@ internal sealed class ControlPools : IAsyncDisposable
 
     private static Task<XapiClient> ConnectAsync(Uri url)
         => XapiClient.ConnectAsync(XapiEndpoint.Parse($"http://root:password@{url.Authority}"));
+}
+
+/// <summary>One XAPI method's calls over both pools: how many, the seconds the simulators worked on them and the seconds
+/// they only waited (a long poll for a change, a lock another call held).</summary>
+internal readonly record struct MethodCalls(long Calls, double Seconds, double Waiting);
+
+/// <summary>Both pools' calls per method and their busy seconds (wall time with a call being served, per pool, added up).</summary>
+internal sealed record SimCalls(IReadOnlyDictionary<string, MethodCalls> Methods, double BusySeconds)
+{
+    public static readonly SimCalls None = new(new Dictionary<string, MethodCalls>(), 0);
 }

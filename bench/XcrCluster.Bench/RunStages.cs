@@ -43,15 +43,18 @@ internal sealed record RunStages(TimeSpan Wall, int Vms, int Succeeded, int Full
 }
 
 /// <summary>One cluster size's measurement: the full run, the run with empty deltas, the simulators' calls during the
-/// latter (calls and serving seconds per method, both pools), each node's peak RSS; or why it could not be measured.</summary>
+/// latter (calls, serving and waiting seconds per method, both pools, and their busy time), each node's peak RSS; or why
+/// it could not be measured.</summary>
 internal sealed record ControlResult(int Nodes, int Vms, RunStages? FullRun, RunStages? EmptyRun,
-    IReadOnlyDictionary<string, (long Calls, double Seconds)> Calls, IReadOnlyList<(string Node, long PeakRss)> PeakRss, string? Error)
+    SimCalls Sim, IReadOnlyList<(string Node, long PeakRss)> PeakRss, string? Error)
 {
-    public static ControlResult Failed(int nodes, int vms, string error) => new(nodes, vms, null, null,
-        new Dictionary<string, (long, double)>(), [], error);
+    public static ControlResult Failed(int nodes, int vms, string error) => new(nodes, vms, null, null, SimCalls.None, [], error);
 
-    /// <summary>The simulators' own serving time for the run with empty deltas.</summary>
-    public double SimulatorSeconds => Calls.Values.Sum(c => c.Seconds);
+    public IReadOnlyDictionary<string, MethodCalls> Calls => Sim.Methods;
+
+    /// <summary>The simulators' own time for the run with empty deltas: their busy time (calls served at once by one
+    /// simulator counted once, long polls' waits not at all).</summary>
+    public double SimulatorSeconds => Sim.BusySeconds;
 
     public double WallMsPerVm => EmptyRun!.Wall.TotalMilliseconds / Vms;
 
@@ -69,10 +72,16 @@ internal sealed record ControlResult(int Nodes, int Vms, RunStages? FullRun, Run
     public SerialResult? Serial { get; init; }
 }
 
-/// <summary>The sample run with concurrency 1 and empty deltas: its wall time, the simulators' serving time (no two
-/// calls overlap, so it is the part of the wall time spent inside them), and the nodes' CPU time.</summary>
-internal sealed record SerialResult(int Vms, RunStages Run, double SimulatorSeconds, TimeSpan NodeCpu)
+/// <summary>The sample run with concurrency 1 and empty deltas: its wall time, the simulators' busy time (the run's calls
+/// come one at a time; a mirror's event.from beside one counts once, its wait for a change not at all), and the nodes'
+/// CPU time.</summary>
+internal sealed record SerialResult(int Vms, RunStages Run, SimCalls Sim, TimeSpan NodeCpu)
 {
+    public double SimulatorSeconds => Sim.BusySeconds;
+
+    /// <summary>The calls' serving times added up (waits left out): above the busy time by what calls served at once share.</summary>
+    public double ServingMsPerVm => Sim.Methods.Values.Sum(c => c.Seconds) * 1000 / Vms;
+
     public double WallMsPerVm => Run.Wall.TotalMilliseconds / Vms;
 
     public double SimulatorMsPerVm => SimulatorSeconds * 1000 / Vms;

@@ -4,7 +4,7 @@ using XcrCluster.Xapi.Records;
 namespace XcrCluster.Replication;
 
 /// <summary>The XAPI calls a run makes on one pool, over the product's client, with Xen Orchestra's conventions
-/// for other_config (each key removed then added, so writes are idempotent). One typed method per operation, split by
+/// for other_config (a key the map holds removed then added, so writes are idempotent). One typed method per operation, split by
 /// XAPI class: VMs (PoolVms.cs, PoolVmSettings.cs), disks (PoolDisks.cs: VDI and VBD), VIFs and networks
 /// (PoolNetworks.cs), the inventory (PoolInventoryRead.cs). XAPI method names appear only in these files.</summary>
 public sealed partial class Pool(XapiClient client)
@@ -38,11 +38,11 @@ public sealed partial class Pool(XapiClient client)
     public Task SetMapAsync(string cls, string @ref, string field, IReadOnlyDictionary<string, string?> entries)
         => Client.SetMapEntriesAsync(cls, @ref, field, entries);
 
-    /// <summary>Entries of a VM's other_config, each removed then added (a null value removes the key).</summary>
+    /// <summary>Entries of a VM's other_config (a null value removes the key): see <see cref="XapiClient.SetMapEntriesAsync"/>.</summary>
     public Task SetVmOtherConfigAsync(string vm, IReadOnlyDictionary<string, string?> entries)
         => SetOtherConfigAsync("VM", vm, entries);
 
-    /// <summary>Entries of a VDI's other_config, each removed then added (a null value removes the key).</summary>
+    /// <summary>Entries of a VDI's other_config (a null value removes the key): see <see cref="XapiClient.SetMapEntriesAsync"/>.</summary>
     public Task SetVdiOtherConfigAsync(string vdi, IReadOnlyDictionary<string, string?> entries)
         => SetOtherConfigAsync("VDI", vdi, entries);
 

@@ -91,14 +91,19 @@ public sealed partial class Pool
     public async Task<bool> PvDriversDetectedAsync(string guestMetrics)
         => await Client.CallAsync("VM_guest_metrics.get_PV_drivers_detected", guestMetrics).ConfigureAwait(false) is true;
 
-    /// <summary>Xen Orchestra's setVmOtherConfig: the same keys on the VM and every disk of it.</summary>
-    public async Task StampAsync(VmRecord vm, IReadOnlyDictionary<string, string?> entries)
+    /// <summary>Xen Orchestra's setVmOtherConfig: the same keys on the VM and every disk of it. The disks are read before the
+    /// VM is written (other_config does not change which disks it has), so the read needs no barrier for that write; they
+    /// are returned for the caller's next writes to them (their refs and uuids, which no write changes).</summary>
+    public async Task<IReadOnlyList<(VbdRecord Vbd, VdiRecord Vdi)>> StampAsync(VmRecord vm, IReadOnlyDictionary<string, string?> entries)
     {
+        var disks = await DisksAsync(vm).ConfigureAwait(false);
         await SetVmOtherConfigAsync(vm.Ref, entries).ConfigureAwait(false);
-        foreach (var (_, vdi) in await DisksAsync(vm).ConfigureAwait(false))
+        foreach (var (_, vdi) in disks)
         {
             await SetVdiOtherConfigAsync(vdi.Ref, entries).ConfigureAwait(false);
         }
+
+        return disks;
     }
 
     /// <summary>resetVmOtherConfig: the job keys leave the VM and its disks (xo:backup:sr stays).</summary>

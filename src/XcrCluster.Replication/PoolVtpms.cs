@@ -8,9 +8,13 @@ public sealed partial class Pool
 {
     /// <summary>The VM's vTPMs with their contents, in the VM's order.</summary>
     public async Task<IReadOnlyList<(string Ref, SourceVtpm Vtpm)>> VtpmsAsync(string vm)
+        => await VtpmsAsync(await VmFieldsAsync(vm).ConfigureAwait(false)).ConfigureAwait(false);
+
+    /// <summary>The vTPMs of a VM whose record (<see cref="VmFieldsAsync"/>) the caller holds already.</summary>
+    public async Task<IReadOnlyList<(string Ref, SourceVtpm Vtpm)>> VtpmsAsync(Dictionary<string, object?> vmFields)
     {
         var vtpms = new List<(string, SourceVtpm)>();
-        foreach (var vtpm in new FieldReader(await VmFieldsAsync(vm).ConfigureAwait(false)).List("VTPMs"))
+        foreach (var vtpm in new FieldReader(vmFields).List("VTPMs"))
         {
             var unique = await Client.CallAsync("VTPM.get_is_unique", vtpm).ConfigureAwait(false) is true;
             var contents = (string?)await Client.CallAsync("VTPM.get_contents", vtpm).ConfigureAwait(false) ?? "";

@@ -157,7 +157,7 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
 
         await pool.SetIsATemplateAsync(snapshotRef, false).ConfigureAwait(false);
         var snapshot = await pool.VmAsync(snapshotRef).ConfigureAwait(false);
-        await pool.StampAsync(snapshot, new Dictionary<string, string?>
+        var disks = await pool.StampAsync(snapshot, new Dictionary<string, string?>
         {
             [XoMetadata.Sr] = null,
             [XoMetadata.Datetime] = XoMetadata.FormatDateTime(timestamp),
@@ -167,7 +167,7 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
             [XoMetadata.Vm] = Vm.Uuid,
         }).ConfigureAwait(false);
         await pool.SetVmOtherConfigAsync(snapshotRef, ReplicaSettings.BootOrderKeys(Vm)).ConfigureAwait(false);
-        foreach (var (_, vdi) in await pool.DisksAsync(snapshot).ConfigureAwait(false))
+        foreach (var (_, vdi) in disks)
         {
             await pool.SetVdiOtherConfigAsync(vdi.Ref, new Dictionary<string, string?> { [XoMetadata.ContentKey] = vdi.Uuid })
                 .ConfigureAwait(false);

@@ -124,6 +124,10 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
         run.Snapshot = await log.StepAsync("snapshot", () => run.Side.SnapshotAsync(log.Now)).ConfigureAwait(false);
         run.SnapshotUuid = run.Snapshot.Uuid;
         Report(run, RunPhase.Snapshot, snapshot: run.SnapshotUuid); // the milestone: what an interrupted run left on the source
+
+        // Read now, right after the snapshot's own read (no write since, so no barrier), not after the transfer's tasks:
+        // the snapshot's VIFs do not change, and its networks are those of the moment it was taken.
+        run.Vifs = await SourceVifsAsync(run.Snapshot).ConfigureAwait(false);
     }
 
     /// <summary>Phase 7: one export per disk, its blocks fanned out to every target.</summary>
@@ -140,11 +144,10 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
     {
         var snapshot = run.Snapshot!;
         var record = await source.VmFieldsAsync(snapshot.Ref).ConfigureAwait(false);
-        var vifs = await SourceVifsAsync(snapshot).ConfigureAwait(false);
-        var vtpms = (await source.VtpmsAsync(snapshot.Ref).ConfigureAwait(false)).Select(v => v.Vtpm).ToList();
+        var vtpms = (await source.VtpmsAsync(record).ConfigureAwait(false)).Select(v => v.Vtpm).ToList();
         foreach (var (target, result) in run.Srs.Zip(run.Results))
         {
-            var commit = new TargetCommit(snapshot, record, result.Disks, vifs, run.TransferStart, result.Bytes,
+            var commit = new TargetCommit(snapshot, record, result.Disks, run.Vifs, run.TransferStart, result.Bytes,
                 settings.CopyRetention) { NetworkMapping = settings.NetworkMapping, Vtpms = vtpms };
             run.Outcomes.Add(await CommitAsync(run, target, commit, result).ConfigureAwait(false));
         }
@@ -200,6 +203,9 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
         public VmRecord? Snapshot { get; set; }
 
         public string? SnapshotUuid { get; set; }
+
+        /// <summary>The snapshot's VIFs with their networks, for targets that cannot read the source.</summary>
+        public IReadOnlyList<SourceVif> Vifs { get; set; } = [];
 
         public DateTimeOffset TransferStart { get; set; }
 

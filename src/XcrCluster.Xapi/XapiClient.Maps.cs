@@ -33,22 +33,52 @@ public sealed partial class XapiClient
 
     /// <summary>Sets entries of a map field (a null value removes the key), skipping those the map already holds as
     /// wanted when there are at least <see cref="ReadMapFrom"/>. The read is the pool's own (never a cache), so a
-    /// skipped entry is one the pool shows at that moment, whoever wrote it.</summary>
+    /// skipped entry is one the pool shows at that moment, whoever wrote it; a key the map did not hold is added without
+    /// the remove before it (a run's new markers: half its other_config calls), and removed then added as usual only if
+    /// someone added it since (MAP_DUPLICATE_KEY).</summary>
     public async Task SetMapEntriesAsync(string cls, string @ref, string field, IReadOnlyDictionary<string, string?> entries,
         CancellationToken ct = default)
     {
-        IEnumerable<KeyValuePair<string, string?>> wanted = entries;
-        if (entries.Count >= ReadMapFrom)
+        if (entries.Count < ReadMapFrom)
         {
-            var method = $"{cls}.get_{field}";
-            var current = AsMap(method, await CallAsync(method, [@ref], ct).ConfigureAwait(false));
-            wanted = entries.Where(e => e.Value is null ? current.ContainsKey(e.Key)
-                : !string.Equals(current.GetValueOrDefault(e.Key) as string, e.Value, StringComparison.Ordinal)).ToList();
+            foreach (var (key, value) in entries)
+            {
+                await SetMapEntryAsync(cls, @ref, field, key, value, ct).ConfigureAwait(false);
+            }
+
+            return;
         }
 
-        foreach (var (key, value) in wanted)
+        var method = $"{cls}.get_{field}";
+        var current = AsMap(method, await CallAsync(method, [@ref], ct).ConfigureAwait(false));
+        foreach (var (key, value) in entries)
         {
-            await SetMapEntryAsync(cls, @ref, field, key, value, ct).ConfigureAwait(false);
+            if (value is null ? !current.ContainsKey(key)
+                : string.Equals(current.GetValueOrDefault(key) as string, value, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var added = value is not null && !current.ContainsKey(key)
+                && await TryAddMapEntryAsync(cls, @ref, field, key, value, ct).ConfigureAwait(false);
+            if (!added)
+            {
+                await SetMapEntryAsync(cls, @ref, field, key, value, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>add_to_FIELD alone: false when the key is there already (MAP_DUPLICATE_KEY), nothing changed then.</summary>
+    private async Task<bool> TryAddMapEntryAsync(string cls, string @ref, string field, string key, string value, CancellationToken ct)
+    {
+        try
+        {
+            await CallAsync($"{cls}.add_to_{field}", [@ref, key, value], ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (XapiException e) when (e.Code == "MAP_DUPLICATE_KEY")
+        {
+            return false;
         }
     }
 }

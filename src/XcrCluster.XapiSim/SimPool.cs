@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using XcrCluster.XapiSim.Model;
 using XcrCluster.XapiSim.Rpc;
@@ -84,11 +85,15 @@ public sealed class SimPool : IDisposable
 
     public SrStorage StorageOfVdi(XapiObject vdi) => StorageOf(Db.Get(Schemas.Sr, vdi.Str("SR")));
 
-    public void SaveIfDirty()
+    /// <returns>How long it waited for the database lock (another call's): not the simulator's work for this caller.</returns>
+    public TimeSpan SaveIfDirty()
     {
+        var asked = Stopwatch.GetTimestamp();
         lock (Db.Sync)
         {
+            var waited = Stopwatch.GetElapsedTime(asked);
             Store.Save(Db);
+            return waited;
         }
     }
 

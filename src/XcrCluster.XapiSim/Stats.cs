@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace XcrCluster.XapiSim;
 
@@ -10,6 +11,11 @@ public sealed class Stats
     private readonly ConcurrentDictionary<string, long> calls = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Counter> agents = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> servingTicks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> waitingTicks = new(StringComparer.Ordinal);
+    private readonly Lock busyGate = new();
+    private int serving;
+    private long busySince;
+    private long busyTicks;
 
     /// <summary>At most this many distinct User-Agents are told apart; later ones count as "other".</summary>
     public const int MaxAgents = 64;
@@ -31,15 +37,58 @@ public sealed class Stats
     /// <summary>Calls of each method so far (bounded by the methods the pool knows).</summary>
     public IReadOnlyDictionary<string, long> CallCounts() => calls.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
 
-    /// <summary>Time the simulator spent serving one call of a method the pool knows (an Async.X call's task included),
-    /// so a benchmark can tell the simulator's own cost from the client's.</summary>
-    public void Served(string method, TimeSpan time)
-        => servingTicks.AddOrUpdate(method, time.Ticks, (_, ticks) => ticks + time.Ticks);
+    /// <summary>One call of a method the pool knows (an Async.X call's task included): <paramref name="serving"/> the time
+    /// the simulator worked on it, <paramref name="waiting"/> the time it only waited (event.from's long poll for a change,
+    /// the database lock another call held), so a benchmark can tell the simulator's own cost from the client's.</summary>
+    public void Served(string method, TimeSpan serving, TimeSpan waiting = default)
+    {
+        servingTicks.AddOrUpdate(method, serving.Ticks, (_, ticks) => ticks + serving.Ticks);
+        waitingTicks.AddOrUpdate(method, waiting.Ticks, (_, ticks) => ticks + waiting.Ticks);
+    }
 
-    /// <summary>Serving time of each method so far (bounded by the methods the pool knows); concurrent calls add up, so
-    /// the sum can exceed the wall time that passed.</summary>
-    public IReadOnlyDictionary<string, TimeSpan> ServingTimes()
-        => servingTicks.ToDictionary(p => p.Key, p => TimeSpan.FromTicks(p.Value), StringComparer.Ordinal);
+    /// <summary>Serving time of each method so far, waits left out (bounded by the methods the pool knows); calls served
+    /// at once still add up outside the lock, so the sum can exceed the wall time that passed: <see cref="Busy"/> cannot.</summary>
+    public IReadOnlyDictionary<string, TimeSpan> ServingTimes() => Times(servingTicks);
+
+    /// <summary>Time each method's calls only waited (long poll, another call's lock): a call took serving + waiting.</summary>
+    public IReadOnlyDictionary<string, TimeSpan> WaitingTimes() => Times(waitingTicks);
+
+    /// <summary>A call (or its task) starts being served; <see cref="Idle"/> ends it. A long poll is idle while it waits.</summary>
+    public void Serving()
+    {
+        lock (busyGate)
+        {
+            if (serving++ == 0)
+            {
+                busySince = Stopwatch.GetTimestamp();
+            }
+        }
+    }
+
+    /// <summary>A call (or its task) stops being served, for good or while it waits for a change.</summary>
+    public void Idle()
+    {
+        lock (busyGate)
+        {
+            if (--serving == 0)
+            {
+                busyTicks += Stopwatch.GetElapsedTime(busySince).Ticks;
+            }
+        }
+    }
+
+    /// <summary>Wall time during which at least one call was being served (calls at once counted once, long polls'
+    /// waits not at all): the part of a client's wall time the simulator can account for.</summary>
+    public TimeSpan Busy()
+    {
+        lock (busyGate)
+        {
+            return TimeSpan.FromTicks(busyTicks + (serving > 0 ? Stopwatch.GetElapsedTime(busySince).Ticks : 0));
+        }
+    }
+
+    private static Dictionary<string, TimeSpan> Times(ConcurrentDictionary<string, long> ticks)
+        => ticks.ToDictionary(p => p.Key, p => TimeSpan.FromTicks(p.Value), StringComparer.Ordinal);
 
     public void Request(string endpoint, string? userAgent = null)
     {
@@ -81,7 +130,9 @@ public sealed class Stats
         endpoints = endpoints.ToDictionary(p => p.Key, p => p.Value.ToJson()),
         vdis = vdis.ToDictionary(p => p.Key, p => p.Value.ToJson()),
         calls = CallCounts(),
-        servingSeconds = ServingTimes().ToDictionary(p => p.Key, p => p.Value.TotalSeconds, StringComparer.Ordinal),
+        servingSeconds = Seconds(ServingTimes()),
+        waitingSeconds = Seconds(WaitingTimes()),
+        busySeconds = Busy().TotalSeconds,
         agents = agents.ToDictionary(p => p.Key, p => p.Value.ToJson()),
     };
 
@@ -92,7 +143,16 @@ public sealed class Stats
         calls.Clear();
         agents.Clear();
         servingTicks.Clear();
+        waitingTicks.Clear();
+        lock (busyGate)
+        {
+            busyTicks = 0;
+            busySince = Stopwatch.GetTimestamp();
+        }
     }
+
+    private static Dictionary<string, double> Seconds(IReadOnlyDictionary<string, TimeSpan> times)
+        => times.ToDictionary(p => p.Key, p => p.Value.TotalSeconds, StringComparer.Ordinal);
 
     private sealed class Counter
     {

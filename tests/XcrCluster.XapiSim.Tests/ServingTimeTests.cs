@@ -51,8 +51,42 @@ public sealed class ServingTimeTests
         Assert.Empty((List<object?>)none["events"]!);
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2.9), $"event.from returned after {clock.Elapsed}");
 
-        // Three seconds of waiting, a few milliseconds of work: far under a second even on a loaded machine.
+        // Three seconds of waiting, a few milliseconds of work: far under a second even on a loaded machine. The wait is
+        // reported apart, and the simulator was not busy while it lasted.
         var waited = sim.Pool.Stats.ServingTimes()["event.from"] - served;
         Assert.True(waited < TimeSpan.FromSeconds(1), $"event.from served for {waited}");
+        Assert.True(sim.Pool.Stats.WaitingTimes()["event.from"] >= TimeSpan.FromSeconds(2.9));
+        Assert.True(sim.Pool.Stats.Busy() < TimeSpan.FromSeconds(1), $"busy for {sim.Pool.Stats.Busy()}");
+    }
+
+    [Fact]
+    public async Task The_time_a_call_waits_for_another_calls_lock_is_waiting_and_the_pool_is_busy_once_for_both()
+    {
+        await using var sim = await SimHost.StartAsync();
+        using var rpc = sim.Json();
+        await rpc.LoginAsync();
+        sim.Pool.Stats.Clear();
+        var held = TimeSpan.FromSeconds(1);
+        Task<object?> blocked;
+        lock (sim.Pool.Db.Sync)
+        {
+            // The test stands for a long call holding the database lock: the read queues behind it for a second.
+            blocked = rpc.CallAsync("VM.get_all_records");
+            Assert.True(SpinWait.SpinUntil(() => sim.Pool.Stats.CallCounts().ContainsKey("VM.get_all_records"), TimeSpan.FromMinutes(1)));
+            var clock = Stopwatch.StartNew();
+            SpinWait.SpinUntil(() => clock.Elapsed >= held);
+        }
+
+        await blocked;
+        var (serving, waiting) = (sim.Pool.Stats.ServingTimes()["VM.get_all_records"], sim.Pool.Stats.WaitingTimes()["VM.get_all_records"]);
+        Assert.True(waiting >= held / 2, $"waited {waiting}");
+        Assert.True(serving < held / 2, $"served {serving}");
+
+        // Busy is wall time with a call being served: the queued call's time counts once, however many calls queue.
+        Assert.True(sim.Pool.Stats.Busy() >= waiting, $"busy {sim.Pool.Stats.Busy()}");
+        using var http = new HttpClient { BaseAddress = sim.Url };
+        var stats = await http.GetFromJsonAsync<JsonElement>("/sim/stats");
+        Assert.True(stats.GetProperty("waitingSeconds").GetProperty("VM.get_all_records").GetDouble() >= held.TotalSeconds / 2);
+        Assert.True(stats.GetProperty("busySeconds").GetDouble() >= held.TotalSeconds / 2);
     }
 }

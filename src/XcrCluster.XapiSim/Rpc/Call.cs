@@ -20,7 +20,8 @@ public sealed class Call(SimPool pool, string method, Args args, string? session
     /// <summary>The task an Async.* call runs in, for progress and cancellation.</summary>
     public XapiObject? Task { get; init; }
 
-    /// <summary>Time the handler spent waiting for something to happen (event.from's long poll): not serving time.</summary>
+    /// <summary>Time the call only waited (event.from's long poll for a change, the database lock another call held): not
+    /// serving time.</summary>
     public TimeSpan Waited { get; set; }
 
     public XapiObject Get(ClassSchema schema, int arg) => Db.Get(schema, Args.String(arg));

@@ -74,14 +74,14 @@ public sealed class Dispatcher(SimPool pool)
         await InjectAsync(name, null, aborted).ConfigureAwait(false);
         var call = new Call(pool, name, args, session, hostRef);
         var serving = Stopwatch.GetTimestamp();
+        pool.Stats.Serving();
         try
         {
             return await RunAsync(spec, call).ConfigureAwait(false);
         }
         finally
         {
-            pool.SaveIfDirty();
-            pool.Stats.Served(name, Stopwatch.GetElapsedTime(serving) - call.Waited);
+            Done(call, serving);
         }
     }
 
@@ -100,11 +100,13 @@ public sealed class Dispatcher(SimPool pool)
 
         _ = Task.Run(async () =>
         {
+            var call = new Call(pool, spec.Name, args, session, hostRef) { Task = task };
             var serving = Stopwatch.GetTimestamp();
+            pool.Stats.Serving();
             try
             {
                 await InjectAsync(spec.Name, task, CancellationToken.None).ConfigureAwait(false);
-                var result = await RunAsync(spec, new Call(pool, spec.Name, args, session, hostRef) { Task = task }).ConfigureAwait(false);
+                var result = await RunAsync(spec, call).ConfigureAwait(false);
                 Tasks.Complete(pool.Db, task, result);
             }
             catch (XapiException e)
@@ -117,8 +119,7 @@ public sealed class Dispatcher(SimPool pool)
             }
             finally
             {
-                pool.SaveIfDirty();
-                pool.Stats.Served(spec.Name, Stopwatch.GetElapsedTime(serving));
+                Done(call, serving);
             }
         });
         return task.Ref;
@@ -174,10 +175,22 @@ public sealed class Dispatcher(SimPool pool)
             return await spec.AsyncHandler(call).ConfigureAwait(false);
         }
 
+        var asked = Stopwatch.GetTimestamp();
         lock (call.Db.Sync)
         {
+            call.Waited += Stopwatch.GetElapsedTime(asked);
             return spec.Handler!(call);
         }
+    }
+
+    /// <summary>A served call's state saved and its time counted: its waits (a long poll's, the database lock another call
+    /// held) apart from its work.</summary>
+    private void Done(Call call, long serving)
+    {
+        call.Waited += pool.SaveIfDirty();
+        pool.Stats.Idle();
+        var total = Stopwatch.GetElapsedTime(serving);
+        pool.Stats.Served(call.Method, total - call.Waited, call.Waited);
     }
 
     private string Login(IReadOnlyList<object?> parameters, string hostRef)

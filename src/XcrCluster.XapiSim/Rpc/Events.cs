@@ -42,8 +42,10 @@ public static class Events
             }
 
             var next = call.Db.NextChange();
+            var asked = Stopwatch.GetTimestamp();
             lock (call.Db.Sync)
             {
+                call.Waited += Stopwatch.GetElapsedTime(asked);
                 var events = call.Db.EventsSince(since, classes);
                 if (events.Count > 0 || DateTime.UtcNow >= deadline)
                 {
@@ -59,9 +61,18 @@ public static class Events
             var remaining = deadline - DateTime.UtcNow;
             if (remaining > TimeSpan.Zero)
             {
+                // Idle while it waits: a long poll costs the simulator nothing until a change wakes it.
                 var waiting = Stopwatch.GetTimestamp();
-                await Task.WhenAny(next, Task.Delay(remaining), killed).ConfigureAwait(false);
-                call.Waited += Stopwatch.GetElapsedTime(waiting);
+                call.Pool.Stats.Idle();
+                try
+                {
+                    await Task.WhenAny(next, Task.Delay(remaining), killed).ConfigureAwait(false);
+                }
+                finally
+                {
+                    call.Pool.Stats.Serving();
+                    call.Waited += Stopwatch.GetElapsedTime(waiting);
+                }
             }
         }
     }
