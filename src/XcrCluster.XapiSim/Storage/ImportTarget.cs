@@ -100,7 +100,9 @@ internal sealed class NullImport(long size, Action<NullContent> commit) : Import
 
     public override void Commit() => commit(hasher.Finish());
 
-    public override void Dispose() => hasher.Dispose();
+    public override void Dispose()
+    {
+    }
 }
 
 /// <summary>A file SR's import: a staged copy of the VDI's file, renamed over it at commit (crash safe).</summary>
