@@ -137,7 +137,7 @@ internal static class ImportEndpoint
 
             lock (pool.Db.Sync)
             {
-                Vdis.RefreshUsage(pool, pool.Db.Get(Schemas.Sr, vdi.Str("SR")));
+                Vdis.RefreshUsage(pool, pool.Db.Get(Schemas.Sr, vdi.Str("SR")), vdi);
             }
 
             pool.SaveIfDirty();

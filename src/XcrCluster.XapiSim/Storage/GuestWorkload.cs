@@ -45,7 +45,7 @@ public static class GuestWorkload
                     file.Write(offset, data.AsSpan(0, (int)Math.Min(data.Length, file.VirtualSize - offset)));
                 }
 
-                Vdis.RefreshUsage(pool, pool.Db.Get(Schemas.Sr, vdi.Str("SR")));
+                Vdis.RefreshUsage(pool, pool.Db.Get(Schemas.Sr, vdi.Str("SR")), vdi);
                 return (vdi.Uuid, blocks);
             }
         }
