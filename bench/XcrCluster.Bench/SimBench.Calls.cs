@@ -70,8 +70,8 @@ public static partial class SimBench
         foreach (var r in results)
         {
             var c = r.Calls;
-            Console.WriteLine($"| {r.Vms} | {r.AllVdis.Count} | {Ms(c.VdiClone)} | {Ms(c.Destroy)} | {Ms(c.Snapshot)} | {Ms(c.OtherConfig)} "
-                + $"| {Ms(c.Collector)} |");
+            Console.WriteLine($"| {r.Vms} | {r.AllVdis.Count} | {Ms(c.VdiClone)} | {Ms(c.Destroy)} | {Ms(c.Snapshot)} "
+                + $"| {Ms(c.OtherConfig)} | {Ms(c.Collector)} |");
         }
     }
 

@@ -112,7 +112,8 @@ public static partial class SimBench
         }
 
         var calls = await MeasureCallsAsync(client, pool, vm, args.Runs);
-        return new Result(vms, objects, build.Elapsed, allVms, untypedVms.Best, vmRecords.Best, allVdis, eventFrom, persist, snapshot, calls);
+        return new Result(
+            vms, objects, build.Elapsed, allVms, untypedVms.Best, vmRecords.Best, allVdis, eventFrom, persist, snapshot, calls);
     }
 
     private static async Task<(TimeSpan Best, long Count)> BestAsync<T>(int runs, Func<Task<IReadOnlyList<T>>> call)

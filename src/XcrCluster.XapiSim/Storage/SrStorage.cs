@@ -72,7 +72,8 @@ public sealed partial class SrStorage
         if (fill.Kind == "synthetic")
         {
             using var synthetic = new SyntheticDisk(virtualSize, (ulong)fill.Seed);
-            using (VhdFile.CreateDifferencing(PathOf(location), synthetic, new VhdParent(Guid.Empty, synthetic.Name, 0), OptionsFor(virtualSize)))
+            var parent = new VhdParent(Guid.Empty, synthetic.Name, 0);
+            using (VhdFile.CreateDifferencing(PathOf(location), synthetic, parent, OptionsFor(virtualSize)))
             {
             }
         }
