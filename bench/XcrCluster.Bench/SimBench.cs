@@ -12,7 +12,7 @@ namespace XcrCluster.Bench;
 /// the wall time of VM and VDI get_all_records through XapiClient, of event.from with the token of just before one
 /// change, and the bytes and time one change costs to persist (compared with the snapshot a whole rewrite would
 /// cost). Best of --runs.</summary>
-public static class SimBench
+public static partial class SimBench
 {
     private static readonly int[] PoolVms = [200, 1000];
 
@@ -111,7 +111,9 @@ public static class SimBench
             snapshot = pool.Store.SnapshotBytes;
         }
 
-        return new Result(vms, objects, build.Elapsed, allVms, untypedVms.Best, vmRecords.Best, allVdis, eventFrom, persist, snapshot);
+        var calls = await MeasureCallsAsync(client, pool, vm, args.Runs);
+        return new Result(
+            vms, objects, build.Elapsed, allVms, untypedVms.Best, vmRecords.Best, allVdis, eventFrom, persist, snapshot, calls);
     }
 
     private static async Task<(TimeSpan Best, long Count)> BestAsync<T>(int runs, Func<Task<IReadOnlyList<T>>> call)
@@ -171,11 +173,12 @@ public static class SimBench
         Goal($"one change persists O(change): the same bytes at both sizes within 64 ({small.Persist.Count}, {large.Persist.Count}), "
             + $"under 1 % of the {large.Snapshot}-byte snapshot",
             Math.Abs(large.Persist.Count - small.Persist.Count) <= 64 && large.Persist.Count * 100 < large.Snapshot);
+        PrintCalls(results);
     }
 
     private static void Goal(string text, bool met) => Console.WriteLine($"goal: {text} — {(met ? "met" : "missed")}");
 
     private sealed record Result(int Vms, int Objects, TimeSpan Build, (TimeSpan Best, long Count) AllVms, TimeSpan UntypedVms,
         TimeSpan VmRecords, (TimeSpan Best, long Count) AllVdis, (TimeSpan Best, long Count) EventFrom, (TimeSpan Best, long Count) Persist,
-        long Snapshot);
+        long Snapshot, CallCosts Calls);
 }

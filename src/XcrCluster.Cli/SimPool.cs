@@ -50,7 +50,8 @@ public sealed class SimPool(HttpClient http, Uri url)
         foreach (var (_, vdi) in disks.OrderBy(d => d.Userdevice))
         {
             var sum = await http.GetFromJsonAsync<JsonNode>(new Uri(url, $"/sim/checksum?vdi={Uri.EscapeDataString(vdi)}"));
-            sums.Add(sum?["sha256"]?.GetValue<string>() ?? throw new CliException($"the simulator at {url} has no checksum of VDI {vdi}"));
+            sums.Add(sum?["checksum"]?.GetValue<string>()
+                ?? throw new CliException($"the simulator at {url} has no checksum of VDI {vdi}"));
         }
 
         await CallNodeAsync("session.logout", session);

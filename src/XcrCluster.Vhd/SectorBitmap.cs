@@ -18,11 +18,30 @@ public static class SectorBitmap
         }
     }
 
-    /// <summary>Length of the run of sectors starting at <paramref name="sector"/> whose bits equal that sector's bit.</summary>
+    /// <summary>Length of the run of sectors starting at <paramref name="sector"/> whose bits equal that sector's bit.
+    /// Whole bytes of the run are skipped in one vectorized scan: a full or empty 2 MiB block's bitmap (what imports
+    /// mostly see) costs a 512-byte compare, not 4 096 bit tests.</summary>
     public static int RunLength(ReadOnlySpan<byte> bitmap, int sector, int limit)
     {
         var value = IsSet(bitmap, sector);
         var end = sector + 1;
+        while (end < limit && (end & 7) != 0)
+        {
+            if (IsSet(bitmap, end) != value)
+            {
+                return end - sector;
+            }
+
+            end++;
+        }
+
+        var (from, whole) = (end >> 3, limit >> 3);
+        if (from < whole)
+        {
+            var other = bitmap[from..whole].IndexOfAnyExcept(value ? (byte)0xFF : (byte)0);
+            end = (other < 0 ? whole : from + other) << 3;
+        }
+
         while (end < limit && IsSet(bitmap, end) == value)
         {
             end++;

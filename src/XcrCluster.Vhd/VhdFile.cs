@@ -22,12 +22,16 @@ public sealed class VhdFile : IVirtualDisk
     private readonly Lock writeLock = new();
     private long footerOffset;
 
+    /// <summary>The footer's bytes, rewritten at the end of the file for every block allocated: made once per footer.</summary>
+    private byte[] footerBytes;
+
     private VhdFile(string path, SafeFileHandle handle, VhdFooter footer, VhdHeader header, BlockAllocationTable bat,
         long footerOffset, bool writable, bool durable, IVirtualDisk? parent, bool ownsParent)
     {
         Path = path;
         this.handle = handle;
         Footer = footer;
+        footerBytes = footer.ToBytes();
         Header = header;
         this.bat = bat;
         this.footerOffset = footerOffset;
@@ -432,7 +436,7 @@ public sealed class VhdFile : IVirtualDisk
             var newFooterOffset = blockOffset + Header.BlockTotalSize;
             RandomAccess.Write(handle, bitmap, blockOffset);
             RandomAccess.Write(handle, source, dataOffset + within);
-            RandomAccess.Write(handle, Footer.ToBytes(), newFooterOffset);
+            RandomAccess.Write(handle, footerBytes, newFooterOffset);
             Flush();
 
             footerOffset = newFooterOffset;
@@ -487,6 +491,7 @@ public sealed class VhdFile : IVirtualDisk
         RandomAccess.Write(handle, bytes, 0);
         Flush();
         Footer = footer;
+        footerBytes = bytes;
     }
 
     public void Flush()

@@ -150,7 +150,7 @@ public sealed record Fixture
         }
 
         // Once at the end: refreshing per disk would stat every file of the SR for each new disk.
-        srRows.ForEach(sr => Vdis.RefreshUsage(pool, sr));
+        srRows.ForEach(sr => Vdis.RecountUsage(pool, sr));
     }
 
     private static string NextFreeDevice(HashSet<string> taken)

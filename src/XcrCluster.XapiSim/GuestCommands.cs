@@ -98,7 +98,7 @@ public static class GuestCommands
         }
 
         using var json = JsonDocument.Parse(body);
-        Console.Out.WriteLine(command == "checksum" ? json.RootElement.GetProperty("sha256").GetString() : body);
+        Console.Out.WriteLine(command == "checksum" ? json.RootElement.GetProperty("checksum").GetString() : body);
         return 0;
     }
 

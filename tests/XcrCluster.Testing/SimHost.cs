@@ -57,7 +57,8 @@ public sealed class SimHost : IAsyncDisposable
 
     public RpcClient Xml() => new(Url, RpcClient.Transport.Xml);
 
-    /// <summary>SHA-256 of each disk of a VM or snapshot (userdevice order), read from the pool's storage.</summary>
+    /// <summary>The content hash (ContentHasher) of each disk of a VM or snapshot (userdevice order), read from the
+    /// pool's storage.</summary>
     public async Task<List<string>> DiskChecksumsAsync(string vmUuid)
     {
         using var rpc = Json();

@@ -104,7 +104,7 @@ public sealed class FaultTests
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.9 * data.Length / rate), $"{clock.Elapsed}");
         var imported = (await http.GetFromJsonAsync<JsonElement>("/sim/stats")).GetProperty("vdis").GetProperty(disk.Uuid).GetProperty("bytesImported").GetInt64();
         Assert.Equal(data.Length, imported);
-        Assert.Equal(Convert.ToHexString(SHA256.HashData(data)).ToLowerInvariant(), Storage.GuestWorkload.Checksum(sim.Pool, disk.Uuid));
+        Assert.Equal(Storage.ContentHasher.Of(data), Storage.GuestWorkload.Checksum(sim.Pool, disk.Uuid));
     }
 
     [Fact]

@@ -165,8 +165,8 @@ public sealed class HttpTransferTests : IDisposable
         var files = await Task.WhenAll(disks.Select(d => SimPools.ExportToFileAsync(client, d.Ref, VdiFormat.Raw, Path.Combine(dir, d.Uuid + ".raw"))));
         for (var i = 0; i < disks.Count; i++)
         {
-            var sha = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(files[i]))).ToLowerInvariant();
-            Assert.Equal(GuestWorkload.Checksum(sim.Pool, disks[i].Uuid), sha);
+            var hash = ContentHasher.Of(await File.ReadAllBytesAsync(files[i]));
+            Assert.Equal(GuestWorkload.Checksum(sim.Pool, disks[i].Uuid), hash);
         }
     }
 }

@@ -60,7 +60,7 @@ public sealed class NullSrTests
             Assert.Equal(expected, sim.Pool.NullSrChecksum(sink.Uuid));
             Assert.Equal(body.Length, sim.Pool.Stats.BytesImported("/import_raw_vdi") - before);
             await ImportAsync(client, sink.Ref, new byte[sink.VirtualSize], VdiFormat.Raw);
-            Assert.Equal(NullContent.Zeros(sink.VirtualSize).Sha256, sim.Pool.NullSrChecksum(sink.Uuid));
+            Assert.Equal(NullContent.Zeros(sink.VirtualSize).Hash, sim.Pool.NullSrChecksum(sink.Uuid));
         }
 
         Assert.False(Directory.Exists(NullSrDir(sim, sink)));
@@ -147,7 +147,7 @@ public sealed class NullSrTests
         }
 
         // A null SR reads as zeros: exports and copies elsewhere see an empty disk.
-        Assert.Equal(NullContent.Zeros(sink.VirtualSize).Sha256, GuestWorkload.Checksum(sim.Pool, fileDisk.Uuid));
+        Assert.Equal(NullContent.Zeros(sink.VirtualSize).Hash, GuestWorkload.Checksum(sim.Pool, fileDisk.Uuid));
         Assert.Equal(new byte[sink.VirtualSize], await ExportAsync(client, sink.Ref, VdiFormat.Raw));
         Assert.Empty((await VhdStreamReader.OpenAsync(new MemoryStream(await ExportAsync(client, sink.Ref, VdiFormat.Vhd)))).PresentBlocks);
 

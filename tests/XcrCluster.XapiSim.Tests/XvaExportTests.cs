@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
 using XcrCluster.Xapi.Wire;
 using XcrCluster.XapiSim.Storage;
@@ -99,7 +98,7 @@ public sealed class XvaExportTests
 
     /// <summary>Checks the layout and every .xxhash, then rebuilds each VDI as stream_vdi.ml `recv_all_vdi` does:
     /// gaps sized by the first chunk's length, the counter skipping values for omitted chunks.
-    /// Returns each VDI's SHA-256 in userdevice order of its VBD.</summary>
+    /// Returns each VDI's content hash in userdevice order of its VBD.</summary>
     internal static Dictionary<string, string> Reassemble(List<Member> members)
     {
         Assert.Equal("ova.xml", members[0].Name);
@@ -138,7 +137,7 @@ public sealed class XvaExportTests
         return vdis.Keys
             .OrderBy(id => objects.Where(o => (string)o["class"]! == "VBD" && (string)Snap(o)["VDI"]! == id)
                 .Select(o => int.Parse((string)Snap(o)["userdevice"]!)).Single())
-            .ToDictionary(id => id, id => Convert.ToHexString(SHA256.HashData(images[id])).ToLowerInvariant());
+            .ToDictionary(id => id, id => ContentHasher.Of(images[id]));
     }
 
     private static Dictionary<string, object?> Snap(Dictionary<string, object?> o) => (Dictionary<string, object?>)o["snapshot"]!;

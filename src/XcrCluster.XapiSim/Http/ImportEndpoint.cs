@@ -1,3 +1,4 @@
+using System.Buffers;
 using XcrCluster.Vhd;
 using XcrCluster.Xapi;
 using XcrCluster.XapiSim.Model;
@@ -113,8 +114,9 @@ internal static class ImportEndpoint
             var faults = pool.Faults;
             var context = transfer.Context;
             var cut = WireCut.Reset(context, faults.ResetImportAfterBytes);
+            var agent = context.Request.Headers.UserAgent.ToString();
             await using var wire = new ShapedStream(context.Request.Body, faults.ImportBytesPerSecond, cut,
-                n => pool.Stats.Imported("/import_raw_vdi", vdi.Uuid, n, context.Request.Headers.UserAgent.ToString()));
+                n => pool.Stats.Imported("/import_raw_vdi", vdi.Uuid, n, agent));
             using (var staging = storage.BeginImport(vdi.Str("location"), vdi.Int("virtual_size")))
             {
                 var progress = new Action<long>(done => transfer.SetProgress((double)done / length));
@@ -137,7 +139,7 @@ internal static class ImportEndpoint
 
             lock (pool.Db.Sync)
             {
-                Vdis.RefreshUsage(pool, pool.Db.Get(Schemas.Sr, vdi.Str("SR")));
+                Vdis.RefreshUsage(pool, pool.Db.Get(Schemas.Sr, vdi.Str("SR")), vdi);
             }
 
             pool.SaveIfDirty();
@@ -159,15 +161,25 @@ internal static class ImportEndpoint
         }
 
         target.Expect(reader.PresentBlocks);
-        await foreach (var block in reader.ReadBlocksAsync(ct))
-        {
-            if (block.Index >= target.BlockCount)
-            {
-                throw new XapiException("VDI_IO_ERROR", "Device I/O errors", $"block {block.Index} is beyond the end of the VDI");
-            }
 
-            target.WriteBlock(block.Index, block.Bitmap.Span, block.Data.Span);
-            progress(reader.Position);
+        // One pooled buffer per import for every block (bitmap and data), not a fresh 2 MiB array per import.
+        var buffer = ArrayPool<byte>.Shared.Rent((int)reader.Header.BlockTotalSize);
+        try
+        {
+            while (await reader.ReadBlockAsync(buffer, ct) is { } block)
+            {
+                if (block.Index >= target.BlockCount)
+                {
+                    throw new XapiException("VDI_IO_ERROR", "Device I/O errors", $"block {block.Index} is beyond the end of the VDI");
+                }
+
+                target.WriteBlock(block.Index, block.Bitmap.Span, block.Data.Span);
+                progress(reader.Position);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         // Whatever follows the trailing footer is not part of the disk; read it so the client can finish.
@@ -181,13 +193,20 @@ internal static class ImportEndpoint
             throw new XapiException("VDI_IO_ERROR", "Device I/O errors", $"{length} bytes do not fit a {target.VirtualSize}-byte VDI");
         }
 
-        var chunk = new byte[RawChunk];
-        for (long offset = 0; offset < length; offset += RawChunk)
+        var chunk = ArrayPool<byte>.Shared.Rent(RawChunk);
+        try
         {
-            var n = (int)Math.Min(RawChunk, length - offset);
-            await wire.ReadExactlyAsync(chunk.AsMemory(0, n), ct);
-            target.Write(offset, chunk.AsSpan(0, n));
-            progress(offset + n);
+            for (long offset = 0; offset < length; offset += RawChunk)
+            {
+                var n = (int)Math.Min(RawChunk, length - offset);
+                await wire.ReadExactlyAsync(chunk.AsMemory(0, n), ct);
+                target.Write(offset, chunk.AsSpan(0, n));
+                progress(offset + n);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
         }
     }
 }

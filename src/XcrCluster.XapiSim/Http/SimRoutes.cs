@@ -55,7 +55,7 @@ internal static class SimRoutes
             await streams.StopAsync(vm) is { } stopped
                 ? Results.Json(stopped)
                 : Results.NotFound(new { error = $"no writer for VM {vm}" }));
-        app.MapGet("/sim/checksum", (string vdi) => Xapi(() => new { vdi, sha256 = GuestWorkload.Checksum(pool, vdi) }));
+        app.MapGet("/sim/checksum", (string vdi) => Xapi(() => new { vdi, checksum = GuestWorkload.Checksum(pool, vdi) }));
         app.MapPost("/sim/collector", (CollectorSwitch request) =>
         {
             if (request.Paused is { } paused)

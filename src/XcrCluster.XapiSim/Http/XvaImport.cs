@@ -190,7 +190,7 @@ internal static class XvaImport
             staging.Commit();
             lock (pool.Db.Sync)
             {
-                Vdis.RefreshUsage(pool, pool.Db.Get(Schemas.Sr, vdi.Str("SR")));
+                Vdis.RefreshUsage(pool, pool.Db.Get(Schemas.Sr, vdi.Str("SR")), vdi);
             }
         }
     }

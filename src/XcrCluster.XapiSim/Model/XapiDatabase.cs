@@ -18,6 +18,7 @@ public sealed partial class XapiDatabase
     private readonly Dictionary<string, string> refByUuid = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<ClassSchema, ClassRows> classes = Schemas.All.ToDictionary(s => s, _ => new ClassRows());
     private readonly ReverseIndex reverse = new();
+    private readonly VdiIndex vdis = new();
     private readonly LinkedList<(long Generation, ClassSchema Schema, string Ref)> tombstones = new();
     private readonly Dictionary<string, XapiObject> changes = new(StringComparer.Ordinal);
     private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -77,6 +78,7 @@ public sealed partial class XapiDatabase
 
             var moved = new List<string>();
             reverse.Update(row, moved);
+            vdis.Update(row);
             changes[row.Ref] = row;
             TouchReferenced(moved);
         }
@@ -124,6 +126,7 @@ public sealed partial class XapiDatabase
 
         var moved = new List<string>();
         reverse.Remove(row, moved);
+        vdis.Remove(row);
         tombstones.AddLast((++Generation, row.Schema, row.Ref));
         if (tombstones.Count > MaxTombstones)
         {
@@ -174,6 +177,13 @@ public sealed partial class XapiDatabase
     public IEnumerable<XapiObject> Where(ClassSchema schema, string field, string value)
         => reverse.Covers(schema, field, out var forward) ? reverse.Members(forward, value).ToList()
             : Table(schema).ByRef.Values.Where(r => Equals(r.Fields[field], value)).ToList();
+
+    /// <summary>The VDIs whose sm_config vhd-parent is this VDI uuid (its children in a file SR's chain), in
+    /// creation order; looked up, not scanned. A copy, as <see cref="Where"/>'s.</summary>
+    public List<XapiObject> VdiChildren(string uuid) => [.. vdis.Children(uuid)];
+
+    /// <summary>What the simulator shows as the SR's virtual_allocation: the virtual sizes of its managed VDIs.</summary>
+    public long VirtualAllocation(string srRef) => vdis.Allocation(srRef);
 
     /// <summary>A complete record: every stored field plus the computed reverse sets.</summary>
     public Dictionary<string, object?> Record(XapiObject row)

@@ -166,7 +166,7 @@ internal static class VmMessages
             targetStorage.SetNullContent(created.Str("location"), source.NullContentOf(vdi.Str("location"), size));
         }
 
-        Vdis.RefreshUsage(call.Pool, target);
+        Vdis.RefreshUsage(call.Pool, target, created);
         return created;
     }
 

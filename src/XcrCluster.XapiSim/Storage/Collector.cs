@@ -35,7 +35,7 @@ public sealed class Collector : IDisposable
             foreach (var baseCopy in pool.Db.All(Schemas.Vdi).Where(v => !v.Bool("managed")).ToList())
             {
                 var storage = pool.StorageOfVdi(baseCopy);
-                var children = Vdis.Children(pool, baseCopy.Uuid).ToList();
+                var children = Vdis.Children(pool, baseCopy.Uuid);
                 if (storage.IsPinned(baseCopy.Str("location")) || children.Any(c => storage.IsPinned(c.Str("location"))))
                 {
                     continue;
@@ -46,6 +46,7 @@ public sealed class Collector : IDisposable
                 {
                     pool.Db.Delete(baseCopy);
                     storage.Delete(baseCopy.Str("location"));
+                    Vdis.RefreshUsage(pool, sr);
                 }
                 else if (children.Count == 1)
                 {
@@ -63,13 +64,13 @@ public sealed class Collector : IDisposable
 
                     pool.Db.Touch(child);
                     pool.Db.Delete(baseCopy);
+                    Vdis.RefreshUsage(pool, sr, child);
                 }
                 else
                 {
                     continue;
                 }
 
-                Vdis.RefreshUsage(pool, sr);
                 work++;
             }
         }

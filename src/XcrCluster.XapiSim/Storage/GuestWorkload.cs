@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using XcrCluster.Vhd;
 using XcrCluster.Xapi;
 using XcrCluster.XapiSim.Model;
@@ -6,7 +5,7 @@ using XcrCluster.XapiSim.Model;
 namespace XcrCluster.XapiSim.Storage;
 
 /// <summary>What a running guest does to its disks, outside the XAPI surface: writes whole 2 MiB blocks of
-/// seeded random data, and the content's SHA-256 for tests that compare disks across pools.</summary>
+/// seeded random data, and the content's hash (<see cref="ContentHasher"/>) for tests that compare disks across pools.</summary>
 public static class GuestWorkload
 {
     /// <summary>Writes <paramref name="count"/> distinct random blocks (or the given block indices) into the
@@ -46,13 +45,13 @@ public static class GuestWorkload
                     file.Write(offset, data.AsSpan(0, (int)Math.Min(data.Length, file.VirtualSize - offset)));
                 }
 
-                Vdis.RefreshUsage(pool, pool.Db.Get(Schemas.Sr, vdi.Str("SR")));
+                Vdis.RefreshUsage(pool, pool.Db.Get(Schemas.Sr, vdi.Str("SR")), vdi);
                 return (vdi.Uuid, blocks);
             }
         }
     }
 
-    /// <summary>SHA-256 of the whole virtual disk, hex, read through its chain; on a null SR the hash of what
+    /// <summary>The content hash of the whole virtual disk, read through its chain; on a null SR the hash of what
     /// was imported (<see cref="NullContent"/>), or "" when a resize made it unknown.</summary>
     public static string Checksum(SimPool pool, string vdiId)
     {
@@ -65,23 +64,23 @@ public static class GuestWorkload
             location = vdi.Str("location");
             if (storage.IsNull)
             {
-                return storage.NullContentOf(location, vdi.Int("virtual_size"))?.Sha256 ?? "";
+                return storage.NullContentOf(location, vdi.Int("virtual_size"))?.Hash ?? "";
             }
         }
 
         lock (storage.Structure)
         {
             using var file = storage.Open(location);
-            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var hasher = new ContentHasher(file.VirtualSize);
             var buffer = new byte[VhdConstants.DefaultBlockSize];
             for (long offset = 0; offset < file.VirtualSize; offset += buffer.Length)
             {
                 var n = (int)Math.Min(buffer.Length, file.VirtualSize - offset);
                 file.Read(offset, buffer.AsSpan(0, n));
-                sha.AppendData(buffer, 0, n);
+                hasher.Append(offset, buffer.AsSpan(0, n));
             }
 
-            return Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
+            return hasher.Finish().Hash;
         }
     }
 

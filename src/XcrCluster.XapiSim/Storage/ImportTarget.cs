@@ -1,3 +1,4 @@
+using System.Buffers;
 using XcrCluster.Vhd;
 
 namespace XcrCluster.XapiSim.Storage;
@@ -80,7 +81,7 @@ internal sealed class NullImport(long size, Action<NullContent> commit) : Import
     {
         var start = (long)index * BlockSize;
         var length = (int)Math.Min(BlockSize, size - start);
-        var content = Masked(bitmap, data, length, scratch ??= new byte[BlockSize]);
+        var content = Masked(bitmap, data, length, scratch ??= ArrayPool<byte>.Shared.Rent(BlockSize));
         if (nextExpected < expected.Length && expected[nextExpected] != index)
         {
             early[index] = content.ToArray();
@@ -100,7 +101,13 @@ internal sealed class NullImport(long size, Action<NullContent> commit) : Import
 
     public override void Commit() => commit(hasher.Finish());
 
-    public override void Dispose() => hasher.Dispose();
+    public override void Dispose()
+    {
+        if (Interlocked.Exchange(ref scratch, null) is { } rented)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
 }
 
 /// <summary>A file SR's import: a staged copy of the VDI's file, renamed over it at commit (crash safe).</summary>

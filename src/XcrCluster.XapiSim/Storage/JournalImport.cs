@@ -81,6 +81,7 @@ internal sealed class JournalImport : ImportTarget
             }
 
             File.Delete(path);
+            storage.Measure(location);
         }
     }
 

@@ -60,10 +60,6 @@ public sealed partial class SrStorage
 
     public bool Exists(string location) => !IsNull && File.Exists(PathOf(location));
 
-    public long PhysicalUsage() => IsNull ? 0 : Directory.EnumerateFiles(Dir, "*.vhd").Sum(f => new FileInfo(f).Length);
-
-    public long FileSize(string location) => Exists(location) ? new FileInfo(PathOf(location)).Length : 0;
-
     /// <summary>A new disk; on a null SR it is zeros whatever the fill (nothing is stored).</summary>
     public void CreateDisk(string location, long virtualSize, DiskFill fill)
     {
@@ -76,12 +72,18 @@ public sealed partial class SrStorage
         if (fill.Kind == "synthetic")
         {
             using var synthetic = new SyntheticDisk(virtualSize, (ulong)fill.Seed);
-            using var leaf = VhdFile.CreateDifferencing(PathOf(location), synthetic, new VhdParent(Guid.Empty, synthetic.Name, 0), OptionsFor(virtualSize));
-            return;
+            var parent = new VhdParent(Guid.Empty, synthetic.Name, 0);
+            using (VhdFile.CreateDifferencing(PathOf(location), synthetic, parent, OptionsFor(virtualSize)))
+            {
+            }
+        }
+        else
+        {
+            using var disk = VhdFile.CreateDynamic(PathOf(location), virtualSize, OptionsFor(virtualSize));
+            fill.Apply(disk);
         }
 
-        using var disk = VhdFile.CreateDynamic(PathOf(location), virtualSize, OptionsFor(virtualSize));
-        fill.Apply(disk);
+        Measure(location);
     }
 
     /// <summary>Opens a disk with its whole parent chain (read-only unless asked).</summary>
@@ -146,6 +148,10 @@ public sealed partial class SrStorage
             using (VhdFile.CreateDifferencing(PathOf(newChild), parent, OptionsFor(parent.VirtualSize)))
             {
             }
+
+            Measure(leaf);
+            Measure(baseCopy);
+            Measure(newChild);
         }
     }
 
@@ -160,6 +166,7 @@ public sealed partial class SrStorage
             }
 
             File.Delete(PathOf(location));
+            Measure(location);
         }
     }
 
@@ -199,6 +206,8 @@ public sealed partial class SrStorage
             }
 
             File.Move(PathOf(parent), PathOf(child), overwrite: true);
+            Measure(parent);
+            Measure(child);
         }
     }
 
@@ -223,6 +232,7 @@ public sealed partial class SrStorage
             lock (Structure)
             {
                 File.Move(staging, PathOf(location), overwrite: true);
+                Measure(location);
             }
         }, () => File.Delete(staging));
     }

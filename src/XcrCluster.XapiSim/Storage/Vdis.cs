@@ -49,7 +49,7 @@ public static class Vdis
 
         if (refreshUsage)
         {
-            RefreshUsage(pool, sr);
+            RefreshUsage(pool, sr, row);
         }
 
         return row;
@@ -94,7 +94,7 @@ public static class Vdis
         }
 
         var created = pool.Db.Create(Schemas.Vdi, fields);
-        RefreshUsage(pool, sr);
+        RefreshUsage(pool, sr, vdi, baseCopy, created);
         return created;
     }
 
@@ -151,9 +151,8 @@ public static class Vdis
         pool.Db.Set(vdi, "virtual_size", size);
     }
 
-    /// <summary>VDIs whose file sits directly on the given VDI's file.</summary>
-    public static IEnumerable<XapiObject> Children(SimPool pool, string uuid)
-        => pool.Db.All(Schemas.Vdi).Where(v => v.MapValue("sm_config", VhdParent) == uuid);
+    /// <summary>VDIs whose file sits directly on the given VDI's file (an index lookup, not a scan).</summary>
+    public static List<XapiObject> Children(SimPool pool, string uuid) => pool.Db.VdiChildren(uuid);
 
     public static void EnsureSpace(SimPool pool, XapiObject sr, long bytes)
     {
@@ -163,13 +162,18 @@ public static class Vdis
         }
     }
 
-    public static void RefreshUsage(SimPool pool, XapiObject sr)
+    /// <summary>After the files of <paramref name="changed"/> (VDIs on <paramref name="sr"/>) were written, created or
+    /// replaced, or other files of the SR deleted: each changed VDI's physical_utilisation is its file's size, the
+    /// SR's physical_utilisation the bytes of all its files and its virtual_allocation the virtual sizes of its
+    /// managed VDIs, as before; only the changed files are measured, the totals are kept as they change
+    /// (<see cref="SrStorage.Measure"/>, <see cref="XapiDatabase.VirtualAllocation"/>), so a call costs O(change).</summary>
+    public static void RefreshUsage(SimPool pool, XapiObject sr, params ReadOnlySpan<XapiObject> changed)
     {
         var storage = pool.StorageOf(sr);
-        foreach (var vdi in pool.Db.Where(Schemas.Vdi, "SR", sr.Ref))
+        foreach (var vdi in changed)
         {
-            var size = storage.FileSize(vdi.Str("location"));
-            if (vdi.Int("physical_utilisation") != size)
+            var size = storage.Measure(vdi.Str("location"));
+            if (pool.Db.TryGet(vdi.Ref, out var live) && ReferenceEquals(live, vdi) && vdi.Int("physical_utilisation") != size)
             {
                 pool.Db.Set(vdi, "physical_utilisation", size);
             }
@@ -181,12 +185,15 @@ public static class Vdis
             pool.Db.Set(sr, "physical_utilisation", used);
         }
 
-        var allocated = pool.Db.Where(Schemas.Vdi, "SR", sr.Ref).Where(v => v.Bool("managed")).Sum(v => v.Int("virtual_size"));
+        var allocated = pool.Db.VirtualAllocation(sr.Ref);
         if (sr.Int("virtual_allocation") != allocated)
         {
             pool.Db.Set(sr, "virtual_allocation", allocated);
         }
     }
+
+    /// <summary>Every VDI of the SR measured: once, after a fixture created thousands of disks.</summary>
+    public static void RecountUsage(SimPool pool, XapiObject sr) => RefreshUsage(pool, sr, [.. pool.Db.Where(Schemas.Vdi, "SR", sr.Ref)]);
 
     private static Dictionary<string, object?> ParentConfig(string? parentUuid)
         => parentUuid is null ? [] : new Dictionary<string, object?> { [VhdParent] = parentUuid };
