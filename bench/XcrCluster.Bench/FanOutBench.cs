@@ -45,7 +45,8 @@ public static class FanOutBench
                 image.Position = 0;
                 var sinks = memory.Take(targets).ToList();
                 sinks.ForEach(m => m.Position = 0);
-                var imports = sinks.Select(sink => (BlockFanOut.TargetSink)(shape => Task.FromResult(ImportSink.Create(shape, (writeBody, _, ct) => writeBody(sink, ct), CancellationToken.None)))).ToList();
+                var imports = sinks.Select(sink => (BlockFanOut.TargetSink)(shape => Task.FromResult(
+                    ImportSink.Create(shape, (writeBody, _, ct) => writeBody(sink, ct), CancellationToken.None)))).ToList();
                 var errors = await BlockFanOut.CopyAsync(image, imports, materializer, CancellationToken.None);
                 if (errors.FirstOrDefault(e => e is not null) is { } error)
                 {
