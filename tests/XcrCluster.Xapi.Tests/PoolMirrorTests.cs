@@ -64,6 +64,23 @@ public sealed class PoolMirrorTests
     }
 
     [Fact]
+    public async Task A_whole_class_is_listed_once_per_view_and_a_change_gives_a_new_list()
+    {
+        await using var opened = await OpenAsync();
+        var (_, client, mirror) = opened;
+        var before = await mirror.AllAsync<VmRecord>();
+        Assert.Same(before, await mirror.AllAsync<VmRecord>()); // the same view: no second walk of the class
+        var db01 = before.Single(v => v.NameLabel == "db01" && !v.IsASnapshot);
+
+        await client.CallAsync("VM.set_name_label", db01.Ref, "db01-renamed");
+        await mirror.BarrierAsync(client);
+        var after = await mirror.AllAsync<VmRecord>();
+        Assert.NotSame(before, after);
+        Assert.Equal("db01-renamed", after.Single(v => v.Ref == db01.Ref).NameLabel);
+        Assert.Equal("db01", before.Single(v => v.Ref == db01.Ref).NameLabel); // a list handed out never changes
+    }
+
+    [Fact]
     public async Task A_failed_event_stream_is_reloaded_and_readers_see_the_pool_as_it_is_then()
     {
         var log = new List<string>();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 
 namespace XcrCluster.Xapi.Mirror;
@@ -7,8 +8,24 @@ namespace XcrCluster.Xapi.Mirror;
 internal sealed record MirrorState(ImmutableDictionary<string, ImmutableDictionary<string, object>> Classes, string PoolRef,
     string Token)
 {
+    // Whole-class lists already made from this view. A run reads whole classes many times between two changes of its pool
+    // (the view changes only when an event batch arrives); walking an immutable tree of thousands of records each time
+    // made the node's CPU per VM run grow with the pool (bench control: 58 ms at 200 VMs, 142 ms at 1000).
+    private readonly ConcurrentDictionary<string, Array> lists = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A copy (<c>with</c>) is a new view: it starts without the lists of the one it came from.</summary>
+    private MirrorState(MirrorState original)
+    {
+        (Classes, PoolRef, Token) = (original.Classes, original.PoolRef, original.Token);
+        lists = new(StringComparer.OrdinalIgnoreCase);
+    }
+
     public ImmutableDictionary<string, object> Of(string cls)
         => Classes.TryGetValue(cls, out var objects) ? objects : ImmutableDictionary<string, object>.Empty;
+
+    /// <summary>Every object of <paramref name="cls"/> in this view, as one shared read-only array.</summary>
+    public IReadOnlyList<T> All<T>(string cls)
+        => (T[])lists.GetOrAdd(cls, c => Of(c).Values.Cast<T>().ToArray());
 
     public static ImmutableDictionary<string, ImmutableDictionary<string, object>> Empty { get; }
         = ImmutableDictionary.Create<string, ImmutableDictionary<string, object>>(StringComparer.OrdinalIgnoreCase);

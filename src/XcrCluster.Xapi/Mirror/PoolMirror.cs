@@ -60,7 +60,7 @@ public sealed partial class PoolMirror : IAsyncDisposable
     /// <summary>Every mirrored object of <typeparamref name="T"/>, from one view.</summary>
     public async Task<IReadOnlyList<T>> AllAsync<T>(CancellationToken ct = default)
         where T : IXapiRecord<T>
-        => [.. (await ReadyAsync(ct).ConfigureAwait(false)).Of(Class<T>()).Values.Cast<T>()];
+        => (await ReadyAsync(ct).ConfigureAwait(false)).All<T>(Class<T>());
 
     /// <summary>One object by ref; null when the view does not hold it.</summary>
     public async Task<T?> FindAsync<T>(string @ref, CancellationToken ct = default)
