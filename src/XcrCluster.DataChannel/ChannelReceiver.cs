@@ -132,6 +132,7 @@ public sealed class ChannelReceiver : IAsyncDisposable
         }
 
         var status = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var admitted = new TaskCompletionSource<ByteString>(TaskCreationOptions.RunContinuationsAsynchronously);
         var helloSeen = false;
         var inbound = Flow.Create<ByteString>()
             .IdleTimeout(limits.StallTimeout)
@@ -141,7 +142,7 @@ public sealed class ChannelReceiver : IAsyncDisposable
             .ToMaterialized(Sink.ForEach<(IImmutableList<Frame>, Source<Frame, NotUsed>)>(first =>
             {
                 helloSeen = true;
-                Accept(remote, first.Item1, first.Item2, status);
+                Accept(remote, first.Item1, first.Item2, status, admitted);
             }), Keep.Right)
             .MapMaterializedValue(done =>
             {
@@ -161,6 +162,7 @@ public sealed class ChannelReceiver : IAsyncDisposable
             });
         var beat = limits.StallTimeout / 3;
         var outbound = Source.Tick(beat, beat, Frames.EncodeAlive()).MapMaterializedValue(_ => NotUsed.Instance)
+            .Merge(Source.FromTask(admitted.Task))
             .Merge(Source.FromTask(status.Task).Select(Frames.EncodeStatus), eagerComplete: true);
         return Flow.FromSinkAndSource(inbound, outbound).WatchTermination((_, closed) =>
         {
@@ -169,7 +171,8 @@ public sealed class ChannelReceiver : IAsyncDisposable
         });
     }
 
-    private void Accept(EndPoint remote, IImmutableList<Frame> first, Source<Frame, NotUsed> rest, TaskCompletionSource<string> status)
+    private void Accept(EndPoint remote, IImmutableList<Frame> first, Source<Frame, NotUsed> rest, TaskCompletionSource<string> status,
+        TaskCompletionSource<ByteString> admitted)
     {
         var hello = first.Count == 1 ? first[0] : null;
         var (transferId, token) = hello is { Type: Frames.Hello } ? Frames.DecodeHello(hello.Payload) : ("", "");
@@ -190,6 +193,7 @@ public sealed class ChannelReceiver : IAsyncDisposable
         }
 
         transfer.Expiry?.Dispose();
+        admitted.TrySetResult(Frames.EncodeGo()); // the sender holds its blocks back until it hears this
         var blocks = 0L;
         var received = 0L;
         var ended = false;

@@ -27,7 +27,9 @@ public static class ChannelSender
         var stall = stallTimeout ?? TimeSpan.FromSeconds(60);
         var lastProgress = Environment.TickCount64;
         var killSwitch = KillSwitches.Shared("channel-" + ticket.TransferId);
+        var admitted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         return Flow.Create<PooledBlock>()
+            .Via(new AdmissionGate(admitted.Task))
             .Via(new BlockEncoder(compress, block =>
             {
                 bytes += block.Size;
@@ -39,17 +41,43 @@ public static class ChannelSender
             .Via(transport.Connect(ticket.Host, ticket.Port))
             .Via(new Deframer())
             .IdleTimeout(stall)
-            .Where(frame => frame.Type != Frames.Alive || Discard(frame))
+            .Where(frame => frame.Type switch
+            {
+                Frames.Alive => Discard(frame),
+                Frames.Go => Discard(frame, admitted.TrySetResult),
+                _ => Refused(admitted), // the status: without a Go before it, the blocks never leave
+            })
             .ToMaterialized(Akka.Streams.Dsl.Sink.FirstOrDefault<Frame>(), Keep.Right)
-            .MapMaterializedValue(
-                reply => Finish(reply, ticket, ct, () => bytes, stall, () => Interlocked.Read(ref lastProgress), killSwitch));
+            .MapMaterializedValue(reply => Finish(Closed(reply, admitted), ticket, ct, () => bytes, stall,
+                () => Interlocked.Read(ref lastProgress), killSwitch));
     }
 
-    /// <summary>Gives an Alive frame's buffer back; false, so the frame is filtered out.</summary>
-    private static bool Discard(Frame frame)
+    /// <summary>Gives an Alive or Go frame's buffer back (after its effect); false, so the frame is filtered out.</summary>
+    private static bool Discard(Frame frame, Func<bool>? effect = null)
     {
+        effect?.Invoke();
         frame.Return();
         return false;
+    }
+
+    private static bool Refused(TaskCompletionSource admitted)
+    {
+        admitted.TrySetException(new ChannelRefusedException("data channel: the receiver did not admit the transfer"));
+        return true;
+    }
+
+    /// <summary>The reply, once the gate is shut for good if it never opened (the receiver closed, the link failed):
+    /// the held-back blocks are cancelled instead of waiting on a connection nobody reads.</summary>
+    private static async Task<Frame> Closed(Task<Frame> reply, TaskCompletionSource admitted)
+    {
+        try
+        {
+            return await reply.ConfigureAwait(false);
+        }
+        finally
+        {
+            Refused(admitted);
+        }
     }
 
     private static async Task<long> Finish(Task<Frame> replyTask, ChannelTicket ticket, CancellationToken ct, Func<long> bytes,

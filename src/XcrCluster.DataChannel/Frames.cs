@@ -10,8 +10,9 @@ namespace XcrCluster.DataChannel;
 /// Sender to receiver: <c>H</c> hello (transfer id and one-time token, UTF-8, newline-separated), then per block
 /// <c>B</c> (index, bitmap length, bitmap, data) or <c>Z</c> (index, bitmap length, bitmap, data length: the data
 /// is all zeros and not sent) or <c>C</c> (index, bitmap length, data length, bitmap, LZ4 data: only when it
-/// is smaller), then <c>E</c> (block count). Receiver to sender: one <c>S</c> status ("ok" or the
-/// error) when the transfer has been consumed, or refused.
+/// is smaller), then <c>E</c> (block count); the blocks only once the receiver said <c>G</c>. Receiver to sender:
+/// <c>G</c> once the token is accepted, then one <c>S</c> status ("ok" or the error) when the transfer has been
+/// consumed, or only the status when refused.
 /// </summary>
 public static partial class Frames
 {
@@ -21,6 +22,9 @@ public static partial class Frames
     public const byte CompressedBlock = (byte)'C';
     public const byte End = (byte)'E';
     public const byte Status = (byte)'S';
+
+    /// <summary>Receiver to sender: the token is accepted, send the blocks (see <see cref="AdmissionGate"/>).</summary>
+    public const byte Go = (byte)'G';
 
     /// <summary>Receiver to sender, every third of the stall timeout until the status: the link and the receiver are
     /// alive. A sender that hears nothing for the stall timeout, its blocks all in the sockets' buffers, knows the link
@@ -54,6 +58,8 @@ public static partial class Frames
     public static ByteString EncodeStatus(string status) => Text(Status, status);
 
     public static ByteString EncodeAlive() => Text(Alive, "");
+
+    public static ByteString EncodeGo() => Text(Go, "");
 
     public static string DecodeText(ReadOnlySpan<byte> payload) => Encoding.UTF8.GetString(payload);
 

@@ -70,7 +70,7 @@ public sealed class ChannelTests() : Akka.TestKit.Xunit2.TestKit(ChannelTestConf
         await EventFilter.Warning(contains: "(transfer t2)").ExpectOneAsync(async () =>
         {
             var error = await Assert.ThrowsAsync<ChannelRefusedException>(
-                () => ChannelSender.SendAsync(transport, wrong, Source.Single(new PooledBlock(Block(0), [], 1)), Sys.Materializer()));
+                () => ChannelSender.SendAsync(transport, wrong, Many(Block(0)), Sys.Materializer()));
             Assert.Contains("refused", error.Message);
         });
 
@@ -78,9 +78,14 @@ public sealed class ChannelTests() : Akka.TestKit.Xunit2.TestKit(ChannelTestConf
         await ChannelSender.SendAsync(transport, ticket, Source.Single(new PooledBlock(Block(1), [], 1)), Sys.Materializer());
         await EventFilter.Warning(contains: "(transfer t2)").ExpectOneAsync(() =>
             Assert.ThrowsAsync<ChannelRefusedException>(
-                () => ChannelSender.SendAsync(transport, ticket, Source.Single(new PooledBlock(Block(1), [], 1)), Sys.Materializer())));
+                () => ChannelSender.SendAsync(transport, ticket, Many(Block(1)), Sys.Materializer())));
         Assert.DoesNotContain(ticket.Token, ticket.ToString());
     }
+
+    /// <summary>More blocks than the sockets' buffers hold: a sender that wrote them before its token was accepted would
+    /// find its connection reset by the refusing receiver, the refusal lost.</summary>
+    private static Source<PooledBlock, NotUsed> Many(VhdBlock block)
+        => Source.From(Enumerable.Range(0, 32)).Select(i => new PooledBlock(block with { Index = i }, [], 1));
 
     [Fact]
     public async Task A_slow_receiver_holds_the_sender_back_across_the_socket()
