@@ -15,7 +15,7 @@ public static class ContentKeySnapshots
     public sealed record Candidate(string SnapshotVm, VdiRecord Vdi, ContentSnapshotDisk Disk);
 
     public static async Task<IReadOnlyList<Candidate>> FindAsync(Pool pool, VmRecord vm,
-        IReadOnlyList<(VbdRecord Vbd, VdiRecord Vdi)> live, IReadOnlyList<VdiRecord> allVdis)
+        IReadOnlyList<(VbdRecord Vbd, VdiRecord Vdi)> live)
     {
         var liveUuids = live.ToDictionary(d => d.Vdi.Ref, d => d.Vdi.Uuid, StringComparer.Ordinal);
         var owners = new Dictionary<string, VmRecord>(StringComparer.Ordinal);
@@ -29,7 +29,9 @@ public static class ContentKeySnapshots
         }
 
         var result = new List<Candidate>();
-        foreach (var vdi in allVdis.Where(v => v.IsASnapshot && v.Type != "cbt_metadata" && !v.Missing))
+        var vdis = await pool.SetAsync<VdiRecord>().ConfigureAwait(false);
+        foreach (var vdi in vdis.WhereAny(live.Select(d => PoolIndex.SnapshotsOf(d.Vdi.Ref)))
+            .Where(v => v.IsASnapshot && v.Type != "cbt_metadata" && !v.Missing))
         {
             var owner = owners.GetValueOrDefault(vdi.Ref);
             if (!liveUuids.TryGetValue(vdi.SnapshotOf, out var liveUuid) || (owner is null && vdi.Vbds.Count > 0)

@@ -39,6 +39,27 @@ public sealed partial class Pool
         return await Client.GetAllRecordsAsync<T>(ct).ConfigureAwait(false);
     }
 
+    /// <summary>Every object of class <typeparamref name="T"/> in one view, found by ref and by <see cref="PoolIndex"/>'s keys:
+    /// a reader touches only the records it asks for, however large the pool.</summary>
+    public async Task<RecordSet<T>> SetAsync<T>(CancellationToken ct = default)
+        where T : class, IXapiRecord<T>
+    {
+        if (await MirrorReadyAsync(ct).ConfigureAwait(false) is { } mirror)
+        {
+            try
+            {
+                return await mirror.SetAsync<T>(PoolIndex.Instance, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // As AllAsync: the mirror lost its stream since the barrier and is not back in time.
+            }
+        }
+
+        var all = await Client.GetAllRecordsAsync<T>(ct).ConfigureAwait(false);
+        return RecordSet<T>.From(all.Select(r => (r.Ref, r)), PoolIndex.Instance);
+    }
+
     /// <summary>One object by ref; HANDLE_INVALID (from the pool) when it does not exist. An object the mirror does not
     /// hold is read from the pool: the mirror may not have heard of another session's new object yet.</summary>
     public async Task<T> RecordAsync<T>(string @ref, CancellationToken ct = default)

@@ -80,17 +80,16 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
 
     /// <summary>Skips the VM when a disk's chain holds more uncoalesced base copies (a hidden VDI whose single child is
     /// hidden too) than tolerated, as Xen Orchestra's <c>$assertHealthyVdiChains</c> before snapshotting.</summary>
-    public async Task CheckChainsAsync(int tolerance, IReadOnlyList<VdiRecord> allVdis)
+    public async Task CheckChainsAsync(int tolerance)
     {
-        var byUuid = allVdis.ToDictionary(v => v.Uuid);
-        var children = allVdis.Where(v => v.VhdParent is not null).GroupBy(v => v.VhdParent!).ToDictionary(g => g.Key, g => g.ToList());
+        var vdis = await pool.SetAsync<VdiRecord>().ConfigureAwait(false);
         foreach (var (_, disk) in await pool.DisksAsync(Vm).ConfigureAwait(false))
         {
             var uncoalesced = 0;
-            for (var parent = disk.VhdParent; parent is not null && byUuid.TryGetValue(parent, out var p); parent = p.VhdParent)
+            for (var parent = disk.VhdParent; parent is not null && vdis.Where(PoolIndex.Uuid(parent)) is [var p, ..]; parent = p.VhdParent)
             {
                 // As XO's _assertHealthyVdiChain: a managed only child is a leaf some SRs never coalesce into its parent.
-                if (!p.Managed && children.GetValueOrDefault(p.Uuid) is [{ Managed: false }])
+                if (!p.Managed && vdis.Where(PoolIndex.Children(p.Uuid)) is [{ Managed: false }])
                 {
                     uncoalesced++;
                 }
@@ -106,7 +105,7 @@ public sealed class SourceVm(Pool pool, JobRef job, VmRecord vm)
 
     /// <summary>Snapshots of the live disks stamped by this job for this VM (no xo:copy_of, so never a replica),
     /// plus seeds made by xo-cr-seed, which stamp the snapshot VM only.</summary>
-    public async Task<IReadOnlyList<JobSnapshot>> JobSnapshotsAsync(IReadOnlyList<VdiRecord> allVdis)
+    public async Task<IReadOnlyList<JobSnapshot>> JobSnapshotsAsync()
     {
         var live = (await pool.DisksAsync(Vm).ConfigureAwait(false)).ToDictionary(d => d.Vdi.Ref, d => d.Vdi.Uuid);
         var result = new List<JobSnapshot>();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using XcrCluster.Domain;
 using XcrCluster.Domain.Vm;
+using XcrCluster.Xapi.Mirror;
 using XcrCluster.Xapi.Records;
 
 namespace XcrCluster.Replication;
@@ -16,20 +17,19 @@ public static class SrReplicaRead
     public static async Task<SrObservation> ReadAsync(Pool pool, string poolName, string srUuid, string vmUuid,
         IReadOnlyCollection<string> knownReplicas, CancellationToken ct)
     {
-        var vms = await pool.AllAsync<VmRecord>(ct).ConfigureAwait(false);
-        var vbds = (await pool.AllAsync<VbdRecord>(ct).ConfigureAwait(false)).ToDictionary(v => v.Ref);
-        var vdis = (await pool.AllAsync<VdiRecord>(ct).ConfigureAwait(false)).ToDictionary(v => v.Ref);
-        var byRef = vms.ToDictionary(v => v.Ref);
-        var points = vms.Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.Sr) == srUuid
+        var vms = await pool.SetAsync<VmRecord>(ct).ConfigureAwait(false);
+        var vbds = await pool.SetAsync<VbdRecord>(ct).ConfigureAwait(false);
+        var vdis = await pool.SetAsync<VdiRecord>(ct).ConfigureAwait(false);
+        var points = vms.Where(PoolIndex.OfSourceVm(vmUuid)).Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.Sr) == srUuid
                 && v.OtherConfig.GetValueOrDefault(XoMetadata.Vm) == vmUuid && v.OtherConfig.ContainsKey(XoMetadata.CopyOf)
                 && !v.OtherConfig.ContainsKey(RunScope.ImportingKey) && !v.OtherConfig.ContainsKey(RunScope.CommittingKey))
             .Select(v => new ObservedRestorePoint(v.Uuid, v.OtherConfig.GetValueOrDefault(XoMetadata.Job) ?? "",
                 v.OtherConfig.GetValueOrDefault(XoMetadata.Schedule) ?? "", Time(v), Size(v, vbds, vdis),
                 v.OtherConfig.GetValueOrDefault(XoMetadata.CopyOf),
-                byRef.TryGetValue(v.SnapshotOf, out var replica) && !replica.IsASnapshot ? replica.Uuid : null))
+                vms.Find(v.SnapshotOf) is { IsASnapshot: false } replica ? replica.Uuid : null))
             .ToList();
-        var live = vms.Where(v => !v.IsASnapshot && (knownReplicas.Contains(v.Uuid) || points.Any(p => p.ReplicaVmUuid == v.Uuid)))
-            .Select(v => v.Uuid).ToList();
+        var live = vms.WhereAny(knownReplicas.Concat(points.Select(p => p.ReplicaVmUuid).OfType<string>()).Select(PoolIndex.Uuid))
+            .Where(v => !v.IsASnapshot).Select(v => v.Uuid).ToList();
         return new SrObservation(poolName, srUuid, points, live);
     }
 
@@ -41,7 +41,6 @@ public static class SrReplicaRead
             : v.SnapshotTime.Year > 1970 ? new DateTimeOffset(DateTime.SpecifyKind(v.SnapshotTime, DateTimeKind.Utc)) : null;
 
     /// <summary>What the restore point's disks take on the SR.</summary>
-    private static long Size(VmRecord v, Dictionary<string, VbdRecord> vbds, Dictionary<string, VdiRecord> vdis)
-        => v.Vbds.Select(r => vbds.GetValueOrDefault(r)).Where(b => b is { IsDisk: true })
-            .Sum(b => vdis.GetValueOrDefault(b!.Vdi)?.PhysicalUtilisation ?? 0);
+    private static long Size(VmRecord v, RecordSet<VbdRecord> vbds, RecordSet<VdiRecord> vdis)
+        => v.Vbds.Select(vbds.Find).Where(b => b is { IsDisk: true }).Sum(b => vdis.Find(b!.Vdi)?.PhysicalUtilisation ?? 0);
 }

@@ -17,29 +17,30 @@ public static class TargetLeftovers
     {
         var pool = scope.Pool;
         var removed = 0;
-        var vms = await pool.AllAsync<VmRecord>(ct).ConfigureAwait(false);
+        var vms = await pool.SetAsync<VmRecord>(ct).ConfigureAwait(false);
         var now = DateTimeOffset.UtcNow;
-        foreach (var orphan in vms.Where(v => !v.IsASnapshot && FailoverTestMark.IsOrphanOf(v.NameLabel, scope.SourceVmUuid, now)))
+        foreach (var orphan in vms.Where(PoolIndex.FailoverTestsOf(scope.SourceVmUuid))
+            .Where(v => !v.IsASnapshot && FailoverTestMark.IsOrphanOf(v.NameLabel, scope.SourceVmUuid, now)))
         {
             await scope.DestroyVmAsync(orphan, DestroyReason.FailoverTestOrphan).ConfigureAwait(false);
             removed++;
         }
 
-        foreach (var vm in vms.Where(v => !v.IsASnapshot && scope.IsMarked(v.OtherConfig)))
+        foreach (var vm in vms.Where(PoolIndex.Marked(scope.Marker)).Where(v => !v.IsASnapshot && scope.IsMarked(v.OtherConfig)))
         {
             removed += 1 + await ReplicaRecovery.RecoverAsync(scope, vm).ConfigureAwait(false);
         }
 
         var markers = new Dictionary<string, string?> { [RunScope.PreviousDisksKey] = null, [RunScope.ImportingKey] = null,
             [RunScope.CommittingKey] = null };
-        foreach (var point in (await pool.AllAsync<VmRecord>(ct).ConfigureAwait(false))
+        foreach (var point in (await pool.SetAsync<VmRecord>(ct).ConfigureAwait(false)).Where(PoolIndex.Marked(scope.Marker))
             .Where(v => v.IsASnapshot && scope.IsMarked(v.OtherConfig)))
         {
             await pool.SetVmOtherConfigAsync(point.Ref, markers).ConfigureAwait(false);
             removed++;
         }
 
-        foreach (var vdi in (await pool.AllAsync<VdiRecord>(ct).ConfigureAwait(false))
+        foreach (var vdi in (await pool.SetAsync<VdiRecord>(ct).ConfigureAwait(false)).Where(PoolIndex.Marked(scope.Marker))
             .Where(v => v.Sr == sr.Ref && scope.IsCreatedMark(v.OtherConfig)))
         {
             if (vdi.IsASnapshot || vdi.Vbds.Count > 0)

@@ -1,4 +1,5 @@
 using XcrCluster.Domain;
+using XcrCluster.Xapi.Mirror;
 using XcrCluster.Xapi.Records;
 
 namespace XcrCluster.Replication;
@@ -16,15 +17,13 @@ public sealed partial class TargetReplica
 {
     public async Task FindByContentAsync(IReadOnlyList<ContentSnapshotDisk> queries, CancellationToken ct)
     {
-        var all = await pool.AllAsync<VdiRecord>(ct).ConfigureAwait(false);
-        var byRef = all.ToDictionary(v => v.Ref, StringComparer.Ordinal);
-        var onSr = all.Where(v => v.Sr == sr.Ref && v.Managed && !v.OtherConfig.ContainsKey(RunScope.ImportingKey)
-            && !v.OtherConfig.ContainsKey(RunScope.CommittingKey)).ToList();
+        var byRef = await pool.SetAsync<VdiRecord>(ct).ConfigureAwait(false);
         var found = new Dictionary<string, VdiRecord>(StringComparer.Ordinal);
         foreach (var query in queries)
         {
+            var onSr = OnSr(byRef.WhereAny([PoolIndex.Content(query.ContentKey), PoolIndex.CopiesOf(query.SnapshotVdiUuid)]));
             var match = Newest(onSr.Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.ContentKey) == query.ContentKey
-                    && byRef.GetValueOrDefault(v.SnapshotOf)?.Uuid != query.LiveVdiUuid))
+                    && byRef.Find(v.SnapshotOf)?.Uuid != query.LiveVdiUuid))
                 ?? Newest(onSr.Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.CopyOf) == query.SnapshotVdiUuid
                     && IsOfThisJob(v.OtherConfig)))
                 ?? onSr.FirstOrDefault(v => !v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.CopyOf) == query.SnapshotVdiUuid
@@ -48,7 +47,7 @@ public sealed partial class TargetReplica
         => disks.OrderByDescending(v => v.OtherConfig.GetValueOrDefault(XoMetadata.Datetime), StringComparer.Ordinal).FirstOrDefault();
 
     /// <summary>The replica to update in place, or null with why not (null when there is nothing worth saying).</summary>
-    private async Task<(VmRecord? Vm, string? Note)> HolderAsync(Dictionary<string, VdiRecord> byRef, CancellationToken ct)
+    private async Task<(VmRecord? Vm, string? Note)> HolderAsync(RecordSet<VdiRecord> byRef, CancellationToken ct)
     {
         // A plain disk (older layouts, seeds): Xen Orchestra never updates a VM in place from those.
         if (bases.Count == 0 || bases.Values.Any(v => !v.IsASnapshot))
@@ -59,7 +58,7 @@ public sealed partial class TargetReplica
         VmRecord? holder = null;
         foreach (var point in bases.Values)
         {
-            if (!byRef.TryGetValue(point.SnapshotOf, out var active))
+            if (byRef.Find(point.SnapshotOf) is not { } active)
             {
                 return (null, null); // the disk the restore point was taken of is gone: nothing to update
             }
@@ -94,7 +93,7 @@ public sealed partial class TargetReplica
             {
                 if (await ChangedBlocksAsync(point.SnapshotOf, point.Ref, ct).ConfigureAwait(false) is > 0 and var changed)
                 {
-                    why = $"{changed} blocks of its disk {byRef[point.SnapshotOf].NameLabel} changed since the restore point holding "
+                    why = $"{changed} blocks of its disk {byRef.Find(point.SnapshotOf)!.NameLabel} changed since the restore point holding "
                         + "the content";
                     break;
                 }
@@ -102,7 +101,7 @@ public sealed partial class TargetReplica
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
                 // Unknown is not unchanged: the replica is left as it is and the clones carry the chain on.
-                why = $"its disk {byRef[point.SnapshotOf].NameLabel} could not be compared with the restore point: {e.Message}";
+                why = $"its disk {byRef.Find(point.SnapshotOf)!.NameLabel} could not be compared with the restore point: {e.Message}";
                 break;
             }
         }

@@ -28,12 +28,10 @@ public sealed partial class TargetReplica(Pool pool, SrRecord sr, JobRef job, st
 
     public async Task FindAsync(IReadOnlyList<string> snapshotVdiUuids, CancellationToken ct)
     {
-        var onSr = (await pool.AllAsync<VdiRecord>(ct).ConfigureAwait(false))
-            .Where(v => v.Sr == sr.Ref && v.Managed && !v.OtherConfig.ContainsKey(RunScope.ImportingKey)
-                && !v.OtherConfig.ContainsKey(RunScope.CommittingKey))
-            .ToList();
+        var vdis = await pool.SetAsync<VdiRecord>(ct).ConfigureAwait(false);
         foreach (var uuid in snapshotVdiUuids)
         {
+            var onSr = OnSr(vdis.Where(PoolIndex.CopiesOf(uuid)));
             var found = onSr.Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.CopyOf) == uuid
                 && IsOfThisJob(v.OtherConfig))
                 .OrderByDescending(v => v.OtherConfig.GetValueOrDefault(XoMetadata.Datetime), StringComparer.Ordinal).FirstOrDefault()
@@ -50,6 +48,11 @@ public sealed partial class TargetReplica(Pool pool, SrRecord sr, JobRef job, st
         Note = refusal is null ? null : $"replica {candidate!.Uuid} ({candidate.NameLabel}) is left as it is ({refusal}): a new replica "
             + $"is built from the last restore point";
     }
+
+    /// <summary>The disks on this SR a base may be taken from: managed, no run's marker on them.</summary>
+    private List<VdiRecord> OnSr(IEnumerable<VdiRecord> disks)
+        => [.. disks.Where(v => v.Sr == sr.Ref && v.Managed && !v.OtherConfig.ContainsKey(RunScope.ImportingKey)
+            && !v.OtherConfig.ContainsKey(RunScope.CommittingKey))];
 
     private bool IsOfThisJob(IReadOnlyDictionary<string, string> oc)
         => oc.GetValueOrDefault(XoMetadata.Job) == job.JobId && oc.GetValueOrDefault(XoMetadata.Vm) == sourceVmUuid;
@@ -75,7 +78,7 @@ public sealed partial class TargetReplica(Pool pool, SrRecord sr, JobRef job, st
 
     /// <summary>This job's restore points of the VM on the SR, newest first.</summary>
     private async Task<List<VmRecord>> RestorePointsAsync(CancellationToken ct)
-        => [.. (await pool.AllAsync<VmRecord>(ct).ConfigureAwait(false))
+        => [.. (await pool.SetAsync<VmRecord>(ct).ConfigureAwait(false)).Where(PoolIndex.OfSourceVm(sourceVmUuid))
             .Where(v => v.IsASnapshot && IsOfThisJob(v.OtherConfig) && v.OtherConfig.GetValueOrDefault(XoMetadata.Sr) == sr.Uuid)
             .OrderByDescending(v => v.OtherConfig.GetValueOrDefault(XoMetadata.Datetime), StringComparer.Ordinal)];
 

@@ -144,7 +144,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
     /// Replica VMs of an older XO (one per run) count with them, as in XO's listReplicatedVms.</summary>
     private async Task<IReadOnlyList<string>> PruneAsync(int keep, string? except)
     {
-        var points = (await Pool.AllAsync<VmRecord>().ConfigureAwait(false)).Where(v =>
+        var points = (await Pool.SetAsync<VmRecord>().ConfigureAwait(false)).Where(PoolIndex.OfSourceVm(scope.SourceVmUuid)).Where(v =>
         {
             var oc = v.OtherConfig;
             return v.Ref != except && !scope.IsMarked(oc) && (OldFormatReplica.IsEntry(v, scope.Job, Sr.Uuid, scope.SourceVmUuid)
@@ -165,7 +165,7 @@ public sealed class TargetSr(Pool pool, SrRecord sr, JobRef job, string sourceVm
         }
 
         // Disks of restore points retention removed earlier whose destroy failed then: retention finishes them now.
-        var orphans = (await Pool.AllAsync<VdiRecord>().ConfigureAwait(false))
+        var orphans = (await Pool.SetAsync<VdiRecord>().ConfigureAwait(false)).Where(PoolIndex.OfSourceVm(scope.SourceVmUuid))
             .Where(v => v.Sr == Sr.Ref && v.IsASnapshot && v.Vbds.Count == 0
             && v.OtherConfig.GetValueOrDefault(XoMetadata.Schedule) == scope.Job.ScheduleId
             && v.OtherConfig.GetValueOrDefault(XoMetadata.Vm) == scope.SourceVmUuid).ToList();

@@ -18,7 +18,7 @@ public sealed partial class VmReplication
         IReadOnlyList<ContentKeySnapshots.Candidate> candidates = [];
         if (run.Srs.Count == 1)
         {
-            candidates = await ContentKeySnapshots.FindAsync(source, run.Side.Vm, run.Live, run.SourceVdis).ConfigureAwait(false);
+            candidates = await ContentKeySnapshots.FindAsync(source, run.Side.Vm, run.Live).ConfigureAwait(false);
             var queries = ContentKeyFallback.Queries(run.Bases, candidates.Select(c => c.Disk));
             if (queries.Count > 0)
             {

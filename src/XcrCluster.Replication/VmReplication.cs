@@ -40,7 +40,7 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
         {
             await CheckSourceAsync(run, vmUuid, ct).ConfigureAwait(false);
             run.UnblockMigration = await run.Side.BlockMigrationAsync().ConfigureAwait(false);
-            run.JobSnapshots = await run.Side.JobSnapshotsAsync(run.SourceVdis).ConfigureAwait(false);
+            run.JobSnapshots = await run.Side.JobSnapshotsAsync().ConfigureAwait(false);
             await OpenTargetsAsync(run, ct).ConfigureAwait(false);
             SelectBases(run);
             await ContentKeyFallbackAsync(run, ct).ConfigureAwait(false);
@@ -106,8 +106,7 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
         await run.Side.CheckEligibleAsync().ConfigureAwait(false);
         run.Live = await source.DisksAsync(vm).ConfigureAwait(false);
         SourceVm.CheckSupported(vm, run.Live.Select(d => d.Vdi));
-        run.SourceVdis = await source.AllAsync<VdiRecord>(ct).ConfigureAwait(false);
-        await run.Side.CheckChainsAsync(settings.MaxUncoalescedVdis, run.SourceVdis).ConfigureAwait(false);
+        await run.Side.CheckChainsAsync(settings.MaxUncoalescedVdis).ConfigureAwait(false);
     }
 
     /// <summary>Phase 4: per disk, the newest exported job snapshot every target still holds (a full where none does, or
@@ -185,7 +184,6 @@ public sealed partial class VmReplication(Pool source, IReadOnlyList<ITargetSpec
 
         public IReadOnlyList<(VbdRecord Vbd, VdiRecord Vdi)> Live { get; set; } = [];
 
-        public IReadOnlyList<VdiRecord> SourceVdis { get; set; } = [];
 
         public IReadOnlyList<SourceVm.JobSnapshot> JobSnapshots { get; set; } = [];
 

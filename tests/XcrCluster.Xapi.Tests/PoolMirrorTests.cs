@@ -81,6 +81,76 @@ public sealed class PoolMirrorTests
     }
 
     [Fact]
+    public async Task An_index_is_built_once_then_kept_change_by_change_and_matches_one_built_from_the_pool()
+    {
+        await using var opened = await OpenAsync();
+        var (_, client, mirror) = opened;
+        var halted = (await mirror.AllAsync<VmRecord>()).First(v => v is { IsASnapshot: false, IsControlDomain: false, PowerState: "Halted" });
+        for (var i = 0; i < 8; i++)
+        {
+            await client.CallAsync("VM.clone", halted.Ref, $"clone{i}");
+        }
+
+        await mirror.BarrierAsync(client);
+        var index = new CountingIndex();
+        var vms = await mirror.SetAsync<VmRecord>(index);
+        var db01 = Assert.Single(vms.Where("name:db01"), v => !v.IsASnapshot);
+        var built = index.VmCalls;
+        Assert.InRange(built, Math.Max(12, (await client.GetAllRecordsAsync<VmRecord>()).Count), 1000);
+
+        await client.CallAsync("VM.set_name_label", db01.Ref, "db01-renamed");
+        var vdi = (await mirror.AllAsync<VdiRecord>()).First(v => !v.IsASnapshot);
+        await client.CallAsync("VDI.destroy", vdi.Ref);
+        await mirror.BarrierAsync(client);
+        vms = await mirror.SetAsync<VmRecord>(index);
+        var vdis = await mirror.SetAsync<VdiRecord>(index);
+
+        // The renamed VM costs its keys before and after (and a VM the destroy touched, the same), not a walk of every VM.
+        Assert.InRange(index.VmCalls - built, 2, 4);
+        Assert.Equal(db01.Ref, Assert.Single(vms.Where("name:db01-renamed")).Ref);
+        Assert.DoesNotContain(vms.Where("name:db01"), v => v.Ref == db01.Ref);
+        Assert.Null(vdis.Find(vdi.Ref));
+        Assert.DoesNotContain(vdis.Where("name:" + vdi.NameLabel), v => v.Ref == vdi.Ref);
+        await AssertSameAsync(vms, RecordSet<VmRecord>.From((await client.GetAllRecordsAsync<VmRecord>()).Select(v => (v.Ref, v)), index),
+            client.GetAllRecordsAsync<VmRecord>(), v => v.NameLabel);
+        await AssertSameAsync(vdis, RecordSet<VdiRecord>.From((await client.GetAllRecordsAsync<VdiRecord>()).Select(v => (v.Ref, v)), index),
+            client.GetAllRecordsAsync<VdiRecord>(), v => v.NameLabel);
+    }
+
+    /// <summary>Every key of the pool's records finds the same refs in both sets.</summary>
+    private static async Task AssertSameAsync<T>(RecordSet<T> kept, RecordSet<T> fresh, Task<IReadOnlyList<T>> records, Func<T, string> name)
+        where T : class, IXapiRecord<T>
+    {
+        foreach (var key in (await records).Select(r => "name:" + name(r)).Distinct())
+        {
+            Assert.Equal(fresh.Where(key).Select(r => r.Ref).Order(), kept.Where(key).Select(r => r.Ref).Order());
+        }
+    }
+
+    /// <summary>Finds VMs and disks by name; counts how often it is asked for a VM's keys.</summary>
+    private sealed class CountingIndex : IRecordIndex
+    {
+        private int vmCalls;
+
+        public int VmCalls => Volatile.Read(ref vmCalls);
+
+        public IEnumerable<string> Keys(object record)
+        {
+            if (record is VmRecord)
+            {
+                Interlocked.Increment(ref vmCalls);
+            }
+
+            return record switch
+            {
+                VmRecord vm => ["name:" + vm.NameLabel],
+                VdiRecord vdi => ["name:" + vdi.NameLabel],
+                _ => [],
+            };
+        }
+    }
+
+    [Fact]
     public async Task A_failed_event_stream_is_reloaded_and_readers_see_the_pool_as_it_is_then()
     {
         var log = new List<string>();

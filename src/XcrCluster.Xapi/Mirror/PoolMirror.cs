@@ -62,6 +62,12 @@ public sealed partial class PoolMirror : IAsyncDisposable
         where T : IXapiRecord<T>
         => (await ReadyAsync(ct).ConfigureAwait(false)).All<T>(Class<T>());
 
+    /// <summary>Every mirrored object of <typeparamref name="T"/>, from one view, by ref and by the keys of
+    /// <paramref name="index"/> (kept as events arrive from the first read on).</summary>
+    public async Task<RecordSet<T>> SetAsync<T>(IRecordIndex index, CancellationToken ct = default)
+        where T : class, IXapiRecord<T>
+        => (await ReadyAsync(ct).ConfigureAwait(false)).Set<T>(Class<T>(), index);
+
     /// <summary>One object by ref; null when the view does not hold it.</summary>
     public async Task<T?> FindAsync<T>(string @ref, CancellationToken ct = default)
         where T : class, IXapiRecord<T>
