@@ -41,7 +41,8 @@ public sealed class BenchCluster : IDisposable
     }
 
     /// <summary>Runs the job once, waits for it (at most <paramref name="limit"/>): the node's report, with the XAPI calls
-    /// the run made on each pool (the simulators' counters, cleared before it).</summary>
+    /// the run made on each pool (the simulators' counters, cleared before it) and the CPU time each process (bench,
+    /// simulators, nodes) used from the run's launch to the bench seeing its end (polled every 100 ms).</summary>
     public async Task<RunReport> RunAsync(TimeSpan limit)
     {
         foreach (var pool in pools)
@@ -49,7 +50,9 @@ public sealed class BenchCluster : IDisposable
             await pool.TakeCallCountsAsync();
         }
 
+        var cpu = CpuWindow.Start(pools[0], pools[1], nodes);
         var report = await nodes[0].RunAsync(jobId, limit);
+        report.Cpu = cpu.Stop();
         foreach (var pool in pools)
         {
             report.Calls[pool.Name] = await pool.TakeCallCountsAsync();

@@ -6,15 +6,31 @@ namespace XcrCluster.Bench;
 /// than wall time, and unlike the simulators' serving time it does not count calls waiting on each other.</summary>
 internal static class ProcessCpu
 {
-    /// <summary>USER_HZ: the unit of /proc/PID/stat's times on Linux.</summary>
+    /// <summary>USER_HZ: the unit of /proc/PID/stat's and /proc/stat's times on Linux.</summary>
     private const double TicksPerSecond = 100;
 
-    public static TimeSpan Of(ProgramProcess process)
+    public static TimeSpan Of(ProgramProcess process) => Of(process.ProgramPid);
+
+    /// <summary>The CPU time of a process, all its threads, from /proc/PID/stat.</summary>
+    public static TimeSpan Of(int pid)
     {
-        var stat = File.ReadAllText($"/proc/{process.ProgramPid}/stat");
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
 
         // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return TimeSpan.FromSeconds((long.Parse(fields[11]) + long.Parse(fields[12])) / TicksPerSecond);
+    }
+
+    /// <summary>This process's CPU time (the bench itself: the plain pipe runs in it).</summary>
+    public static TimeSpan Self => Of(Environment.ProcessId);
+
+    /// <summary>CPU time every core of the machine has been busy, from /proc/stat's "cpu" line: user, nice, system, irq,
+    /// softirq and steal (idle and iowait left out; guest time is already in user).</summary>
+    public static TimeSpan MachineBusy()
+    {
+        var fields = File.ReadLines("/proc/stat").First(l => l.StartsWith("cpu ", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var busy = new[] { 1, 2, 3, 6, 7, 8 }.Sum(i => long.Parse(fields[i]));
+        return TimeSpan.FromSeconds(busy / TicksPerSecond);
     }
 }

@@ -33,6 +33,13 @@ public static class ReplicationBench
           simulator without the null SR type shows "not available" there.
         - Both simulators, both nodes and the baselines share the machine's cores: each row is one run, so compare
           rows of one run, not figures across runs.
+        - The CPU table's window is the row's run as the bench sees it: for (a) and (b) from the POST that starts the
+          run to the poll (every 100 ms) that sees it ended, so a little longer than the run's own time; for (c) and
+          (d) the baseline's call, its logins included. The bench process runs (c) and (d) itself and only polls
+          during (a) and (b). With tick-based CPU accounting (this machine's kernel) the kernel's socket work,
+          loopback delivery included, counts to the process it runs in; ksoftirqd and other programs are only in the
+          machine's busy time. The bound divides the cores by the total cost: what the row would reach if it used
+          every core and nothing else ran.
         """);
 
     private static readonly (string Name, string Type)[] Srs = [("file", "ext"), ("null", "null")];
@@ -45,8 +52,8 @@ public static class ReplicationBench
         foreach (var (sr, type) in Srs)
         {
             rows.AddRange(await Row.TryAsync(sr, [ExportOnly, Pipe], () => WithPoolsAsync(size, type, async (source, target) =>
-                (IReadOnlyList<(TimeSpan, RunReport?)>)[(await PlainPipe.ExportOnlyAsync(source), null),
-                (await PlainPipe.PipeAsync(source, target), null)])));
+                (IReadOnlyList<Measured>)[await BaselineAsync(source, target, () => PlainPipe.ExportOnlyAsync(source)),
+                await BaselineAsync(source, target, () => PlainPipe.PipeAsync(source, target))])));
             foreach (var (name, nodes) in new[] { (OneNode, 1), (TwoNodes, 2) })
             {
                 if (sr == "null" && Find(rows, Pipe, sr) is { Time: null, Note: { } note } && note.Contains("no null SR"))
@@ -59,12 +66,20 @@ public static class ReplicationBench
                 {
                     using var cluster = await BenchCluster.StartAsync(nodes, source, target);
                     var report = await cluster.RunAsync(Limit);
-                    return (IReadOnlyList<(TimeSpan, RunReport?)>)[(report.Duration, report)];
+                    return (IReadOnlyList<Measured>)[new Measured(report.Duration, report, report.Cpu)];
                 })));
             }
         }
 
         Section.Print(output => Print(output, rows, size));
+    }
+
+    /// <summary>A baseline's time, and the CPU time the bench process (where it runs) and both simulators used meanwhile.</summary>
+    private static async Task<Measured> BaselineAsync(BenchPool source, BenchPool target, Func<Task<TimeSpan>> run)
+    {
+        var cpu = CpuWindow.Start(source, target);
+        var time = await run();
+        return new Measured(time, null, cpu.Stop());
     }
 
     /// <summary>A source pool and a target pool whose bench SR has the type given, for one measurement; the null SR is
@@ -96,6 +111,7 @@ public static class ReplicationBench
                 : $"| {row.Name} | {row.Sr} | – | {row.Note} | – |");
         }
 
+        ReplicationCpu.Print(output, rows, size);
         output.WriteLine();
         var missed = new List<Row>();
         foreach (var (sr, _) in Srs)

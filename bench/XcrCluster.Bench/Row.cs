@@ -1,20 +1,24 @@
 namespace XcrCluster.Bench;
 
-/// <summary>One measured row of a process-level case: its time and the node's report, or why it has none.</summary>
+/// <summary>One measured row of a process-level case: its time, the node's report and the CPU its processes used, or
+/// why it has none.</summary>
 public sealed record Row(string Name, string Sr, TimeSpan? Time, string? Note, RunReport? Report)
 {
+    /// <summary>The CPU time each process used during the row's run (null if not measured).</summary>
+    public CpuUse? Cpu { get; init; }
+
     /// <summary>Measures one or more rows together (they share their processes); a failure becomes each row's note ("not
     /// available" on the null SR, which the simulator may lack) rather than ending the case.</summary>
-    public static async Task<IEnumerable<Row>> TryAsync(string sr, string[] names,
-        Func<Task<IReadOnlyList<(TimeSpan Time, RunReport? Report)>>> measure)
+    public static async Task<IEnumerable<Row>> TryAsync(string sr, string[] names, Func<Task<IReadOnlyList<Measured>>> measure)
     {
         try
         {
             var measured = await measure();
-            var rows = names.Zip(measured, (name, m) => new Row(name, sr, m.Time, null, m.Report)).ToList();
+            var rows = names.Zip(measured, (name, m) => new Row(name, sr, m.Time, null, m.Report) { Cpu = m.Cpu }).ToList();
             foreach (var row in rows)
             {
-                Console.Error.WriteLine($"  {row.Name} ({sr} SR): {row.Time!.Value.TotalSeconds:F2} s");
+                Console.Error.WriteLine($"  {row.Name} ({sr} SR): {row.Time!.Value.TotalSeconds:F2} s"
+                    + (row.Cpu is { } cpu ? $"; CPU s: {cpu}" : ""));
             }
 
             return rows;
@@ -28,3 +32,6 @@ public sealed record Row(string Name, string Sr, TimeSpan? Time, string? Note, R
         }
     }
 }
+
+/// <summary>What one row's measurement gives: its time, the node's report (none for a baseline), its processes' CPU.</summary>
+public sealed record Measured(TimeSpan Time, RunReport? Report, CpuUse? Cpu);

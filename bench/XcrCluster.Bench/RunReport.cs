@@ -39,6 +39,9 @@ public sealed class RunReport
     /// <summary>XAPI calls per method the run made, by pool name (filled in by whoever can read the pools' counters).</summary>
     public Dictionary<string, IReadOnlyDictionary<string, long>> Calls { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The CPU time each process used while the run went (filled in by whoever started them).</summary>
+    public CpuUse? Cpu { get; set; }
+
     /// <summary>The whole run: the job run's start to the restore point committed.</summary>
     public TimeSpan Duration => Committed - Started;
 
