@@ -4,9 +4,9 @@ namespace XcrCluster.Vhd;
 
 /// <summary>
 /// A dynamic or differencing VHD file with random access. Reads go through the parent chain; writes allocate
-/// blocks at the end of the file in a crash-safe order: block (zeroed, then the new data), then the moved
-/// footer, then the BAT entry, so a crash leaves either the old disk or the new one. Reads are positional and
-/// safe to run concurrently; writes are serialised.
+/// blocks at the end of the file in a crash-safe order: block (bitmap and new data; a dynamic disk's other
+/// sectors zeroed), then the moved footer, then the BAT entry, so a crash leaves either the old disk or the new one.
+/// Reads are positional and safe to run concurrently; writes are serialised.
 /// </summary>
 public sealed partial class VhdFile : IVirtualDisk
 {

@@ -3,7 +3,6 @@ using Polly;
 using Polly.Retry;
 using XcrCluster.Xapi.Records;
 using XcrCluster.Xapi.Transport;
-using XcrCluster.Xapi.Wire;
 
 namespace XcrCluster.Xapi;
 
