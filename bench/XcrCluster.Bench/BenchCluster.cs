@@ -3,7 +3,7 @@ namespace XcrCluster.Bench;
 /// <summary>One or two `xcr-node` processes replicating VM "bench" of a source pool to a target pool's bench SR. One node
 /// serves both pools; with two, the first (control, the source's agent) and the second (the target's agent) sit on
 /// different processes, so every block crosses the data channel between them. Before it is measured, the cluster
-/// replicates VM "warmup" (4 MiB) once. Every node is killed on dispose.</summary>
+/// replicates VM "warmup" (256 MiB) once. Every node is killed on dispose.</summary>
 public sealed class BenchCluster : IDisposable
 {
     private readonly List<BenchNode> nodes = [];

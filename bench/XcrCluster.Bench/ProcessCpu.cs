@@ -12,13 +12,17 @@ internal static class ProcessCpu
     public static TimeSpan Of(ProgramProcess process) => Of(process.ProgramPid);
 
     /// <summary>The CPU time of a process, all its threads, from /proc/PID/stat.</summary>
-    public static TimeSpan Of(int pid)
+    public static TimeSpan Of(int pid) => Split(pid).Total;
+
+    /// <summary>The CPU time of a process, all its threads, in its user code and in the kernel on its behalf.</summary>
+    public static (TimeSpan Total, TimeSpan System) Split(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
 
         // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return TimeSpan.FromSeconds((long.Parse(fields[11]) + long.Parse(fields[12])) / TicksPerSecond);
+        var (user, system) = (long.Parse(fields[11]), long.Parse(fields[12]));
+        return (TimeSpan.FromSeconds((user + system) / TicksPerSecond), TimeSpan.FromSeconds(system / TicksPerSecond));
     }
 
     /// <summary>This process's CPU time (the bench itself: the plain pipe runs in it).</summary>

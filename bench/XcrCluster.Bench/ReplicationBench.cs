@@ -22,8 +22,14 @@ public static class ReplicationBench
         + "every 2 MiB block allocated, random bytes; pools, nodes and baselines each in their own processes, fresh for each "
         + "row, one run each)",
         """
-        - Each cluster replicates a 4 MiB VM of the same pool once before the measured run (agents up, sessions open,
+        - Each cluster replicates a 256 MiB VM of the same pool once before the measured run (agents up, sessions open,
           code compiled), as a cluster that has served its pools before; the measured run is still the VM's first, full.
+          With 4 MiB (2 blocks) the per-block code of the node and both simulators was still in the runtime's first,
+          unoptimised tier or being recompiled during the measured run: a CPU profile of the null SR's one-node row found
+          27 % of the node's and 16-24 % of the simulators' samples in the JIT, and a third of the target simulator's in
+          unoptimised hashing code, while the baselines' simulators had been warmed by row (d)'s 4 GiB export. Every row
+          now also waits until its simulators and nodes have been idle for half a second (at most a minute) before it
+          starts: the runtime recompiles hot code in the background for seconds after a warm-up.
         - Rows (a) and (b) are timed as the node reports the run: from the job run's start to the end of the target's
           commit (its "target snapshot" step, the restore point), so the source checks, snapshot, transfer and commit are
           all in; (c) and (d) are timed around the HTTP transfer alone. MB/s are of disk content (the virtual size: every
@@ -65,6 +71,7 @@ public static class ReplicationBench
                 rows.AddRange(await Row.TryAsync(sr, [name], () => WithPoolsAsync(size, type, async (source, target) =>
                 {
                     using var cluster = await BenchCluster.StartAsync(nodes, source, target);
+                    Settled(await CpuWindow.SettleAsync(source, target, cluster.Nodes));
                     var report = await cluster.RunAsync(Limit);
                     return (IReadOnlyList<Measured>)[new Measured(report.Duration, report, report.Cpu)];
                 })));
@@ -77,10 +84,14 @@ public static class ReplicationBench
     /// <summary>A baseline's time, and the CPU time the bench process (where it runs) and both simulators used meanwhile.</summary>
     private static async Task<Measured> BaselineAsync(BenchPool source, BenchPool target, Func<Task<TimeSpan>> run)
     {
+        Settled(await CpuWindow.SettleAsync(source, target));
         var cpu = CpuWindow.Start(source, target);
         var time = await run();
         return new Measured(time, null, cpu.Stop());
     }
+
+    private static void Settled(TimeSpan waited)
+        => Console.Error.WriteLine($"  processes idle after {waited.TotalSeconds:F1} s: measuring");
 
     /// <summary>A source pool and a target pool whose bench SR has the type given, for one measurement; the null SR is
     /// checked to have stored nothing (a simulator without it takes the type as a name and keeps the data).</summary>

@@ -11,7 +11,8 @@ internal static class ReplicationCpu
         output.WriteLine();
         output.WriteLine("CPU seconds per GB of disk content that each process used during each row's run (/proc/PID/stat utime + "
             + "stime before and after), their total, the cores busy on average over the run (these processes / the whole "
-            + $"machine, of {cores}), and the rate {cores} cores would reach at that total cost:");
+            + $"machine, of {cores}), and the rate {cores} cores would reach at that total cost; after each process's figure, in "
+            + "brackets, the part of it the kernel spent on its behalf (stime: sockets, page cache, scheduling):");
         output.WriteLine();
         output.WriteLine("| case | SR | window s | bench | source sim | target sim | xcr-node(s) | total s/GB | CPU s | "
             + $"cores busy | bound on {cores} cores, MB/s |");
@@ -25,7 +26,7 @@ internal static class ReplicationCpu
             }
 
             string PerGb(string role) => cpu.Of(role) is { Count: > 0 } times
-                ? string.Join(" + ", times.Select(t => $"{t.TotalSeconds / gb:F2}")) : "–";
+                ? string.Join(" + ", times.Select(t => $"{t.Cpu.TotalSeconds / gb:F2} ({t.System.TotalSeconds / gb:F2})")) : "–";
             var total = cpu.Total.TotalSeconds / gb;
             var wall = cpu.Wall.TotalSeconds;
             output.WriteLine($"| {row.Name} | {row.Sr} | {wall:F2} | {PerGb(CpuUse.Bench)} | {PerGb(CpuUse.SourceSim)} | "
