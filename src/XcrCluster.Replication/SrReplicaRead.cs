@@ -20,7 +20,8 @@ public static class SrReplicaRead
         var vms = await pool.SetAsync<VmRecord>(ct).ConfigureAwait(false);
         var vbds = await pool.SetAsync<VbdRecord>(ct).ConfigureAwait(false);
         var vdis = await pool.SetAsync<VdiRecord>(ct).ConfigureAwait(false);
-        var points = vms.Where(PoolIndex.OfSourceVm(vmUuid)).Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.Sr) == srUuid
+        var points = vms.Where(PoolIndex.OfSourceVm(vmUuid))
+            .Where(v => v.IsASnapshot && v.OtherConfig.GetValueOrDefault(XoMetadata.Sr) == srUuid
                 && v.OtherConfig.GetValueOrDefault(XoMetadata.Vm) == vmUuid && v.OtherConfig.ContainsKey(XoMetadata.CopyOf)
                 && !v.OtherConfig.ContainsKey(RunScope.ImportingKey) && !v.OtherConfig.ContainsKey(RunScope.CommittingKey))
             .Select(v => new ObservedRestorePoint(v.Uuid, v.OtherConfig.GetValueOrDefault(XoMetadata.Job) ?? "",

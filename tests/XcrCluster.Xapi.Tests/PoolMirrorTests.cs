@@ -70,6 +70,9 @@ public sealed class PoolMirrorTests
         var (_, client, mirror) = opened;
         var before = await mirror.AllAsync<VmRecord>();
         Assert.Same(before, await mirror.AllAsync<VmRecord>()); // the same view: no second walk of the class
+        await client.CallAsync("task.create", "elsewhere", "");
+        await mirror.BarrierAsync(client);
+        Assert.Same(before, await mirror.AllAsync<VmRecord>()); // a batch that touched no VM keeps the VMs' list
         var db01 = before.Single(v => v.NameLabel == "db01" && !v.IsASnapshot);
 
         await client.CallAsync("VM.set_name_label", db01.Ref, "db01-renamed");
@@ -85,11 +88,18 @@ public sealed class PoolMirrorTests
     {
         await using var opened = await OpenAsync();
         var (_, client, mirror) = opened;
-        var halted = (await mirror.AllAsync<VmRecord>()).First(v => v is { IsASnapshot: false, IsControlDomain: false, PowerState: "Halted" });
+        var halted = (await mirror.AllAsync<VmRecord>())
+            .First(v => v is { IsASnapshot: false, IsControlDomain: false, PowerState: "Halted" });
         for (var i = 0; i < 8; i++)
         {
             await client.CallAsync("VM.clone", halted.Ref, $"clone{i}");
         }
+
+        var loose = (string)(await client.CallAsync("VDI.create", new Dictionary<string, object?>
+        {
+            ["SR"] = (await mirror.AllAsync<VdiRecord>()).First().Sr, ["virtual_size"] = 1L << 20, ["name_label"] = "loose",
+            ["type"] = "user", ["sharable"] = false, ["read_only"] = false, ["other_config"] = new Dictionary<string, object?>(),
+        }))!;
 
         await mirror.BarrierAsync(client);
         var index = new CountingIndex();
@@ -99,8 +109,7 @@ public sealed class PoolMirrorTests
         Assert.InRange(built, Math.Max(12, (await client.GetAllRecordsAsync<VmRecord>()).Count), 1000);
 
         await client.CallAsync("VM.set_name_label", db01.Ref, "db01-renamed");
-        var vdi = (await mirror.AllAsync<VdiRecord>()).First(v => !v.IsASnapshot);
-        await client.CallAsync("VDI.destroy", vdi.Ref);
+        await client.CallAsync("VDI.destroy", loose);
         await mirror.BarrierAsync(client);
         vms = await mirror.SetAsync<VmRecord>(index);
         var vdis = await mirror.SetAsync<VdiRecord>(index);
@@ -109,19 +118,19 @@ public sealed class PoolMirrorTests
         Assert.InRange(index.VmCalls - built, 2, 4);
         Assert.Equal(db01.Ref, Assert.Single(vms.Where("name:db01-renamed")).Ref);
         Assert.DoesNotContain(vms.Where("name:db01"), v => v.Ref == db01.Ref);
-        Assert.Null(vdis.Find(vdi.Ref));
-        Assert.DoesNotContain(vdis.Where("name:" + vdi.NameLabel), v => v.Ref == vdi.Ref);
-        await AssertSameAsync(vms, RecordSet<VmRecord>.From((await client.GetAllRecordsAsync<VmRecord>()).Select(v => (v.Ref, v)), index),
-            client.GetAllRecordsAsync<VmRecord>(), v => v.NameLabel);
-        await AssertSameAsync(vdis, RecordSet<VdiRecord>.From((await client.GetAllRecordsAsync<VdiRecord>()).Select(v => (v.Ref, v)), index),
-            client.GetAllRecordsAsync<VdiRecord>(), v => v.NameLabel);
+        Assert.Null(vdis.Find(loose));
+        Assert.Empty(vdis.Where("name:loose"));
+        await AssertSameAsync(vms, client, index, v => v.NameLabel);
+        await AssertSameAsync(vdis, client, index, v => v.NameLabel);
     }
 
-    /// <summary>Every key of the pool's records finds the same refs in both sets.</summary>
-    private static async Task AssertSameAsync<T>(RecordSet<T> kept, RecordSet<T> fresh, Task<IReadOnlyList<T>> records, Func<T, string> name)
+    /// <summary>Every key of the pool's records finds the same refs in the kept set as in one built from the pool.</summary>
+    private static async Task AssertSameAsync<T>(RecordSet<T> kept, XapiClient client, IRecordIndex index, Func<T, string> name)
         where T : class, IXapiRecord<T>
     {
-        foreach (var key in (await records).Select(r => "name:" + name(r)).Distinct())
+        var records = await client.GetAllRecordsAsync<T>();
+        var fresh = RecordSet<T>.From(records.Select(r => (r.Ref, r)), index);
+        foreach (var key in records.Select(r => "name:" + name(r)).Distinct())
         {
             Assert.Equal(fresh.Where(key).Select(r => r.Ref).Order(), kept.Where(key).Select(r => r.Ref).Order());
         }

@@ -57,6 +57,7 @@ internal sealed record MirrorState(ImmutableDictionary<string, ImmutableDictiona
         var classes = Classes.ToBuilder();
         var index = Volatile.Read(ref indexes);
         var tables = index?.Tables.ToBuilder();
+        var changed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var item in events)
         {
             var e = asMap("event.from", item);
@@ -84,6 +85,7 @@ internal sealed record MirrorState(ImmutableDictionary<string, ImmutableDictiona
                 continue;
             }
 
+            changed.Add(mirrored.Name);
             if (tables is not null)
             {
                 var table = (tables.GetValueOrDefault(mirrored.Name) ?? IndexTable.Empty).ToBuilder();
@@ -94,6 +96,11 @@ internal sealed record MirrorState(ImmutableDictionary<string, ImmutableDictiona
 
         var next = this with { Classes = classes.ToImmutable(), Token = token };
         next.indexes = tables is null ? null : new Indexes(index!.Index, tables.ToImmutable());
+        foreach (var (cls, list) in lists.Where(l => !changed.Contains(l.Key)))
+        {
+            next.lists[cls] = list; // a class the batch did not touch keeps its list (events on tasks come all the time)
+        }
+
         return next;
     }
 
