@@ -23,63 +23,43 @@ public sealed partial class Pool
     /// <summary>Every object of class <typeparamref name="T"/>.</summary>
     public async Task<IReadOnlyList<T>> AllAsync<T>(CancellationToken ct = default)
         where T : IXapiRecord<T>
-    {
-        if (await MirrorReadyAsync(ct).ConfigureAwait(false) is { } mirror)
-        {
-            try
-            {
-                return await mirror.AllAsync<T>(ct).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                // The mirror lost its stream since the barrier and is not back in time: read the pool.
-            }
-        }
-
-        return await Client.GetAllRecordsAsync<T>(ct).ConfigureAwait(false);
-    }
+        => await FromMirrorAsync<IReadOnlyList<T>>(async m => await m.AllAsync<T>(ct).ConfigureAwait(false), ct).ConfigureAwait(false)
+            ?? await Client.GetAllRecordsAsync<T>(ct).ConfigureAwait(false);
 
     /// <summary>Every object of class <typeparamref name="T"/> in one view, found by ref and by <see cref="PoolIndex"/>'s keys:
     /// a reader touches only the records it asks for, however large the pool.</summary>
     public async Task<RecordSet<T>> SetAsync<T>(CancellationToken ct = default)
         where T : class, IXapiRecord<T>
-    {
-        if (await MirrorReadyAsync(ct).ConfigureAwait(false) is { } mirror)
-        {
-            try
-            {
-                return await mirror.SetAsync<T>(PoolIndex.Instance, ct).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                // As AllAsync: the mirror lost its stream since the barrier and is not back in time.
-            }
-        }
-
-        var all = await Client.GetAllRecordsAsync<T>(ct).ConfigureAwait(false);
-        return RecordSet<T>.From(all.Select(r => (r.Ref, r)), PoolIndex.Instance);
-    }
+        => await FromMirrorAsync<RecordSet<T>>(
+            async m => await m.SetAsync<T>(PoolIndex.Instance, ct).ConfigureAwait(false), ct).ConfigureAwait(false)
+            ?? RecordSet<T>.From((await Client.GetAllRecordsAsync<T>(ct).ConfigureAwait(false)).Select(r => (r.Ref, r)),
+                PoolIndex.Instance);
 
     /// <summary>One object by ref; HANDLE_INVALID (from the pool) when it does not exist. An object the mirror does not
     /// hold is read from the pool: the mirror may not have heard of another session's new object yet.</summary>
     public async Task<T> RecordAsync<T>(string @ref, CancellationToken ct = default)
         where T : class, IXapiRecord<T>
+        => await FromMirrorAsync(m => m.FindAsync<T>(@ref, ct), ct).ConfigureAwait(false)
+            ?? await Client.GetRecordAsync<T>(@ref, ct).ConfigureAwait(false);
+
+    /// <summary>What <paramref name="read"/> finds in the mirror once it is ready; null when there is no mirror, it cannot
+    /// catch up in time, or it lost its stream since the barrier and is not back in time (the caller reads the pool).</summary>
+    private async Task<TResult?> FromMirrorAsync<TResult>(Func<PoolMirror, Task<TResult?>> read, CancellationToken ct)
+        where TResult : class
     {
-        if (await MirrorReadyAsync(ct).ConfigureAwait(false) is { } mirror)
+        if (await MirrorReadyAsync(ct).ConfigureAwait(false) is not { } mirror)
         {
-            try
-            {
-                if (await mirror.FindAsync<T>(@ref, ct).ConfigureAwait(false) is { } found)
-                {
-                    return found;
-                }
-            }
-            catch (TimeoutException)
-            {
-            }
+            return null;
         }
 
-        return await Client.GetRecordAsync<T>(@ref, ct).ConfigureAwait(false);
+        try
+        {
+            return await read(mirror).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The mirror once it shows everything this session wrote: a barrier when the session wrote since the last
